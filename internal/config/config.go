@@ -1,0 +1,111 @@
+// Package config reads playbookd's settings from environment variables.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strings"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config holds every setting the processes read at start-up. The defaults suit
+// the local development stack started by `make run`.
+type Config struct {
+	DatabaseURL       string `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/playbookd?sslmode=disable"`
+	TemporalAddress   string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
+	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
+	TemporalTaskQueue string `env:"TEMPORAL_TASK_QUEUE" envDefault:"playbookd"`
+	TemporalUIURL     string `env:"TEMPORAL_UI_URL" envDefault:"http://127.0.0.1:8233"`
+	HTTPAddr          string `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	SendGridAPIKey    string `env:"SENDGRID_API_KEY"`
+	SendGridBaseURL   string `env:"SENDGRID_BASE_URL" envDefault:"https://api.sendgrid.com"`
+	EmailFrom         string `env:"EMAIL_FROM" envDefault:"Customer Success <success@playbookd.local>"`
+	AdminKey          string `env:"PLAYBOOKD_ADMIN_KEY"`
+	LogLevel          string `env:"LOG_LEVEL" envDefault:"info"`
+}
+
+// Load reads the environment. Every problem is reported at once, each naming
+// the variable, so a misconfigured deployment is fixed in one round.
+func Load() (Config, error) {
+	return parse(env.Options{})
+}
+
+// LoadFrom reads settings from the given map instead of the process
+// environment; tests use it.
+func LoadFrom(vars map[string]string) (Config, error) {
+	return parse(env.Options{Environment: vars})
+}
+
+func parse(opts env.Options) (Config, error) {
+	var cfg Config
+	if err := env.ParseWithOptions(&cfg, opts); err != nil {
+		return Config{}, err
+	}
+	return cfg, cfg.validate()
+}
+
+func (c Config) validate() error {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		bad("DATABASE_URL", "want a postgres:// URL, got %q", c.DatabaseURL)
+	}
+	if !hostPort(c.TemporalAddress) {
+		bad("TEMPORAL_ADDRESS", "want host:port, got %q", c.TemporalAddress)
+	}
+	if strings.TrimSpace(c.TemporalNamespace) == "" {
+		bad("TEMPORAL_NAMESPACE", "must not be empty")
+	}
+	if strings.TrimSpace(c.TemporalTaskQueue) == "" {
+		bad("TEMPORAL_TASK_QUEUE", "must not be empty")
+	}
+	if u, err := url.Parse(c.TemporalUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("TEMPORAL_UI_URL", "want an http(s) URL, got %q", c.TemporalUIURL)
+	}
+	if !hostPort(c.HTTPAddr) {
+		bad("HTTP_ADDR", "want host:port (host may be empty), got %q", c.HTTPAddr)
+	}
+	if u, err := url.Parse(c.SendGridBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("SENDGRID_BASE_URL", "want an http(s) URL, got %q", c.SendGridBaseURL)
+	}
+	if _, err := mail.ParseAddress(c.EmailFrom); err != nil {
+		bad("EMAIL_FROM", "want an address such as \"Success <cs@example.com>\", got %q", c.EmailFrom)
+	}
+	if c.AdminKey != "" && len(c.AdminKey) < 16 {
+		bad("PLAYBOOKD_ADMIN_KEY", "must be at least 16 characters")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("LOG_LEVEL", "want debug, info, warn or error, got %q", c.LogLevel)
+	}
+	return errors.Join(errs...)
+}
+
+func hostPort(s string) bool {
+	i := strings.LastIndex(s, ":")
+	if i < 0 || i == len(s)-1 {
+		return false
+	}
+	for _, r := range s[i+1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// EmailFromAddress splits EMAIL_FROM into name and address; validate has
+// already checked that it parses.
+func (c Config) EmailFromAddress() (name, address string) {
+	a, err := mail.ParseAddress(c.EmailFrom)
+	if err != nil {
+		return "", c.EmailFrom
+	}
+	return a.Name, a.Address
+}

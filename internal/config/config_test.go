@@ -1,0 +1,52 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLoadDefaults(t *testing.T) {
+	cfg, err := LoadFrom(map[string]string{})
+	if err != nil {
+		t.Fatalf("defaults must be valid: %v", err)
+	}
+	if cfg.TemporalTaskQueue != "playbookd" || cfg.HTTPAddr != "127.0.0.1:8080" {
+		t.Fatalf("unexpected defaults: %+v", cfg)
+	}
+	name, addr := cfg.EmailFromAddress()
+	if name != "Customer Success" || addr != "success@playbookd.local" {
+		t.Fatalf("EmailFromAddress = %q, %q", name, addr)
+	}
+}
+
+func TestLoadRejectsBadValuesNamingThem(t *testing.T) {
+	tests := []struct {
+		name string
+		vars map[string]string
+		want []string
+	}{
+		{"database url", map[string]string{"DATABASE_URL": "mysql://x"}, []string{"DATABASE_URL"}},
+		{"temporal address", map[string]string{"TEMPORAL_ADDRESS": "localhost"}, []string{"TEMPORAL_ADDRESS"}},
+		{"empty namespace", map[string]string{"TEMPORAL_NAMESPACE": " "}, []string{"TEMPORAL_NAMESPACE"}},
+		{"blank queue", map[string]string{"TEMPORAL_TASK_QUEUE": "  "}, []string{"TEMPORAL_TASK_QUEUE"}},
+		{"http addr", map[string]string{"HTTP_ADDR": "8080"}, []string{"HTTP_ADDR"}},
+		{"sendgrid url", map[string]string{"SENDGRID_BASE_URL": "not a url"}, []string{"SENDGRID_BASE_URL"}},
+		{"email from", map[string]string{"EMAIL_FROM": "nobody"}, []string{"EMAIL_FROM"}},
+		{"short admin key", map[string]string{"PLAYBOOKD_ADMIN_KEY": "short"}, []string{"PLAYBOOKD_ADMIN_KEY"}},
+		{"log level", map[string]string{"LOG_LEVEL": "loud"}, []string{"LOG_LEVEL"}},
+		{"several at once", map[string]string{"HTTP_ADDR": "x", "EMAIL_FROM": "y"}, []string{"HTTP_ADDR", "EMAIL_FROM"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadFrom(tt.vars)
+			if err == nil {
+				t.Fatal("expected an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not name %s", err, w)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,177 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Account is a customer account with its contacts. Dates are YYYY-MM-DD.
+type Account struct {
+	ID             string          `json:"id"`
+	Name           string          `json:"name"`
+	ARR            float64         `json:"arr"`
+	Segment        string          `json:"segment"`
+	CSMEmail       string          `json:"csm_email"`
+	CSMName        string          `json:"csm_name"`
+	Timezone       string          `json:"timezone"`
+	ContractStart  *string         `json:"contract_start"`
+	RenewalDate    *string         `json:"renewal_date"`
+	LifecycleStage string          `json:"lifecycle_stage"`
+	Status         string          `json:"status"`
+	CustomFields   json.RawMessage `json:"custom_fields"`
+	Contacts       []Contact       `json:"contacts"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+}
+
+// Contact is a person at a customer account.
+type Contact struct {
+	ID           uuid.UUID `json:"id"`
+	Email        string    `json:"email"`
+	Name         string    `json:"name"`
+	Role         string    `json:"role"`
+	Unsubscribed bool      `json:"unsubscribed"`
+}
+
+// UpsertAccount is the input of UpsertAccount, already validated.
+type UpsertAccount struct {
+	ID             string
+	Name           string
+	ARR            float64
+	Segment        string
+	CSMEmail       string
+	Timezone       string
+	ContractStart  *time.Time
+	RenewalDate    *time.Time
+	LifecycleStage string
+	Status         string
+	CustomFields   json.RawMessage // nil keeps what is stored
+	Contacts       []UpsertContact
+}
+
+// UpsertContact adds or updates a contact by email. Contacts not listed are
+// kept, and the unsubscribed flag is never cleared here: only the recipient
+// can change their mind through the unsubscribe flow.
+type UpsertContact struct {
+	Email string
+	Name  string
+	Role  string
+}
+
+// UpsertAccount creates or updates an account and its listed contacts in one
+// transaction; it reports whether the account is new.
+func (s *Store) UpsertAccount(ctx context.Context, in UpsertAccount) (Account, bool, error) {
+	var created bool
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var csmID uuid.UUID
+		err := tx.QueryRow(ctx, `SELECT id FROM team_members WHERE email = $1`, in.CSMEmail).Scan(&csmID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrUnknownCSM
+		}
+		if err != nil {
+			return fmt.Errorf("look up CSM: %w", err)
+		}
+		custom := in.CustomFields
+		if custom == nil {
+			custom = json.RawMessage(`null`)
+		}
+		err = tx.QueryRow(ctx, `
+			INSERT INTO accounts (id, name, arr, segment, csm_id, timezone, contract_start, renewal_date,
+			                      lifecycle_stage, status, custom_fields)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11::jsonb, '{}'::jsonb))
+			ON CONFLICT (id) DO UPDATE SET
+				name = EXCLUDED.name, arr = EXCLUDED.arr, segment = EXCLUDED.segment, csm_id = EXCLUDED.csm_id,
+				timezone = EXCLUDED.timezone, contract_start = EXCLUDED.contract_start,
+				renewal_date = EXCLUDED.renewal_date, lifecycle_stage = EXCLUDED.lifecycle_stage,
+				status = EXCLUDED.status,
+				custom_fields = COALESCE($11::jsonb, accounts.custom_fields),
+				updated_at = now()
+			RETURNING (xmax = 0)`,
+			in.ID, in.Name, in.ARR, in.Segment, csmID, in.Timezone, in.ContractStart, in.RenewalDate,
+			in.LifecycleStage, in.Status, nullJSON(custom),
+		).Scan(&created)
+		if err != nil {
+			return fmt.Errorf("upsert account: %w", err)
+		}
+		for _, c := range in.Contacts {
+			_, err := tx.Exec(ctx, `
+				INSERT INTO contacts (account_id, email, name, role) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (account_id, email) DO UPDATE
+				SET name = EXCLUDED.name, role = EXCLUDED.role, updated_at = now()`,
+				in.ID, c.Email, c.Name, c.Role)
+			if err != nil {
+				return fmt.Errorf("upsert contact %s: %w", c.Email, err)
+			}
+		}
+		typ := "account_updated"
+		if created {
+			typ = "account_created"
+		}
+		return appendEvent(ctx, tx, in.ID, nil, typ, map[string]any{"contacts": len(in.Contacts)})
+	})
+	if err != nil {
+		return Account{}, false, err
+	}
+	acct, err := s.GetAccount(ctx, in.ID)
+	return acct, created, err
+}
+
+func nullJSON(raw json.RawMessage) any {
+	if string(raw) == "null" {
+		return nil
+	}
+	return string(raw)
+}
+
+// GetAccount returns an account with its contacts.
+func (s *Store) GetAccount(ctx context.Context, id string) (Account, error) {
+	var a Account
+	err := s.pool.QueryRow(ctx, `
+		SELECT a.id, a.name, a.arr::float8, a.segment, t.email, t.name, a.timezone,
+		       a.contract_start::text, a.renewal_date::text, a.lifecycle_stage, a.status, a.custom_fields,
+		       a.created_at, a.updated_at
+		FROM accounts a JOIN team_members t ON t.id = a.csm_id
+		WHERE a.id = $1`, id,
+	).Scan(&a.ID, &a.Name, &a.ARR, &a.Segment, &a.CSMEmail, &a.CSMName, &a.Timezone,
+		&a.ContractStart, &a.RenewalDate, &a.LifecycleStage, &a.Status, &a.CustomFields,
+		&a.CreatedAt, &a.UpdatedAt)
+	if err != nil {
+		return Account{}, notFound(err)
+	}
+	a.Contacts, err = s.contacts(ctx, s.pool, id, nil)
+	return a, err
+}
+
+// ContactsWithRoles returns an account's contacts holding any of the roles,
+// ordered by role as listed and then by email, so recipients are stable.
+func (s *Store) ContactsWithRoles(ctx context.Context, accountID string, roles []string) ([]Contact, error) {
+	return s.contacts(ctx, s.pool, accountID, roles)
+}
+
+func (s *Store) contacts(ctx context.Context, q querier, accountID string, roles []string) ([]Contact, error) {
+	rows, err := q.Query(ctx, `
+		SELECT id, email, name, role, unsubscribed FROM contacts
+		WHERE account_id = $1 AND ($2::text[] IS NULL OR role = ANY($2))
+		ORDER BY COALESCE(array_position($2::text[], role), 0), email`, accountID, roles)
+	if err != nil {
+		return nil, fmt.Errorf("list contacts: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Contact, error) {
+		var c Contact
+		err := r.Scan(&c.ID, &c.Email, &c.Name, &c.Role, &c.Unsubscribed)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scan contacts: %w", err)
+	}
+	if out == nil {
+		out = []Contact{}
+	}
+	return out, nil
+}

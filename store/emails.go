@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Email outbox statuses.
+const (
+	EmailPending  = "pending"  // written, provider not yet confirmed
+	EmailSent     = "sent"     // accepted by SendGrid
+	EmailCaptured = "captured" // no SendGrid key: stored and logged instead
+	EmailFailed   = "failed"   // refused by the provider; not retried
+	EmailSkipped  = "skipped"  // recipient unsubscribed or suppressed
+)
+
+// Email is one outbox row: one message to one recipient from one run step.
+type Email struct {
+	ID                uuid.UUID  `json:"id"`
+	RunID             uuid.UUID  `json:"run_id"`
+	StepID            string     `json:"step_id"`
+	AccountID         string     `json:"account_id"`
+	ContactID         *uuid.UUID `json:"contact_id"`
+	Recipient         string     `json:"to"`
+	Template          string     `json:"template"`
+	Subject           string     `json:"subject"`
+	HTML              string     `json:"html"`
+	Text              string     `json:"text"`
+	Status            string     `json:"status"`
+	Detail            string     `json:"detail,omitempty"`
+	ProviderMessageID *string    `json:"provider_message_id,omitempty"`
+	CreatedAt         time.Time  `json:"created_at"`
+	SentAt            *time.Time `json:"sent_at"`
+}
+
+// NewEmail is the input of ClaimEmail.
+type NewEmail struct {
+	RunID     uuid.UUID
+	StepID    string
+	AccountID string
+	ContactID *uuid.UUID
+	Recipient string
+	Template  string
+	Subject   string
+	HTML      string
+	Text      string
+	Status    string // EmailPending, or EmailSkipped with Detail
+	Detail    string
+}
+
+// ClaimEmail writes the outbox row for (run, step, recipient) unless it exists,
+// and returns the row as stored: a caller that finds it already past pending
+// must not send again.
+func (s *Store) ClaimEmail(ctx context.Context, in NewEmail) (Email, error) {
+	var email Email
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO emails (run_id, step_id, account_id, contact_id, recipient, template, subject,
+			                    html_body, text_body, status, detail)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (run_id, step_id, recipient) DO NOTHING`,
+			in.RunID, in.StepID, in.AccountID, in.ContactID, in.Recipient, in.Template, in.Subject,
+			in.HTML, in.Text, in.Status, in.Detail)
+		if err != nil {
+			return fmt.Errorf("insert email: %w", err)
+		}
+		email, err = scanEmail(tx.QueryRow(ctx, emailColumns+`
+			WHERE run_id = $1 AND step_id = $2 AND recipient = $3`, in.RunID, in.StepID, in.Recipient))
+		if err != nil || tag.RowsAffected() == 0 || in.Status != EmailSkipped {
+			return err
+		}
+		return appendEvent(ctx, tx, in.AccountID, &in.RunID, "email_skipped",
+			map[string]any{"step_id": in.StepID, "email_id": email.ID, "to": in.Recipient, "reason": in.Detail})
+	})
+	return email, err
+}
+
+// MarkEmail records the provider's answer for a pending email. It returns
+// false when the row was no longer pending (someone else recorded it).
+func (s *Store) MarkEmail(ctx context.Context, id uuid.UUID, status, detail, providerMessageID string) (bool, error) {
+	var marked bool
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var (
+			accountID, stepID, recipient string
+			runID                        uuid.UUID
+		)
+		err := tx.QueryRow(ctx, `
+			UPDATE emails SET status = $2, detail = $3, provider_message_id = NULLIF($4, ''),
+			       sent_at = CASE WHEN $2 IN ('sent', 'captured') THEN now() END
+			WHERE id = $1 AND status = 'pending'
+			RETURNING account_id, run_id, step_id, recipient`, id, status, detail, providerMessageID,
+		).Scan(&accountID, &runID, &stepID, &recipient)
+		if err != nil {
+			if err == pgx.ErrNoRows {
+				return nil
+			}
+			return fmt.Errorf("mark email: %w", err)
+		}
+		marked = true
+		return appendEvent(ctx, tx, accountID, &runID, "email_"+status,
+			map[string]any{"step_id": stepID, "email_id": id, "to": recipient, "detail": detail})
+	})
+	return marked, err
+}
+
+// EmailFilter narrows ListEmails; empty fields match everything.
+type EmailFilter struct {
+	AccountID string
+	RunID     *uuid.UUID
+	Status    string
+	Limit     int
+}
+
+// ListEmails returns outbox rows, oldest first.
+func (s *Store) ListEmails(ctx context.Context, f EmailFilter) ([]Email, error) {
+	rows, err := s.pool.Query(ctx, emailColumns+`
+		WHERE ($1 = '' OR account_id = $1) AND ($2::uuid IS NULL OR run_id = $2) AND ($3 = '' OR status = $3)
+		ORDER BY created_at, id LIMIT $4`, f.AccountID, f.RunID, f.Status, limit(f.Limit))
+	if err != nil {
+		return nil, fmt.Errorf("list emails: %w", err)
+	}
+	return collect(rows, scanEmail)
+}
+
+const emailColumns = `
+	SELECT id, run_id, step_id, account_id, contact_id, recipient, template, subject, html_body, text_body,
+	       status, detail, provider_message_id, created_at, sent_at
+	FROM emails`
+
+func scanEmail(row pgx.Row) (Email, error) {
+	var e Email
+	err := row.Scan(&e.ID, &e.RunID, &e.StepID, &e.AccountID, &e.ContactID, &e.Recipient, &e.Template,
+		&e.Subject, &e.HTML, &e.Text, &e.Status, &e.Detail, &e.ProviderMessageID, &e.CreatedAt, &e.SentAt)
+	if err != nil {
+		return Email{}, notFound(err)
+	}
+	return e, nil
+}

@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Event is one entry of an account's audit timeline.
+type Event struct {
+	ID        int64          `json:"id"`
+	AccountID string         `json:"account_id"`
+	RunID     *uuid.UUID     `json:"run_id,omitempty"`
+	Type      string         `json:"type"`
+	Data      map[string]any `json:"data"`
+	CreatedAt time.Time      `json:"created_at"`
+}
+
+func appendEvent(ctx context.Context, q querier, accountID string, runID *uuid.UUID, typ string, data map[string]any) error {
+	if data == nil {
+		data = map[string]any{}
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("encode event %s: %w", typ, err)
+	}
+	_, err = q.Exec(ctx, `INSERT INTO events (account_id, run_id, type, data) VALUES ($1, $2, $3, $4)`,
+		accountID, runID, typ, raw)
+	if err != nil {
+		return fmt.Errorf("append event %s: %w", typ, err)
+	}
+	return nil
+}
+
+// RunEvents returns a run's audit events, oldest first.
+func (s *Store) RunEvents(ctx context.Context, runID uuid.UUID) ([]Event, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, account_id, run_id, type, data, created_at
+		FROM events WHERE run_id = $1 ORDER BY id`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("list run events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		if err := rows.Scan(&e.ID, &e.AccountID, &e.RunID, &e.Type, &e.Data, &e.CreatedAt); err != nil {
+			return nil, fmt.Errorf("scan event: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,125 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Run statuses.
+const (
+	RunRunning   = "running"
+	RunPaused    = "paused"
+	RunCompleted = "completed"
+	RunCancelled = "cancelled"
+	RunFailed    = "failed"
+)
+
+// Run is the index row of one account in one playbook version.
+type Run struct {
+	ID              uuid.UUID  `json:"id"`
+	AccountID       string     `json:"account_id"`
+	PlaybookKey     string     `json:"playbook"`
+	PlaybookVersion int        `json:"version"`
+	WorkflowID      string     `json:"workflow_id"`
+	Status          string     `json:"status"`
+	Outcome         *string    `json:"outcome"`
+	StartedAt       time.Time  `json:"started_at"`
+	EndedAt         *time.Time `json:"ended_at"`
+}
+
+// NewRun is the input of RecordRunStarted.
+type NewRun struct {
+	ID              uuid.UUID
+	AccountID       string
+	PlaybookKey     string
+	PlaybookVersion int
+	WorkflowID      string
+	StartedAt       time.Time
+}
+
+// RecordRunStarted writes the run's index row once; both the API (right after
+// starting the workflow) and the workflow's first activity call it, so
+// whichever comes second finds the row already there. It fails with
+// ErrLiveRun when another live run of the same playbook holds the account.
+func (s *Store) RecordRunStarted(ctx context.Context, in NewRun) (Run, error) {
+	var run Run
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// No conflict target: both the primary key and the one-live-run index
+		// are arbiters, so neither raises; the SELECT below tells them apart.
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO runs (id, account_id, playbook_key, playbook_version, workflow_id, status, started_at)
+			VALUES ($1, $2, $3, $4, $5, 'running', $6)
+			ON CONFLICT DO NOTHING`,
+			in.ID, in.AccountID, in.PlaybookKey, in.PlaybookVersion, in.WorkflowID, in.StartedAt)
+		if err != nil {
+			return fmt.Errorf("insert run: %w", err)
+		}
+		run, err = getRun(ctx, tx, in.ID)
+		if errors.Is(err, ErrNotFound) {
+			return ErrLiveRun
+		}
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		return appendEvent(ctx, tx, in.AccountID, &in.ID, "run_started",
+			map[string]any{"playbook": in.PlaybookKey, "version": in.PlaybookVersion})
+	})
+	return run, err
+}
+
+// RecordRunFinished closes a live run; closing an already closed run is a no-op
+// so a retried activity is harmless.
+func (s *Store) RecordRunFinished(ctx context.Context, id uuid.UUID, status, outcome string) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var accountID string
+		err := tx.QueryRow(ctx, `
+			UPDATE runs SET status = $2, outcome = NULLIF($3, ''), ended_at = now()
+			WHERE id = $1 AND status IN ('running', 'paused')
+			RETURNING account_id`, id, status, outcome).Scan(&accountID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("finish run: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE tasks SET status = 'cancelled', closed_at = now() WHERE run_id = $1 AND status = 'open'`, id); err != nil {
+			return fmt.Errorf("close run tasks: %w", err)
+		}
+		return appendEvent(ctx, tx, accountID, &id, "run_"+status, map[string]any{"outcome": outcome})
+	})
+}
+
+// GetRun returns one run.
+func (s *Store) GetRun(ctx context.Context, id uuid.UUID) (Run, error) {
+	return getRun(ctx, s.pool, id)
+}
+
+// LiveRun returns the live run of a playbook for an account.
+func (s *Store) LiveRun(ctx context.Context, accountID, playbookKey string) (Run, error) {
+	return scanRun(s.pool.QueryRow(ctx, runColumns+`
+		WHERE account_id = $1 AND playbook_key = $2 AND status IN ('running', 'paused')`, accountID, playbookKey))
+}
+
+const runColumns = `
+	SELECT id, account_id, playbook_key, playbook_version, workflow_id, status, outcome, started_at, ended_at
+	FROM runs`
+
+func getRun(ctx context.Context, q querier, id uuid.UUID) (Run, error) {
+	return scanRun(q.QueryRow(ctx, runColumns+` WHERE id = $1`, id))
+}
+
+func scanRun(row pgx.Row) (Run, error) {
+	var r Run
+	err := row.Scan(&r.ID, &r.AccountID, &r.PlaybookKey, &r.PlaybookVersion, &r.WorkflowID,
+		&r.Status, &r.Outcome, &r.StartedAt, &r.EndedAt)
+	if err != nil {
+		return Run{}, notFound(err)
+	}
+	return r, nil
+}

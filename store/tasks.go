@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Task is a to-do for a team member, created by a run.
+type Task struct {
+	ID            uuid.UUID  `json:"id"`
+	RunID         uuid.UUID  `json:"run_id"`
+	StepID        string     `json:"step_id"`
+	AccountID     string     `json:"account_id"`
+	AssigneeEmail string     `json:"assignee"`
+	Title         string     `json:"title"`
+	Priority      string     `json:"priority"`
+	Status        string     `json:"status"`
+	DueAt         *time.Time `json:"due_at"`
+	CreatedAt     time.Time  `json:"created_at"`
+	ClosedAt      *time.Time `json:"closed_at"`
+}
+
+// NewTask is the input of CreateTask. AssigneeLevel picks the first member of
+// the account's escalation ladder (CSM, their manager, ...) at that level or
+// above; the top of the ladder when nobody is high enough.
+type NewTask struct {
+	RunID         uuid.UUID
+	StepID        string
+	AccountID     string
+	AssigneeLevel string
+	Title         string
+	Priority      string
+	DueAt         *time.Time
+}
+
+// CreateTask makes the task of a run step once: a second call for the same run
+// and step returns the first task and created=false.
+func (s *Store) CreateTask(ctx context.Context, in NewTask) (Task, bool, error) {
+	var (
+		task    Task
+		created bool
+	)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var assigneeID uuid.UUID
+		err := tx.QueryRow(ctx, `
+			WITH RECURSIVE ladder(id, manager_id, depth, senior_enough) AS (
+				SELECT t.id, t.manager_id, 0, `+levelRank("t.level")+` >= `+levelRank("$2")+`
+				FROM accounts a JOIN team_members t ON t.id = a.csm_id WHERE a.id = $1
+				UNION ALL
+				SELECT t.id, t.manager_id, l.depth + 1, `+levelRank("t.level")+` >= `+levelRank("$2")+`
+				FROM team_members t JOIN ladder l ON t.id = l.manager_id
+				WHERE l.depth < 32
+			)
+			-- The nearest member senior enough; else the top of the ladder.
+			SELECT id FROM ladder
+			ORDER BY senior_enough DESC, CASE WHEN senior_enough THEN depth ELSE -depth END
+			LIMIT 1`, in.AccountID, in.AssigneeLevel).Scan(&assigneeID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("account %s: %w", in.AccountID, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("resolve assignee: %w", err)
+		}
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO tasks (run_id, step_id, account_id, assignee_id, title, priority, due_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (run_id, step_id) DO NOTHING`,
+			in.RunID, in.StepID, in.AccountID, assigneeID, in.Title, in.Priority, in.DueAt)
+		if err != nil {
+			return fmt.Errorf("insert task: %w", err)
+		}
+		created = tag.RowsAffected() == 1
+		task, err = scanTask(tx.QueryRow(ctx, taskColumns+` WHERE k.run_id = $1 AND k.step_id = $2`, in.RunID, in.StepID))
+		if err != nil || !created {
+			return err
+		}
+		return appendEvent(ctx, tx, in.AccountID, &in.RunID, "task_created",
+			map[string]any{"step_id": in.StepID, "task_id": task.ID, "assignee": task.AssigneeEmail, "title": in.Title})
+	})
+	return task, created, err
+}
+
+// TaskFilter narrows ListTasks; empty fields match everything.
+type TaskFilter struct {
+	AssigneeEmail string
+	Status        string
+	AccountID     string
+	RunID         *uuid.UUID
+	Limit         int
+}
+
+// ListTasks returns tasks, oldest first.
+func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
+	rows, err := s.pool.Query(ctx, taskColumns+`
+		WHERE ($1 = '' OR t.email = $1) AND ($2 = '' OR k.status = $2)
+		  AND ($3 = '' OR k.account_id = $3) AND ($4::uuid IS NULL OR k.run_id = $4)
+		ORDER BY k.created_at, k.id LIMIT $5`,
+		f.AssigneeEmail, f.Status, f.AccountID, f.RunID, limit(f.Limit))
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	return collect(rows, scanTask)
+}
+
+const taskColumns = `
+	SELECT k.id, k.run_id, k.step_id, k.account_id, t.email, k.title, k.priority, k.status, k.due_at,
+	       k.created_at, k.closed_at
+	FROM tasks k JOIN team_members t ON t.id = k.assignee_id`
+
+func scanTask(row pgx.Row) (Task, error) {
+	var k Task
+	err := row.Scan(&k.ID, &k.RunID, &k.StepID, &k.AccountID, &k.AssigneeEmail, &k.Title, &k.Priority,
+		&k.Status, &k.DueAt, &k.CreatedAt, &k.ClosedAt)
+	if err != nil {
+		return Task{}, notFound(err)
+	}
+	return k, nil
+}
+
+// limit bounds list sizes until cursor pagination arrives.
+func limit(n int) int {
+	if n <= 0 || n > 500 {
+		return 100
+	}
+	return n
+}
+
+func collect[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// levelRank is the SQL expression ranking a team level, lowest first.
+func levelRank(expr string) string {
+	return "array_position(ARRAY['csm','senior_csm','vp_cs','executive']::text[], " + expr + "::text)"
+}

@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// TeamMember is a CSM or anyone above one in the escalation ladder.
+type TeamMember struct {
+	ID           uuid.UUID `json:"id"`
+	Email        string    `json:"email"`
+	Name         string    `json:"name"`
+	Level        string    `json:"level"`
+	ManagerEmail *string   `json:"manager_email"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// UpsertTeamMember is the input of UpsertTeamMember; emails are lower-case.
+type UpsertTeamMember struct {
+	Email        string
+	Name         string
+	Level        string
+	ManagerEmail string // empty: no manager
+}
+
+// UpsertTeamMember creates or updates a team member by email.
+func (s *Store) UpsertTeamMember(ctx context.Context, in UpsertTeamMember) (TeamMember, bool, error) {
+	var (
+		member  TeamMember
+		created bool
+	)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var managerID *uuid.UUID
+		if in.ManagerEmail != "" {
+			var id uuid.UUID
+			err := tx.QueryRow(ctx, `SELECT id FROM team_members WHERE email = $1`, in.ManagerEmail).Scan(&id)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return ErrUnknownManager
+			}
+			if err != nil {
+				return fmt.Errorf("look up manager: %w", err)
+			}
+			// The ladder climbs manager links; refuse a link that would make it loop.
+			var loops bool
+			err = tx.QueryRow(ctx, `
+				WITH RECURSIVE chain(id, manager_id) AS (
+					SELECT id, manager_id FROM team_members WHERE id = $1
+					UNION
+					SELECT t.id, t.manager_id FROM team_members t JOIN chain c ON t.id = c.manager_id
+				)
+				SELECT EXISTS (SELECT 1 FROM chain c JOIN team_members m ON m.id = c.id WHERE m.email = $2)`,
+				id, in.Email).Scan(&loops)
+			if err != nil {
+				return fmt.Errorf("check manager chain: %w", err)
+			}
+			if loops {
+				return ErrManagerCycle
+			}
+			managerID = &id
+		}
+		err := tx.QueryRow(ctx, `
+			INSERT INTO team_members (email, name, level, manager_id) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (email) DO UPDATE
+			SET name = EXCLUDED.name, level = EXCLUDED.level, manager_id = EXCLUDED.manager_id, updated_at = now()
+			RETURNING id, email, name, level, created_at, updated_at, (xmax = 0)`,
+			in.Email, in.Name, in.Level, managerID,
+		).Scan(&member.ID, &member.Email, &member.Name, &member.Level, &member.CreatedAt, &member.UpdatedAt, &created)
+		if err != nil {
+			return fmt.Errorf("upsert team member: %w", err)
+		}
+		if in.ManagerEmail != "" {
+			m := in.ManagerEmail
+			member.ManagerEmail = &m
+		}
+		return nil
+	})
+	return member, created, err
+}
+
+// TeamMemberByEmail returns one team member.
+func (s *Store) TeamMemberByEmail(ctx context.Context, email string) (TeamMember, error) {
+	var m TeamMember
+	err := s.pool.QueryRow(ctx, `
+		SELECT t.id, t.email, t.name, t.level, mgr.email, t.created_at, t.updated_at
+		FROM team_members t LEFT JOIN team_members mgr ON mgr.id = t.manager_id
+		WHERE t.email = $1`, email,
+	).Scan(&m.ID, &m.Email, &m.Name, &m.Level, &m.ManagerEmail, &m.CreatedAt, &m.UpdatedAt)
+	if err != nil {
+		return TeamMember{}, notFound(err)
+	}
+	return m, nil
+}
