@@ -1,0 +1,47 @@
+// Package mail sends rendered emails: through SendGrid when a key is set,
+// otherwise by capturing them (the outbox row is the record; a log line says so).
+package mail
+
+import (
+	"context"
+	"errors"
+)
+
+// Address is a display name and an email address.
+type Address struct {
+	Name  string
+	Email string
+}
+
+// Message is one email to one recipient.
+type Message struct {
+	From       Address
+	To         Address
+	Subject    string
+	HTML       string
+	Text       string
+	Categories []string
+	CustomArgs map[string]string // returned by SendGrid's event webhook
+	Headers    map[string]string
+}
+
+// Delivery statuses a Sender reports.
+const (
+	StatusSent     = "sent"
+	StatusCaptured = "captured"
+)
+
+// Receipt is the provider's acceptance of a message.
+type Receipt struct {
+	Status            string
+	ProviderMessageID string
+}
+
+// ErrRejected marks a provider refusal that a retry cannot fix (a 4xx other
+// than 429). Other errors are worth retrying.
+var ErrRejected = errors.New("rejected by the email provider")
+
+// Sender delivers one message.
+type Sender interface {
+	Send(ctx context.Context, msg Message) (Receipt, error)
+}

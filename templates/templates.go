@@ -1,0 +1,145 @@
+// Package templates renders the emails playbooks send. Each built-in template
+// is one file defining "subject", "text" and "html"; text parts go through
+// text/template and the html part through html/template, so customer data is
+// escaped where it lands in markup.
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"sort"
+	"strings"
+	texttemplate "text/template"
+)
+
+//go:embed builtin/*.tmpl
+var builtinFS embed.FS
+
+// ErrUnknown is returned for a template name nobody defined.
+var ErrUnknown = errors.New("unknown template")
+
+// Data is what a template sees.
+type Data struct {
+	Account Account
+	Contact Person
+	CSM     Person
+}
+
+// Account is the part of an account templates may use.
+type Account struct {
+	ID      string
+	Name    string
+	Segment string
+}
+
+// Person is a contact or a team member.
+type Person struct {
+	Name  string
+	Email string
+}
+
+// FirstName is the first word of the name, or "there" when the name is unknown.
+func (p Person) FirstName() string {
+	if f := strings.Fields(p.Name); len(f) > 0 {
+		return f[0]
+	}
+	return "there"
+}
+
+// Rendered is a finished email body.
+type Rendered struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+type template struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+// Set is a collection of parsed templates.
+type Set struct {
+	byName map[string]template
+}
+
+// Builtin parses the templates shipped with the binary.
+func Builtin() (*Set, error) {
+	set := &Set{byName: map[string]template{}}
+	paths, err := fs.Glob(builtinFS, "builtin/*.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range paths {
+		src, err := builtinFS.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(p, "builtin/"), ".tmpl")
+		if err := set.add(name, string(src)); err != nil {
+			return nil, err
+		}
+	}
+	return set, nil
+}
+
+func (s *Set) add(name, src string) error {
+	text, err := texttemplate.New(name).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return fmt.Errorf("template %s: %w", name, err)
+	}
+	html, err := htmltemplate.New(name).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return fmt.Errorf("template %s: %w", name, err)
+	}
+	for _, part := range []string{"subject", "text", "html"} {
+		if text.Lookup(part) == nil {
+			return fmt.Errorf("template %s: missing {{define %q}}", name, part)
+		}
+	}
+	s.byName[name] = template{text: text, html: html}
+	return nil
+}
+
+// Has reports whether the set defines the template.
+func (s *Set) Has(name string) bool {
+	_, ok := s.byName[name]
+	return ok
+}
+
+// Names lists the templates, sorted.
+func (s *Set) Names() []string {
+	names := make([]string, 0, len(s.byName))
+	for n := range s.byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Render fills a template in.
+func (s *Set) Render(name string, data Data) (Rendered, error) {
+	t, ok := s.byName[name]
+	if !ok {
+		return Rendered{}, fmt.Errorf("%w %q", ErrUnknown, name)
+	}
+	var subject, text, html bytes.Buffer
+	if err := t.text.ExecuteTemplate(&subject, "subject", data); err != nil {
+		return Rendered{}, fmt.Errorf("render %s subject: %w", name, err)
+	}
+	if err := t.text.ExecuteTemplate(&text, "text", data); err != nil {
+		return Rendered{}, fmt.Errorf("render %s text: %w", name, err)
+	}
+	if err := t.html.ExecuteTemplate(&html, "html", data); err != nil {
+		return Rendered{}, fmt.Errorf("render %s html: %w", name, err)
+	}
+	return Rendered{
+		Subject: strings.TrimSpace(subject.String()),
+		Text:    strings.TrimSpace(text.String()) + "\n",
+		HTML:    strings.TrimSpace(html.String()) + "\n",
+	}, nil
+}
