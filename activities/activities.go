@@ -46,7 +46,7 @@ func (a *Activities) RecordRunStarted(ctx context.Context, in contract.RecordRun
 	}
 	_, err = a.Store.RecordRunStarted(ctx, store.NewRun{
 		ID: runID, AccountID: in.AccountID, PlaybookKey: in.PlaybookKey,
-		PlaybookVersion: in.PlaybookVersion, WorkflowID: in.WorkflowID, StartedAt: in.StartedAt,
+		PlaybookVersion: in.PlaybookVersion, WorkflowID: in.WorkflowID, TemporalRunID: in.TemporalRunID, StartedAt: in.StartedAt,
 	})
 	switch {
 	case errors.Is(err, store.ErrLiveRun):

@@ -47,6 +47,7 @@ CREATE TABLE runs (
     playbook_key      text NOT NULL,
     playbook_version  integer NOT NULL CHECK (playbook_version > 0),
     workflow_id       text NOT NULL,
+    temporal_run_id   text NOT NULL,
     status            text NOT NULL CHECK (status IN ('running', 'paused', 'completed', 'cancelled', 'failed')),
     outcome           text,
     started_at        timestamptz NOT NULL DEFAULT now(),

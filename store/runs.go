@@ -26,6 +26,7 @@ type Run struct {
 	PlaybookKey     string     `json:"playbook"`
 	PlaybookVersion int        `json:"version"`
 	WorkflowID      string     `json:"workflow_id"`
+	TemporalRunID   string     `json:"temporal_run_id"`
 	Status          string     `json:"status"`
 	Outcome         *string    `json:"outcome"`
 	StartedAt       time.Time  `json:"started_at"`
@@ -39,6 +40,7 @@ type NewRun struct {
 	PlaybookKey     string
 	PlaybookVersion int
 	WorkflowID      string
+	TemporalRunID   string
 	StartedAt       time.Time
 }
 
@@ -52,10 +54,11 @@ func (s *Store) RecordRunStarted(ctx context.Context, in NewRun) (Run, error) {
 		// No conflict target: both the primary key and the one-live-run index
 		// are arbiters, so neither raises; the SELECT below tells them apart.
 		tag, err := tx.Exec(ctx, `
-			INSERT INTO runs (id, account_id, playbook_key, playbook_version, workflow_id, status, started_at)
-			VALUES ($1, $2, $3, $4, $5, 'running', $6)
+			INSERT INTO runs (id, account_id, playbook_key, playbook_version, workflow_id, temporal_run_id,
+			                  status, started_at)
+			VALUES ($1, $2, $3, $4, $5, $6, 'running', $7)
 			ON CONFLICT DO NOTHING`,
-			in.ID, in.AccountID, in.PlaybookKey, in.PlaybookVersion, in.WorkflowID, in.StartedAt)
+			in.ID, in.AccountID, in.PlaybookKey, in.PlaybookVersion, in.WorkflowID, in.TemporalRunID, in.StartedAt)
 		if err != nil {
 			return fmt.Errorf("insert run: %w", err)
 		}
@@ -107,7 +110,7 @@ func (s *Store) LiveRun(ctx context.Context, accountID, playbookKey string) (Run
 }
 
 const runColumns = `
-	SELECT id, account_id, playbook_key, playbook_version, workflow_id, status, outcome, started_at, ended_at
+	SELECT id, account_id, playbook_key, playbook_version, workflow_id, temporal_run_id, status, outcome, started_at, ended_at
 	FROM runs`
 
 func getRun(ctx context.Context, q querier, id uuid.UUID) (Run, error) {
@@ -116,7 +119,7 @@ func getRun(ctx context.Context, q querier, id uuid.UUID) (Run, error) {
 
 func scanRun(row pgx.Row) (Run, error) {
 	var r Run
-	err := row.Scan(&r.ID, &r.AccountID, &r.PlaybookKey, &r.PlaybookVersion, &r.WorkflowID,
+	err := row.Scan(&r.ID, &r.AccountID, &r.PlaybookKey, &r.PlaybookVersion, &r.WorkflowID, &r.TemporalRunID,
 		&r.Status, &r.Outcome, &r.StartedAt, &r.EndedAt)
 	if err != nil {
 		return Run{}, notFound(err)

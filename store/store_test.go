@@ -51,7 +51,7 @@ func (f fixture) startRun(t *testing.T) uuid.UUID {
 	id := uuid.New()
 	if _, err := f.st.RecordRunStarted(f.ctx, store.NewRun{
 		ID: id, AccountID: "acme", PlaybookKey: "onboarding", PlaybookVersion: 1,
-		WorkflowID: "wf-" + id.String(), StartedAt: time.Now(),
+		WorkflowID: "wf-" + id.String(), TemporalRunID: "r", StartedAt: time.Now(),
 	}); err != nil {
 		t.Fatalf("start run: %v", err)
 	}

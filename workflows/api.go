@@ -13,6 +13,10 @@ const DefaultTaskQueue = "playbookd"
 // ProgressQuery answers a run's done, current and upcoming steps.
 const ProgressQuery = "progress"
 
+// PlaybookRunName is the registered name of PlaybookRun; starts use it so a
+// renamed Go function cannot orphan live runs.
+const PlaybookRunName = "PlaybookRun"
+
 // RunWorkflowID derives a run's workflow ID from its playbook and account, so
 // Temporal itself refuses a second live run of the same pair.
 func RunWorkflowID(playbookKey, accountID string) string {

@@ -55,7 +55,7 @@ func (r *playbookRun) run(ctx workflow.Context) (RunResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, activityOptions)
 	info := workflow.GetInfo(ctx)
 	err := workflow.ExecuteActivity(ctx, contract.RecordRunStarted, contract.RecordRunStartedInput{
-		RunID: r.input.RunID, WorkflowID: info.WorkflowExecution.ID, AccountID: r.input.AccountID,
+		RunID: r.input.RunID, WorkflowID: info.WorkflowExecution.ID, TemporalRunID: info.WorkflowExecution.RunID, AccountID: r.input.AccountID,
 		PlaybookKey: r.input.PlaybookKey, PlaybookVersion: r.input.PlaybookVersion, StartedAt: r.anchor,
 	}).Get(ctx, nil)
 	if err != nil {

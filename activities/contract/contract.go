@@ -28,6 +28,7 @@ var NonRetryable = []string{ErrAccountNotFound, ErrUnknownTemplate, ErrLiveRun, 
 type RecordRunStartedInput struct {
 	RunID           string
 	WorkflowID      string
+	TemporalRunID   string
 	AccountID       string
 	PlaybookKey     string
 	PlaybookVersion int

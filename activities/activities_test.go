@@ -1,0 +1,189 @@
+package activities_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/playbookd/playbookd/activities"
+	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/mail"
+	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/store/storetest"
+	"github.com/playbookd/playbookd/templates"
+)
+
+// scriptedSender answers with the queued errors, then succeeds, counting calls.
+type scriptedSender struct {
+	errs  []error
+	calls int
+}
+
+func (s *scriptedSender) Send(context.Context, mail.Message) (mail.Receipt, error) {
+	s.calls++
+	if len(s.errs) > 0 {
+		err := s.errs[0]
+		s.errs = s.errs[1:]
+		return mail.Receipt{}, err
+	}
+	return mail.Receipt{Status: mail.StatusSent, ProviderMessageID: fmt.Sprintf("msg-%d", s.calls)}, nil
+}
+
+type fixture struct {
+	st     *store.Store
+	sender *scriptedSender
+	env    *testsuite.TestActivityEnvironment
+	runID  string
+}
+
+func newFixture(t *testing.T, unsubscribed bool) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	_, pool := storetest.NewDatabase(t)
+	st := store.New(pool)
+	_, _, err := st.UpsertTeamMember(ctx, store.UpsertTeamMember{Email: "csm@cs.test", Name: "Casey", Level: "csm"})
+	require.NoError(t, err)
+	_, _, err = st.UpsertAccount(ctx, store.UpsertAccount{
+		ID: "acme", Name: "Acme", ARR: 12000, Segment: "smb", CSMEmail: "csm@cs.test", Timezone: "UTC",
+		LifecycleStage: "onboarding", Status: "active",
+		Contacts: []store.UpsertContact{{Email: "pat@acme.test", Name: "Pat", Role: "champion"}},
+	})
+	require.NoError(t, err)
+	if unsubscribed {
+		_, err = pool.Exec(ctx, `UPDATE contacts SET unsubscribed = true`)
+		require.NoError(t, err)
+	}
+	runID := uuid.New()
+	_, err = st.RecordRunStarted(ctx, store.NewRun{ID: runID, AccountID: "acme", PlaybookKey: "onboarding",
+		PlaybookVersion: 1, WorkflowID: "wf", StartedAt: time.Now()})
+	require.NoError(t, err)
+
+	set, err := templates.Builtin()
+	require.NoError(t, err)
+	f := &fixture{st: st, sender: &scriptedSender{}, runID: runID.String()}
+	acts := &activities.Activities{Store: st, Sender: f.sender, Templates: set,
+		From: mail.Address{Email: "cs@example.test"}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	var suite testsuite.WorkflowTestSuite
+	f.env = suite.NewTestActivityEnvironment()
+	acts.Register(f.env)
+	return f
+}
+
+func (f *fixture) sendWelcome() (contract.SendEmailResult, error) {
+	var res contract.SendEmailResult
+	v, err := f.env.ExecuteActivity(contract.SendEmail, contract.SendEmailInput{
+		RunID: f.runID, StepID: "welcome-email", AccountID: "acme", Template: "welcome", ToRoles: []string{"champion"}})
+	if err == nil {
+		err = v.Get(&res)
+	}
+	return res, err
+}
+
+func (f *fixture) emails(t *testing.T) []store.Email {
+	emails, err := f.st.ListEmails(context.Background(), store.EmailFilter{AccountID: "acme"})
+	require.NoError(t, err)
+	return emails
+}
+
+func TestSendEmailTwiceSendsOnce(t *testing.T) {
+	f := newFixture(t, false)
+	for i := 0; i < 2; i++ {
+		res, err := f.sendWelcome()
+		require.NoError(t, err)
+		require.Equal(t, 1, res.Sent)
+	}
+	require.Equal(t, 1, f.sender.calls, "a re-run activity must not call the provider again")
+	emails := f.emails(t)
+	require.Len(t, emails, 1)
+	require.Equal(t, store.EmailSent, emails[0].Status)
+	require.Equal(t, "pat@acme.test", emails[0].Recipient)
+	require.Contains(t, emails[0].Subject, "Acme")
+}
+
+func TestSendEmailRetryableErrorLeavesRowPendingThenSendsOnce(t *testing.T) {
+	f := newFixture(t, false)
+	f.sender.errs = []error{errors.New("sendgrid: status 503")}
+	_, err := f.sendWelcome()
+	require.Error(t, err)
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		require.False(t, appErr.NonRetryable(), "a 503 must be retried")
+	}
+	require.Equal(t, store.EmailPending, f.emails(t)[0].Status)
+
+	res, err := f.sendWelcome()
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Sent)
+	require.Len(t, f.emails(t), 1)
+	require.Equal(t, store.EmailSent, f.emails(t)[0].Status)
+}
+
+func TestSendEmailRejectedIsRecordedNotRetried(t *testing.T) {
+	f := newFixture(t, false)
+	f.sender.errs = []error{fmt.Errorf("%w: status 400: bad address", mail.ErrRejected)}
+	res, err := f.sendWelcome()
+	require.NoError(t, err, "a refused email must not fail the run")
+	require.Equal(t, 1, res.Failed)
+	emails := f.emails(t)
+	require.Equal(t, store.EmailFailed, emails[0].Status)
+	require.Contains(t, emails[0].Detail, "bad address")
+	_, err = f.sendWelcome()
+	require.NoError(t, err)
+	require.Equal(t, 1, f.sender.calls)
+}
+
+func TestSendEmailSkipsUnsubscribed(t *testing.T) {
+	f := newFixture(t, true)
+	res, err := f.sendWelcome()
+	require.NoError(t, err)
+	require.Equal(t, contract.SendEmailResult{Skipped: 1, EmailIDs: res.EmailIDs}, res)
+	require.Zero(t, f.sender.calls)
+	require.Equal(t, store.EmailSkipped, f.emails(t)[0].Status)
+}
+
+func TestSendEmailUnknownTemplateIsNonRetryable(t *testing.T) {
+	f := newFixture(t, false)
+	_, err := f.env.ExecuteActivity(contract.SendEmail, contract.SendEmailInput{
+		RunID: f.runID, StepID: "x", AccountID: "acme", Template: "nope", ToRoles: []string{"champion"}})
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr))
+	require.Equal(t, contract.ErrUnknownTemplate, appErr.Type())
+	require.True(t, appErr.NonRetryable())
+}
+
+func TestCreateTaskTwiceCreatesOnce(t *testing.T) {
+	f := newFixture(t, false)
+	due := time.Now().Add(24 * time.Hour)
+	in := contract.CreateTaskInput{RunID: f.runID, StepID: "welcome-call", AccountID: "acme",
+		Title: "Welcome call", Assignee: "csm", Priority: "high", DueAt: &due}
+	var first, second contract.CreateTaskResult
+	v, err := f.env.ExecuteActivity(contract.CreateTask, in)
+	require.NoError(t, err)
+	require.NoError(t, v.Get(&first))
+	v, err = f.env.ExecuteActivity(contract.CreateTask, in)
+	require.NoError(t, err)
+	require.NoError(t, v.Get(&second))
+	require.Equal(t, first, second)
+	require.Equal(t, "csm@cs.test", first.Assignee)
+	tasks, err := f.st.ListTasks(context.Background(), store.TaskFilter{AccountID: "acme"})
+	require.NoError(t, err)
+	require.Len(t, tasks, 1)
+}
+
+func TestCreateTaskUnknownAccountIsNonRetryable(t *testing.T) {
+	f := newFixture(t, false)
+	_, err := f.env.ExecuteActivity(contract.CreateTask, contract.CreateTaskInput{RunID: f.runID, StepID: "s",
+		AccountID: "ghost", Title: "x", Assignee: "csm", Priority: "normal"})
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr))
+	require.Equal(t, contract.ErrAccountNotFound, appErr.Type())
+}

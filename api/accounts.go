@@ -1,0 +1,143 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/playbookd/playbookd/accounts"
+	"github.com/playbookd/playbookd/store"
+)
+
+type accountRequest struct {
+	ID             string           `json:"id"`
+	Name           string           `json:"name"`
+	ARR            *float64         `json:"arr"`
+	Segment        string           `json:"segment"`
+	CSMEmail       string           `json:"csm_email"`
+	Timezone       string           `json:"timezone"`
+	ContractStart  string           `json:"contract_start"`
+	RenewalDate    string           `json:"renewal_date"`
+	LifecycleStage string           `json:"lifecycle_stage"`
+	Status         string           `json:"status"`
+	CustomFields   json.RawMessage  `json:"custom_fields"`
+	Contacts       []contactRequest `json:"contacts"`
+}
+
+type contactRequest struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+}
+
+var accountIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+
+// toStore validates the request and converts it, reporting every bad field.
+func (r accountRequest) toStore(thresholds accounts.SegmentThresholds) (store.UpsertAccount, error) {
+	var fe fieldErrors
+	out := store.UpsertAccount{
+		ID: r.ID, Name: strings.TrimSpace(r.Name), Segment: r.Segment, Timezone: r.Timezone,
+		LifecycleStage: r.LifecycleStage, Status: r.Status,
+	}
+	if !accountIDPattern.MatchString(r.ID) {
+		fe.add("id", "required: 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit")
+	}
+	if out.Name == "" {
+		fe.add("name", "required")
+	}
+	switch {
+	case r.ARR == nil:
+		fe.add("arr", "required: annual recurring revenue in dollars")
+	case *r.ARR < 0:
+		fe.add("arr", "must not be negative")
+	default:
+		out.ARR = *r.ARR
+	}
+	if out.Segment == "" && r.ARR != nil {
+		out.Segment = thresholds.SegmentFor(out.ARR)
+	} else if out.Segment != "" && !accounts.Valid(accounts.Segments, out.Segment) {
+		fe.add("segment", "must be one of %s (or leave it out to derive it from arr)", strings.Join(accounts.Segments, ", "))
+	}
+	out.CSMEmail = normaliseEmail(&fe, "csm_email", r.CSMEmail, true)
+	if r.Timezone == "" {
+		fe.add("timezone", "required: an IANA time zone such as Europe/Berlin")
+	} else if _, err := time.LoadLocation(r.Timezone); err != nil || r.Timezone == "Local" {
+		fe.add("timezone", "unknown time zone %q: use an IANA name such as America/New_York", r.Timezone)
+	}
+	out.ContractStart = parseDate(&fe, "contract_start", r.ContractStart)
+	out.RenewalDate = parseDate(&fe, "renewal_date", r.RenewalDate)
+	if out.LifecycleStage == "" {
+		out.LifecycleStage = "onboarding"
+	}
+	if out.Status == "" {
+		out.Status = "active"
+	} else if !accounts.Valid(accounts.Statuses, out.Status) {
+		fe.add("status", "must be one of %s", strings.Join(accounts.Statuses, ", "))
+	}
+	if len(r.CustomFields) > 0 {
+		if trimmed := bytes.TrimSpace(r.CustomFields); len(trimmed) == 0 || trimmed[0] != '{' {
+			fe.add("custom_fields", "must be a JSON object")
+		} else {
+			out.CustomFields = r.CustomFields
+		}
+	}
+	seen := map[string]bool{}
+	for i, c := range r.Contacts {
+		prefix := fmt.Sprintf("contacts[%d]", i)
+		email := normaliseEmail(&fe, prefix+".email", c.Email, true)
+		if email != "" && seen[email] {
+			fe.add(prefix+".email", "listed twice")
+		}
+		seen[email] = true
+		if !accounts.Valid(accounts.Roles, c.Role) {
+			fe.add(prefix+".role", "must be one of %s", strings.Join(accounts.Roles, ", "))
+		}
+		out.Contacts = append(out.Contacts, store.UpsertContact{Email: email, Name: strings.TrimSpace(c.Name), Role: c.Role})
+	}
+	return out, fe.err()
+}
+
+func parseDate(fe *fieldErrors, field, v string) *time.Time {
+	if v == "" {
+		return nil
+	}
+	d, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		fe.add(field, "must be a date as YYYY-MM-DD")
+		return nil
+	}
+	return &d
+}
+
+func (h *handlers) upsertAccount(c echo.Context) error {
+	var req accountRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	in, err := req.toStore(accounts.DefaultSegmentThresholds)
+	if err != nil {
+		return err
+	}
+	acct, created, err := h.store.UpsertAccount(c.Request().Context(), in)
+	if errors.Is(err, store.ErrUnknownCSM) {
+		return invalid([]FieldError{{Field: "csm_email", Message: "no team member has this email; add them with POST /v1/team"}})
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(createdOrOK(created), acct)
+}
+
+func (h *handlers) getAccount(c echo.Context) error {
+	acct, err := h.store.GetAccount(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return notFoundAs(err, "account")
+	}
+	return c.JSON(200, acct)
+}

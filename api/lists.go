@@ -1,0 +1,80 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/playbookd/playbookd/accounts"
+	"github.com/playbookd/playbookd/store"
+)
+
+var (
+	emailStatuses = []string{store.EmailPending, store.EmailSent, store.EmailCaptured, store.EmailFailed, store.EmailSkipped}
+	taskStatuses  = []string{"open", "completed", "cancelled"}
+)
+
+// queryFilter reads and checks list query parameters, collecting errors.
+type queryFilter struct {
+	c  echo.Context
+	fe fieldErrors
+}
+
+func (q *queryFilter) enum(name string, allowed []string) string {
+	v := q.c.QueryParam(name)
+	if v != "" && !accounts.Valid(allowed, v) {
+		q.fe.add(name, "must be one of %s", strings.Join(allowed, ", "))
+	}
+	return v
+}
+
+func (q *queryFilter) uuid(name string) *uuid.UUID {
+	v := q.c.QueryParam(name)
+	if v == "" {
+		return nil
+	}
+	id, err := uuid.Parse(v)
+	if err != nil {
+		q.fe.add(name, "must be a UUID")
+		return nil
+	}
+	return &id
+}
+
+func (q *queryFilter) err() error {
+	if len(q.fe) == 0 {
+		return nil
+	}
+	return problem(http.StatusBadRequest, "the query has invalid parameters", q.fe...)
+}
+
+func (h *handlers) listEmails(c echo.Context) error {
+	q := queryFilter{c: c}
+	f := store.EmailFilter{AccountID: c.QueryParam("account_id"), RunID: q.uuid("run_id"), Status: q.enum("status", emailStatuses)}
+	if err := q.err(); err != nil {
+		return err
+	}
+	emails, err := h.store.ListEmails(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, list[store.Email]{Items: emails})
+}
+
+func (h *handlers) listTasks(c echo.Context) error {
+	q := queryFilter{c: c}
+	f := store.TaskFilter{
+		AssigneeEmail: strings.ToLower(c.QueryParam("assignee")), AccountID: c.QueryParam("account_id"),
+		RunID: q.uuid("run_id"), Status: q.enum("status", taskStatuses),
+	}
+	if err := q.err(); err != nil {
+		return err
+	}
+	tasks, err := h.store.ListTasks(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, list[store.Task]{Items: tasks})
+}

@@ -1,0 +1,93 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// FieldError names one bad input and says what is expected.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Problem is an RFC 9457 problem detail, with per-field errors.
+type Problem struct {
+	Type     string       `json:"type"`
+	Title    string       `json:"title"`
+	Status   int          `json:"status"`
+	Detail   string       `json:"detail,omitempty"`
+	Instance string       `json:"instance,omitempty"`
+	Errors   []FieldError `json:"errors,omitempty"`
+	// RunID points at the live run behind a 409 on POST /v1/runs.
+	RunID string `json:"run_id,omitempty"`
+}
+
+func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }
+
+func problem(status int, detail string, errs ...FieldError) *Problem {
+	return &Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Errors: errs}
+}
+
+// invalid is a 422 listing every bad field.
+func invalid(errs []FieldError) *Problem {
+	return problem(http.StatusUnprocessableEntity, "the request has invalid fields", errs...)
+}
+
+// fieldErrors collects validation errors.
+type fieldErrors []FieldError
+
+func (fe *fieldErrors) add(field, format string, args ...any) {
+	*fe = append(*fe, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func (fe fieldErrors) err() error {
+	if len(fe) == 0 {
+		return nil
+	}
+	return invalid(fe)
+}
+
+const problemContentType = "application/problem+json"
+
+// errorHandler is the one place errors become HTTP answers.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		var p *Problem
+		var he *echo.HTTPError
+		switch {
+		case errors.As(err, &p):
+		case errors.As(err, &he):
+			detail := http.StatusText(he.Code)
+			if msg, ok := he.Message.(string); ok {
+				detail = msg
+			}
+			p = problem(he.Code, detail)
+		default:
+			log.ErrorContext(c.Request().Context(), "request failed", "error", err,
+				"method", c.Request().Method, "path", c.Path(), "request_id", requestID(c))
+			p = problem(http.StatusInternalServerError, "an internal error occurred; it has been logged")
+		}
+		p.Instance = c.Request().URL.Path
+		c.Response().Header().Set(echo.HeaderContentType, problemContentType)
+		if c.Request().Method == http.MethodHead {
+			err = c.NoContent(p.Status)
+		} else {
+			err = c.JSON(p.Status, p)
+		}
+		if err != nil {
+			log.ErrorContext(c.Request().Context(), "write error response", "error", err)
+		}
+	}
+}
+
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}

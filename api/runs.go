@@ -1,0 +1,73 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/playbookd/playbookd/runs"
+)
+
+type startRunRequest struct {
+	Playbook  string `json:"playbook"`
+	AccountID string `json:"account_id"`
+	Version   int    `json:"version"`
+}
+
+func (h *handlers) startRun(c echo.Context) error {
+	var req startRunRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var fe fieldErrors
+	if strings.TrimSpace(req.Playbook) == "" {
+		fe.add("playbook", "required: a playbook key such as onboarding")
+	}
+	if strings.TrimSpace(req.AccountID) == "" {
+		fe.add("account_id", "required")
+	}
+	if req.Version < 0 {
+		fe.add("version", "must be a positive version number, or left out for the current one")
+	}
+	if err := fe.err(); err != nil {
+		return err
+	}
+	run, err := h.runs.Start(c.Request().Context(), runs.StartInput{
+		PlaybookKey: req.Playbook, Version: req.Version, AccountID: req.AccountID,
+	})
+	var live *runs.LiveRunError
+	switch {
+	case errors.As(err, &live):
+		p := problem(http.StatusConflict, "the account already has a live run of this playbook; cancel it or wait for it to end")
+		if live.RunID != nil {
+			p.RunID = live.RunID.String()
+		}
+		return p
+	case errors.Is(err, runs.ErrUnknownPlaybook):
+		return invalid([]FieldError{{Field: "playbook", Message: "no playbook with this key"}})
+	case errors.Is(err, runs.ErrUnknownVersion):
+		return invalid([]FieldError{{Field: "version", Message: "this playbook has no such published version"}})
+	case errors.Is(err, runs.ErrUnknownAccount):
+		return invalid([]FieldError{{Field: "account_id", Message: "no account with this id"}})
+	case errors.Is(err, runs.ErrInactiveAccount):
+		return invalid([]FieldError{{Field: "account_id", Message: "the account is churned; playbooks run for active accounts only"}})
+	case err != nil:
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/runs/"+run.ID.String())
+	return c.JSON(http.StatusCreated, run)
+}
+
+func (h *handlers) getRun(c echo.Context) error {
+	id, err := pathUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	view, err := h.runs.Get(c.Request().Context(), id)
+	if err != nil {
+		return notFoundAs(err, "run")
+	}
+	return c.JSON(http.StatusOK, view)
+}

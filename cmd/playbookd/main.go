@@ -1,0 +1,239 @@
+// Command playbookd runs customer-success playbooks as Temporal workflows.
+//
+//	playbookd migrate   apply database migrations
+//	playbookd api       serve the HTTP API
+//	playbookd worker    run the Temporal worker
+//	playbookd dev       migrate, then API and worker in one process
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // account time zones must resolve in a scratch image too
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/playbookd/playbookd/activities"
+	"github.com/playbookd/playbookd/api"
+	"github.com/playbookd/playbookd/internal/config"
+	"github.com/playbookd/playbookd/mail"
+	"github.com/playbookd/playbookd/migrations"
+	"github.com/playbookd/playbookd/runs"
+	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/templates"
+	"github.com/playbookd/playbookd/worker"
+)
+
+const usage = `usage: playbookd <command>
+
+commands:
+  migrate   apply database migrations and exit
+  api       serve the HTTP API
+  worker    run the Temporal worker
+  dev       migrate, then run the API and the worker in one process
+
+Configuration comes from environment variables; see README.md.
+`
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	cmd := os.Args[1]
+	switch cmd {
+	case "migrate", "api", "worker", "dev":
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "playbookd: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "playbookd: invalid configuration:\n%v\n", err)
+		os.Exit(2)
+	}
+	if cmd == "api" && cfg.AdminKey == "" {
+		fmt.Fprintln(os.Stderr, "playbookd: invalid configuration:\nPLAYBOOKD_ADMIN_KEY: required by `playbookd api` (dev generates one)")
+		os.Exit(2)
+	}
+	log := newLogger(cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cmd, cfg, log); err != nil {
+		log.Error("playbookd stopped", "command", cmd, "error", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level)) // config has validated it
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) error {
+	pool, err := retry(ctx, log, "PostgreSQL (DATABASE_URL)", func() (*pgxpool.Pool, error) {
+		return store.Open(ctx, cfg.DatabaseURL)
+	})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if cmd == "migrate" || cmd == "dev" {
+		results, err := migrations.Up(ctx, pool)
+		if err != nil {
+			return err
+		}
+		log.Info("migrations applied", "count", len(results))
+		if cmd == "migrate" {
+			return nil
+		}
+	}
+
+	tc, err := retry(ctx, log, "Temporal (TEMPORAL_ADDRESS)", func() (client.Client, error) {
+		return client.DialContext(ctx, client.Options{
+			HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+			Logger: tlog.NewStructuredLogger(log.With("component", "temporal")),
+		})
+	})
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	st := store.New(pool)
+
+	// The first part to stop takes the process down: the others are told to
+	// stop through this context and waited for.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, 2)
+	started := 0
+	if cmd == "worker" || cmd == "dev" {
+		acts, err := newActivities(cfg, st, log)
+		if err != nil {
+			return err
+		}
+		started++
+		go func() { errs <- runWorker(ctx, tc, cfg, acts, log) }()
+	}
+	if cmd == "api" || cmd == "dev" {
+		if cfg.AdminKey == "" {
+			cfg.AdminKey = generateKey()
+			log.Warn("PLAYBOOKD_ADMIN_KEY not set: generated an admin key for this dev process",
+				"admin_key", cfg.AdminKey)
+		}
+		started++
+		go func() { errs <- serveAPI(ctx, cfg, st, tc, log) }()
+	}
+	var firstErr error
+	for i := 0; i < started; i++ {
+		if err := <-errs; err != nil && firstErr == nil {
+			firstErr = err
+		}
+		cancel()
+	}
+	return firstErr
+}
+
+func newActivities(cfg config.Config, st *store.Store, log *slog.Logger) (*activities.Activities, error) {
+	set, err := templates.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	var sender mail.Sender = mail.Capture{Log: log}
+	if cfg.SendGridAPIKey != "" {
+		sender = mail.NewSendGrid(cfg.SendGridAPIKey, cfg.SendGridBaseURL)
+	} else {
+		log.Info("SENDGRID_API_KEY not set: emails are captured in the outbox and logged, not sent")
+	}
+	name, addr := cfg.EmailFromAddress()
+	return &activities.Activities{Store: st, Sender: sender, Templates: set,
+		From: mail.Address{Name: name, Email: addr}, Log: log}, nil
+}
+
+func runWorker(ctx context.Context, tc client.Client, cfg config.Config, acts *activities.Activities, log *slog.Logger) error {
+	w := worker.New(tc, cfg.TemporalTaskQueue, acts)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	log.Info("worker started", "task_queue", cfg.TemporalTaskQueue, "namespace", cfg.TemporalNamespace)
+	<-ctx.Done()
+	log.Info("worker draining")
+	w.Stop() // waits for running activities, up to the worker's stop timeout
+	log.Info("worker stopped")
+	return nil
+}
+
+func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client.Client, log *slog.Logger) error {
+	e := api.New(api.Config{
+		Store: st,
+		Runs: &runs.Service{Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue,
+			Namespace: cfg.TemporalNamespace, TemporalUIURL: cfg.TemporalUIURL},
+		Ready: []api.Check{
+			{Name: "postgres", Ping: st.Ping},
+			{Name: "temporal", Ping: func(ctx context.Context) error {
+				_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
+				return err
+			}},
+		},
+		AdminKey: cfg.AdminKey,
+		Log:      log,
+	})
+	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.ListenAndServe() }()
+	log.Info("API listening", "addr", cfg.HTTPAddr)
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("HTTP server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("HTTP shutdown: %w", err)
+	}
+	log.Info("API stopped")
+	return nil
+}
+
+// retry keeps connecting for a minute, so the processes can start before
+// their dependencies (docker compose, make run).
+func retry[T any](ctx context.Context, log *slog.Logger, what string, connect func() (T, error)) (T, error) {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		v, err := connect()
+		if err == nil {
+			return v, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			var zero T
+			return zero, fmt.Errorf("cannot reach %s: %w", what, errors.Join(err, ctx.Err()))
+		}
+		log.Warn("waiting for dependency", "dependency", what, "error", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+func generateKey() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return "pbk_" + base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,75 @@
+package mail
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+func TestSendGridSender(t *testing.T) {
+	tests := []struct {
+		name          string
+		status        int
+		wantErr       bool
+		wantRejected  bool
+		wantMessageID string
+	}{
+		{"accepted", http.StatusAccepted, false, false, "abc123"},
+		{"rate limited retries", http.StatusTooManyRequests, true, false, ""},
+		{"server error retries", http.StatusServiceUnavailable, true, false, ""},
+		{"bad request is rejected", http.StatusBadRequest, true, true, ""},
+		{"forbidden is rejected", http.StatusForbidden, true, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body map[string]any
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != "/v3/mail/send" || r.Method != http.MethodPost {
+					t.Errorf("request %s %s", r.Method, r.URL.Path)
+				}
+				if got := r.Header.Get("Authorization"); got != "Bearer SG.test" {
+					t.Errorf("Authorization = %q", got)
+				}
+				raw, _ := io.ReadAll(r.Body)
+				if err := json.Unmarshal(raw, &body); err != nil {
+					t.Errorf("body is not JSON: %v", err)
+				}
+				w.Header().Set("X-Message-Id", "abc123")
+				w.WriteHeader(tt.status)
+			}))
+			defer srv.Close()
+
+			receipt, err := NewSendGrid("SG.test", srv.URL).Send(context.Background(), Message{
+				From: Address{Name: "CS", Email: "cs@example.test"}, To: Address{Name: "Pat", Email: "pat@acme.test"},
+				Subject: "Hello", Text: "hi", HTML: "<p>hi</p>", Categories: []string{"playbookd"},
+				CustomArgs: map[string]string{"outbox_id": "o1"},
+			})
+			if (err != nil) != tt.wantErr || errors.Is(err, ErrRejected) != tt.wantRejected {
+				t.Fatalf("err = %v; wantErr %v, wantRejected %v", err, tt.wantErr, tt.wantRejected)
+			}
+			if !tt.wantErr && (receipt.Status != StatusSent || receipt.ProviderMessageID != tt.wantMessageID) {
+				t.Fatalf("receipt = %+v", receipt)
+			}
+			content := body["content"].([]any)
+			if content[0].(map[string]any)["type"] != "text/plain" || content[1].(map[string]any)["type"] != "text/html" {
+				t.Errorf("content order = %v; SendGrid wants text/plain first", content)
+			}
+			if body["custom_args"].(map[string]any)["outbox_id"] != "o1" {
+				t.Errorf("custom_args = %v", body["custom_args"])
+			}
+		})
+	}
+}
+
+func TestSendGridNetworkErrorIsRetryable(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	srv.Close() // nothing listens any more
+	_, err := NewSendGrid("SG.test", srv.URL).Send(context.Background(), Message{To: Address{Email: "a@b.test"}})
+	if err == nil || errors.Is(err, ErrRejected) {
+		t.Fatalf("err = %v, want a retryable error", err)
+	}
+}
