@@ -41,6 +41,24 @@ func NewDatabase(t testing.TB) (string, *pgxpool.Pool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	dbURL := NewEmptyDatabase(t)
+	pool, err := store.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatalf("open test database: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	if _, err := migrations.Up(ctx, pool); err != nil {
+		t.Fatalf("migrate test database: %v", err)
+	}
+	return dbURL, pool
+}
+
+// NewEmptyDatabase creates a database without tables, dropped when the test
+// ends, and returns its URL.
+func NewEmptyDatabase(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 
 	adminURL := os.Getenv(AdminURLEnv)
 	if adminURL == "" {
@@ -77,14 +95,5 @@ func NewDatabase(t testing.TB) (string, *pgxpool.Pool) {
 		t.Fatalf("parse %s: %v", AdminURLEnv, err)
 	}
 	u.Path = "/" + name
-	dbURL := u.String()
-	pool, err := store.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatalf("open test database: %v", err)
-	}
-	t.Cleanup(pool.Close)
-	if _, err := migrations.Up(ctx, pool); err != nil {
-		t.Fatalf("migrate test database: %v", err)
-	}
-	return dbURL, pool
+	return u.String()
 }

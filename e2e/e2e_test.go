@@ -1,0 +1,204 @@
+// Package e2e drives the built playbookd binary as a user would: a real
+// PostgreSQL, a real Temporal dev server, the HTTP API.
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/playbookd/playbookd/internal/temporaltest"
+	"github.com/playbookd/playbookd/store/storetest"
+)
+
+const adminKey = "e2e-admin-key-0123456789"
+
+// syncBuffer collects the subprocess's log safely across goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type client struct {
+	t    *testing.T
+	base string
+}
+
+func (c client) call(method, path, body string) (int, map[string]any) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	require.NoError(c.t, err)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(c.t, err)
+	var out map[string]any
+	require.NoError(c.t, json.Unmarshal(raw, &out), "body: %s", raw)
+	return resp.StatusCode, out
+}
+
+// eventually polls a list endpoint until check accepts its items.
+func (c client) eventually(path string, check func([]any) bool) []any {
+	c.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		status, body := c.call("GET", path, "")
+		require.Equal(c.t, 200, status)
+		items, _ := body["items"].([]any)
+		if check(items) {
+			return items
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("%s never satisfied the check; last answer: %v", path, body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestOnboardingThroughTheBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	dbURL := storetest.NewEmptyDatabase(t) // the binary migrates it
+	temporal := temporaltest.StartDevServer(t)
+
+	bin := filepath.Join(t.TempDir(), "playbookd")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/playbookd")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run(), "build playbookd")
+
+	addr := freeAddr(t)
+	logs := &syncBuffer{}
+	cmd := exec.Command(bin, "dev")
+	cmd.Env = append(os.Environ(),
+		"DATABASE_URL="+dbURL,
+		"TEMPORAL_ADDRESS="+temporal.FrontendHostPort(),
+		"TEMPORAL_NAMESPACE=default",
+		"TEMPORAL_TASK_QUEUE=e2e-"+fmt.Sprint(time.Now().UnixNano()),
+		"HTTP_ADDR="+addr,
+		"PLAYBOOKD_ADMIN_KEY="+adminKey,
+		"SENDGRID_API_KEY=",
+		"LOG_LEVEL=info",
+	)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("playbookd log:\n%s", logs.String())
+		}
+	})
+
+	c := client{t: t, base: "http://" + addr}
+	waitReady(t, c.base, exited)
+
+	status, _ := c.call("POST", "/v1/team", `{"email":"casey@cs.test","name":"Casey CSM","level":"csm"}`)
+	require.Equal(t, 201, status)
+	status, body := c.call("POST", "/v1/accounts", `{"id":"acme-e2e","name":"Acme","arr":18000,
+		"csm_email":"casey@cs.test","timezone":"Europe/Berlin",
+		"contacts":[{"email":"pat@acme.test","name":"Pat Lee","role":"champion"},
+		            {"email":"uma@acme.test","name":"Uma","role":"user"}]}`)
+	require.Equal(t, 201, status, body)
+
+	status, run := c.call("POST", "/v1/runs", `{"playbook":"onboarding","account_id":"acme-e2e"}`)
+	require.Equal(t, 201, status, run)
+	runID := run["id"].(string)
+	require.Equal(t, "playbook/onboarding/account/acme-e2e", run["workflow_id"])
+
+	status, conflict := c.call("POST", "/v1/runs", `{"playbook":"onboarding","account_id":"acme-e2e"}`)
+	require.Equal(t, 409, status, conflict)
+	require.Equal(t, runID, conflict["run_id"])
+
+	emails := c.eventually("/v1/emails?account_id=acme-e2e", func(items []any) bool {
+		return len(items) == 1 && items[0].(map[string]any)["status"] == "captured"
+	})
+	email := emails[0].(map[string]any)
+	require.Equal(t, "pat@acme.test", email["to"], "the welcome goes to the champion only")
+	require.Equal(t, "welcome-email", email["step_id"])
+	require.Equal(t, runID, email["run_id"])
+	require.Contains(t, email["subject"], "Acme")
+	require.Contains(t, email["text"], "Casey CSM")
+
+	tasks := c.eventually("/v1/tasks?assignee=casey@cs.test", func(items []any) bool { return len(items) == 1 })
+	task := tasks[0].(map[string]any)
+	require.Equal(t, "Welcome call", task["title"])
+	require.Equal(t, "open", task["status"])
+	require.Equal(t, runID, task["run_id"])
+
+	status, view := c.call("GET", "/v1/runs/"+runID, "")
+	require.Equal(t, 200, status)
+	steps := view["steps"].(map[string]any)
+	require.Len(t, steps["done"], 2, "welcome email and welcome call are done: %v", steps)
+	require.Equal(t, "technical-kickoff", steps["current"].(map[string]any)["id"])
+	require.Equal(t, "waiting", steps["current"].(map[string]any)["status"])
+	require.Contains(t, logs.String(), "email captured")
+
+	// SIGTERM drains the worker and stops the server; the process exits 0.
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-exited:
+		require.NoError(t, err, "playbookd should exit cleanly on SIGTERM")
+	case <-time.After(30 * time.Second):
+		t.Fatal("playbookd did not stop within 30s of SIGTERM")
+	}
+	require.Contains(t, logs.String(), "worker stopped")
+	require.Contains(t, logs.String(), "API stopped")
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func waitReady(t *testing.T, base string, exited <-chan error) {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			t.Fatalf("playbookd exited during start-up: %v", err)
+		default:
+		}
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatal("playbookd was not ready within 60s")
+}

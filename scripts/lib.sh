@@ -1,0 +1,96 @@
+# Shared provisioning for scripts/run.sh and scripts/test.sh: make sure Go,
+# PostgreSQL and the Temporal CLI are there, installing or starting what is not.
+# shellcheck shell=bash
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TEMPORAL_CLI_VERSION=v1.5.1
+WORKFLOWCHECK_VERSION=v0.6.0
+# Built tools are cached outside the checkout, so a fresh clone on the same
+# machine does not rebuild the Temporal CLI (~8 minutes on 2 cores).
+TOOLS_CACHE=${PLAYBOOKD_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/playbookd}
+LOCAL_PG_ADMIN_URL="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+ensure_go() {
+	if ! command -v go >/dev/null 2>&1; then
+		[ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
+	fi
+	command -v go >/dev/null 2>&1 || die "Go is not installed: get Go 1.26 from https://go.dev/dl/"
+	mkdir -p "$ROOT/bin"
+}
+
+# install_go_tool NAME MODULE@VERSION: go install into the cache once, link into bin/.
+install_go_tool() {
+	local name=$1 pkg=$2 version=${2##*@}
+	local cached="$TOOLS_CACHE/$name-$version"
+	if [ ! -x "$cached" ]; then
+		local tmp started=$SECONDS
+		tmp=$(mktemp -d)
+		log "building $pkg (once; the Temporal CLI takes ~8 minutes on 2 cores)"
+		GOBIN="$tmp" GOFLAGS=-buildvcs=false go install "$pkg" || die "go install $pkg failed"
+		mkdir -p "$TOOLS_CACHE"
+		mv "$tmp/$name" "$cached"
+		rm -rf "$tmp"
+		log "built $name $version in $((SECONDS - started))s"
+	fi
+	ln -sf "$cached" "$ROOT/bin/$name"
+}
+
+ensure_temporal_cli() {
+	install_go_tool temporal "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
+}
+
+ensure_workflowcheck() {
+	install_go_tool workflowcheck "go.temporal.io/sdk/contrib/tools/workflowcheck@$WORKFLOWCHECK_VERSION"
+}
+
+# ensure_local_postgres: the machine's PostgreSQL on 127.0.0.1:5432, started
+# (or installed from Debian's packages) when it is not running.
+ensure_local_postgres() {
+	if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+		return
+	fi
+	if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+		command -v apt-get >/dev/null 2>&1 || die "PostgreSQL is not installed; install it or set DATABASE_URL"
+		log "installing PostgreSQL from Debian's packages"
+		local sudo=""
+		[ "$(id -u)" -eq 0 ] || sudo=sudo
+		$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null \
+			|| die "could not install PostgreSQL"
+	fi
+	local version
+	version=$(ls /etc/postgresql | sort -V | tail -n 1)
+	log "starting PostgreSQL $version"
+	pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null \
+		|| pg_ctlcluster "$version" main start || die "could not start PostgreSQL"
+	for _ in $(seq 1 30); do
+		pg_isready -q -h 127.0.0.1 -p 5432 && break
+		sleep 1
+	done
+	pg_isready -q -h 127.0.0.1 -p 5432 || die "PostgreSQL did not come up on 127.0.0.1:5432"
+	# Local development uses trust auth for the postgres role over TCP.
+	psql "$LOCAL_PG_ADMIN_URL" -qtAc 'SELECT 1' >/dev/null 2>&1 \
+		|| die "PostgreSQL runs but postgres@127.0.0.1 cannot log in; set DATABASE_URL"
+}
+
+# ensure_database NAME: create the database on the local server if missing.
+ensure_database() {
+	local name=$1
+	if ! psql "$LOCAL_PG_ADMIN_URL" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1; then
+		log "creating database $name"
+		psql "$LOCAL_PG_ADMIN_URL" -qc "CREATE DATABASE $name" || die "could not create database $name"
+	fi
+}
+
+# wait_for_postgres_url URL: a given DATABASE_URL must answer.
+wait_for_postgres_url() {
+	local url=$1
+	command -v psql >/dev/null 2>&1 || return 0 # playbookd itself retries and names the problem
+	for _ in $(seq 1 30); do
+		psql "$url" -qtAc 'SELECT 1' >/dev/null 2>&1 && return
+		sleep 1
+	done
+	die "PostgreSQL at DATABASE_URL does not answer"
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Runs the whole service locally: PostgreSQL, the Temporal dev server with its
+# web UI, migrations, and playbookd's API and worker in one process.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ensure_go
+if [ -n "${DATABASE_URL:-}" ]; then
+	wait_for_postgres_url "$DATABASE_URL"
+else
+	ensure_local_postgres
+	ensure_database playbookd
+	export DATABASE_URL="postgres://postgres@127.0.0.1:5432/playbookd?sslmode=disable"
+fi
+ensure_temporal_cli
+
+log "building playbookd"
+go build -o bin/playbookd ./cmd/playbookd
+
+mkdir -p .data
+export HTTP_ADDR=${HTTP_ADDR:-127.0.0.1:8080}
+TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
+export TEMPORAL_UI_URL=${TEMPORAL_UI_URL:-http://127.0.0.1:$TEMPORAL_UI_PORT}
+temporal_pid=""
+if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
+	export TEMPORAL_ADDRESS=127.0.0.1:7233
+	if bin/temporal operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1; then
+		log "a Temporal server already answers on $TEMPORAL_ADDRESS; using it"
+	else
+		log "starting the Temporal dev server (state in .data/temporal.db, log in .data/temporal.log)"
+		bin/temporal server start-dev --ip 127.0.0.1 --port 7233 --ui-port "$TEMPORAL_UI_PORT" \
+			--db-filename .data/temporal.db --log-level warn >.data/temporal.log 2>&1 &
+		temporal_pid=$!
+		for _ in $(seq 1 60); do
+			bin/temporal operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 && break
+			kill -0 "$temporal_pid" 2>/dev/null || die "the Temporal dev server exited; see .data/temporal.log"
+			sleep 1
+		done
+	fi
+fi
+
+# A stable dev admin key, kept in .data so restarts do not change it.
+if [ -z "${PLAYBOOKD_ADMIN_KEY:-}" ]; then
+	[ -s .data/admin-key ] || head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' | sed 's/^/pbk_/' >.data/admin-key
+	PLAYBOOKD_ADMIN_KEY=$(cat .data/admin-key)
+	export PLAYBOOKD_ADMIN_KEY
+fi
+
+bin/playbookd dev &
+playbookd_pid=$!
+stop() {
+	kill -TERM "$playbookd_pid" 2>/dev/null || true
+	wait "$playbookd_pid" 2>/dev/null || true
+	if [ -n "$temporal_pid" ]; then
+		kill -TERM "$temporal_pid" 2>/dev/null || true
+		wait "$temporal_pid" 2>/dev/null || true
+	fi
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
+
+for _ in $(seq 1 60); do
+	curl -fsS "http://$HTTP_ADDR/readyz" >/dev/null 2>&1 && break
+	kill -0 "$playbookd_pid" 2>/dev/null || die "playbookd exited during start-up"
+	sleep 1
+done
+cat <<BANNER
+
+  playbookd is running (Ctrl-C stops everything)
+    API           http://$HTTP_ADDR   (try: curl http://$HTTP_ADDR/readyz)
+    Temporal UI   $TEMPORAL_UI_URL
+    Admin key     $PLAYBOOKD_ADMIN_KEY   (Authorization: Bearer <key>)
+    PostgreSQL    $DATABASE_URL
+
+BANNER
+wait "$playbookd_pid"
