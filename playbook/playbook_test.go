@@ -1,0 +1,208 @@
+package playbook
+
+import (
+	"encoding/json"
+	"fmt"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+var opts = Options{BuiltinTemplates: []string{"welcome", "qbr-invite"}}
+
+func TestProductExampleParses(t *testing.T) {
+	src, err := os.ReadFile("testdata/product-example.yaml")
+	require.NoError(t, err)
+	def, err := Parse(src, opts)
+	require.NoError(t, err)
+	require.Equal(t, "onboarding", def.Key)
+	require.Len(t, def.Steps, 8)
+	require.Equal(t, KindWaitFor, def.Steps[2].Kind())
+	require.Equal(t, 7*Day, def.Steps[2].WaitFor.Within.Std())
+	require.Equal(t, KindTask, def.Steps[2].OnTimeout[0].Kind())
+	require.Equal(t, 89*Day, def.Steps[3].At.Std())
+	require.Equal(t, KindCheckHealth, def.Steps[4].Kind())
+	require.Equal(t, 50.0, *def.Steps[5].If.HealthScore.Lt)
+	require.Equal(t, []string{"red-recovery"}, def.StartedKeys())
+
+	// The JSON form of the same definition parses to the same thing.
+	asJSON, err := json.Marshal(def)
+	require.NoError(t, err)
+	again, err := Parse(asJSON, opts)
+	require.NoError(t, err)
+	require.Equal(t, def, again)
+}
+
+func TestParseReportsPathAndExpectation(t *testing.T) {
+	base := "key: k\nname: K\nsteps:\n"
+	tests := []struct {
+		name, src, path, message string
+	}{
+		{"unknown role in approval", base + "  - id: a\n    approval: {assignee: cms, email: {template: welcome, to: [champion]}}\n",
+			"steps[0].approval.assignee", `unknown role "cms"`},
+		{"unknown field", base + "  - id: a\n    wait: 1d\n    colour: red\n", "steps[0].colour", "unknown field"},
+		{"bad duration", base + "  - id: a\n    wait: 3 days\n", "steps[0].wait", "not a duration"},
+		{"duration not string", base + "  - id: a\n    wait: 3\n", "steps[0].wait", "must be a string"},
+		{"duplicate ids", base + "  - id: a\n    wait: 1d\n  - id: a\n    wait: 1d\n", "steps[1].id", `duplicate step id "a"`},
+		{"nested duplicate", base + "  - id: a\n    if: {segment: smb}\n    then: [{id: a, wait: 1d}]\n", "steps[0].then[0].id", "duplicate"},
+		{"unknown template", base + "  - id: a\n    email: {template: nope, to: champion}\n", "steps[0].email.template", `unknown template "nope"`},
+		{"unknown contact role", base + "  - id: a\n    email: {template: welcome, to: [boss]}\n", "steps[0].email.to[0]", `unknown role "boss"`},
+		{"at out of order", base + "  - id: a\n    at: 5d\n    wait: 1d\n  - id: b\n    at: 2d\n    wait: 1d\n", "steps[1].at", "earlier than steps[0].at"},
+		{"negative at without date anchor", base + "  - id: a\n    at: -3d\n    wait: 1d\n", "steps[0].at", "negative"},
+		{"nested at", base + "  - id: a\n    if: {segment: smb}\n    then: [{id: b, at: 1d, wait: 1d}]\n", "steps[0].then[0].at", "only top-level"},
+		{"no action", base + "  - id: a\n", "steps[0]", "has no action"},
+		{"two actions", base + "  - id: a\n    wait: 1d\n    task: {title: T, assignee: csm}\n", "steps[0]", "several actions"},
+		{"bad segment in condition", base + "  - id: a\n    when: {segment: [huge]}\n    wait: 1d\n", "steps[0].when.segment[0]", "must be one of"},
+		{"score out of range", base + "  - id: a\n    if: {health_score: {lt: 500}}\n    then: [{id: b, wait: 1d}]\n", "steps[0].if.health_score.lt", "between 0 and 100"},
+		{"empty condition", base + "  - id: a\n    when: {}\n    wait: 1d\n", "steps[0].when", "empty condition"},
+		{"repeat without end", base + "  - id: a\n    repeat: {every: 1d, steps: [{id: b, wait: 1h}]}\n", "steps[0].repeat", "until"},
+		{"on_timeout without within", base + "  - id: a\n    wait_for: {event: first_login}\n    on_timeout: [{id: b, wait: 1d}]\n", "steps[0].on_timeout", "within"},
+		{"self start", base + "  - id: a\n    start_playbook: {key: k}\n", "steps[0].start_playbook.key", "cannot start itself"},
+		{"bad key", "key: Big Key\nname: K\nsteps: [{id: a, wait: 1d}]\n", "key", "lower-case"},
+		{"missing steps", "key: k\nname: K\n", "steps", "at least one step"},
+		{"bad send window", "key: k\nname: K\nsend_window: {start: '17:00', end: '09:00'}\nsteps: [{id: a, wait: 1d}]\n", "send_window.end", "after start"},
+		{"trigger needs band", "key: k\nname: K\ntrigger: {on: health_band}\nsteps: [{id: a, wait: 1d}]\n", "trigger.to", "health_band"},
+		{"renewal trigger needs anchor", "key: k\nname: K\ntrigger: {on: renewal_window, days_before: 120}\nsteps: [{id: a, wait: 1d}]\n", "anchor", "renewal_date"},
+		{"own template bad syntax", "key: k\nname: K\ntemplates: [{name: t, subject: '{{.Oops', html: x, text: y}]\nsteps: [{id: a, email: {template: t, to: champion}}]\n", "templates[0].subject", "not a valid Go template"},
+		{"notify url", base + "  - id: a\n    notify: {url: 'ftp://x', message: hi}\n", "steps[0].notify.url", "http(s)"},
+		{"not a mapping", "- 1\n- 2\n", "", "must be a mapping"},
+		{"syntax error", "key: [\n", "", "not valid YAML or JSON"},
+		{"empty", "", "", "empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.src), opts)
+			var errs Errors
+			require.True(t, errors.As(err, &errs), "want Errors, got %v", err)
+			for _, e := range errs {
+				if e.Path == tt.path && strings.Contains(e.Message, tt.message) {
+					return
+				}
+			}
+			t.Fatalf("no error at %q containing %q in:\n%v", tt.path, tt.message, err)
+		})
+	}
+}
+
+func TestParseReportsEveryErrorAtOnce(t *testing.T) {
+	src := `
+key: k
+name: K
+bogus: 1
+steps:
+  - id: a
+    task: {title: T, assignee: cms, priority: asap}
+  - id: b
+    wait: forever
+  - id: a
+    email: {template: nope, to: [boss]}
+`
+	_, err := Parse([]byte(src), opts)
+	var errs Errors
+	require.True(t, errors.As(err, &errs))
+	var paths []string
+	for _, e := range errs {
+		paths = append(paths, e.Path)
+	}
+	require.ElementsMatch(t, []string{
+		"bogus", "steps[0].task.assignee", "steps[0].task.priority", "steps[1].wait",
+		"steps[2].id", "steps[2].email.template", "steps[2].email.to[0]",
+	}, paths)
+	require.Contains(t, err.Error(), "bogus (line 4): unknown field")
+}
+
+func TestDurations(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"90s", 90 * time.Second, true},
+		{"15m", 15 * time.Minute, true},
+		{"4h", 4 * time.Hour, true},
+		{"3d", 3 * Day, true},
+		{"2w", 2 * Week, true},
+		{"-120d", -120 * Day, true},
+		{"0d", 0, true},
+		{"1.5d", 0, false},
+		{"d", 0, false},
+		{"3 d", 0, false},
+		{"3y", 0, false},
+		{"", 0, false},
+		{"99999999999999999999d", 0, false},
+		{"4000d", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := ParseDuration(tt.in)
+		if (err == nil) != tt.ok || (tt.ok && got.Std() != tt.want) {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+		if tt.ok {
+			back, err := ParseDuration(got.String())
+			require.NoError(t, err)
+			require.Equal(t, got, back, "round trip of %q via %q", tt.in, got.String())
+		}
+	}
+}
+
+func TestConditions(t *testing.T) {
+	score := func(v float64) *float64 { return &v }
+	yes := true
+	facts := Facts{
+		Segment: "smb", AccountStatus: "active", HealthScore: score(42), HealthBand: "red",
+		Fields:        map[string]any{"seats_used_pct": 90, "plan": "pro"},
+		EventReceived: func(name string) bool { return name == "first_login" },
+	}
+	tests := []struct {
+		name string
+		c    Condition
+		want bool
+	}{
+		{"segment in", Condition{Segment: []string{"smb", "mid_market"}}, true},
+		{"segment out", Condition{Segment: []string{"enterprise"}}, false},
+		{"band", Condition{HealthBand: []string{"red"}}, true},
+		{"score lt", Condition{HealthScore: &Compare{Lt: score(50)}}, true},
+		{"score gte", Condition{HealthScore: &Compare{Gte: score(50)}}, false},
+		{"field gt", Condition{Field: &FieldCondition{Name: "seats_used_pct", Compare: Compare{Gt: score(85)}}}, true},
+		{"field eq string", Condition{Field: &FieldCondition{Name: "plan", Eq: "pro"}}, true},
+		{"field eq number across types", Condition{Field: &FieldCondition{Name: "seats_used_pct", Eq: 90.0}}, true},
+		{"field in", Condition{Field: &FieldCondition{Name: "plan", In: []any{"basic", "pro"}}}, true},
+		{"field missing", Condition{Field: &FieldCondition{Name: "nope", Exists: &yes}}, false},
+		{"event received", Condition{EventReceived: "first_login"}, true},
+		{"event not received", Condition{EventReceived: "contract_signed"}, false},
+		{"status", Condition{AccountStatus: "churned"}, false},
+		{"all", Condition{All: []Condition{{Segment: []string{"smb"}}, {HealthBand: []string{"red"}}}}, true},
+		{"any", Condition{Any: []Condition{{Segment: []string{"enterprise"}}, {HealthBand: []string{"red"}}}}, true},
+		{"not", Condition{Not: &Condition{HealthBand: []string{"green"}}}, true},
+		{"keys are and-ed", Condition{Segment: []string{"smb"}, HealthBand: []string{"green"}}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.c.Holds(facts); got != tt.want {
+			t.Errorf("%s: Holds = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	noHealth := Facts{Segment: "smb"}
+	require.False(t, (&Condition{HealthScore: &Compare{Lt: score(50)}}).Holds(noHealth), "unknown health is not low health")
+}
+
+func TestCheckStarts(t *testing.T) {
+	def := &Definition{Key: "a", Steps: []Step{{ID: "s", StartPlaybook: &StartPlaybook{Key: "b"}}}}
+	require.NoError(t, CheckStarts(def, map[string][]string{"b": nil}))
+	require.ErrorContains(t, CheckStarts(def, map[string][]string{"b": {"c"}, "c": {"a"}}), "a → b → c → a")
+	require.ErrorContains(t, CheckStarts(def, map[string][]string{}), `unknown playbook "b"`)
+}
+
+func TestAliasBombIsRefused(t *testing.T) {
+	// Each level holds ten aliases of the one below: 10^6 conditions if expanded.
+	levels := []string{"&c0 {segment: [smb]}"}
+	for i := 1; i <= 6; i++ {
+		levels = append(levels, fmt.Sprintf("&c%d {all: [%s]}", i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*c%d,", i-1), 10), ",")))
+	}
+	src := "key: k\nname: K\nexit:\n  - when: {any: [" + strings.Join(levels, ", ") + "]}\n    outcome: x\nsteps: [{id: a, wait: 1d}]\n"
+	_, err := Parse([]byte(src), opts)
+	require.ErrorContains(t, err, "nests aliases too deeply")
+}

@@ -1,0 +1,185 @@
+// Package playbook is the definition language CS ops write playbooks in:
+// types, strict YAML/JSON parsing, validation with paths, durations and
+// conditions. It is pure: no I/O, safe to use from workflow code.
+package playbook
+
+// Definition is one version of a playbook.
+type Definition struct {
+	Key         string      `json:"key"`
+	Name        string      `json:"name"`
+	Description string      `json:"description,omitempty"`
+	Anchor      string      `json:"anchor,omitempty"` // enrolled (default) | renewal_date | contract_start
+	Trigger     *Trigger    `json:"trigger,omitempty"`
+	Segments    []string    `json:"segments,omitempty"` // who may enrol; empty: everyone
+	Exit        []ExitRule  `json:"exit,omitempty"`
+	SendWindow  *SendWindow `json:"send_window,omitempty"`
+	Templates   []Template  `json:"templates,omitempty"`
+	Steps       []Step      `json:"steps"`
+}
+
+// Anchors: what top-level `at` offsets count from.
+const (
+	AnchorEnrolled      = "enrolled"
+	AnchorRenewalDate   = "renewal_date"
+	AnchorContractStart = "contract_start"
+)
+
+// Trigger enrols accounts automatically; a manual start always works.
+type Trigger struct {
+	On         string `json:"on"`                    // account_created | health_band | renewal_window | risk_signal | expansion
+	To         string `json:"to,omitempty"`          // health_band: the band entered
+	DaysBefore int    `json:"days_before,omitempty"` // renewal_window
+	Signal     string `json:"signal,omitempty"`      // risk_signal
+}
+
+// ExitRule ends a run early when its condition holds.
+type ExitRule struct {
+	When    *Condition `json:"when"`
+	Outcome string     `json:"outcome"`
+}
+
+// SendWindow limits automated emails to business hours in the account's zone.
+type SendWindow struct {
+	Days  []string `json:"days,omitempty"` // mon..sun; empty: every day
+	Start string   `json:"start"`          // HH:MM
+	End   string   `json:"end"`            // HH:MM, after Start
+}
+
+// Template is an email template carried by the definition, versioned with it.
+type Template struct {
+	Name    string `json:"name"`
+	Subject string `json:"subject"`
+	HTML    string `json:"html"`
+	Text    string `json:"text"`
+}
+
+// Step is one touchpoint. Exactly one action field is set.
+type Step struct {
+	ID    string     `json:"id"`
+	At    *Duration  `json:"at,omitempty"`    // top level only: offset from the anchor
+	After *Duration  `json:"after,omitempty"` // delay after the previous step
+	When  *Condition `json:"when,omitempty"`  // skip the step unless it holds
+
+	Email         *EmailAction    `json:"email,omitempty"`
+	Task          *TaskAction     `json:"task,omitempty"`
+	Approval      *ApprovalAction `json:"approval,omitempty"`
+	Wait          *Duration       `json:"wait,omitempty"`
+	WaitFor       *WaitFor        `json:"wait_for,omitempty"`
+	OnTimeout     []Step          `json:"on_timeout,omitempty"` // with wait_for.within
+	CheckHealth   *CheckHealth    `json:"check_health,omitempty"`
+	If            *Condition      `json:"if,omitempty"`
+	Then          []Step          `json:"then,omitempty"`
+	Else          []Step          `json:"else,omitempty"`
+	Repeat        *Repeat         `json:"repeat,omitempty"`
+	StartPlaybook *StartPlaybook  `json:"start_playbook,omitempty"`
+	UpdateAccount *UpdateAccount  `json:"update_account,omitempty"`
+	Notify        *Notify         `json:"notify,omitempty"`
+	Cite          string          `json:"cite,omitempty"` // where the step comes from, e.g. "seed 003 §Week 1"
+}
+
+// Step kinds, as Kind reports them.
+const (
+	KindEmail         = "email"
+	KindTask          = "task"
+	KindApproval      = "approval"
+	KindWait          = "wait"
+	KindWaitFor       = "wait_for"
+	KindCheckHealth   = "check_health"
+	KindIf            = "if"
+	KindRepeat        = "repeat"
+	KindStartPlaybook = "start_playbook"
+	KindUpdateAccount = "update_account"
+	KindNotify        = "notify"
+)
+
+// Kind names the step's action; "" when none or several are set.
+func (s *Step) Kind() string {
+	kinds := s.kinds()
+	if len(kinds) != 1 {
+		return ""
+	}
+	return kinds[0]
+}
+
+func (s *Step) kinds() []string {
+	var out []string
+	add := func(set bool, kind string) {
+		if set {
+			out = append(out, kind)
+		}
+	}
+	add(s.Email != nil, KindEmail)
+	add(s.Task != nil, KindTask)
+	add(s.Approval != nil, KindApproval)
+	add(s.Wait != nil, KindWait)
+	add(s.WaitFor != nil, KindWaitFor)
+	add(s.CheckHealth != nil, KindCheckHealth)
+	add(s.If != nil, KindIf)
+	add(s.Repeat != nil, KindRepeat)
+	add(s.StartPlaybook != nil, KindStartPlaybook)
+	add(s.UpdateAccount != nil, KindUpdateAccount)
+	add(s.Notify != nil, KindNotify)
+	return out
+}
+
+// EmailAction sends a template to the account's contacts with the roles.
+type EmailAction struct {
+	Template           string   `json:"template,omitempty"`
+	SendGridTemplateID string   `json:"sendgrid_template_id,omitempty"` // instead of template
+	To                 []string `json:"to"`                             // contact roles
+}
+
+// TaskAction creates a task for a member of the account's ladder.
+type TaskAction struct {
+	Title       string    `json:"title"`
+	Description string    `json:"description,omitempty"`
+	Assignee    string    `json:"assignee"` // csm | senior_csm | vp_cs | executive
+	Due         *Duration `json:"due,omitempty"`
+	Priority    string    `json:"priority,omitempty"` // low | normal (default) | high | urgent
+}
+
+// ApprovalAction asks a team member to approve (and maybe edit) an email
+// before it is sent.
+type ApprovalAction struct {
+	Assignee  string       `json:"assignee"`
+	Email     *EmailAction `json:"email"`
+	ExpiresIn *Duration    `json:"expires_in,omitempty"` // default: the segment's SLA
+	OnReject  string       `json:"on_reject,omitempty"`  // skip (default) | end_run
+	OnExpire  string       `json:"on_expire,omitempty"`  // escalate (default) | skip | end_run
+}
+
+// WaitFor waits for an account event, at most Within when set.
+type WaitFor struct {
+	Event  string    `json:"event"`
+	Within *Duration `json:"within,omitempty"`
+}
+
+// CheckHealth refreshes the run's view of the account's latest health.
+type CheckHealth struct{}
+
+// Repeat runs Steps every Every, until Until has passed since the repeat
+// began or Times iterations are done.
+type Repeat struct {
+	Every *Duration `json:"every"`
+	Until *Duration `json:"until,omitempty"`
+	Times int       `json:"times,omitempty"`
+	Steps []Step    `json:"steps"`
+}
+
+// StartPlaybook enrols the account in another playbook (no-op when live).
+type StartPlaybook struct {
+	Key string `json:"key"`
+}
+
+// UpdateAccount changes the account's lifecycle stage, status or fields.
+type UpdateAccount struct {
+	LifecycleStage string         `json:"lifecycle_stage,omitempty"`
+	Status         string         `json:"status,omitempty"`
+	Fields         map[string]any `json:"fields,omitempty"`
+}
+
+// Notify posts a message to an outbound webhook (e.g. Slack).
+type Notify struct {
+	URL     string `json:"url"`
+	Message string `json:"message"`
+}

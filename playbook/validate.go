@@ -1,0 +1,576 @@
+package playbook
+
+import (
+	"fmt"
+	htmltemplate "html/template"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	texttemplate "text/template"
+)
+
+// Vocabulary of the language.
+var (
+	Anchors       = []string{AnchorEnrolled, AnchorRenewalDate, AnchorContractStart}
+	TriggerEvents = []string{"account_created", "health_band", "renewal_window", "risk_signal", "expansion"}
+	RiskSignals   = []string{"usage_decline", "support_spike", "champion_left", "payment_overdue", "competitor_mentioned"}
+	Segments      = []string{"enterprise", "mid_market", "smb"}
+	HealthBands   = []string{"green", "yellow", "red"}
+	ContactRoles  = []string{"champion", "exec_sponsor", "admin", "user"}
+	TeamLevels    = []string{"csm", "senior_csm", "vp_cs", "executive"}
+	Priorities    = []string{"low", "normal", "high", "urgent"}
+	OnReject      = []string{"skip", "end_run"}
+	OnExpire      = []string{"escalate", "skip", "end_run"}
+	Weekdays      = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+	AccountStatus = []string{"active", "churned"}
+)
+
+var (
+	keyPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	idPattern      = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	eventPattern   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	outcomePattern = regexp.MustCompile(`^[a-z][a-z0-9_:-]{0,62}$`)
+	clockPattern   = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
+	sgTemplateID   = regexp.MustCompile(`^d-[0-9a-f]{32}$`)
+)
+
+// Options says what a definition may refer to outside itself.
+type Options struct {
+	// BuiltinTemplates are the templates shipped with the binary.
+	BuiltinTemplates []string
+}
+
+// Parse reads a YAML or JSON definition and validates it. The error, when
+// not nil, is Errors listing every problem.
+func Parse(src []byte, opts Options) (*Definition, error) {
+	var def Definition
+	errs := decodeSource(src, &def)
+	if len(errs) > 0 && errs[0].Path == "" {
+		return nil, errs // nothing to validate: unreadable document
+	}
+	for _, e := range def.validate(opts) {
+		if !errs.covers(e.Path) {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs.sorted()
+	}
+	return &def, nil
+}
+
+// Validate checks a definition built in Go or decoded elsewhere.
+func (def *Definition) Validate(opts Options) error {
+	if errs := def.validate(opts); len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+type validator struct {
+	errs      Errors
+	opts      Options
+	def       *Definition
+	ids       map[string]string // step id -> first path
+	templates map[string]bool
+}
+
+func (def *Definition) validate(opts Options) Errors {
+	v := &validator{opts: opts, def: def, ids: map[string]string{}, templates: map[string]bool{}}
+	for _, t := range opts.BuiltinTemplates {
+		v.templates[t] = true
+	}
+	if !keyPattern.MatchString(def.Key) {
+		v.add("key", "required: lower-case letters, digits and '-', at most 63, such as \"onboarding\"")
+	}
+	if strings.TrimSpace(def.Name) == "" {
+		v.add("name", "required: the name CS ops see")
+	}
+	if def.Anchor != "" && !slices.Contains(Anchors, def.Anchor) {
+		v.oneOf("anchor", Anchors)
+	}
+	v.trigger(def.Trigger)
+	for i, s := range def.Segments {
+		if !slices.Contains(Segments, s) {
+			v.oneOf(fmt.Sprintf("segments[%d]", i), Segments)
+		}
+	}
+	for i, r := range def.Exit {
+		p := fmt.Sprintf("exit[%d]", i)
+		if r.When == nil {
+			v.add(p+".when", "required: the condition that ends the run")
+		} else {
+			v.condition(p+".when", r.When)
+		}
+		if !outcomePattern.MatchString(r.Outcome) {
+			v.add(p+".outcome", "required: a lower-case outcome such as churned or recovered")
+		}
+	}
+	v.sendWindow(def.SendWindow)
+	v.ownTemplates(def.Templates)
+	if len(def.Steps) == 0 {
+		v.add("steps", "required: at least one step")
+	}
+	v.steps("steps", def.Steps, true)
+	v.atOrder()
+	if def.Trigger != nil && def.Trigger.On == "renewal_window" && def.Anchor != AnchorRenewalDate {
+		v.add("anchor", "a renewal_window trigger needs anchor: renewal_date")
+	}
+	return v.errs
+}
+
+func (v *validator) add(path, format string, args ...any) { v.errs.add(path, 0, format, args...) }
+
+func (v *validator) oneOf(path string, allowed []string) {
+	v.add(path, "must be one of %s", strings.Join(allowed, ", "))
+}
+
+func (v *validator) trigger(t *Trigger) {
+	if t == nil {
+		return
+	}
+	if !slices.Contains(TriggerEvents, t.On) {
+		v.oneOf("trigger.on", TriggerEvents)
+		return
+	}
+	switch t.On {
+	case "health_band":
+		if !slices.Contains(HealthBands, t.To) {
+			v.add("trigger.to", "required with on: health_band; one of %s", strings.Join(HealthBands, ", "))
+		}
+	case "renewal_window":
+		if t.DaysBefore < 1 || t.DaysBefore > 730 {
+			v.add("trigger.days_before", "required with on: renewal_window; a number of days from 1 to 730")
+		}
+	case "risk_signal":
+		if !slices.Contains(RiskSignals, t.Signal) {
+			v.add("trigger.signal", "required with on: risk_signal; one of %s", strings.Join(RiskSignals, ", "))
+		}
+	}
+	if t.On != "health_band" && t.To != "" {
+		v.add("trigger.to", "only with on: health_band")
+	}
+	if t.On != "renewal_window" && t.DaysBefore != 0 {
+		v.add("trigger.days_before", "only with on: renewal_window")
+	}
+	if t.On != "risk_signal" && t.Signal != "" {
+		v.add("trigger.signal", "only with on: risk_signal")
+	}
+}
+
+func (v *validator) sendWindow(w *SendWindow) {
+	if w == nil {
+		return
+	}
+	for i, d := range w.Days {
+		if !slices.Contains(Weekdays, d) {
+			v.oneOf(fmt.Sprintf("send_window.days[%d]", i), Weekdays)
+		}
+	}
+	startOK, endOK := clockPattern.MatchString(w.Start), clockPattern.MatchString(w.End)
+	if !startOK {
+		v.add("send_window.start", "required: a time of day as HH:MM, such as \"09:00\"")
+	}
+	if !endOK {
+		v.add("send_window.end", "required: a time of day as HH:MM, such as \"17:00\"")
+	}
+	if startOK && endOK && w.End <= w.Start {
+		v.add("send_window.end", "must be after start (%s)", w.Start)
+	}
+}
+
+func (v *validator) ownTemplates(ts []Template) {
+	for i, t := range ts {
+		p := fmt.Sprintf("templates[%d]", i)
+		if !idPattern.MatchString(t.Name) {
+			v.add(p+".name", "required: lower-case letters, digits and '-'")
+		} else if v.templates[t.Name] && !slices.Contains(v.opts.BuiltinTemplates, t.Name) {
+			v.add(p+".name", "template %q is defined twice", t.Name)
+		}
+		v.templates[t.Name] = true
+		for _, part := range []struct{ name, src string }{{"subject", t.Subject}, {"text", t.Text}} {
+			if strings.TrimSpace(part.src) == "" {
+				v.add(p+"."+part.name, "required")
+			} else if _, err := texttemplate.New(part.name).Parse(part.src); err != nil {
+				v.add(p+"."+part.name, "not a valid Go template: %v", err)
+			}
+		}
+		if strings.TrimSpace(t.HTML) == "" {
+			v.add(p+".html", "required")
+		} else if _, err := htmltemplate.New("html").Parse(t.HTML); err != nil {
+			v.add(p+".html", "not a valid Go template: %v", err)
+		}
+	}
+}
+
+func (v *validator) steps(path string, steps []Step, top bool) {
+	for i := range steps {
+		v.step(fmt.Sprintf("%s[%d]", path, i), &steps[i], top)
+	}
+}
+
+func (v *validator) step(p string, s *Step, top bool) {
+	if !idPattern.MatchString(s.ID) {
+		v.add(p+".id", "required: lower-case letters, digits and '-', such as \"welcome-email\"")
+	} else if first, dup := v.ids[s.ID]; dup {
+		v.add(p+".id", "duplicate step id %q (first at %s)", s.ID, first)
+	} else {
+		v.ids[s.ID] = p
+	}
+	if s.At != nil && s.After != nil {
+		v.add(p+".after", "use either at or after, not both")
+	}
+	if s.At != nil {
+		switch {
+		case !top:
+			v.add(p+".at", "only top-level steps take at; use after inside then/else/repeat/on_timeout")
+		case v.def.Anchor == "" || v.def.Anchor == AnchorEnrolled:
+			if *s.At < 0 {
+				v.add(p+".at", "must not be negative when the anchor is enrolment")
+			}
+		}
+	}
+	if s.After != nil && *s.After < 0 {
+		v.add(p+".after", "must not be negative")
+	}
+	if s.When != nil {
+		v.condition(p+".when", s.When)
+	}
+	kinds := s.kinds()
+	switch len(kinds) {
+	case 0:
+		v.add(p, "has no action; give one of email, task, approval, wait, wait_for, check_health, if, repeat, start_playbook, update_account, notify")
+		return
+	case 1:
+	default:
+		v.add(p, "has several actions (%s); give one per step", strings.Join(kinds, ", "))
+		return
+	}
+	if s.OnTimeout != nil && s.WaitFor == nil {
+		v.add(p+".on_timeout", "only with wait_for")
+	}
+	if (s.Then != nil || s.Else != nil) && s.If == nil {
+		v.add(p+".then", "only with if")
+	}
+	switch kinds[0] {
+	case KindEmail:
+		v.email(p+".email", s.Email)
+	case KindTask:
+		v.task(p+".task", s.Task)
+	case KindApproval:
+		v.approval(p+".approval", s.Approval)
+	case KindWait:
+		v.positive(p+".wait", s.Wait)
+	case KindWaitFor:
+		if !eventPattern.MatchString(s.WaitFor.Event) {
+			v.add(p+".wait_for.event", "required: an event name such as first_login")
+		}
+		if s.WaitFor.Within != nil {
+			v.positive(p+".wait_for.within", s.WaitFor.Within)
+		} else if len(s.OnTimeout) > 0 {
+			v.add(p+".on_timeout", "needs wait_for.within: without it the wait never times out")
+		}
+		v.steps(p+".on_timeout", s.OnTimeout, false)
+	case KindIf:
+		v.condition(p+".if", s.If)
+		if len(s.Then) == 0 {
+			v.add(p+".then", "required: the steps to run when the condition holds")
+		}
+		v.steps(p+".then", s.Then, false)
+		v.steps(p+".else", s.Else, false)
+	case KindRepeat:
+		r := s.Repeat
+		if r.Every == nil {
+			v.add(p+".repeat.every", "required: how often, such as 1d")
+		} else {
+			v.positive(p+".repeat.every", r.Every)
+		}
+		if r.Times < 0 {
+			v.add(p+".repeat.times", "must not be negative")
+		}
+		if r.Until == nil && r.Times == 0 {
+			v.add(p+".repeat", "needs until (a duration) or times (a count) so it ends")
+		}
+		if r.Until != nil {
+			v.positive(p+".repeat.until", r.Until)
+			if r.Every != nil && *r.Until < *r.Every {
+				v.add(p+".repeat.until", "is shorter than every (%s): the steps would never repeat", r.Every)
+			}
+		}
+		if r.Times > 1000 || (r.Until != nil && r.Every != nil && *r.Every > 0 && *r.Until / *r.Every > 1000) {
+			v.add(p+".repeat", "would repeat more than 1000 times")
+		}
+		if len(r.Steps) == 0 {
+			v.add(p+".repeat.steps", "required: the steps to repeat")
+		}
+		v.steps(p+".repeat.steps", r.Steps, false)
+	case KindStartPlaybook:
+		if !keyPattern.MatchString(s.StartPlaybook.Key) {
+			v.add(p+".start_playbook.key", "required: the key of the playbook to start")
+		} else if s.StartPlaybook.Key == v.def.Key {
+			v.add(p+".start_playbook.key", "a playbook cannot start itself")
+		}
+	case KindUpdateAccount:
+		u := s.UpdateAccount
+		if u.LifecycleStage == "" && u.Status == "" && len(u.Fields) == 0 {
+			v.add(p+".update_account", "give lifecycle_stage, status or fields")
+		}
+		if u.Status != "" && !slices.Contains(AccountStatus, u.Status) {
+			v.oneOf(p+".update_account.status", AccountStatus)
+		}
+	case KindNotify:
+		if u, err := url.Parse(s.Notify.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			v.add(p+".notify.url", "required: an http(s) webhook URL")
+		}
+		if strings.TrimSpace(s.Notify.Message) == "" {
+			v.add(p+".notify.message", "required")
+		} else if _, err := texttemplate.New("m").Parse(s.Notify.Message); err != nil {
+			v.add(p+".notify.message", "not a valid Go template: %v", err)
+		}
+	}
+}
+
+func (v *validator) positive(p string, d *Duration) {
+	if *d <= 0 {
+		v.add(p, "must be longer than zero")
+	}
+}
+
+func (v *validator) email(p string, e *EmailAction) {
+	switch {
+	case e.Template != "" && e.SendGridTemplateID != "":
+		v.add(p+".sendgrid_template_id", "use either template or sendgrid_template_id, not both")
+	case e.Template == "" && e.SendGridTemplateID == "":
+		v.add(p+".template", "required: a template name (or a sendgrid_template_id)")
+	case e.Template != "" && !v.templates[e.Template]:
+		v.add(p+".template", "unknown template %q; known: %s", e.Template, strings.Join(v.templateNames(), ", "))
+	case e.SendGridTemplateID != "" && !sgTemplateID.MatchString(e.SendGridTemplateID):
+		v.add(p+".sendgrid_template_id", "must look like d-0123456789abcdef0123456789abcdef")
+	}
+	if len(e.To) == 0 {
+		v.add(p+".to", "required: contact roles, from %s", strings.Join(ContactRoles, ", "))
+	}
+	for i, r := range e.To {
+		if !slices.Contains(ContactRoles, r) {
+			v.add(fmt.Sprintf("%s.to[%d]", p, i), "unknown role %q; one of %s", r, strings.Join(ContactRoles, ", "))
+		}
+	}
+}
+
+func (v *validator) templateNames() []string {
+	names := make([]string, 0, len(v.templates))
+	for n := range v.templates {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (v *validator) task(p string, t *TaskAction) {
+	if strings.TrimSpace(t.Title) == "" {
+		v.add(p+".title", "required")
+	}
+	v.assignee(p+".assignee", t.Assignee)
+	if t.Due != nil {
+		v.positive(p+".due", t.Due)
+	}
+	if t.Priority != "" && !slices.Contains(Priorities, t.Priority) {
+		v.oneOf(p+".priority", Priorities)
+	}
+}
+
+func (v *validator) assignee(p, a string) {
+	if !slices.Contains(TeamLevels, a) {
+		v.add(p, "unknown role %q; one of %s", a, strings.Join(TeamLevels, ", "))
+	}
+}
+
+func (v *validator) approval(p string, a *ApprovalAction) {
+	v.assignee(p+".assignee", a.Assignee)
+	if a.Email == nil {
+		v.add(p+".email", "required: the email the approver reviews")
+	} else {
+		v.email(p+".email", a.Email)
+	}
+	if a.ExpiresIn != nil {
+		v.positive(p+".expires_in", a.ExpiresIn)
+	}
+	if a.OnReject != "" && !slices.Contains(OnReject, a.OnReject) {
+		v.oneOf(p+".on_reject", OnReject)
+	}
+	if a.OnExpire != "" && !slices.Contains(OnExpire, a.OnExpire) {
+		v.oneOf(p+".on_expire", OnExpire)
+	}
+}
+
+func (v *validator) condition(p string, c *Condition) {
+	empty := true
+	for i, s := range c.Segment {
+		empty = false
+		if !slices.Contains(Segments, s) {
+			v.oneOf(fmt.Sprintf("%s.segment[%d]", p, i), Segments)
+		}
+	}
+	for i, b := range c.HealthBand {
+		empty = false
+		if !slices.Contains(HealthBands, b) {
+			v.oneOf(fmt.Sprintf("%s.health_band[%d]", p, i), HealthBands)
+		}
+	}
+	if c.HealthScore != nil {
+		empty = false
+		v.compare(p+".health_score", *c.HealthScore, true)
+	}
+	if c.Field != nil {
+		empty = false
+		f := c.Field
+		if strings.TrimSpace(f.Name) == "" {
+			v.add(p+".field.name", "required: the custom field's name")
+		}
+		if f.Eq == nil && f.Ne == nil && len(f.In) == 0 && f.Exists == nil && f.Compare.empty() {
+			v.add(p+".field", "give a test: eq, ne, in, exists, lt, lte, gt or gte")
+		}
+		v.compare(p+".field", f.Compare, false)
+	}
+	if c.EventReceived != "" {
+		empty = false
+		if !eventPattern.MatchString(c.EventReceived) {
+			v.add(p+".event_received", "must be an event name such as first_login")
+		}
+	}
+	if c.AccountStatus != "" {
+		empty = false
+		if !slices.Contains(AccountStatus, c.AccountStatus) {
+			v.oneOf(p+".account_status", AccountStatus)
+		}
+	}
+	if c.LifecycleStage != "" {
+		empty = false
+	}
+	for i := range c.All {
+		empty = false
+		v.condition(fmt.Sprintf("%s.all[%d]", p, i), &c.All[i])
+	}
+	for i := range c.Any {
+		empty = false
+		v.condition(fmt.Sprintf("%s.any[%d]", p, i), &c.Any[i])
+	}
+	if c.Not != nil {
+		empty = false
+		v.condition(p+".not", c.Not)
+	}
+	if empty {
+		v.add(p, "empty condition; give segment, health_band, health_score, field, event_received, account_status, lifecycle_stage, all, any or not")
+	}
+}
+
+func (v *validator) compare(p string, c Compare, score bool) {
+	if score && c.empty() {
+		v.add(p, "give a bound: lt, lte, gt or gte")
+	}
+	for _, b := range []struct {
+		name string
+		val  *float64
+	}{{"lt", c.Lt}, {"lte", c.Lte}, {"gt", c.Gt}, {"gte", c.Gte}} {
+		if score && b.val != nil && (*b.val < 0 || *b.val > 100) {
+			v.add(p+"."+b.name, "a health score is between 0 and 100")
+		}
+	}
+}
+
+// atOrder checks that top-level at offsets never go backwards: a run moves
+// forward through the steps, so an earlier offset after a later one would
+// silently run late.
+func (v *validator) atOrder() {
+	var last *Duration
+	lastIndex := 0
+	for i, s := range v.def.Steps {
+		if s.At == nil {
+			continue
+		}
+		if last != nil && *s.At < *last {
+			v.add(fmt.Sprintf("steps[%d].at", i), "%s is earlier than steps[%d].at (%s); order steps by at", s.At, lastIndex, last)
+		}
+		last, lastIndex = s.At, i
+	}
+}
+
+// StartedKeys lists the playbooks a definition starts, in step order.
+func (def *Definition) StartedKeys() []string {
+	var keys []string
+	walkSteps(def.Steps, func(s *Step) {
+		if s.StartPlaybook != nil && !slices.Contains(keys, s.StartPlaybook.Key) {
+			keys = append(keys, s.StartPlaybook.Key)
+		}
+	})
+	return keys
+}
+
+// walkSteps visits every step, nested ones included, in document order.
+func walkSteps(steps []Step, visit func(*Step)) {
+	for i := range steps {
+		s := &steps[i]
+		visit(s)
+		walkSteps(s.OnTimeout, visit)
+		walkSteps(s.Then, visit)
+		walkSteps(s.Else, visit)
+		if s.Repeat != nil {
+			walkSteps(s.Repeat.Steps, visit)
+		}
+	}
+}
+
+// CheckStarts verifies that every start_playbook names a known playbook and
+// that no chain of starts leads back to where it began. starts maps each
+// known key to the keys it starts.
+func CheckStarts(def *Definition, starts map[string][]string) error {
+	var errs Errors
+	graph := map[string][]string{}
+	for k, v := range starts {
+		graph[k] = v
+	}
+	graph[def.Key] = def.StartedKeys()
+	for i, key := range graph[def.Key] {
+		if _, ok := graph[key]; !ok {
+			errs.add("start_playbook", 0, "step %d starts unknown playbook %q", i+1, key)
+		}
+	}
+	if cycle := findCycle(def.Key, graph); cycle != nil {
+		errs.add("start_playbook", 0, "start_playbook makes a cycle: %s", strings.Join(cycle, " → "))
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func findCycle(from string, graph map[string][]string) []string {
+	var path []string
+	onPath := map[string]bool{}
+	done := map[string]bool{}
+	var visit func(string) []string
+	visit = func(k string) []string {
+		if onPath[k] {
+			i := slices.Index(path, k)
+			return append(slices.Clone(path[i:]), k)
+		}
+		if done[k] {
+			return nil
+		}
+		onPath[k] = true
+		path = append(path, k)
+		for _, next := range graph[k] {
+			if c := visit(next); c != nil {
+				return c
+			}
+		}
+		path = path[:len(path)-1]
+		onPath[k] = false
+		done[k] = true
+		return nil
+	}
+	return visit(from)
+}
+
