@@ -2,8 +2,8 @@ package playbook
 
 import (
 	"encoding/json"
-	"fmt"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"

@@ -573,4 +573,3 @@ func findCycle(from string, graph map[string][]string) []string {
 	}
 	return visit(from)
 }
-
