@@ -1,13 +1,16 @@
-// Package activities performs a run's side effects: PostgreSQL writes and
-// emails. Every activity is idempotent, so Temporal may retry it or re-run it
-// after a worker crash without a second task or email.
+// Package activities performs a run's side effects: PostgreSQL writes,
+// emails, webhooks and starts of other playbooks. Every activity is
+// idempotent, so Temporal may retry it or re-run it after a worker crash
+// without a second task, approval or email.
 package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
@@ -21,12 +24,23 @@ import (
 // Store is what the activities need from PostgreSQL.
 type Store interface {
 	RecordRunStarted(ctx context.Context, in store.NewRun) (store.Run, error)
+	SetRunStatus(ctx context.Context, id uuid.UUID, status string) error
 	RecordRunFinished(ctx context.Context, id uuid.UUID, status, outcome string) error
 	GetAccount(ctx context.Context, id string) (store.Account, error)
+	AccountSnapshot(ctx context.Context, id string) (contract.AccountSnapshot, error)
+	ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (contract.AccountSnapshot, error)
 	ContactsWithRoles(ctx context.Context, accountID string, roles []string) ([]store.Contact, error)
 	ClaimEmail(ctx context.Context, in store.NewEmail) (store.Email, error)
 	MarkEmail(ctx context.Context, id uuid.UUID, status, detail, providerMessageID string) (bool, error)
 	CreateTask(ctx context.Context, in store.NewTask) (store.Task, bool, error)
+	CreateApproval(ctx context.Context, in store.NewApproval) (store.Approval, error)
+	DecideApproval(ctx context.Context, id uuid.UUID, status, by, comment string, edits json.RawMessage) (store.Approval, error)
+}
+
+// RunStarter enrols an account in a playbook; start_playbook steps use it.
+// It returns contract.ErrNoSuchPlaybook for an unknown key.
+type RunStarter interface {
+	StartForAccount(ctx context.Context, playbookKey, accountID string) (runID string, alreadyLive bool, err error)
 }
 
 // Activities holds the dependencies of every activity.
@@ -35,29 +49,53 @@ type Activities struct {
 	Sender    mail.Sender
 	Templates *templates.Set
 	From      mail.Address
+	Runs      RunStarter
+	HTTP      *http.Client // for notify webhooks
 	Log       *slog.Logger
 }
 
-// RecordRunStarted indexes the run; the API may have done so already.
-func (a *Activities) RecordRunStarted(ctx context.Context, in contract.RecordRunStartedInput) error {
+// BeginRun indexes the run (the API may have done so already) and returns
+// what the run needs to know of its account.
+func (a *Activities) BeginRun(ctx context.Context, in contract.BeginRunInput) (contract.AccountSnapshot, error) {
+	runID, err := parseRunID(in.RunID)
+	if err != nil {
+		return contract.AccountSnapshot{}, err
+	}
+	_, err = a.Store.RecordRunStarted(ctx, store.NewRun{
+		ID: runID, AccountID: in.AccountID, PlaybookKey: in.PlaybookKey, PlaybookVersion: in.PlaybookVersion,
+		WorkflowID: in.WorkflowID, TemporalRunID: in.TemporalRunID, StartedAt: in.StartedAt,
+	})
+	switch {
+	case errors.Is(err, store.ErrLiveRun):
+		return contract.AccountSnapshot{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrLiveRun, err)
+	case err != nil:
+		return contract.AccountSnapshot{}, fmt.Errorf("record run started: %w", err)
+	}
+	return a.LoadAccount(ctx, in.AccountID)
+}
+
+// LoadAccount returns the account's current snapshot with its latest health.
+func (a *Activities) LoadAccount(ctx context.Context, accountID string) (contract.AccountSnapshot, error) {
+	snap, err := a.Store.AccountSnapshot(ctx, accountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return snap, accountNotFound(accountID)
+	}
+	if err != nil {
+		return snap, fmt.Errorf("load account: %w", err)
+	}
+	return snap, nil
+}
+
+// RecordRunStatus records pause and resume.
+func (a *Activities) RecordRunStatus(ctx context.Context, in contract.RecordRunStatusInput) error {
 	runID, err := parseRunID(in.RunID)
 	if err != nil {
 		return err
 	}
-	_, err = a.Store.RecordRunStarted(ctx, store.NewRun{
-		ID: runID, AccountID: in.AccountID, PlaybookKey: in.PlaybookKey,
-		PlaybookVersion: in.PlaybookVersion, WorkflowID: in.WorkflowID, TemporalRunID: in.TemporalRunID, StartedAt: in.StartedAt,
-	})
-	switch {
-	case errors.Is(err, store.ErrLiveRun):
-		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrLiveRun, err)
-	case err != nil:
-		return fmt.Errorf("record run started: %w", err)
-	}
-	return nil
+	return a.Store.SetRunStatus(ctx, runID, in.Status)
 }
 
-// RecordRunFinished closes the run's index row and its open tasks.
+// RecordRunFinished closes the run's index row and its open tasks and approvals.
 func (a *Activities) RecordRunFinished(ctx context.Context, in contract.RecordRunFinishedInput) error {
 	runID, err := parseRunID(in.RunID)
 	if err != nil {
@@ -77,7 +115,7 @@ func (a *Activities) CreateTask(ctx context.Context, in contract.CreateTaskInput
 	}
 	task, created, err := a.Store.CreateTask(ctx, store.NewTask{
 		RunID: runID, StepID: in.StepID, AccountID: in.AccountID, AssigneeLevel: in.Assignee,
-		Title: in.Title, Priority: in.Priority, DueAt: in.DueAt,
+		Title: in.Title, Description: in.Description, Priority: in.Priority, DueAt: in.DueAt,
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return contract.CreateTaskResult{}, accountNotFound(in.AccountID)
@@ -90,6 +128,35 @@ func (a *Activities) CreateTask(ctx context.Context, in contract.CreateTaskInput
 			"task_id", task.ID, "assignee", task.AssigneeEmail)
 	}
 	return contract.CreateTaskResult{TaskID: task.ID.String(), Assignee: task.AssigneeEmail}, nil
+}
+
+// UpdateAccount applies an update_account step and returns the new snapshot.
+func (a *Activities) UpdateAccount(ctx context.Context, in contract.UpdateAccountInput) (contract.AccountSnapshot, error) {
+	runID, err := parseRunID(in.RunID)
+	if err != nil {
+		return contract.AccountSnapshot{}, err
+	}
+	snap, err := a.Store.ChangeAccount(ctx, in.AccountID, runID, in.StepID, store.AccountChange{
+		LifecycleStage: in.LifecycleStage, Status: in.Status, Fields: in.Fields,
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return snap, accountNotFound(in.AccountID)
+	}
+	return snap, err
+}
+
+// StartPlaybook enrols the account in another playbook; a live run there is
+// not an error.
+func (a *Activities) StartPlaybook(ctx context.Context, in contract.StartPlaybookInput) (contract.StartPlaybookResult, error) {
+	runID, live, err := a.Runs.StartForAccount(ctx, in.PlaybookKey, in.AccountID)
+	if errors.Is(err, contract.ErrNoSuchPlaybook) {
+		return contract.StartPlaybookResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("no published playbook %q", in.PlaybookKey), contract.ErrUnknownPlaybook, err)
+	}
+	if err != nil {
+		return contract.StartPlaybookResult{}, fmt.Errorf("start playbook %s: %w", in.PlaybookKey, err)
+	}
+	return contract.StartPlaybookResult{RunID: runID, AlreadyLive: live}, nil
 }
 
 func parseRunID(s string) (uuid.UUID, error) {

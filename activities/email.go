@@ -14,7 +14,7 @@ import (
 	"github.com/playbookd/playbookd/templates"
 )
 
-// SendEmail renders a template for each contact holding the roles and sends
+// SendEmail renders the email for each contact holding the roles and sends
 // it. The outbox row is claimed before the provider is called; a recipient
 // whose row is already past pending is not sent to again.
 func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) (contract.SendEmailResult, error) {
@@ -23,29 +23,26 @@ func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) 
 	if err != nil {
 		return res, err
 	}
-	if !a.Templates.Has(in.Template) {
-		return res, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("template %q is not defined", in.Template), contract.ErrUnknownTemplate, nil)
-	}
-	acct, err := a.Store.GetAccount(ctx, in.AccountID)
-	if errors.Is(err, store.ErrNotFound) {
-		return res, accountNotFound(in.AccountID)
-	}
+	set, err := a.templateSet(in)
 	if err != nil {
-		return res, fmt.Errorf("load account: %w", err)
+		return res, err
 	}
-	contacts, err := a.Store.ContactsWithRoles(ctx, in.AccountID, in.ToRoles)
+	acct, contacts, err := a.recipients(ctx, in)
 	if err != nil {
 		return res, err
 	}
 	for _, c := range contacts {
-		email, err := a.claim(ctx, runID, in, acct, c)
+		content, err := render(set, in, acct, c)
+		if err != nil {
+			return res, err
+		}
+		email, err := a.claim(ctx, runID, in, c, content)
 		if err != nil {
 			return res, err
 		}
 		res.EmailIDs = append(res.EmailIDs, email.ID.String())
 		if email.Status == store.EmailPending {
-			if email.Status, err = a.deliver(ctx, in, email, c); err != nil {
+			if email.Status, err = a.deliver(ctx, in, email, c, acct); err != nil {
 				return res, err
 			}
 		}
@@ -61,24 +58,82 @@ func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) 
 	return res, nil
 }
 
-func (a *Activities) claim(ctx context.Context, runID uuid.UUID, in contract.SendEmailInput, acct store.Account, c store.Contact) (store.Email, error) {
-	rendered, err := a.Templates.Render(in.Template, templates.Data{
+// templateSet is the built-in set, plus the definition's own template.
+func (a *Activities) templateSet(in contract.SendEmailInput) (*templates.Set, error) {
+	set := a.Templates
+	if t := in.OwnTemplate; t != nil {
+		var err error
+		if set, err = set.WithSource(t.Name, t.Subject, t.HTML, t.Text); err != nil {
+			return nil, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrUnknownTemplate, err)
+		}
+	}
+	if in.SendGridTemplateID == "" && !set.Has(in.Template) {
+		return nil, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("template %q is not defined", in.Template), contract.ErrUnknownTemplate, nil)
+	}
+	return set, nil
+}
+
+func (a *Activities) recipients(ctx context.Context, in contract.SendEmailInput) (store.Account, []store.Contact, error) {
+	acct, err := a.Store.GetAccount(ctx, in.AccountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return acct, nil, accountNotFound(in.AccountID)
+	}
+	if err != nil {
+		return acct, nil, fmt.Errorf("load account: %w", err)
+	}
+	contacts, err := a.Store.ContactsWithRoles(ctx, in.AccountID, in.ToRoles)
+	return acct, contacts, err
+}
+
+func templateData(acct store.Account, c store.Contact) templates.Data {
+	return templates.Data{
 		Account: templates.Account{ID: acct.ID, Name: acct.Name, Segment: acct.Segment},
 		Contact: templates.Person{Name: c.Name, Email: c.Email},
 		CSM:     templates.Person{Name: acct.CSMName, Email: acct.CSMEmail},
-	})
-	if err != nil {
-		return store.Email{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrUnknownTemplate, err)
 	}
+}
+
+// render fills the template in for one contact; an approver's edits replace
+// the parts they changed.
+func render(set *templates.Set, in contract.SendEmailInput, acct store.Account, c store.Contact) (templates.Rendered, error) {
+	var out templates.Rendered
+	if in.SendGridTemplateID != "" {
+		out.Subject = "(SendGrid template " + in.SendGridTemplateID + ")"
+	} else {
+		var err error
+		if out, err = set.Render(in.Template, templateData(acct, c)); err != nil {
+			return out, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrUnknownTemplate, err)
+		}
+	}
+	if e := in.Override; e != nil {
+		if e.Subject != "" {
+			out.Subject = e.Subject
+		}
+		if e.HTML != "" {
+			out.HTML = e.HTML
+		}
+		if e.Text != "" {
+			out.Text = e.Text
+		}
+	}
+	return out, nil
+}
+
+func (a *Activities) claim(ctx context.Context, runID uuid.UUID, in contract.SendEmailInput, c store.Contact, content templates.Rendered) (store.Email, error) {
 	status, detail := store.EmailPending, ""
 	if c.Unsubscribed {
 		status, detail = store.EmailSkipped, "recipient unsubscribed"
 	}
+	template := in.Template
+	if in.SendGridTemplateID != "" {
+		template = in.SendGridTemplateID
+	}
 	contactID := c.ID
 	email, err := a.Store.ClaimEmail(ctx, store.NewEmail{
 		RunID: runID, StepID: in.StepID, AccountID: in.AccountID, ContactID: &contactID,
-		Recipient: c.Email, Template: in.Template, Subject: rendered.Subject,
-		HTML: rendered.HTML, Text: rendered.Text, Status: status, Detail: detail,
+		Recipient: c.Email, Template: template, Subject: content.Subject,
+		HTML: content.HTML, Text: content.Text, Status: status, Detail: detail,
 	})
 	if err != nil {
 		return store.Email{}, fmt.Errorf("claim outbox row: %w", err)
@@ -89,16 +144,25 @@ func (a *Activities) claim(ctx context.Context, runID uuid.UUID, in contract.Sen
 // deliver calls the provider for a claimed row and records its answer. A
 // refusal is recorded on the row and does not fail the run; anything else is
 // returned so Temporal retries.
-func (a *Activities) deliver(ctx context.Context, in contract.SendEmailInput, email store.Email, c store.Contact) (string, error) {
-	receipt, err := a.Sender.Send(ctx, mail.Message{
+func (a *Activities) deliver(ctx context.Context, in contract.SendEmailInput, email store.Email, c store.Contact, acct store.Account) (string, error) {
+	msg := mail.Message{
 		From:       a.From,
 		To:         mail.Address{Name: c.Name, Email: c.Email},
 		Subject:    email.Subject,
 		HTML:       email.HTML,
 		Text:       email.Text,
-		Categories: []string{"playbookd", in.Template},
+		Categories: []string{"playbookd", email.Template},
 		CustomArgs: map[string]string{"run_id": in.RunID, "step_id": in.StepID, "outbox_id": email.ID.String()},
-	})
+	}
+	if in.SendGridTemplateID != "" {
+		msg.Subject, msg.HTML, msg.Text = "", "", ""
+		msg.TemplateID = in.SendGridTemplateID
+		msg.TemplateData = map[string]any{
+			"account_name": acct.Name, "contact_name": c.Name, "contact_first_name": templates.Person{Name: c.Name}.FirstName(),
+			"csm_name": acct.CSMName, "csm_email": acct.CSMEmail,
+		}
+	}
+	receipt, err := a.Sender.Send(ctx, msg)
 	status, detail := receipt.Status, ""
 	if errors.Is(err, mail.ErrRejected) {
 		status, detail = store.EmailFailed, err.Error()

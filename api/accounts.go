@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/accounts"
+	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 )
 
@@ -131,7 +133,38 @@ func (h *handlers) upsertAccount(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !created {
+		// Live runs re-check exit rules and re-plan date anchors.
+		if _, err := h.runs.AccountChanged(c.Request().Context(), acct.ID); err != nil {
+			return fmt.Errorf("account saved, but its live runs were not told: %w", err)
+		}
+	}
 	return c.JSON(createdOrOK(created), acct)
+}
+
+type eventRequest struct {
+	Name string         `json:"name"`
+	Data map[string]any `json:"data"`
+}
+
+var eventNamePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+
+func (h *handlers) reportEvent(c echo.Context) error {
+	var req eventRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if !eventNamePattern.MatchString(req.Name) {
+		return invalid([]FieldError{{Field: "name", Message: "required: a lower-case event name such as first_login"}})
+	}
+	n, err := h.runs.DeliverEvent(c.Request().Context(), c.Param("id"), req.Name, req.Data)
+	if errors.Is(err, runs.ErrUnknownAccount) {
+		return problem(http.StatusNotFound, "account not found")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, map[string]any{"name": req.Name, "delivered_to_runs": n})
 }
 
 func (h *handlers) getAccount(c echo.Context) error {
@@ -139,5 +172,5 @@ func (h *handlers) getAccount(c echo.Context) error {
 	if err != nil {
 		return notFoundAs(err, "account")
 	}
-	return c.JSON(200, acct)
+	return c.JSON(http.StatusOK, acct)
 }

@@ -19,9 +19,13 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/playbookd/playbookd/api"
+	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/playbooks"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
+	"github.com/playbookd/playbookd/templates"
+	"github.com/playbookd/playbookd/workflows"
 )
 
 const adminKey = "test-admin-key-0123456789"
@@ -29,7 +33,9 @@ const adminKey = "test-admin-key-0123456789"
 // fakeTemporal behaves like the server for IDs: a second start of a live
 // workflow ID is refused. Queries fail as if no worker were polling.
 type fakeTemporal struct {
-	live map[string]bool
+	live    map[string]bool
+	inputs  []workflows.RunInput
+	signals []string
 }
 
 type fakeRun struct {
@@ -40,12 +46,31 @@ type fakeRun struct {
 func (r fakeRun) GetID() string    { return r.id }
 func (r fakeRun) GetRunID() string { return "run-of-" + r.id }
 
-func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, o client.StartWorkflowOptions, _ any, _ ...any) (client.WorkflowRun, error) {
+func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, o client.StartWorkflowOptions, _ any, args ...any) (client.WorkflowRun, error) {
 	if f.live[o.ID] {
 		return nil, serviceerror.NewWorkflowExecutionAlreadyStarted("workflow execution already started", "", "")
 	}
 	f.live[o.ID] = true
+	for _, a := range args {
+		if in, ok := a.(workflows.RunInput); ok {
+			f.inputs = append(f.inputs, in)
+		}
+	}
 	return fakeRun{id: o.ID}, nil
+}
+
+func (f *fakeTemporal) SignalWorkflow(_ context.Context, id, _, name string, _ any) error {
+	f.signals = append(f.signals, name+" "+id)
+	return nil
+}
+
+func (f *fakeTemporal) CancelWorkflow(_ context.Context, id, _ string) error {
+	f.signals = append(f.signals, "cancel "+id)
+	return nil
+}
+
+func (f *fakeTemporal) UpdateWorkflow(context.Context, client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	return nil, errors.New("no worker polling in this test")
 }
 
 func (f *fakeTemporal) QueryWorkflow(context.Context, string, string, string, ...any) (converter.EncodedValue, error) {
@@ -63,6 +88,11 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	_, pool := storetest.NewDatabase(t)
 	st := store.New(pool)
+	set, err := templates.Builtin()
+	require.NoError(t, err)
+	opts := playbook.Options{BuiltinTemplates: set.Names()}
+	_, err = playbooks.Seed(context.Background(), st, opts)
+	require.NoError(t, err)
 	h := &harness{pool: pool, temporal: &fakeTemporal{live: map[string]bool{}}}
 	e := api.New(api.Config{
 		Store: st,
@@ -70,6 +100,7 @@ func newHarness(t *testing.T) *harness {
 			TemporalUIURL: "http://ui.test"},
 		Ready:    []api.Check{{Name: "postgres", Ping: st.Ping}, {Name: "temporal", Ping: func(context.Context) error { return h.readyErr }}},
 		AdminKey: adminKey,
+		Playbook: opts,
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	h.srv = httptest.NewServer(e)
@@ -288,7 +319,7 @@ func fieldsOf(body map[string]any) []string {
 
 func (h *harness) counts(t *testing.T) map[string]int {
 	out := map[string]int{}
-	for _, table := range []string{"team_members", "accounts", "contacts", "runs", "tasks", "emails", "events"} {
+	for _, table := range []string{"team_members", "accounts", "contacts", "runs", "tasks", "emails", "events", "playbook_versions", "approvals"} {
 		var n int
 		require.NoError(t, h.pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n))
 		out[table] = n

@@ -12,6 +12,7 @@ import (
 // FieldError names one bad input and says what is expected.
 type FieldError struct {
 	Field   string `json:"field"`
+	Line    int    `json:"line,omitempty"` // in a YAML/JSON playbook source
 	Message string `json:"message"`
 }
 

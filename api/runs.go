@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/runs"
+	"github.com/playbookd/playbookd/store"
 )
 
 type startRunRequest struct {
@@ -53,6 +54,12 @@ func (h *handlers) startRun(c echo.Context) error {
 		return invalid([]FieldError{{Field: "account_id", Message: "no account with this id"}})
 	case errors.Is(err, runs.ErrInactiveAccount):
 		return invalid([]FieldError{{Field: "account_id", Message: "the account is churned; playbooks run for active accounts only"}})
+	case errors.Is(err, runs.ErrDraftVersion):
+		return invalid([]FieldError{{Field: "version", Message: "this version is a draft; publish it first"}})
+	case errors.Is(err, runs.ErrNotEligible):
+		return invalid([]FieldError{{Field: "account_id", Message: "the account's segment is not among the playbook's segments"}})
+	case errors.Is(err, runs.ErrMissingAnchor):
+		return invalid([]FieldError{{Field: "account_id", Message: err.Error()}})
 	case err != nil:
 		return err
 	}
@@ -70,4 +77,39 @@ func (h *handlers) getRun(c echo.Context) error {
 		return notFoundAs(err, "run")
 	}
 	return c.JSON(http.StatusOK, view)
+}
+
+var runStatuses = []string{"running", "paused", "completed", "cancelled", "failed"}
+
+func (h *handlers) listRuns(c echo.Context) error {
+	q := queryFilter{c: c}
+	f := store.RunFilter{AccountID: c.QueryParam("account_id"), PlaybookKey: c.QueryParam("playbook"),
+		Status: q.enum("status", runStatuses)}
+	if err := q.err(); err != nil {
+		return err
+	}
+	items, err := h.store.ListRuns(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, list[store.Run]{Items: items})
+}
+
+// controlRun pauses, resumes or cancels a run; the answer is 202 because the
+// workflow applies it asynchronously.
+func (h *handlers) controlRun(action string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathUUID(c, "id")
+		if err != nil {
+			return err
+		}
+		run, err := h.runs.Control(c.Request().Context(), id, action)
+		if errors.Is(err, runs.ErrNotLive) {
+			return problem(http.StatusConflict, "the run has ended ("+run.Status+")")
+		}
+		if err != nil {
+			return notFoundAs(err, "run")
+		}
+		return c.JSON(http.StatusAccepted, map[string]string{"id": run.ID.String(), "requested": action})
+	}
 }

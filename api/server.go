@@ -5,6 +5,7 @@ package api
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -15,8 +16,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/workflows"
 )
 
 // Store is what the handlers need from PostgreSQL.
@@ -26,12 +29,24 @@ type Store interface {
 	GetAccount(ctx context.Context, id string) (store.Account, error)
 	ListEmails(ctx context.Context, f store.EmailFilter) ([]store.Email, error)
 	ListTasks(ctx context.Context, f store.TaskFilter) ([]store.Task, error)
+	ListRuns(ctx context.Context, f store.RunFilter) ([]store.Run, error)
+	ListApprovals(ctx context.Context, f store.ApprovalFilter) ([]store.Approval, error)
+	GetApproval(ctx context.Context, id uuid.UUID) (store.Approval, error)
+	ListPlaybooks(ctx context.Context) ([]store.PlaybookSummary, error)
+	GetPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
+	CreatePlaybookVersion(ctx context.Context, in store.NewPlaybookVersion) (store.PlaybookVersion, error)
+	PublishPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
+	PublishedDefinitions(ctx context.Context) (map[string]json.RawMessage, error)
 }
 
 // Runs starts and describes runs.
 type Runs interface {
 	Start(ctx context.Context, in runs.StartInput) (store.Run, error)
 	Get(ctx context.Context, id uuid.UUID) (runs.View, error)
+	Control(ctx context.Context, id uuid.UUID, action string) (store.Run, error)
+	DeliverEvent(ctx context.Context, accountID, name string, data map[string]any) (int, error)
+	AccountChanged(ctx context.Context, accountID string) (int, error)
+	Decide(ctx context.Context, workflowID string, d workflows.Decision) (workflows.DecisionResult, error)
 }
 
 // Check is a readiness probe of one dependency.
@@ -46,6 +61,8 @@ type Config struct {
 	Runs     Runs
 	Ready    []Check
 	AdminKey string // required on every /v1 route
+	// Playbook says what definitions may refer to (the built-in templates).
+	Playbook playbook.Options
 	Log      *slog.Logger
 }
 
@@ -72,7 +89,7 @@ func New(cfg Config) *echo.Echo {
 		}
 	})
 
-	h := &handlers{store: cfg.Store, runs: cfg.Runs}
+	h := &handlers{store: cfg.Store, runs: cfg.Runs, playbookOptions: cfg.Playbook}
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", readyz(cfg.Ready))
 
@@ -80,16 +97,29 @@ func New(cfg Config) *echo.Echo {
 	v1.POST("/team", h.upsertTeamMember)
 	v1.POST("/accounts", h.upsertAccount)
 	v1.GET("/accounts/:id", h.getAccount)
+	v1.POST("/accounts/:id/events", h.reportEvent)
+	v1.GET("/playbooks", h.listPlaybooks)
+	v1.POST("/playbooks", h.createPlaybook)
+	v1.POST("/playbooks/validate", h.validatePlaybook)
+	v1.GET("/playbooks/:key", h.getPlaybook)
+	v1.POST("/playbooks/:key/versions/:version/publish", h.publishPlaybook)
 	v1.POST("/runs", h.startRun)
+	v1.GET("/runs", h.listRuns)
 	v1.GET("/runs/:id", h.getRun)
+	v1.POST("/runs/:id/cancel", h.controlRun("cancel"))
+	v1.POST("/runs/:id/pause", h.controlRun("pause"))
+	v1.POST("/runs/:id/resume", h.controlRun("resume"))
+	v1.GET("/approvals", h.listApprovals)
+	v1.POST("/approvals/:id/decision", h.decideApproval)
 	v1.GET("/emails", h.listEmails)
 	v1.GET("/tasks", h.listTasks)
 	return e
 }
 
 type handlers struct {
-	store Store
-	runs  Runs
+	store           Store
+	runs            Runs
+	playbookOptions playbook.Options
 }
 
 // adminKeyAuth requires "Authorization: Bearer <admin key>". Hashed keys per

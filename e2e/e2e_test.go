@@ -51,11 +51,20 @@ type client struct {
 
 func (c client) call(method, path, body string) (int, map[string]any) {
 	c.t.Helper()
+	contentType := ""
+	if body != "" {
+		contentType = "application/json"
+	}
+	return c.send(method, path, contentType, body)
+}
+
+func (c client) send(method, path, contentType, body string) (int, map[string]any) {
+	c.t.Helper()
 	req, err := http.NewRequest(method, c.base+path, strings.NewReader(body))
 	require.NoError(c.t, err)
 	req.Header.Set("Authorization", "Bearer "+adminKey)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(c.t, err)
@@ -85,7 +94,7 @@ func (c client) eventually(path string, check func([]any) bool) []any {
 	}
 }
 
-func TestOnboardingThroughTheBinary(t *testing.T) {
+func TestPlaybooksThroughTheBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
 	}
@@ -131,7 +140,13 @@ func TestOnboardingThroughTheBinary(t *testing.T) {
 		"contacts":[{"email":"pat@acme.test","name":"Pat Lee","role":"champion"},
 		            {"email":"uma@acme.test","name":"Uma","role":"user"}]}`)
 	require.Equal(t, 201, status, body)
+	status, body = c.call("POST", "/v1/accounts", `{"id":"bigco-e2e","name":"BigCo","arr":250000,
+		"csm_email":"casey@cs.test","timezone":"America/New_York",
+		"contacts":[{"email":"eve@bigco.test","name":"Eve","role":"exec_sponsor"}]}`)
+	require.Equal(t, 201, status, body)
 
+	// The built-in onboarding: smb is tech-touch (a welcome email to the
+	// champion), enterprise gets a welcome call task for the CSM.
 	status, run := c.call("POST", "/v1/runs", `{"playbook":"onboarding","account_id":"acme-e2e"}`)
 	require.Equal(t, 201, status, run)
 	runID := run["id"].(string)
@@ -145,25 +160,71 @@ func TestOnboardingThroughTheBinary(t *testing.T) {
 		return len(items) == 1 && items[0].(map[string]any)["status"] == "captured"
 	})
 	email := emails[0].(map[string]any)
-	require.Equal(t, "pat@acme.test", email["to"], "the welcome goes to the champion only")
+	require.Equal(t, "pat@acme.test", email["to"], "the welcome goes to the champion (and admins), not users")
 	require.Equal(t, "welcome-email", email["step_id"])
 	require.Equal(t, runID, email["run_id"])
 	require.Contains(t, email["subject"], "Acme")
 	require.Contains(t, email["text"], "Casey CSM")
 
+	status, run = c.call("POST", "/v1/runs", `{"playbook":"onboarding","account_id":"bigco-e2e"}`)
+	require.Equal(t, 201, status, run)
 	tasks := c.eventually("/v1/tasks?assignee=casey@cs.test", func(items []any) bool { return len(items) == 1 })
 	task := tasks[0].(map[string]any)
-	require.Equal(t, "Welcome call", task["title"])
+	require.Equal(t, "Welcome call with the customer's stakeholders", task["title"])
 	require.Equal(t, "open", task["status"])
-	require.Equal(t, runID, task["run_id"])
+	require.Equal(t, run["id"], task["run_id"])
 
 	status, view := c.call("GET", "/v1/runs/"+runID, "")
 	require.Equal(t, 200, status)
 	steps := view["steps"].(map[string]any)
-	require.Len(t, steps["done"], 2, "welcome email and welcome call are done: %v", steps)
+	require.Equal(t, "welcome-email", steps["done"].([]any)[1].(map[string]any)["id"], "%v", steps)
+	// Conditions are evaluated when a step comes due, so the enterprise-only
+	// day-2 step waits as current and is skipped then.
 	require.Equal(t, "technical-kickoff", steps["current"].(map[string]any)["id"])
 	require.Equal(t, "waiting", steps["current"].(map[string]any)["status"])
 	require.Contains(t, logs.String(), "email captured")
+
+	// CS ops write a playbook in YAML, publish it and run it.
+	status, created := c.send("POST", "/v1/playbooks", "application/yaml", `key: quick-hello
+name: Quick hello
+steps:
+  - id: pause
+    wait: 2s
+  - id: hello
+    email: {template: welcome, to: [exec_sponsor]}
+  - id: follow-up
+    task: {title: Follow up on the hello, assignee: csm, due: 1d}
+  - id: invite
+    approval:
+      assignee: csm
+      email: {template: qbr-invite, to: [exec_sponsor]}
+`)
+	require.Equal(t, 201, status, created)
+	status, _ = c.call("POST", "/v1/playbooks/quick-hello/versions/1/publish", "")
+	require.Equal(t, 200, status)
+	status, run = c.call("POST", "/v1/runs", `{"playbook":"quick-hello","account_id":"bigco-e2e"}`)
+	require.Equal(t, 201, status, run)
+	quickRun := run["id"].(string)
+	c.eventually("/v1/emails?run_id="+quickRun, func(items []any) bool {
+		return len(items) == 1 && items[0].(map[string]any)["step_id"] == "hello"
+	})
+	c.eventually("/v1/tasks?run_id="+quickRun, func(items []any) bool {
+		return len(items) == 1 && items[0].(map[string]any)["title"] == "Follow up on the hello"
+	})
+
+	// The approval: the CSM edits the draft and approves; the edited email
+	// goes out once, and a second decision is refused.
+	approvals := c.eventually("/v1/approvals?assignee=casey@cs.test&status=pending", func(items []any) bool { return len(items) == 1 })
+	approvalID := approvals[0].(map[string]any)["id"].(string)
+	status, decided := c.call("POST", "/v1/approvals/"+approvalID+"/decision",
+		`{"decision":"approve","comment":"looks good","edits":{"subject":"Eve, shall we review the quarter?"}}`)
+	require.Equal(t, 200, status, decided)
+	require.Equal(t, "approved", decided["status"])
+	status, again := c.call("POST", "/v1/approvals/"+approvalID+"/decision", `{"decision":"reject"}`)
+	require.Equal(t, 409, status, again)
+	sent := c.eventually("/v1/emails?run_id="+quickRun, func(items []any) bool { return len(items) == 2 })
+	require.Equal(t, "Eve, shall we review the quarter?", sent[1].(map[string]any)["subject"])
+	c.eventually("/v1/runs?account_id=bigco-e2e&playbook=quick-hello&status=completed", func(items []any) bool { return len(items) == 1 })
 
 	// SIGTERM drains the worker and stops the server; the process exits 0.
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))

@@ -23,6 +23,10 @@ type Message struct {
 	Categories []string
 	CustomArgs map[string]string // returned by SendGrid's event webhook
 	Headers    map[string]string
+	// TemplateID names a SendGrid dynamic template to send instead of the
+	// content above; TemplateData fills it in.
+	TemplateID   string
+	TemplateData map[string]any
 }
 
 // Delivery statuses a Sender reports.

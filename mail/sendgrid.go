@@ -57,7 +57,13 @@ func buildV3(msg Message) *sgmail.SGMailV3 {
 	m.Subject = msg.Subject
 	p := sgmail.NewPersonalization()
 	p.AddTos(sgmail.NewEmail(msg.To.Name, msg.To.Email))
+	for k, v := range msg.TemplateData {
+		p.SetDynamicTemplateData(k, v)
+	}
 	m.AddPersonalizations(p)
+	if msg.TemplateID != "" {
+		m.SetTemplateID(msg.TemplateID)
+	}
 	// SendGrid requires text/plain before text/html.
 	if msg.Text != "" {
 		m.AddContent(sgmail.NewContent("text/plain", msg.Text))

@@ -1,13 +1,15 @@
-// Package runs starts playbook runs and reports on them. The API and, later,
-// automatic triggers share it, so "one live run per account and playbook"
-// is enforced the same way whatever starts a run.
+// Package runs starts playbook runs and talks to them. The API and
+// start_playbook steps (and, later, automatic triggers) share it, so "one live
+// run per account and playbook" is enforced the same way whatever starts a run.
 package runs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,6 +18,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/workflows"
 )
@@ -24,8 +28,12 @@ import (
 var (
 	ErrUnknownPlaybook = errors.New("unknown playbook")
 	ErrUnknownVersion  = errors.New("unknown playbook version")
+	ErrDraftVersion    = errors.New("this version is a draft; publish it first")
 	ErrUnknownAccount  = errors.New("unknown account")
 	ErrInactiveAccount = errors.New("account is churned")
+	ErrNotEligible     = errors.New("the account's segment is not among the playbook's segments")
+	ErrMissingAnchor   = errors.New("the account lacks the date the playbook counts from")
+	ErrNotLive         = errors.New("the run has ended")
 )
 
 // LiveRunError says which run already holds the account in the playbook.
@@ -43,15 +51,22 @@ func (e *LiveRunError) Is(target error) bool { return target == store.ErrLiveRun
 type Temporal interface {
 	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
 	QueryWorkflow(ctx context.Context, workflowID, runID, queryType string, args ...any) (converter.EncodedValue, error)
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+	CancelWorkflow(ctx context.Context, workflowID, runID string) error
+	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
 }
 
 // Store is the part of the store runs need.
 type Store interface {
 	GetAccount(ctx context.Context, id string) (store.Account, error)
+	AccountSnapshot(ctx context.Context, id string) (contract.AccountSnapshot, error)
 	RecordRunStarted(ctx context.Context, in store.NewRun) (store.Run, error)
 	GetRun(ctx context.Context, id uuid.UUID) (store.Run, error)
 	LiveRun(ctx context.Context, accountID, playbookKey string) (store.Run, error)
+	LiveRuns(ctx context.Context, accountID string) ([]store.Run, error)
 	RunEvents(ctx context.Context, runID uuid.UUID) ([]store.Event, error)
+	GetPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
+	AppendAccountEvent(ctx context.Context, accountID, name string, data map[string]any) error
 }
 
 // Service starts and describes runs.
@@ -63,7 +78,7 @@ type Service struct {
 	TemporalUIURL string
 }
 
-// StartInput names a playbook and an account; Version 0 means the current one.
+// StartInput names a playbook and an account; Version 0 means the published one.
 type StartInput struct {
 	PlaybookKey string
 	Version     int
@@ -73,22 +88,19 @@ type StartInput struct {
 // Start enrols an account in a playbook. It returns a *LiveRunError when the
 // pair already has a live run.
 func (s *Service) Start(ctx context.Context, in StartInput) (store.Run, error) {
-	version, ok := workflows.KnownPlaybook(in.PlaybookKey)
-	if !ok {
-		return store.Run{}, ErrUnknownPlaybook
+	def, version, err := s.definition(ctx, in.PlaybookKey, in.Version)
+	if err != nil {
+		return store.Run{}, err
 	}
-	if in.Version != 0 && in.Version != version {
-		return store.Run{}, ErrUnknownVersion
-	}
-	acct, err := s.Store.GetAccount(ctx, in.AccountID)
+	snap, err := s.Store.AccountSnapshot(ctx, in.AccountID)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Run{}, ErrUnknownAccount
 	}
 	if err != nil {
 		return store.Run{}, err
 	}
-	if acct.Status != "active" {
-		return store.Run{}, ErrInactiveAccount
+	if err := eligible(def, snap); err != nil {
+		return store.Run{}, err
 	}
 
 	runID := uuid.New()
@@ -103,6 +115,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (store.Run, error) {
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}, workflows.PlaybookRunName, workflows.RunInput{
 		RunID: runID.String(), AccountID: in.AccountID, PlaybookKey: in.PlaybookKey, PlaybookVersion: version,
+		Definition: *def,
 	})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &already) {
@@ -121,6 +134,66 @@ func (s *Service) Start(ctx context.Context, in StartInput) (store.Run, error) {
 		return store.Run{}, s.liveRunError(ctx, in, workflowID)
 	}
 	return run, err
+}
+
+// StartForAccount is Start for a start_playbook step: a live run is not an
+// error but the answer.
+func (s *Service) StartForAccount(ctx context.Context, playbookKey, accountID string) (string, bool, error) {
+	run, err := s.Start(ctx, StartInput{PlaybookKey: playbookKey, AccountID: accountID})
+	var live *LiveRunError
+	switch {
+	case errors.As(err, &live):
+		id := ""
+		if live.RunID != nil {
+			id = live.RunID.String()
+		}
+		return id, true, nil
+	case errors.Is(err, ErrUnknownPlaybook):
+		return "", false, fmt.Errorf("%w: %s", contract.ErrNoSuchPlaybook, playbookKey)
+	case err != nil:
+		return "", false, err
+	}
+	return run.ID.String(), false, nil
+}
+
+// definition loads a runnable version: the published one, or an explicit
+// published or archived version.
+func (s *Service) definition(ctx context.Context, key string, version int) (*playbook.Definition, int, error) {
+	v, err := s.Store.GetPlaybookVersion(ctx, key, version)
+	if errors.Is(err, store.ErrNotFound) {
+		if version == 0 {
+			return nil, 0, ErrUnknownPlaybook
+		}
+		return nil, 0, ErrUnknownVersion
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	if v.Status == store.VersionDraft {
+		if version == 0 {
+			return nil, 0, ErrUnknownPlaybook // nothing published yet
+		}
+		return nil, 0, ErrDraftVersion
+	}
+	var def playbook.Definition
+	if err := json.Unmarshal(v.Definition, &def); err != nil {
+		return nil, 0, fmt.Errorf("decode playbook %s v%d: %w", key, v.Version, err)
+	}
+	return &def, v.Version, nil
+}
+
+func eligible(def *playbook.Definition, snap contract.AccountSnapshot) error {
+	if snap.Status != "active" {
+		return ErrInactiveAccount
+	}
+	if len(def.Segments) > 0 && !slices.Contains(def.Segments, snap.Segment) {
+		return ErrNotEligible
+	}
+	if (def.Anchor == playbook.AnchorRenewalDate && snap.RenewalAt == nil) ||
+		(def.Anchor == playbook.AnchorContractStart && snap.ContractStartAt == nil) {
+		return fmt.Errorf("%w (%s)", ErrMissingAnchor, def.Anchor)
+	}
+	return nil
 }
 
 func (s *Service) liveRunError(ctx context.Context, in StartInput, workflowID string) error {
@@ -152,7 +225,13 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (View, error) {
 	if v.Events, err = s.Store.RunEvents(ctx, id); err != nil {
 		return View{}, err
 	}
-	encoded, err := s.Temporal.QueryWorkflow(ctx, run.WorkflowID, run.TemporalRunID, workflows.ProgressQuery)
+	// An empty run ID follows continue-as-new to the run's current history;
+	// the workflow ID alone would reach a newer run of the same pair.
+	queryRunID := ""
+	if run.Status != store.RunRunning && run.Status != store.RunPaused {
+		queryRunID = run.TemporalRunID
+	}
+	encoded, err := s.Temporal.QueryWorkflow(ctx, run.WorkflowID, queryRunID, workflows.ProgressQuery)
 	if err == nil {
 		var p workflows.Progress
 		if err = encoded.Get(&p); err == nil {

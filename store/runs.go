@@ -94,6 +94,10 @@ func (s *Store) RecordRunFinished(ctx context.Context, id uuid.UUID, status, out
 			UPDATE tasks SET status = 'cancelled', closed_at = now() WHERE run_id = $1 AND status = 'open'`, id); err != nil {
 			return fmt.Errorf("close run tasks: %w", err)
 		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE approvals SET status = 'cancelled', decided_at = now() WHERE run_id = $1 AND status = 'pending'`, id); err != nil {
+			return fmt.Errorf("close run approvals: %w", err)
+		}
 		return appendEvent(ctx, tx, accountID, &id, "run_"+status, map[string]any{"outcome": outcome})
 	})
 }
@@ -125,4 +129,56 @@ func scanRun(row pgx.Row) (Run, error) {
 		return Run{}, notFound(err)
 	}
 	return r, nil
+}
+
+// SetRunStatus records a live run as running or paused.
+func (s *Store) SetRunStatus(ctx context.Context, id uuid.UUID, status string) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var accountID string
+		err := tx.QueryRow(ctx, `
+			UPDATE runs SET status = $2 WHERE id = $1 AND status IN ('running', 'paused') AND status <> $2
+			RETURNING account_id`, id, status).Scan(&accountID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("set run status: %w", err)
+		}
+		return appendEvent(ctx, tx, accountID, &id, "run_"+status, nil)
+	})
+}
+
+// LiveRuns returns an account's running and paused runs.
+func (s *Store) LiveRuns(ctx context.Context, accountID string) ([]Run, error) {
+	rows, err := s.pool.Query(ctx, runColumns+`
+		WHERE account_id = $1 AND status IN ('running', 'paused') ORDER BY started_at`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("list live runs: %w", err)
+	}
+	return collect(rows, scanRun)
+}
+
+// RunFilter narrows ListRuns.
+type RunFilter struct {
+	AccountID   string
+	PlaybookKey string
+	Status      string
+	Limit       int
+}
+
+// ListRuns returns runs, newest first.
+func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
+	rows, err := s.pool.Query(ctx, runColumns+`
+		WHERE ($1 = '' OR account_id = $1) AND ($2 = '' OR playbook_key = $2) AND ($3 = '' OR status = $3)
+		ORDER BY started_at DESC, id LIMIT $4`, f.AccountID, f.PlaybookKey, f.Status, limit(f.Limit))
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	return collect(rows, scanRun)
+}
+
+// AppendAccountEvent records an account event (reported through the API) on
+// the audit timeline.
+func (s *Store) AppendAccountEvent(ctx context.Context, accountID, name string, data map[string]any) error {
+	return appendEvent(ctx, s.pool, accountID, nil, "event:"+name, data)
 }

@@ -18,6 +18,7 @@ type Task struct {
 	AccountID     string     `json:"account_id"`
 	AssigneeEmail string     `json:"assignee"`
 	Title         string     `json:"title"`
+	Description   string     `json:"description,omitempty"`
 	Priority      string     `json:"priority"`
 	Status        string     `json:"status"`
 	DueAt         *time.Time `json:"due_at"`
@@ -34,6 +35,7 @@ type NewTask struct {
 	AccountID     string
 	AssigneeLevel string
 	Title         string
+	Description   string
 	Priority      string
 	DueAt         *time.Time
 }
@@ -46,31 +48,15 @@ func (s *Store) CreateTask(ctx context.Context, in NewTask) (Task, bool, error) 
 		created bool
 	)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var assigneeID uuid.UUID
-		err := tx.QueryRow(ctx, `
-			WITH RECURSIVE ladder(id, manager_id, depth, senior_enough) AS (
-				SELECT t.id, t.manager_id, 0, `+levelRank("t.level")+` >= `+levelRank("$2")+`
-				FROM accounts a JOIN team_members t ON t.id = a.csm_id WHERE a.id = $1
-				UNION ALL
-				SELECT t.id, t.manager_id, l.depth + 1, `+levelRank("t.level")+` >= `+levelRank("$2")+`
-				FROM team_members t JOIN ladder l ON t.id = l.manager_id
-				WHERE l.depth < 32
-			)
-			-- The nearest member senior enough; else the top of the ladder.
-			SELECT id FROM ladder
-			ORDER BY senior_enough DESC, CASE WHEN senior_enough THEN depth ELSE -depth END
-			LIMIT 1`, in.AccountID, in.AssigneeLevel).Scan(&assigneeID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("account %s: %w", in.AccountID, ErrNotFound)
-		}
+		assigneeID, err := resolveAssignee(ctx, tx, in.AccountID, in.AssigneeLevel)
 		if err != nil {
-			return fmt.Errorf("resolve assignee: %w", err)
+			return err
 		}
 		tag, err := tx.Exec(ctx, `
-			INSERT INTO tasks (run_id, step_id, account_id, assignee_id, title, priority, due_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			INSERT INTO tasks (run_id, step_id, account_id, assignee_id, title, description, priority, due_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (run_id, step_id) DO NOTHING`,
-			in.RunID, in.StepID, in.AccountID, assigneeID, in.Title, in.Priority, in.DueAt)
+			in.RunID, in.StepID, in.AccountID, assigneeID, in.Title, in.Description, in.Priority, in.DueAt)
 		if err != nil {
 			return fmt.Errorf("insert task: %w", err)
 		}
@@ -108,13 +94,13 @@ func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 }
 
 const taskColumns = `
-	SELECT k.id, k.run_id, k.step_id, k.account_id, t.email, k.title, k.priority, k.status, k.due_at,
+	SELECT k.id, k.run_id, k.step_id, k.account_id, t.email, k.title, k.description, k.priority, k.status, k.due_at,
 	       k.created_at, k.closed_at
 	FROM tasks k JOIN team_members t ON t.id = k.assignee_id`
 
 func scanTask(row pgx.Row) (Task, error) {
 	var k Task
-	err := row.Scan(&k.ID, &k.RunID, &k.StepID, &k.AccountID, &k.AssigneeEmail, &k.Title, &k.Priority,
+	err := row.Scan(&k.ID, &k.RunID, &k.StepID, &k.AccountID, &k.AssigneeEmail, &k.Title, &k.Description, &k.Priority,
 		&k.Status, &k.DueAt, &k.CreatedAt, &k.ClosedAt)
 	if err != nil {
 		return Task{}, notFound(err)
@@ -141,6 +127,32 @@ func collect[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) ([]T, error) {
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// resolveAssignee picks the nearest member of the account's escalation ladder
+// (CSM, their manager, ...) at the level or above; the top of the ladder when
+// nobody is high enough.
+func resolveAssignee(ctx context.Context, q querier, accountID, level string) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := q.QueryRow(ctx, `
+		WITH RECURSIVE ladder(id, manager_id, depth, senior_enough) AS (
+			SELECT t.id, t.manager_id, 0, `+levelRank("t.level")+` >= `+levelRank("$2")+`
+			FROM accounts a JOIN team_members t ON t.id = a.csm_id WHERE a.id = $1
+			UNION ALL
+			SELECT t.id, t.manager_id, l.depth + 1, `+levelRank("t.level")+` >= `+levelRank("$2")+`
+			FROM team_members t JOIN ladder l ON t.id = l.manager_id
+			WHERE l.depth < 32
+		)
+		SELECT id FROM ladder
+		ORDER BY senior_enough DESC, CASE WHEN senior_enough THEN depth ELSE -depth END
+		LIMIT 1`, accountID, level).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, fmt.Errorf("account %s: %w", accountID, ErrNotFound)
+	}
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("resolve assignee: %w", err)
+	}
+	return id, nil
 }
 
 // levelRank is the SQL expression ranking a team level, lowest first.

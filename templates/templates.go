@@ -96,13 +96,28 @@ func (s *Set) add(name, src string) error {
 	if err != nil {
 		return fmt.Errorf("template %s: %w", name, err)
 	}
-	for _, part := range []string{"subject", "text", "html"} {
+	for _, part := range []string{"subject", "text"} {
 		if text.Lookup(part) == nil {
 			return fmt.Errorf("template %s: missing {{define %q}}", name, part)
 		}
 	}
 	s.byName[name] = template{text: text, html: html}
 	return nil
+}
+
+// WithSource returns a set that also holds a template given as separate
+// parts (a playbook definition's own template); it shadows a built-in of the
+// same name.
+func (s *Set) WithSource(name, subject, html, text string) (*Set, error) {
+	src := fmt.Sprintf(`{{define "subject"}}%s{{end}}{{define "text"}}%s{{end}}{{define "html"}}%s{{end}}`, subject, text, html)
+	out := &Set{byName: make(map[string]template, len(s.byName)+1)}
+	for k, v := range s.byName {
+		out.byName[k] = v
+	}
+	if err := out.add(name, src); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Has reports whether the set defines the template.
@@ -134,7 +149,9 @@ func (s *Set) Render(name string, data Data) (Rendered, error) {
 	if err := t.text.ExecuteTemplate(&text, "text", data); err != nil {
 		return Rendered{}, fmt.Errorf("render %s text: %w", name, err)
 	}
-	if err := t.html.ExecuteTemplate(&html, "html", data); err != nil {
+	if t.html.Lookup("html") == nil {
+		html.WriteString(layoutHTML(subject.String(), text.String()))
+	} else if err := t.html.ExecuteTemplate(&html, "html", data); err != nil {
 		return Rendered{}, fmt.Errorf("render %s html: %w", name, err)
 	}
 	return Rendered{

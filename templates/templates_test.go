@@ -39,9 +39,9 @@ func TestRenderUnknownTemplate(t *testing.T) {
 
 func TestTemplateMustDefineEveryPart(t *testing.T) {
 	set := &Set{byName: map[string]template{}}
-	err := set.add("half", `{{define "subject"}}x{{end}}{{define "text"}}y{{end}}`)
-	if err == nil || !strings.Contains(err.Error(), `"html"`) {
-		t.Fatalf("err = %v, want a complaint about the html part", err)
+	err := set.add("half", `{{define "subject"}}x{{end}}{{define "html"}}y{{end}}`)
+	if err == nil || !strings.Contains(err.Error(), `"text"`) {
+		t.Fatalf("err = %v, want a complaint about the missing text part", err)
 	}
 }
 
@@ -49,6 +49,50 @@ func TestFirstNameFallback(t *testing.T) {
 	for name, want := range map[string]string{"": "there", "  ": "there", "Ana": "Ana", "Ana Lima": "Ana"} {
 		if got := (Person{Name: name}).FirstName(); got != want {
 			t.Errorf("FirstName(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestWithSourceAddsAndShadows(t *testing.T) {
+	set, _ := Builtin()
+	own, err := set.WithSource("welcome", "Hello {{.Account.Name}}", "<p>{{.Contact.Name}}</p>", "Hi {{.Contact.FirstName}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := own.Render("welcome", Data{Account: Account{Name: "Acme"}, Contact: Person{Name: "Pat <b>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Subject != "Hello Acme" || got.Text != "Hi Pat\n" || got.HTML != "<p>Pat &lt;b&gt;</p>\n" {
+		t.Fatalf("rendered %+v", got)
+	}
+	orig, _ := set.Render("welcome", Data{Account: Account{Name: "Acme"}})
+	if orig.Subject == "Hello Acme" {
+		t.Fatal("WithSource changed the original set")
+	}
+	if _, err := set.WithSource("bad", "{{.Oops", "x", "y"); err == nil {
+		t.Fatal("a template that does not parse must be refused")
+	}
+}
+
+func TestTextOnlyTemplateGetsEscapedHTMLLayout(t *testing.T) {
+	set := &Set{byName: map[string]template{}}
+	if err := set.add("note", `{{define "subject"}}Hi {{.Account.Name}}{{end}}{{define "text"}}Hello {{.Contact.Name}},
+
+Next steps:
+- connect data
+- invite users
+
+Thanks{{end}}`); err != nil {
+		t.Fatal(err)
+	}
+	got, err := set.Render("note", Data{Account: Account{Name: "A&B"}, Contact: Person{Name: "<Pat>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<title>Hi A&amp;B</title>", "<p>Hello &lt;Pat&gt;,</p>", "<ul>\n  <li>connect data</li>\n  <li>invite users</li>\n</ul>", "<p>Thanks</p>"} {
+		if !strings.Contains(got.HTML, want) {
+			t.Errorf("html lacks %q:\n%s", want, got.HTML)
 		}
 	}
 }

@@ -1,21 +1,33 @@
-// Package workflows holds the deterministic workflow code of playbook runs.
-// It imports the activity contracts, never the store, the mailer or echo.
+// Package workflows holds the deterministic workflow code of playbook runs:
+// one interpreter that runs any playbook definition. It imports the
+// definition language and the activity contracts, never the store, the
+// mailer or echo.
 package workflows
 
 import (
 	"fmt"
 	"time"
+
+	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/playbook"
 )
 
 // DefaultTaskQueue is the task queue when TEMPORAL_TASK_QUEUE is not set.
 const DefaultTaskQueue = "playbookd"
 
-// ProgressQuery answers a run's done, current and upcoming steps.
-const ProgressQuery = "progress"
-
 // PlaybookRunName is the registered name of PlaybookRun; starts use it so a
 // renamed Go function cannot orphan live runs.
 const PlaybookRunName = "PlaybookRun"
+
+// Query, signal and update names of a run.
+const (
+	ProgressQuery        = "progress"
+	EventSignal          = "event"           // Event: delivered to wait_for and event_received
+	AccountChangedSignal = "account-changed" // contract.AccountSnapshot: exit rules, re-planned anchors
+	PauseSignal          = "pause"
+	ResumeSignal         = "resume"
+	DecideUpdate         = "decide" // Decision → DecisionResult
+)
 
 // RunWorkflowID derives a run's workflow ID from its playbook and account, so
 // Temporal itself refuses a second live run of the same pair.
@@ -23,12 +35,26 @@ func RunWorkflowID(playbookKey, accountID string) string {
 	return fmt.Sprintf("playbook/%s/account/%s", playbookKey, accountID)
 }
 
-// RunInput starts one account in one playbook version.
+// RunInput starts one account in one playbook version. The definition travels
+// in the input, so a run keeps the version it started with.
 type RunInput struct {
 	RunID           string
 	AccountID       string
 	PlaybookKey     string
 	PlaybookVersion int
+	Definition      playbook.Definition
+	// Carried is set when the run continues as new.
+	Carried *CarriedState `json:",omitempty"`
+}
+
+// CarriedState is what a run takes into its next history.
+type CarriedState struct {
+	EnrolledAt time.Time
+	Next       int // index of the next top-level step
+	Account    contract.AccountSnapshot
+	Events     []Event
+	Done       []StepRecord
+	Paused     bool
 }
 
 // RunResult is how a run ended.
@@ -37,27 +63,52 @@ type RunResult struct {
 	Outcome string
 }
 
+// Event is an account event delivered to a run.
+type Event struct {
+	Name string         `json:"name"`
+	Data map[string]any `json:"data,omitempty"`
+	At   time.Time      `json:"at"`
+}
+
+// Decision answers a pending approval.
+type Decision struct {
+	ApprovalID string                 `json:"approval_id"`
+	Decision   string                 `json:"decision"` // approve | reject
+	By         string                 `json:"by"`
+	Comment    string                 `json:"comment,omitempty"`
+	Edits      *contract.EmailContent `json:"edits,omitempty"`
+}
+
+// DecisionResult is the Update's answer.
+type DecisionResult struct {
+	ApprovalID string `json:"approval_id"`
+	Status     string `json:"status"` // approved | rejected
+}
+
 // Step statuses in Progress.
 const (
-	StepPending = "pending"
-	StepWaiting = "waiting" // its time has not come yet
-	StepRunning = "running"
-	StepDone    = "done"
-	StepFailed  = "failed"
+	StepWaiting  = "waiting"  // its time has not come yet
+	StepAwaiting = "awaiting" // an event or a decision
+	StepPaused   = "paused"
+	StepRunning  = "running"
+	StepDone     = "done"
+	StepSkipped  = "skipped"
+	StepFailed   = "failed"
 )
 
-// StepState is one step as the progress query shows it.
-type StepState struct {
-	ID     string    `json:"id"`
+// StepRecord is one step as the progress query shows it.
+type StepRecord struct {
+	ID     string    `json:"id"` // unique in the run: repeated steps add "#n"
 	Kind   string    `json:"kind"`
-	DueAt  time.Time `json:"due_at"`
+	At     time.Time `json:"at"` // when it ran, or is due
 	Status string    `json:"status"`
 	Detail string    `json:"detail,omitempty"`
 }
 
 // Progress is the answer of ProgressQuery.
 type Progress struct {
-	Done     []StepState `json:"done"`
-	Current  *StepState  `json:"current"`
-	Upcoming []StepState `json:"upcoming"`
+	Paused   bool         `json:"paused"`
+	Done     []StepRecord `json:"done"`
+	Current  *StepRecord  `json:"current"`
+	Upcoming []StepRecord `json:"upcoming"`
 }

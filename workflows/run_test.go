@@ -3,6 +3,8 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,124 +15,452 @@ import (
 
 	"github.com/playbookd/playbookd/activities"
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/playbooks"
+	"github.com/playbookd/playbookd/templates"
 	"github.com/playbookd/playbookd/workflows"
 )
 
 const day = 24 * time.Hour
 
-// recorder mocks every activity and notes when (in simulated time since the
-// start) each step's side effect happened.
-type recorder struct {
-	env      *testsuite.TestWorkflowEnvironment
-	start    time.Time
-	emails   map[string]time.Duration
-	tasks    map[string]time.Duration
-	finished *contract.RecordRunFinishedInput
-	// emailErr, when set, is what the SendEmail activity fails with.
-	emailErr error
+// effect is one side effect a run asked for, with its simulated time.
+type effect struct {
+	At     time.Duration // since the run started
+	Kind   string        // email | task | approval | update | start | notify
+	StepID string
+	Detail string // template, title, ...
 }
 
-func newRecorder(t *testing.T) *recorder {
+// recorder mocks every activity and notes each side effect and when it
+// happened in simulated time.
+type recorder struct {
+	t        *testing.T
+	env      *testsuite.TestWorkflowEnvironment
+	start    time.Time
+	account  contract.AccountSnapshot
+	mu       sync.Mutex
+	effects  []effect
+	finished *contract.RecordRunFinishedInput
+	statuses []string
+	// emailErr, when set, is what the SendEmail activity fails with.
+	emailErr   error
+	approvalID int
+}
+
+func newRecorder(t *testing.T, account contract.AccountSnapshot) *recorder {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	(&activities.Activities{}).Register(env)
-	r := &recorder{env: env, start: env.Now(), emails: map[string]time.Duration{}, tasks: map[string]time.Duration{}}
-	env.OnActivity(contract.RecordRunStarted, mock.Anything, mock.Anything).Return(nil)
+	r := &recorder{t: t, env: env, start: env.Now(), account: account}
+	env.OnActivity(contract.BeginRun, mock.Anything, mock.Anything).Return(
+		func(context.Context, contract.BeginRunInput) (contract.AccountSnapshot, error) { return r.account, nil })
+	env.OnActivity(contract.LoadAccount, mock.Anything, mock.Anything).Return(
+		func(context.Context, string) (contract.AccountSnapshot, error) { return r.account, nil })
 	env.OnActivity(contract.SendEmail, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.SendEmailInput) (contract.SendEmailResult, error) {
 			if r.emailErr != nil {
 				return contract.SendEmailResult{}, r.emailErr
 			}
-			r.emails[in.StepID+":"+in.Template] = env.Now().Sub(r.start)
+			detail := in.Template
+			if in.Override != nil {
+				detail += " edited: " + in.Override.Subject
+			}
+			r.add("email", in.StepID, detail)
 			return contract.SendEmailResult{Sent: 1}, nil
 		})
 	env.OnActivity(contract.CreateTask, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.CreateTaskInput) (contract.CreateTaskResult, error) {
-			r.tasks[in.StepID] = env.Now().Sub(r.start)
-			return contract.CreateTaskResult{TaskID: "t-" + in.StepID, Assignee: "csm@cs.test"}, nil
+			r.add("task", in.StepID, in.Assignee+": "+in.Title)
+			return contract.CreateTaskResult{TaskID: "t-" + in.StepID, Assignee: in.Assignee + "@cs.test"}, nil
 		})
-	env.OnActivity(contract.RecordRunFinished, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in contract.RecordRunFinishedInput) error {
-			r.finished = &in
+	env.OnActivity(contract.CreateApproval, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.CreateApprovalInput) (contract.CreateApprovalResult, error) {
+			r.approvalID++
+			r.add("approval", in.StepID, in.Email.Template)
+			return contract.CreateApprovalResult{ApprovalID: "a" + string(rune('0'+r.approvalID)), Assignee: in.Assignee + "@cs.test"}, nil
+		})
+	env.OnActivity(contract.RecordApprovalDecision, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.RecordApprovalDecisionInput) error {
+			r.add("decision", in.ApprovalID, in.Status)
 			return nil
 		})
+	env.OnActivity(contract.UpdateAccount, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.UpdateAccountInput) (contract.AccountSnapshot, error) {
+			r.add("update", in.StepID, in.LifecycleStage)
+			if in.LifecycleStage != "" {
+				r.account.LifecycleStage = in.LifecycleStage
+			}
+			return r.account, nil
+		})
+	env.OnActivity(contract.StartPlaybook, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.StartPlaybookInput) (contract.StartPlaybookResult, error) {
+			r.add("start", in.PlaybookKey, "")
+			return contract.StartPlaybookResult{RunID: "child"}, nil
+		})
+	env.OnActivity(contract.Notify, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.NotifyInput) error { r.add("notify", in.StepID, in.URL); return nil })
+	env.OnActivity(contract.RecordRunStatus, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.RecordRunStatusInput) error {
+			r.statuses = append(r.statuses, in.Status)
+			return nil
+		})
+	env.OnActivity(contract.RecordRunFinished, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.RecordRunFinishedInput) error { r.finished = &in; return nil })
 	return r
 }
 
-var input = workflows.RunInput{RunID: "5f0c2b9e-0d5f-4a57-9a43-6a4b8f1d2c3e", AccountID: "acme", PlaybookKey: "onboarding", PlaybookVersion: 1}
-
-func TestOnboardingStepsFireOnTheirSeedDays(t *testing.T) {
-	r := newRecorder(t)
-	r.env.ExecuteWorkflow(workflows.PlaybookRun, input)
-	require.True(t, r.env.IsWorkflowCompleted())
-	require.NoError(t, r.env.GetWorkflowError())
-
-	require.Equal(t, map[string]time.Duration{"welcome-email:welcome": 0}, r.emails)
-	require.Equal(t, map[string]time.Duration{
-		"welcome-call":             0,
-		"technical-kickoff":        1 * day,  // Day 2
-		"data-source-connection":   2 * day,  // Days 3-5
-		"first-dashboard-training": 6 * day,  // Day 7
-		"first-value-checkpoint":   29 * day, // Day 30
-		"qbr-success-planning":     89 * day, // Day 90
-	}, r.tasks)
-	require.Equal(t, &contract.RecordRunFinishedInput{RunID: input.RunID, Status: "completed", Outcome: "completed"}, r.finished)
-
-	var res workflows.RunResult
-	require.NoError(t, r.env.GetWorkflowResult(&res))
-	require.Equal(t, workflows.RunResult{Status: "completed", Outcome: "completed"}, res)
+func (r *recorder) add(kind, step, detail string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.effects = append(r.effects, effect{At: r.env.Now().Sub(r.start), Kind: kind, StepID: step, Detail: detail})
 }
 
-func TestProgressQueryShowsDoneCurrentUpcoming(t *testing.T) {
-	r := newRecorder(t)
-	var p workflows.Progress
-	r.env.RegisterDelayedCallback(func() {
+// at schedules fn at a simulated offset from the start.
+func (r *recorder) at(offset time.Duration, fn func()) { r.env.RegisterDelayedCallback(fn, offset) }
+
+func (r *recorder) run(def *playbook.Definition) {
+	r.env.ExecuteWorkflow(workflows.PlaybookRun, workflows.RunInput{
+		RunID: "5f0c2b9e-0d5f-4a57-9a43-6a4b8f1d2c3e", AccountID: r.account.ID, PlaybookKey: def.Key,
+		PlaybookVersion: 1, Definition: *def,
+	})
+	require.True(r.t, r.env.IsWorkflowCompleted())
+}
+
+// stepsAt lists "kind:step@day" for every effect, for compact assertions.
+func (r *recorder) byStep() map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, e := range r.effects {
+		out[e.Kind+":"+e.StepID] = e.At
+	}
+	return out
+}
+
+func builtin(t *testing.T, key string) *playbook.Definition {
+	t.Helper()
+	set, err := templates.Builtin()
+	require.NoError(t, err)
+	all, err := playbooks.Builtin(playbook.Options{BuiltinTemplates: set.Names()})
+	require.NoError(t, err)
+	for _, b := range all {
+		if b.Key == key {
+			return b.Definition
+		}
+	}
+	t.Fatalf("no built-in %s", key)
+	return nil
+}
+
+func parse(t *testing.T, src string) *playbook.Definition {
+	t.Helper()
+	def, err := playbook.Parse([]byte(src), playbook.Options{BuiltinTemplates: []string{"welcome", "qbr-invite"}})
+	require.NoError(t, err)
+	return def
+}
+
+func account(segment string) contract.AccountSnapshot {
+	return contract.AccountSnapshot{ID: "acme", Segment: segment, Status: "active", LifecycleStage: "onboarding",
+		Timezone: "UTC", Fields: map[string]any{}}
+}
+
+// Each built-in onboarding step fires on its seed day ("Day N" = (N-1)d), by segment.
+func TestOnboardingStepsFireOnTheirSeedDays(t *testing.T) {
+	common := map[string]time.Duration{
+		"task:zero-logins":     7 * day, // no first_login event in week 1
+		"task:kickoff-delayed": 14 * day,
+		"email:month-1-update": 30 * day,
+		"email:month-2-update": 59 * day,
+		"update:to-adoption":   89 * day,
+	}
+	tests := map[string]map[string]time.Duration{
+		"enterprise": {
+			"task:welcome-call": 0, "task:technical-kickoff": 1 * day, "task:data-source-connection": 2 * day,
+			"task:first-dashboard-training": 6 * day, "task:core-dashboards": 7 * day,
+			"task:user-training-admin-setup": 14 * day, "task:testing-feedback": 21 * day,
+			"task:first-value-checkpoint": 29 * day, "task:usage-review": 44 * day,
+			"approval:qbr-invitation": 89 * day, "decision:a1": 89*day + 4*time.Hour, // enterprise SLA, nobody decided
+			"task:success-planning": 89*day + 4*time.Hour,
+			// An approval holds the steps after it until decided or expired.
+			"update:to-adoption": 89*day + 4*time.Hour,
+		},
+		"smb": {
+			"email:welcome-email": 0, "email:getting-started-email": 1 * day, "email:connect-data-email": 2 * day,
+			"email:training-invite-email": 6 * day, "email:implementation-tips-email": 7 * day,
+			"email:first-value-email": 29 * day, "email:usage-tips-email": 44 * day,
+			"email:smb-quarterly-review": 89 * day,
+		},
+	}
+	for segment, want := range tests {
+		t.Run(segment, func(t *testing.T) {
+			r := newRecorder(t, account(segment))
+			r.run(builtin(t, "onboarding"))
+			require.NoError(t, r.env.GetWorkflowError())
+			for k, v := range common {
+				if _, set := want[k]; !set {
+					want[k] = v
+				}
+			}
+			require.Equal(t, want, r.byStep())
+			require.Equal(t, "completed", r.finished.Status)
+		})
+	}
+}
+
+func TestEventsSilenceRedFlags(t *testing.T) {
+	r := newRecorder(t, account("smb"))
+	r.at(3*day, func() { r.env.SignalWorkflow(workflows.EventSignal, workflows.Event{Name: "first_login"}) })
+	r.at(10*day, func() { r.env.SignalWorkflow(workflows.EventSignal, workflows.Event{Name: "kickoff_completed"}) })
+	r.run(builtin(t, "onboarding"))
+	steps := r.byStep()
+	require.NotContains(t, steps, "task:zero-logins")
+	require.NotContains(t, steps, "task:kickoff-delayed")
+}
+
+func TestWaitForTimesOutIntoOnTimeout(t *testing.T) {
+	def := parse(t, `
+key: w
+name: W
+steps:
+  - id: first-login
+    wait_for: {event: first_login, within: 7d}
+    on_timeout:
+      - id: zero-logins
+        task: {title: Zero logins, assignee: csm}
+  - id: after
+    after: 1d
+    task: {title: After, assignee: csm}
+`)
+	r := newRecorder(t, account("smb"))
+	r.run(def)
+	require.Equal(t, map[string]time.Duration{"task:zero-logins": 7 * day, "task:after": 8 * day}, r.byStep())
+
+	r = newRecorder(t, account("smb"))
+	r.at(2*day, func() { r.env.SignalWorkflow(workflows.EventSignal, workflows.Event{Name: "first_login"}) })
+	r.run(def)
+	require.Equal(t, map[string]time.Duration{"task:after": 3 * day}, r.byStep())
+}
+
+func TestExitRuleEndsRunWithItsOutcome(t *testing.T) {
+	r := newRecorder(t, account("enterprise"))
+	r.at(20*day, func() {
+		churned := account("enterprise")
+		churned.Status = "churned"
+		r.env.SignalWorkflow(workflows.AccountChangedSignal, churned)
+	})
+	r.run(builtin(t, "onboarding"))
+	require.NoError(t, r.env.GetWorkflowError())
+	require.Equal(t, &contract.RecordRunFinishedInput{RunID: "5f0c2b9e-0d5f-4a57-9a43-6a4b8f1d2c3e", Status: "completed", Outcome: "churned"}, r.finished)
+	for _, e := range r.effects {
+		require.LessOrEqual(t, e.At, 20*day, "%s ran after the exit", e.StepID)
+	}
+}
+
+func TestRecoveryEndsRecoveredWhenHealthTurnsGreen(t *testing.T) {
+	r := newRecorder(t, account("mid_market"))
+	r.at(5*day, func() {
+		green := account("mid_market")
+		score := 85.0
+		green.HealthScore, green.HealthBand = &score, "green"
+		r.env.SignalWorkflow(workflows.AccountChangedSignal, green)
+	})
+	r.run(builtin(t, "red-recovery"))
+	require.Equal(t, "recovered", r.finished.Outcome)
+	steps := r.byStep()
+	require.Equal(t, time.Duration(0), steps["task:leadership-escalation"])
+	require.Contains(t, steps, "task:daily-checkin#1")
+	require.Equal(t, 4*day, steps["task:daily-checkin#2"], "daily check-ins start on day 4")
+	require.NotContains(t, steps, "task:value-demonstration")
+}
+
+func TestRepeatRunsEveryIntervalUntilItsEnd(t *testing.T) {
+	r := newRecorder(t, account("smb"))
+	r.run(builtin(t, "red-recovery"))
+	var checkins []time.Duration
+	for _, e := range r.effects {
+		if e.Kind == "task" && len(e.StepID) > 13 && e.StepID[:13] == "daily-checkin" {
+			checkins = append(checkins, e.At)
+		}
+	}
+	require.Len(t, checkins, 11, "days 4 to 14")
+	require.Equal(t, 3*day, checkins[0])
+	require.Equal(t, 13*day, checkins[10])
+}
+
+const approvalPlaybook = `
+key: ap
+name: AP
+steps:
+  - id: invite
+    approval:
+      assignee: csm
+      email: {template: qbr-invite, to: [exec_sponsor]}
+      on_reject: end_run
+  - id: after
+    task: {title: After, assignee: csm}
+`
+
+func TestApprovalSendsEditedEmailOnceApproved(t *testing.T) {
+	r := newRecorder(t, account("enterprise"))
+	var refused, accepted error
+	r.at(time.Hour, func() {
+		r.env.UpdateWorkflow(workflows.DecideUpdate, "u0", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { refused = err }, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, workflows.Decision{ApprovalID: "nope", Decision: "approve", By: "csm@cs.test"})
+		r.env.UpdateWorkflow(workflows.DecideUpdate, "u1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { accepted = err }, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, workflows.Decision{ApprovalID: "a1", Decision: "approve", By: "csm@cs.test",
+			Edits: &contract.EmailContent{Subject: "Let's meet"}})
+	})
+	r.run(parse(t, approvalPlaybook))
+	require.ErrorContains(t, refused, "not pending")
+	require.NoError(t, accepted)
+	require.Equal(t, []effect{
+		{At: 0, Kind: "approval", StepID: "invite", Detail: "qbr-invite"},
+		{At: time.Hour, Kind: "decision", StepID: "a1", Detail: "approved"},
+		{At: time.Hour, Kind: "email", StepID: "invite", Detail: "qbr-invite edited: Let's meet"},
+		{At: time.Hour, Kind: "task", StepID: "after", Detail: "csm: After"},
+	}, r.effects)
+}
+
+func TestRejectedApprovalWithEndRunEndsTheRun(t *testing.T) {
+	r := newRecorder(t, account("enterprise"))
+	r.at(time.Hour, func() {
+		r.env.UpdateWorkflow(workflows.DecideUpdate, "u1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("refused: %v", err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, workflows.Decision{ApprovalID: "a1", Decision: "reject", By: "csm@cs.test"})
+	})
+	r.run(parse(t, approvalPlaybook))
+	require.Equal(t, "rejected:invite", r.finished.Outcome)
+	require.NotContains(t, r.byStep(), "task:after")
+	require.NotContains(t, r.byStep(), "email:invite")
+}
+
+func TestApprovalExpiresAfterSegmentSLA(t *testing.T) {
+	for segment, sla := range map[string]time.Duration{"enterprise": 4 * time.Hour, "mid_market": 24 * time.Hour, "smb": 48 * time.Hour} {
+		r := newRecorder(t, account(segment))
+		r.run(parse(t, approvalPlaybook))
+		require.Equal(t, sla, r.byStep()["decision:a1"], segment)
+		require.Equal(t, "expired", r.effects[1].Detail)
+		require.Equal(t, sla, r.byStep()["task:after"], "on_expire escalate falls back to skip for now")
+	}
+}
+
+func TestPauseHoldsStepsUntilResume(t *testing.T) {
+	r := newRecorder(t, account("enterprise"))
+	r.at(12*time.Hour, func() { r.env.SignalWorkflow(workflows.PauseSignal, nil) })
+	r.at(3*day, func() {
 		v, err := r.env.QueryWorkflow(workflows.ProgressQuery)
 		require.NoError(t, err)
+		var p workflows.Progress
 		require.NoError(t, v.Get(&p))
-	}, 3*day)
-	r.env.ExecuteWorkflow(workflows.PlaybookRun, input)
-	require.NoError(t, r.env.GetWorkflowError())
-
-	var done []string
-	for _, s := range p.Done {
-		done = append(done, s.ID)
-	}
-	require.Equal(t, []string{"welcome-email", "welcome-call", "technical-kickoff", "data-source-connection"}, done)
-	require.NotNil(t, p.Current)
-	require.Equal(t, "first-dashboard-training", p.Current.ID)
-	require.Equal(t, workflows.StepWaiting, p.Current.Status)
-	require.Equal(t, r.start.Add(6*day).UTC(), p.Current.DueAt)
-	require.Len(t, p.Upcoming, 2)
-	require.Equal(t, "1 sent, 0 skipped, 0 failed", p.Done[0].Detail)
+		require.True(t, p.Paused)
+		require.Equal(t, workflows.StepPaused, p.Current.Status)
+		r.env.SignalWorkflow(workflows.ResumeSignal, nil)
+	})
+	r.run(builtin(t, "onboarding"))
+	steps := r.byStep()
+	require.Equal(t, 3*day, steps["task:technical-kickoff"], "day-2 step held until the resume")
+	require.Equal(t, 3*day, steps["task:data-source-connection"], "overdue steps catch up at once")
+	require.Equal(t, 6*day, steps["task:first-dashboard-training"])
+	require.Equal(t, []string{"paused", "running"}, r.statuses)
 }
 
-func TestCancelledRunIsRecordedCancelled(t *testing.T) {
-	r := newRecorder(t)
-	r.env.RegisterDelayedCallback(r.env.CancelWorkflow, 10*day)
-	r.env.ExecuteWorkflow(workflows.PlaybookRun, input)
+func TestCancelStopsEverythingAndRecordsCancelled(t *testing.T) {
+	r := newRecorder(t, account("enterprise"))
+	r.at(10*day, r.env.CancelWorkflow)
+	r.run(builtin(t, "onboarding"))
 	require.Error(t, r.env.GetWorkflowError())
-	require.NotNil(t, r.finished)
 	require.Equal(t, "cancelled", r.finished.Status)
-	require.NotContains(t, r.tasks, "first-value-checkpoint", "no step may run after cancel")
+	for _, e := range r.effects {
+		require.LessOrEqual(t, e.At, 10*day)
+	}
+}
+
+func TestMovedRenewalDateReplansPendingSteps(t *testing.T) {
+	r := newRecorder(t, account("enterprise"))
+	renewal := r.start.Add(130 * day)
+	r.account.RenewalAt = &renewal
+	r.at(20*day, func() {
+		moved := r.account
+		later := renewal.Add(30 * day)
+		moved.RenewalAt = &later
+		r.env.SignalWorkflow(workflows.AccountChangedSignal, moved)
+	})
+	r.at(200*day, func() { r.env.SignalWorkflow(workflows.EventSignal, workflows.Event{Name: "contract_signed"}) })
+	r.run(builtin(t, "renewal"))
+	steps := r.byStep()
+	require.Equal(t, 10*day, steps["task:renewal-kickoff"], "T-120 of a renewal 130 days out")
+	require.Equal(t, 70*day, steps["approval:ebr-invitation"], "T-90 re-planned to the new date (160-90)")
+	require.Equal(t, 100*day, steps["task:proposal-options"], "T-60")
+	require.Equal(t, 130*day, steps["task:agreement-legal"], "T-30")
+	require.Equal(t, 160*day, steps["task:unsigned-escalation"], "no signature by T-0")
+}
+
+func TestRenewalZonesChooseThePath(t *testing.T) {
+	for _, tt := range []struct {
+		score *float64
+		task  string
+	}{{ptr(45), "red-zone-escalation"}, {ptr(75), "yellow-zone-engagement"}, {ptr(95), "green-zone-expansion"}, {nil, "yellow-zone-engagement"}} {
+		acct := account("mid_market")
+		acct.HealthScore = tt.score
+		r := newRecorder(t, acct)
+		renewal := r.start.Add(120 * day)
+		r.account.RenewalAt = &renewal
+		r.run(builtin(t, "renewal"))
+		require.Contains(t, r.byStep(), "task:"+tt.task)
+	}
+}
+
+func TestSignedRenewalEndsRenewed(t *testing.T) {
+	r := newRecorder(t, account("smb"))
+	renewal := r.start.Add(120 * day)
+	r.account.RenewalAt = &renewal
+	r.at(100*day, func() { r.env.SignalWorkflow(workflows.EventSignal, workflows.Event{Name: "contract_signed"}) })
+	r.run(builtin(t, "renewal"))
+	steps := r.byStep()
+	require.Equal(t, 120*day, steps["email:thank-you"])
+	require.Equal(t, "renewed", r.finished.Outcome)
 }
 
 func TestBusinessFailureEndsRunFailed(t *testing.T) {
-	r := newRecorder(t)
+	r := newRecorder(t, account("smb"))
 	r.emailErr = temporal.NewNonRetryableApplicationError("account gone", contract.ErrAccountNotFound, nil)
-	r.env.ExecuteWorkflow(workflows.PlaybookRun, input)
-
+	r.run(builtin(t, "onboarding"))
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(r.env.GetWorkflowError(), &appErr))
 	require.Equal(t, contract.ErrAccountNotFound, appErr.Type())
 	require.Equal(t, "failed", r.finished.Status)
-	require.Empty(t, r.tasks, "steps after a failed step must not run")
 }
 
-func TestUnknownPlaybookIsRefused(t *testing.T) {
-	r := newRecorder(t)
-	in := input
-	in.PlaybookKey = "nope"
-	r.env.ExecuteWorkflow(workflows.PlaybookRun, in)
-	require.ErrorContains(t, r.env.GetWorkflowError(), `unknown playbook "nope"`)
+func TestSegmentNotEligibleEndsAtOnce(t *testing.T) {
+	def := parse(t, "key: e\nname: E\nsegments: [enterprise]\nsteps: [{id: a, task: {title: A, assignee: csm}}]\n")
+	r := newRecorder(t, account("smb"))
+	r.run(def)
+	require.Empty(t, r.effects)
+	require.Equal(t, "not_eligible", r.finished.Outcome)
 }
+
+func TestProgressQueryShowsDoneCurrentUpcoming(t *testing.T) {
+	r := newRecorder(t, account("enterprise"))
+	var p workflows.Progress
+	r.at(3*day, func() {
+		v, err := r.env.QueryWorkflow(workflows.ProgressQuery)
+		require.NoError(t, err)
+		require.NoError(t, v.Get(&p))
+	})
+	r.run(builtin(t, "onboarding"))
+	var done []string
+	for _, s := range p.Done {
+		if s.Status == workflows.StepDone {
+			done = append(done, s.ID)
+		}
+	}
+	sort.Strings(done)
+	require.Equal(t, []string{"data-source-connection", "technical-kickoff", "welcome-call"}, done)
+	require.Equal(t, "first-dashboard-training", p.Current.ID)
+	require.Equal(t, workflows.StepWaiting, p.Current.Status)
+	require.Equal(t, r.start.Add(6*day).UTC(), p.Current.At)
+	require.NotEmpty(t, p.Upcoming)
+	require.Equal(t, "training-invite-email", p.Upcoming[0].ID)
+}
+
+func ptr(v float64) *float64 { return &v }

@@ -3,14 +3,24 @@
 // it without reaching the store or the mailer.
 package contract
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Activity names, registered by the worker and scheduled by workflows.
 const (
-	RecordRunStarted  = "RecordRunStarted"
-	RecordRunFinished = "RecordRunFinished"
-	SendEmail         = "SendEmail"
-	CreateTask        = "CreateTask"
+	BeginRun               = "BeginRun"
+	RecordRunStatus        = "RecordRunStatus"
+	RecordRunFinished      = "RecordRunFinished"
+	LoadAccount            = "LoadAccount"
+	SendEmail              = "SendEmail"
+	CreateTask             = "CreateTask"
+	CreateApproval         = "CreateApproval"
+	RecordApprovalDecision = "RecordApprovalDecision"
+	UpdateAccount          = "UpdateAccount"
+	StartPlaybook          = "StartPlaybook"
+	Notify                 = "Notify"
 )
 
 // Application error types that are business failures: retrying cannot help.
@@ -19,13 +29,36 @@ const (
 	ErrUnknownTemplate = "UnknownTemplate"
 	ErrLiveRun         = "LiveRunExists"
 	ErrInvalidInput    = "InvalidInput"
+	ErrUnknownPlaybook = "UnknownPlaybook"
+	ErrWebhookRefused  = "WebhookRefused"
 )
 
-// NonRetryable lists the error types above for retry policies.
-var NonRetryable = []string{ErrAccountNotFound, ErrUnknownTemplate, ErrLiveRun, ErrInvalidInput}
+// ErrNoSuchPlaybook is what a run starter returns for a key with no
+// published version.
+var ErrNoSuchPlaybook = errors.New("no published playbook with this key")
 
-// RecordRunStartedInput indexes a run in PostgreSQL.
-type RecordRunStartedInput struct {
+// NonRetryable lists the error types above for retry policies.
+var NonRetryable = []string{ErrAccountNotFound, ErrUnknownTemplate, ErrLiveRun, ErrInvalidInput, ErrUnknownPlaybook, ErrWebhookRefused}
+
+// AccountSnapshot is what a run knows of its account: the facts conditions
+// test and the dates `at` offsets count from.
+type AccountSnapshot struct {
+	ID             string
+	Segment        string
+	Status         string
+	LifecycleStage string
+	Timezone       string
+	// RenewalAt and ContractStartAt are the dates at 09:00 in the account's
+	// zone, as instants; nil when the account has no such date.
+	RenewalAt       *time.Time
+	ContractStartAt *time.Time
+	Fields          map[string]any
+	HealthScore     *float64
+	HealthBand      string
+}
+
+// BeginRunInput indexes a run in PostgreSQL and asks for its account.
+type BeginRunInput struct {
 	RunID           string
 	WorkflowID      string
 	TemporalRunID   string
@@ -35,21 +68,45 @@ type RecordRunStartedInput struct {
 	StartedAt       time.Time
 }
 
-// RecordRunFinishedInput closes a run's index row and its open tasks.
+// RecordRunStatusInput records pause and resume.
+type RecordRunStatusInput struct {
+	RunID  string
+	Status string // running | paused
+}
+
+// RecordRunFinishedInput closes a run's index row and its open tasks and approvals.
 type RecordRunFinishedInput struct {
 	RunID   string
 	Status  string // completed | cancelled | failed
 	Outcome string
 }
 
+// TemplateSource is a template carried by a playbook definition.
+type TemplateSource struct {
+	Name    string
+	Subject string
+	HTML    string
+	Text    string
+}
+
+// EmailContent overrides what is sent, e.g. a CSM's edits of a draft.
+type EmailContent struct {
+	Subject string
+	HTML    string
+	Text    string
+}
+
 // SendEmailInput sends one template to the account's contacts holding the
 // roles, each recipient at most once for this run and step.
 type SendEmailInput struct {
-	RunID     string
-	StepID    string
-	AccountID string
-	Template  string
-	ToRoles   []string
+	RunID              string
+	StepID             string // unique within the run: repeats add "#n"
+	AccountID          string
+	Template           string
+	SendGridTemplateID string
+	OwnTemplate        *TemplateSource // when the definition carries the template
+	ToRoles            []string
+	Override           *EmailContent
 }
 
 // SendEmailResult counts what happened to each recipient.
@@ -62,17 +119,76 @@ type SendEmailResult struct {
 
 // CreateTaskInput creates the task of a step once.
 type CreateTaskInput struct {
-	RunID     string
-	StepID    string
-	AccountID string
-	Title     string
-	Assignee  string // a team level: csm | senior_csm | vp_cs | executive
-	Priority  string // low | normal | high | urgent
-	DueAt     *time.Time
+	RunID       string
+	StepID      string
+	AccountID   string
+	Title       string
+	Description string
+	Assignee    string // a team level: csm | senior_csm | vp_cs | executive
+	Priority    string // low | normal | high | urgent
+	DueAt       *time.Time
 }
 
 // CreateTaskResult identifies the task.
 type CreateTaskResult struct {
 	TaskID   string
 	Assignee string
+}
+
+// CreateApprovalInput drafts an email and asks a team member to decide on it.
+type CreateApprovalInput struct {
+	RunID     string
+	StepID    string
+	AccountID string
+	Assignee  string // team level
+	Email     SendEmailInput
+	ExpiresAt time.Time
+}
+
+// CreateApprovalResult identifies the approval and shows the draft.
+type CreateApprovalResult struct {
+	ApprovalID string
+	Assignee   string
+	Draft      EmailContent
+}
+
+// RecordApprovalDecisionInput stores a decision or an expiry.
+type RecordApprovalDecisionInput struct {
+	ApprovalID string
+	Status     string // approved | rejected | expired
+	DecidedBy  string
+	Comment    string
+	Edits      *EmailContent
+}
+
+// UpdateAccountInput changes account attributes from a step.
+type UpdateAccountInput struct {
+	RunID          string
+	StepID         string
+	AccountID      string
+	LifecycleStage string
+	Status         string
+	Fields         map[string]any
+}
+
+// StartPlaybookInput enrols the account in another playbook.
+type StartPlaybookInput struct {
+	ParentRunID string
+	AccountID   string
+	PlaybookKey string
+}
+
+// StartPlaybookResult says which run now holds the account in that playbook.
+type StartPlaybookResult struct {
+	RunID       string
+	AlreadyLive bool
+}
+
+// NotifyInput posts a message (a Go template over the account) to a webhook.
+type NotifyInput struct {
+	RunID     string
+	StepID    string
+	AccountID string
+	URL       string
+	Message   string
 }

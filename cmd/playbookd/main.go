@@ -4,6 +4,7 @@
 //	playbookd api       serve the HTTP API
 //	playbookd worker    run the Temporal worker
 //	playbookd dev       migrate, then API and worker in one process
+//	playbookd validate FILE...   check playbook definitions offline
 package main
 
 import (
@@ -29,6 +30,7 @@ import (
 	"github.com/playbookd/playbookd/internal/config"
 	"github.com/playbookd/playbookd/mail"
 	"github.com/playbookd/playbookd/migrations"
+	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
@@ -42,11 +44,16 @@ commands:
   api       serve the HTTP API
   worker    run the Temporal worker
   dev       migrate, then run the API and the worker in one process
+  validate FILE...
+            check playbook definitions (YAML or JSON) offline; exit 1 on errors
 
 Configuration comes from environment variables; see README.md.
 `
 
 func main() {
+	if len(os.Args) >= 2 && os.Args[1] == "validate" {
+		os.Exit(validateFiles(os.Args[2:], os.Stdout))
+	}
 	if len(os.Args) != 2 {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
@@ -104,6 +111,17 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 		}
 	}
 
+	set, err := templates.Builtin()
+	if err != nil {
+		return err
+	}
+	st := store.New(pool)
+	if cmd == "api" || cmd == "dev" {
+		if err := seedPlaybooks(ctx, st, set, log); err != nil {
+			return err
+		}
+	}
+
 	tc, err := retry(ctx, log, "Temporal (TEMPORAL_ADDRESS)", func() (client.Client, error) {
 		return client.DialContext(ctx, client.Options{
 			HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
@@ -114,7 +132,8 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 		return err
 	}
 	defer tc.Close()
-	st := store.New(pool)
+	runService := &runs.Service{Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue,
+		Namespace: cfg.TemporalNamespace, TemporalUIURL: cfg.TemporalUIURL}
 
 	// The first part to stop takes the process down: the others are told to
 	// stop through this context and waited for.
@@ -123,7 +142,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 	errs := make(chan error, 2)
 	started := 0
 	if cmd == "worker" || cmd == "dev" {
-		acts, err := newActivities(cfg, st, log)
+		acts, err := newActivities(cfg, st, set, runService, log)
 		if err != nil {
 			return err
 		}
@@ -137,7 +156,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 				"admin_key", cfg.AdminKey)
 		}
 		started++
-		go func() { errs <- serveAPI(ctx, cfg, st, tc, log) }()
+		go func() { errs <- serveAPI(ctx, cfg, st, tc, runService, set, log) }()
 	}
 	var firstErr error
 	for i := 0; i < started; i++ {
@@ -149,11 +168,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 	return firstErr
 }
 
-func newActivities(cfg config.Config, st *store.Store, log *slog.Logger) (*activities.Activities, error) {
-	set, err := templates.Builtin()
-	if err != nil {
-		return nil, err
-	}
+func newActivities(cfg config.Config, st *store.Store, set *templates.Set, starter activities.RunStarter, log *slog.Logger) (*activities.Activities, error) {
 	var sender mail.Sender = mail.Capture{Log: log}
 	if cfg.SendGridAPIKey != "" {
 		sender = mail.NewSendGrid(cfg.SendGridAPIKey, cfg.SendGridBaseURL)
@@ -161,8 +176,8 @@ func newActivities(cfg config.Config, st *store.Store, log *slog.Logger) (*activ
 		log.Info("SENDGRID_API_KEY not set: emails are captured in the outbox and logged, not sent")
 	}
 	name, addr := cfg.EmailFromAddress()
-	return &activities.Activities{Store: st, Sender: sender, Templates: set,
-		From: mail.Address{Name: name, Email: addr}, Log: log}, nil
+	return &activities.Activities{Store: st, Sender: sender, Templates: set, Runs: starter,
+		HTTP: &http.Client{Timeout: 15 * time.Second}, From: mail.Address{Name: name, Email: addr}, Log: log}, nil
 }
 
 func runWorker(ctx context.Context, tc client.Client, cfg config.Config, acts *activities.Activities, log *slog.Logger) error {
@@ -178,11 +193,11 @@ func runWorker(ctx context.Context, tc client.Client, cfg config.Config, acts *a
 	return nil
 }
 
-func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client.Client, log *slog.Logger) error {
+func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client.Client, runService *runs.Service, set *templates.Set, log *slog.Logger) error {
 	e := api.New(api.Config{
-		Store: st,
-		Runs: &runs.Service{Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue,
-			Namespace: cfg.TemporalNamespace, TemporalUIURL: cfg.TemporalUIURL},
+		Store:    st,
+		Runs:     runService,
+		Playbook: playbook.Options{BuiltinTemplates: set.Names()},
 		Ready: []api.Check{
 			{Name: "postgres", Ping: st.Ping},
 			{Name: "temporal", Ping: func(ctx context.Context) error {

@@ -1,0 +1,80 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/runs"
+	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/workflows"
+)
+
+var approvalStatuses = []string{"pending", "approved", "rejected", "expired", "cancelled"}
+
+func (h *handlers) listApprovals(c echo.Context) error {
+	q := queryFilter{c: c}
+	f := store.ApprovalFilter{AssigneeEmail: strings.ToLower(c.QueryParam("assignee")), Status: q.enum("status", approvalStatuses)}
+	if err := q.err(); err != nil {
+		return err
+	}
+	items, err := h.store.ListApprovals(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, list[store.Approval]{Items: items})
+}
+
+type emailEdits struct {
+	Subject string `json:"subject"`
+	HTML    string `json:"html"`
+	Text    string `json:"text"`
+}
+
+func (h *handlers) decideApproval(c echo.Context) error {
+	id, err := pathUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Decision string      `json:"decision"`
+		Comment  string      `json:"comment"`
+		Edits    *emailEdits `json:"edits"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var fe fieldErrors
+	if req.Decision != "approve" && req.Decision != "reject" {
+		fe.add("decision", "required: approve or reject")
+	}
+	if req.Edits != nil && req.Decision == "reject" {
+		fe.add("edits", "only an approval carries edits")
+	}
+	if err := fe.err(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	approval, err := h.store.GetApproval(ctx, id)
+	if err != nil {
+		return notFoundAs(err, "approval")
+	}
+	if approval.Status != "pending" {
+		return problem(http.StatusConflict, "the approval is already "+approval.Status)
+	}
+	d := workflows.Decision{ApprovalID: id.String(), Decision: req.Decision, By: "admin", Comment: req.Comment}
+	if req.Edits != nil {
+		d.Edits = &contract.EmailContent{Subject: req.Edits.Subject, HTML: req.Edits.HTML, Text: req.Edits.Text}
+	}
+	res, err := h.runs.Decide(ctx, approval.WorkflowID, d)
+	if errors.Is(err, runs.ErrDecisionRefused) {
+		return problem(http.StatusConflict, err.Error())
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}

@@ -1,0 +1,161 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const customPlaybook = `key: quick-hello
+name: Quick hello
+steps:
+  - id: pause
+    wait: 30s
+  - id: hello
+    email: {template: welcome, to: [champion]}
+  - id: follow-up
+    task: {title: Follow up on the hello, assignee: csm, due: 1d}
+`
+
+func (h *harness) send(t *testing.T, method, path, contentType, body string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, h.srv.URL+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	_ = json.Unmarshal(raw, &r.body)
+	return r
+}
+
+func TestPlaybookLifecycleAndRunsPinTheirVersion(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t)
+
+	r := h.do(t, "GET", "/v1/playbooks", "")
+	require.Equal(t, 200, r.status)
+	require.Len(t, r.body["items"], 5, "the five built-ins are seeded")
+
+	r = h.send(t, "POST", "/v1/playbooks/validate", "application/yaml", customPlaybook)
+	require.Equal(t, 200, r.status, r.raw)
+	require.Equal(t, true, r.body["valid"])
+
+	r = h.send(t, "POST", "/v1/playbooks", "application/yaml", customPlaybook)
+	require.Equal(t, 201, r.status, r.raw)
+	require.EqualValues(t, 1, r.body["version"])
+	require.Equal(t, "draft", r.body["status"])
+
+	// A draft cannot be run, a published version can.
+	r = h.do(t, "POST", "/v1/runs", `{"playbook":"quick-hello","account_id":"acme"}`)
+	require.Equal(t, 422, r.status, r.raw)
+	r = h.do(t, "POST", "/v1/playbooks/quick-hello/versions/1/publish", "")
+	require.Equal(t, 200, r.status, r.raw)
+	require.Equal(t, "published", r.body["status"])
+
+	// Version 2 replaces version 1; the archived one cannot come back.
+	r = h.send(t, "POST", "/v1/playbooks", "application/yaml", strings.Replace(customPlaybook, "wait: 30s", "wait: 45s", 1))
+	require.Equal(t, 201, r.status, r.raw)
+	require.EqualValues(t, 2, r.body["version"])
+	require.Equal(t, 200, h.do(t, "POST", "/v1/playbooks/quick-hello/versions/2/publish", "").status)
+	require.Equal(t, 409, h.do(t, "POST", "/v1/playbooks/quick-hello/versions/1/publish", "").status)
+	require.Equal(t, 404, h.do(t, "POST", "/v1/playbooks/quick-hello/versions/9/publish", "").status)
+
+	r = h.do(t, "GET", "/v1/playbooks/quick-hello?version=1", "")
+	require.Equal(t, "archived", r.body["status"])
+	require.Contains(t, r.body["source"], "wait: 30s", "the source CS ops wrote is kept")
+
+	r = h.do(t, "POST", "/v1/runs", `{"playbook":"quick-hello","account_id":"acme"}`)
+	require.Equal(t, 201, r.status, r.raw)
+	require.EqualValues(t, 2, r.body["version"])
+	in := h.temporal.inputs[len(h.temporal.inputs)-1]
+	require.Equal(t, "quick-hello", in.Definition.Key, "the definition travels in the workflow input")
+	require.Equal(t, "45s", in.Definition.Steps[0].Wait.String())
+
+	// The database refuses to change a published definition.
+	_, err := h.pool.Exec(context.Background(), `UPDATE playbook_versions SET source = 'x' WHERE key = 'quick-hello' AND version = 2`)
+	require.ErrorContains(t, err, "cannot change")
+}
+
+func TestInvalidPlaybookListsEveryErrorAndWritesNothing(t *testing.T) {
+	h := newHarness(t)
+	before := h.counts(t)
+	bad := "key: Bad Key\nname: ''\nsteps:\n  - id: a\n    approval: {assignee: cms, email: {template: nope, to: [boss]}}\n  - id: a\n    start_playbook: {key: ghost}\n"
+	for _, path := range []string{"/v1/playbooks/validate", "/v1/playbooks"} {
+		r := h.send(t, "POST", path, "application/yaml", bad)
+		require.Equal(t, 422, r.status, r.raw)
+		require.Equal(t, "application/problem+json", r.header.Get("Content-Type"))
+		fields := fieldsOf(r.body)
+		for _, want := range []string{"key", "name", "steps[0].approval.assignee", "steps[0].approval.email.template",
+			"steps[0].approval.email.to[0]", "steps[1].id"} {
+			require.Contains(t, fields, want, r.raw)
+		}
+	}
+	r := h.send(t, "POST", "/v1/playbooks", "application/yaml", "key: k\nname: K\nsteps: [{id: a, start_playbook: {key: ghost}}]\n")
+	require.Equal(t, 422, r.status)
+	require.Contains(t, r.raw, `unknown playbook \"ghost\"`)
+	r = h.send(t, "POST", "/v1/playbooks", "text/html", customPlaybook)
+	require.Equal(t, 415, r.status)
+	require.Equal(t, before, h.counts(t))
+}
+
+func TestEventsPauseResumeCancelReachTheRun(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t)
+	r := h.do(t, "POST", "/v1/runs", `{"playbook":"onboarding","account_id":"acme"}`)
+	require.Equal(t, 201, r.status, r.raw)
+	runID := r.body["id"].(string)
+	wf := "playbook/onboarding/account/acme"
+
+	r = h.do(t, "POST", "/v1/accounts/acme/events", `{"name":"first_login","data":{"user":"pat"}}`)
+	require.Equal(t, 202, r.status, r.raw)
+	require.EqualValues(t, 1, r.body["delivered_to_runs"])
+	require.Equal(t, 422, h.do(t, "POST", "/v1/accounts/acme/events", `{"name":"First Login"}`).status)
+	require.Equal(t, 404, h.do(t, "POST", "/v1/accounts/ghost/events", `{"name":"first_login"}`).status)
+
+	for _, action := range []string{"pause", "resume", "cancel"} {
+		r = h.do(t, "POST", "/v1/runs/"+runID+"/"+action, "")
+		require.Equal(t, 202, r.status, r.raw)
+	}
+	// Updating the account tells its live runs.
+	r = h.do(t, "POST", "/v1/accounts", `{"id":"acme","name":"Acme","arr":150000,"csm_email":"casey@cs.test","timezone":"America/New_York","status":"churned"}`)
+	require.Equal(t, 200, r.status, r.raw)
+	require.Equal(t, []string{"event " + wf, "pause " + wf, "resume " + wf, "cancel " + wf, "account-changed " + wf}, h.temporal.signals)
+
+	r = h.do(t, "GET", "/v1/runs?account_id=acme&status=running", "")
+	require.Equal(t, 200, r.status)
+	require.Len(t, r.body["items"], 1)
+	require.Equal(t, 400, h.do(t, "GET", "/v1/runs?status=weird", "").status)
+}
+
+func TestApprovalDecisionErrors(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t)
+	r := h.do(t, "POST", "/v1/runs", `{"playbook":"onboarding","account_id":"acme"}`)
+	require.Equal(t, 201, r.status)
+	runID := r.body["id"].(string)
+	ctx := context.Background()
+	var approvalID string
+	require.NoError(t, h.pool.QueryRow(ctx, `
+		INSERT INTO approvals (run_id, step_id, account_id, assignee_id, draft, expires_at, status)
+		SELECT $1, 'qbr-invitation', 'acme', csm_id, '{}', now() + interval '4 hours', 'approved' FROM accounts WHERE id = 'acme'
+		RETURNING id`, runID).Scan(&approvalID))
+
+	r = h.do(t, "GET", "/v1/approvals?assignee=casey@cs.test", "")
+	require.Equal(t, 200, r.status)
+	require.Len(t, r.body["items"], 1)
+
+	r = h.do(t, "POST", "/v1/approvals/"+approvalID+"/decision", `{"decision":"approve"}`)
+	require.Equal(t, 409, r.status, "already decided")
+	require.Equal(t, 404, h.do(t, "POST", "/v1/approvals/00000000-0000-0000-0000-000000000000/decision", `{"decision":"approve"}`).status)
+	require.Equal(t, 422, h.do(t, "POST", "/v1/approvals/"+approvalID+"/decision", `{"decision":"maybe"}`).status)
+	require.Equal(t, 422, h.do(t, "POST", "/v1/approvals/"+approvalID+"/decision", `{"decision":"reject","edits":{"subject":"x"}}`).status)
+}

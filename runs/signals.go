@@ -1,0 +1,119 @@
+package runs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/workflows"
+)
+
+// DeliverEvent records an account event and hands it to the account's live
+// runs (wait_for, event_received). It returns how many runs got it.
+func (s *Service) DeliverEvent(ctx context.Context, accountID, name string, data map[string]any) (int, error) {
+	if _, err := s.Store.GetAccount(ctx, accountID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, ErrUnknownAccount
+		}
+		return 0, err
+	}
+	if err := s.Store.AppendAccountEvent(ctx, accountID, name, data); err != nil {
+		return 0, err
+	}
+	return s.signalLive(ctx, accountID, workflows.EventSignal, workflows.Event{Name: name, Data: data})
+}
+
+// AccountChanged tells the account's live runs its new snapshot, so exit
+// rules are checked and date anchors re-planned.
+func (s *Service) AccountChanged(ctx context.Context, accountID string) (int, error) {
+	snap, err := s.Store.AccountSnapshot(ctx, accountID)
+	if err != nil {
+		return 0, err
+	}
+	return s.signalLive(ctx, accountID, workflows.AccountChangedSignal, snap)
+}
+
+func (s *Service) signalLive(ctx context.Context, accountID, signal string, arg any) (int, error) {
+	live, err := s.Store.LiveRuns(ctx, accountID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, run := range live {
+		err := s.Temporal.SignalWorkflow(ctx, run.WorkflowID, "", signal, arg)
+		var gone *serviceerror.NotFound
+		if errors.As(err, &gone) {
+			continue // ended between the query and the signal
+		}
+		if err != nil {
+			return n, fmt.Errorf("signal run %s: %w", run.ID, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// Control pauses, resumes or cancels a live run.
+func (s *Service) Control(ctx context.Context, id uuid.UUID, action string) (store.Run, error) {
+	run, err := s.Store.GetRun(ctx, id)
+	if err != nil {
+		return store.Run{}, err
+	}
+	if run.Status != store.RunRunning && run.Status != store.RunPaused {
+		return run, ErrNotLive
+	}
+	switch action {
+	case "cancel":
+		err = s.Temporal.CancelWorkflow(ctx, run.WorkflowID, "")
+	case "pause":
+		err = s.Temporal.SignalWorkflow(ctx, run.WorkflowID, "", workflows.PauseSignal, nil)
+	case "resume":
+		err = s.Temporal.SignalWorkflow(ctx, run.WorkflowID, "", workflows.ResumeSignal, nil)
+	default:
+		return run, fmt.Errorf("unknown run action %q", action)
+	}
+	var gone *serviceerror.NotFound
+	if errors.As(err, &gone) {
+		return run, ErrNotLive
+	}
+	return run, err
+}
+
+// ErrDecisionRefused wraps the workflow's reason for refusing a decision
+// (the approval is no longer pending).
+var ErrDecisionRefused = errors.New("decision refused")
+
+// Decide delivers a decision on an approval to its run through the Update,
+// answered synchronously.
+func (s *Service) Decide(ctx context.Context, workflowID string, d workflows.Decision) (workflows.DecisionResult, error) {
+	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflowID,
+		UpdateName:   workflows.DecideUpdate,
+		Args:         []any{d},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		var res workflows.DecisionResult
+		err = handle.Get(ctx, &res)
+		if err == nil {
+			return res, nil
+		}
+	}
+	// The validator's and the handler's errors are refusals; anything else
+	// (Temporal unreachable) is an infrastructure error.
+	var gone *serviceerror.NotFound
+	var appErr *temporal.ApplicationError
+	switch {
+	case errors.As(err, &gone):
+		return workflows.DecisionResult{}, fmt.Errorf("%w: the run has ended", ErrDecisionRefused)
+	case errors.As(err, &appErr):
+		return workflows.DecisionResult{}, fmt.Errorf("%w: %s", ErrDecisionRefused, appErr.Message())
+	}
+	return workflows.DecisionResult{}, err
+}

@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrNotPending refuses a decision on an approval that is already decided,
+// expired or cancelled.
+var ErrNotPending = errors.New("the approval is no longer pending")
+
+// Approval is a drafted email waiting for a team member's decision.
+type Approval struct {
+	ID            uuid.UUID       `json:"id"`
+	RunID         uuid.UUID       `json:"run_id"`
+	WorkflowID    string          `json:"-"`
+	TemporalRunID string          `json:"-"`
+	StepID        string          `json:"step_id"`
+	AccountID     string          `json:"account_id"`
+	AssigneeEmail string          `json:"assignee"`
+	Status        string          `json:"status"`
+	Draft         json.RawMessage `json:"draft"`
+	Edits         json.RawMessage `json:"edits,omitempty"`
+	Comment       string          `json:"comment,omitempty"`
+	DecidedBy     *string         `json:"decided_by,omitempty"`
+	ExpiresAt     time.Time       `json:"expires_at"`
+	CreatedAt     time.Time       `json:"created_at"`
+	DecidedAt     *time.Time      `json:"decided_at,omitempty"`
+}
+
+// NewApproval is the input of CreateApproval.
+type NewApproval struct {
+	RunID         uuid.UUID
+	StepID        string
+	AccountID     string
+	AssigneeLevel string
+	Draft         json.RawMessage
+	ExpiresAt     time.Time
+}
+
+// CreateApproval stores the approval of a run step once; a second call
+// returns the first.
+func (s *Store) CreateApproval(ctx context.Context, in NewApproval) (Approval, error) {
+	var a Approval
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		assigneeID, err := resolveAssignee(ctx, tx, in.AccountID, in.AssigneeLevel)
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO approvals (run_id, step_id, account_id, assignee_id, draft, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (run_id, step_id) DO NOTHING`,
+			in.RunID, in.StepID, in.AccountID, assigneeID, in.Draft, in.ExpiresAt)
+		if err != nil {
+			return fmt.Errorf("insert approval: %w", err)
+		}
+		a, err = scanApproval(tx.QueryRow(ctx, approvalColumns+` WHERE a.run_id = $1 AND a.step_id = $2`, in.RunID, in.StepID))
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		return appendEvent(ctx, tx, in.AccountID, &in.RunID, "approval_requested",
+			map[string]any{"step_id": in.StepID, "approval_id": a.ID, "assignee": a.AssigneeEmail})
+	})
+	return a, err
+}
+
+// DecideApproval records approved, rejected or expired on a pending approval.
+// A repeated identical decision (a retried activity) is accepted.
+func (s *Store) DecideApproval(ctx context.Context, id uuid.UUID, status, by, comment string, edits json.RawMessage) (Approval, error) {
+	var a Approval
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		current, err := scanApproval(tx.QueryRow(ctx, approvalColumns+` WHERE a.id = $1 FOR UPDATE OF a`, id))
+		if err != nil {
+			return err
+		}
+		if current.Status != "pending" {
+			if current.Status == status && (current.DecidedBy == nil && by == "" || current.DecidedBy != nil && *current.DecidedBy == by) {
+				a = current
+				return nil
+			}
+			return ErrNotPending
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE approvals SET status = $2, decided_by = NULLIF($3, ''), comment = $4, edits = $5, decided_at = now()
+			WHERE id = $1`, id, status, by, comment, edits)
+		if err != nil {
+			return fmt.Errorf("decide approval: %w", err)
+		}
+		if a, err = scanApproval(tx.QueryRow(ctx, approvalColumns+` WHERE a.id = $1`, id)); err != nil {
+			return err
+		}
+		return appendEvent(ctx, tx, a.AccountID, &a.RunID, "approval_"+status,
+			map[string]any{"step_id": a.StepID, "approval_id": id, "by": by})
+	})
+	return a, err
+}
+
+// GetApproval returns one approval with its run's workflow identity.
+func (s *Store) GetApproval(ctx context.Context, id uuid.UUID) (Approval, error) {
+	return scanApproval(s.pool.QueryRow(ctx, approvalColumns+` WHERE a.id = $1`, id))
+}
+
+// ApprovalFilter narrows ListApprovals.
+type ApprovalFilter struct {
+	AssigneeEmail string
+	Status        string
+	Limit         int
+}
+
+// ListApprovals returns approvals, oldest first: an inbox.
+func (s *Store) ListApprovals(ctx context.Context, f ApprovalFilter) ([]Approval, error) {
+	rows, err := s.pool.Query(ctx, approvalColumns+`
+		WHERE ($1 = '' OR t.email = $1) AND ($2 = '' OR a.status = $2)
+		ORDER BY a.created_at, a.id LIMIT $3`, f.AssigneeEmail, f.Status, limit(f.Limit))
+	if err != nil {
+		return nil, fmt.Errorf("list approvals: %w", err)
+	}
+	return collect(rows, scanApproval)
+}
+
+const approvalColumns = `
+	SELECT a.id, a.run_id, r.workflow_id, r.temporal_run_id, a.step_id, a.account_id, t.email, a.status, a.draft,
+	       a.edits, a.comment, a.decided_by, a.expires_at, a.created_at, a.decided_at
+	FROM approvals a JOIN team_members t ON t.id = a.assignee_id JOIN runs r ON r.id = a.run_id`
+
+func scanApproval(row pgx.Row) (Approval, error) {
+	var a Approval
+	err := row.Scan(&a.ID, &a.RunID, &a.WorkflowID, &a.TemporalRunID, &a.StepID, &a.AccountID, &a.AssigneeEmail,
+		&a.Status, &a.Draft, &a.Edits, &a.Comment, &a.DecidedBy, &a.ExpiresAt, &a.CreatedAt, &a.DecidedAt)
+	if err != nil {
+		return Approval{}, notFound(err)
+	}
+	return a, nil
+}

@@ -1,0 +1,206 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Playbook version statuses.
+const (
+	VersionDraft     = "draft"
+	VersionPublished = "published"
+	VersionArchived  = "archived"
+)
+
+// ErrArchived refuses publishing a version that has been archived.
+var ErrArchived = errors.New("this version is archived")
+
+// PlaybookVersion is one stored version of a playbook definition.
+type PlaybookVersion struct {
+	Key          string          `json:"key"`
+	Version      int             `json:"version"`
+	Name         string          `json:"name"`
+	Status       string          `json:"status"`
+	Definition   json.RawMessage `json:"definition"`
+	Source       string          `json:"source"`
+	SourceFormat string          `json:"source_format"`
+	Builtin      bool            `json:"builtin"`
+	CreatedAt    time.Time       `json:"created_at"`
+	PublishedAt  *time.Time      `json:"published_at"`
+}
+
+// NewPlaybookVersion is the input of CreatePlaybookVersion.
+type NewPlaybookVersion struct {
+	Key          string
+	Name         string
+	Definition   json.RawMessage
+	Source       string
+	SourceFormat string
+	Builtin      bool
+}
+
+// CreatePlaybookVersion stores a new draft with the next version number.
+func (s *Store) CreatePlaybookVersion(ctx context.Context, in NewPlaybookVersion) (PlaybookVersion, error) {
+	var v PlaybookVersion
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		v, err = createVersion(ctx, tx, in)
+		return err
+	})
+	return v, err
+}
+
+func createVersion(ctx context.Context, tx pgx.Tx, in NewPlaybookVersion) (PlaybookVersion, error) {
+	// Serialise version numbering per key.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('playbook:' || $1))`, in.Key); err != nil {
+		return PlaybookVersion{}, fmt.Errorf("lock playbook %s: %w", in.Key, err)
+	}
+	return scanVersion(tx.QueryRow(ctx, `
+		INSERT INTO playbook_versions (key, version, name, definition, source, source_format, builtin)
+		SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4, $5, $6 FROM playbook_versions WHERE key = $1
+		RETURNING `+versionColumns,
+		in.Key, in.Name, in.Definition, in.Source, in.SourceFormat, in.Builtin))
+}
+
+// PublishPlaybookVersion publishes a draft and archives the version it
+// replaces. Publishing the published version again is a no-op.
+func (s *Store) PublishPlaybookVersion(ctx context.Context, key string, version int) (PlaybookVersion, error) {
+	var v PlaybookVersion
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		v, err = publish(ctx, tx, key, version)
+		return err
+	})
+	return v, err
+}
+
+func publish(ctx context.Context, tx pgx.Tx, key string, version int) (PlaybookVersion, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('playbook:' || $1))`, key); err != nil {
+		return PlaybookVersion{}, fmt.Errorf("lock playbook %s: %w", key, err)
+	}
+	v, err := scanVersion(tx.QueryRow(ctx, `SELECT `+versionColumns+` FROM playbook_versions WHERE key = $1 AND version = $2`, key, version))
+	if err != nil {
+		return PlaybookVersion{}, err
+	}
+	switch v.Status {
+	case VersionPublished:
+		return v, nil
+	case VersionArchived:
+		return PlaybookVersion{}, ErrArchived
+	}
+	if _, err := tx.Exec(ctx, `UPDATE playbook_versions SET status = 'archived' WHERE key = $1 AND status = 'published'`, key); err != nil {
+		return PlaybookVersion{}, fmt.Errorf("archive previous version: %w", err)
+	}
+	return scanVersion(tx.QueryRow(ctx, `
+		UPDATE playbook_versions SET status = 'published', published_at = now()
+		WHERE key = $1 AND version = $2 RETURNING `+versionColumns, key, version))
+}
+
+// SeedPlaybook makes sure the given source is the published version of a
+// built-in playbook: unchanged sources are left alone, changed ones become a
+// new published version. It returns the published version.
+func (s *Store) SeedPlaybook(ctx context.Context, in NewPlaybookVersion) (PlaybookVersion, bool, error) {
+	var (
+		v       PlaybookVersion
+		changed bool
+	)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('playbook:' || $1))`, in.Key); err != nil {
+			return err
+		}
+		current, err := scanVersion(tx.QueryRow(ctx, `SELECT `+versionColumns+`
+			FROM playbook_versions WHERE key = $1 AND status = 'published'`, in.Key))
+		if err == nil && current.Source == in.Source {
+			v = current
+			return nil
+		}
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		draft, err := createVersion(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		changed = true
+		v, err = publish(ctx, tx, draft.Key, draft.Version)
+		return err
+	})
+	return v, changed, err
+}
+
+// GetPlaybookVersion returns one version; version 0 means the published one,
+// or the latest draft when none is published.
+func (s *Store) GetPlaybookVersion(ctx context.Context, key string, version int) (PlaybookVersion, error) {
+	if version > 0 {
+		return scanVersion(s.pool.QueryRow(ctx, `SELECT `+versionColumns+`
+			FROM playbook_versions WHERE key = $1 AND version = $2`, key, version))
+	}
+	return scanVersion(s.pool.QueryRow(ctx, `SELECT `+versionColumns+`
+		FROM playbook_versions WHERE key = $1 AND status <> 'archived'
+		ORDER BY status = 'published' DESC, version DESC LIMIT 1`, key))
+}
+
+// PlaybookSummary describes a playbook across its versions.
+type PlaybookSummary struct {
+	Key              string `json:"key"`
+	Name             string `json:"name"`
+	PublishedVersion *int   `json:"published_version"`
+	LatestVersion    int    `json:"latest_version"`
+	Builtin          bool   `json:"builtin"`
+}
+
+// ListPlaybooks returns every playbook key with its versions, by key.
+func (s *Store) ListPlaybooks(ctx context.Context) ([]PlaybookSummary, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT key,
+		       (array_agg(name ORDER BY version DESC))[1],
+		       max(version) FILTER (WHERE status = 'published'),
+		       max(version),
+		       bool_or(builtin)
+		FROM playbook_versions GROUP BY key ORDER BY key`)
+	if err != nil {
+		return nil, fmt.Errorf("list playbooks: %w", err)
+	}
+	return collect(rows, func(r pgx.Row) (PlaybookSummary, error) {
+		var p PlaybookSummary
+		err := r.Scan(&p.Key, &p.Name, &p.PublishedVersion, &p.LatestVersion, &p.Builtin)
+		return p, err
+	})
+}
+
+// PublishedDefinitions returns the definition of every published playbook,
+// by key (for cycle checks across start_playbook).
+func (s *Store) PublishedDefinitions(ctx context.Context) (map[string]json.RawMessage, error) {
+	rows, err := s.pool.Query(ctx, `SELECT key, definition FROM playbook_versions WHERE status = 'published'`)
+	if err != nil {
+		return nil, fmt.Errorf("list published definitions: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]json.RawMessage{}
+	for rows.Next() {
+		var key string
+		var def json.RawMessage
+		if err := rows.Scan(&key, &def); err != nil {
+			return nil, err
+		}
+		out[key] = def
+	}
+	return out, rows.Err()
+}
+
+const versionColumns = `key, version, name, status, definition, source, source_format, builtin, created_at, published_at`
+
+func scanVersion(row pgx.Row) (PlaybookVersion, error) {
+	var v PlaybookVersion
+	err := row.Scan(&v.Key, &v.Version, &v.Name, &v.Status, &v.Definition, &v.Source, &v.SourceFormat,
+		&v.Builtin, &v.CreatedAt, &v.PublishedAt)
+	if err != nil {
+		return PlaybookVersion{}, notFound(err)
+	}
+	return v, nil
+}

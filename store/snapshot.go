@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/playbookd/playbookd/activities/contract"
+)
+
+// anchorHour is when a date-anchored step falls on its day, in the
+// account's time zone: the start of a working day.
+const anchorHour = 9
+
+// AccountSnapshot is what a run sees of its account, with the latest health.
+func (s *Store) AccountSnapshot(ctx context.Context, id string) (contract.AccountSnapshot, error) {
+	return accountSnapshot(ctx, s.pool, id)
+}
+
+func accountSnapshot(ctx context.Context, q querier, id string) (contract.AccountSnapshot, error) {
+	var (
+		snap                   contract.AccountSnapshot
+		renewal, contractStart *time.Time
+		fields                 []byte
+		score                  *float64
+		band                   *string
+	)
+	err := q.QueryRow(ctx, `
+		SELECT a.id, a.segment, a.status, a.lifecycle_stage, a.timezone, a.renewal_date, a.contract_start,
+		       a.custom_fields, h.score::float8, h.band
+		FROM accounts a
+		LEFT JOIN LATERAL (SELECT score, band FROM health_snapshots WHERE account_id = a.id ORDER BY id DESC LIMIT 1) h ON true
+		WHERE a.id = $1`, id,
+	).Scan(&snap.ID, &snap.Segment, &snap.Status, &snap.LifecycleStage, &snap.Timezone, &renewal, &contractStart,
+		&fields, &score, &band)
+	if err != nil {
+		return contract.AccountSnapshot{}, notFound(err)
+	}
+	if err := json.Unmarshal(fields, &snap.Fields); err != nil {
+		return contract.AccountSnapshot{}, fmt.Errorf("decode custom fields: %w", err)
+	}
+	loc, err := time.LoadLocation(snap.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	snap.RenewalAt = atAnchorHour(renewal, loc)
+	snap.ContractStartAt = atAnchorHour(contractStart, loc)
+	snap.HealthScore = score
+	if band != nil {
+		snap.HealthBand = *band
+	}
+	return snap, nil
+}
+
+func atAnchorHour(date *time.Time, loc *time.Location) *time.Time {
+	if date == nil {
+		return nil
+	}
+	t := time.Date(date.Year(), date.Month(), date.Day(), anchorHour, 0, 0, 0, loc).UTC()
+	return &t
+}
+
+// AccountChange is what an update_account step sets; empty fields are kept.
+type AccountChange struct {
+	LifecycleStage string
+	Status         string
+	Fields         map[string]any // merged into custom fields
+}
+
+// ChangeAccount applies a step's change and returns the new snapshot.
+func (s *Store) ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change AccountChange) (contract.AccountSnapshot, error) {
+	var snap contract.AccountSnapshot
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		fields, err := json.Marshal(change.Fields)
+		if err != nil {
+			return fmt.Errorf("encode fields: %w", err)
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE accounts SET lifecycle_stage = COALESCE(NULLIF($2, ''), lifecycle_stage),
+			                    status = COALESCE(NULLIF($3, ''), status),
+			                    custom_fields = custom_fields || COALESCE($4::jsonb, '{}'::jsonb),
+			                    updated_at = now()
+			WHERE id = $1`, id, change.LifecycleStage, change.Status, fields)
+		if err != nil {
+			return fmt.Errorf("change account: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		if snap, err = accountSnapshot(ctx, tx, id); err != nil {
+			return err
+		}
+		return appendEvent(ctx, tx, id, &runID, "account_changed", map[string]any{"step_id": stepID,
+			"lifecycle_stage": change.LifecycleStage, "status": change.Status, "fields": change.Fields})
+	})
+	return snap, err
+}

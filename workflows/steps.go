@@ -1,0 +1,310 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/playbook"
+)
+
+// Default approval deadlines when a step sets no expires_in: the level-1 SLA
+// of the account's segment (seed 000 "Escalation Levels").
+var approvalSLA = map[string]time.Duration{
+	"enterprise": 4 * time.Hour,
+	"mid_market": 24 * time.Hour,
+	"smb":        48 * time.Hour,
+}
+
+// execStep waits for the step's time, checks its condition and performs it.
+// suffix makes repeated steps unique ("#3" for the third iteration).
+func (r *interpreter) execStep(ctx workflow.Context, s *playbook.Step, suffix string) error {
+	id := s.ID + suffix
+	rec := &StepRecord{ID: id, Kind: s.Kind(), At: workflow.Now(ctx).UTC(), Status: StepRunning}
+	r.current = rec
+	defer func() { r.current = nil }()
+
+	switch {
+	case s.At != nil:
+		offset := s.At.Std()
+		if err := r.waitUntil(ctx, func() time.Time { return r.anchor().Add(offset) }); err != nil {
+			return err
+		}
+	case s.After != nil:
+		due := workflow.Now(ctx).Add(s.After.Std())
+		if err := r.waitUntil(ctx, func() time.Time { return due }); err != nil {
+			return err
+		}
+	}
+	if err := r.whenRunning(ctx); err != nil {
+		return err
+	}
+	rec.At, rec.Status = workflow.Now(ctx).UTC(), StepRunning
+	if !s.When.Holds(r.facts()) {
+		r.record(rec, StepSkipped, "condition not met")
+		return nil
+	}
+	detail, err := r.perform(ctx, s, id, suffix, rec)
+	if err != nil {
+		if temporal.IsCanceledError(err) {
+			return err
+		}
+		r.record(rec, StepFailed, err.Error())
+		return err
+	}
+	r.record(rec, StepDone, detail)
+	return nil
+}
+
+func (r *interpreter) record(rec *StepRecord, status, detail string) {
+	rec.Status, rec.Detail = status, detail
+	r.done = append(r.done, *rec)
+}
+
+func (r *interpreter) perform(ctx workflow.Context, s *playbook.Step, id, suffix string, rec *StepRecord) (string, error) {
+	switch s.Kind() {
+	case playbook.KindEmail:
+		return r.sendEmail(ctx, r.emailInput(id, s.Email, nil))
+	case playbook.KindTask:
+		return r.createTask(ctx, id, s.Task)
+	case playbook.KindApproval:
+		return r.approval(ctx, id, s.Approval, rec)
+	case playbook.KindWait:
+		due := workflow.Now(ctx).Add(s.Wait.Std())
+		return "waited " + s.Wait.String(), r.waitUntil(ctx, func() time.Time { return due })
+	case playbook.KindWaitFor:
+		return r.waitFor(ctx, s, suffix, rec)
+	case playbook.KindCheckHealth:
+		var snap contract.AccountSnapshot
+		if err := workflow.ExecuteActivity(ctx, contract.LoadAccount, r.in.AccountID).Get(ctx, &snap); err != nil {
+			return "", err
+		}
+		r.setAccount(snap)
+		if snap.HealthScore == nil {
+			return "no health snapshot yet", nil
+		}
+		return fmt.Sprintf("health %.0f (%s)", *snap.HealthScore, snap.HealthBand), nil
+	case playbook.KindIf:
+		branch, name := s.Then, "then"
+		if !s.If.Holds(r.facts()) {
+			branch, name = s.Else, "else"
+		}
+		r.current = nil
+		return "took " + name, r.execSteps(ctx, branch, suffix)
+	case playbook.KindRepeat:
+		return r.repeat(ctx, s.Repeat, suffix)
+	case playbook.KindStartPlaybook:
+		var res contract.StartPlaybookResult
+		err := workflow.ExecuteActivity(ctx, contract.StartPlaybook, contract.StartPlaybookInput{
+			ParentRunID: r.in.RunID, AccountID: r.in.AccountID, PlaybookKey: s.StartPlaybook.Key,
+		}).Get(ctx, &res)
+		if res.AlreadyLive {
+			return fmt.Sprintf("%s already live (run %s)", s.StartPlaybook.Key, res.RunID), err
+		}
+		return fmt.Sprintf("started %s (run %s)", s.StartPlaybook.Key, res.RunID), err
+	case playbook.KindUpdateAccount:
+		u := s.UpdateAccount
+		var snap contract.AccountSnapshot
+		err := workflow.ExecuteActivity(ctx, contract.UpdateAccount, contract.UpdateAccountInput{
+			RunID: r.in.RunID, StepID: id, AccountID: r.in.AccountID,
+			LifecycleStage: u.LifecycleStage, Status: u.Status, Fields: u.Fields,
+		}).Get(ctx, &snap)
+		if err != nil {
+			return "", err
+		}
+		r.setAccount(snap)
+		return "account updated", nil
+	case playbook.KindNotify:
+		err := workflow.ExecuteActivity(ctx, contract.Notify, contract.NotifyInput{
+			RunID: r.in.RunID, StepID: id, AccountID: r.in.AccountID, URL: s.Notify.URL, Message: s.Notify.Message,
+		}).Get(ctx, nil)
+		return "notified", err
+	}
+	return "", temporal.NewNonRetryableApplicationError("step "+id+" has no action", contract.ErrInvalidInput, nil)
+}
+
+func (r *interpreter) execSteps(ctx workflow.Context, steps []playbook.Step, suffix string) error {
+	for i := range steps {
+		if err := r.execStep(ctx, &steps[i], suffix); err != nil {
+			return err
+		}
+		if r.exitOutcome != "" {
+			return nil
+		}
+	}
+	return nil
+}
+
+func (r *interpreter) emailInput(id string, e *playbook.EmailAction, override *contract.EmailContent) contract.SendEmailInput {
+	in := contract.SendEmailInput{RunID: r.in.RunID, StepID: id, AccountID: r.in.AccountID,
+		Template: e.Template, SendGridTemplateID: e.SendGridTemplateID, ToRoles: e.To, Override: override}
+	if t, ok := r.templates[e.Template]; ok {
+		in.OwnTemplate = &contract.TemplateSource{Name: t.Name, Subject: t.Subject, HTML: t.HTML, Text: t.Text}
+	}
+	return in
+}
+
+func (r *interpreter) sendEmail(ctx workflow.Context, in contract.SendEmailInput) (string, error) {
+	var res contract.SendEmailResult
+	if err := workflow.ExecuteActivity(ctx, contract.SendEmail, in).Get(ctx, &res); err != nil {
+		return "", err
+	}
+	if res.Sent+res.Skipped+res.Failed == 0 {
+		return "no contact with role " + strings.Join(in.ToRoles, ", "), nil
+	}
+	return fmt.Sprintf("%d sent, %d skipped, %d failed", res.Sent, res.Skipped, res.Failed), nil
+}
+
+func (r *interpreter) createTask(ctx workflow.Context, id string, t *playbook.TaskAction) (string, error) {
+	in := contract.CreateTaskInput{RunID: r.in.RunID, StepID: id, AccountID: r.in.AccountID, Title: t.Title,
+		Description: t.Description, Assignee: t.Assignee, Priority: t.Priority}
+	if in.Priority == "" {
+		in.Priority = "normal"
+	}
+	if t.Due != nil {
+		due := workflow.Now(ctx).Add(t.Due.Std()).UTC()
+		in.DueAt = &due
+	}
+	var res contract.CreateTaskResult
+	if err := workflow.ExecuteActivity(ctx, contract.CreateTask, in).Get(ctx, &res); err != nil {
+		return "", err
+	}
+	return "task " + res.TaskID + " for " + res.Assignee, nil
+}
+
+func (r *interpreter) waitFor(ctx workflow.Context, s *playbook.Step, suffix string, rec *StepRecord) (string, error) {
+	name := s.WaitFor.Event
+	rec.Status = StepAwaiting
+	got := func() bool { return r.received(name) }
+	if s.WaitFor.Within == nil {
+		if err := workflow.Await(ctx, got); err != nil {
+			return "", err
+		}
+		return name + " received", nil
+	}
+	ok, err := workflow.AwaitWithTimeout(ctx, s.WaitFor.Within.Std(), got)
+	if err != nil {
+		return "", err
+	}
+	if ok {
+		return name + " received", nil
+	}
+	r.current = nil
+	if err := r.execSteps(ctx, s.OnTimeout, suffix); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("no %s within %s", name, s.WaitFor.Within), nil
+}
+
+func (r *interpreter) repeat(ctx workflow.Context, rep *playbook.Repeat, suffix string) (string, error) {
+	start := workflow.Now(ctx)
+	every := rep.Every.Std()
+	n := 0
+	for i := 0; ; i++ {
+		offset := time.Duration(i) * every
+		if rep.Times > 0 && i >= rep.Times {
+			break
+		}
+		if rep.Until != nil && offset >= rep.Until.Std() {
+			break
+		}
+		due := start.Add(offset)
+		r.current = nil
+		if err := r.waitUntil(ctx, func() time.Time { return due }); err != nil {
+			return "", err
+		}
+		if err := r.execSteps(ctx, rep.Steps, fmt.Sprintf("%s#%d", suffix, i+1)); err != nil {
+			return "", err
+		}
+		n++
+		if r.exitOutcome != "" {
+			break
+		}
+	}
+	return fmt.Sprintf("%d iterations", n), nil
+}
+
+// approval drafts the email, waits for a decision until the deadline, and
+// sends the (possibly edited) email when approved.
+func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.ApprovalAction, rec *StepRecord) (string, error) {
+	expires := approvalSLA[r.account.Segment]
+	if a.ExpiresIn != nil {
+		expires = a.ExpiresIn.Std()
+	}
+	if expires == 0 {
+		expires = approvalSLA["mid_market"]
+	}
+	var created contract.CreateApprovalResult
+	err := workflow.ExecuteActivity(ctx, contract.CreateApproval, contract.CreateApprovalInput{
+		RunID: r.in.RunID, StepID: id, AccountID: r.in.AccountID, Assignee: a.Assignee,
+		Email: r.emailInput(id, a.Email, nil), ExpiresAt: workflow.Now(ctx).Add(expires).UTC(),
+	}).Get(ctx, &created)
+	if err != nil {
+		return "", err
+	}
+	pending := &pendingApproval{stepID: id}
+	r.approvals[created.ApprovalID] = pending
+	defer delete(r.approvals, created.ApprovalID)
+	rec.Status, rec.Detail = StepAwaiting, "approval "+created.ApprovalID+" by "+created.Assignee
+
+	decided, err := workflow.AwaitWithTimeout(ctx, expires, func() bool { return pending.decision != nil })
+	if err != nil {
+		return "", err
+	}
+	if !decided {
+		err := workflow.ExecuteActivity(ctx, contract.RecordApprovalDecision, contract.RecordApprovalDecisionInput{
+			ApprovalID: created.ApprovalID, Status: "expired",
+		}).Get(ctx, nil)
+		if err != nil {
+			return "", err
+		}
+		// The escalation ladder is not built yet: escalate behaves as skip.
+		if a.OnExpire == "end_run" {
+			r.endRun("expired:" + id)
+		}
+		return "approval " + created.ApprovalID + " expired", nil
+	}
+	d := pending.decision
+	if d.Decision == "reject" {
+		if a.OnReject == "end_run" {
+			r.endRun("rejected:" + id)
+		}
+		return fmt.Sprintf("rejected by %s", d.By), nil
+	}
+	detail, err := r.sendEmail(ctx, r.emailInput(id, a.Email, d.Edits))
+	return fmt.Sprintf("approved by %s; %s", d.By, detail), err
+}
+
+// validateDecision refuses, before anything is written to history, a decision
+// on an approval that is not pending in this run.
+func (r *interpreter) validateDecision(d Decision) error {
+	p, ok := r.approvals[d.ApprovalID]
+	if !ok || p.decision != nil {
+		return fmt.Errorf("approval %s is not pending in this run", d.ApprovalID)
+	}
+	if d.Decision != "approve" && d.Decision != "reject" {
+		return fmt.Errorf("decision must be approve or reject, not %q", d.Decision)
+	}
+	return nil
+}
+
+func (r *interpreter) decide(ctx workflow.Context, d Decision) (DecisionResult, error) {
+	status := map[string]string{"approve": "approved", "reject": "rejected"}[d.Decision]
+	ctx = workflow.WithActivityOptions(ctx, activityOptions)
+	err := workflow.ExecuteActivity(ctx, contract.RecordApprovalDecision, contract.RecordApprovalDecisionInput{
+		ApprovalID: d.ApprovalID, Status: status, DecidedBy: d.By, Comment: d.Comment, Edits: d.Edits,
+	}).Get(ctx, nil)
+	if err != nil {
+		return DecisionResult{}, err
+	}
+	// The validator ran before the activity; another decision may have been
+	// accepted while it ran.
+	if p, ok := r.approvals[d.ApprovalID]; ok && p.decision == nil {
+		p.decision = &d
+	}
+	return DecisionResult{ApprovalID: d.ApprovalID, Status: status}, nil
+}
