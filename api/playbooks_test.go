@@ -159,3 +159,63 @@ func TestApprovalDecisionErrors(t *testing.T) {
 	require.Equal(t, 422, h.do(t, "POST", "/v1/approvals/"+approvalID+"/decision", `{"decision":"maybe"}`).status)
 	require.Equal(t, 422, h.do(t, "POST", "/v1/approvals/"+approvalID+"/decision", `{"decision":"reject","edits":{"subject":"x"}}`).status)
 }
+
+func TestSimulateShowsTheSameTimelineWithoutSideEffects(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t)
+	before := h.counts(t)
+
+	r := h.do(t, "POST", "/v1/playbooks/onboarding/simulate", `{"account_id":"acme","start":"2026-01-05T09:00:00Z",
+		"events":[{"name":"first_login","at":"2d"}],
+		"decisions":[{"step_id":"qbr-invitation","decision":"approve","at":"89d1h","edits":{"subject":"QBR?"}}]}`)
+	require.Equal(t, 200, r.status, r.raw)
+	timeline := r.body["timeline"].([]any)
+	entry := func(step, action string) map[string]any {
+		for _, e := range timeline {
+			m := e.(map[string]any)
+			if m["step_id"] == step && m["action"] == action {
+				return m
+			}
+		}
+		return nil
+	}
+	call := entry("welcome-call", "task")
+	require.NotNil(t, call, "acme is enterprise: a welcome call")
+	require.Equal(t, "2026-01-05T09:00:00Z", call["at"])
+	require.Equal(t, []any{"casey@cs.test"}, call["to"])
+	require.Nil(t, entry("zero-logins", "task"), "first_login on day 2")
+	qbr := entry("qbr-invitation", "email")
+	require.Equal(t, "89d1h", qbr["offset"])
+	require.Equal(t, []any{"pat@acme.test"}, qbr["to"], "only contacts that exist")
+	require.Equal(t, "completed", r.body["outcome"])
+
+	// A made-up smb account needs no stored data.
+	r = h.do(t, "POST", "/v1/playbooks/onboarding/simulate", `{"account":{"segment":"smb","contacts":[{"email":"a@b.test","role":"champion"}]}}`)
+	require.Equal(t, 200, r.status, r.raw)
+	require.Equal(t, before, h.counts(t), "a simulation writes nothing")
+
+	for _, bad := range []struct{ body, field string }{
+		{`{}`, "account_id"},
+		{`{"account_id":"acme","account":{"segment":"smb"}}`, "account_id"},
+		{`{"account":{"segment":"huge"}}`, "account.segment"},
+		{`{"account_id":"acme","start":"yesterday"}`, "start"},
+		{`{"account_id":"acme","decisions":[{"step_id":"x","decision":"maybe","at":"1d"}]}`, "decisions[0].decision"},
+		{`{"account_id":"ghost"}`, "account_id"},
+	} {
+		r = h.do(t, "POST", "/v1/playbooks/onboarding/simulate", bad.body)
+		require.Equal(t, 422, r.status, bad.body+" → "+r.raw)
+		require.Contains(t, fieldsOf(r.body), bad.field, r.raw)
+	}
+	require.Equal(t, 404, h.do(t, "POST", "/v1/playbooks/nope/simulate", `{"account_id":"acme"}`).status)
+}
+
+func TestTimelineSVG(t *testing.T) {
+	h := newHarness(t)
+	r := h.do(t, "GET", "/v1/playbooks/onboarding/timeline.svg?segment=smb", "")
+	require.Equal(t, 200, r.status)
+	require.Equal(t, "image/svg+xml", r.header.Get("Content-Type"))
+	require.Contains(t, r.raw, ">welcome-email<")
+	require.NotContains(t, r.raw, ">welcome-call<")
+	require.Equal(t, 400, h.do(t, "GET", "/v1/playbooks/onboarding/timeline.svg?segment=galactic", "").status)
+	require.Equal(t, 404, h.do(t, "GET", "/v1/playbooks/nope/timeline.svg", "").status)
+}

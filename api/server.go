@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
@@ -37,6 +38,7 @@ type Store interface {
 	CreatePlaybookVersion(ctx context.Context, in store.NewPlaybookVersion) (store.PlaybookVersion, error)
 	PublishPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
 	PublishedDefinitions(ctx context.Context) (map[string]json.RawMessage, error)
+	AccountSnapshot(ctx context.Context, id string) (contract.AccountSnapshot, error)
 }
 
 // Runs starts and describes runs.
@@ -103,6 +105,8 @@ func New(cfg Config) *echo.Echo {
 	v1.POST("/playbooks/validate", h.validatePlaybook)
 	v1.GET("/playbooks/:key", h.getPlaybook)
 	v1.POST("/playbooks/:key/versions/:version/publish", h.publishPlaybook)
+	v1.POST("/playbooks/:key/simulate", h.simulatePlaybook)
+	v1.GET("/playbooks/:key/timeline.svg", h.playbookTimelineSVG)
 	v1.POST("/runs", h.startRun)
 	v1.GET("/runs", h.listRuns)
 	v1.GET("/runs/:id", h.getRun)

@@ -17,8 +17,9 @@ const (
 // MaxDuration bounds every duration: ten years is longer than any playbook.
 const MaxDuration = 3650 * Day
 
-// Duration is a whole number of one unit: 90s, 15m, 4h, 3d, 2w; at offsets
-// may be negative ("-120d" before a renewal date).
+// Duration is written as whole numbers of units, largest first: 90s, 15m,
+// 4h, 3d, 2w, or combined as 1d12h; at offsets may be negative ("-120d"
+// before a renewal date).
 type Duration time.Duration
 
 var units = []struct {
@@ -29,31 +30,49 @@ var units = []struct {
 // ParseDuration reads the language's duration syntax.
 func ParseDuration(s string) (Duration, error) {
 	body, neg := strings.CutPrefix(strings.TrimSpace(s), "-")
-	for _, u := range units {
-		digits, ok := strings.CutSuffix(body, u.suffix)
-		if !ok {
-			continue
+	bad := fmt.Errorf("%q is not a duration: write whole numbers with units, largest first, such as 90s, 15m, 4h, 3d, 2w or 1d12h", s)
+	if body == "" {
+		return 0, bad
+	}
+	var total time.Duration
+	next := 0 // units must come largest first, each at most once
+	for body != "" {
+		digits := len(body) - len(strings.TrimLeft(body, "0123456789"))
+		if digits == 0 || digits == len(body) {
+			return 0, bad
 		}
-		if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
-			break
+		unit := -1
+		for i := next; i < len(units); i++ {
+			if strings.HasPrefix(body[digits:], units[i].suffix) {
+				unit = i
+				break
+			}
 		}
-		n, err := strconv.ParseInt(digits, 10, 64)
-		if err != nil || n > int64(MaxDuration/u.size) {
+		if unit < 0 {
+			return 0, bad
+		}
+		n, err := strconv.ParseInt(body[:digits], 10, 64)
+		if err != nil || n > int64(MaxDuration/units[unit].size) {
 			return 0, fmt.Errorf("duration %q is longer than %d days", s, MaxDuration/Day)
 		}
-		d := time.Duration(n) * u.size
-		if neg {
-			d = -d
+		total += time.Duration(n) * units[unit].size
+		if total > MaxDuration {
+			return 0, fmt.Errorf("duration %q is longer than %d days", s, MaxDuration/Day)
 		}
-		return Duration(d), nil
+		body = body[digits+len(units[unit].suffix):]
+		next = unit + 1
 	}
-	return 0, fmt.Errorf("%q is not a duration: write a whole number and one unit, such as 90s, 15m, 4h, 3d or 2w", s)
+	if neg {
+		total = -total
+	}
+	return Duration(total), nil
 }
 
 // Std is the duration as a time.Duration.
 func (d Duration) Std() time.Duration { return time.Duration(d) }
 
-// String writes the duration in the largest unit that divides it.
+// String writes the duration in the largest unit that divides it, or else
+// as days, hours, minutes and seconds ("89d4h").
 func (d Duration) String() string {
 	v := time.Duration(d)
 	sign := ""
@@ -68,7 +87,17 @@ func (d Duration) String() string {
 			return fmt.Sprintf("%s%d%s", sign, v/u.size, u.suffix)
 		}
 	}
-	return sign + v.String()
+	out := sign
+	for _, u := range units[1:] {
+		if n := v / u.size; n > 0 {
+			out += fmt.Sprintf("%d%s", n, u.suffix)
+			v -= n * u.size
+		}
+	}
+	if v > 0 { // below a second: not expressible in the language
+		out += v.String()
+	}
+	return out
 }
 
 // MarshalJSON writes the language syntax, so a definition round-trips.

@@ -47,8 +47,8 @@ func accountSnapshot(ctx context.Context, q querier, id string) (contract.Accoun
 	if err != nil {
 		loc = time.UTC
 	}
-	snap.RenewalAt = atAnchorHour(renewal, loc)
-	snap.ContractStartAt = atAnchorHour(contractStart, loc)
+	snap.RenewalAt = AnchorInstant(renewal, loc)
+	snap.ContractStartAt = AnchorInstant(contractStart, loc)
 	snap.HealthScore = score
 	if band != nil {
 		snap.HealthBand = *band
@@ -56,7 +56,9 @@ func accountSnapshot(ctx context.Context, q querier, id string) (contract.Accoun
 	return snap, nil
 }
 
-func atAnchorHour(date *time.Time, loc *time.Location) *time.Time {
+// AnchorInstant is a date-anchored step's moment: the date at 09:00 in the
+// account's zone, as a UTC instant; nil for no date.
+func AnchorInstant(date *time.Time, loc *time.Location) *time.Time {
 	if date == nil {
 		return nil
 	}

@@ -1,0 +1,209 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/simulate"
+	"github.com/playbookd/playbookd/store"
+)
+
+type simulateRequest struct {
+	Version   int                 `json:"version"`
+	AccountID string              `json:"account_id"`
+	Account   *simulatedAccount   `json:"account"`
+	Start     string              `json:"start"` // RFC 3339; default now
+	Events    []simulate.Event    `json:"events"`
+	Decisions []simulate.Decision `json:"decisions"`
+}
+
+// simulatedAccount describes a made-up account, so CS ops can preview a
+// playbook without real data.
+type simulatedAccount struct {
+	Segment        string           `json:"segment"`
+	Status         string           `json:"status"`
+	LifecycleStage string           `json:"lifecycle_stage"`
+	Timezone       string           `json:"timezone"`
+	RenewalDate    string           `json:"renewal_date"`
+	ContractStart  string           `json:"contract_start"`
+	HealthScore    *float64         `json:"health_score"`
+	HealthBand     string           `json:"health_band"`
+	Fields         map[string]any   `json:"fields"`
+	CSMEmail       string           `json:"csm_email"`
+	Contacts       []contactRequest `json:"contacts"`
+}
+
+func (h *handlers) simulatePlaybook(c echo.Context) error {
+	var req simulateRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var fe fieldErrors
+	start := time.Now().UTC().Truncate(time.Minute)
+	if req.Start != "" {
+		t, err := time.Parse(time.RFC3339, req.Start)
+		if err != nil {
+			fe.add("start", "must be an RFC 3339 time such as 2026-01-05T09:00:00Z")
+		} else {
+			start = t.UTC()
+		}
+	}
+	if (req.AccountID == "") == (req.Account == nil) {
+		fe.add("account_id", "give either account_id (a stored account) or account (a made-up one)")
+	}
+	if req.Version < 0 {
+		fe.add("version", "must be a positive version number, or left out")
+	}
+	for i, e := range req.Events {
+		if !eventNamePattern.MatchString(e.Name) {
+			fe.add(fmt.Sprintf("events[%d].name", i), "required: an event name such as first_login")
+		}
+	}
+	for i, d := range req.Decisions {
+		if d.Decision != "approve" && d.Decision != "reject" {
+			fe.add(fmt.Sprintf("decisions[%d].decision", i), "must be approve or reject")
+		}
+		if d.StepID == "" {
+			fe.add(fmt.Sprintf("decisions[%d].step_id", i), "required: the approval step's id")
+		}
+	}
+	in := simulate.Input{Start: start, Events: req.Events, Decisions: req.Decisions}
+	if req.Account != nil {
+		in.Account, in.Contacts, in.CSM = req.Account.toSnapshot(&fe, start)
+	}
+	if err := fe.err(); err != nil {
+		return err
+	}
+	def, version, err := h.storedDefinition(c, c.Param("key"), req.Version)
+	if err != nil {
+		return err
+	}
+	in.Definition = def
+	if req.AccountID != "" {
+		if in.Account, in.Contacts, in.CSM, err = h.storedAccount(c, req.AccountID); err != nil {
+			return err
+		}
+	}
+	res, err := simulate.Run(in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"playbook": def.Key, "version": version, "start": start,
+		"status": res.Status, "outcome": res.Outcome, "timeline": res.Timeline})
+}
+
+func (h *handlers) playbookTimelineSVG(c echo.Context) error {
+	segment := c.QueryParam("segment")
+	if segment == "" {
+		segment = "enterprise"
+	}
+	if !slices.Contains(playbook.Segments, segment) {
+		return problem(http.StatusBadRequest, "the query has invalid parameters",
+			FieldError{Field: "segment", Message: "must be one of " + strings.Join(playbook.Segments, ", ")})
+	}
+	version := 0
+	if v := c.QueryParam("version"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return problem(http.StatusBadRequest, "the query has invalid parameters",
+				FieldError{Field: "version", Message: "must be a positive whole number"})
+		}
+		version = n
+	}
+	def, v, err := h.storedDefinition(c, c.Param("key"), version)
+	if err != nil {
+		return err
+	}
+	start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC) // a Monday: a stable picture
+	res, err := simulate.Run(simulate.Sample(def, segment, start))
+	if err != nil {
+		return err
+	}
+	title := fmt.Sprintf("%s (v%d) — %s, day 0 = enrolment", def.Name, v, segment)
+	return c.Blob(http.StatusOK, "image/svg+xml", []byte(simulate.SVG(title, res, start)))
+}
+
+func (h *handlers) storedDefinition(c echo.Context, key string, version int) (*playbook.Definition, int, error) {
+	v, err := h.store.GetPlaybookVersion(c.Request().Context(), key, version)
+	if err != nil {
+		return nil, 0, notFoundAs(err, "playbook version")
+	}
+	var def playbook.Definition
+	if err := json.Unmarshal(v.Definition, &def); err != nil {
+		return nil, 0, fmt.Errorf("decode playbook %s v%d: %w", key, v.Version, err)
+	}
+	return &def, v.Version, nil
+}
+
+func (h *handlers) storedAccount(c echo.Context, id string) (contract.AccountSnapshot, []simulate.Contact, string, error) {
+	ctx := c.Request().Context()
+	acct, err := h.store.GetAccount(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return contract.AccountSnapshot{}, nil, "", invalid([]FieldError{{Field: "account_id", Message: "no account with this id"}})
+	}
+	if err != nil {
+		return contract.AccountSnapshot{}, nil, "", err
+	}
+	snap, err := h.store.AccountSnapshot(ctx, id)
+	if err != nil {
+		return contract.AccountSnapshot{}, nil, "", err
+	}
+	contacts := make([]simulate.Contact, 0, len(acct.Contacts))
+	for _, ct := range acct.Contacts {
+		if !ct.Unsubscribed {
+			contacts = append(contacts, simulate.Contact{Email: ct.Email, Name: ct.Name, Role: ct.Role})
+		}
+	}
+	return snap, contacts, acct.CSMEmail, nil
+}
+
+func (a *simulatedAccount) toSnapshot(fe *fieldErrors, start time.Time) (contract.AccountSnapshot, []simulate.Contact, string) {
+	snap := contract.AccountSnapshot{ID: "simulated", Segment: a.Segment, Status: a.Status, LifecycleStage: a.LifecycleStage,
+		Timezone: a.Timezone, HealthScore: a.HealthScore, HealthBand: a.HealthBand, Fields: a.Fields}
+	if !slices.Contains(playbook.Segments, snap.Segment) {
+		fe.add("account.segment", "required: one of %s", strings.Join(playbook.Segments, ", "))
+	}
+	if snap.Status == "" {
+		snap.Status = "active"
+	}
+	if snap.LifecycleStage == "" {
+		snap.LifecycleStage = "onboarding"
+	}
+	if snap.Timezone == "" {
+		snap.Timezone = "UTC"
+	}
+	loc, err := time.LoadLocation(snap.Timezone)
+	if err != nil {
+		fe.add("account.timezone", "unknown time zone %q", snap.Timezone)
+		loc = time.UTC
+	}
+	if snap.HealthScore != nil && (*snap.HealthScore < 0 || *snap.HealthScore > 100) {
+		fe.add("account.health_score", "must be between 0 and 100")
+	}
+	if snap.HealthBand != "" && !slices.Contains(playbook.HealthBands, snap.HealthBand) {
+		fe.add("account.health_band", "must be one of %s", strings.Join(playbook.HealthBands, ", "))
+	}
+	snap.RenewalAt = store.AnchorInstant(parseDate(fe, "account.renewal_date", a.RenewalDate), loc)
+	snap.ContractStartAt = store.AnchorInstant(parseDate(fe, "account.contract_start", a.ContractStart), loc)
+	if snap.Fields == nil {
+		snap.Fields = map[string]any{}
+	}
+	var contacts []simulate.Contact
+	for i, ct := range a.Contacts {
+		if !slices.Contains(playbook.ContactRoles, ct.Role) {
+			fe.add(fmt.Sprintf("account.contacts[%d].role", i), "must be one of %s", strings.Join(playbook.ContactRoles, ", "))
+		}
+		contacts = append(contacts, simulate.Contact{Email: ct.Email, Name: ct.Name, Role: ct.Role})
+	}
+	return snap, contacts, a.CSMEmail
+}

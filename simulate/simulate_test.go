@@ -1,0 +1,117 @@
+package simulate
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/playbooks"
+	"github.com/playbookd/playbookd/templates"
+)
+
+var start = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+
+func builtins(t testing.TB) map[string]*playbook.Definition {
+	set, err := templates.Builtin()
+	require.NoError(t, err)
+	all, err := playbooks.Builtin(playbook.Options{BuiltinTemplates: set.Names()})
+	require.NoError(t, err)
+	out := map[string]*playbook.Definition{}
+	for _, b := range all {
+		out[b.Key] = b.Definition
+	}
+	return out
+}
+
+func sampleInput(def *playbook.Definition, segment string) Input {
+	in := Sample(def, segment, start)
+	in.Contacts = []Contact{{Email: "pat@acme.test", Role: "champion"}, {Email: "eve@acme.test", Role: "exec_sponsor"},
+		{Email: "al@acme.test", Role: "admin"}}
+	in.CSM = "casey@cs.test"
+	return in
+}
+
+func find(res Result, step, action string) *Entry {
+	for i := range res.Timeline {
+		if res.Timeline[i].StepID == step && res.Timeline[i].Action == action {
+			return &res.Timeline[i]
+		}
+	}
+	return nil
+}
+
+func TestSimulateOnboardingSMB(t *testing.T) {
+	res, err := Run(sampleInput(builtins(t)["onboarding"], "smb"))
+	require.NoError(t, err)
+	welcome := find(res, "welcome-email", "email")
+	require.NotNil(t, welcome)
+	require.Equal(t, start, welcome.At)
+	require.Equal(t, "0d", welcome.Offset)
+	require.Equal(t, []string{"pat@acme.test", "al@acme.test"}, welcome.To)
+	review := find(res, "smb-quarterly-review", "email")
+	require.Equal(t, "89d", review.Offset)
+	require.Nil(t, find(res, "welcome-call", "task"), "smb is tech-touch")
+	zero := find(res, "zero-logins", "task")
+	require.Equal(t, "7d", zero.Offset)
+	require.Equal(t, []string{"casey@cs.test"}, zero.To)
+	require.Equal(t, "completed", res.Outcome)
+	require.Equal(t, "end", res.Timeline[len(res.Timeline)-1].Action)
+}
+
+func TestSimulateEventsAndDecisions(t *testing.T) {
+	in := sampleInput(builtins(t)["onboarding"], "enterprise")
+	in.Events = []Event{{Name: "first_login", At: playbook.Duration(2 * playbook.Day)}}
+	in.Decisions = []Decision{{StepID: "qbr-invitation", Decision: "approve", At: playbook.Duration(89*playbook.Day + time.Hour),
+		Edits: &contract.EmailContent{Subject: "QBR?"}}}
+	res, err := Run(in)
+	require.NoError(t, err)
+	require.Nil(t, find(res, "zero-logins", "task"), "first_login arrived in week 1")
+	approval := find(res, "qbr-invitation", "approval")
+	require.Equal(t, "89d", approval.Offset)
+	require.Contains(t, approval.Detail, "decide by 89d4h")
+	sent := find(res, "qbr-invitation", "email")
+	require.NotNil(t, sent)
+	require.Equal(t, "89d1h", sent.Offset)
+	require.Contains(t, sent.Detail, "edited: QBR?")
+	require.Equal(t, []string{"pat@acme.test", "eve@acme.test"}, sent.To)
+}
+
+func TestSimulateEveryBuiltinForEverySegment(t *testing.T) {
+	for key, def := range builtins(t) {
+		for _, segment := range playbook.Segments {
+			res, err := Run(sampleInput(def, segment))
+			require.NoError(t, err, "%s/%s", key, segment)
+			require.NotEmpty(t, res.Timeline, "%s/%s", key, segment)
+			require.Equal(t, "completed", res.Status, "%s/%s", key, segment)
+		}
+	}
+}
+
+// BenchmarkSimulate measures one simulation of each built-in for one account
+// (PRODUCT.md §10: under 100 ms). Run: go test -bench Simulate ./simulate
+func BenchmarkSimulate(b *testing.B) {
+	for _, key := range []string{"onboarding", "red-recovery", "at-risk", "renewal", "expansion"} {
+		def := builtins(b)[key]
+		b.Run(key, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := Run(sampleInput(def, "enterprise")); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func TestSVGHasALaneEachAndEveryStep(t *testing.T) {
+	res, err := Run(sampleInput(builtins(t)["onboarding"], "enterprise"))
+	require.NoError(t, err)
+	svg := SVG("Onboarding — enterprise", res, start)
+	require.Contains(t, svg, "<svg")
+	for _, want := range []string{">email<", ">task<", ">approval<", ">waits &amp; checks<", ">welcome-call<", ">qbr-invitation<", "day 0d", "day 84d", "waits &amp; checks"} {
+		require.Contains(t, svg, want)
+	}
+	require.NotContains(t, svg, ">welcome-email<", "no smb email in an enterprise run")
+}
