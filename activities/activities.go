@@ -25,7 +25,7 @@ import (
 type Store interface {
 	RecordRunStarted(ctx context.Context, in store.NewRun) (store.Run, error)
 	SetRunStatus(ctx context.Context, id uuid.UUID, status string) error
-	RecordRunFinished(ctx context.Context, id uuid.UUID, status, outcome string) error
+	RecordRunFinished(ctx context.Context, id uuid.UUID, status, outcome string, closeTasks bool) error
 	GetAccount(ctx context.Context, id string) (store.Account, error)
 	AccountSnapshot(ctx context.Context, id string) (contract.AccountSnapshot, error)
 	ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (contract.AccountSnapshot, error)
@@ -101,7 +101,7 @@ func (a *Activities) RecordRunFinished(ctx context.Context, in contract.RecordRu
 	if err != nil {
 		return err
 	}
-	if err := a.Store.RecordRunFinished(ctx, runID, in.Status, in.Outcome); err != nil {
+	if err := a.Store.RecordRunFinished(ctx, runID, in.Status, in.Outcome, in.CloseTasks); err != nil {
 		return fmt.Errorf("record run finished: %w", err)
 	}
 	return nil

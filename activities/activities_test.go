@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -48,16 +49,10 @@ type fixture struct {
 func newFixture(t *testing.T, unsubscribed bool) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	_, pool := storetest.NewDatabase(t)
+	_, pool := newDB(t)
 	st := store.New(pool)
-	_, _, err := st.UpsertTeamMember(ctx, store.UpsertTeamMember{Email: "csm@cs.test", Name: "Casey", Level: "csm"})
-	require.NoError(t, err)
-	_, _, err = st.UpsertAccount(ctx, store.UpsertAccount{
-		ID: "acme", Name: "Acme", ARR: 12000, Segment: "smb", CSMEmail: "csm@cs.test", Timezone: "UTC",
-		LifecycleStage: "onboarding", Status: "active",
-		Contacts: []store.UpsertContact{{Email: "pat@acme.test", Name: "Pat", Role: "champion"}},
-	})
-	require.NoError(t, err)
+	seedAccount(t, st)
+	var err error
 	if unsubscribed {
 		_, err = pool.Exec(ctx, `UPDATE contacts SET unsubscribed = true`)
 		require.NoError(t, err)
@@ -76,6 +71,22 @@ func newFixture(t *testing.T, unsubscribed bool) *fixture {
 	f.env = suite.NewTestActivityEnvironment()
 	acts.Register(f.env)
 	return f
+}
+
+func newDB(t *testing.T) (string, *pgxpool.Pool) { return storetest.NewDatabase(t) }
+
+// seedAccount adds the CSM Casey and the smb account acme with its champion Pat.
+func seedAccount(t *testing.T, st *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	_, _, err := st.UpsertTeamMember(ctx, store.UpsertTeamMember{Email: "csm@cs.test", Name: "Casey", Level: "csm"})
+	require.NoError(t, err)
+	_, _, err = st.UpsertAccount(ctx, store.UpsertAccount{
+		ID: "acme", Name: "Acme", ARR: 12000, Segment: "smb", CSMEmail: "csm@cs.test", Timezone: "UTC",
+		LifecycleStage: "onboarding", Status: "active",
+		Contacts: []store.UpsertContact{{Email: "pat@acme.test", Name: "Pat", Role: "champion"}},
+	})
+	require.NoError(t, err)
 }
 
 func (f *fixture) sendWelcome() (contract.SendEmailResult, error) {

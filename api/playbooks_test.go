@@ -219,3 +219,11 @@ func TestTimelineSVG(t *testing.T) {
 	require.Equal(t, 400, h.do(t, "GET", "/v1/playbooks/onboarding/timeline.svg?segment=galactic", "").status)
 	require.Equal(t, 404, h.do(t, "GET", "/v1/playbooks/nope/timeline.svg", "").status)
 }
+
+func TestSchemaIsServed(t *testing.T) {
+	h := newHarness(t)
+	r := h.do(t, "GET", "/v1/playbooks/schema.json", "")
+	require.Equal(t, 200, r.status)
+	require.Equal(t, "https://json-schema.org/draft/2020-12/schema", r.body["$schema"])
+	require.Contains(t, r.body["$defs"], "Step")
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -210,4 +211,20 @@ func TestAliasBombIsRefused(t *testing.T) {
 	src := "key: k\nname: K\nexit:\n  - when: {any: [" + strings.Join(levels, ", ") + "]}\n    outcome: x\nsteps: [{id: a, wait: 1d}]\n"
 	_, err := Parse([]byte(src), opts)
 	require.ErrorContains(t, err, "nests aliases too deeply")
+}
+
+func TestSchemaCoversEveryField(t *testing.T) {
+	s := Schema()
+	defs := s["$defs"].(map[string]any)
+	step := defs["Step"].(map[string]any)
+	props := step["properties"].(map[string]any)
+	for _, f := range fieldNames(reflect.TypeOf(Step{})) {
+		require.Contains(t, props, f)
+	}
+	require.Equal(t, false, step["additionalProperties"])
+	task := defs["TaskAction"].(map[string]any)["properties"].(map[string]any)
+	require.Equal(t, TeamLevels, task["assignee"].(map[string]any)["enum"])
+	require.Equal(t, map[string]any{"$ref": "#/$defs/Condition"}, defs["Condition"].(map[string]any)["properties"].(map[string]any)["not"])
+	_, err := json.Marshal(s)
+	require.NoError(t, err)
 }

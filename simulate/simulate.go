@@ -147,7 +147,10 @@ func offset(d time.Duration) string {
 		sign, d = "-", -d
 	}
 	days, rest := d/playbook.Day, d%playbook.Day
-	out := fmt.Sprintf("%s%dd", sign, days)
+	out := sign
+	if days > 0 || rest == 0 {
+		out += fmt.Sprintf("%dd", days)
+	}
 	if h := rest / time.Hour; h > 0 {
 		out += fmt.Sprintf("%dh", h)
 	}

@@ -115,3 +115,10 @@ func TestSVGHasALaneEachAndEveryStep(t *testing.T) {
 	}
 	require.NotContains(t, svg, ">welcome-email<", "no smb email in an enterprise run")
 }
+
+func TestOffsetFormat(t *testing.T) {
+	for d, want := range map[time.Duration]string{0: "0d", 30 * time.Second: "30s", 89*playbook.Day + 4*time.Hour: "89d4h",
+		-120 * playbook.Day: "-120d", 90 * time.Minute: "1h30m"} {
+		require.Equal(t, want, offset(d))
+	}
+}

@@ -75,9 +75,12 @@ func (s *Store) RecordRunStarted(ctx context.Context, in NewRun) (Run, error) {
 	return run, err
 }
 
-// RecordRunFinished closes a live run; closing an already closed run is a no-op
-// so a retried activity is harmless.
-func (s *Store) RecordRunFinished(ctx context.Context, id uuid.UUID, status, outcome string) error {
+// RecordRunFinished closes a live run and its pending approvals (nobody can
+// decide them any more); closeTasks also closes its open tasks, for a run
+// that was cancelled or exited. A run that completed leaves its tasks to the
+// people they are for. Closing an already closed run is a no-op, so a retried
+// activity is harmless.
+func (s *Store) RecordRunFinished(ctx context.Context, id uuid.UUID, status, outcome string, closeTasks bool) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var accountID string
 		err := tx.QueryRow(ctx, `
@@ -90,9 +93,11 @@ func (s *Store) RecordRunFinished(ctx context.Context, id uuid.UUID, status, out
 		if err != nil {
 			return fmt.Errorf("finish run: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `
-			UPDATE tasks SET status = 'cancelled', closed_at = now() WHERE run_id = $1 AND status = 'open'`, id); err != nil {
-			return fmt.Errorf("close run tasks: %w", err)
+		if closeTasks {
+			if _, err := tx.Exec(ctx, `
+				UPDATE tasks SET status = 'cancelled', closed_at = now() WHERE run_id = $1 AND status = 'open'`, id); err != nil {
+				return fmt.Errorf("close run tasks: %w", err)
+			}
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE approvals SET status = 'cancelled', decided_at = now() WHERE run_id = $1 AND status = 'pending'`, id); err != nil {

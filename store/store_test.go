@@ -126,7 +126,7 @@ func TestOneLiveRunPerAccountAndPlaybook(t *testing.T) {
 		t.Fatalf("second live run: err = %v, want ErrLiveRun", err)
 	}
 	// Once the first has finished, a new one may start.
-	if err := f.st.RecordRunFinished(f.ctx, first, store.RunCompleted, "completed"); err != nil {
+	if err := f.st.RecordRunFinished(f.ctx, first, store.RunCompleted, "completed", false); err != nil {
 		t.Fatal(err)
 	}
 	f.startRun(t)
@@ -163,8 +163,8 @@ func TestCreateTaskOnceAndLadderAssignee(t *testing.T) {
 	if err != nil || len(tasks) != len(tests) {
 		t.Fatalf("tasks = %d, err = %v; want %d", len(tasks), err, len(tests))
 	}
-	// Finishing the run closes its open tasks.
-	if err := f.st.RecordRunFinished(f.ctx, run, store.RunCancelled, ""); err != nil {
+	// Cancelling the run closes its open tasks.
+	if err := f.st.RecordRunFinished(f.ctx, run, store.RunCancelled, "", true); err != nil {
 		t.Fatal(err)
 	}
 	open, _ := f.st.ListTasks(f.ctx, store.TaskFilter{RunID: &run, Status: "open"})
@@ -208,5 +208,22 @@ func TestContactsWithRolesOrder(t *testing.T) {
 	got, _ = f.st.ContactsWithRoles(f.ctx, "acme", []string{"exec_sponsor"})
 	if len(got) != 0 {
 		t.Fatalf("exec sponsors = %+v", got)
+	}
+}
+
+func TestCompletedRunLeavesItsTasksOpen(t *testing.T) {
+	f := newFixture(t)
+	run := f.startRun(t)
+	_, _, err := f.st.CreateTask(f.ctx, store.NewTask{RunID: run, StepID: "follow-up", AccountID: "acme",
+		AssigneeLevel: "csm", Title: "Follow up", Priority: "normal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.RecordRunFinished(f.ctx, run, store.RunCompleted, "completed", false); err != nil {
+		t.Fatal(err)
+	}
+	open, _ := f.st.ListTasks(f.ctx, store.TaskFilter{RunID: &run, Status: "open"})
+	if len(open) != 1 {
+		t.Fatalf("open tasks after completion: %d, want 1 (the CSM still has to do it)", len(open))
 	}
 }

@@ -337,6 +337,8 @@ func (r *interpreter) finish(ctx workflow.Context, runErr error) (RunResult, err
 	ctx, _ = workflow.NewDisconnectedContext(ctx)
 	err := workflow.ExecuteActivity(ctx, contract.RecordRunFinished, contract.RecordRunFinishedInput{
 		RunID: r.in.RunID, Status: result.Status, Outcome: result.Outcome,
+		// Cancelling or exiting a run closes its open tasks; completing does not.
+		CloseTasks: result.Status == statusCancelled || r.exitOutcome != "",
 	}).Get(ctx, nil)
 	if runErr != nil {
 		// The run's own failure is what callers must see; a failed record of

@@ -201,6 +201,7 @@ func TestOnboardingStepsFireOnTheirSeedDays(t *testing.T) {
 			}
 			require.Equal(t, want, r.byStep())
 			require.Equal(t, "completed", r.finished.Status)
+			require.False(t, r.finished.CloseTasks, "a completed run leaves its tasks to the CSM")
 		})
 	}
 }
@@ -248,7 +249,8 @@ func TestExitRuleEndsRunWithItsOutcome(t *testing.T) {
 	})
 	r.run(builtin(t, "onboarding"))
 	require.NoError(t, r.env.GetWorkflowError())
-	require.Equal(t, &contract.RecordRunFinishedInput{RunID: "5f0c2b9e-0d5f-4a57-9a43-6a4b8f1d2c3e", Status: "completed", Outcome: "churned"}, r.finished)
+	require.Equal(t, &contract.RecordRunFinishedInput{RunID: "5f0c2b9e-0d5f-4a57-9a43-6a4b8f1d2c3e", Status: "completed",
+		Outcome: "churned", CloseTasks: true}, r.finished, "an exit closes the run's open tasks")
 	for _, e := range r.effects {
 		require.LessOrEqual(t, e.At, 20*day, "%s ran after the exit", e.StepID)
 	}
@@ -370,6 +372,7 @@ func TestCancelStopsEverythingAndRecordsCancelled(t *testing.T) {
 	r.run(builtin(t, "onboarding"))
 	require.Error(t, r.env.GetWorkflowError())
 	require.Equal(t, "cancelled", r.finished.Status)
+	require.True(t, r.finished.CloseTasks)
 	for _, e := range r.effects {
 		require.LessOrEqual(t, e.At, 10*day)
 	}
@@ -464,3 +467,30 @@ func TestProgressQueryShowsDoneCurrentUpcoming(t *testing.T) {
 }
 
 func ptr(v float64) *float64 { return &v }
+
+// A run continued as new resumes at its next step, with its enrolment time
+// (the anchor), events and done steps.
+func TestCarriedStateResumesWhereTheRunLeftOff(t *testing.T) {
+	def := builtin(t, "onboarding")
+	r := newRecorder(t, account("enterprise"))
+	enrolled := r.start.Add(-10 * day) // the first history began ten days ago
+	next := -1
+	for i, s := range def.Steps {
+		if s.ID == "kickoff-delayed-check" {
+			next = i
+		}
+	}
+	r.env.ExecuteWorkflow(workflows.PlaybookRun, workflows.RunInput{
+		RunID: "5f0c2b9e-0d5f-4a57-9a43-6a4b8f1d2c3e", AccountID: "acme", PlaybookKey: def.Key, PlaybookVersion: 1,
+		Definition: *def,
+		Carried: &workflows.CarriedState{EnrolledAt: enrolled, Next: next, Account: r.account,
+			Events: []workflows.Event{{Name: "kickoff_completed", At: enrolled.Add(3 * day)}},
+			Done:   []workflows.StepRecord{{ID: "welcome-call", Kind: "task", Status: workflows.StepDone}}},
+	})
+	require.NoError(t, r.env.GetWorkflowError())
+	steps := r.byStep()
+	require.NotContains(t, steps, "task:welcome-call", "steps before the carried position do not run again")
+	require.NotContains(t, steps, "task:kickoff-delayed", "carried events still count")
+	require.Equal(t, 4*day, steps["task:user-training-admin-setup"], "day 14 of the enrolment is 4 days into this history")
+	require.Equal(t, "completed", r.finished.Outcome)
+}

@@ -74,11 +74,13 @@ type RecordRunStatusInput struct {
 	Status string // running | paused
 }
 
-// RecordRunFinishedInput closes a run's index row and its open tasks and approvals.
+// RecordRunFinishedInput closes a run's index row and its pending approvals;
+// CloseTasks also closes its open tasks (a cancelled or exited run).
 type RecordRunFinishedInput struct {
-	RunID   string
-	Status  string // completed | cancelled | failed
-	Outcome string
+	RunID      string
+	Status     string // completed | cancelled | failed
+	Outcome    string
+	CloseTasks bool
 }
 
 // TemplateSource is a template carried by a playbook definition.

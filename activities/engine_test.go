@@ -1,0 +1,134 @@
+package activities_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/playbookd/playbookd/activities"
+	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/mail"
+	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/templates"
+)
+
+func exec[T any](t *testing.T, f *fixture, name string, in any) (T, error) {
+	t.Helper()
+	var out T
+	v, err := f.env.ExecuteActivity(name, in)
+	if err == nil && v.HasValue() {
+		err = v.Get(&out)
+	}
+	return out, err
+}
+
+func TestBeginRunReturnsTheAccountSnapshot(t *testing.T) {
+	f := newFixture(t, false)
+	snap, err := exec[contract.AccountSnapshot](t, f, contract.BeginRun, contract.BeginRunInput{
+		RunID: f.runID, WorkflowID: "wf", TemporalRunID: "r", AccountID: "acme", PlaybookKey: "onboarding",
+		PlaybookVersion: 1, StartedAt: time.Now()})
+	require.NoError(t, err, "recording the same run again is fine")
+	require.Equal(t, "smb", snap.Segment)
+	require.Equal(t, "active", snap.Status)
+
+	_, err = exec[contract.AccountSnapshot](t, f, contract.LoadAccount, "ghost")
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr))
+	require.Equal(t, contract.ErrAccountNotFound, appErr.Type())
+}
+
+func TestApprovalDraftAndDecision(t *testing.T) {
+	f := newFixture(t, false)
+	in := contract.CreateApprovalInput{RunID: f.runID, StepID: "invite", AccountID: "acme", Assignee: "csm",
+		Email:     contract.SendEmailInput{RunID: f.runID, StepID: "invite", AccountID: "acme", Template: "qbr-invite", ToRoles: []string{"champion"}},
+		ExpiresAt: time.Now().Add(4 * time.Hour)}
+	first, err := exec[contract.CreateApprovalResult](t, f, contract.CreateApproval, in)
+	require.NoError(t, err)
+	require.Contains(t, first.Draft.Subject, "Quarterly business review for Acme")
+	require.Equal(t, "csm@cs.test", first.Assignee)
+	again, err := exec[contract.CreateApprovalResult](t, f, contract.CreateApproval, in)
+	require.NoError(t, err)
+	require.Equal(t, first.ApprovalID, again.ApprovalID)
+
+	decide := contract.RecordApprovalDecisionInput{ApprovalID: first.ApprovalID, Status: "approved", DecidedBy: "csm@cs.test",
+		Edits: &contract.EmailContent{Subject: "Edited"}}
+	_, err = exec[struct{}](t, f, contract.RecordApprovalDecision, decide)
+	require.NoError(t, err)
+	_, err = exec[struct{}](t, f, contract.RecordApprovalDecision, decide)
+	require.NoError(t, err, "a retried decision is idempotent")
+	decide.Status = "rejected"
+	_, err = exec[struct{}](t, f, contract.RecordApprovalDecision, decide)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr))
+	require.True(t, appErr.NonRetryable())
+}
+
+func TestSendEmailWithOwnTemplateAndEdits(t *testing.T) {
+	f := newFixture(t, false)
+	res, err := exec[contract.SendEmailResult](t, f, contract.SendEmail, contract.SendEmailInput{
+		RunID: f.runID, StepID: "own", AccountID: "acme", Template: "hello", ToRoles: []string{"champion"},
+		OwnTemplate: &contract.TemplateSource{Name: "hello", Subject: "Hello {{.Account.Name}}", HTML: "<p>Hi</p>", Text: "Hi {{.Contact.FirstName}}"},
+	})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Sent)
+	_, err = exec[contract.SendEmailResult](t, f, contract.SendEmail, contract.SendEmailInput{
+		RunID: f.runID, StepID: "edited", AccountID: "acme", Template: "qbr-invite", ToRoles: []string{"champion"},
+		Override: &contract.EmailContent{Subject: "Shall we meet?"},
+	})
+	require.NoError(t, err)
+	emails := f.emails(t)
+	require.Equal(t, "Hello Acme", emails[0].Subject)
+	require.Equal(t, "Hi Pat\n", emails[0].Text)
+	require.Equal(t, "Shall we meet?", emails[1].Subject)
+	require.Contains(t, emails[1].Text, "quarterly business review", "unedited parts come from the template")
+}
+
+func TestUpdateAccountReturnsNewSnapshot(t *testing.T) {
+	f := newFixture(t, false)
+	snap, err := exec[contract.AccountSnapshot](t, f, contract.UpdateAccount, contract.UpdateAccountInput{
+		RunID: f.runID, StepID: "to-adoption", AccountID: "acme", LifecycleStage: "adoption", Fields: map[string]any{"x": 1}})
+	require.NoError(t, err)
+	require.Equal(t, "adoption", snap.LifecycleStage)
+	require.EqualValues(t, 1, snap.Fields["x"])
+}
+
+func TestNotifyPostsAndClassifiesAnswers(t *testing.T) {
+	var got map[string]string
+	status := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		_ = json.Unmarshal(raw, &got)
+		w.WriteHeader(status)
+	}))
+	defer srv.Close()
+	_, pool := newDB(t)
+	st := store.New(pool)
+	set, _ := templates.Builtin()
+	acts := &activities.Activities{Store: st, Sender: &scriptedSender{}, Templates: set, HTTP: srv.Client(),
+		From: mail.Address{Email: "cs@example.test"}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	seedAccount(t, st)
+	in := contract.NotifyInput{RunID: "r", StepID: "ping", AccountID: "acme", URL: srv.URL, Message: "{{.Account.Name}} needs {{.CSM.Name}}"}
+
+	require.NoError(t, acts.Notify(context.Background(), in))
+	require.Equal(t, "Acme needs Casey", got["text"])
+
+	status = http.StatusServiceUnavailable
+	err := acts.Notify(context.Background(), in)
+	var appErr *temporal.ApplicationError
+	require.Error(t, err)
+	require.False(t, errors.As(err, &appErr), "503 is retried")
+
+	status = http.StatusNotFound
+	err = acts.Notify(context.Background(), in)
+	require.True(t, errors.As(err, &appErr))
+	require.Equal(t, contract.ErrWebhookRefused, appErr.Type())
+}

@@ -1,0 +1,120 @@
+package store_test
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/playbookd/playbookd/store"
+)
+
+func TestPlaybookVersionsPublishArchiveAndSeed(t *testing.T) {
+	f := newFixture(t)
+	in := store.NewPlaybookVersion{Key: "hello", Name: "Hello", Definition: json.RawMessage(`{"key":"hello"}`),
+		Source: "key: hello", SourceFormat: "yaml"}
+	v1, err := f.st.CreatePlaybookVersion(f.ctx, in)
+	require.NoError(t, err)
+	v2, err := f.st.CreatePlaybookVersion(f.ctx, in)
+	require.NoError(t, err)
+	require.Equal(t, []int{1, 2}, []int{v1.Version, v2.Version})
+
+	_, err = f.st.PublishPlaybookVersion(f.ctx, "hello", 1)
+	require.NoError(t, err)
+	got, err := f.st.GetPlaybookVersion(f.ctx, "hello", 0)
+	require.NoError(t, err)
+	require.Equal(t, 1, got.Version, "version 0 means the published one")
+
+	_, err = f.st.PublishPlaybookVersion(f.ctx, "hello", 2)
+	require.NoError(t, err)
+	old, _ := f.st.GetPlaybookVersion(f.ctx, "hello", 1)
+	require.Equal(t, store.VersionArchived, old.Status)
+	_, err = f.st.PublishPlaybookVersion(f.ctx, "hello", 1)
+	require.ErrorIs(t, err, store.ErrArchived)
+	_, err = f.st.PublishPlaybookVersion(f.ctx, "hello", 7)
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	// Seeding the same source again changes nothing; a new source publishes a new version.
+	seed := store.NewPlaybookVersion{Key: "builtin", Name: "B", Definition: json.RawMessage(`{}`), Source: "a", SourceFormat: "yaml", Builtin: true}
+	s1, changed, err := f.st.SeedPlaybook(f.ctx, seed)
+	require.NoError(t, err)
+	require.True(t, changed)
+	_, changed, err = f.st.SeedPlaybook(f.ctx, seed)
+	require.NoError(t, err)
+	require.False(t, changed)
+	seed.Source = "b"
+	s2, changed, err := f.st.SeedPlaybook(f.ctx, seed)
+	require.NoError(t, err)
+	require.True(t, changed)
+	require.Equal(t, s1.Version+1, s2.Version)
+	require.Equal(t, store.VersionPublished, s2.Status)
+
+	list, err := f.st.ListPlaybooks(f.ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+}
+
+func TestApprovalsOnceAndDecidedOnce(t *testing.T) {
+	f := newFixture(t)
+	run := f.startRun(t)
+	in := store.NewApproval{RunID: run, StepID: "qbr", AccountID: "acme", AssigneeLevel: "senior_csm",
+		Draft: json.RawMessage(`{"subject":"QBR"}`), ExpiresAt: time.Now().Add(4 * time.Hour)}
+	a1, err := f.st.CreateApproval(f.ctx, in)
+	require.NoError(t, err)
+	a2, err := f.st.CreateApproval(f.ctx, in)
+	require.NoError(t, err)
+	require.Equal(t, a1.ID, a2.ID, "a retried activity finds the same approval")
+	require.Equal(t, "senior@cs.test", a1.AssigneeEmail)
+
+	decided, err := f.st.DecideApproval(f.ctx, a1.ID, "approved", "senior@cs.test", "ok", json.RawMessage(`{"subject":"Edited"}`))
+	require.NoError(t, err)
+	require.Equal(t, "approved", decided.Status)
+	_, err = f.st.DecideApproval(f.ctx, a1.ID, "approved", "senior@cs.test", "ok", nil)
+	require.NoError(t, err, "the same decision again (a retry) is accepted")
+	_, err = f.st.DecideApproval(f.ctx, a1.ID, "rejected", "vp@cs.test", "", nil)
+	require.True(t, errors.Is(err, store.ErrNotPending))
+	_, err = f.st.DecideApproval(f.ctx, uuid.New(), "approved", "x", "", nil)
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	inbox, err := f.st.ListApprovals(f.ctx, store.ApprovalFilter{AssigneeEmail: "senior@cs.test"})
+	require.NoError(t, err)
+	require.Len(t, inbox, 1)
+
+	// A pending approval is cancelled when its run ends.
+	in.StepID = "other"
+	pending, err := f.st.CreateApproval(f.ctx, in)
+	require.NoError(t, err)
+	require.NoError(t, f.st.RecordRunFinished(f.ctx, run, store.RunCancelled, "cancelled", true))
+	after, err := f.st.GetApproval(f.ctx, pending.ID)
+	require.NoError(t, err)
+	require.Equal(t, "cancelled", after.Status)
+}
+
+func TestAccountSnapshotAnchorsAndHealth(t *testing.T) {
+	f := newFixture(t)
+	renewal := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
+	_, _, err := f.st.UpsertAccount(f.ctx, store.UpsertAccount{
+		ID: "acme", Name: "Acme", ARR: 12000, Segment: "smb", CSMEmail: "csm@cs.test", Timezone: "America/New_York",
+		RenewalDate: &renewal, LifecycleStage: "onboarding", Status: "active", CustomFields: json.RawMessage(`{"seats_used_pct": 90}`),
+	})
+	require.NoError(t, err)
+	snap, err := f.st.AccountSnapshot(f.ctx, "acme")
+	require.NoError(t, err)
+	require.Equal(t, time.Date(2027, 3, 1, 14, 0, 0, 0, time.UTC), *snap.RenewalAt, "09:00 in New York")
+	require.Nil(t, snap.HealthScore)
+	require.EqualValues(t, 90, snap.Fields["seats_used_pct"])
+
+	_, err = f.st.InsertHealthSnapshot(f.ctx, "acme", 42, "red", nil, nil)
+	require.NoError(t, err)
+	snap, err = f.st.ChangeAccount(f.ctx, "acme", f.startRun(t), "to-adoption", store.AccountChange{LifecycleStage: "adoption",
+		Fields: map[string]any{"stage_note": "done"}})
+	require.NoError(t, err)
+	require.Equal(t, 42.0, *snap.HealthScore)
+	require.Equal(t, "red", snap.HealthBand)
+	require.Equal(t, "adoption", snap.LifecycleStage)
+	require.Equal(t, "done", snap.Fields["stage_note"])
+	require.EqualValues(t, 90, snap.Fields["seats_used_pct"], "fields are merged, not replaced")
+}
