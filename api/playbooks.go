@@ -130,14 +130,9 @@ func (h *handlers) listPlaybooks(c echo.Context) error {
 }
 
 func (h *handlers) getPlaybook(c echo.Context) error {
-	version := 0
-	if v := c.QueryParam("version"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return problem(http.StatusBadRequest, "the query has invalid parameters",
-				FieldError{Field: "version", Message: "must be a positive whole number"})
-		}
-		version = n
+	version, err := queryVersion(c)
+	if err != nil {
+		return err
 	}
 	v, err := h.store.GetPlaybookVersion(c.Request().Context(), c.Param("key"), version)
 	if err != nil {
@@ -160,4 +155,18 @@ func (h *handlers) publishPlaybook(c echo.Context) error {
 		return notFoundAs(err, "playbook version")
 	}
 	return c.JSON(http.StatusOK, v)
+}
+
+// queryVersion reads ?version=, 0 when absent.
+func queryVersion(c echo.Context) (int, error) {
+	v := c.QueryParam("version")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, problem(http.StatusBadRequest, "the query has invalid parameters",
+			FieldError{Field: "version", Message: "must be a positive whole number"})
+	}
+	return n, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -111,14 +110,9 @@ func (h *handlers) playbookTimelineSVG(c echo.Context) error {
 		return problem(http.StatusBadRequest, "the query has invalid parameters",
 			FieldError{Field: "segment", Message: "must be one of " + strings.Join(playbook.Segments, ", ")})
 	}
-	version := 0
-	if v := c.QueryParam("version"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return problem(http.StatusBadRequest, "the query has invalid parameters",
-				FieldError{Field: "version", Message: "must be a positive whole number"})
-		}
-		version = n
+	version, err := queryVersion(c)
+	if err != nil {
+		return err
 	}
 	def, v, err := h.storedDefinition(c, c.Param("key"), version)
 	if err != nil {
