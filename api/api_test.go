@@ -242,6 +242,13 @@ func TestBadInputIsRefusedAndNothingWritten(t *testing.T) {
 		{"emails bad run id", "GET", "/v1/emails?run_id=zzz", "", 400, "run_id"},
 		{"emails bad status", "GET", "/v1/emails?status=lost", "", 400, "status"},
 		{"tasks bad status", "GET", "/v1/tasks?status=maybe", "", 400, "status"},
+		{"playbook bad version", "GET", "/v1/playbooks/onboarding?version=x", "", 400, "version"},
+		{"timeline bad version", "GET", "/v1/playbooks/onboarding/timeline.svg?version=0", "", 400, "version"},
+		{"publish bad version", "POST", "/v1/playbooks/onboarding/versions/v1/publish", "", 400, "version"},
+		{"approvals bad status", "GET", "/v1/approvals?status=maybe", "", 400, "status"},
+		{"decision bad id", "POST", "/v1/approvals/xyz/decision", `{"decision":"approve"}`, 400, "id"},
+		{"event unknown field", "POST", "/v1/accounts/acme/events", `{"name":"x","when":"now"}`, 400, "when"},
+		{"run action bad id", "POST", "/v1/runs/nope/cancel", "", 400, "id"},
 		{"oversized body", "POST", "/v1/team", `{"name":"` + strings.Repeat("x", 2<<20) + `"}`, 413, ""},
 	}
 	before := h.counts(t)
