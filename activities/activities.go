@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
@@ -35,6 +36,7 @@ type Store interface {
 	CreateTask(ctx context.Context, in store.NewTask) (store.Task, bool, error)
 	CreateApproval(ctx context.Context, in store.NewApproval) (store.Approval, error)
 	DecideApproval(ctx context.Context, id uuid.UUID, status, by, comment string, edits json.RawMessage) (store.Approval, error)
+	EscalateApproval(ctx context.Context, id uuid.UUID, level int, expiresAt time.Time) (store.Escalation, error)
 }
 
 // RunStarter enrols an account in a playbook; start_playbook steps use it.

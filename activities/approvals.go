@@ -90,3 +90,48 @@ func (a *Activities) RecordApprovalDecision(ctx context.Context, in contract.Rec
 	}
 	return err
 }
+
+// EscalateApproval moves the approval to the assignee's manager, who gets an
+// urgent task and an email saying so.
+func (a *Activities) EscalateApproval(ctx context.Context, in contract.EscalateApprovalInput) (contract.EscalateApprovalResult, error) {
+	runID, err := parseRunID(in.RunID)
+	if err != nil {
+		return contract.EscalateApprovalResult{}, err
+	}
+	id, err := uuid.Parse(in.ApprovalID)
+	if err != nil {
+		return contract.EscalateApprovalResult{}, temporal.NewNonRetryableApplicationError("approval id is not a UUID", contract.ErrInvalidInput, err)
+	}
+	esc, err := a.Store.EscalateApproval(ctx, id, in.Level, in.ExpiresAt)
+	switch {
+	case errors.Is(err, store.ErrTopOfLadder):
+		return contract.EscalateApprovalResult{}, nil
+	case errors.Is(err, store.ErrNotPending):
+		return contract.EscalateApprovalResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrApprovalNotPending, err)
+	case err != nil:
+		return contract.EscalateApprovalResult{}, fmt.Errorf("escalate approval: %w", err)
+	}
+	notice := contract.SendEmailInput{RunID: in.RunID, StepID: fmt.Sprintf("%s/escalated-L%d", in.StepID, in.Level),
+		AccountID: in.AccountID, Template: "approval-escalated"}
+	acct, err := a.Store.GetAccount(ctx, in.AccountID)
+	if err != nil {
+		return contract.EscalateApprovalResult{}, fmt.Errorf("load account: %w", err)
+	}
+	manager := store.Contact{Email: esc.ManagerEmail, Name: esc.ManagerName}
+	content, err := render(a.Templates, notice, acct, manager)
+	if err != nil {
+		return contract.EscalateApprovalResult{}, err
+	}
+	email, err := a.Store.ClaimEmail(ctx, store.NewEmail{RunID: runID, StepID: notice.StepID, AccountID: in.AccountID,
+		Recipient: manager.Email, Template: notice.Template, Subject: content.Subject, HTML: content.HTML,
+		Text: content.Text, Status: store.EmailPending})
+	if err != nil {
+		return contract.EscalateApprovalResult{}, fmt.Errorf("claim escalation email: %w", err)
+	}
+	if email.Status == store.EmailPending {
+		if _, err := a.deliver(ctx, notice, email, manager, acct); err != nil {
+			return contract.EscalateApprovalResult{}, err
+		}
+	}
+	return contract.EscalateApprovalResult{Escalated: true, Assignee: esc.ManagerEmail}, nil
+}

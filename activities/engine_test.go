@@ -132,3 +132,37 @@ func TestNotifyPostsAndClassifiesAnswers(t *testing.T) {
 	require.True(t, errors.As(err, &appErr))
 	require.Equal(t, contract.ErrWebhookRefused, appErr.Type())
 }
+
+func TestEscalateApprovalNotifiesTheManager(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	_, _, err := f.st.UpsertTeamMember(ctx, store.UpsertTeamMember{Email: "lead@cs.test", Name: "Lee Lead", Level: "senior_csm"})
+	require.NoError(t, err)
+	_, _, err = f.st.UpsertTeamMember(ctx, store.UpsertTeamMember{Email: "csm@cs.test", Name: "Casey", Level: "csm", ManagerEmail: "lead@cs.test"})
+	require.NoError(t, err)
+	created, err := exec[contract.CreateApprovalResult](t, f, contract.CreateApproval, contract.CreateApprovalInput{
+		RunID: f.runID, StepID: "invite", AccountID: "acme", Assignee: "csm",
+		Email:     contract.SendEmailInput{RunID: f.runID, StepID: "invite", AccountID: "acme", Template: "qbr-invite", ToRoles: []string{"champion"}},
+		ExpiresAt: time.Now().Add(4 * time.Hour)})
+	require.NoError(t, err)
+	in := contract.EscalateApprovalInput{RunID: f.runID, StepID: "invite", AccountID: "acme", ApprovalID: created.ApprovalID,
+		Level: 2, ExpiresAt: time.Now().Add(6 * time.Hour)}
+	for i := 0; i < 2; i++ {
+		res, err := exec[contract.EscalateApprovalResult](t, f, contract.EscalateApproval, in)
+		require.NoError(t, err)
+		require.Equal(t, contract.EscalateApprovalResult{Escalated: true, Assignee: "lead@cs.test"}, res)
+	}
+	require.Equal(t, 1, f.sender.calls, "the manager is emailed once")
+	emails := f.emails(t)
+	require.Equal(t, "lead@cs.test", emails[len(emails)-1].Recipient)
+	require.Contains(t, emails[len(emails)-1].Subject, "Escalated to you")
+	tasks, err := f.st.ListTasks(ctx, store.TaskFilter{AssigneeEmail: "lead@cs.test"})
+	require.NoError(t, err)
+	require.Len(t, tasks, 1)
+
+	// The top of the ladder: nobody above the senior CSM.
+	in.Level = 3
+	res, err := exec[contract.EscalateApprovalResult](t, f, contract.EscalateApproval, in)
+	require.NoError(t, err)
+	require.False(t, res.Escalated)
+}

@@ -18,6 +18,7 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 		contract.CreateTask:             a.CreateTask,
 		contract.CreateApproval:         a.CreateApproval,
 		contract.RecordApprovalDecision: a.RecordApprovalDecision,
+		contract.EscalateApproval:       a.EscalateApproval,
 		contract.UpdateAccount:          a.UpdateAccount,
 		contract.StartPlaybook:          a.StartPlaybook,
 		contract.Notify:                 a.Notify,

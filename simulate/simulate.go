@@ -61,7 +61,7 @@ type Entry struct {
 	At     time.Time `json:"at"`
 	Offset string    `json:"offset"` // since the start, e.g. "6d" or "89d4h"
 	StepID string    `json:"step_id"`
-	Action string    `json:"action"` // email | task | approval | decision | wait | event | update_account | start_playbook | notify | check_health | end
+	Action string    `json:"action"` // email | task | approval | escalation | decision | wait | event | update_account | start_playbook | notify | check_health | end
 	To     []string  `json:"to,omitempty"`
 	Detail string    `json:"detail"`
 }
@@ -212,6 +212,12 @@ func (r *recorder) registerActivities() {
 	reg(contract.RecordApprovalDecision, func(_ context.Context, in contract.RecordApprovalDecisionInput) error {
 		r.add(strings.TrimPrefix(in.ApprovalID, "sim-"), "decision", nil, in.Status)
 		return nil
+	})
+	reg(contract.EscalateApproval, func(_ context.Context, in contract.EscalateApprovalInput) (contract.EscalateApprovalResult, error) {
+		assignee := []string{"senior_csm", "vp_cs", "executive"}[in.Level-2]
+		r.add(in.StepID, "escalation", []string{assignee},
+			fmt.Sprintf("level %d, decide by %s", in.Level, offset(in.ExpiresAt.Sub(r.in.Start))))
+		return contract.EscalateApprovalResult{Escalated: true, Assignee: assignee}, nil
 	})
 	reg(contract.UpdateAccount, func(_ context.Context, in contract.UpdateAccountInput) (contract.AccountSnapshot, error) {
 		if in.LifecycleStage != "" {

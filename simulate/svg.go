@@ -15,7 +15,7 @@ var lanes = []struct {
 }{
 	{"email", "#2b7bb9", []string{"email"}},
 	{"task", "#d9822b", []string{"task"}},
-	{"approval", "#8e44ad", []string{"approval", "decision"}},
+	{"approval", "#8e44ad", []string{"approval", "escalation", "decision"}},
 	{"waits & checks", "#5c7080", []string{"check_health", "event", "update_account", "start_playbook", "notify", "wait"}},
 }
 

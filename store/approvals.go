@@ -24,6 +24,7 @@ type Approval struct {
 	StepID        string          `json:"step_id"`
 	AccountID     string          `json:"account_id"`
 	AssigneeEmail string          `json:"assignee"`
+	Level         int             `json:"level"`
 	Status        string          `json:"status"`
 	Draft         json.RawMessage `json:"draft"`
 	Edits         json.RawMessage `json:"edits,omitempty"`
@@ -125,16 +126,89 @@ func (s *Store) ListApprovals(ctx context.Context, f ApprovalFilter) ([]Approval
 }
 
 const approvalColumns = `
-	SELECT a.id, a.run_id, r.workflow_id, r.temporal_run_id, a.step_id, a.account_id, t.email, a.status, a.draft,
+	SELECT a.id, a.run_id, r.workflow_id, r.temporal_run_id, a.step_id, a.account_id, t.email, a.level, a.status, a.draft,
 	       a.edits, a.comment, a.decided_by, a.expires_at, a.created_at, a.decided_at
 	FROM approvals a JOIN team_members t ON t.id = a.assignee_id JOIN runs r ON r.id = a.run_id`
 
 func scanApproval(row pgx.Row) (Approval, error) {
 	var a Approval
-	err := row.Scan(&a.ID, &a.RunID, &a.WorkflowID, &a.TemporalRunID, &a.StepID, &a.AccountID, &a.AssigneeEmail,
+	err := row.Scan(&a.ID, &a.RunID, &a.WorkflowID, &a.TemporalRunID, &a.StepID, &a.AccountID, &a.AssigneeEmail, &a.Level,
 		&a.Status, &a.Draft, &a.Edits, &a.Comment, &a.DecidedBy, &a.ExpiresAt, &a.CreatedAt, &a.DecidedAt)
 	if err != nil {
 		return Approval{}, notFound(err)
 	}
 	return a, nil
+}
+
+// Escalation is where an approval went when it climbed the ladder.
+type Escalation struct {
+	Approval     Approval
+	ManagerEmail string
+	ManagerName  string
+	Task         Task
+}
+
+// ErrTopOfLadder says the assignee has no manager to escalate to.
+var ErrTopOfLadder = errors.New("the assignee has no manager")
+
+// EscalateApproval moves a pending approval to its assignee's manager at the
+// given level with a new deadline, and gives the manager an urgent task. It
+// is idempotent: repeating it for the same level returns the same result.
+func (s *Store) EscalateApproval(ctx context.Context, id uuid.UUID, level int, expiresAt time.Time) (Escalation, error) {
+	var out Escalation
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var (
+			curLevel   int
+			assigneeID uuid.UUID
+		)
+		row := tx.QueryRow(ctx, `SELECT level, assignee_id FROM approvals WHERE id = $1 FOR UPDATE`, id)
+		if err := row.Scan(&curLevel, &assigneeID); err != nil {
+			return notFound(err)
+		}
+		current, err := scanApproval(tx.QueryRow(ctx, approvalColumns+` WHERE a.id = $1`, id))
+		if err != nil {
+			return err
+		}
+		if current.Status != "pending" {
+			return ErrNotPending
+		}
+		if curLevel < level {
+			var managerID *uuid.UUID
+			if err := tx.QueryRow(ctx, `SELECT manager_id FROM team_members WHERE id = $1`, assigneeID).Scan(&managerID); err != nil {
+				return fmt.Errorf("look up manager: %w", err)
+			}
+			if managerID == nil {
+				return ErrTopOfLadder
+			}
+			if _, err := tx.Exec(ctx, `UPDATE approvals SET assignee_id = $2, level = $3, expires_at = $4 WHERE id = $1`,
+				id, *managerID, level, expiresAt); err != nil {
+				return fmt.Errorf("escalate approval: %w", err)
+			}
+			if err := appendEvent(ctx, tx, current.AccountID, &current.RunID, "approval_escalated",
+				map[string]any{"approval_id": id, "level": level, "step_id": current.StepID}); err != nil {
+				return err
+			}
+		}
+		if out.Approval, err = scanApproval(tx.QueryRow(ctx, approvalColumns+` WHERE a.id = $1`, id)); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT email, name FROM team_members WHERE email = $1`, out.Approval.AssigneeEmail).
+			Scan(&out.ManagerEmail, &out.ManagerName); err != nil {
+			return fmt.Errorf("load manager: %w", err)
+		}
+		taskStep := fmt.Sprintf("%s/escalated-L%d", current.StepID, level)
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO tasks (run_id, step_id, account_id, assignee_id, title, description, priority, due_at)
+			SELECT $1, $2, $3, assignee_id, $4, $5, 'urgent', $6 FROM approvals WHERE id = $7
+			ON CONFLICT (run_id, step_id) DO NOTHING`,
+			current.RunID, taskStep, current.AccountID,
+			fmt.Sprintf("Approval escalated to you (level %d): %s for %s", level, current.StepID, current.AccountID),
+			"The approval was not decided in time. Decide it with POST /v1/approvals/"+id.String()+"/decision.",
+			expiresAt, id); err != nil {
+			return fmt.Errorf("create escalation task: %w", err)
+		}
+		out.Task, err = scanTask(tx.QueryRow(ctx, taskColumns+` WHERE k.run_id = $1 AND k.step_id = $2`, current.RunID, taskStep))
+		return err
+	})
+	return out, err
 }

@@ -118,3 +118,52 @@ func TestAccountSnapshotAnchorsAndHealth(t *testing.T) {
 	require.Equal(t, "done", snap.Fields["stage_note"])
 	require.EqualValues(t, 90, snap.Fields["seats_used_pct"], "fields are merged, not replaced")
 }
+
+func TestEscalateApprovalClimbsTheLadderOnce(t *testing.T) {
+	f := newFixture(t)
+	run := f.startRun(t)
+	a, err := f.st.CreateApproval(f.ctx, store.NewApproval{RunID: run, StepID: "qbr", AccountID: "acme", AssigneeLevel: "csm",
+		Draft: json.RawMessage(`{}`), ExpiresAt: time.Now().Add(4 * time.Hour)})
+	require.NoError(t, err)
+	require.Equal(t, 1, a.Level)
+
+	deadline := time.Now().Add(6 * time.Hour).UTC().Truncate(time.Second)
+	esc, err := f.st.EscalateApproval(f.ctx, a.ID, 2, deadline)
+	require.NoError(t, err)
+	require.Equal(t, "senior@cs.test", esc.ManagerEmail)
+	require.Equal(t, 2, esc.Approval.Level)
+	require.Equal(t, "senior@cs.test", esc.Approval.AssigneeEmail)
+	require.True(t, deadline.Equal(esc.Approval.ExpiresAt))
+	require.Equal(t, "urgent", esc.Task.Priority)
+	require.Equal(t, "senior@cs.test", esc.Task.AssigneeEmail)
+
+	again, err := f.st.EscalateApproval(f.ctx, a.ID, 2, deadline)
+	require.NoError(t, err, "a retried escalation is idempotent")
+	require.Equal(t, esc.Task.ID, again.Task.ID)
+	require.Equal(t, "senior@cs.test", again.Approval.AssigneeEmail, "it does not climb twice")
+
+	for level, who := range map[int]string{3: "vp@cs.test", 4: "exec@cs.test"} {
+		esc, err = f.st.EscalateApproval(f.ctx, a.ID, level, deadline)
+		require.NoError(t, err)
+		require.Equal(t, who, esc.ManagerEmail)
+	}
+	_, err = f.st.DecideApproval(f.ctx, a.ID, "approved", "exec@cs.test", "", nil)
+	require.NoError(t, err)
+	_, err = f.st.EscalateApproval(f.ctx, a.ID, 4, deadline)
+	require.ErrorIs(t, err, store.ErrNotPending)
+}
+
+func TestEscalateApprovalAtTheTopOfTheLadder(t *testing.T) {
+	f := newFixture(t)
+	_, _, err := f.st.UpsertTeamMember(f.ctx, store.UpsertTeamMember{Email: "solo@cs.test", Name: "Solo", Level: "csm"})
+	require.NoError(t, err)
+	_, _, err = f.st.UpsertAccount(f.ctx, store.UpsertAccount{ID: "acme", Name: "Acme", ARR: 1, Segment: "smb",
+		CSMEmail: "solo@cs.test", Timezone: "UTC", LifecycleStage: "onboarding", Status: "active"})
+	require.NoError(t, err)
+	run := f.startRun(t)
+	a, err := f.st.CreateApproval(f.ctx, store.NewApproval{RunID: run, StepID: "x", AccountID: "acme", AssigneeLevel: "csm",
+		Draft: json.RawMessage(`{}`), ExpiresAt: time.Now()})
+	require.NoError(t, err)
+	_, err = f.st.EscalateApproval(f.ctx, a.ID, 2, time.Now())
+	require.ErrorIs(t, err, store.ErrTopOfLadder)
+}

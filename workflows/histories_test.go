@@ -149,6 +149,9 @@ func (s *stubActivities) register(w worker.Worker) {
 		return contract.CreateApprovalResult{ApprovalID: id, Assignee: in.Assignee + "@cs.example"}, nil
 	})
 	reg(contract.RecordApprovalDecision, func(context.Context, contract.RecordApprovalDecisionInput) error { return nil })
+	reg(contract.EscalateApproval, func(context.Context, contract.EscalateApprovalInput) (contract.EscalateApprovalResult, error) {
+		return contract.EscalateApprovalResult{Escalated: true, Assignee: "manager@cs.example"}, nil
+	})
 	reg(contract.UpdateAccount, func(_ context.Context, in contract.UpdateAccountInput) (contract.AccountSnapshot, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()

@@ -3,7 +3,9 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -45,6 +47,8 @@ type recorder struct {
 	// emailErr, when set, is what the SendEmail activity fails with.
 	emailErr   error
 	approvalID int
+	// topLevel, when set, is the highest level the ladder has people for.
+	topLevel int
 }
 
 func newRecorder(t *testing.T, account contract.AccountSnapshot) *recorder {
@@ -83,6 +87,14 @@ func newRecorder(t *testing.T, account contract.AccountSnapshot) *recorder {
 		func(_ context.Context, in contract.RecordApprovalDecisionInput) error {
 			r.add("decision", in.ApprovalID, in.Status)
 			return nil
+		})
+	env.OnActivity(contract.EscalateApproval, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.EscalateApprovalInput) (contract.EscalateApprovalResult, error) {
+			r.add("escalate", in.StepID, fmt.Sprintf("L%d until %s", in.Level, in.ExpiresAt.Sub(r.start)))
+			if r.topLevel > 0 && in.Level > r.topLevel {
+				return contract.EscalateApprovalResult{}, nil // nobody above
+			}
+			return contract.EscalateApprovalResult{Escalated: true, Assignee: fmt.Sprintf("level%d@cs.test", in.Level)}, nil
 		})
 	env.OnActivity(contract.UpdateAccount, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.UpdateAccountInput) (contract.AccountSnapshot, error) {
@@ -177,10 +189,12 @@ func TestOnboardingStepsFireOnTheirSeedDays(t *testing.T) {
 			"task:first-dashboard-training": 6 * day, "task:core-dashboards": 7 * day,
 			"task:user-training-admin-setup": 14 * day, "task:testing-feedback": 21 * day,
 			"task:first-value-checkpoint": 29 * day, "task:usage-review": 44 * day,
-			"approval:qbr-invitation": 89 * day, "decision:a1": 89*day + 4*time.Hour, // enterprise SLA, nobody decided
-			"task:success-planning": 89*day + 4*time.Hour,
+			// Nobody decides: the enterprise ladder 4h + 2h + 1h + 30m, then on_expire.
+			"approval:qbr-invitation": 89 * day, "escalate:qbr-invitation": 89*day + 7*time.Hour,
+			"decision:a1": 89*day + 7*time.Hour + 30*time.Minute,
 			// An approval holds the steps after it until decided or expired.
-			"update:to-adoption": 89*day + 4*time.Hour,
+			"task:success-planning": 89*day + 7*time.Hour + 30*time.Minute,
+			"update:to-adoption":    89*day + 7*time.Hour + 30*time.Minute,
 		},
 		"smb": {
 			"email:welcome-email": 0, "email:getting-started-email": 1 * day, "email:connect-data-email": 2 * day,
@@ -336,14 +350,48 @@ func TestRejectedApprovalWithEndRunEndsTheRun(t *testing.T) {
 	require.NotContains(t, r.byStep(), "email:invite")
 }
 
-func TestApprovalExpiresAfterSegmentSLA(t *testing.T) {
-	for segment, sla := range map[string]time.Duration{"enterprise": 4 * time.Hour, "mid_market": 24 * time.Hour, "smb": 48 * time.Hour} {
-		r := newRecorder(t, account(segment))
-		r.run(parse(t, approvalPlaybook))
-		require.Equal(t, sla, r.byStep()["decision:a1"], segment)
-		require.Equal(t, "expired", r.effects[1].Detail)
-		require.Equal(t, sla, r.byStep()["task:after"], "on_expire escalate falls back to skip for now")
+// The ladder (seed 000 "Escalation Levels"): each level has its SLA, then
+// the approval moves up; after level 4 on_expire applies.
+func TestEscalationLadderBySegment(t *testing.T) {
+	tests := map[string][]time.Duration{
+		"enterprise": {4 * time.Hour, 2 * time.Hour, time.Hour, 30 * time.Minute},
+		"mid_market": {24 * time.Hour, 8 * time.Hour, 4 * time.Hour, 2 * time.Hour},
+		"smb":        {48 * time.Hour, 8 * time.Hour, 4 * time.Hour, 2 * time.Hour}, // mid-market values above L1
 	}
+	for segment, sla := range tests {
+		t.Run(segment, func(t *testing.T) {
+			r := newRecorder(t, account(segment))
+			r.run(parse(t, approvalPlaybook))
+			var escalations []effect
+			for _, e := range r.effects {
+				if e.Kind == "escalate" {
+					escalations = append(escalations, e)
+				}
+			}
+			require.Len(t, escalations, 3, "L2, L3, L4")
+			at := sla[0]
+			for i, e := range escalations {
+				require.Equal(t, at, e.At, "escalation to L%d", i+2)
+				require.Equal(t, fmt.Sprintf("L%d until %s", i+2, at+sla[i+1]), e.Detail)
+				at += sla[i+1]
+			}
+			require.Equal(t, at, r.byStep()["decision:a1"], "expired after L4")
+			require.Equal(t, at, r.byStep()["task:after"], "then on_expire: escalate falls back to skip")
+		})
+	}
+}
+
+func TestLadderStopsAtItsTopAndHonoursOnExpire(t *testing.T) {
+	r := newRecorder(t, account("enterprise"))
+	r.topLevel = 2 // the CSM has a manager, who has none
+	r.run(parse(t, strings.Replace(approvalPlaybook, "on_reject: end_run", "on_reject: end_run\n      on_expire: escalate", 1)))
+	require.Equal(t, 6*time.Hour, r.byStep()["decision:a1"], "L1 4h, L2 2h, nobody for L3: expired at 6h")
+
+	r = newRecorder(t, account("enterprise"))
+	r.run(parse(t, strings.Replace(approvalPlaybook, "on_reject: end_run", "on_expire: end_run", 1)))
+	require.NotContains(t, r.byStep(), "escalate:invite", "on_expire: end_run does not climb")
+	require.Equal(t, 4*time.Hour, r.byStep()["decision:a1"])
+	require.Equal(t, "expired:invite", r.finished.Outcome)
 }
 
 func TestPauseHoldsStepsUntilResume(t *testing.T) {

@@ -12,13 +12,18 @@ import (
 	"github.com/playbookd/playbookd/playbook"
 )
 
-// Default approval deadlines when a step sets no expires_in: the level-1 SLA
-// of the account's segment (seed 000 "Escalation Levels").
-var approvalSLA = map[string]time.Duration{
-	"enterprise": 4 * time.Hour,
-	"mid_market": 24 * time.Hour,
-	"smb":        48 * time.Hour,
+// escalationSLA is how long each level of the ladder (CSM, senior CSM, VP CS,
+// executive) has to decide, by segment (seed 000 "Escalation Levels"); smb
+// uses mid-market values above level 1. A step's expires_in replaces level 1.
+var escalationSLA = map[string][4]time.Duration{
+	"enterprise": {4 * time.Hour, 2 * time.Hour, 1 * time.Hour, 30 * time.Minute},
+	"mid_market": {24 * time.Hour, 8 * time.Hour, 4 * time.Hour, 2 * time.Hour},
+	"smb":        {48 * time.Hour, 8 * time.Hour, 4 * time.Hour, 2 * time.Hour},
 }
+
+// escalationChange marks the interpreter change that made expired approvals
+// climb the ladder; histories from before it expire at level 1.
+const escalationChange = "approval-escalation-ladder"
 
 // execStep waits for the step's time, checks its condition and performs it.
 // suffix makes repeated steps unique ("#3" for the third iteration).
@@ -231,12 +236,13 @@ func (r *interpreter) repeat(ctx workflow.Context, rep *playbook.Repeat, suffix 
 // approval drafts the email, waits for a decision until the deadline, and
 // sends the (possibly edited) email when approved.
 func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.ApprovalAction, rec *StepRecord) (string, error) {
-	expires := approvalSLA[r.account.Segment]
+	sla, ok := escalationSLA[r.account.Segment]
+	if !ok {
+		sla = escalationSLA["mid_market"]
+	}
+	expires := sla[0]
 	if a.ExpiresIn != nil {
 		expires = a.ExpiresIn.Std()
-	}
-	if expires == 0 {
-		expires = approvalSLA["mid_market"]
 	}
 	var created contract.CreateApprovalResult
 	err := workflow.ExecuteActivity(ctx, contract.CreateApproval, contract.CreateApprovalInput{
@@ -251,22 +257,43 @@ func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.Appr
 	defer delete(r.approvals, created.ApprovalID)
 	rec.Status, rec.Detail = StepAwaiting, "approval "+created.ApprovalID+" by "+created.Assignee
 
-	decided, err := workflow.AwaitWithTimeout(ctx, expires, func() bool { return pending.decision != nil })
-	if err != nil {
-		return "", err
-	}
-	if !decided {
-		err := workflow.ExecuteActivity(ctx, contract.RecordApprovalDecision, contract.RecordApprovalDecisionInput{
+	decided := func() bool { return pending.decision != nil }
+	for level := 1; ; level++ {
+		ok, err := workflow.AwaitWithTimeout(ctx, expires, decided)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			break
+		}
+		climb := workflow.GetVersion(ctx, escalationChange, workflow.DefaultVersion, 1) == 1 &&
+			(a.OnExpire == "" || a.OnExpire == "escalate") && level < len(sla)
+		if climb {
+			expires = sla[level]
+			var esc contract.EscalateApprovalResult
+			err := workflow.ExecuteActivity(ctx, contract.EscalateApproval, contract.EscalateApprovalInput{
+				RunID: r.in.RunID, StepID: id, AccountID: r.in.AccountID, ApprovalID: created.ApprovalID,
+				Level: level + 1, ExpiresAt: workflow.Now(ctx).Add(expires).UTC(),
+			}).Get(ctx, &esc)
+			if err != nil {
+				return "", err
+			}
+			if esc.Escalated {
+				rec.Detail = fmt.Sprintf("approval %s escalated to level %d: %s", created.ApprovalID, level+1, esc.Assignee)
+				continue
+			}
+		}
+		err = workflow.ExecuteActivity(ctx, contract.RecordApprovalDecision, contract.RecordApprovalDecisionInput{
 			ApprovalID: created.ApprovalID, Status: "expired",
 		}).Get(ctx, nil)
 		if err != nil {
 			return "", err
 		}
-		// The escalation ladder is not built yet: escalate behaves as skip.
+		// After the ladder (or without it), on_expire: escalate falls back to skip.
 		if a.OnExpire == "end_run" {
 			r.endRun("expired:" + id)
 		}
-		return "approval " + created.ApprovalID + " expired", nil
+		return fmt.Sprintf("approval %s expired at level %d", created.ApprovalID, level), nil
 	}
 	d := pending.decision
 	if d.Decision == "reject" {

@@ -18,6 +18,7 @@ const (
 	CreateTask             = "CreateTask"
 	CreateApproval         = "CreateApproval"
 	RecordApprovalDecision = "RecordApprovalDecision"
+	EscalateApproval       = "EscalateApproval"
 	UpdateAccount          = "UpdateAccount"
 	StartPlaybook          = "StartPlaybook"
 	Notify                 = "Notify"
@@ -193,4 +194,21 @@ type NotifyInput struct {
 	AccountID string
 	URL       string
 	Message   string
+}
+
+// EscalateApprovalInput moves an undecided approval up the ladder.
+type EscalateApprovalInput struct {
+	RunID      string
+	StepID     string
+	AccountID  string
+	ApprovalID string
+	Level      int // 2..4
+	ExpiresAt  time.Time
+}
+
+// EscalateApprovalResult names the new assignee; Escalated is false at the
+// top of the ladder (nobody above the assignee).
+type EscalateApprovalResult struct {
+	Escalated bool
+	Assignee  string
 }
