@@ -1,6 +1,8 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -77,4 +79,39 @@ func (h *handlers) listTasks(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, list[store.Task]{Items: tasks})
+}
+
+type completeTaskRequest struct {
+	Outcome string `json:"outcome"`
+	Note    string `json:"note"`
+}
+
+func (h *handlers) completeTask(c echo.Context) error {
+	id, err := pathUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req completeTaskRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	req.Outcome = strings.TrimSpace(req.Outcome)
+	if req.Outcome == "" {
+		req.Outcome = "done"
+	}
+	if len(req.Outcome) > 200 || len(req.Note) > 10000 {
+		return invalid([]FieldError{{Field: "note", Message: "outcome at most 200 characters, note at most 10000"}})
+	}
+	ctx := c.Request().Context()
+	task, err := h.store.CompleteTask(ctx, id, req.Outcome, req.Note)
+	if errors.Is(err, store.ErrTaskClosed) {
+		return problem(http.StatusConflict, "the task is no longer open")
+	}
+	if err != nil {
+		return notFoundAs(err, "task")
+	}
+	if err := h.runs.TaskCompleted(ctx, task); err != nil {
+		return fmt.Errorf("task completed, but its run was not told: %w", err)
+	}
+	return c.JSON(http.StatusOK, task)
 }

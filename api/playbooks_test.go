@@ -227,3 +227,26 @@ func TestSchemaIsServed(t *testing.T) {
 	require.Equal(t, "https://json-schema.org/draft/2020-12/schema", r.body["$schema"])
 	require.Contains(t, r.body["$defs"], "Step")
 }
+
+func TestCompleteTaskSignalsItsRun(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t)
+	r := h.do(t, "POST", "/v1/runs", `{"playbook":"onboarding","account_id":"acme"}`)
+	require.Equal(t, 201, r.status)
+	var taskID string
+	require.NoError(t, h.pool.QueryRow(context.Background(), `
+		INSERT INTO tasks (run_id, step_id, account_id, assignee_id, title)
+		SELECT $1, 'welcome-call', 'acme', csm_id, 'Welcome call' FROM accounts WHERE id = 'acme' RETURNING id`,
+		r.body["id"]).Scan(&taskID))
+
+	r = h.do(t, "POST", "/v1/tasks/"+taskID+"/complete", `{"outcome":"held","note":"went well"}`)
+	require.Equal(t, 200, r.status, r.raw)
+	require.Equal(t, "completed", r.body["status"])
+	require.Equal(t, "held", r.body["outcome"])
+	require.Equal(t, []string{"event playbook/onboarding/account/acme"}, h.temporal.signals)
+
+	require.Equal(t, 200, h.do(t, "POST", "/v1/tasks/"+taskID+"/complete", `{"outcome":"held"}`).status, "a repeated completion is fine")
+	require.Equal(t, 409, h.do(t, "POST", "/v1/tasks/"+taskID+"/complete", `{"outcome":"other"}`).status)
+	require.Equal(t, 404, h.do(t, "POST", "/v1/tasks/00000000-0000-0000-0000-000000000000/complete", `{}`).status)
+	require.Equal(t, 400, h.do(t, "POST", "/v1/tasks/"+taskID+"/complete", `{"outcome":"x","extra":1}`).status)
+}

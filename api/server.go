@@ -33,6 +33,7 @@ type Store interface {
 	ListRuns(ctx context.Context, f store.RunFilter) ([]store.Run, error)
 	ListApprovals(ctx context.Context, f store.ApprovalFilter) ([]store.Approval, error)
 	GetApproval(ctx context.Context, id uuid.UUID) (store.Approval, error)
+	CompleteTask(ctx context.Context, id uuid.UUID, outcome, note string) (store.Task, error)
 	ListPlaybooks(ctx context.Context) ([]store.PlaybookSummary, error)
 	GetPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
 	CreatePlaybookVersion(ctx context.Context, in store.NewPlaybookVersion) (store.PlaybookVersion, error)
@@ -49,6 +50,7 @@ type Runs interface {
 	DeliverEvent(ctx context.Context, accountID, name string, data map[string]any) (int, error)
 	AccountChanged(ctx context.Context, accountID string) (int, error)
 	Decide(ctx context.Context, workflowID string, d workflows.Decision) (workflows.DecisionResult, error)
+	TaskCompleted(ctx context.Context, t store.Task) error
 }
 
 // Check is a readiness probe of one dependency.
@@ -118,6 +120,7 @@ func New(cfg Config) *echo.Echo {
 	v1.POST("/approvals/:id/decision", h.decideApproval)
 	v1.GET("/emails", h.listEmails)
 	v1.GET("/tasks", h.listTasks)
+	v1.POST("/tasks/:id/complete", h.completeTask)
 	return e
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"go.temporal.io/api/serviceerror"
@@ -116,4 +117,27 @@ func (s *Service) Decide(ctx context.Context, workflowID string, d workflows.Dec
 		return workflows.DecisionResult{}, fmt.Errorf("%w: %s", ErrDecisionRefused, appErr.Message())
 	}
 	return workflows.DecisionResult{}, err
+}
+
+// TaskCompletedEvent is the event a completed task sends its run: the step id
+// with '-' as '_' and "_completed", e.g. welcome_call_completed, so a
+// definition can wait_for a CSM's work.
+func TaskCompletedEvent(stepID string) string {
+	base, _, _ := strings.Cut(stepID, "#") // repeated steps share one event name
+	base, _, _ = strings.Cut(base, "/")
+	return strings.ReplaceAll(base, "-", "_") + "_completed"
+}
+
+// TaskCompleted tells the task's run, when it is still live.
+func (s *Service) TaskCompleted(ctx context.Context, t store.Task) error {
+	if t.RunStatus != store.RunRunning && t.RunStatus != store.RunPaused {
+		return nil
+	}
+	err := s.Temporal.SignalWorkflow(ctx, t.WorkflowID, "", workflows.EventSignal, workflows.Event{
+		Name: TaskCompletedEvent(t.StepID), Data: map[string]any{"task_id": t.ID.String(), "outcome": t.Outcome}})
+	var gone *serviceerror.NotFound
+	if errors.As(err, &gone) {
+		return nil
+	}
+	return err
 }

@@ -24,6 +24,10 @@ type Task struct {
 	DueAt         *time.Time `json:"due_at"`
 	CreatedAt     time.Time  `json:"created_at"`
 	ClosedAt      *time.Time `json:"closed_at"`
+	Outcome       string     `json:"outcome,omitempty"`
+	Note          string     `json:"note,omitempty"`
+	WorkflowID    string     `json:"-"`
+	RunStatus     string     `json:"-"`
 }
 
 // NewTask is the input of CreateTask. AssigneeLevel picks the first member of
@@ -95,13 +99,13 @@ func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 
 const taskColumns = `
 	SELECT k.id, k.run_id, k.step_id, k.account_id, t.email, k.title, k.description, k.priority, k.status, k.due_at,
-	       k.created_at, k.closed_at
-	FROM tasks k JOIN team_members t ON t.id = k.assignee_id`
+	       k.created_at, k.closed_at, k.outcome, k.note, r.workflow_id, r.status
+	FROM tasks k JOIN team_members t ON t.id = k.assignee_id JOIN runs r ON r.id = k.run_id`
 
 func scanTask(row pgx.Row) (Task, error) {
 	var k Task
 	err := row.Scan(&k.ID, &k.RunID, &k.StepID, &k.AccountID, &k.AssigneeEmail, &k.Title, &k.Description, &k.Priority,
-		&k.Status, &k.DueAt, &k.CreatedAt, &k.ClosedAt)
+		&k.Status, &k.DueAt, &k.CreatedAt, &k.ClosedAt, &k.Outcome, &k.Note, &k.WorkflowID, &k.RunStatus)
 	if err != nil {
 		return Task{}, notFound(err)
 	}
@@ -158,4 +162,41 @@ func resolveAssignee(ctx context.Context, q querier, accountID, level string) (u
 // levelRank is the SQL expression ranking a team level, lowest first.
 func levelRank(expr string) string {
 	return "array_position(ARRAY['csm','senior_csm','vp_cs','executive']::text[], " + expr + "::text)"
+}
+
+// ErrTaskClosed refuses completing a task that is no longer open.
+var ErrTaskClosed = errors.New("the task is no longer open")
+
+// CompleteTask closes an open task with its outcome and note. Completing it
+// again with the same outcome returns it unchanged.
+func (s *Store) CompleteTask(ctx context.Context, id uuid.UUID, outcome, note string) (Task, error) {
+	var task Task
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		current, err := scanTask(tx.QueryRow(ctx, taskColumns+` WHERE k.id = $1 FOR UPDATE OF k`, id))
+		if err != nil {
+			return err
+		}
+		if current.Status != "open" {
+			if current.Status == "completed" && current.Outcome == outcome {
+				task = current
+				return nil
+			}
+			return ErrTaskClosed
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tasks SET status = 'completed', outcome = $2, note = $3, closed_at = now() WHERE id = $1`,
+			id, outcome, note); err != nil {
+			return fmt.Errorf("complete task: %w", err)
+		}
+		if task, err = scanTask(tx.QueryRow(ctx, taskColumns+` WHERE k.id = $1`, id)); err != nil {
+			return err
+		}
+		return appendEvent(ctx, tx, task.AccountID, &task.RunID, "task_completed",
+			map[string]any{"task_id": id, "step_id": task.StepID, "outcome": outcome})
+	})
+	return task, err
+}
+
+// GetTask returns one task.
+func (s *Store) GetTask(ctx context.Context, id uuid.UUID) (Task, error) {
+	return scanTask(s.pool.QueryRow(ctx, taskColumns+` WHERE k.id = $1`, id))
 }
