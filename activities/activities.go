@@ -20,6 +20,7 @@ import (
 	"github.com/playbookd/playbookd/mail"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
+	"github.com/playbookd/playbookd/unsubscribe"
 )
 
 // Store is what the activities need from PostgreSQL.
@@ -52,7 +53,8 @@ type Activities struct {
 	Templates *templates.Set
 	From      mail.Address
 	Runs      RunStarter
-	HTTP      *http.Client // for notify webhooks
+	Links     *unsubscribe.Links // signed one-click unsubscribe links
+	HTTP      *http.Client       // for notify webhooks
 	Log       *slog.Logger
 }
 

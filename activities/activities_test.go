@@ -27,10 +27,12 @@ import (
 type scriptedSender struct {
 	errs  []error
 	calls int
+	last  mail.Message
 }
 
-func (s *scriptedSender) Send(context.Context, mail.Message) (mail.Receipt, error) {
+func (s *scriptedSender) Send(_ context.Context, msg mail.Message) (mail.Receipt, error) {
 	s.calls++
+	s.last = msg
 	if len(s.errs) > 0 {
 		err := s.errs[0]
 		s.errs = s.errs[1:]
@@ -41,6 +43,7 @@ func (s *scriptedSender) Send(context.Context, mail.Message) (mail.Receipt, erro
 
 type fixture struct {
 	st     *store.Store
+	acts   *activities.Activities
 	sender *scriptedSender
 	env    *testsuite.TestActivityEnvironment
 	runID  string
@@ -70,6 +73,7 @@ func newFixture(t *testing.T, unsubscribed bool) *fixture {
 	var suite testsuite.WorkflowTestSuite
 	f.env = suite.NewTestActivityEnvironment()
 	acts.Register(f.env)
+	f.acts = acts
 	return f
 }
 

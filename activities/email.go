@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	htmlpkg "html"
+	"strings"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
@@ -121,9 +123,17 @@ func render(set *templates.Set, in contract.SendEmailInput, acct store.Account, 
 }
 
 func (a *Activities) claim(ctx context.Context, runID uuid.UUID, in contract.SendEmailInput, c store.Contact, content templates.Rendered) (store.Email, error) {
+	// The id is chosen here so the stored body carries the same unsubscribe
+	// link as the headers; a retry finds the first row and keeps its body.
+	id := uuid.New()
+	if a.Links != nil && in.SendGridTemplateID == "" {
+		link := a.Links.URL(id)
+		content.Text += "\n--\nUnsubscribe: " + link + "\n"
+		content.HTML = withFooter(content.HTML, link)
+	}
 	status, detail := store.EmailPending, ""
 	if c.Unsubscribed {
-		status, detail = store.EmailSkipped, "recipient unsubscribed"
+		status, detail = store.EmailSkipped, "recipient unsubscribed or suppressed"
 	}
 	template := in.Template
 	if in.SendGridTemplateID != "" {
@@ -131,7 +141,7 @@ func (a *Activities) claim(ctx context.Context, runID uuid.UUID, in contract.Sen
 	}
 	contactID := c.ID
 	email, err := a.Store.ClaimEmail(ctx, store.NewEmail{
-		RunID: runID, StepID: in.StepID, AccountID: in.AccountID, ContactID: &contactID,
+		ID: id, RunID: runID, StepID: in.StepID, AccountID: in.AccountID, ContactID: &contactID,
 		Recipient: c.Email, Template: template, Subject: content.Subject,
 		HTML: content.HTML, Text: content.Text, Status: status, Detail: detail,
 	})
@@ -154,12 +164,25 @@ func (a *Activities) deliver(ctx context.Context, in contract.SendEmailInput, em
 		Categories: []string{"playbookd", email.Template},
 		CustomArgs: map[string]string{"run_id": in.RunID, "step_id": in.StepID, "outbox_id": email.ID.String()},
 	}
+	if a.Links != nil {
+		// RFC 8058 one-click unsubscribe; the body's link was added at claim.
+		link := a.Links.URL(email.ID)
+		msg.Headers = map[string]string{"List-Unsubscribe": "<" + link + ">", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+	}
 	if in.SendGridTemplateID != "" {
 		msg.Subject, msg.HTML, msg.Text = "", "", ""
+		if a.Links != nil {
+			msg.TemplateData = map[string]any{"unsubscribe_url": a.Links.URL(email.ID)}
+		}
 		msg.TemplateID = in.SendGridTemplateID
-		msg.TemplateData = map[string]any{
+		if msg.TemplateData == nil {
+			msg.TemplateData = map[string]any{}
+		}
+		for k, v := range map[string]any{
 			"account_name": acct.Name, "contact_name": c.Name, "contact_first_name": templates.Person{Name: c.Name}.FirstName(),
 			"csm_name": acct.CSMName, "csm_email": acct.CSMEmail,
+		} {
+			msg.TemplateData[k] = v
 		}
 	}
 	receipt, err := a.Sender.Send(ctx, msg)
@@ -174,4 +197,14 @@ func (a *Activities) deliver(ctx context.Context, in contract.SendEmailInput, em
 		return "", fmt.Errorf("record email %s: %w", email.ID, err)
 	}
 	return status, nil
+}
+
+// withFooter adds the unsubscribe link before </body>, or at the end.
+func withFooter(html, link string) string {
+	footer := `<p style="font-size:12px;color:#8a9ba8">Don't want these emails? <a href="` +
+		htmlpkg.EscapeString(link) + `">Unsubscribe</a>.</p>`
+	if i := strings.LastIndex(html, "</body>"); i >= 0 {
+		return html[:i] + footer + "\n" + html[i:]
+	}
+	return html + footer
 }

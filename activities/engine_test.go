@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +22,7 @@ import (
 	"github.com/playbookd/playbookd/mail"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
+	"github.com/playbookd/playbookd/unsubscribe"
 )
 
 func exec[T any](t *testing.T, f *fixture, name string, in any) (T, error) {
@@ -165,4 +169,41 @@ func TestEscalateApprovalNotifiesTheManager(t *testing.T) {
 	res, err := exec[contract.EscalateApprovalResult](t, f, contract.EscalateApproval, in)
 	require.NoError(t, err)
 	require.False(t, res.Escalated)
+}
+
+func TestEmailsCarryAWorkingUnsubscribeLink(t *testing.T) {
+	f := newFixture(t, false)
+	links := unsubscribe.New("test-signing-key-of-at-least-32-chars", "https://cs.example")
+	f.acts.Links = links
+	_, err := f.sendWelcome()
+	require.NoError(t, err)
+
+	msg := f.sender.last
+	link := strings.Trim(msg.Headers["List-Unsubscribe"], "<>")
+	require.True(t, strings.HasPrefix(link, "https://cs.example/v1/unsubscribe?token="), link)
+	require.Equal(t, "List-Unsubscribe=One-Click", msg.Headers["List-Unsubscribe-Post"])
+	require.Contains(t, msg.Text, "Unsubscribe: "+link)
+	require.Contains(t, msg.HTML, `<a href="`+html.EscapeString(link)+`">Unsubscribe</a>`)
+	stored := f.emails(t)[0]
+	require.Equal(t, msg.Text, stored.Text, "the outbox keeps what was sent")
+
+	u, _ := url.Parse(link)
+	id, err := links.Verify(u.Query().Get("token"))
+	require.NoError(t, err)
+	require.Equal(t, stored.ID, id, "the link names the email it came with")
+
+	// After unsubscribing, the next email to Pat is skipped, in any run.
+	_, err = f.st.UnsubscribeByEmailID(context.Background(), id)
+	require.NoError(t, err)
+	res, err := exec[contract.SendEmailResult](t, f, contract.SendEmail, contract.SendEmailInput{
+		RunID: f.runID, StepID: "later", AccountID: "acme", Template: "monthly-update", ToRoles: []string{"champion"}})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Skipped)
+	require.Equal(t, 1, f.sender.calls)
+
+	// A bounce suppresses too, even for a contact who never unsubscribed.
+	require.NoError(t, f.st.Suppress(context.Background(), "PAT@acme.test", "bounce", "sendgrid"))
+	contacts, err := f.st.ContactsWithRoles(context.Background(), "acme", []string{"champion"})
+	require.NoError(t, err)
+	require.True(t, contacts[0].Unsubscribed)
 }

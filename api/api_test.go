@@ -25,10 +25,13 @@ import (
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
 	"github.com/playbookd/playbookd/templates"
+	"github.com/playbookd/playbookd/unsubscribe"
 	"github.com/playbookd/playbookd/workflows"
 )
 
 const adminKey = "test-admin-key-0123456789"
+
+var testLinks = unsubscribe.New("test-signing-key-of-at-least-32-chars", "http://cs.test")
 
 // fakeTemporal behaves like the server for IDs: a second start of a live
 // workflow ID is refused. Queries fail as if no worker were polling.
@@ -101,6 +104,7 @@ func newHarness(t *testing.T) *harness {
 		Ready:    []api.Check{{Name: "postgres", Ping: st.Ping}, {Name: "temporal", Ping: func(context.Context) error { return h.readyErr }}},
 		AdminKey: adminKey,
 		Playbook: opts,
+		Links:    testLinks,
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	h.srv = httptest.NewServer(e)

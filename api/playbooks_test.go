@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 )
 
@@ -249,4 +250,50 @@ func TestCompleteTaskSignalsItsRun(t *testing.T) {
 	require.Equal(t, 409, h.do(t, "POST", "/v1/tasks/"+taskID+"/complete", `{"outcome":"other"}`).status)
 	require.Equal(t, 404, h.do(t, "POST", "/v1/tasks/00000000-0000-0000-0000-000000000000/complete", `{}`).status)
 	require.Equal(t, 400, h.do(t, "POST", "/v1/tasks/"+taskID+"/complete", `{"outcome":"x","extra":1}`).status)
+}
+
+func TestUnsubscribeLinkPageAndOneClick(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t)
+	r := h.do(t, "POST", "/v1/runs", `{"playbook":"onboarding","account_id":"acme"}`)
+	require.Equal(t, 201, r.status)
+	var emailID uuid.UUID
+	require.NoError(t, h.pool.QueryRow(context.Background(), `
+		INSERT INTO emails (run_id, step_id, account_id, recipient, template, subject, html_body, text_body, status)
+		VALUES ($1, 'welcome-email', 'acme', 'pat@acme.test', 'welcome', 'Hi', '', '', 'captured') RETURNING id`,
+		r.body["id"]).Scan(&emailID))
+	token := testLinks.Token(emailID)
+
+	get := func(method, query string) (int, string) {
+		req, _ := http.NewRequest(method, h.srv.URL+"/v1/unsubscribe?"+query, strings.NewReader("List-Unsubscribe=One-Click"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req) // no API key: recipients click this
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(raw)
+	}
+	status, page := get("GET", "token="+token)
+	require.Equal(t, 200, status)
+	require.Contains(t, page, "pat@acme.test")
+	require.Contains(t, page, `<form method="post">`)
+	var unsubscribed bool
+	require.NoError(t, h.pool.QueryRow(context.Background(), `SELECT unsubscribed FROM contacts WHERE email = 'pat@acme.test'`).Scan(&unsubscribed))
+	require.False(t, unsubscribed, "opening the link (or a mail scanner) does not unsubscribe")
+
+	status, page = get("POST", "token="+token)
+	require.Equal(t, 200, status)
+	require.Contains(t, page, "You are unsubscribed")
+	require.NoError(t, h.pool.QueryRow(context.Background(), `SELECT unsubscribed FROM contacts WHERE email = 'pat@acme.test'`).Scan(&unsubscribed))
+	require.True(t, unsubscribed)
+	var reason string
+	require.NoError(t, h.pool.QueryRow(context.Background(), `SELECT reason FROM suppressions WHERE email = 'pat@acme.test'`).Scan(&reason))
+	require.Equal(t, "unsubscribe", reason)
+	status, _ = get("POST", "token="+token)
+	require.Equal(t, 200, status, "twice is fine")
+
+	status, _ = get("POST", "token="+token+"x")
+	require.Equal(t, 400, status)
+	status, _ = get("GET", "token="+testLinks.Token(uuid.New()))
+	require.Equal(t, 404, status)
 }

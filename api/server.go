@@ -20,6 +20,7 @@ import (
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/unsubscribe"
 	"github.com/playbookd/playbookd/workflows"
 )
 
@@ -34,6 +35,8 @@ type Store interface {
 	ListApprovals(ctx context.Context, f store.ApprovalFilter) ([]store.Approval, error)
 	GetApproval(ctx context.Context, id uuid.UUID) (store.Approval, error)
 	CompleteTask(ctx context.Context, id uuid.UUID, outcome, note string) (store.Task, error)
+	UnsubscribeByEmailID(ctx context.Context, emailID uuid.UUID) (store.Unsubscribed, error)
+	GetEmail(ctx context.Context, id uuid.UUID) (store.Email, error)
 	ListPlaybooks(ctx context.Context) ([]store.PlaybookSummary, error)
 	GetPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
 	CreatePlaybookVersion(ctx context.Context, in store.NewPlaybookVersion) (store.PlaybookVersion, error)
@@ -67,7 +70,9 @@ type Config struct {
 	AdminKey string // required on every /v1 route
 	// Playbook says what definitions may refer to (the built-in templates).
 	Playbook playbook.Options
-	Log      *slog.Logger
+	// Links checks the signed unsubscribe links in emails.
+	Links *unsubscribe.Links
+	Log   *slog.Logger
 }
 
 // maxBodyBytes bounds request bodies; bulk import will get its own limit.
@@ -96,6 +101,10 @@ func New(cfg Config) *echo.Echo {
 	h := &handlers{store: cfg.Store, runs: cfg.Runs, playbookOptions: cfg.Playbook}
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", readyz(cfg.Ready))
+	// Recipients follow these from their inbox: no API key.
+	unsub := unsubscribeHandlers{store: cfg.Store, links: cfg.Links}
+	e.GET("/v1/unsubscribe", unsub.page)
+	e.POST("/v1/unsubscribe", unsub.unsubscribe)
 
 	v1 := e.Group("/v1", adminKeyAuth(cfg.AdminKey))
 	v1.POST("/team", h.upsertTeamMember)

@@ -116,6 +116,8 @@ func TestPlaybooksThroughTheBinary(t *testing.T) {
 		"TEMPORAL_TASK_QUEUE=e2e-"+fmt.Sprint(time.Now().UnixNano()),
 		"HTTP_ADDR="+addr,
 		"PLAYBOOKD_ADMIN_KEY="+adminKey,
+		"PLAYBOOKD_SIGNING_KEY=e2e-signing-key-of-at-least-32-chars",
+		"PUBLIC_BASE_URL=http://"+addr,
 		"SENDGRID_API_KEY=",
 		"LOG_LEVEL=info",
 	)
@@ -165,6 +167,17 @@ func TestPlaybooksThroughTheBinary(t *testing.T) {
 	require.Equal(t, runID, email["run_id"])
 	require.Contains(t, email["subject"], "Acme")
 	require.Contains(t, email["text"], "Casey CSM")
+
+	// The email's unsubscribe link works without an API key.
+	text := email["text"].(string)
+	link := strings.TrimSpace(text[strings.Index(text, "Unsubscribe: ")+len("Unsubscribe: "):])
+	require.True(t, strings.HasPrefix(link, c.base+"/v1/unsubscribe?token="), link)
+	resp, err := http.Post(link, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+	_, acct := c.call("GET", "/v1/accounts/acme-e2e", "")
+	require.Equal(t, true, acct["contacts"].([]any)[0].(map[string]any)["unsubscribed"], "pat unsubscribed")
 
 	status, run = c.call("POST", "/v1/runs", `{"playbook":"onboarding","account_id":"bigco-e2e"}`)
 	require.Equal(t, 201, status, run)

@@ -30,7 +30,8 @@ type Account struct {
 	UpdatedAt      time.Time       `json:"updated_at"`
 }
 
-// Contact is a person at a customer account.
+// Contact is a person at a customer account. Unsubscribed is also true when
+// the address is on the suppression list (bounced, reported spam).
 type Contact struct {
 	ID           uuid.UUID `json:"id"`
 	Email        string    `json:"email"`
@@ -156,7 +157,9 @@ func (s *Store) ContactsWithRoles(ctx context.Context, accountID string, roles [
 
 func (s *Store) contacts(ctx context.Context, q querier, accountID string, roles []string) ([]Contact, error) {
 	rows, err := q.Query(ctx, `
-		SELECT id, email, name, role, unsubscribed FROM contacts
+		SELECT id, email, name, role,
+		       unsubscribed OR EXISTS (SELECT 1 FROM suppressions s WHERE s.email = contacts.email)
+		FROM contacts
 		WHERE account_id = $1 AND ($2::text[] IS NULL OR role = ANY($2))
 		ORDER BY COALESCE(array_position($2::text[], role), 0), email`, accountID, roles)
 	if err != nil {

@@ -39,6 +39,7 @@ type Email struct {
 
 // NewEmail is the input of ClaimEmail.
 type NewEmail struct {
+	ID        uuid.UUID // optional: chosen by the caller so the body can link to it
 	RunID     uuid.UUID
 	StepID    string
 	AccountID string
@@ -59,12 +60,12 @@ func (s *Store) ClaimEmail(ctx context.Context, in NewEmail) (Email, error) {
 	var email Email
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `
-			INSERT INTO emails (run_id, step_id, account_id, contact_id, recipient, template, subject,
+			INSERT INTO emails (id, run_id, step_id, account_id, contact_id, recipient, template, subject,
 			                    html_body, text_body, status, detail)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			VALUES (COALESCE($12, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 			ON CONFLICT (run_id, step_id, recipient) DO NOTHING`,
 			in.RunID, in.StepID, in.AccountID, in.ContactID, in.Recipient, in.Template, in.Subject,
-			in.HTML, in.Text, in.Status, in.Detail)
+			in.HTML, in.Text, in.Status, in.Detail, nilIfZero(in.ID))
 		if err != nil {
 			return fmt.Errorf("insert email: %w", err)
 		}
@@ -139,4 +140,16 @@ func scanEmail(row pgx.Row) (Email, error) {
 		return Email{}, notFound(err)
 	}
 	return e, nil
+}
+
+// GetEmail returns one outbox row.
+func (s *Store) GetEmail(ctx context.Context, id uuid.UUID) (Email, error) {
+	return scanEmail(s.pool.QueryRow(ctx, emailColumns+` WHERE id = $1`, id))
+}
+
+func nilIfZero(id uuid.UUID) *uuid.UUID {
+	if id == uuid.Nil {
+		return nil
+	}
+	return &id
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
+	"github.com/playbookd/playbookd/unsubscribe"
 	"github.com/playbookd/playbookd/worker"
 )
 
@@ -77,6 +78,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "playbookd: invalid configuration:\nPLAYBOOKD_ADMIN_KEY: required by `playbookd api` (dev generates one)")
 		os.Exit(2)
 	}
+	if (cmd == "api" || cmd == "worker") && cfg.SigningKey == "" {
+		// Every replica must sign and check unsubscribe links with the same key.
+		fmt.Fprintf(os.Stderr, "playbookd: invalid configuration:\nPLAYBOOKD_SIGNING_KEY: required by `playbookd %s` (dev generates one)\n", cmd)
+		os.Exit(2)
+	}
 	log := newLogger(cfg.LogLevel)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -116,6 +122,11 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 		return err
 	}
 	st := store.New(pool)
+	if cfg.SigningKey == "" {
+		cfg.SigningKey = generateKey()
+		log.Warn("PLAYBOOKD_SIGNING_KEY not set: unsubscribe links of this dev process stop working when it restarts")
+	}
+	links := unsubscribe.New(cfg.SigningKey, cfg.PublicBaseURL)
 	if cmd == "api" || cmd == "dev" {
 		if err := seedPlaybooks(ctx, st, set, log); err != nil {
 			return err
@@ -146,6 +157,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 		if err != nil {
 			return err
 		}
+		acts.Links = links
 		started++
 		go func() { errs <- runWorker(ctx, tc, cfg, acts, log) }()
 	}
@@ -156,7 +168,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 				"admin_key", cfg.AdminKey)
 		}
 		started++
-		go func() { errs <- serveAPI(ctx, cfg, st, tc, runService, set, log) }()
+		go func() { errs <- serveAPI(ctx, cfg, st, tc, runService, set, links, log) }()
 	}
 	var firstErr error
 	for i := 0; i < started; i++ {
@@ -193,11 +205,12 @@ func runWorker(ctx context.Context, tc client.Client, cfg config.Config, acts *a
 	return nil
 }
 
-func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client.Client, runService *runs.Service, set *templates.Set, log *slog.Logger) error {
+func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client.Client, runService *runs.Service, set *templates.Set, links *unsubscribe.Links, log *slog.Logger) error {
 	e := api.New(api.Config{
 		Store:    st,
 		Runs:     runService,
 		Playbook: playbook.Options{BuiltinTemplates: set.Names()},
+		Links:    links,
 		Ready: []api.Check{
 			{Name: "postgres", Ping: st.Ping},
 			{Name: "temporal", Ping: func(ctx context.Context) error {

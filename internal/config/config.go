@@ -24,6 +24,8 @@ type Config struct {
 	SendGridBaseURL   string `env:"SENDGRID_BASE_URL" envDefault:"https://api.sendgrid.com"`
 	EmailFrom         string `env:"EMAIL_FROM" envDefault:"Customer Success <success@playbookd.local>"`
 	AdminKey          string `env:"PLAYBOOKD_ADMIN_KEY"`
+	SigningKey        string `env:"PLAYBOOKD_SIGNING_KEY"`
+	PublicBaseURL     string `env:"PUBLIC_BASE_URL" envDefault:"http://127.0.0.1:8080"`
 	LogLevel          string `env:"LOG_LEVEL" envDefault:"info"`
 }
 
@@ -75,6 +77,12 @@ func (c Config) validate() error {
 	}
 	if _, err := mail.ParseAddress(c.EmailFrom); err != nil {
 		bad("EMAIL_FROM", "want an address such as \"Success <cs@example.com>\", got %q", c.EmailFrom)
+	}
+	if c.SigningKey != "" && len(c.SigningKey) < 32 {
+		bad("PLAYBOOKD_SIGNING_KEY", "must be at least 32 characters")
+	}
+	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("PUBLIC_BASE_URL", "want the API's public http(s) address, got %q", c.PublicBaseURL)
 	}
 	if c.AdminKey != "" && len(c.AdminKey) < 16 {
 		bad("PLAYBOOKD_ADMIN_KEY", "must be at least 16 characters")

@@ -34,6 +34,8 @@ func TestLoadRejectsBadValuesNamingThem(t *testing.T) {
 		{"email from", map[string]string{"EMAIL_FROM": "nobody"}, []string{"EMAIL_FROM"}},
 		{"short admin key", map[string]string{"PLAYBOOKD_ADMIN_KEY": "short"}, []string{"PLAYBOOKD_ADMIN_KEY"}},
 		{"log level", map[string]string{"LOG_LEVEL": "loud"}, []string{"LOG_LEVEL"}},
+		{"short signing key", map[string]string{"PLAYBOOKD_SIGNING_KEY": "short"}, []string{"PLAYBOOKD_SIGNING_KEY"}},
+		{"public url", map[string]string{"PUBLIC_BASE_URL": "cs.example"}, []string{"PUBLIC_BASE_URL"}},
 		{"several at once", map[string]string{"HTTP_ADDR": "x", "EMAIL_FROM": "y"}, []string{"HTTP_ADDR", "EMAIL_FROM"}},
 	}
 	for _, tt := range tests {
