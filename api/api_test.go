@@ -2,6 +2,9 @@ package api_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -30,6 +33,9 @@ import (
 )
 
 const adminKey = "test-admin-key-0123456789"
+
+// webhookSigner stands in for SendGrid's signing key.
+var webhookSigner, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 
 var testLinks = unsubscribe.New("test-signing-key-of-at-least-32-chars", "http://cs.test")
 
@@ -101,11 +107,12 @@ func newHarness(t *testing.T) *harness {
 		Store: st,
 		Runs: &runs.Service{Temporal: h.temporal, Store: st, TaskQueue: "q", Namespace: "default",
 			TemporalUIURL: "http://ui.test"},
-		Ready:    []api.Check{{Name: "postgres", Ping: st.Ping}, {Name: "temporal", Ping: func(context.Context) error { return h.readyErr }}},
-		AdminKey: adminKey,
-		Playbook: opts,
-		Links:    testLinks,
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Ready:              []api.Check{{Name: "postgres", Ping: st.Ping}, {Name: "temporal", Ping: func(context.Context) error { return h.readyErr }}},
+		AdminKey:           adminKey,
+		Playbook:           opts,
+		Links:              testLinks,
+		SendGridWebhookKey: &webhookSigner.PublicKey,
+		Log:                slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	h.srv = httptest.NewServer(e)
 	t.Cleanup(h.srv.Close)

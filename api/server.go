@@ -4,6 +4,7 @@ package api
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -37,6 +38,8 @@ type Store interface {
 	CompleteTask(ctx context.Context, id uuid.UUID, outcome, note string) (store.Task, error)
 	UnsubscribeByEmailID(ctx context.Context, emailID uuid.UUID) (store.Unsubscribed, error)
 	GetEmail(ctx context.Context, id uuid.UUID) (store.Email, error)
+	RecordDelivery(ctx context.Context, id uuid.UUID, event, reason string, at time.Time) (bool, error)
+	Suppress(ctx context.Context, email, reason, source string) error
 	ListPlaybooks(ctx context.Context) ([]store.PlaybookSummary, error)
 	GetPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
 	CreatePlaybookVersion(ctx context.Context, in store.NewPlaybookVersion) (store.PlaybookVersion, error)
@@ -72,11 +75,15 @@ type Config struct {
 	Playbook playbook.Options
 	// Links checks the signed unsubscribe links in emails.
 	Links *unsubscribe.Links
-	Log   *slog.Logger
+	// SendGridWebhookKey verifies the event webhook; nil disables it.
+	SendGridWebhookKey *ecdsa.PublicKey
+	Log                *slog.Logger
 }
 
 // maxBodyBytes bounds request bodies; bulk import will get its own limit.
 const maxBodyBytes = 1 << 20
+
+const sendgridWebhookPath = "/v1/webhooks/sendgrid"
 
 // New builds the HTTP handler.
 func New(cfg Config) *echo.Echo {
@@ -93,7 +100,9 @@ func New(cfg Config) *echo.Echo {
 	}))
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes)
+			if c.Request().URL.Path != sendgridWebhookPath { // batches are larger; it sets its own limit
+				c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes)
+			}
 			return next(c)
 		}
 	})
@@ -105,6 +114,8 @@ func New(cfg Config) *echo.Echo {
 	unsub := unsubscribeHandlers{store: cfg.Store, links: cfg.Links}
 	e.GET("/v1/unsubscribe", unsub.page)
 	e.POST("/v1/unsubscribe", unsub.unsubscribe)
+	// SendGrid signs its batches; no API key.
+	e.POST(sendgridWebhookPath, webhookHandler{store: cfg.Store, key: cfg.SendGridWebhookKey, now: time.Now, log: cfg.Log}.handle)
 
 	v1 := e.Group("/v1", adminKeyAuth(cfg.AdminKey))
 	v1.POST("/team", h.upsertTeamMember)

@@ -35,6 +35,8 @@ type Email struct {
 	ProviderMessageID *string    `json:"provider_message_id,omitempty"`
 	CreatedAt         time.Time  `json:"created_at"`
 	SentAt            *time.Time `json:"sent_at"`
+	Delivery          string     `json:"delivery,omitempty"` // last SendGrid event: delivered, open, bounce, ...
+	DeliveryAt        *time.Time `json:"delivery_at,omitempty"`
 }
 
 // NewEmail is the input of ClaimEmail.
@@ -129,13 +131,13 @@ func (s *Store) ListEmails(ctx context.Context, f EmailFilter) ([]Email, error) 
 
 const emailColumns = `
 	SELECT id, run_id, step_id, account_id, contact_id, recipient, template, subject, html_body, text_body,
-	       status, detail, provider_message_id, created_at, sent_at
+	       status, detail, provider_message_id, created_at, sent_at, delivery, delivery_at
 	FROM emails`
 
 func scanEmail(row pgx.Row) (Email, error) {
 	var e Email
 	err := row.Scan(&e.ID, &e.RunID, &e.StepID, &e.AccountID, &e.ContactID, &e.Recipient, &e.Template,
-		&e.Subject, &e.HTML, &e.Text, &e.Status, &e.Detail, &e.ProviderMessageID, &e.CreatedAt, &e.SentAt)
+		&e.Subject, &e.HTML, &e.Text, &e.Status, &e.Detail, &e.ProviderMessageID, &e.CreatedAt, &e.SentAt, &e.Delivery, &e.DeliveryAt)
 	if err != nil {
 		return Email{}, notFound(err)
 	}
@@ -152,4 +154,29 @@ func nilIfZero(id uuid.UUID) *uuid.UUID {
 		return nil
 	}
 	return &id
+}
+
+// RecordDelivery stores a provider event on its outbox row (only a newer one
+// replaces an older) and the audit timeline. It reports whether the row exists.
+func (s *Store) RecordDelivery(ctx context.Context, id uuid.UUID, event, reason string, at time.Time) (bool, error) {
+	found := false
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var accountID, recipient string
+		var runID uuid.UUID
+		err := tx.QueryRow(ctx, `SELECT account_id, run_id, recipient FROM emails WHERE id = $1`, id).Scan(&accountID, &runID, &recipient)
+		if err == pgx.ErrNoRows {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		found = true
+		if _, err := tx.Exec(ctx, `UPDATE emails SET delivery = $2, delivery_at = $3
+			WHERE id = $1 AND (delivery_at IS NULL OR delivery_at <= $3)`, id, event, at); err != nil {
+			return fmt.Errorf("record delivery: %w", err)
+		}
+		return appendEvent(ctx, tx, accountID, &runID, "email_"+event,
+			map[string]any{"email_id": id, "to": recipient, "reason": reason, "at": at})
+	})
+	return found, err
 }

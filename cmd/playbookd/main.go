@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -207,10 +208,11 @@ func runWorker(ctx context.Context, tc client.Client, cfg config.Config, acts *a
 
 func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client.Client, runService *runs.Service, set *templates.Set, links *unsubscribe.Links, log *slog.Logger) error {
 	e := api.New(api.Config{
-		Store:    st,
-		Runs:     runService,
-		Playbook: playbook.Options{BuiltinTemplates: set.Names()},
-		Links:    links,
+		Store:              st,
+		Runs:               runService,
+		Playbook:           playbook.Options{BuiltinTemplates: set.Names()},
+		Links:              links,
+		SendGridWebhookKey: webhookKey(cfg),
 		Ready: []api.Check{
 			{Name: "postgres", Ping: st.Ping},
 			{Name: "temporal", Ping: func(ctx context.Context) error {
@@ -264,4 +266,13 @@ func generateKey() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	return "pbk_" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// webhookKey is the parsed SendGrid verification key; config has checked it.
+func webhookKey(cfg config.Config) *ecdsa.PublicKey {
+	if cfg.SendGridWebhookKey == "" {
+		return nil
+	}
+	key, _ := config.WebhookPublicKey(cfg.SendGridWebhookKey)
+	return key
 }

@@ -2,6 +2,9 @@
 package config
 
 import (
+	"crypto/ecdsa"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -22,11 +25,14 @@ type Config struct {
 	HTTPAddr          string `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
 	SendGridAPIKey    string `env:"SENDGRID_API_KEY"`
 	SendGridBaseURL   string `env:"SENDGRID_BASE_URL" envDefault:"https://api.sendgrid.com"`
-	EmailFrom         string `env:"EMAIL_FROM" envDefault:"Customer Success <success@playbookd.local>"`
-	AdminKey          string `env:"PLAYBOOKD_ADMIN_KEY"`
-	SigningKey        string `env:"PLAYBOOKD_SIGNING_KEY"`
-	PublicBaseURL     string `env:"PUBLIC_BASE_URL" envDefault:"http://127.0.0.1:8080"`
-	LogLevel          string `env:"LOG_LEVEL" envDefault:"info"`
+	// SendGridWebhookKey is the event webhook's verification key (base64
+	// DER ECDSA public key, from SendGrid's mail settings); empty: no webhook.
+	SendGridWebhookKey string `env:"SENDGRID_WEBHOOK_PUBLIC_KEY"`
+	EmailFrom          string `env:"EMAIL_FROM" envDefault:"Customer Success <success@playbookd.local>"`
+	AdminKey           string `env:"PLAYBOOKD_ADMIN_KEY"`
+	SigningKey         string `env:"PLAYBOOKD_SIGNING_KEY"`
+	PublicBaseURL      string `env:"PUBLIC_BASE_URL" envDefault:"http://127.0.0.1:8080"`
+	LogLevel           string `env:"LOG_LEVEL" envDefault:"info"`
 }
 
 // Load reads the environment. Every problem is reported at once, each naming
@@ -75,6 +81,11 @@ func (c Config) validate() error {
 	if u, err := url.Parse(c.SendGridBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("SENDGRID_BASE_URL", "want an http(s) URL, got %q", c.SendGridBaseURL)
 	}
+	if c.SendGridWebhookKey != "" {
+		if _, err := WebhookPublicKey(c.SendGridWebhookKey); err != nil {
+			bad("SENDGRID_WEBHOOK_PUBLIC_KEY", "%v", err)
+		}
+	}
 	if _, err := mail.ParseAddress(c.EmailFrom); err != nil {
 		bad("EMAIL_FROM", "want an address such as \"Success <cs@example.com>\", got %q", c.EmailFrom)
 	}
@@ -116,4 +127,21 @@ func (c Config) EmailFromAddress() (name, address string) {
 		return "", c.EmailFrom
 	}
 	return a.Name, a.Address
+}
+
+// WebhookPublicKey parses SendGrid's event webhook verification key.
+func WebhookPublicKey(b64 string) (*ecdsa.PublicKey, error) {
+	der, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, fmt.Errorf("want SendGrid's base64 verification key: %w", err)
+	}
+	key, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("want SendGrid's base64 verification key: %w", err)
+	}
+	ec, ok := key.(*ecdsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("the key is not an ECDSA public key")
+	}
+	return ec, nil
 }
