@@ -202,3 +202,19 @@ func TestCreateTaskUnknownAccountIsNonRetryable(t *testing.T) {
 	require.True(t, errors.As(err, &appErr))
 	require.Equal(t, contract.ErrAccountNotFound, appErr.Type())
 }
+
+func TestSendEmailRateLimitedRetriesAtTheResetTime(t *testing.T) {
+	f := newFixture(t, false)
+	f.sender.errs = []error{&mail.RateLimitedError{RetryAfter: 42 * time.Second, Detail: "too many"}}
+	_, err := f.sendWelcome()
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr))
+	require.Equal(t, "RateLimited", appErr.Type())
+	require.False(t, appErr.NonRetryable())
+	require.Equal(t, 42*time.Second, appErr.NextRetryDelay())
+	require.Equal(t, store.EmailPending, f.emails(t)[0].Status)
+	res, err := f.sendWelcome()
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Sent)
+	require.Equal(t, 2, f.sender.calls)
+}

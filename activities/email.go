@@ -186,6 +186,11 @@ func (a *Activities) deliver(ctx context.Context, in contract.SendEmailInput, em
 		}
 	}
 	receipt, err := a.Sender.Send(ctx, msg)
+	var limited *mail.RateLimitedError
+	if errors.As(err, &limited) {
+		return "", temporal.NewApplicationErrorWithOptions(fmt.Sprintf("send email %s: %v", email.ID, err), "RateLimited",
+			temporal.ApplicationErrorOptions{NextRetryDelay: limited.RetryAfter})
+	}
 	status, detail := receipt.Status, ""
 	if errors.Is(err, mail.ErrRejected) {
 		status, detail = store.EmailFailed, err.Error()

@@ -5,6 +5,8 @@ package mail
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 )
 
 // Address is a display name and an email address.
@@ -44,6 +46,16 @@ type Receipt struct {
 // ErrRejected marks a provider refusal that a retry cannot fix (a 4xx other
 // than 429). Other errors are worth retrying.
 var ErrRejected = errors.New("rejected by the email provider")
+
+// RateLimitedError says when the provider will take messages again.
+type RateLimitedError struct {
+	RetryAfter time.Duration
+	Detail     string
+}
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("rate limited for %s: %s", e.RetryAfter, e.Detail)
+}
 
 // Sender delivers one message.
 type Sender interface {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/sendgrid/rest"
@@ -44,7 +45,15 @@ func (s *SendGrid) Send(ctx context.Context, msg Message) (Receipt, error) {
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return Receipt{Status: StatusSent, ProviderMessageID: header(resp.Headers, "X-Message-Id")}, nil
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+	case resp.StatusCode == http.StatusTooManyRequests:
+		// SendGrid says when its limit resets (epoch seconds); retrying sooner is wasted.
+		if reset, err := strconv.ParseInt(header(resp.Headers, "X-RateLimit-Reset"), 10, 64); err == nil {
+			if wait := time.Until(time.Unix(reset, 0)); wait > 0 && wait <= time.Hour {
+				return Receipt{}, &RateLimitedError{RetryAfter: wait.Round(time.Second) + time.Second, Detail: truncate(resp.Body, 300)}
+			}
+		}
+		return Receipt{}, fmt.Errorf("sendgrid: status %d: %s", resp.StatusCode, truncate(resp.Body, 300))
+	case resp.StatusCode >= 500:
 		return Receipt{}, fmt.Errorf("sendgrid: status %d: %s", resp.StatusCode, truncate(resp.Body, 300))
 	default:
 		return Receipt{}, fmt.Errorf("%w: status %d: %s", ErrRejected, resp.StatusCode, truncate(resp.Body, 300))

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
+	"time"
 )
 
 func TestSendGridSender(t *testing.T) {
@@ -71,5 +73,22 @@ func TestSendGridNetworkErrorIsRetryable(t *testing.T) {
 	_, err := NewSendGrid("SG.test", srv.URL).Send(context.Background(), Message{To: Address{Email: "a@b.test"}})
 	if err == nil || errors.Is(err, ErrRejected) {
 		t.Fatalf("err = %v, want a retryable error", err)
+	}
+}
+
+func TestSendGridRateLimitCarriesResetTime(t *testing.T) {
+	reset := time.Now().Add(30 * time.Second).Unix()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	_, err := NewSendGrid("SG.test", srv.URL).Send(context.Background(), Message{To: Address{Email: "a@b.test"}})
+	var limited *RateLimitedError
+	if !errors.As(err, &limited) {
+		t.Fatalf("err = %v, want a RateLimitedError", err)
+	}
+	if limited.RetryAfter < 25*time.Second || limited.RetryAfter > 32*time.Second {
+		t.Fatalf("RetryAfter = %s, want about 30s", limited.RetryAfter)
 	}
 }
