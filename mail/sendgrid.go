@@ -69,6 +69,11 @@ func buildV3(msg Message) *sgmail.SGMailV3 {
 	for k, v := range msg.TemplateData {
 		p.SetDynamicTemplateData(k, v)
 	}
+	// On the personalization: the official spec types a top-level custom_args
+	// as a string; the event webhook returns them either way.
+	for k, v := range msg.CustomArgs {
+		p.SetCustomArg(k, v)
+	}
 	m.AddPersonalizations(p)
 	if msg.TemplateID != "" {
 		m.SetTemplateID(msg.TemplateID)
@@ -81,9 +86,6 @@ func buildV3(msg Message) *sgmail.SGMailV3 {
 		m.AddContent(sgmail.NewContent("text/html", msg.HTML))
 	}
 	m.AddCategories(msg.Categories...)
-	for k, v := range msg.CustomArgs {
-		m.SetCustomArg(k, v)
-	}
 	for k, v := range msg.Headers {
 		m.SetHeader(k, v)
 	}

@@ -60,8 +60,9 @@ func TestSendGridSender(t *testing.T) {
 			if content[0].(map[string]any)["type"] != "text/plain" || content[1].(map[string]any)["type"] != "text/html" {
 				t.Errorf("content order = %v; SendGrid wants text/plain first", content)
 			}
-			if body["custom_args"].(map[string]any)["outbox_id"] != "o1" {
-				t.Errorf("custom_args = %v", body["custom_args"])
+			p := body["personalizations"].([]any)[0].(map[string]any)
+			if p["custom_args"].(map[string]any)["outbox_id"] != "o1" {
+				t.Errorf("personalizations[0].custom_args = %v", p["custom_args"])
 			}
 		})
 	}

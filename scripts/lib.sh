@@ -5,6 +5,7 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TEMPORAL_CLI_VERSION=v1.5.1
 WORKFLOWCHECK_VERSION=v0.6.0
+PRISM_VERSION=5.16.0
 # Built tools are cached outside the checkout, so a fresh clone on the same
 # machine does not rebuild the Temporal CLI (~8 minutes on 2 cores).
 TOOLS_CACHE=${PLAYBOOKD_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/playbookd}
@@ -44,6 +45,20 @@ ensure_temporal_cli() {
 
 ensure_workflowcheck() {
 	install_go_tool workflowcheck "go.temporal.io/sdk/contrib/tools/workflowcheck@$WORKFLOWCHECK_VERSION"
+}
+
+# ensure_prism: Stoplight Prism from the npm registry, to serve SendGrid's
+# official Mail Send spec as a validating mock in the contract tests.
+ensure_prism() {
+	local dir="$TOOLS_CACHE/prism-$PRISM_VERSION"
+	if [ ! -x "$dir/node_modules/.bin/prism" ]; then
+		command -v npm >/dev/null 2>&1 || die "npm is needed for the SendGrid contract tests: install Node.js"
+		log "installing @stoplight/prism-cli@$PRISM_VERSION (once)"
+		mkdir -p "$dir"
+		npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "@stoplight/prism-cli@$PRISM_VERSION" >/dev/null \
+			|| die "npm install @stoplight/prism-cli failed"
+	fi
+	export PRISM_PATH="$dir/node_modules/.bin/prism"
 }
 
 # ensure_local_postgres: the machine's PostgreSQL on 127.0.0.1:5432, started

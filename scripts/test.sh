@@ -13,6 +13,7 @@ if [ -z "${PLAYBOOKD_TEST_DATABASE_URL:-}" ]; then
 fi
 ensure_temporal_cli
 ensure_workflowcheck
+ensure_prism
 export TEMPORAL_CLI_PATH="$ROOT/bin/temporal"
 # Integration tests fail, instead of skipping, when a dependency is missing.
 export PLAYBOOKD_REQUIRE_INTEGRATION=1
