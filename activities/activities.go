@@ -34,6 +34,7 @@ type Store interface {
 	ContactsWithRoles(ctx context.Context, accountID string, roles []string) ([]store.Contact, error)
 	ClaimEmail(ctx context.Context, in store.NewEmail) (store.Email, error)
 	MarkEmail(ctx context.Context, id uuid.UUID, status, detail, providerMessageID string) (bool, error)
+	StartSending(ctx context.Context, id uuid.UUID) (string, error)
 	CreateTask(ctx context.Context, in store.NewTask) (store.Task, bool, error)
 	CreateApproval(ctx context.Context, in store.NewApproval) (store.Approval, error)
 	DecideApproval(ctx context.Context, id uuid.UUID, status, by, comment string, edits json.RawMessage) (store.Approval, error)

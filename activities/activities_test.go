@@ -126,7 +126,7 @@ func TestSendEmailTwiceSendsOnce(t *testing.T) {
 
 func TestSendEmailRetryableErrorLeavesRowPendingThenSendsOnce(t *testing.T) {
 	f := newFixture(t, false)
-	f.sender.errs = []error{errors.New("sendgrid: status 503")}
+	f.sender.errs = []error{fmt.Errorf("%w: status 503", mail.ErrNotAccepted)}
 	_, err := f.sendWelcome()
 	require.Error(t, err)
 	var appErr *temporal.ApplicationError
@@ -206,6 +206,7 @@ func TestCreateTaskUnknownAccountIsNonRetryable(t *testing.T) {
 func TestSendEmailRateLimitedRetriesAtTheResetTime(t *testing.T) {
 	f := newFixture(t, false)
 	f.sender.errs = []error{&mail.RateLimitedError{RetryAfter: 42 * time.Second, Detail: "too many"}}
+	require.True(t, errors.Is(f.sender.errs[0], mail.ErrNotAccepted))
 	_, err := f.sendWelcome()
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(err, &appErr))
@@ -217,4 +218,39 @@ func TestSendEmailRateLimitedRetriesAtTheResetTime(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Sent)
 	require.Equal(t, 2, f.sender.calls)
+}
+
+// A call whose outcome is unknown (timed out, dropped) is never repeated.
+func TestSendEmailAmbiguousFailureIsNeverRetried(t *testing.T) {
+	f := newFixture(t, false)
+	f.sender.errs = []error{errors.New("sendgrid: context deadline exceeded")}
+	res, err := f.sendWelcome()
+	require.NoError(t, err, "nothing to retry: a retry could send a second email")
+	require.Equal(t, 1, res.Failed)
+	again, err := f.sendWelcome()
+	require.NoError(t, err)
+	require.Equal(t, 1, again.Failed)
+	require.Equal(t, 1, f.sender.calls)
+	e := f.emails(t)[0]
+	require.Equal(t, store.EmailUncertain, e.Status)
+	require.Contains(t, e.Detail, "deadline exceeded")
+}
+
+// A worker that died mid-call leaves the row sending; the retry does not send.
+func TestSendEmailAfterAnInterruptedAttemptDoesNotSendAgain(t *testing.T) {
+	f := newFixture(t, false)
+	f.sender.errs = []error{fmt.Errorf("%w: status 503", mail.ErrNotAccepted)}
+	_, err := f.sendWelcome()
+	require.Error(t, err)
+	e := f.emails(t)[0]
+	require.Equal(t, store.EmailPending, e.Status)
+	require.Contains(t, e.Detail, "last attempt")
+	// Simulate a crash after the row was marked sending.
+	_, err = f.st.StartSending(context.Background(), e.ID)
+	require.NoError(t, err)
+	res, err := f.sendWelcome()
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Failed)
+	require.Equal(t, 1, f.sender.calls, "only the first, refused, call")
+	require.Equal(t, store.EmailUncertain, f.emails(t)[0].Status)
 }

@@ -128,7 +128,7 @@ func (a *Activities) EscalateApproval(ctx context.Context, in contract.EscalateA
 	if err != nil {
 		return contract.EscalateApprovalResult{}, fmt.Errorf("claim escalation email: %w", err)
 	}
-	if email.Status == store.EmailPending {
+	if email.Status == store.EmailPending || email.Status == store.EmailSending {
 		if _, err := a.deliver(ctx, notice, email, manager, acct); err != nil {
 			return contract.EscalateApprovalResult{}, err
 		}

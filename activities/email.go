@@ -43,7 +43,8 @@ func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) 
 			return res, err
 		}
 		res.EmailIDs = append(res.EmailIDs, email.ID.String())
-		if email.Status == store.EmailPending {
+		// sending: an earlier attempt died mid-call; deliver settles it.
+		if email.Status == store.EmailPending || email.Status == store.EmailSending {
 			if email.Status, err = a.deliver(ctx, in, email, c, acct); err != nil {
 				return res, err
 			}
@@ -53,7 +54,7 @@ func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) 
 			res.Sent++
 		case store.EmailSkipped:
 			res.Skipped++
-		case store.EmailFailed:
+		case store.EmailFailed, store.EmailUncertain:
 			res.Failed++
 		}
 	}
@@ -185,21 +186,50 @@ func (a *Activities) deliver(ctx context.Context, in contract.SendEmailInput, em
 			msg.TemplateData[k] = v
 		}
 	}
+	before, err := a.Store.StartSending(ctx, email.ID)
+	if err != nil {
+		return "", fmt.Errorf("start sending %s: %w", email.ID, err)
+	}
+	switch before {
+	case store.EmailPending:
+	case store.EmailSending:
+		// An earlier attempt died while calling the provider: it may have
+		// gone out. Never risk a second email.
+		return a.settle(ctx, email.ID, store.EmailUncertain, "an earlier attempt was interrupted while sending; not retried, to avoid a duplicate", "")
+	default:
+		return before, nil // settled by an earlier attempt
+	}
+
 	receipt, err := a.Sender.Send(ctx, msg)
 	var limited *mail.RateLimitedError
-	if errors.As(err, &limited) {
-		return "", temporal.NewApplicationErrorWithOptions(fmt.Sprintf("send email %s: %v", email.ID, err), "RateLimited",
-			temporal.ApplicationErrorOptions{NextRetryDelay: limited.RetryAfter})
-	}
-	status, detail := receipt.Status, ""
-	if errors.Is(err, mail.ErrRejected) {
-		status, detail = store.EmailFailed, err.Error()
+	switch {
+	case err == nil:
+		return a.settle(ctx, email.ID, receipt.Status, "", receipt.ProviderMessageID)
+	case errors.Is(err, mail.ErrRejected):
 		a.Log.WarnContext(ctx, "email refused by provider", "outbox_id", email.ID, "error", err)
-	} else if err != nil {
+		return a.settle(ctx, email.ID, store.EmailFailed, err.Error(), "")
+	case errors.Is(err, mail.ErrNotAccepted):
+		// Certainly not sent: back to pending, and Temporal retries.
+		if _, merr := a.settle(ctx, email.ID, store.EmailPending, "last attempt: "+err.Error(), ""); merr != nil {
+			return "", merr
+		}
+		if errors.As(err, &limited) {
+			return "", temporal.NewApplicationErrorWithOptions(fmt.Sprintf("send email %s: %v", email.ID, err), "RateLimited",
+				temporal.ApplicationErrorOptions{NextRetryDelay: limited.RetryAfter})
+		}
 		return "", fmt.Errorf("send email %s: %w", email.ID, err)
+	default:
+		// Timed out or dropped after the request went out: the provider may
+		// have accepted it.
+		a.Log.WarnContext(ctx, "email outcome unknown; not retried", "outbox_id", email.ID, "error", err)
+		return a.settle(ctx, email.ID, store.EmailUncertain, err.Error(), "")
 	}
-	if _, err := a.Store.MarkEmail(ctx, email.ID, status, detail, receipt.ProviderMessageID); err != nil {
-		return "", fmt.Errorf("record email %s: %w", email.ID, err)
+}
+
+// settle records an email's status and returns it.
+func (a *Activities) settle(ctx context.Context, id uuid.UUID, status, detail, providerID string) (string, error) {
+	if _, err := a.Store.MarkEmail(ctx, id, status, detail, providerID); err != nil {
+		return "", fmt.Errorf("record email %s: %w", id, err)
 	}
 	return status, nil
 }

@@ -14,7 +14,7 @@ import (
 )
 
 var (
-	emailStatuses = []string{store.EmailPending, store.EmailSent, store.EmailCaptured, store.EmailFailed, store.EmailSkipped}
+	emailStatuses = []string{store.EmailPending, store.EmailSending, store.EmailSent, store.EmailCaptured, store.EmailFailed, store.EmailSkipped, store.EmailUncertain}
 	taskStatuses  = []string{"open", "completed", "cancelled"}
 )
 

@@ -44,8 +44,13 @@ type Receipt struct {
 }
 
 // ErrRejected marks a provider refusal that a retry cannot fix (a 4xx other
-// than 429). Other errors are worth retrying.
+// than 429).
 var ErrRejected = errors.New("rejected by the email provider")
+
+// ErrNotAccepted marks a failure after which the provider certainly did not
+// take the message (connection refused, 429, 5xx): safe to retry. Any other
+// error leaves the outcome unknown.
+var ErrNotAccepted = errors.New("not accepted by the email provider")
 
 // RateLimitedError says when the provider will take messages again.
 type RateLimitedError struct {
@@ -56,6 +61,9 @@ type RateLimitedError struct {
 func (e *RateLimitedError) Error() string {
 	return fmt.Sprintf("rate limited for %s: %s", e.RetryAfter, e.Detail)
 }
+
+// Is makes a rate limit an ErrNotAccepted.
+func (e *RateLimitedError) Is(target error) bool { return target == ErrNotAccepted }
 
 // Sender delivers one message.
 type Sender interface {

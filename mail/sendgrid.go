@@ -2,7 +2,9 @@ package mail
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -24,11 +26,12 @@ type SendGrid struct {
 // NewSendGrid makes a sender for the key and base URL (tests point it at a
 // local server).
 func NewSendGrid(apiKey, baseURL string) *SendGrid {
-	return &SendGrid{
-		apiKey:  apiKey,
-		baseURL: baseURL,
-		client:  &rest.Client{HTTPClient: &http.Client{Timeout: 20 * time.Second}},
-	}
+	return NewSendGridWithClient(apiKey, baseURL, &http.Client{Timeout: 20 * time.Second})
+}
+
+// NewSendGridWithClient is NewSendGrid with its own HTTP client (timeouts).
+func NewSendGridWithClient(apiKey, baseURL string, hc *http.Client) *SendGrid {
+	return &SendGrid{apiKey: apiKey, baseURL: baseURL, client: &rest.Client{HTTPClient: hc}}
 }
 
 // Send posts the message. 2xx: sent. 429, 5xx and network errors: a plain
@@ -39,8 +42,12 @@ func (s *SendGrid) Send(ctx context.Context, msg Message) (Receipt, error) {
 	req.Body = sgmail.GetRequestBody(buildV3(msg))
 
 	resp, err := s.client.SendWithContext(ctx, req)
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		return Receipt{}, fmt.Errorf("sendgrid: %w: %v", ErrNotAccepted, err) // never reached SendGrid
+	}
 	if err != nil {
-		return Receipt{}, fmt.Errorf("sendgrid: %w", err)
+		return Receipt{}, fmt.Errorf("sendgrid: %w", err) // may or may not have been accepted
 	}
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
@@ -52,9 +59,9 @@ func (s *SendGrid) Send(ctx context.Context, msg Message) (Receipt, error) {
 				return Receipt{}, &RateLimitedError{RetryAfter: wait.Round(time.Second) + time.Second, Detail: truncate(resp.Body, 300)}
 			}
 		}
-		return Receipt{}, fmt.Errorf("sendgrid: status %d: %s", resp.StatusCode, truncate(resp.Body, 300))
+		return Receipt{}, fmt.Errorf("sendgrid: %w: status %d: %s", ErrNotAccepted, resp.StatusCode, truncate(resp.Body, 300))
 	case resp.StatusCode >= 500:
-		return Receipt{}, fmt.Errorf("sendgrid: status %d: %s", resp.StatusCode, truncate(resp.Body, 300))
+		return Receipt{}, fmt.Errorf("sendgrid: %w: status %d: %s", ErrNotAccepted, resp.StatusCode, truncate(resp.Body, 300))
 	default:
 		return Receipt{}, fmt.Errorf("%w: status %d: %s", ErrRejected, resp.StatusCode, truncate(resp.Body, 300))
 	}

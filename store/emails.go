@@ -11,11 +11,13 @@ import (
 
 // Email outbox statuses.
 const (
-	EmailPending  = "pending"  // written, provider not yet confirmed
-	EmailSent     = "sent"     // accepted by SendGrid
-	EmailCaptured = "captured" // no SendGrid key: stored and logged instead
-	EmailFailed   = "failed"   // refused by the provider; not retried
-	EmailSkipped  = "skipped"  // recipient unsubscribed or suppressed
+	EmailPending   = "pending"   // written, provider not called yet
+	EmailSending   = "sending"   // the provider is being called
+	EmailUncertain = "uncertain" // the call's outcome is unknown; never retried
+	EmailSent      = "sent"      // accepted by SendGrid
+	EmailCaptured  = "captured"  // no SendGrid key: stored and logged instead
+	EmailFailed    = "failed"    // refused by the provider; not retried
+	EmailSkipped   = "skipped"   // recipient unsubscribed or suppressed
 )
 
 // Email is one outbox row: one message to one recipient from one run step.
@@ -82,8 +84,26 @@ func (s *Store) ClaimEmail(ctx context.Context, in NewEmail) (Email, error) {
 	return email, err
 }
 
-// MarkEmail records the provider's answer for a pending email. It returns
-// false when the row was no longer pending (someone else recorded it).
+// StartSending moves a pending email to sending before the provider is
+// called, and returns the status it found: pending means go ahead; sending
+// means an earlier attempt died mid-call, so its outcome is unknown.
+func (s *Store) StartSending(ctx context.Context, id uuid.UUID) (string, error) {
+	var before string
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT status FROM emails WHERE id = $1 FOR UPDATE`, id).Scan(&before); err != nil {
+			return notFound(err)
+		}
+		if before != EmailPending {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `UPDATE emails SET status = 'sending' WHERE id = $1`, id)
+		return err
+	})
+	return before, err
+}
+
+// MarkEmail records the provider's answer for an email being sent (or still
+// pending). It returns false when the row had already been settled.
 func (s *Store) MarkEmail(ctx context.Context, id uuid.UUID, status, detail, providerMessageID string) (bool, error) {
 	var marked bool
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -94,7 +114,7 @@ func (s *Store) MarkEmail(ctx context.Context, id uuid.UUID, status, detail, pro
 		err := tx.QueryRow(ctx, `
 			UPDATE emails SET status = $2, detail = $3, provider_message_id = NULLIF($4, ''),
 			       sent_at = CASE WHEN $2 IN ('sent', 'captured') THEN now() END
-			WHERE id = $1 AND status = 'pending'
+			WHERE id = $1 AND status IN ('pending', 'sending')
 			RETURNING account_id, run_id, step_id, recipient`, id, status, detail, providerMessageID,
 		).Scan(&accountID, &runID, &stepID, &recipient)
 		if err != nil {
@@ -104,6 +124,9 @@ func (s *Store) MarkEmail(ctx context.Context, id uuid.UUID, status, detail, pro
 			return fmt.Errorf("mark email: %w", err)
 		}
 		marked = true
+		if status == EmailPending {
+			return nil // back to pending for a retry: nothing happened
+		}
 		return appendEvent(ctx, tx, accountID, &runID, "email_"+status,
 			map[string]any{"step_id": stepID, "email_id": id, "to": recipient, "detail": detail})
 	})
