@@ -67,6 +67,12 @@ func (f *fakeSendGrid) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+func (f *fakeSendGrid) counts(outboxID string) (requests, accepted int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.requests, f.accepted[outboxID]
+}
+
 // Against a real sendgrid-go client: whatever the server does, no email is
 // accepted twice, and the outbox says what happened.
 func TestDeliveryAgainstAMisbehavingServer(t *testing.T) {
@@ -98,11 +104,13 @@ func TestDeliveryAgainstAMisbehavingServer(t *testing.T) {
 			}
 			f.sendWelcome() // and a re-run after the run's worker restarts
 
+			srv.Close() // waits for handlers still running (the slow one)
 			emails := f.emails(t)
 			require.Len(t, emails, 1, "one outbox row per run, step and recipient")
 			require.Equal(t, tt.wantStatus, emails[0].Status)
-			require.Equal(t, tt.wantRequests, fake.requests)
-			require.Equal(t, tt.wantAccepted, fake.accepted[emails[0].ID.String()])
+			requests, accepted := fake.counts(emails[0].ID.String())
+			require.Equal(t, tt.wantRequests, requests)
+			require.Equal(t, tt.wantAccepted, accepted)
 		})
 	}
 }
