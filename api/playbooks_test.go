@@ -186,7 +186,7 @@ func TestSimulateShowsTheSameTimelineWithoutSideEffects(t *testing.T) {
 	require.Equal(t, []any{"casey@cs.test"}, call["to"])
 	require.Nil(t, entry("zero-logins", "task"), "first_login on day 2")
 	qbr := entry("qbr-invitation", "email")
-	require.Equal(t, "89d1h", qbr["offset"])
+	require.Equal(t, "91d4h", qbr["offset"], "approved on a Saturday; the window opens Monday 09:00 in New York (13:00 UTC in April)")
 	require.Equal(t, []any{"pat@acme.test"}, qbr["to"], "only contacts that exist")
 	require.Equal(t, "completed", r.body["outcome"])
 

@@ -228,3 +228,29 @@ func TestSchemaCoversEveryField(t *testing.T) {
 	_, err := json.Marshal(s)
 	require.NoError(t, err)
 }
+
+func TestSendWindowNextOpen(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
+	w := &SendWindow{Days: []string{"mon", "tue", "wed", "thu", "fri"}, Start: "09:00", End: "17:00"}
+	at := func(s string) time.Time {
+		v, err := time.ParseInLocation("2006-01-02 15:04", s, berlin)
+		require.NoError(t, err)
+		return v
+	}
+	tests := []struct{ now, want string }{
+		{"2026-01-05 10:30", "2026-01-05 10:30"}, // Monday, inside
+		{"2026-01-05 07:00", "2026-01-05 09:00"}, // before opening
+		{"2026-01-05 17:00", "2026-01-06 09:00"}, // closing time is closed
+		{"2026-01-09 18:00", "2026-01-12 09:00"}, // Friday evening → Monday
+		{"2026-01-10 12:00", "2026-01-12 09:00"}, // Saturday
+		{"2026-03-27 20:00", "2026-03-30 09:00"}, // over the DST change (29 March)
+	}
+	for _, tt := range tests {
+		got := w.NextOpen(at(tt.now), berlin)
+		require.True(t, got.Equal(at(tt.want)), "%s: got %s, want %s", tt.now, got.In(berlin), tt.want)
+	}
+	require.True(t, (*SendWindow)(nil).NextOpen(at("2026-01-10 03:00"), berlin).Equal(at("2026-01-10 03:00")))
+	everyDay := &SendWindow{Start: "08:00", End: "20:00"}
+	require.True(t, everyDay.NextOpen(at("2026-01-10 21:00"), berlin).Equal(at("2026-01-11 08:00")))
+}

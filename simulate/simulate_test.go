@@ -52,7 +52,7 @@ func TestSimulateOnboardingSMB(t *testing.T) {
 	require.Equal(t, "0d", welcome.Offset)
 	require.Equal(t, []string{"pat@acme.test", "al@acme.test"}, welcome.To)
 	review := find(res, "smb-quarterly-review", "email")
-	require.Equal(t, "89d", review.Offset)
+	require.Equal(t, "91d", review.Offset, "day 89 is a Saturday: the Mon-Fri send window holds it until Monday")
 	require.Nil(t, find(res, "welcome-call", "task"), "smb is tech-touch")
 	zero := find(res, "zero-logins", "task")
 	require.Equal(t, "7d", zero.Offset)
@@ -74,7 +74,7 @@ func TestSimulateEventsAndDecisions(t *testing.T) {
 	require.Contains(t, approval.Detail, "decide by 89d4h")
 	sent := find(res, "qbr-invitation", "email")
 	require.NotNil(t, sent)
-	require.Equal(t, "89d1h", sent.Offset)
+	require.Equal(t, "91d", sent.Offset, "approved on a Saturday: sent when the send window opens on Monday")
 	require.Contains(t, sent.Detail, "edited: QBR?")
 	require.Equal(t, []string{"pat@acme.test", "eve@acme.test"}, sent.To)
 }

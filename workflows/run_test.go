@@ -25,6 +25,9 @@ import (
 
 const day = 24 * time.Hour
 
+// monday9am starts every simulated run: a Monday at 09:00 UTC.
+var monday9am = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+
 // effect is one side effect a run asked for, with its simulated time.
 type effect struct {
 	At     time.Duration // since the run started
@@ -54,6 +57,7 @@ type recorder struct {
 func newRecorder(t *testing.T, account contract.AccountSnapshot) *recorder {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
+	env.SetStartTime(monday9am) // send windows make timings depend on the weekday
 	(&activities.Activities{}).Register(env)
 	r := &recorder{t: t, env: env, start: env.Now(), account: account}
 	env.OnActivity(contract.BeginRun, mock.Anything, mock.Anything).Return(
@@ -198,9 +202,11 @@ func TestOnboardingStepsFireOnTheirSeedDays(t *testing.T) {
 		},
 		"smb": {
 			"email:welcome-email": 0, "email:getting-started-email": 1 * day, "email:connect-data-email": 2 * day,
-			"email:training-invite-email": 6 * day, "email:implementation-tips-email": 7 * day,
+			// Day 6 is a Sunday: held for the Mon-Fri send window until Monday 09:00.
+			"email:training-invite-email": 7 * day, "email:implementation-tips-email": 7 * day,
 			"email:first-value-email": 29 * day, "email:usage-tips-email": 44 * day,
-			"email:smb-quarterly-review": 89 * day,
+			// Day 89 is a Saturday: Monday, and the adoption update waits behind it.
+			"email:smb-quarterly-review": 91 * day, "update:to-adoption": 91 * day,
 		},
 	}
 	for segment, want := range tests {
@@ -541,4 +547,31 @@ func TestCarriedStateResumesWhereTheRunLeftOff(t *testing.T) {
 	require.NotContains(t, steps, "task:kickoff-delayed", "carried events still count")
 	require.Equal(t, 4*day, steps["task:user-training-admin-setup"], "day 14 of the enrolment is 4 days into this history")
 	require.Equal(t, "completed", r.finished.Outcome)
+}
+
+// Emails wait for the send window in the account's own time zone.
+func TestEmailsWaitForTheSendWindowInTheAccountsZone(t *testing.T) {
+	def := parse(t, `
+key: w
+name: W
+send_window: {days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00"}
+steps:
+  - id: hello
+    email: {template: welcome, to: champion}
+  - id: call
+    task: {title: Call, assignee: csm}
+`)
+	acct := account("smb")
+	acct.Timezone = "America/New_York" // Monday 09:00 UTC is 04:00 in New York
+	r := newRecorder(t, acct)
+	r.run(def)
+	require.Equal(t, 5*time.Hour, r.byStep()["email:hello"], "09:00 in New York is 14:00 UTC")
+	require.Equal(t, 5*time.Hour, r.byStep()["task:call"], "the task waits behind the email")
+
+	// Without a window, at once.
+	noWindow := *def
+	noWindow.SendWindow = nil
+	r = newRecorder(t, acct)
+	r.run(&noWindow)
+	require.Equal(t, time.Duration(0), r.byStep()["email:hello"])
 }

@@ -21,6 +21,34 @@ var escalationSLA = map[string][4]time.Duration{
 	"smb":        {48 * time.Hour, 8 * time.Hour, 4 * time.Hour, 2 * time.Hour},
 }
 
+// sendWindowChange marks the interpreter change that made emails wait for
+// the definition's send window; histories from before it send at once.
+const sendWindowChange = "send-window"
+
+// waitForSendWindow holds an email until the definition's send window is
+// open in the account's time zone. The opening is computed in a SideEffect:
+// time zone rules can change between releases, and replays must not.
+func (r *interpreter) waitForSendWindow(ctx workflow.Context, rec *StepRecord) error {
+	if r.def.SendWindow == nil || workflow.GetVersion(ctx, sendWindowChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	now := workflow.Now(ctx)
+	window, zone := r.def.SendWindow, r.account.Timezone
+	var open time.Time
+	err := workflow.SideEffect(ctx, func(workflow.Context) any {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			loc = time.UTC
+		}
+		return window.NextOpen(now, loc).UTC()
+	}).Get(&open)
+	if err != nil || !open.After(now) {
+		return err
+	}
+	rec.Detail = "held for the send window until " + open.Format(time.RFC3339)
+	return r.waitUntil(ctx, func() time.Time { return open })
+}
+
 // escalationChange marks the interpreter change that made expired approvals
 // climb the ladder; histories from before it expire at level 1.
 const escalationChange = "approval-escalation-ladder"
@@ -73,6 +101,9 @@ func (r *interpreter) record(rec *StepRecord, status, detail string) {
 func (r *interpreter) perform(ctx workflow.Context, s *playbook.Step, id, suffix string, rec *StepRecord) (string, error) {
 	switch s.Kind() {
 	case playbook.KindEmail:
+		if err := r.waitForSendWindow(ctx, rec); err != nil {
+			return "", err
+		}
 		return r.sendEmail(ctx, r.emailInput(id, s.Email, nil))
 	case playbook.KindTask:
 		return r.createTask(ctx, id, s.Task)
@@ -301,6 +332,9 @@ func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.Appr
 			r.endRun("rejected:" + id)
 		}
 		return fmt.Sprintf("rejected by %s", d.By), nil
+	}
+	if err := r.waitForSendWindow(ctx, rec); err != nil {
+		return "", err
 	}
 	detail, err := r.sendEmail(ctx, r.emailInput(id, a.Email, d.Edits))
 	return fmt.Sprintf("approved by %s; %s", d.By, detail), err
