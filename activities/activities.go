@@ -55,6 +55,7 @@ type Activities struct {
 	From      mail.Address
 	Runs      RunStarter
 	Links     *unsubscribe.Links // signed one-click unsubscribe links
+	Cap       store.FrequencyCap // automated emails per address; zero: no cap
 	HTTP      *http.Client       // for notify webhooks
 	Log       *slog.Logger
 }

@@ -39,6 +39,15 @@ func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) 
 			return res, err
 		}
 		email, err := a.claim(ctx, runID, in, c, content)
+		var capped *store.CappedError
+		if errors.As(err, &capped) {
+			// Delay, never drop: the workflow calls again when the cap frees up.
+			if res.DeferUntil == nil || capped.Until.Before(*res.DeferUntil) {
+				until := capped.Until.UTC()
+				res.DeferUntil = &until
+			}
+			continue
+		}
 		if err != nil {
 			return res, err
 		}
@@ -145,7 +154,12 @@ func (a *Activities) claim(ctx context.Context, runID uuid.UUID, in contract.Sen
 		ID: id, RunID: runID, StepID: in.StepID, AccountID: in.AccountID, ContactID: &contactID,
 		Recipient: c.Email, Template: template, Subject: content.Subject,
 		HTML: content.HTML, Text: content.Text, Status: status, Detail: detail,
+		Automated: in.Automated, Cap: a.Cap,
 	})
+	var capped *store.CappedError
+	if errors.As(err, &capped) {
+		return store.Email{}, err
+	}
 	if err != nil {
 		return store.Email{}, fmt.Errorf("claim outbox row: %w", err)
 	}

@@ -207,3 +207,21 @@ func TestEmailsCarryAWorkingUnsubscribeLink(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, contacts[0].Unsubscribed)
 }
+
+func TestSendEmailDefersCappedRecipients(t *testing.T) {
+	f := newFixture(t, false)
+	f.acts.Cap = store.FrequencyCap{Count: 1, Window: 24 * time.Hour}
+	send := func(step string) contract.SendEmailResult {
+		res, err := exec[contract.SendEmailResult](t, f, contract.SendEmail, contract.SendEmailInput{
+			RunID: f.runID, StepID: step, AccountID: "acme", Template: "welcome", ToRoles: []string{"champion"}, Automated: true})
+		require.NoError(t, err)
+		return res
+	}
+	require.Nil(t, send("first").DeferUntil)
+	second := send("second")
+	require.NotNil(t, second.DeferUntil, "the cap delays the second email")
+	require.WithinDuration(t, time.Now().Add(24*time.Hour), *second.DeferUntil, time.Minute)
+	require.Zero(t, second.Sent)
+	require.Len(t, f.emails(t), 1, "nothing is written for a deferred recipient")
+	require.Equal(t, 1, f.sender.calls)
+}

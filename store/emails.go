@@ -55,6 +55,23 @@ type NewEmail struct {
 	Text      string
 	Status    string // EmailPending, or EmailSkipped with Detail
 	Detail    string
+	// Automated emails obey the cap: at most Cap.Count to one address in any
+	// Cap.Window, across playbooks. A zero Cap means no cap.
+	Automated bool
+	Cap       FrequencyCap
+}
+
+// FrequencyCap limits automated emails per address.
+type FrequencyCap struct {
+	Count  int
+	Window time.Duration
+}
+
+// CappedError says when the address may get another automated email.
+type CappedError struct{ Until time.Time }
+
+func (e *CappedError) Error() string {
+	return "frequency cap reached until " + e.Until.Format(time.RFC3339)
 }
 
 // ClaimEmail writes the outbox row for (run, step, recipient) unless it exists,
@@ -63,13 +80,18 @@ type NewEmail struct {
 func (s *Store) ClaimEmail(ctx context.Context, in NewEmail) (Email, error) {
 	var email Email
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if in.Automated && in.Cap.Count > 0 && in.Status == EmailPending {
+			if err := checkCap(ctx, tx, in); err != nil {
+				return err
+			}
+		}
 		tag, err := tx.Exec(ctx, `
 			INSERT INTO emails (id, run_id, step_id, account_id, contact_id, recipient, template, subject,
-			                    html_body, text_body, status, detail)
-			VALUES (COALESCE($12, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			                    html_body, text_body, status, detail, automated)
+			VALUES (COALESCE($12, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13)
 			ON CONFLICT (run_id, step_id, recipient) DO NOTHING`,
 			in.RunID, in.StepID, in.AccountID, in.ContactID, in.Recipient, in.Template, in.Subject,
-			in.HTML, in.Text, in.Status, in.Detail, nilIfZero(in.ID))
+			in.HTML, in.Text, in.Status, in.Detail, nilIfZero(in.ID), in.Automated)
 		if err != nil {
 			return fmt.Errorf("insert email: %w", err)
 		}
@@ -202,4 +224,36 @@ func (s *Store) RecordDelivery(ctx context.Context, id uuid.UUID, event, reason 
 			map[string]any{"email_id": id, "to": recipient, "reason": reason, "at": at})
 	})
 	return found, err
+}
+
+// checkCap returns a *CappedError when the address already got Cap.Count
+// automated emails in the window. The per-address lock makes concurrent runs
+// count each other; a row that already exists for this run and step is not
+// capped (a retry).
+func checkCap(ctx context.Context, tx pgx.Tx, in NewEmail) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('email-cap:' || $1))`, in.Recipient); err != nil {
+		return fmt.Errorf("lock recipient: %w", err)
+	}
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM emails WHERE run_id = $1 AND step_id = $2 AND recipient = $3)`,
+		in.RunID, in.StepID, in.Recipient).Scan(&exists); err != nil || exists {
+		return err
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT created_at FROM emails
+		WHERE recipient = $1 AND automated AND status IN ('pending', 'sending', 'sent', 'captured', 'uncertain')
+		  AND created_at > now() - make_interval(secs => $2)
+		ORDER BY created_at DESC`, in.Recipient, in.Cap.Window.Seconds())
+	if err != nil {
+		return fmt.Errorf("count recent emails: %w", err)
+	}
+	recent, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
+	if err != nil {
+		return fmt.Errorf("count recent emails: %w", err)
+	}
+	if len(recent) < in.Cap.Count {
+		return nil
+	}
+	// Free again when the oldest of the last Count emails leaves the window.
+	return &CappedError{Until: recent[in.Cap.Count-1].Add(in.Cap.Window)}
 }

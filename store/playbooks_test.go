@@ -142,10 +142,13 @@ func TestEscalateApprovalClimbsTheLadderOnce(t *testing.T) {
 	require.Equal(t, esc.Task.ID, again.Task.ID)
 	require.Equal(t, "senior@cs.test", again.Approval.AssigneeEmail, "it does not climb twice")
 
-	for level, who := range map[int]string{3: "vp@cs.test", 4: "exec@cs.test"} {
-		esc, err = f.st.EscalateApproval(f.ctx, a.ID, level, deadline)
+	for _, step := range []struct {
+		level int
+		who   string
+	}{{3, "vp@cs.test"}, {4, "exec@cs.test"}} {
+		esc, err = f.st.EscalateApproval(f.ctx, a.ID, step.level, deadline)
 		require.NoError(t, err)
-		require.Equal(t, who, esc.ManagerEmail)
+		require.Equal(t, step.who, esc.ManagerEmail)
 	}
 	_, err = f.st.DecideApproval(f.ctx, a.ID, "approved", "exec@cs.test", "", nil)
 	require.NoError(t, err)
@@ -166,4 +169,39 @@ func TestEscalateApprovalAtTheTopOfTheLadder(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.st.EscalateApproval(f.ctx, a.ID, 2, time.Now())
 	require.ErrorIs(t, err, store.ErrTopOfLadder)
+}
+
+func TestFrequencyCapAcrossRuns(t *testing.T) {
+	f := newFixture(t)
+	limit := store.FrequencyCap{Count: 3, Window: 7 * 24 * time.Hour}
+	claim := func(run uuid.UUID, step string, automated bool) (store.Email, error) {
+		return f.st.ClaimEmail(f.ctx, store.NewEmail{RunID: run, StepID: step, AccountID: "acme", Recipient: "pat@acme.test",
+			Template: "t", Subject: "s", Status: store.EmailPending, Automated: automated, Cap: limit})
+	}
+	runA, runB := f.startRun(t), uuid.New()
+	_, err := f.st.RecordRunStarted(f.ctx, store.NewRun{ID: runB, AccountID: "acme", PlaybookKey: "renewal",
+		PlaybookVersion: 1, WorkflowID: "wf-b", TemporalRunID: "r", StartedAt: time.Now()})
+	require.NoError(t, err)
+
+	first, err := claim(runA, "one", true)
+	require.NoError(t, err)
+	_, err = claim(runA, "two", true)
+	require.NoError(t, err)
+	_, err = claim(runB, "three", true) // another playbook counts too
+	require.NoError(t, err)
+	_, err = claim(runA, "approved", false)
+	require.NoError(t, err, "an approved email is not capped")
+
+	_, err = claim(runB, "four", true)
+	var capped *store.CappedError
+	require.True(t, errors.As(err, &capped), "the fourth automated email in a week waits: %v", err)
+	require.WithinDuration(t, first.CreatedAt.Add(7*24*time.Hour), capped.Until, time.Second)
+
+	again, err := claim(runA, "one", true)
+	require.NoError(t, err, "a retry of an email already claimed is not capped")
+	require.Equal(t, first.ID, again.ID)
+
+	_, err = f.st.ClaimEmail(f.ctx, store.NewEmail{RunID: runB, StepID: "five", AccountID: "acme", Recipient: "pat@acme.test",
+		Template: "t", Subject: "s", Status: store.EmailPending, Automated: true})
+	require.NoError(t, err, "no cap configured, no cap")
 }

@@ -52,6 +52,9 @@ type recorder struct {
 	approvalID int
 	// topLevel, when set, is the highest level the ladder has people for.
 	topLevel int
+	// capped, when set, makes the first SendEmail of each step defer by it.
+	capped   time.Duration
+	deferred map[string]bool
 }
 
 func newRecorder(t *testing.T, account contract.AccountSnapshot) *recorder {
@@ -59,7 +62,7 @@ func newRecorder(t *testing.T, account contract.AccountSnapshot) *recorder {
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(monday9am) // send windows make timings depend on the weekday
 	(&activities.Activities{}).Register(env)
-	r := &recorder{t: t, env: env, start: env.Now(), account: account}
+	r := &recorder{t: t, env: env, start: env.Now(), account: account, deferred: map[string]bool{}}
 	env.OnActivity(contract.BeginRun, mock.Anything, mock.Anything).Return(
 		func(context.Context, contract.BeginRunInput) (contract.AccountSnapshot, error) { return r.account, nil })
 	env.OnActivity(contract.LoadAccount, mock.Anything, mock.Anything).Return(
@@ -68,6 +71,11 @@ func newRecorder(t *testing.T, account contract.AccountSnapshot) *recorder {
 		func(_ context.Context, in contract.SendEmailInput) (contract.SendEmailResult, error) {
 			if r.emailErr != nil {
 				return contract.SendEmailResult{}, r.emailErr
+			}
+			if r.capped > 0 && !r.deferred[in.StepID] {
+				r.deferred[in.StepID] = true
+				until := env.Now().Add(r.capped)
+				return contract.SendEmailResult{DeferUntil: &until}, nil
 			}
 			detail := in.Template
 			if in.Override != nil {
@@ -574,4 +582,14 @@ steps:
 	r = newRecorder(t, acct)
 	r.run(&noWindow)
 	require.Equal(t, time.Duration(0), r.byStep()["email:hello"])
+}
+
+// The frequency cap delays an email; the run waits and sends it then.
+func TestCappedEmailIsSentWhenTheCapFreesUp(t *testing.T) {
+	def := parse(t, "key: c\nname: C\nsteps:\n  - id: hello\n    email: {template: welcome, to: champion}\n  - id: call\n    task: {title: Call, assignee: csm}\n")
+	r := newRecorder(t, account("smb"))
+	r.capped = 30 * time.Hour
+	r.run(def)
+	require.Equal(t, 30*time.Hour, r.byStep()["email:hello"])
+	require.Equal(t, 30*time.Hour, r.byStep()["task:call"], "the next step waits behind the email")
 }

@@ -104,7 +104,9 @@ func (r *interpreter) perform(ctx workflow.Context, s *playbook.Step, id, suffix
 		if err := r.waitForSendWindow(ctx, rec); err != nil {
 			return "", err
 		}
-		return r.sendEmail(ctx, r.emailInput(id, s.Email, nil))
+		in := r.emailInput(id, s.Email, nil)
+		in.Automated = true
+		return r.sendEmail(ctx, in, rec)
 	case playbook.KindTask:
 		return r.createTask(ctx, id, s.Task)
 	case playbook.KindApproval:
@@ -184,10 +186,25 @@ func (r *interpreter) emailInput(id string, e *playbook.EmailAction, override *c
 	return in
 }
 
-func (r *interpreter) sendEmail(ctx workflow.Context, in contract.SendEmailInput) (string, error) {
+// sendEmail sends, and while the frequency cap defers some recipients, waits
+// (and for the send window) and asks again.
+func (r *interpreter) sendEmail(ctx workflow.Context, in contract.SendEmailInput, rec *StepRecord) (string, error) {
 	var res contract.SendEmailResult
-	if err := workflow.ExecuteActivity(ctx, contract.SendEmail, in).Get(ctx, &res); err != nil {
-		return "", err
+	for {
+		if err := workflow.ExecuteActivity(ctx, contract.SendEmail, in).Get(ctx, &res); err != nil {
+			return "", err
+		}
+		if res.DeferUntil == nil {
+			break
+		}
+		until := *res.DeferUntil
+		rec.Detail = "held by the frequency cap until " + until.Format(time.RFC3339)
+		if err := r.waitUntil(ctx, func() time.Time { return until }); err != nil {
+			return "", err
+		}
+		if err := r.waitForSendWindow(ctx, rec); err != nil {
+			return "", err
+		}
 	}
 	if res.Sent+res.Skipped+res.Failed == 0 {
 		return "no contact with role " + strings.Join(in.ToRoles, ", "), nil
@@ -336,7 +353,7 @@ func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.Appr
 	if err := r.waitForSendWindow(ctx, rec); err != nil {
 		return "", err
 	}
-	detail, err := r.sendEmail(ctx, r.emailInput(id, a.Email, d.Edits))
+	detail, err := r.sendEmail(ctx, r.emailInput(id, a.Email, d.Edits), rec)
 	return fmt.Sprintf("approved by %s; %s", d.By, detail), err
 }
 

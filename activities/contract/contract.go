@@ -110,14 +110,20 @@ type SendEmailInput struct {
 	OwnTemplate        *TemplateSource // when the definition carries the template
 	ToRoles            []string
 	Override           *EmailContent
+	// Automated emails count towards the per-contact frequency cap;
+	// approved ones (a person decided) do not.
+	Automated bool
 }
 
 // SendEmailResult counts what happened to each recipient.
 type SendEmailResult struct {
 	Sent     int // accepted by the provider or captured
 	Skipped  int // unsubscribed
-	Failed   int // refused by the provider
+	Failed   int // refused by the provider, or outcome unknown
 	EmailIDs []string
+	// DeferUntil is set when some recipients hit the frequency cap: call
+	// again then; those already sent are not sent twice.
+	DeferUntil *time.Time
 }
 
 // CreateTaskInput creates the task of a step once.

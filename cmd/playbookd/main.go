@@ -159,6 +159,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 			return err
 		}
 		acts.Links = links
+		acts.Cap = store.FrequencyCap{Count: cfg.EmailCap, Window: cfg.EmailCapWindow}
 		started++
 		go func() { errs <- runWorker(ctx, tc, cfg, acts, log) }()
 	}

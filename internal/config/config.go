@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"reflect"
 	"strings"
+	"time"
 
 	"github.com/caarlos0/env/v11"
 )
@@ -30,9 +32,13 @@ type Config struct {
 	SendGridWebhookKey string `env:"SENDGRID_WEBHOOK_PUBLIC_KEY"`
 	EmailFrom          string `env:"EMAIL_FROM" envDefault:"Customer Success <success@playbookd.local>"`
 	AdminKey           string `env:"PLAYBOOKD_ADMIN_KEY"`
-	SigningKey         string `env:"PLAYBOOKD_SIGNING_KEY"`
-	PublicBaseURL      string `env:"PUBLIC_BASE_URL" envDefault:"http://127.0.0.1:8080"`
-	LogLevel           string `env:"LOG_LEVEL" envDefault:"info"`
+	// EmailCap automated emails at most to one address per EmailCapWindow,
+	// across playbooks; 0 turns the cap off.
+	EmailCap       int           `env:"EMAIL_CAP" envDefault:"3"`
+	EmailCapWindow time.Duration `env:"EMAIL_CAP_WINDOW" envDefault:"168h"`
+	SigningKey     string        `env:"PLAYBOOKD_SIGNING_KEY"`
+	PublicBaseURL  string        `env:"PUBLIC_BASE_URL" envDefault:"http://127.0.0.1:8080"`
+	LogLevel       string        `env:"LOG_LEVEL" envDefault:"info"`
 }
 
 // Load reads the environment. Every problem is reported at once, each naming
@@ -50,9 +56,31 @@ func LoadFrom(vars map[string]string) (Config, error) {
 func parse(opts env.Options) (Config, error) {
 	var cfg Config
 	if err := env.ParseWithOptions(&cfg, opts); err != nil {
-		return Config{}, err
+		return Config{}, nameVariables(err)
 	}
 	return cfg, cfg.validate()
+}
+
+// nameVariables rewrites the library's parse errors, which name Go fields,
+// to name the environment variables people set.
+func nameVariables(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return err
+	}
+	t := reflect.TypeOf(Config{})
+	out := make([]error, 0, len(agg.Errors))
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			if f, ok := t.FieldByName(pe.Name); ok {
+				out = append(out, fmt.Errorf("%s: cannot parse: %v", f.Tag.Get("env"), pe.Err))
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
 }
 
 func (c Config) validate() error {
@@ -88,6 +116,12 @@ func (c Config) validate() error {
 	}
 	if _, err := mail.ParseAddress(c.EmailFrom); err != nil {
 		bad("EMAIL_FROM", "want an address such as \"Success <cs@example.com>\", got %q", c.EmailFrom)
+	}
+	if c.EmailCap < 0 {
+		bad("EMAIL_CAP", "must not be negative (0 turns the cap off)")
+	}
+	if c.EmailCapWindow <= 0 {
+		bad("EMAIL_CAP_WINDOW", "must be a positive duration such as 168h")
 	}
 	if c.SigningKey != "" && len(c.SigningKey) < 32 {
 		bad("PLAYBOOKD_SIGNING_KEY", "must be at least 32 characters")

@@ -36,6 +36,9 @@ func TestLoadRejectsBadValuesNamingThem(t *testing.T) {
 		{"log level", map[string]string{"LOG_LEVEL": "loud"}, []string{"LOG_LEVEL"}},
 		{"short signing key", map[string]string{"PLAYBOOKD_SIGNING_KEY": "short"}, []string{"PLAYBOOKD_SIGNING_KEY"}},
 		{"public url", map[string]string{"PUBLIC_BASE_URL": "cs.example"}, []string{"PUBLIC_BASE_URL"}},
+		{"negative cap", map[string]string{"EMAIL_CAP": "-1"}, []string{"EMAIL_CAP"}},
+		{"cap window", map[string]string{"EMAIL_CAP_WINDOW": "0s"}, []string{"EMAIL_CAP_WINDOW"}},
+		{"cap window not a duration", map[string]string{"EMAIL_CAP_WINDOW": "a week"}, []string{"EMAIL_CAP_WINDOW"}},
 		{"several at once", map[string]string{"HTTP_ADDR": "x", "EMAIL_FROM": "y"}, []string{"HTTP_ADDR", "EMAIL_FROM"}},
 	}
 	for _, tt := range tests {
