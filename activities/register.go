@@ -7,7 +7,13 @@ import (
 	"github.com/playbookd/playbookd/activities/contract"
 )
 
-// Register adds every activity under its contract name.
+// RegisterEmail adds the email activity alone, for the email task queue.
+func (a *Activities) RegisterEmail(r worker.ActivityRegistry) {
+	r.RegisterActivityWithOptions(a.SendEmail, activity.RegisterOptions{Name: contract.SendEmail})
+}
+
+// Register adds every activity under its contract name (SendEmail too, for
+// runs that predate the email task queue).
 func (a *Activities) Register(r worker.ActivityRegistry) {
 	for name, fn := range map[string]any{
 		contract.BeginRun:               a.BeginRun,

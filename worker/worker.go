@@ -1,7 +1,8 @@
-// Package worker wires workflows and activities into a Temporal worker.
+// Package worker wires workflows and activities into Temporal workers.
 package worker
 
 import (
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -16,10 +17,46 @@ import (
 // before it gives up on them (Temporal then retries them elsewhere).
 const stopTimeout = 20 * time.Second
 
-// New builds a worker polling taskQueue with every workflow and activity.
-func New(c client.Client, taskQueue string, acts *activities.Activities) sdkworker.Worker {
-	w := sdkworker.New(c, taskQueue, sdkworker.Options{WorkerStopTimeout: stopTimeout})
-	w.RegisterWorkflowWithOptions(workflows.PlaybookRun, workflow.RegisterOptions{Name: workflows.PlaybookRunName})
-	acts.Register(w)
-	return w
+// Options tunes the workers.
+type Options struct {
+	TaskQueue string
+	// EmailsPerSecond limits email sends across all workers (the email task
+	// queue's rate limit, enforced by Temporal); 0: unlimited.
+	EmailsPerSecond float64
+}
+
+// Workers are the run worker and the email worker.
+type Workers struct {
+	run, email sdkworker.Worker
+}
+
+// New builds a worker polling the task queue with every workflow and
+// activity, and one polling the email task queue with the email activity.
+func New(c client.Client, opts Options, acts *activities.Activities) *Workers {
+	run := sdkworker.New(c, opts.TaskQueue, sdkworker.Options{WorkerStopTimeout: stopTimeout})
+	run.RegisterWorkflowWithOptions(workflows.PlaybookRun, workflow.RegisterOptions{Name: workflows.PlaybookRunName})
+	acts.Register(run)
+	email := sdkworker.New(c, workflows.EmailTaskQueue(opts.TaskQueue), sdkworker.Options{
+		WorkerStopTimeout: stopTimeout, TaskQueueActivitiesPerSecond: opts.EmailsPerSecond,
+	})
+	acts.RegisterEmail(email)
+	return &Workers{run: run, email: email}
+}
+
+// Start starts both workers.
+func (w *Workers) Start() error {
+	if err := w.run.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	if err := w.email.Start(); err != nil {
+		w.run.Stop()
+		return fmt.Errorf("start email worker: %w", err)
+	}
+	return nil
+}
+
+// Stop drains both: running activities get stopTimeout to finish.
+func (w *Workers) Stop() {
+	w.email.Stop()
+	w.run.Stop()
 }

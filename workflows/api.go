@@ -29,6 +29,10 @@ const (
 	DecideUpdate         = "decide" // Decision → DecisionResult
 )
 
+// EmailTaskQueue is where a run's emails are sent from: a queue of its own,
+// so one rate limit covers every worker (SendGrid's limit is per account).
+func EmailTaskQueue(taskQueue string) string { return taskQueue + "-email" }
+
 // RunWorkflowID derives a run's workflow ID from its playbook and account, so
 // Temporal itself refuses a second live run of the same pair.
 func RunWorkflowID(playbookKey, accountID string) string {

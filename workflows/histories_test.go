@@ -213,6 +213,12 @@ func TestRecordHistories(t *testing.T) {
 	stubs.register(w)
 	require.NoError(t, w.Start())
 	defer w.Stop()
+	emailWorker := worker.New(c, workflows.EmailTaskQueue("histories"), worker.Options{})
+	emailWorker.RegisterActivityWithOptions(func(_ context.Context, in contract.SendEmailInput) (contract.SendEmailResult, error) {
+		return contract.SendEmailResult{Sent: 1, EmailIDs: []string{"e-" + in.StepID}}, nil
+	}, activity.RegisterOptions{Name: contract.SendEmail})
+	require.NoError(t, emailWorker.Start())
+	defer emailWorker.Stop()
 
 	keys := []string{"onboarding", "red-recovery", "at-risk", "renewal", "expansion"}
 	runs := map[string]client.WorkflowRun{}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -55,6 +56,8 @@ type recorder struct {
 	// capped, when set, makes the first SendEmail of each step defer by it.
 	capped   time.Duration
 	deferred map[string]bool
+	// emailQueues are the task queues SendEmail ran on.
+	emailQueues []string
 }
 
 func newRecorder(t *testing.T, account contract.AccountSnapshot) *recorder {
@@ -68,7 +71,8 @@ func newRecorder(t *testing.T, account contract.AccountSnapshot) *recorder {
 	env.OnActivity(contract.LoadAccount, mock.Anything, mock.Anything).Return(
 		func(context.Context, string) (contract.AccountSnapshot, error) { return r.account, nil })
 	env.OnActivity(contract.SendEmail, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in contract.SendEmailInput) (contract.SendEmailResult, error) {
+		func(ctx context.Context, in contract.SendEmailInput) (contract.SendEmailResult, error) {
+			r.emailQueues = append(r.emailQueues, activity.GetInfo(ctx).TaskQueue)
 			if r.emailErr != nil {
 				return contract.SendEmailResult{}, r.emailErr
 			}
@@ -232,6 +236,12 @@ func TestOnboardingStepsFireOnTheirSeedDays(t *testing.T) {
 			require.False(t, r.finished.CloseTasks, "a completed run leaves its tasks to the CSM")
 		})
 	}
+}
+
+func TestEmailsGoToTheEmailTaskQueue(t *testing.T) {
+	r := newRecorder(t, account("smb"))
+	r.run(parse(t, "key: q\nname: Q\nsteps:\n  - id: hello\n    email: {template: welcome, to: champion}\n"))
+	require.Equal(t, []string{workflows.EmailTaskQueue("default-test-taskqueue")}, r.emailQueues)
 }
 
 func TestEventsSilenceRedFlags(t *testing.T) {

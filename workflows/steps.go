@@ -186,12 +186,26 @@ func (r *interpreter) emailInput(id string, e *playbook.EmailAction, override *c
 	return in
 }
 
+// emailQueueChange marks the interpreter change that moved emails to their
+// own task queue; runs from before it send on the run's queue.
+const emailQueueChange = "email-task-queue"
+
+// emailContext schedules on the email task queue.
+func emailContext(ctx workflow.Context) workflow.Context {
+	if workflow.GetVersion(ctx, emailQueueChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return ctx
+	}
+	opts := activityOptions
+	opts.TaskQueue = EmailTaskQueue(workflow.GetInfo(ctx).TaskQueueName)
+	return workflow.WithActivityOptions(ctx, opts)
+}
+
 // sendEmail sends, and while the frequency cap defers some recipients, waits
 // (and for the send window) and asks again.
 func (r *interpreter) sendEmail(ctx workflow.Context, in contract.SendEmailInput, rec *StepRecord) (string, error) {
 	var res contract.SendEmailResult
 	for {
-		if err := workflow.ExecuteActivity(ctx, contract.SendEmail, in).Get(ctx, &res); err != nil {
+		if err := workflow.ExecuteActivity(emailContext(ctx), contract.SendEmail, in).Get(ctx, &res); err != nil {
 			return "", err
 		}
 		if res.DeferUntil == nil {

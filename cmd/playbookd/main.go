@@ -195,9 +195,9 @@ func newActivities(cfg config.Config, st *store.Store, set *templates.Set, start
 }
 
 func runWorker(ctx context.Context, tc client.Client, cfg config.Config, acts *activities.Activities, log *slog.Logger) error {
-	w := worker.New(tc, cfg.TemporalTaskQueue, acts)
+	w := worker.New(tc, worker.Options{TaskQueue: cfg.TemporalTaskQueue, EmailsPerSecond: cfg.EmailsPerSecond}, acts)
 	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
+		return err
 	}
 	log.Info("worker started", "task_queue", cfg.TemporalTaskQueue, "namespace", cfg.TemporalNamespace)
 	<-ctx.Done()

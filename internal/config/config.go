@@ -36,9 +36,12 @@ type Config struct {
 	// across playbooks; 0 turns the cap off.
 	EmailCap       int           `env:"EMAIL_CAP" envDefault:"3"`
 	EmailCapWindow time.Duration `env:"EMAIL_CAP_WINDOW" envDefault:"168h"`
-	SigningKey     string        `env:"PLAYBOOKD_SIGNING_KEY"`
-	PublicBaseURL  string        `env:"PUBLIC_BASE_URL" envDefault:"http://127.0.0.1:8080"`
-	LogLevel       string        `env:"LOG_LEVEL" envDefault:"info"`
+	// EmailsPerSecond limits sends across all workers (SendGrid's limit is
+	// per account); 0: unlimited.
+	EmailsPerSecond float64 `env:"EMAILS_PER_SECOND" envDefault:"10"`
+	SigningKey      string  `env:"PLAYBOOKD_SIGNING_KEY"`
+	PublicBaseURL   string  `env:"PUBLIC_BASE_URL" envDefault:"http://127.0.0.1:8080"`
+	LogLevel        string  `env:"LOG_LEVEL" envDefault:"info"`
 }
 
 // Load reads the environment. Every problem is reported at once, each naming
@@ -119,6 +122,9 @@ func (c Config) validate() error {
 	}
 	if c.EmailCap < 0 {
 		bad("EMAIL_CAP", "must not be negative (0 turns the cap off)")
+	}
+	if c.EmailsPerSecond < 0 {
+		bad("EMAILS_PER_SECOND", "must not be negative (0: unlimited)")
 	}
 	if c.EmailCapWindow <= 0 {
 		bad("EMAIL_CAP_WINDOW", "must be a positive duration such as 168h")
