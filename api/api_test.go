@@ -42,9 +42,10 @@ var testLinks = unsubscribe.New("test-signing-key-of-at-least-32-chars", "http:/
 // fakeTemporal behaves like the server for IDs: a second start of a live
 // workflow ID is refused. Queries fail as if no worker were polling.
 type fakeTemporal struct {
-	live    map[string]bool
-	inputs  []workflows.RunInput
-	signals []string
+	live      map[string]bool
+	inputs    []workflows.RunInput
+	signals   []string
+	decisions []workflows.Decision
 }
 
 type fakeRun struct {
@@ -78,8 +79,21 @@ func (f *fakeTemporal) CancelWorkflow(_ context.Context, id, _ string) error {
 	return nil
 }
 
-func (f *fakeTemporal) UpdateWorkflow(context.Context, client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
-	return nil, errors.New("no worker polling in this test")
+// UpdateWorkflow accepts every decision, as a pending approval's validator would.
+func (f *fakeTemporal) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	d := o.Args[0].(workflows.Decision)
+	f.decisions = append(f.decisions, d)
+	return fakeUpdate{d: d}, nil
+}
+
+type fakeUpdate struct {
+	client.WorkflowUpdateHandle
+	d workflows.Decision
+}
+
+func (u fakeUpdate) Get(_ context.Context, v any) error {
+	*v.(*workflows.DecisionResult) = workflows.DecisionResult{ApprovalID: u.d.ApprovalID, Status: u.d.Decision + "d"}
+	return nil
 }
 
 func (f *fakeTemporal) QueryWorkflow(context.Context, string, string, string, ...any) (converter.EncodedValue, error) {

@@ -62,10 +62,13 @@ func (h *handlers) decideApproval(c echo.Context) error {
 	if err != nil {
 		return notFoundAs(err, "approval")
 	}
+	if err := h.mayAct(c, approval.AssigneeEmail); err != nil {
+		return err
+	}
 	if approval.Status != "pending" {
 		return problem(http.StatusConflict, "the approval is already "+approval.Status)
 	}
-	d := workflows.Decision{ApprovalID: id.String(), Decision: req.Decision, By: "admin", Comment: req.Comment}
+	d := workflows.Decision{ApprovalID: id.String(), Decision: req.Decision, By: by(c), Comment: req.Comment}
 	if req.Edits != nil {
 		d.Edits = &contract.EmailContent{Subject: req.Edits.Subject, HTML: req.Edits.HTML, Text: req.Edits.Text}
 	}

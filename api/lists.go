@@ -103,6 +103,13 @@ func (h *handlers) completeTask(c echo.Context) error {
 		return invalid([]FieldError{{Field: "note", Message: "outcome at most 200 characters, note at most 10000"}})
 	}
 	ctx := c.Request().Context()
+	current, err := h.store.GetTask(ctx, id)
+	if err != nil {
+		return notFoundAs(err, "task")
+	}
+	if err := h.mayAct(c, current.AssigneeEmail); err != nil {
+		return err
+	}
 	task, err := h.store.CompleteTask(ctx, id, req.Outcome, req.Note)
 	if errors.Is(err, store.ErrTaskClosed) {
 		return problem(http.StatusConflict, "the task is no longer open")

@@ -37,6 +37,10 @@ type Store interface {
 	GetApproval(ctx context.Context, id uuid.UUID) (store.Approval, error)
 	CompleteTask(ctx context.Context, id uuid.UUID, outcome, note string) (store.Task, error)
 	UnsubscribeByEmailID(ctx context.Context, emailID uuid.UUID) (store.Unsubscribed, error)
+	CreateAPIKey(ctx context.Context, name, role, memberEmail string) (store.APIKey, string, error)
+	LookupAPIKey(ctx context.Context, secret string) (store.APIKey, error)
+	InLadderOf(ctx context.Context, member, assignee string) (bool, error)
+	GetTask(ctx context.Context, id uuid.UUID) (store.Task, error)
 	GetEmail(ctx context.Context, id uuid.UUID) (store.Email, error)
 	RecordDelivery(ctx context.Context, id uuid.UUID, event, reason string, at time.Time) (bool, error)
 	Suppress(ctx context.Context, email, reason, source string) error
@@ -117,7 +121,8 @@ func New(cfg Config) *echo.Echo {
 	// SendGrid signs its batches; no API key.
 	e.POST(sendgridWebhookPath, webhookHandler{store: cfg.Store, key: cfg.SendGridWebhookKey, now: time.Now, log: cfg.Log}.handle)
 
-	v1 := e.Group("/v1", adminKeyAuth(cfg.AdminKey))
+	v1 := e.Group("/v1", keyAuth(cfg.AdminKey, cfg.Store))
+	v1.POST("/keys", h.createKey)
 	v1.POST("/team", h.upsertTeamMember)
 	v1.POST("/accounts", h.upsertAccount)
 	v1.GET("/accounts/:id", h.getAccount)
@@ -150,19 +155,86 @@ type handlers struct {
 	playbookOptions playbook.Options
 }
 
-// adminKeyAuth requires "Authorization: Bearer <admin key>". Hashed keys per
-// role replace it when API keys land.
-func adminKeyAuth(key string) echo.MiddlewareFunc {
+// principal is who is calling: a role, and for a csm key the team member.
+type principal struct {
+	Role  string // admin | ops | csm
+	Email string // the team member of a csm key
+}
+
+const principalKey = "principal"
+
+func caller(c echo.Context) principal {
+	p, _ := c.Get(principalKey).(principal)
+	return p
+}
+
+// keyAuth requires "Authorization: Bearer <key>": PLAYBOOKD_ADMIN_KEY, or a
+// key made with POST /v1/keys. A csm key may read, decide approvals and
+// complete tasks (whose own checks apply); only admins manage keys.
+func keyAuth(adminKey string, keys Store) echo.MiddlewareFunc {
+	csmWritable := map[string]bool{"/v1/approvals/:id/decision": true, "/v1/tasks/:id/complete": true}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			got, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(key)) != 1 {
-				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="playbookd"`)
-				return problem(http.StatusUnauthorized, "send Authorization: Bearer <API key>")
+			secret, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+			var p principal
+			switch {
+			case !ok || secret == "":
+				return unauthorized(c)
+			case subtle.ConstantTimeCompare([]byte(secret), []byte(adminKey)) == 1:
+				p = principal{Role: "admin"}
+			default:
+				k, err := keys.LookupAPIKey(c.Request().Context(), secret)
+				if errors.Is(err, store.ErrUnknownKey) {
+					return unauthorized(c)
+				}
+				if err != nil {
+					return err
+				}
+				p = principal{Role: k.Role}
+				if k.MemberEmail != nil {
+					p.Email = *k.MemberEmail
+				}
 			}
+			switch {
+			case c.Path() == "/v1/keys" && p.Role != "admin":
+				return problem(http.StatusForbidden, "only an admin key manages keys")
+			case p.Role == "csm" && c.Request().Method != http.MethodGet && !csmWritable[c.Path()]:
+				return problem(http.StatusForbidden, "a csm key may read, decide its approvals and complete its tasks")
+			}
+			c.Set(principalKey, p)
 			return next(c)
 		}
 	}
+}
+
+func unauthorized(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="playbookd"`)
+	return problem(http.StatusUnauthorized, "send Authorization: Bearer <API key>")
+}
+
+// mayAct says whether the caller may act on work assigned to assignee: an
+// admin or ops key, or a csm who is the assignee or above them in the ladder.
+func (h *handlers) mayAct(c echo.Context, assignee string) error {
+	p := caller(c)
+	if p.Role != "csm" {
+		return nil
+	}
+	ok, err := h.store.InLadderOf(c.Request().Context(), p.Email, assignee)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return problem(http.StatusForbidden, "this is assigned to "+assignee+", and you are not above them in the escalation ladder")
+	}
+	return nil
+}
+
+// by names the caller in decisions and audit events.
+func by(c echo.Context) string {
+	if p := caller(c); p.Email != "" {
+		return p.Email
+	}
+	return caller(c).Role
 }
 
 func readyz(checks []Check) echo.HandlerFunc {

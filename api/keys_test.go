@@ -1,0 +1,91 @@
+package api_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/playbookd/playbookd/workflows"
+)
+
+func (h *harness) as(t *testing.T, key, method, path, body string) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, h.srv.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
+func (h *harness) key(t *testing.T, body string) string {
+	t.Helper()
+	r := h.do(t, "POST", "/v1/keys", body)
+	require.Equal(t, 201, r.status, r.raw)
+	require.True(t, strings.HasPrefix(r.body["key"].(string), "pbk_"))
+	return r.body["key"].(string)
+}
+
+// A csm decides and completes only their own work, or work of someone below
+// them in the ladder; their key cannot change anything else.
+func TestCSMKeysActOnlyOnTheirLadder(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t) // casey (csm) reports to lee (senior_csm)
+	require.Equal(t, 201, h.do(t, "POST", "/v1/team", `{"email":"other@cs.test","name":"Other","level":"csm"}`).status)
+	casey := h.key(t, `{"name":"casey laptop","role":"csm","team_member_email":"casey@cs.test"}`)
+	lead := h.key(t, `{"name":"lee","role":"csm","team_member_email":"lead@cs.test"}`)
+	other := h.key(t, `{"name":"other","role":"csm","team_member_email":"other@cs.test"}`)
+	ops := h.key(t, `{"name":"cs ops","role":"ops"}`)
+
+	var stored []byte
+	require.NoError(t, h.pool.QueryRow(context.Background(), `SELECT key_hash FROM api_keys WHERE name = 'casey laptop'`).Scan(&stored))
+	require.NotContains(t, string(stored), casey[4:12], "keys are stored hashed")
+
+	r := h.do(t, "POST", "/v1/runs", `{"playbook":"onboarding","account_id":"acme"}`)
+	require.Equal(t, 201, r.status)
+	runID := r.body["id"]
+	var approvalID, taskID string
+	require.NoError(t, h.pool.QueryRow(context.Background(), `
+		INSERT INTO approvals (run_id, step_id, account_id, assignee_id, draft, expires_at)
+		SELECT $1, 'qbr-invitation', 'acme', csm_id, '{}', now() + interval '4 hours' FROM accounts WHERE id = 'acme'
+		RETURNING id`, runID).Scan(&approvalID))
+	require.NoError(t, h.pool.QueryRow(context.Background(), `
+		INSERT INTO tasks (run_id, step_id, account_id, assignee_id, title)
+		SELECT $1, 'welcome-call', 'acme', csm_id, 'Welcome call' FROM accounts WHERE id = 'acme' RETURNING id`, runID).Scan(&taskID))
+
+	decide := "/v1/approvals/" + approvalID + "/decision"
+	require.Equal(t, 403, h.as(t, other, "POST", decide, `{"decision":"approve"}`), "not casey's ladder")
+	require.Equal(t, 200, h.as(t, lead, "POST", decide, `{"decision":"approve"}`), "casey's manager may decide")
+	require.Equal(t, []workflows.Decision{{ApprovalID: approvalID, Decision: "approve", By: "lead@cs.test"}}, h.temporal.decisions)
+
+	complete := "/v1/tasks/" + taskID + "/complete"
+	require.Equal(t, 403, h.as(t, other, "POST", complete, `{"outcome":"done"}`))
+	require.Equal(t, 200, h.as(t, casey, "POST", complete, `{"outcome":"done"}`))
+
+	require.Equal(t, 200, h.as(t, casey, "GET", "/v1/tasks?assignee=casey@cs.test", ""), "csm keys read")
+	require.Equal(t, 403, h.as(t, casey, "POST", "/v1/accounts", `{}`), "but do not change accounts")
+	require.Equal(t, 403, h.as(t, casey, "POST", "/v1/keys", `{}`))
+	require.Equal(t, 403, h.as(t, ops, "POST", "/v1/keys", `{}`), "only admins manage keys")
+	require.Equal(t, 200, h.as(t, ops, "GET", "/v1/playbooks", ""))
+	require.Equal(t, 401, h.as(t, casey+"x", "GET", "/v1/playbooks", ""))
+
+	for _, bad := range []struct{ body, field string }{
+		{`{"name":"x","role":"root"}`, "role"},
+		{`{"name":"x","role":"csm"}`, "team_member_email"},
+		{`{"name":"x","role":"csm","team_member_email":"ghost@cs.test"}`, "team_member_email"},
+		{`{"name":"x","role":"ops","team_member_email":"casey@cs.test"}`, "team_member_email"},
+		{`{"role":"ops"}`, "name"},
+	} {
+		r := h.do(t, "POST", "/v1/keys", bad.body)
+		require.Equal(t, 422, r.status, bad.body)
+		require.Contains(t, fieldsOf(r.body), bad.field)
+	}
+}

@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// APIKey describes a key; the secret itself is shown once, at creation.
+type APIKey struct {
+	ID          uuid.UUID `json:"id"`
+	Name        string    `json:"name"`
+	Role        string    `json:"role"`
+	MemberEmail *string   `json:"team_member_email,omitempty"`
+	Prefix      string    `json:"prefix"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// ErrUnknownKey is returned for a key that does not exist or was revoked.
+var ErrUnknownKey = errors.New("unknown or revoked API key")
+
+func hashKey(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// CreateAPIKey makes a key and returns it with its secret, which is not stored.
+func (s *Store) CreateAPIKey(ctx context.Context, name, role, memberEmail string) (APIKey, string, error) {
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return APIKey{}, "", err
+	}
+	secret := "pbk_" + base64.RawURLEncoding.EncodeToString(raw)
+	k := APIKey{Name: name, Role: role, Prefix: secret[:8]}
+	var memberID *uuid.UUID
+	if memberEmail != "" {
+		var id uuid.UUID
+		err := s.pool.QueryRow(ctx, `SELECT id FROM team_members WHERE email = $1`, memberEmail).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return APIKey{}, "", ErrUnknownCSM
+		}
+		if err != nil {
+			return APIKey{}, "", err
+		}
+		memberID, k.MemberEmail = &id, &memberEmail
+	}
+	err := s.pool.QueryRow(ctx, `
+		INSERT INTO api_keys (name, role, team_member_id, key_hash, prefix) VALUES ($1, $2, $3, $4, $5)
+		RETURNING id, created_at`, name, role, memberID, hashKey(secret), k.Prefix).Scan(&k.ID, &k.CreatedAt)
+	if err != nil {
+		return APIKey{}, "", fmt.Errorf("create API key: %w", err)
+	}
+	return k, secret, nil
+}
+
+// LookupAPIKey finds the live key with this secret.
+func (s *Store) LookupAPIKey(ctx context.Context, secret string) (APIKey, error) {
+	var k APIKey
+	err := s.pool.QueryRow(ctx, `
+		SELECT k.id, k.name, k.role, t.email, k.prefix, k.created_at
+		FROM api_keys k LEFT JOIN team_members t ON t.id = k.team_member_id
+		WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, hashKey(secret),
+	).Scan(&k.ID, &k.Name, &k.Role, &k.MemberEmail, &k.Prefix, &k.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return APIKey{}, ErrUnknownKey
+	}
+	return k, err
+}
+
+// InLadderOf reports whether member is assignee or above them in the
+// escalation ladder (their manager, the manager's manager, ...).
+func (s *Store) InLadderOf(ctx context.Context, member, assignee string) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `
+		WITH RECURSIVE ladder(id, manager_id, depth) AS (
+			SELECT id, manager_id, 0 FROM team_members WHERE email = $2
+			UNION ALL
+			SELECT t.id, t.manager_id, l.depth + 1 FROM team_members t JOIN ladder l ON t.id = l.manager_id
+			WHERE l.depth < 32
+		)
+		SELECT EXISTS (SELECT 1 FROM ladder l JOIN team_members t ON t.id = l.id WHERE t.email = $1)`,
+		member, assignee).Scan(&ok)
+	return ok, err
+}
