@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -54,7 +55,7 @@ func SVG(title string, res Result, start time.Time) string {
 		fmt.Fprintf(&b, `<text x="20" y="%.0f" font-size="13" fill="%s" font-weight="bold">%s</text>`+"\n", y+laneHeight/2, lane.colour, html.EscapeString(lane.name))
 		var rowEnds []float64 // right end of the last label in each row
 		for _, e := range res.Timeline {
-			if !contains(lane.actions, e.Action) {
+			if !slices.Contains(lane.actions, e.Action) {
 				continue
 			}
 			d := e.At.Sub(start).Hours() / 24
@@ -112,13 +113,4 @@ func truncate(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }

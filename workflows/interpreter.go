@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -224,7 +225,7 @@ func (r *interpreter) anchor() time.Time {
 }
 
 func (r *interpreter) runTopLevel(ctx workflow.Context) error {
-	if len(r.def.Segments) > 0 && !contains(r.def.Segments, r.account.Segment) {
+	if len(r.def.Segments) > 0 && !slices.Contains(r.def.Segments, r.account.Segment) {
 		r.exitOutcome = "not_eligible"
 		return nil
 	}
@@ -349,15 +350,6 @@ func (r *interpreter) finish(ctx workflow.Context, runErr error) (RunResult, err
 		return result, runErr
 	}
 	return result, err
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 // activityOptions retry infrastructure errors forever with backoff; business
