@@ -1,6 +1,6 @@
 // Package sendgridtest starts Stoplight Prism serving SendGrid's official
-// Mail Send spec (shared/sendgrid/tsg_mail_v3.json) as a validating mock: a
-// request that does not match the spec gets a 4xx.
+// Mail Send spec (spec/tsg_mail_v3.json, a copy of shared/sendgrid's) as a
+// validating mock: a request that does not match the spec gets a 4xx.
 package sendgridtest
 
 import (
@@ -26,7 +26,7 @@ func Start(t testing.TB) string {
 	t.Helper()
 	bin := os.Getenv(PrismPathEnv)
 	_, file, _, _ := runtime.Caller(0)
-	spec := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "sendgrid", "tsg_mail_v3.json")
+	spec := filepath.Join(filepath.Dir(file), "spec", "tsg_mail_v3.json")
 	if bin == "" {
 		storetest.Unavailable(t, "%s not set (make test installs @stoplight/prism-cli)", PrismPathEnv)
 	}
