@@ -200,6 +200,10 @@ func TestEmailsCarryAWorkingUnsubscribeLink(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Skipped)
 	require.Equal(t, 1, f.sender.calls)
+	task, err := exec[contract.CreateTaskResult](t, f, contract.CreateTask, contract.CreateTaskInput{
+		RunID: f.runID, StepID: "call-pat", AccountID: "acme", Title: "Call Pat", Assignee: "csm", Priority: "normal"})
+	require.NoError(t, err)
+	require.NotEmpty(t, task.TaskID, "tasks still appear for an unsubscribed contact's account")
 
 	// A bounce suppresses too, even for a contact who never unsubscribed.
 	require.NoError(t, f.st.Suppress(context.Background(), "PAT@acme.test", "bounce", "sendgrid"))

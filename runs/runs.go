@@ -76,6 +76,9 @@ type Service struct {
 	TaskQueue     string
 	Namespace     string
 	TemporalUIURL string
+	// EscalationSLA, when set, replaces the ladder's default deadlines for
+	// runs started from now on.
+	EscalationSLA map[string][4]time.Duration
 }
 
 // StartInput names a playbook and an account; Version 0 means the published one.
@@ -115,7 +118,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (store.Run, error) {
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}, workflows.PlaybookRunName, workflows.RunInput{
 		RunID: runID.String(), AccountID: in.AccountID, PlaybookKey: in.PlaybookKey, PlaybookVersion: version,
-		Definition: *def,
+		Definition: *def, EscalationSLA: s.EscalationSLA,
 	})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &already) {

@@ -47,6 +47,10 @@ type RunInput struct {
 	PlaybookKey     string
 	PlaybookVersion int
 	Definition      playbook.Definition
+	// EscalationSLA replaces the ladder's default deadlines (seed 000), by
+	// segment, levels 1-4; it travels in the input so a run keeps the
+	// deadlines it started with.
+	EscalationSLA map[string][4]time.Duration `json:",omitempty"`
 	// Carried is set when the run continues as new.
 	Carried *CarriedState `json:",omitempty"`
 }

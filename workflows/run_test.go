@@ -58,6 +58,8 @@ type recorder struct {
 	deferred map[string]bool
 	// emailQueues are the task queues SendEmail ran on.
 	emailQueues []string
+	// sla, when set, is the run's configured escalation ladder.
+	sla map[string][4]time.Duration
 }
 
 func newRecorder(t *testing.T, account contract.AccountSnapshot) *recorder {
@@ -149,7 +151,7 @@ func (r *recorder) at(offset time.Duration, fn func()) { r.env.RegisterDelayedCa
 func (r *recorder) run(def *playbook.Definition) {
 	r.env.ExecuteWorkflow(workflows.PlaybookRun, workflows.RunInput{
 		RunID: "5f0c2b9e-0d5f-4a57-9a43-6a4b8f1d2c3e", AccountID: r.account.ID, PlaybookKey: def.Key,
-		PlaybookVersion: 1, Definition: *def,
+		PlaybookVersion: 1, Definition: *def, EscalationSLA: r.sla,
 	})
 	require.True(r.t, r.env.IsWorkflowCompleted())
 }
@@ -602,4 +604,12 @@ func TestCappedEmailIsSentWhenTheCapFreesUp(t *testing.T) {
 	r.run(def)
 	require.Equal(t, 30*time.Hour, r.byStep()["email:hello"])
 	require.Equal(t, 30*time.Hour, r.byStep()["task:call"], "the next step waits behind the email")
+}
+
+// A run keeps the escalation deadlines configured when it started.
+func TestConfiguredLadderDeadlines(t *testing.T) {
+	r := newRecorder(t, account("smb"))
+	r.sla = map[string][4]time.Duration{"smb": {time.Hour, 2 * time.Hour, 3 * time.Hour, 4 * time.Hour}}
+	r.run(parse(t, approvalPlaybook))
+	require.Equal(t, 10*time.Hour, r.byStep()["decision:a1"], "1h + 2h + 3h + 4h")
 }

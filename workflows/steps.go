@@ -12,6 +12,15 @@ import (
 	"github.com/playbookd/playbookd/playbook"
 )
 
+// DefaultEscalationSLA is seed 000's ladder; configuration may replace it.
+func DefaultEscalationSLA() map[string][4]time.Duration {
+	out := make(map[string][4]time.Duration, len(escalationSLA))
+	for k, v := range escalationSLA {
+		out[k] = v
+	}
+	return out
+}
+
 // escalationSLA is how long each level of the ladder (CSM, senior CSM, VP CS,
 // executive) has to decide, by segment (seed 000 "Escalation Levels"); smb
 // uses mid-market values above level 1. A step's expires_in replaces level 1.
@@ -298,9 +307,11 @@ func (r *interpreter) repeat(ctx workflow.Context, rep *playbook.Repeat, suffix 
 // approval drafts the email, waits for a decision until the deadline, and
 // sends the (possibly edited) email when approved.
 func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.ApprovalAction, rec *StepRecord) (string, error) {
-	sla, ok := escalationSLA[r.account.Segment]
+	sla, ok := r.in.EscalationSLA[r.account.Segment]
 	if !ok {
-		sla = escalationSLA["mid_market"]
+		if sla, ok = escalationSLA[r.account.Segment]; !ok {
+			sla = escalationSLA["mid_market"]
+		}
 	}
 	expires := sla[0]
 	if a.ExpiresIn != nil {

@@ -145,7 +145,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 	}
 	defer tc.Close()
 	runService := &runs.Service{Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue,
-		Namespace: cfg.TemporalNamespace, TemporalUIURL: cfg.TemporalUIURL}
+		Namespace: cfg.TemporalNamespace, TemporalUIURL: cfg.TemporalUIURL, EscalationSLA: cfg.EscalationSLA()}
 
 	// The first part to stop takes the process down: the others are told to
 	// stop through this context and waited for.

@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,9 +40,13 @@ type Config struct {
 	// EmailsPerSecond limits sends across all workers (SendGrid's limit is
 	// per account); 0: unlimited.
 	EmailsPerSecond float64 `env:"EMAILS_PER_SECOND" envDefault:"10"`
-	SigningKey      string  `env:"PLAYBOOKD_SIGNING_KEY"`
-	PublicBaseURL   string  `env:"PUBLIC_BASE_URL" envDefault:"http://127.0.0.1:8080"`
-	LogLevel        string  `env:"LOG_LEVEL" envDefault:"info"`
+	// Escalation deadlines of levels 1-4 by segment (seed 000 "Escalation Levels").
+	SLAEnterprise []time.Duration `env:"ESCALATION_SLA_ENTERPRISE" envDefault:"4h,2h,1h,30m" envSeparator:","`
+	SLAMidMarket  []time.Duration `env:"ESCALATION_SLA_MID_MARKET" envDefault:"24h,8h,4h,2h" envSeparator:","`
+	SLASMB        []time.Duration `env:"ESCALATION_SLA_SMB" envDefault:"48h,8h,4h,2h" envSeparator:","`
+	SigningKey    string          `env:"PLAYBOOKD_SIGNING_KEY"`
+	PublicBaseURL string          `env:"PUBLIC_BASE_URL" envDefault:"http://127.0.0.1:8080"`
+	LogLevel      string          `env:"LOG_LEVEL" envDefault:"info"`
 }
 
 // Load reads the environment. Every problem is reported at once, each naming
@@ -123,6 +128,12 @@ func (c Config) validate() error {
 	if c.EmailCap < 0 {
 		bad("EMAIL_CAP", "must not be negative (0 turns the cap off)")
 	}
+	for name, levels := range map[string][]time.Duration{"ESCALATION_SLA_ENTERPRISE": c.SLAEnterprise,
+		"ESCALATION_SLA_MID_MARKET": c.SLAMidMarket, "ESCALATION_SLA_SMB": c.SLASMB} {
+		if len(levels) != 4 || slices.ContainsFunc(levels, func(d time.Duration) bool { return d <= 0 }) {
+			bad(name, "want four positive durations, levels 1 to 4, such as 4h,2h,1h,30m")
+		}
+	}
 	if c.EmailsPerSecond < 0 {
 		bad("EMAILS_PER_SECOND", "must not be negative (0: unlimited)")
 	}
@@ -184,4 +195,10 @@ func WebhookPublicKey(b64 string) (*ecdsa.PublicKey, error) {
 		return nil, fmt.Errorf("the key is not an ECDSA public key")
 	}
 	return ec, nil
+}
+
+// EscalationSLA is the ladder's deadlines by segment, levels 1-4.
+func (c Config) EscalationSLA() map[string][4]time.Duration {
+	four := func(d []time.Duration) [4]time.Duration { return [4]time.Duration{d[0], d[1], d[2], d[3]} }
+	return map[string][4]time.Duration{"enterprise": four(c.SLAEnterprise), "mid_market": four(c.SLAMidMarket), "smb": four(c.SLASMB)}
 }

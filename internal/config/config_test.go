@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadDefaults(t *testing.T) {
@@ -37,6 +38,9 @@ func TestLoadRejectsBadValuesNamingThem(t *testing.T) {
 		{"short signing key", map[string]string{"PLAYBOOKD_SIGNING_KEY": "short"}, []string{"PLAYBOOKD_SIGNING_KEY"}},
 		{"public url", map[string]string{"PUBLIC_BASE_URL": "cs.example"}, []string{"PUBLIC_BASE_URL"}},
 		{"negative cap", map[string]string{"EMAIL_CAP": "-1"}, []string{"EMAIL_CAP"}},
+		{"three SLA levels", map[string]string{"ESCALATION_SLA_SMB": "48h,8h,4h"}, []string{"ESCALATION_SLA_SMB"}},
+		{"zero SLA", map[string]string{"ESCALATION_SLA_ENTERPRISE": "4h,0s,1h,30m"}, []string{"ESCALATION_SLA_ENTERPRISE"}},
+		{"SLA not durations", map[string]string{"ESCALATION_SLA_MID_MARKET": "a day"}, []string{"ESCALATION_SLA_MID_MARKET"}},
 		{"cap window", map[string]string{"EMAIL_CAP_WINDOW": "0s"}, []string{"EMAIL_CAP_WINDOW"}},
 		{"cap window not a duration", map[string]string{"EMAIL_CAP_WINDOW": "a week"}, []string{"EMAIL_CAP_WINDOW"}},
 		{"several at once", map[string]string{"HTTP_ADDR": "x", "EMAIL_FROM": "y"}, []string{"HTTP_ADDR", "EMAIL_FROM"}},
@@ -53,5 +57,19 @@ func TestLoadRejectsBadValuesNamingThem(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestEscalationSLAFromEnvironment(t *testing.T) {
+	cfg, err := LoadFrom(map[string]string{"ESCALATION_SLA_SMB": "72h,12h,6h,3h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sla := cfg.EscalationSLA()
+	if sla["smb"] != [4]time.Duration{72 * time.Hour, 12 * time.Hour, 6 * time.Hour, 3 * time.Hour} {
+		t.Fatalf("smb = %v", sla["smb"])
+	}
+	if sla["enterprise"] != [4]time.Duration{4 * time.Hour, 2 * time.Hour, time.Hour, 30 * time.Minute} {
+		t.Fatalf("enterprise default = %v", sla["enterprise"])
 	}
 }
