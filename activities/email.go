@@ -179,25 +179,21 @@ func (a *Activities) deliver(ctx context.Context, in contract.SendEmailInput, em
 		Categories: []string{"playbookd", email.Template},
 		CustomArgs: map[string]string{"run_id": in.RunID, "step_id": in.StepID, "outbox_id": email.ID.String()},
 	}
+	link := ""
 	if a.Links != nil {
 		// RFC 8058 one-click unsubscribe; the body's link was added at claim.
-		link := a.Links.URL(email.ID)
+		link = a.Links.URL(email.ID)
 		msg.Headers = map[string]string{"List-Unsubscribe": "<" + link + ">", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 	}
 	if in.SendGridTemplateID != "" {
 		msg.Subject, msg.HTML, msg.Text = "", "", ""
-		if a.Links != nil {
-			msg.TemplateData = map[string]any{"unsubscribe_url": a.Links.URL(email.ID)}
-		}
 		msg.TemplateID = in.SendGridTemplateID
-		if msg.TemplateData == nil {
-			msg.TemplateData = map[string]any{}
-		}
-		for k, v := range map[string]any{
+		msg.TemplateData = map[string]any{
 			"account_name": acct.Name, "contact_name": c.Name, "contact_first_name": templates.Person{Name: c.Name}.FirstName(),
 			"csm_name": acct.CSMName, "csm_email": acct.CSMEmail,
-		} {
-			msg.TemplateData[k] = v
+		}
+		if link != "" {
+			msg.TemplateData["unsubscribe_url"] = link
 		}
 	}
 	before, err := a.Store.StartSending(ctx, email.ID)

@@ -140,13 +140,24 @@ type response struct {
 	raw    string
 }
 
+// do sends a JSON request with the admin key.
 func (h *harness) do(t *testing.T, method, path, body string) response {
+	t.Helper()
+	contentType := ""
+	if body != "" {
+		contentType = "application/json"
+	}
+	return h.request(t, adminKey, method, path, contentType, body)
+}
+
+// request sends a request with a key and a content type ("": none).
+func (h *harness) request(t *testing.T, key, method, path, contentType, body string) response {
 	t.Helper()
 	req, err := http.NewRequest(method, h.srv.URL+path, strings.NewReader(body))
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+adminKey)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)

@@ -2,8 +2,6 @@ package api_test
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -12,18 +10,14 @@ import (
 	"github.com/playbookd/playbookd/workflows"
 )
 
+// as sends a JSON request with another key and returns the status.
 func (h *harness) as(t *testing.T, key, method, path, body string) int {
 	t.Helper()
-	req, _ := http.NewRequest(method, h.srv.URL+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
+	contentType := ""
 	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		contentType = "application/json"
 	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode
+	return h.request(t, key, method, path, contentType, body).status
 }
 
 func (h *harness) key(t *testing.T, body string) string {

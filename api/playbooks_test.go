@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -23,19 +22,10 @@ steps:
     task: {title: Follow up on the hello, assignee: csm, due: 1d}
 `
 
+// send posts a body of the given content type with the admin key.
 func (h *harness) send(t *testing.T, method, path, contentType, body string) response {
 	t.Helper()
-	req, err := http.NewRequest(method, h.srv.URL+path, strings.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+adminKey)
-	req.Header.Set("Content-Type", contentType)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
-	_ = json.Unmarshal(raw, &r.body)
-	return r
+	return h.request(t, adminKey, method, path, contentType, body)
 }
 
 func TestPlaybookLifecycleAndRunsPinTheirVersion(t *testing.T) {

@@ -12,15 +12,6 @@ import (
 	"github.com/playbookd/playbookd/playbook"
 )
 
-// DefaultEscalationSLA is seed 000's ladder; configuration may replace it.
-func DefaultEscalationSLA() map[string][4]time.Duration {
-	out := make(map[string][4]time.Duration, len(escalationSLA))
-	for k, v := range escalationSLA {
-		out[k] = v
-	}
-	return out
-}
-
 // escalationSLA is how long each level of the ladder (CSM, senior CSM, VP CS,
 // executive) has to decide, by segment (seed 000 "Escalation Levels"); smb
 // uses mid-market values above level 1. A step's expires_in replaces level 1.
