@@ -57,7 +57,22 @@ type Activities struct {
 	Links     *unsubscribe.Links // signed one-click unsubscribe links
 	Cap       store.FrequencyCap // automated emails per address; zero: no cap
 	HTTP      *http.Client       // for notify webhooks
+	Triggers  Sweeper
 	Log       *slog.Logger
+}
+
+// Sweeper runs a trigger sweep.
+type Sweeper interface {
+	Sweep(ctx context.Context) (contract.SweepResult, error)
+}
+
+// SweepTriggers records renewal windows reached and starts pending
+// firings' runs (the schedule's activity).
+func (a *Activities) SweepTriggers(ctx context.Context) (contract.SweepResult, error) {
+	if a.Triggers == nil {
+		return contract.SweepResult{}, temporal.NewNonRetryableApplicationError("this worker has no trigger service", contract.ErrInvalidInput, nil)
+	}
+	return a.Triggers.Sweep(ctx)
 }
 
 // BeginRun indexes the run (the API may have done so already) and returns

@@ -216,7 +216,7 @@ func (a *Activities) deliver(ctx context.Context, in contract.SendEmailInput, em
 	case err == nil:
 		return a.settle(ctx, email.ID, receipt.Status, "", receipt.ProviderMessageID)
 	case errors.Is(err, mail.ErrRejected):
-		a.Log.WarnContext(ctx, "email refused by provider", "outbox_id", email.ID, "error", err)
+		a.Log.WarnContext(ctx, "email refused by provider", "run_id", email.RunID, "step_id", email.StepID, "outbox_id", email.ID, "error", err)
 		return a.settle(ctx, email.ID, store.EmailFailed, err.Error(), "")
 	case errors.Is(err, mail.ErrNotAccepted):
 		// Certainly not sent: back to pending, and Temporal retries.
@@ -231,7 +231,7 @@ func (a *Activities) deliver(ctx context.Context, in contract.SendEmailInput, em
 	default:
 		// Timed out or dropped after the request went out: the provider may
 		// have accepted it.
-		a.Log.WarnContext(ctx, "email outcome unknown; not retried", "outbox_id", email.ID, "error", err)
+		a.Log.WarnContext(ctx, "email outcome unknown; not retried", "run_id", email.RunID, "step_id", email.StepID, "outbox_id", email.ID, "error", err)
 		return a.settle(ctx, email.ID, store.EmailUncertain, err.Error(), "")
 	}
 }

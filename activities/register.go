@@ -28,6 +28,7 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 		contract.UpdateAccount:          a.UpdateAccount,
 		contract.StartPlaybook:          a.StartPlaybook,
 		contract.Notify:                 a.Notify,
+		contract.SweepTriggers:          a.SweepTriggers,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

@@ -122,24 +122,46 @@ func (h *handlers) upsertAccount(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	in, err := req.toStore(accounts.DefaultSegmentThresholds)
+	in, err := req.toStore(h.segments)
 	if err != nil {
 		return err
 	}
-	acct, created, err := h.store.UpsertAccount(c.Request().Context(), in)
+	// Saving fires triggers (account created, renewal window) and tells live
+	// runs, which re-check exit rules and re-plan date anchors.
+	saved, err := h.triggers.SaveAccount(c.Request().Context(), in)
 	if errors.Is(err, store.ErrUnknownCSM) {
-		return invalid([]FieldError{{Field: "csm_email", Message: "no team member has this email; add them with POST /v1/team"}})
+		return invalid([]FieldError{unknownCSM})
 	}
 	if err != nil {
 		return err
 	}
-	if !created {
-		// Live runs re-check exit rules and re-plan date anchors.
-		if _, err := h.runs.AccountChanged(c.Request().Context(), acct.ID); err != nil {
-			return fmt.Errorf("account saved, but its live runs were not told: %w", err)
-		}
+	return c.JSON(createdOrOK(saved.Created), saved)
+}
+
+var unknownCSM = FieldError{Field: "csm_email", Message: "no team member has this email; add them with POST /v1/team"}
+
+var accountBands = []string{"green", "yellow", "red", "none"}
+
+func (h *handlers) listAccounts(c echo.Context) error {
+	pg, err := readPage(c)
+	if err != nil {
+		return err
 	}
-	return c.JSON(createdOrOK(created), acct)
+	q := queryFilter{c: c}
+	f := store.AccountFilter{Segment: q.enum("segment", accounts.Segments), Band: q.enum("band", accountBands),
+		CSMEmail: strings.ToLower(strings.TrimSpace(c.QueryParam("csm"))), Status: q.enum("status", accounts.Statuses),
+		Limit: pg.limit + 1}
+	if err := q.err(); err != nil {
+		return err
+	}
+	if err := pg.cursor(&f.After); err != nil {
+		return err
+	}
+	rows, err := h.store.ListAccounts(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, pageOf(pg, rows, func(a store.Account) any { return a.ID }))
 }
 
 type eventRequest struct {
@@ -157,14 +179,18 @@ func (h *handlers) reportEvent(c echo.Context) error {
 	if !eventNamePattern.MatchString(req.Name) {
 		return invalid([]FieldError{{Field: "name", Message: "required: a lower-case event name such as first_login"}})
 	}
-	n, err := h.runs.DeliverEvent(c.Request().Context(), c.Param("id"), req.Name, req.Data)
+	n, signal, err := h.triggers.Event(c.Request().Context(), c.Param("id"), req.Name, req.Data)
 	if errors.Is(err, runs.ErrUnknownAccount) {
 		return problem(http.StatusNotFound, "account not found")
 	}
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, map[string]any{"name": req.Name, "delivered_to_runs": n})
+	body := map[string]any{"name": req.Name, "delivered_to_runs": n}
+	if signal != "" {
+		body["risk_signal"] = signal
+	}
+	return c.JSON(http.StatusAccepted, body)
 }
 
 func (h *handlers) getAccount(c echo.Context) error {

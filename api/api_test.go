@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,12 +23,14 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/playbookd/playbookd/api"
+	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/playbooks"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
 	"github.com/playbookd/playbookd/templates"
+	"github.com/playbookd/playbookd/triggers"
 	"github.com/playbookd/playbookd/unsubscribe"
 	"github.com/playbookd/playbookd/workflows"
 )
@@ -117,16 +120,24 @@ func newHarness(t *testing.T) *harness {
 	_, err = playbooks.Seed(context.Background(), st, opts)
 	require.NoError(t, err)
 	h := &harness{pool: pool, temporal: &fakeTemporal{live: map[string]bool{}}}
+	runService := &runs.Service{Temporal: h.temporal, Store: st, TaskQueue: "q", Namespace: "default",
+		TemporalUIURL: "http://ui.test"}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e := api.New(api.Config{
-		Store: st,
-		Runs: &runs.Service{Temporal: h.temporal, Store: st, TaskQueue: "q", Namespace: "default",
-			TemporalUIURL: "http://ui.test"},
+		Store:              st,
+		Runs:               runService,
+		Triggers:           &triggers.Service{Store: st, Runs: runService, Model: health.Presets[health.DefaultModel], Now: time.Now, Log: log},
 		Ready:              []api.Check{{Name: "postgres", Ping: st.Ping}, {Name: "temporal", Ping: func(context.Context) error { return h.readyErr }}},
 		AdminKey:           adminKey,
 		Playbook:           opts,
 		Links:              testLinks,
 		SendGridWebhookKey: &webhookSigner.PublicKey,
-		Log:                slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:                log,
+		// Every response of every API test is checked against openapi.yaml.
+		CheckResponses: func(err error) {
+			t.Helper()
+			t.Errorf("response does not match openapi.yaml: %v", err)
+		},
 	})
 	h.srv = httptest.NewServer(e)
 	t.Cleanup(h.srv.Close)
@@ -173,8 +184,10 @@ func (h *harness) seed(t *testing.T) {
 	t.Helper()
 	require.Equal(t, 201, h.do(t, "POST", "/v1/team", `{"email":"lead@cs.test","name":"Lee Lead","level":"senior_csm"}`).status)
 	require.Equal(t, 201, h.do(t, "POST", "/v1/team", `{"email":"Casey@CS.test","name":"Casey","level":"csm","manager_email":"lead@cs.test"}`).status)
+	// Past onboarding, so that creating it starts nothing by itself (triggers
+	// have their own tests) and runs can be started by hand.
 	r := h.do(t, "POST", "/v1/accounts", `{"id":"acme","name":"Acme","arr":150000,"csm_email":"casey@cs.test",
-		"timezone":"America/New_York","renewal_date":"2027-03-01",
+		"timezone":"America/New_York","renewal_date":"2027-09-01","lifecycle_stage":"adoption",
 		"contacts":[{"email":"pat@acme.test","name":"Pat","role":"champion"}]}`)
 	require.Equal(t, 201, r.status, r.raw)
 }
@@ -191,7 +204,7 @@ func TestTeamAccountsAndRunsSlice(t *testing.T) {
 	r = h.do(t, "GET", "/v1/accounts/acme", "")
 	require.Equal(t, 200, r.status)
 	require.Equal(t, "enterprise", r.body["segment"], "segment derives from ARR")
-	require.Equal(t, "2027-03-01", r.body["renewal_date"])
+	require.Equal(t, "2027-09-01", r.body["renewal_date"])
 	require.Equal(t, "casey@cs.test", r.body["csm_email"])
 	require.Len(t, r.body["contacts"], 1)
 
@@ -264,10 +277,10 @@ func TestBadInputIsRefusedAndNothingWritten(t *testing.T) {
 		{"account bad timezone", "POST", "/v1/accounts", `{"id":"b","name":"B","arr":1,"csm_email":"casey@cs.test","timezone":"Mars/Base"}`, 422, "timezone"},
 		{"account bad date", "POST", "/v1/accounts", `{"id":"b","name":"B","arr":1,"csm_email":"casey@cs.test","timezone":"UTC","renewal_date":"03/01/2027"}`, 422, "renewal_date"},
 		{"account bad status", "POST", "/v1/accounts", `{"id":"b","name":"B","arr":1,"csm_email":"casey@cs.test","timezone":"UTC","status":"gone"}`, 422, "status"},
-		{"account custom fields not object", "POST", "/v1/accounts", `{"id":"b","name":"B","arr":1,"csm_email":"casey@cs.test","timezone":"UTC","custom_fields":[1]}`, 422, "custom_fields"},
+		{"account custom fields not object", "POST", "/v1/accounts", `{"id":"b","name":"B","arr":1,"csm_email":"casey@cs.test","timezone":"UTC","custom_fields":[1]}`, 400, "custom_fields"},
 		{"contact bad role", "POST", "/v1/accounts", `{"id":"b","name":"B","arr":1,"csm_email":"casey@cs.test","timezone":"UTC","contacts":[{"email":"x@b.test","role":"boss"}]}`, 422, "contacts[0].role"},
 		{"contact twice", "POST", "/v1/accounts", `{"id":"b","name":"B","arr":1,"csm_email":"casey@cs.test","timezone":"UTC","contacts":[{"email":"x@b.test","role":"user"},{"email":"X@b.test","role":"admin"}]}`, 422, "contacts[1].email"},
-		{"contact unknown field", "POST", "/v1/accounts", `{"id":"b","name":"B","arr":1,"csm_email":"casey@cs.test","timezone":"UTC","contacts":[{"email":"x@b.test","role":"user","age":3}]}`, 400, "age"},
+		{"contact unknown field", "POST", "/v1/accounts", `{"id":"b","name":"B","arr":1,"csm_email":"casey@cs.test","timezone":"UTC","contacts":[{"email":"x@b.test","role":"user","age":3}]}`, 400, "contacts[0].age"},
 		{"run missing playbook", "POST", "/v1/runs", `{"account_id":"acme"}`, 422, "playbook"},
 		{"run missing account", "POST", "/v1/runs", `{"playbook":"onboarding"}`, 422, "account_id"},
 		{"run unknown playbook", "POST", "/v1/runs", `{"playbook":"nope","account_id":"acme"}`, 422, "playbook"},

@@ -16,8 +16,13 @@ import (
 var approvalStatuses = []string{"pending", "approved", "rejected", "expired", "cancelled"}
 
 func (h *handlers) listApprovals(c echo.Context) error {
+	pg, after, err := keysetPage(c)
+	if err != nil {
+		return err
+	}
 	q := queryFilter{c: c}
-	f := store.ApprovalFilter{AssigneeEmail: strings.ToLower(c.QueryParam("assignee")), Status: q.enum("status", approvalStatuses)}
+	f := store.ApprovalFilter{AssigneeEmail: strings.ToLower(c.QueryParam("assignee")), Status: q.enum("status", approvalStatuses),
+		After: after, Limit: pg.limit + 1}
 	if err := q.err(); err != nil {
 		return err
 	}
@@ -25,7 +30,7 @@ func (h *handlers) listApprovals(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, list[store.Approval]{Items: items})
+	return c.JSON(http.StatusOK, pageOf(pg, items, func(a store.Approval) any { return store.Keyset{At: a.CreatedAt, ID: a.ID} }))
 }
 
 type emailEdits struct {
@@ -62,6 +67,7 @@ func (h *handlers) decideApproval(c echo.Context) error {
 	if err != nil {
 		return notFoundAs(err, "approval")
 	}
+	c.Set(runIDKey, approval.RunID.String())
 	if err := h.mayAct(c, approval.AssigneeEmail); err != nil {
 		return err
 	}

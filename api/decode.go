@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 )
@@ -51,10 +52,7 @@ func decodeProblem(err error) error {
 		return problem(http.StatusBadRequest, "malformed JSON: the body ends too early",
 			FieldError{Field: "body", Message: "malformed JSON"})
 	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			field = "body"
-		}
+		field := jsonPath(typeErr.Field)
 		return problem(http.StatusBadRequest, "a field has the wrong type",
 			FieldError{Field: field, Message: fmt.Sprintf("must be %s, not %s", jsonType(typeErr.Type.Kind().String()), typeErr.Value)})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -65,6 +63,19 @@ func decodeProblem(err error) error {
 		return problem(http.StatusBadRequest, "the body could not be read: "+err.Error(),
 			FieldError{Field: "body", Message: "unreadable"})
 	}
+}
+
+// jsonPath drops the Go names of embedded structs ("Inputs.nps" → "nps"):
+// every JSON name of the API is lower case.
+func jsonPath(field string) string {
+	parts := strings.Split(field, ".")
+	for len(parts) > 0 && parts[0] != "" && unicode.IsUpper(rune(parts[0][0])) {
+		parts = parts[1:]
+	}
+	if len(parts) == 0 || parts[0] == "" {
+		return "body"
+	}
+	return strings.Join(parts, ".")
 }
 
 func jsonType(goKind string) string {

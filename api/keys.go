@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/store"
@@ -49,4 +50,33 @@ func (h *handlers) createKey(c echo.Context) error {
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"key": secret, "api_key": k,
 		"note": "store the key now: it is shown once and kept only as a hash"})
+}
+
+func (h *handlers) listKeys(c echo.Context) error {
+	pg, err := readPage(c)
+	if err != nil {
+		return err
+	}
+	var after *uuid.UUID
+	if err := pg.cursor(&after); err != nil {
+		return err
+	}
+	keys, err := h.store.ListAPIKeys(c.Request().Context(), after, pg.limit+1)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, pageOf(pg, keys, func(k store.APIKey) any { return k.ID }))
+}
+
+// revokeKey stops a key from working at once; requests with it get 401.
+func (h *handlers) revokeKey(c echo.Context) error {
+	id, err := pathUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	k, err := h.store.RevokeAPIKey(c.Request().Context(), id)
+	if err != nil {
+		return notFoundAs(err, "API key")
+	}
+	return c.JSON(http.StatusOK, k)
 }

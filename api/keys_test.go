@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/playbookd/playbookd/workflows"
@@ -70,6 +71,23 @@ func TestCSMKeysActOnlyOnTheirLadder(t *testing.T) {
 	require.Equal(t, 403, h.as(t, ops, "POST", "/v1/keys", `{}`), "only admins manage keys")
 	require.Equal(t, 200, h.as(t, ops, "GET", "/v1/playbooks", ""))
 	require.Equal(t, 401, h.as(t, casey+"x", "GET", "/v1/playbooks", ""))
+
+	// An admin lists keys (never their secrets) and revokes one: it stops at once.
+	r = h.do(t, "GET", "/v1/keys?limit=2", "")
+	require.Equal(t, 200, r.status, r.raw)
+	require.Len(t, r.body["items"], 2)
+	require.NotContains(t, r.raw, casey)
+	require.NotEmpty(t, r.body["next_cursor"])
+	require.Equal(t, 403, h.as(t, ops, "GET", "/v1/keys", ""))
+	var opsID string
+	require.NoError(t, h.pool.QueryRow(context.Background(), `SELECT id FROM api_keys WHERE role = 'ops'`).Scan(&opsID))
+	require.Equal(t, 403, h.as(t, ops, "POST", "/v1/keys/"+opsID+"/revoke", ""), "not even its own")
+	r = h.do(t, "POST", "/v1/keys/"+opsID+"/revoke", "")
+	require.Equal(t, 200, r.status, r.raw)
+	require.NotNil(t, r.body["revoked_at"])
+	require.Equal(t, 401, h.as(t, ops, "GET", "/v1/playbooks", ""))
+	require.Equal(t, 404, h.do(t, "POST", "/v1/keys/"+uuid.NewString()+"/revoke", "").status)
+	require.Equal(t, 400, h.do(t, "POST", "/v1/keys/not-a-uuid/revoke", "").status)
 
 	for _, bad := range []struct{ body, field string }{
 		{`{"name":"x","role":"root"}`, "role"},

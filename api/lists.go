@@ -53,8 +53,13 @@ func (q *queryFilter) err() error {
 }
 
 func (h *handlers) listEmails(c echo.Context) error {
+	pg, after, err := keysetPage(c)
+	if err != nil {
+		return err
+	}
 	q := queryFilter{c: c}
-	f := store.EmailFilter{AccountID: c.QueryParam("account_id"), RunID: q.uuid("run_id"), Status: q.enum("status", emailStatuses)}
+	f := store.EmailFilter{AccountID: c.QueryParam("account_id"), RunID: q.uuid("run_id"), Status: q.enum("status", emailStatuses),
+		After: after, Limit: pg.limit + 1}
 	if err := q.err(); err != nil {
 		return err
 	}
@@ -62,14 +67,18 @@ func (h *handlers) listEmails(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, list[store.Email]{Items: emails})
+	return c.JSON(http.StatusOK, pageOf(pg, emails, func(e store.Email) any { return store.Keyset{At: e.CreatedAt, ID: e.ID} }))
 }
 
 func (h *handlers) listTasks(c echo.Context) error {
+	pg, after, err := keysetPage(c)
+	if err != nil {
+		return err
+	}
 	q := queryFilter{c: c}
 	f := store.TaskFilter{
 		AssigneeEmail: strings.ToLower(c.QueryParam("assignee")), AccountID: c.QueryParam("account_id"),
-		RunID: q.uuid("run_id"), Status: q.enum("status", taskStatuses),
+		RunID: q.uuid("run_id"), Status: q.enum("status", taskStatuses), After: after, Limit: pg.limit + 1,
 	}
 	if err := q.err(); err != nil {
 		return err
@@ -78,7 +87,7 @@ func (h *handlers) listTasks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, list[store.Task]{Items: tasks})
+	return c.JSON(http.StatusOK, pageOf(pg, tasks, func(t store.Task) any { return store.Keyset{At: t.CreatedAt, ID: t.ID} }))
 }
 
 type completeTaskRequest struct {
@@ -107,6 +116,7 @@ func (h *handlers) completeTask(c echo.Context) error {
 	if err != nil {
 		return notFoundAs(err, "task")
 	}
+	c.Set(runIDKey, current.RunID.String())
 	if err := h.mayAct(c, current.AssigneeEmail); err != nil {
 		return err
 	}

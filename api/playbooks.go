@@ -122,11 +122,19 @@ func (h *handlers) createPlaybook(c echo.Context) error {
 }
 
 func (h *handlers) listPlaybooks(c echo.Context) error {
-	list_, err := h.store.ListPlaybooks(c.Request().Context())
+	pg, err := readPage(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, list[store.PlaybookSummary]{Items: list_})
+	var after string
+	if err := pg.cursor(&after); err != nil {
+		return err
+	}
+	summaries, err := h.store.ListPlaybooks(c.Request().Context(), after, pg.limit+1)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, pageOf(pg, summaries, func(p store.PlaybookSummary) any { return p.Key }))
 }
 
 func (h *handlers) getPlaybook(c echo.Context) error {

@@ -63,6 +63,7 @@ func (h *handlers) startRun(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	c.Set(runIDKey, run.ID.String())
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/runs/"+run.ID.String())
 	return c.JSON(http.StatusCreated, run)
 }
@@ -82,9 +83,13 @@ func (h *handlers) getRun(c echo.Context) error {
 var runStatuses = []string{"running", "paused", "completed", "cancelled", "failed"}
 
 func (h *handlers) listRuns(c echo.Context) error {
+	pg, after, err := keysetPage(c)
+	if err != nil {
+		return err
+	}
 	q := queryFilter{c: c}
 	f := store.RunFilter{AccountID: c.QueryParam("account_id"), PlaybookKey: c.QueryParam("playbook"),
-		Status: q.enum("status", runStatuses)}
+		Status: q.enum("status", runStatuses), After: after, Limit: pg.limit + 1}
 	if err := q.err(); err != nil {
 		return err
 	}
@@ -92,7 +97,7 @@ func (h *handlers) listRuns(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, list[store.Run]{Items: items})
+	return c.JSON(http.StatusOK, pageOf(pg, items, func(r store.Run) any { return store.Keyset{At: r.StartedAt, ID: r.ID} }))
 }
 
 // controlRun pauses, resumes or cancels a run; the answer is 202 because the

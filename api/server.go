@@ -10,17 +10,23 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/health"
+	"github.com/playbookd/playbookd/metrics"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/triggers"
 	"github.com/playbookd/playbookd/unsubscribe"
 	"github.com/playbookd/playbookd/workflows"
 )
@@ -30,6 +36,15 @@ type Store interface {
 	UpsertTeamMember(ctx context.Context, in store.UpsertTeamMember) (store.TeamMember, bool, error)
 	UpsertAccount(ctx context.Context, in store.UpsertAccount) (store.Account, bool, error)
 	GetAccount(ctx context.Context, id string) (store.Account, error)
+	ListAccounts(ctx context.Context, f store.AccountFilter) ([]store.Account, error)
+	HealthHistory(ctx context.Context, accountID string, before int64, n int) ([]store.HealthSnapshot, error)
+	CreateImport(ctx context.Context, id uuid.UUID, format string, total int) (store.Import, error)
+	AdvanceImport(ctx context.Context, id uuid.UUID, p store.ImportProgress) error
+	GetImport(ctx context.Context, id uuid.UUID) (store.Import, error)
+	BandDistribution(ctx context.Context) (store.BandCounts, error)
+	RetentionCohort(ctx context.Context, from, to time.Time) (store.Cohort, error)
+	PlaybookOutcomes(ctx context.Context, from, to time.Time) ([]store.OutcomeStats, error)
+	LiveRunCounts(ctx context.Context) (map[string]int, error)
 	ListEmails(ctx context.Context, f store.EmailFilter) ([]store.Email, error)
 	ListTasks(ctx context.Context, f store.TaskFilter) ([]store.Task, error)
 	ListRuns(ctx context.Context, f store.RunFilter) ([]store.Run, error)
@@ -39,12 +54,14 @@ type Store interface {
 	UnsubscribeByEmailID(ctx context.Context, emailID uuid.UUID) (store.Unsubscribed, error)
 	CreateAPIKey(ctx context.Context, name, role, memberEmail string) (store.APIKey, string, error)
 	LookupAPIKey(ctx context.Context, secret string) (store.APIKey, error)
+	ListAPIKeys(ctx context.Context, after *uuid.UUID, n int) ([]store.APIKey, error)
+	RevokeAPIKey(ctx context.Context, id uuid.UUID) (store.APIKey, error)
 	InLadderOf(ctx context.Context, member, assignee string) (bool, error)
 	GetTask(ctx context.Context, id uuid.UUID) (store.Task, error)
 	GetEmail(ctx context.Context, id uuid.UUID) (store.Email, error)
 	RecordDelivery(ctx context.Context, id uuid.UUID, event, reason string, at time.Time) (bool, error)
 	Suppress(ctx context.Context, email, reason, source string) error
-	ListPlaybooks(ctx context.Context) ([]store.PlaybookSummary, error)
+	ListPlaybooks(ctx context.Context, afterKey string, n int) ([]store.PlaybookSummary, error)
 	GetPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
 	CreatePlaybookVersion(ctx context.Context, in store.NewPlaybookVersion) (store.PlaybookVersion, error)
 	PublishPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
@@ -63,6 +80,13 @@ type Runs interface {
 	TaskCompleted(ctx context.Context, t store.Task) error
 }
 
+// Triggers saves the changes that start playbooks by themselves.
+type Triggers interface {
+	SaveAccount(ctx context.Context, in store.UpsertAccount) (triggers.SavedAccount, error)
+	RecordHealth(ctx context.Context, accountID string, in health.Inputs, measuredAt time.Time) (triggers.Recorded, error)
+	Event(ctx context.Context, accountID, name string, data map[string]any) (int, string, error)
+}
+
 // Check is a readiness probe of one dependency.
 type Check struct {
 	Name string
@@ -73,6 +97,9 @@ type Check struct {
 type Config struct {
 	Store    Store
 	Runs     Runs
+	Triggers Triggers
+	// Segments derive an account's segment from its ARR when none is given.
+	Segments accounts.SegmentThresholds
 	Ready    []Check
 	AdminKey string // required on every /v1 route
 	// Playbook says what definitions may refer to (the built-in templates).
@@ -82,20 +109,36 @@ type Config struct {
 	// SendGridWebhookKey verifies the event webhook; nil disables it.
 	SendGridWebhookKey *ecdsa.PublicKey
 	Log                *slog.Logger
+	// CheckResponses, when set, receives every response that does not match
+	// the OpenAPI document (tests set it; it buffers responses).
+	CheckResponses ResponseCheck
+	// Metrics registers the HTTP metrics and serves /metrics; nil: neither.
+	Metrics *metrics.Metrics
 }
 
 // maxBodyBytes bounds request bodies; bulk import will get its own limit.
 const maxBodyBytes = 1 << 20
 
-const sendgridWebhookPath = "/v1/webhooks/sendgrid"
+const (
+	sendgridWebhookPath = "/v1/webhooks/sendgrid"
+	importPath          = "/v1/accounts/import"
+)
 
 // New builds the HTTP handler.
 func New(cfg Config) *echo.Echo {
+	doc, err := Spec()
+	if err != nil {
+		panic(err) // embedded and tested: a broken document is a build defect
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(cfg.Log)
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(cfg.Log))
+	if cfg.Metrics != nil {
+		e.Use(httpMetrics(cfg.Metrics.Registry))
+		e.GET("/metrics", echo.WrapHandler(cfg.Metrics.Handler()))
+	}
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			cfg.Log.ErrorContext(c.Request().Context(), "panic", "error", err, "stack", string(stack))
@@ -104,16 +147,25 @@ func New(cfg Config) *echo.Echo {
 	}))
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if c.Request().URL.Path != sendgridWebhookPath { // batches are larger; it sets its own limit
+			if p := c.Request().URL.Path; p != sendgridWebhookPath && p != importPath { // larger bodies; they set their own limits
 				c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes)
 			}
 			return next(c)
 		}
 	})
+	if cfg.CheckResponses != nil {
+		e.Use(checkResponses(doc, cfg.CheckResponses))
+	}
 
-	h := &handlers{store: cfg.Store, runs: cfg.Runs, playbookOptions: cfg.Playbook}
+	segments := cfg.Segments
+	if segments == (accounts.SegmentThresholds{}) {
+		segments = accounts.DefaultSegmentThresholds
+	}
+	h := &handlers{store: cfg.Store, runs: cfg.Runs, triggers: cfg.Triggers, playbookOptions: cfg.Playbook,
+		segments: segments, log: cfg.Log}
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", readyz(cfg.Ready))
+	e.GET("/openapi.json", serveSpec(doc))
 	// Recipients follow these from their inbox: no API key.
 	unsub := unsubscribeHandlers{store: cfg.Store, links: cfg.Links}
 	e.GET("/v1/unsubscribe", unsub.page)
@@ -121,12 +173,20 @@ func New(cfg Config) *echo.Echo {
 	// SendGrid signs its batches; no API key.
 	e.POST(sendgridWebhookPath, webhookHandler{store: cfg.Store, key: cfg.SendGridWebhookKey, now: time.Now, log: cfg.Log}.handle)
 
-	v1 := e.Group("/v1", keyAuth(cfg.AdminKey, cfg.Store))
+	v1 := e.Group("/v1", keyAuth(cfg.AdminKey, cfg.Store), validateRequests(doc))
 	v1.POST("/keys", h.createKey)
+	v1.GET("/keys", h.listKeys)
+	v1.POST("/keys/:id/revoke", h.revokeKey)
 	v1.POST("/team", h.upsertTeamMember)
 	v1.POST("/accounts", h.upsertAccount)
+	v1.GET("/accounts", h.listAccounts)
+	v1.POST("/accounts/import", h.importAccounts)
+	v1.GET("/accounts/imports/:id", h.getImport)
 	v1.GET("/accounts/:id", h.getAccount)
 	v1.POST("/accounts/:id/events", h.reportEvent)
+	v1.POST("/accounts/:id/health", h.recordHealth)
+	v1.GET("/accounts/:id/health", h.healthHistory)
+	v1.GET("/metrics/portfolio", h.portfolio)
 	v1.GET("/playbooks", h.listPlaybooks)
 	v1.GET("/playbooks/schema.json", func(c echo.Context) error { return c.JSON(http.StatusOK, playbook.Schema()) })
 	v1.POST("/playbooks", h.createPlaybook)
@@ -152,7 +212,10 @@ func New(cfg Config) *echo.Echo {
 type handlers struct {
 	store           Store
 	runs            Runs
+	triggers        Triggers
 	playbookOptions playbook.Options
+	segments        accounts.SegmentThresholds
+	log             *slog.Logger
 }
 
 // principal is who is calling: a role, and for a csm key the team member.
@@ -196,7 +259,7 @@ func keyAuth(adminKey string, keys Store) echo.MiddlewareFunc {
 				}
 			}
 			switch {
-			case c.Path() == "/v1/keys" && p.Role != "admin":
+			case strings.HasPrefix(c.Path(), "/v1/keys") && p.Role != "admin":
 				return problem(http.StatusForbidden, "only an admin key manages keys")
 			case p.Role == "csm" && c.Request().Method != http.MethodGet && !csmWritable[c.Path()]:
 				return problem(http.StatusForbidden, "a csm key may read, decide its approvals and complete its tasks")
@@ -262,12 +325,53 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 			if v.Status >= 500 {
 				level = slog.LevelError
 			}
-			log.LogAttrs(c.Request().Context(), level, "request",
-				slog.String("method", v.Method), slog.String("uri", v.URI), slog.Int("status", v.Status),
-				slog.Duration("latency", v.Latency), slog.String("request_id", v.RequestID))
+			attrs := []slog.Attr{slog.String("method", v.Method), slog.String("uri", v.URI), slog.Int("status", v.Status),
+				slog.Duration("latency", v.Latency), slog.String("request_id", v.RequestID)}
+			if runID := requestRunID(c); runID != "" {
+				attrs = append(attrs, slog.String("run_id", runID))
+			}
+			log.LogAttrs(c.Request().Context(), level, "request", attrs...)
 			return nil
 		},
 	})
+}
+
+const runIDKey = "run_id"
+
+// requestRunID is the run a request was about: set by handlers that find
+// it (starts, decisions, tasks), or the path of /v1/runs/{id}.
+func requestRunID(c echo.Context) string {
+	if id, ok := c.Get(runIDKey).(string); ok {
+		return id
+	}
+	if strings.HasPrefix(c.Path(), "/v1/runs/:id") {
+		return c.Param("id")
+	}
+	return ""
+}
+
+// httpMetrics counts requests and their latency by route (the pattern, so
+// ids do not explode the label set) and status.
+func httpMetrics(reg prometheus.Registerer) echo.MiddlewareFunc {
+	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "playbookd_http_request_duration_seconds", Help: "HTTP requests by route and status, and their latency.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"method", "route", "status"})
+	reg.MustRegister(duration)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			if err := next(c); err != nil {
+				c.Error(err) // written now, so the status is known
+			}
+			route := c.Path()
+			if route == "" {
+				route = "unmatched"
+			}
+			duration.WithLabelValues(c.Request().Method, route, strconv.Itoa(c.Response().Status)).Observe(time.Since(start).Seconds())
+			return nil
+		}
+	}
 }
 
 // pathUUID parses a UUID path parameter or answers 400 naming it.
@@ -285,9 +389,4 @@ func notFoundAs(err error, what string) error {
 		return problem(http.StatusNotFound, what+" not found")
 	}
 	return err
-}
-
-// list is the envelope of every list answer.
-type list[T any] struct {
-	Items []T `json:"items"`
 }

@@ -154,11 +154,13 @@ func TestPlaybooksThroughTheBinary(t *testing.T) {
 		"contacts":[{"email":"eve@bigco.test","name":"Eve","role":"exec_sponsor"}]}`)
 	require.Equal(t, 201, status, body)
 
-	// The built-in onboarding: smb is tech-touch (a welcome email to the
-	// champion), enterprise gets a welcome call task for the CSM.
-	status, run := c.call("POST", "/v1/runs", `{"playbook":"onboarding","account_id":"acme-e2e"}`)
-	require.Equal(t, 201, status, run)
+	// Creating an account in the onboarding stage starts the built-in
+	// onboarding by itself (its trigger): smb is tech-touch (a welcome email
+	// to the champion), enterprise gets a welcome call task for the CSM.
+	onboarding := c.eventually("/v1/runs?account_id=acme-e2e", func(items []any) bool { return len(items) == 1 })
+	run := onboarding[0].(map[string]any)
 	runID := run["id"].(string)
+	require.Equal(t, "onboarding", run["playbook"])
 	require.Equal(t, "playbook/onboarding/account/acme-e2e", run["workflow_id"])
 
 	status, conflict := c.call("POST", "/v1/runs", `{"playbook":"onboarding","account_id":"acme-e2e"}`)
@@ -189,8 +191,7 @@ func TestPlaybooksThroughTheBinary(t *testing.T) {
 		}
 	}
 
-	status, run = c.call("POST", "/v1/runs", `{"playbook":"onboarding","account_id":"bigco-e2e"}`)
-	require.Equal(t, 201, status, run)
+	run = c.eventually("/v1/runs?account_id=bigco-e2e&playbook=onboarding", func(items []any) bool { return len(items) == 1 })[0].(map[string]any)
 	tasks := c.eventually("/v1/tasks?assignee=casey@cs.test", func(items []any) bool { return len(items) == 1 })
 	task := tasks[0].(map[string]any)
 	require.Equal(t, "Welcome call with the customer's stakeholders", task["title"])
@@ -267,6 +268,38 @@ steps:
 	_, acct := c.call("GET", "/v1/accounts/bigco-e2e", "")
 	require.Equal(t, true, acct["contacts"].([]any)[0].(map[string]any)["unsubscribed"], "eve unsubscribed")
 
+	// Health drives recovery: a red snapshot starts exactly one recovery run,
+	// a second red one starts nothing, a green one ends it as recovered.
+	status, snap := c.call("POST", "/v1/accounts/bigco-e2e/health", `{"score": 31}`)
+	require.Equal(t, 201, status, snap)
+	require.Equal(t, "red", snap["band"])
+	triggered := snap["triggered"].([]any)
+	require.Len(t, triggered, 1, "%v", snap)
+	require.Equal(t, "red-recovery", triggered[0].(map[string]any)["playbook"])
+	require.Equal(t, "started", triggered[0].(map[string]any)["status"])
+	recovery := triggered[0].(map[string]any)["run_id"].(string)
+	status, snap = c.call("POST", "/v1/accounts/bigco-e2e/health", `{"score": 35}`)
+	require.Equal(t, 201, status, snap)
+	require.Empty(t, snap["triggered"], "still red: not a band change")
+	live := c.eventually("/v1/runs?account_id=bigco-e2e&playbook=red-recovery", func(items []any) bool { return len(items) == 1 })
+	require.Equal(t, recovery, live[0].(map[string]any)["id"])
+	status, snap = c.call("POST", "/v1/accounts/bigco-e2e/health", `{"score": 86}`)
+	require.Equal(t, 201, status, snap)
+	require.Equal(t, "green", snap["band"])
+	ended := c.eventually("/v1/runs?account_id=bigco-e2e&playbook=red-recovery&status=completed", func(items []any) bool { return len(items) == 1 })
+	require.Equal(t, recovery, ended[0].(map[string]any)["id"])
+	require.Equal(t, "recovered", ended[0].(map[string]any)["outcome"])
+
+	// Observability: the OpenAPI document, Prometheus metrics with the HTTP
+	// server's and the Temporal SDK's series, and request logs naming runs.
+	doc := get(t, c.base+"/openapi.json")
+	require.Contains(t, doc, `"openapi":"3.0.3"`)
+	exposition := get(t, c.base+"/metrics")
+	require.Contains(t, exposition, `playbookd_http_request_duration_seconds_count{method="POST",route="/v1/accounts/:id/health",status="201"} 3`)
+	require.Contains(t, exposition, "temporal_request", "the Temporal client's metrics")
+	require.Contains(t, exposition, "temporal_workflow_completed", "the worker's metrics")
+	require.Contains(t, logs.String(), `"run_id":"`+runID+`"`, "request logs carry the run id")
+
 	// SIGTERM drains the worker and stops the server; the process exits 0.
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	select {
@@ -277,6 +310,17 @@ steps:
 	}
 	require.Contains(t, logs.String(), "worker stopped")
 	require.Contains(t, logs.String(), "API stopped")
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, 200, resp.StatusCode, string(raw))
+	return string(raw)
 }
 
 func freeAddr(t *testing.T) string {

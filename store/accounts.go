@@ -26,8 +26,29 @@ type Account struct {
 	Status         string          `json:"status"`
 	CustomFields   json.RawMessage `json:"custom_fields"`
 	Contacts       []Contact       `json:"contacts"`
+	Health         *HealthSummary  `json:"health"` // the latest snapshot; null before the first
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
+}
+
+// HealthSummary is an account's latest health snapshot in brief.
+type HealthSummary struct {
+	Score      float64   `json:"score"`
+	Band       string    `json:"band"`
+	Signals    []string  `json:"signals"`
+	MeasuredAt time.Time `json:"measured_at"`
+}
+
+// latestHealth is a lateral join giving h.* of the latest snapshot of a.
+const latestHealth = `LEFT JOIN LATERAL (
+			SELECT score::float8 AS score, band, signals, measured_at FROM health_snapshots
+			WHERE account_id = a.id ORDER BY measured_at DESC, id DESC LIMIT 1) h ON true`
+
+func healthSummary(score *float64, band *string, signals []string, at *time.Time) *HealthSummary {
+	if score == nil {
+		return nil
+	}
+	return &HealthSummary{Score: *score, Band: *band, Signals: signals, MeasuredAt: *at}
 }
 
 // Contact is a person at a customer account. Unsubscribed is also true when
@@ -54,6 +75,10 @@ type UpsertAccount struct {
 	Status         string
 	CustomFields   json.RawMessage // nil keeps what is stored
 	Contacts       []UpsertContact
+	// Triggers to record with the account in the same transaction: OnCreate
+	// only when the account is new, Firings in any case.
+	OnCreate []NewFiring
+	Firings  []NewFiring
 }
 
 // UpsertContact adds or updates a contact by email. Contacts not listed are
@@ -113,6 +138,12 @@ func (s *Store) UpsertAccount(ctx context.Context, in UpsertAccount) (Account, b
 		typ := "account_updated"
 		if created {
 			typ = "account_created"
+			if err := addFirings(ctx, tx, in.ID, in.OnCreate); err != nil {
+				return err
+			}
+		}
+		if err := addFirings(ctx, tx, in.ID, in.Firings); err != nil {
+			return err
 		}
 		return appendEvent(ctx, tx, in.ID, nil, typ, map[string]any{"contacts": len(in.Contacts)})
 	})
@@ -132,21 +163,61 @@ func nullJSON(raw json.RawMessage) any {
 
 // GetAccount returns an account with its contacts.
 func (s *Store) GetAccount(ctx context.Context, id string) (Account, error) {
-	var a Account
-	err := s.pool.QueryRow(ctx, `
-		SELECT a.id, a.name, a.arr::float8, a.segment, t.email, t.name, a.timezone,
-		       a.contract_start::text, a.renewal_date::text, a.lifecycle_stage, a.status, a.custom_fields,
-		       a.created_at, a.updated_at
-		FROM accounts a JOIN team_members t ON t.id = a.csm_id
-		WHERE a.id = $1`, id,
-	).Scan(&a.ID, &a.Name, &a.ARR, &a.Segment, &a.CSMEmail, &a.CSMName, &a.Timezone,
-		&a.ContractStart, &a.RenewalDate, &a.LifecycleStage, &a.Status, &a.CustomFields,
-		&a.CreatedAt, &a.UpdatedAt)
+	rows, err := s.pool.Query(ctx, accountSelect+` WHERE a.id = $1`, id)
+	if err != nil {
+		return Account{}, fmt.Errorf("get account: %w", err)
+	}
+	a, err := pgx.CollectExactlyOneRow(rows, scanAccount)
 	if err != nil {
 		return Account{}, notFound(err)
 	}
 	a.Contacts, err = s.contacts(ctx, s.pool, id, nil)
 	return a, err
+}
+
+const accountSelect = `
+		SELECT a.id, a.name, a.arr::float8, a.segment, t.email, t.name, a.timezone,
+		       a.contract_start::text, a.renewal_date::text, a.lifecycle_stage, a.status, a.custom_fields,
+		       a.created_at, a.updated_at, h.score, h.band, h.signals, h.measured_at
+		FROM accounts a JOIN team_members t ON t.id = a.csm_id ` + latestHealth
+
+func scanAccount(row pgx.CollectableRow) (Account, error) {
+	var (
+		a       Account
+		score   *float64
+		band    *string
+		signals []string
+		at      *time.Time
+	)
+	err := row.Scan(&a.ID, &a.Name, &a.ARR, &a.Segment, &a.CSMEmail, &a.CSMName, &a.Timezone,
+		&a.ContractStart, &a.RenewalDate, &a.LifecycleStage, &a.Status, &a.CustomFields,
+		&a.CreatedAt, &a.UpdatedAt, &score, &band, &signals, &at)
+	a.Health = healthSummary(score, band, signals, at)
+	return a, err
+}
+
+// AccountFilter narrows ListAccounts; empty fields match everything. Band
+// "none" lists accounts without a snapshot. After is the last id of the
+// previous page.
+type AccountFilter struct {
+	Segment  string
+	Band     string
+	CSMEmail string
+	Status   string
+	After    string
+	Limit    int
+}
+
+// ListAccounts returns accounts by id, without their contacts.
+func (s *Store) ListAccounts(ctx context.Context, f AccountFilter) ([]Account, error) {
+	rows, err := s.pool.Query(ctx, accountSelect+`
+		WHERE ($1 = '' OR a.segment = $1) AND ($2 = '' OR h.band = $2 OR ($2 = 'none' AND h.band IS NULL))
+		  AND ($3 = '' OR t.email = $3) AND ($4 = '' OR a.status = $4) AND a.id > $5
+		ORDER BY a.id LIMIT $6`, f.Segment, f.Band, f.CSMEmail, f.Status, f.After, limit(f.Limit))
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	return pgx.CollectRows(rows, scanAccount)
 }
 
 // ContactsWithRoles returns an account's contacts holding any of the roles,

@@ -111,14 +111,17 @@ func (s *Store) GetApproval(ctx context.Context, id uuid.UUID) (Approval, error)
 type ApprovalFilter struct {
 	AssigneeEmail string
 	Status        string
+	After         *Keyset
 	Limit         int
 }
 
 // ListApprovals returns approvals, oldest first: an inbox.
 func (s *Store) ListApprovals(ctx context.Context, f ApprovalFilter) ([]Approval, error) {
+	at, id := f.After.args()
 	rows, err := s.pool.Query(ctx, approvalColumns+`
 		WHERE ($1 = '' OR t.email = $1) AND ($2 = '' OR a.status = $2)
-		ORDER BY a.created_at, a.id LIMIT $3`, f.AssigneeEmail, f.Status, limit(f.Limit))
+		  AND ($4::timestamptz IS NULL OR (a.created_at, a.id) > ($4, $5::uuid))
+		ORDER BY a.created_at, a.id LIMIT $3`, f.AssigneeEmail, f.Status, limit(f.Limit), at, id)
 	if err != nil {
 		return nil, fmt.Errorf("list approvals: %w", err)
 	}

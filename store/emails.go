@@ -160,14 +160,17 @@ type EmailFilter struct {
 	AccountID string
 	RunID     *uuid.UUID
 	Status    string
+	After     *Keyset
 	Limit     int
 }
 
 // ListEmails returns outbox rows, oldest first.
 func (s *Store) ListEmails(ctx context.Context, f EmailFilter) ([]Email, error) {
+	at, id := f.After.args()
 	rows, err := s.pool.Query(ctx, emailColumns+`
 		WHERE ($1 = '' OR account_id = $1) AND ($2::uuid IS NULL OR run_id = $2) AND ($3 = '' OR status = $3)
-		ORDER BY created_at, id LIMIT $4`, f.AccountID, f.RunID, f.Status, limit(f.Limit))
+		  AND ($5::timestamptz IS NULL OR (created_at, id) > ($5, $6::uuid))
+		ORDER BY created_at, id LIMIT $4`, f.AccountID, f.RunID, f.Status, limit(f.Limit), at, id)
 	if err != nil {
 		return nil, fmt.Errorf("list emails: %w", err)
 	}

@@ -15,12 +15,13 @@ import (
 
 // APIKey describes a key; the secret itself is shown once, at creation.
 type APIKey struct {
-	ID          uuid.UUID `json:"id"`
-	Name        string    `json:"name"`
-	Role        string    `json:"role"`
-	MemberEmail *string   `json:"team_member_email,omitempty"`
-	Prefix      string    `json:"prefix"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID          uuid.UUID  `json:"id"`
+	Name        string     `json:"name"`
+	Role        string     `json:"role"`
+	MemberEmail *string    `json:"team_member_email,omitempty"`
+	Prefix      string     `json:"prefix"`
+	CreatedAt   time.Time  `json:"created_at"`
+	RevokedAt   *time.Time `json:"revoked_at"`
 }
 
 // ErrUnknownKey is returned for a key that does not exist or was revoked.
@@ -72,6 +73,36 @@ func (s *Store) LookupAPIKey(ctx context.Context, secret string) (APIKey, error)
 		return APIKey{}, ErrUnknownKey
 	}
 	return k, err
+}
+
+// ListAPIKeys returns keys (never their secrets), newest first, from a page
+// cursor (the last id seen; nil for the first page).
+func (s *Store) ListAPIKeys(ctx context.Context, after *uuid.UUID, n int) ([]APIKey, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT k.id, k.name, k.role, t.email, k.prefix, k.created_at, k.revoked_at
+		FROM api_keys k LEFT JOIN team_members t ON t.id = k.team_member_id
+		WHERE $1::uuid IS NULL OR (k.created_at, k.id) < (SELECT created_at, id FROM api_keys WHERE id = $1)
+		ORDER BY k.created_at DESC, k.id DESC LIMIT $2`, after, limit(n))
+	if err != nil {
+		return nil, fmt.Errorf("list API keys: %w", err)
+	}
+	return collect(rows, func(row pgx.Row) (APIKey, error) {
+		var k APIKey
+		return k, row.Scan(&k.ID, &k.Name, &k.Role, &k.MemberEmail, &k.Prefix, &k.CreatedAt, &k.RevokedAt)
+	})
+}
+
+// RevokeAPIKey makes a key unusable from now on; revoking twice is harmless.
+func (s *Store) RevokeAPIKey(ctx context.Context, id uuid.UUID) (APIKey, error) {
+	var k APIKey
+	err := s.pool.QueryRow(ctx, `
+		UPDATE api_keys k SET revoked_at = COALESCE(k.revoked_at, now()) WHERE k.id = $1
+		RETURNING k.id, k.name, k.role, (SELECT email FROM team_members WHERE id = k.team_member_id), k.prefix, k.created_at, k.revoked_at`, id,
+	).Scan(&k.ID, &k.Name, &k.Role, &k.MemberEmail, &k.Prefix, &k.CreatedAt, &k.RevokedAt)
+	if err != nil {
+		return APIKey{}, notFound(err)
+	}
+	return k, nil
 }
 
 // InLadderOf reports whether member is assignee or above them in the

@@ -154,15 +154,15 @@ type PlaybookSummary struct {
 	Builtin          bool   `json:"builtin"`
 }
 
-// ListPlaybooks returns every playbook key with its versions, by key.
-func (s *Store) ListPlaybooks(ctx context.Context) ([]PlaybookSummary, error) {
+// ListPlaybooks returns playbook keys after afterKey with their versions, by key.
+func (s *Store) ListPlaybooks(ctx context.Context, afterKey string, n int) ([]PlaybookSummary, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT key,
 		       (array_agg(name ORDER BY version DESC))[1],
 		       max(version) FILTER (WHERE status = 'published'),
 		       max(version),
 		       bool_or(builtin)
-		FROM playbook_versions GROUP BY key ORDER BY key`)
+		FROM playbook_versions WHERE key > $1 GROUP BY key ORDER BY key LIMIT $2`, afterKey, limit(n))
 	if err != nil {
 		return nil, fmt.Errorf("list playbooks: %w", err)
 	}

@@ -52,7 +52,7 @@ func TestPlaybookVersionsPublishArchiveAndSeed(t *testing.T) {
 	require.Equal(t, s1.Version+1, s2.Version)
 	require.Equal(t, store.VersionPublished, s2.Status)
 
-	list, err := f.st.ListPlaybooks(f.ctx)
+	list, err := f.st.ListPlaybooks(f.ctx, "", 0)
 	require.NoError(t, err)
 	require.Len(t, list, 2)
 }
@@ -107,7 +107,9 @@ func TestAccountSnapshotAnchorsAndHealth(t *testing.T) {
 	require.Nil(t, snap.HealthScore)
 	require.EqualValues(t, 90, snap.Fields["seats_used_pct"])
 
-	_, err = f.st.InsertHealthSnapshot(f.ctx, "acme", 42, "red", nil, nil)
+	_, err = f.st.AddHealthSnapshot(f.ctx, "acme", time.Now(), time.Hour, func([]store.HealthSnapshot) (store.NewHealthSnapshot, error) {
+		return store.NewHealthSnapshot{Score: 42, Band: "red", Inputs: json.RawMessage(`{"score": 42}`)}, nil
+	})
 	require.NoError(t, err)
 	snap, err = f.st.ChangeAccount(f.ctx, "acme", f.startRun(t), "to-adoption", store.AccountChange{LifecycleStage: "adoption",
 		Fields: map[string]any{"stage_note": "done"}})

@@ -168,14 +168,17 @@ type RunFilter struct {
 	AccountID   string
 	PlaybookKey string
 	Status      string
+	After       *Keyset
 	Limit       int
 }
 
 // ListRuns returns runs, newest first.
 func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
+	at, id := f.After.args()
 	rows, err := s.pool.Query(ctx, runColumns+`
 		WHERE ($1 = '' OR account_id = $1) AND ($2 = '' OR playbook_key = $2) AND ($3 = '' OR status = $3)
-		ORDER BY started_at DESC, id LIMIT $4`, f.AccountID, f.PlaybookKey, f.Status, limit(f.Limit))
+		  AND ($5::timestamptz IS NULL OR (started_at, id) < ($5, $6::uuid))
+		ORDER BY started_at DESC, id DESC LIMIT $4`, f.AccountID, f.PlaybookKey, f.Status, limit(f.Limit), at, id)
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}

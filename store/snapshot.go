@@ -33,7 +33,7 @@ func accountSnapshot(ctx context.Context, q querier, id string) (contract.Accoun
 		SELECT a.id, a.segment, a.status, a.lifecycle_stage, a.timezone, a.renewal_date, a.contract_start,
 		       a.custom_fields, h.score::float8, h.band
 		FROM accounts a
-		LEFT JOIN LATERAL (SELECT score, band FROM health_snapshots WHERE account_id = a.id ORDER BY id DESC LIMIT 1) h ON true
+		LEFT JOIN LATERAL (SELECT score, band FROM health_snapshots WHERE account_id = a.id ORDER BY measured_at DESC, id DESC LIMIT 1) h ON true
 		WHERE a.id = $1`, id,
 	).Scan(&snap.ID, &snap.Segment, &snap.Status, &snap.LifecycleStage, &snap.Timezone, &renewal, &contractStart,
 		&fields, &score, &band)

@@ -81,16 +81,19 @@ type TaskFilter struct {
 	Status        string
 	AccountID     string
 	RunID         *uuid.UUID
+	After         *Keyset
 	Limit         int
 }
 
 // ListTasks returns tasks, oldest first.
 func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
+	at, id := f.After.args()
 	rows, err := s.pool.Query(ctx, taskColumns+`
 		WHERE ($1 = '' OR t.email = $1) AND ($2 = '' OR k.status = $2)
 		  AND ($3 = '' OR k.account_id = $3) AND ($4::uuid IS NULL OR k.run_id = $4)
+		  AND ($6::timestamptz IS NULL OR (k.created_at, k.id) > ($6, $7::uuid))
 		ORDER BY k.created_at, k.id LIMIT $5`,
-		f.AssigneeEmail, f.Status, f.AccountID, f.RunID, limit(f.Limit))
+		f.AssigneeEmail, f.Status, f.AccountID, f.RunID, limit(f.Limit), at, id)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
@@ -113,9 +116,28 @@ func scanTask(row pgx.Row) (Task, error) {
 }
 
 // limit bounds list sizes until cursor pagination arrives.
+// Keyset is where a page of a list ordered by (time, id) ends; the next page
+// starts after it. Nil: the first page.
+type Keyset struct {
+	At time.Time `json:"t"`
+	ID uuid.UUID `json:"id"`
+}
+
+func (k *Keyset) args() (any, any) {
+	if k == nil {
+		return nil, nil
+	}
+	return k.At, k.ID
+}
+
+// limit bounds a list query: 100 rows unless asked, and never more than a
+// page of 500 plus the one row that tells whether another page follows.
 func limit(n int) int {
-	if n <= 0 || n > 500 {
+	switch {
+	case n <= 0:
 		return 100
+	case n > 501:
+		return 501
 	}
 	return n
 }

@@ -22,7 +22,13 @@ const (
 	UpdateAccount          = "UpdateAccount"
 	StartPlaybook          = "StartPlaybook"
 	Notify                 = "Notify"
+	SweepTriggers          = "SweepTriggers"
 )
+
+// SweepResult counts what a trigger sweep did.
+type SweepResult struct {
+	RenewalFirings int `json:"renewal_firings"` // renewal windows recorded (new or seen before)
+}
 
 // Application error types that are business failures: retrying cannot help.
 const (

@@ -23,20 +23,25 @@ import (
 	_ "time/tzdata" // account time zones must resolve in a scratch image too
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/playbookd/playbookd/activities"
 	"github.com/playbookd/playbookd/api"
 	"github.com/playbookd/playbookd/internal/config"
 	"github.com/playbookd/playbookd/mail"
+	"github.com/playbookd/playbookd/metrics"
 	"github.com/playbookd/playbookd/migrations"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
+	"github.com/playbookd/playbookd/triggers"
 	"github.com/playbookd/playbookd/unsubscribe"
 	"github.com/playbookd/playbookd/worker"
+	"github.com/playbookd/playbookd/workflows"
 )
 
 const usage = `usage: playbookd <command>
@@ -134,10 +139,13 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 		}
 	}
 
+	promMetrics := metrics.New(func(err error) { log.Warn("metric not registered", "error", err) })
+	defer promMetrics.Close()
 	tc, err := retry(ctx, log, "Temporal (TEMPORAL_ADDRESS)", func() (client.Client, error) {
 		return client.DialContext(ctx, client.Options{
 			HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-			Logger: tlog.NewStructuredLogger(log.With("component", "temporal")),
+			Logger:         tlog.NewStructuredLogger(log.With("component", "temporal")),
+			MetricsHandler: promMetrics.Temporal,
 		})
 	})
 	if err != nil {
@@ -146,12 +154,13 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 	defer tc.Close()
 	runService := &runs.Service{Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue,
 		Namespace: cfg.TemporalNamespace, TemporalUIURL: cfg.TemporalUIURL, EscalationSLA: cfg.EscalationSLA()}
+	triggerService := &triggers.Service{Store: st, Runs: runService, Model: cfg.Health(), Now: time.Now, Log: log}
 
 	// The first part to stop takes the process down: the others are told to
 	// stop through this context and waited for.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errs := make(chan error, 2)
+	errs := make(chan error, 3)
 	started := 0
 	if cmd == "worker" || cmd == "dev" {
 		acts, err := newActivities(cfg, st, set, runService, log)
@@ -160,8 +169,17 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 		}
 		acts.Links = links
 		acts.Cap = store.FrequencyCap{Count: cfg.EmailCap, Window: cfg.EmailCapWindow}
+		acts.Triggers = triggerService
+		if err := ensureSweepSchedule(ctx, tc, cfg); err != nil {
+			return err
+		}
 		started++
 		go func() { errs <- runWorker(ctx, tc, cfg, acts, log) }()
+	}
+	if cmd == "worker" && cfg.MetricsAddr != "" {
+		// A worker has no API to serve /metrics from.
+		started++
+		go func() { errs <- serveMetrics(ctx, cfg.MetricsAddr, promMetrics.Handler(), log) }()
 	}
 	if cmd == "api" || cmd == "dev" {
 		if cfg.AdminKey == "" {
@@ -170,7 +188,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 				"admin_key", cfg.AdminKey)
 		}
 		started++
-		go func() { errs <- serveAPI(ctx, cfg, st, tc, runService, set, links, log) }()
+		go func() { errs <- serveAPI(ctx, cfg, st, tc, runService, triggerService, promMetrics, set, links, log) }()
 	}
 	var firstErr error
 	for i := 0; i < started; i++ {
@@ -207,10 +225,14 @@ func runWorker(ctx context.Context, tc client.Client, cfg config.Config, acts *a
 	return nil
 }
 
-func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client.Client, runService *runs.Service, set *templates.Set, links *unsubscribe.Links, log *slog.Logger) error {
+func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client.Client, runService *runs.Service,
+	triggerService *triggers.Service, promMetrics *metrics.Metrics, set *templates.Set, links *unsubscribe.Links, log *slog.Logger) error {
 	e := api.New(api.Config{
 		Store:              st,
 		Runs:               runService,
+		Triggers:           triggerService,
+		Segments:           cfg.Segments(),
+		Metrics:            promMetrics,
 		Playbook:           playbook.Options{BuiltinTemplates: set.Names()},
 		Links:              links,
 		SendGridWebhookKey: webhookKey(cfg),
@@ -239,6 +261,57 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 		return fmt.Errorf("HTTP shutdown: %w", err)
 	}
 	log.Info("API stopped")
+	return nil
+}
+
+// serveMetrics serves /metrics until ctx ends.
+func serveMetrics(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.ListenAndServe() }()
+	log.Info("metrics listening", "addr", addr)
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("metrics server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// ensureSweepSchedule creates the trigger sweep's schedule, or brings an
+// existing one to the configured interval; every worker does this at start.
+func ensureSweepSchedule(ctx context.Context, tc client.Client, cfg config.Config) error {
+	schedule := client.ScheduleOptions{
+		ID:   workflows.TriggerSweepScheduleID,
+		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: cfg.TriggerSweepInterval}}},
+		Action: &client.ScheduleWorkflowAction{
+			ID: workflows.TriggerSweepWorkflowID(), Workflow: workflows.TriggerSweepName, TaskQueue: cfg.TemporalTaskQueue,
+			WorkflowExecutionTimeout: time.Hour,
+		},
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+	}
+	_, err := tc.ScheduleClient().Create(ctx, schedule)
+	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		if err != nil {
+			return fmt.Errorf("create the trigger sweep schedule: %w", err)
+		}
+		return nil
+	}
+	err = tc.ScheduleClient().GetHandle(ctx, workflows.TriggerSweepScheduleID).Update(ctx, client.ScheduleUpdateOptions{
+		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+			s := in.Description.Schedule
+			s.Spec = &schedule.Spec
+			s.Action = schedule.Action
+			return &client.ScheduleUpdate{Schedule: &s}, nil
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("update the trigger sweep schedule: %w", err)
+	}
 	return nil
 }
 

@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/playbookd/playbookd/accounts"
+	"github.com/playbookd/playbookd/health"
 )
 
 // Config holds every setting the processes read at start-up. The defaults suit
@@ -47,6 +50,29 @@ type Config struct {
 	SigningKey    string          `env:"PLAYBOOKD_SIGNING_KEY"`
 	PublicBaseURL string          `env:"PUBLIC_BASE_URL" envDefault:"http://127.0.0.1:8080"`
 	LogLevel      string          `env:"LOG_LEVEL" envDefault:"info"`
+	// HealthModel is a preset (seed-003, seed-000, seed-001) or a YAML/JSON
+	// model file (health.Model).
+	HealthModel string `env:"HEALTH_MODEL" envDefault:"seed-003"`
+	// The lowest ARR of the enterprise and mid_market segments (seeds 000, 003).
+	SegmentEnterpriseARR float64 `env:"SEGMENT_ENTERPRISE_MIN_ARR" envDefault:"100000"`
+	SegmentMidMarketARR  float64 `env:"SEGMENT_MID_MARKET_MIN_ARR" envDefault:"25000"`
+	// TriggerSweepInterval is how often the schedule records renewal windows
+	// and retries trigger starts left pending.
+	TriggerSweepInterval time.Duration `env:"TRIGGER_SWEEP_INTERVAL" envDefault:"1h"`
+	// MetricsAddr is where `playbookd worker` serves /metrics (the API
+	// serves it on HTTP_ADDR); empty: not served.
+	MetricsAddr string `env:"METRICS_ADDR" envDefault:"127.0.0.1:9090"`
+}
+
+// Health returns the configured health model; validate has checked it.
+func (c Config) Health() health.Model {
+	m, _ := health.LoadModel(c.HealthModel)
+	return m
+}
+
+// Segments returns the ARR thresholds of the segments.
+func (c Config) Segments() accounts.SegmentThresholds {
+	return accounts.SegmentThresholds{Enterprise: c.SegmentEnterpriseARR, MidMarket: c.SegmentMidMarketARR}
 }
 
 // Load reads the environment. Every problem is reported at once, each naming
@@ -111,6 +137,9 @@ func (c Config) validate() error {
 	if u, err := url.Parse(c.TemporalUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("TEMPORAL_UI_URL", "want an http(s) URL, got %q", c.TemporalUIURL)
 	}
+	if c.MetricsAddr != "" && !hostPort(c.MetricsAddr) {
+		bad("METRICS_ADDR", "want host:port (host may be empty), got %q", c.MetricsAddr)
+	}
 	if !hostPort(c.HTTPAddr) {
 		bad("HTTP_ADDR", "want host:port (host may be empty), got %q", c.HTTPAddr)
 	}
@@ -124,6 +153,15 @@ func (c Config) validate() error {
 	}
 	if _, err := mail.ParseAddress(c.EmailFrom); err != nil {
 		bad("EMAIL_FROM", "want an address such as \"Success <cs@example.com>\", got %q", c.EmailFrom)
+	}
+	if _, err := health.LoadModel(c.HealthModel); err != nil {
+		bad("HEALTH_MODEL", "%v", err)
+	}
+	if !(0 < c.SegmentMidMarketARR && c.SegmentMidMarketARR < c.SegmentEnterpriseARR) {
+		bad("SEGMENT_MID_MARKET_MIN_ARR", "must be above 0 and below SEGMENT_ENTERPRISE_MIN_ARR (%g), got %g", c.SegmentEnterpriseARR, c.SegmentMidMarketARR)
+	}
+	if c.TriggerSweepInterval < time.Minute {
+		bad("TRIGGER_SWEEP_INTERVAL", "must be at least 1m, got %s", c.TriggerSweepInterval)
 	}
 	if c.EmailCap < 0 {
 		bad("EMAIL_CAP", "must not be negative (0 turns the cap off)")

@@ -1,0 +1,278 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/playbookd/playbookd/store"
+)
+
+// Bulk import limits: a file of this size takes a few minutes at most.
+const (
+	maxImportBytes = 32 << 20
+	maxImportRows  = 50_000
+	// importBatch rows are written between progress updates.
+	importBatch = 250
+)
+
+// importRow is one row of an import, validated or refused.
+type importRow struct {
+	Row    int          `json:"row"` // 1-based data row (CSV: line number minus one)
+	ID     string       `json:"id,omitempty"`
+	Errors []FieldError `json:"errors,omitempty"`
+	in     store.UpsertAccount
+}
+
+// importAccounts takes a JSON array of account objects (as POST
+// /v1/accounts takes them) or CSV, checks every row on its own, and writes
+// the good ones in the background. It answers 202 with the import to poll.
+func (h *handlers) importAccounts(c echo.Context) error {
+	req := c.Request()
+	req.Body = http.MaxBytesReader(c.Response(), req.Body, maxImportBytes)
+	mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	var (
+		rows []importRow
+		err  error
+	)
+	switch mt {
+	case echo.MIMEApplicationJSON:
+		rows, err = h.jsonImportRows(req.Body)
+	case "text/csv":
+		rows, err = h.csvImportRows(req.Body)
+	default:
+		return problem(http.StatusUnsupportedMediaType, "send a JSON array (application/json) or CSV (text/csv)")
+	}
+	if err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		return problem(http.StatusBadRequest, "the import has no rows", FieldError{Field: "body", Message: "at least one account"})
+	}
+	if len(rows) > maxImportRows {
+		return problem(http.StatusRequestEntityTooLarge, fmt.Sprintf("at most %d rows per import; split the file", maxImportRows))
+	}
+	markDuplicates(rows)
+	format := "json"
+	if mt == "text/csv" {
+		format = "csv"
+	}
+	im, err := h.store.CreateImport(req.Context(), uuid.New(), format, len(rows))
+	if err != nil {
+		return err
+	}
+	// The import outlives the request; its rows are upserts, so one cut
+	// short by a restart can be sent again.
+	go h.runImport(context.WithoutCancel(req.Context()), im.ID, rows)
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/accounts/imports/"+im.ID.String())
+	return c.JSON(http.StatusAccepted, im)
+}
+
+func (h *handlers) jsonImportRows(body io.Reader) ([]importRow, error) {
+	dec := json.NewDecoder(body)
+	var raws []json.RawMessage
+	if err := dec.Decode(&raws); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field == "" {
+			return nil, problem(http.StatusBadRequest, "the body must be a JSON array of accounts",
+				FieldError{Field: "body", Message: "must be an array"})
+		}
+		return nil, decodeProblem(err)
+	}
+	rows := make([]importRow, len(raws))
+	for i, raw := range raws {
+		rows[i].Row = i + 1
+		var req accountRequest
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&req); err != nil {
+			var p *Problem
+			if errors.As(decodeProblem(err), &p) {
+				rows[i].Errors = p.Errors
+			}
+			continue
+		}
+		h.validateRow(&rows[i], req)
+	}
+	return rows, nil
+}
+
+var csvColumns = []string{"id", "name", "arr", "segment", "csm_email", "timezone", "contract_start", "renewal_date",
+	"lifecycle_stage", "status", "contacts"}
+
+// csvImportRows reads a header row naming columns of csvColumns (any order,
+// unknown ones refused); contacts are "role:email:name" entries separated by
+// ";", the name optional.
+func (h *handlers) csvImportRows(body io.Reader) ([]importRow, error) {
+	r := csv.NewReader(body)
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err != nil {
+		return nil, problem(http.StatusBadRequest, "the CSV has no header row", FieldError{Field: "body", Message: "a header row naming the columns"})
+	}
+	col := map[string]int{}
+	var fe fieldErrors
+	for i, name := range header {
+		name = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(name, "\ufeff")))
+		if !slices.Contains(csvColumns, name) {
+			fe.add(fmt.Sprintf("header[%d]", i), "unknown column %q; columns are %s", name, strings.Join(csvColumns, ", "))
+		}
+		col[name] = i
+	}
+	if len(fe) > 0 {
+		return nil, problem(http.StatusBadRequest, "the CSV header has unknown columns", fe...)
+	}
+	var rows []importRow
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return rows, nil
+		}
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return nil, decodeProblem(err)
+		}
+		row := importRow{Row: len(rows) + 1}
+		if err != nil {
+			row.Errors = []FieldError{{Field: "row", Message: "unreadable CSV: " + err.Error()}}
+			rows = append(rows, row)
+			continue
+		}
+		get := func(name string) string {
+			if i, ok := col[name]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		req := accountRequest{ID: get("id"), Name: get("name"), Segment: get("segment"), CSMEmail: get("csm_email"),
+			Timezone: get("timezone"), ContractStart: get("contract_start"), RenewalDate: get("renewal_date"),
+			LifecycleStage: get("lifecycle_stage"), Status: get("status")}
+		var pre fieldErrors
+		if v := get("arr"); v != "" {
+			arr, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
+			if err != nil {
+				pre.add("arr", "must be a number, not %q", v)
+			} else {
+				req.ARR = &arr
+			}
+		}
+		for i, entry := range strings.Split(get("contacts"), ";") {
+			if entry = strings.TrimSpace(entry); entry == "" {
+				continue
+			}
+			parts := strings.SplitN(entry, ":", 3)
+			if len(parts) < 2 {
+				pre.add(fmt.Sprintf("contacts[%d]", i), "must be role:email or role:email:name")
+				continue
+			}
+			ct := contactRequest{Role: strings.TrimSpace(parts[0]), Email: strings.TrimSpace(parts[1])}
+			if len(parts) == 3 {
+				ct.Name = strings.TrimSpace(parts[2])
+			}
+			req.Contacts = append(req.Contacts, ct)
+		}
+		h.validateRow(&row, req)
+		if len(pre) > 0 {
+			// An unreadable cell is reported as such, not as also missing.
+			for _, e := range row.Errors {
+				if !slices.ContainsFunc(pre, func(p FieldError) bool { return p.Field == e.Field }) {
+					pre = append(pre, e)
+				}
+			}
+			row.Errors = pre
+		}
+		rows = append(rows, row)
+	}
+}
+
+func (h *handlers) validateRow(row *importRow, req accountRequest) {
+	row.ID = req.ID
+	in, err := req.toStore(h.segments)
+	var p *Problem
+	if errors.As(err, &p) {
+		row.Errors = p.Errors
+		return
+	}
+	row.in = in
+}
+
+// markDuplicates refuses a later row with an id seen before, so a file
+// cannot say two things about one account.
+func markDuplicates(rows []importRow) {
+	first := map[string]int{}
+	for i := range rows {
+		if rows[i].ID == "" || len(rows[i].Errors) > 0 {
+			continue
+		}
+		if at, ok := first[rows[i].ID]; ok {
+			rows[i].Errors = []FieldError{{Field: "id", Message: fmt.Sprintf("also on row %d; each account once per import", at)}}
+			continue
+		}
+		first[rows[i].ID] = rows[i].Row
+	}
+}
+
+func (h *handlers) runImport(ctx context.Context, id uuid.UUID, rows []importRow) {
+	var batch store.ImportProgress
+	flush := func(done bool) bool {
+		batch.Done = done
+		if err := h.store.AdvanceImport(ctx, id, batch); err != nil {
+			h.log.ErrorContext(ctx, "import stopped", "import_id", id, "error", err)
+			return false
+		}
+		batch = store.ImportProgress{}
+		return true
+	}
+	for i := range rows {
+		row := &rows[i]
+		if len(row.Errors) == 0 {
+			saved, err := h.triggers.SaveAccount(ctx, row.in)
+			switch {
+			case errors.Is(err, store.ErrUnknownCSM):
+				row.Errors = []FieldError{unknownCSM}
+			case err != nil:
+				h.log.WarnContext(ctx, "import row not saved", "import_id", id, "row", row.Row, "error", err)
+				row.Errors = []FieldError{{Field: "row", Message: "not saved: " + err.Error()}}
+			case saved.Created:
+				batch.Created++
+			default:
+				batch.Updated++
+			}
+		}
+		if len(row.Errors) > 0 {
+			batch.Refused++
+			batch.Errors = append(batch.Errors, row)
+		}
+		if (i+1)%importBatch == 0 && i+1 < len(rows) && !flush(false) {
+			return
+		}
+	}
+	if flush(true) {
+		h.log.InfoContext(ctx, "import done", slog.String("import_id", id.String()), slog.Int("rows", len(rows)))
+	}
+}
+
+func (h *handlers) getImport(c echo.Context) error {
+	id, err := pathUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	im, err := h.store.GetImport(c.Request().Context(), id)
+	if err != nil {
+		return notFoundAs(err, "import")
+	}
+	return c.JSON(http.StatusOK, im)
+}

@@ -1,0 +1,300 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/labstack/echo/v4"
+)
+
+// The OpenAPI document is written by hand next to the handlers (spec
+// first); tests check that every route is in it and every response the
+// suite sees matches it, and requests are validated against it here.
+//
+//go:embed openapi.yaml
+var openapiYAML []byte
+
+// Spec parses and validates the embedded OpenAPI document.
+func Spec() (*openapi3.T, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(openapiYAML)
+	if err != nil {
+		return nil, fmt.Errorf("load openapi.yaml: %w", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("openapi.yaml: %w", err)
+	}
+	return doc, nil
+}
+
+func init() {
+	// Responses that are not JSON are checked for their content type only.
+	for _, ct := range []string{"image/svg+xml", "text/html"} {
+		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
+	}
+}
+
+var echoParam = regexp.MustCompile(`:([a-z_]+)`)
+
+// SpecPath turns an echo route ("/v1/runs/:id") into its OpenAPI path
+// ("/v1/runs/{id}").
+func SpecPath(echoPath string) string { return echoParam.ReplaceAllString(echoPath, "{$1}") }
+
+// specRoute finds the operation of a matched echo route; nil when the spec
+// does not describe it.
+func specRoute(doc *openapi3.T, c echo.Context) *routers.Route {
+	path := SpecPath(c.Path())
+	item := doc.Paths.Value(path)
+	if item == nil {
+		return nil
+	}
+	method := c.Request().Method
+	op := item.GetOperation(method)
+	if op == nil {
+		return nil
+	}
+	return &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}
+}
+
+func pathParams(c echo.Context) map[string]string {
+	out := map[string]string{}
+	for i, name := range c.ParamNames() {
+		out[name] = c.ParamValues()[i]
+	}
+	return out
+}
+
+// authenticated: keys are checked by keyAuth; the spec only documents them.
+func authenticated(context.Context, *openapi3filter.AuthenticationInput) error { return nil }
+
+// validateRequests checks parameters and JSON bodies against the spec.
+// Schema violations become problems naming each field: wrong types and
+// unknown fields 400, other invalid values 422. What the spec cannot judge
+// (unreadable JSON, other content types) is left to the handler, which
+// answers it in the same style.
+func validateRequests(doc *openapi3.T) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			route := specRoute(doc, c)
+			if route == nil {
+				return next(c)
+			}
+			req := c.Request()
+			mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+			// Bulk imports are checked row by row by their handler.
+			skipBody := mt != echo.MIMEApplicationJSON || c.Path() == importPath || req.ContentLength == 0
+			if !skipBody {
+				// Read within the body limit first, so an oversized body is a 413.
+				raw, err := io.ReadAll(req.Body)
+				if err != nil {
+					return decodeProblem(err)
+				}
+				req.Body = io.NopCloser(bytes.NewReader(raw))
+				if !json.Valid(raw) {
+					return next(c) // decodeJSON reports where it breaks
+				}
+			}
+			err := openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
+				Request: req, PathParams: pathParams(c), Route: route,
+				// Query parameters are checked by the handlers, which report every
+				// bad one at once (the validator stops at the first).
+				Options: &openapi3filter.Options{MultiError: true, AuthenticationFunc: authenticated, ExcludeRequestBody: skipBody,
+					ExcludeRequestQueryParams: true},
+			})
+			if err == nil {
+				return next(c)
+			}
+			if p := specProblem(err); p != nil {
+				return p
+			}
+			return next(c)
+		}
+	}
+}
+
+// specProblem turns validation errors into one problem: every bad
+// parameter, or every wrong type and unknown field of the body (400). Bodies
+// whose values are only out of range or not among an enum's are left to the
+// handler (nil), which reports every invalid value at once as a 422.
+func specProblem(err error) *Problem {
+	var params, body []FieldError
+	var walk func(error, string)
+	walk = func(err error, param string) {
+		var (
+			multi  openapi3.MultiError
+			reqErr *openapi3filter.RequestError
+			schErr *openapi3.SchemaError
+		)
+		switch {
+		case param == "" && errors.As(err, &reqErr) && reqErr.Parameter != nil:
+			if reqErr.Err == nil {
+				params = append(params, FieldError{Field: reqErr.Parameter.Name, Message: reqErr.Reason})
+				return
+			}
+			walk(reqErr.Err, reqErr.Parameter.Name)
+		case errors.As(err, &multi):
+			for _, e := range multi {
+				walk(e, param)
+			}
+		case errors.As(err, &schErr):
+			if param != "" {
+				params = append(params, FieldError{Field: param, Message: schemaMessage(schErr)})
+				return
+			}
+			field := jsonField(schErr.JSONPointer())
+			if name := unsupportedProperty(schErr.Reason); name != "" {
+				// The pointer names the object; the reason names the property.
+				field = strings.TrimPrefix(field+"."+name, ".")
+			} else if schErr.SchemaField != "type" {
+				return
+			}
+			if field == "" {
+				field = "body"
+			}
+			body = append(body, FieldError{Field: field, Message: schemaMessage(schErr)})
+		case param != "":
+			params = append(params, FieldError{Field: param, Message: err.Error()})
+		}
+	}
+	walk(err, "")
+	switch {
+	case len(params) > 0:
+		return problem(http.StatusBadRequest, "the request has invalid parameters", params...)
+	case len(body) > 0:
+		return problem(http.StatusBadRequest, "the body does not match the API's schema", body...)
+	}
+	return nil
+}
+
+// jsonField writes a JSON pointer as the API names fields: contacts[0].role.
+func jsonField(pointer []string) string {
+	var b strings.Builder
+	for _, seg := range pointer {
+		if _, err := strconv.Atoi(seg); err == nil {
+			b.WriteString("[" + seg + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(seg)
+	}
+	return b.String()
+}
+
+var unsupported = regexp.MustCompile(`property "([^"]+)" is unsupported`)
+
+func unsupportedProperty(reason string) string {
+	if m := unsupported.FindStringSubmatch(reason); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+func schemaMessage(e *openapi3.SchemaError) string {
+	if unsupportedProperty(e.Reason) != "" {
+		return "unknown field"
+	}
+	switch e.SchemaField {
+	case "enum":
+		var allowed []string
+		for _, v := range e.Schema.Enum {
+			allowed = append(allowed, fmt.Sprint(v))
+		}
+		return "must be one of " + strings.Join(allowed, ", ")
+	case "type":
+		return "must be " + article(e.Schema.Type.Slice())
+	}
+	return e.Reason
+}
+
+func article(types []string) string {
+	if len(types) == 0 {
+		return "another type"
+	}
+	switch t := types[0]; t {
+	case "integer":
+		return "a whole number"
+	case "boolean":
+		return "true or false"
+	case "array", "object":
+		return "an " + t
+	default:
+		return "a " + t
+	}
+}
+
+// serveSpec answers the document as JSON.
+func serveSpec(doc *openapi3.T) echo.HandlerFunc {
+	raw, err := json.Marshal(doc)
+	return func(c echo.Context) error {
+		if err != nil {
+			return err
+		}
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, raw)
+	}
+}
+
+// ResponseCheck receives every response that does not match the spec; tests
+// set it so the whole suite doubles as a contract test.
+type ResponseCheck func(err error)
+
+// checkResponses validates each response against the spec (tests only: it
+// buffers responses).
+func checkResponses(doc *openapi3.T, report ResponseCheck) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			rec := &recorder{ResponseWriter: c.Response().Writer}
+			c.Response().Writer = rec
+			if err := next(c); err != nil {
+				c.Error(err) // write it now, so its problem+json is checked too
+			}
+			route := specRoute(doc, c)
+			if route == nil {
+				if c.Path() != "" && c.Response().Status != http.StatusNotFound && c.Response().Status != http.StatusMethodNotAllowed {
+					report(fmt.Errorf("%s %s: route not in openapi.yaml", c.Request().Method, c.Path()))
+				}
+				return nil
+			}
+			err := openapi3filter.ValidateResponse(c.Request().Context(), &openapi3filter.ResponseValidationInput{
+				RequestValidationInput: &openapi3filter.RequestValidationInput{Request: c.Request(), PathParams: pathParams(c), Route: route},
+				Status:                 c.Response().Status, Header: c.Response().Header(),
+				Body:    io.NopCloser(bytes.NewReader(rec.body.Bytes())),
+				Options: &openapi3filter.Options{IncludeResponseStatus: true, AuthenticationFunc: authenticated},
+			})
+			if err != nil {
+				report(fmt.Errorf("%s %s → %d: %w\n%s", c.Request().Method, c.Path(), c.Response().Status, err, truncate(rec.body.String())))
+			}
+			return nil
+		}
+	}
+}
+
+type recorder struct {
+	http.ResponseWriter
+	body bytes.Buffer
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	r.body.Write(p)
+	return r.ResponseWriter.Write(p)
+}
+
+func truncate(s string) string {
+	if len(s) > 500 {
+		return s[:500] + "…"
+	}
+	return s
+}

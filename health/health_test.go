@@ -1,0 +1,250 @@
+package health
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func f(v float64) *float64 { return &v }
+func b(v bool) *bool       { return &v }
+func s(v string) *string   { return &v }
+
+// The examples are worked by hand from seed 003's formulas; the comments show
+// the arithmetic so a reader can check it without the code.
+func TestSeed003Examples(t *testing.T) {
+	model := Presets["seed-003"]
+	tests := []struct {
+		name    string
+		in      Inputs
+		points  map[string]float64
+		score   int
+		band    string
+		leftOut []string
+	}{
+		{
+			name: "every input",
+			in: Inputs{
+				// usage: (80/100*.4 + 12/20*.3 + 4/5*.3) * 30 = (.32+.18+.24)*30 = 22.2
+				ActiveUsers: f(80), LicensedUsers: f(100), FeaturesUsed: f(12), TotalFeatures: f(20),
+				LoginsPerWeek: f(4), ExpectedLoginsPerWeek: f(5),
+				// engagement: (.5*.3 + .8*.25 + 1*.25 + 1*.2) * 25 = .8*25 = 20 (7 days ago: full recency)
+				EmailResponseRate: f(0.5), MeetingAttendanceRate: f(0.8), QBRParticipation: b(true), DaysSinceLastContact: f(7),
+				// support: ((1-5/10)*.3 + (1-1/10)*.3 + 4.5/5*.4) * 20 = (.15+.27+.36)*20 = 15.6
+				TicketVolume: f(5), TicketBaseline: f(10), CriticalTickets: f(1), TotalTickets: f(10), SupportCSAT: f(4.5),
+				// satisfaction: ((40+100)/200*.5 + 4/5*.3 + .6*.2) * 15 = (.35+.24+.12)*15 = 10.65
+				NPS: f(40), CSAT: f(4), Sentiment: f(0.6),
+				// financial: (1*.4 + (.1/.2)*.3 + 0*.3) * 10 = .55*10 = 5.5
+				PaymentStatus: s("current"), ExpansionRevenueRatio: f(0.1), RenewalBudgetConfirmed: b(false),
+			},
+			// 22.2 + 20 + 15.6 + 10.65 + 5.5 = 73.95 → 74, yellow (50-79)
+			points:  map[string]float64{"usage": 22.2, "engagement": 20, "support": 15.6, "satisfaction": 10.65, "financial": 5.5},
+			score:   74,
+			band:    Yellow,
+			leftOut: []string{},
+		},
+		{
+			name: "usage and support only: renormalised over 50 points",
+			in: Inputs{
+				// usage: (.2*.4 + .1*.3 + .2*.3) * 30 = .17*30 = 5.1
+				ActiveUsers: f(20), LicensedUsers: f(100), FeaturesUsed: f(2), TotalFeatures: f(20),
+				LoginsPerWeek: f(1), ExpectedLoginsPerWeek: f(5),
+				// support: (0 (volume twice the baseline, floored) *.3 + .5*.3 + 2/5*.4) * 20 = .31*20 = 6.2
+				TicketVolume: f(20), TicketBaseline: f(10), CriticalTickets: f(5), TotalTickets: f(10), SupportCSAT: f(2),
+			},
+			// (5.1 + 6.2) / 50 * 100 = 22.6 → 23, red (0-49)
+			points: map[string]float64{"usage": 5.1, "support": 6.2},
+			score:  23,
+			band:   Red,
+			leftOut: []string{
+				"engagement.email_response", "engagement.meeting_attendance", "engagement.qbr_participation", "engagement.contact_recency", "engagement",
+				"satisfaction.nps", "satisfaction.csat", "satisfaction.sentiment", "satisfaction",
+				"financial.payment", "financial.expansion_revenue", "financial.renewal_budget", "financial",
+			},
+		},
+		{
+			name: "one term of a component: renormalised inside it",
+			// usage: 90/100 alone = .9 * 30 = 27; total 27/30*100 = 90, green
+			in:     Inputs{ActiveUsers: f(90), LicensedUsers: f(100)},
+			points: map[string]float64{"usage": 27},
+			score:  90,
+			band:   Green,
+		},
+		{
+			name: "ratios above 1 count as full, recency past 60 days as nothing",
+			// usage: logins 12/5 → 1 → 30 points; engagement: recency 0 → 0 points; (30+0)/55 = 54.5 → 55
+			in:     Inputs{LoginsPerWeek: f(12), ExpectedLoginsPerWeek: f(5), DaysSinceLastContact: f(90)},
+			points: map[string]float64{"usage": 30, "engagement": 0},
+			score:  55,
+			band:   Yellow,
+		},
+		{
+			name: "late payment is half",
+			// financial: .5 alone → 50
+			in:     Inputs{PaymentStatus: s("late")},
+			points: map[string]float64{"financial": 5},
+			score:  50,
+			band:   Yellow,
+		},
+		{name: "upstream 79.5 rounds into green", in: Inputs{Score: f(79.5)}, score: 80, band: Green, points: map[string]float64{}},
+		{name: "upstream 49.4 is red", in: Inputs{Score: f(49.4)}, score: 49, band: Red, points: map[string]float64{}},
+		{name: "upstream 50 is yellow", in: Inputs{Score: f(50)}, score: 50, band: Yellow, points: map[string]float64{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if errs := tt.in.Validate(); len(errs) > 0 {
+				t.Fatalf("inputs invalid: %v", errs)
+			}
+			r := model.Score(tt.in)
+			if r.Score != tt.score || r.Band != tt.band {
+				t.Errorf("score %d %s, want %d %s", r.Score, r.Band, tt.score, tt.band)
+			}
+			got := map[string]float64{}
+			for _, c := range r.Components {
+				got[c.Name] = c.Points
+			}
+			if len(got) != len(tt.points) {
+				t.Errorf("components %v, want %v", got, tt.points)
+			}
+			for name, want := range tt.points {
+				if got[name] != want {
+					t.Errorf("%s: %v points, want %v", name, got[name], want)
+				}
+			}
+			if tt.leftOut != nil && !slices.Equal(r.LeftOut, tt.leftOut) {
+				t.Errorf("left out %v, want %v", r.LeftOut, tt.leftOut)
+			}
+			if want := len(tt.points) < 5 && !r.Upstream; r.Renormalised != want {
+				t.Errorf("renormalised %v, want %v", r.Renormalised, want)
+			}
+		})
+	}
+}
+
+func TestPresetBands(t *testing.T) {
+	tests := []struct {
+		preset string
+		score  int
+		want   string
+	}{
+		{"seed-003", 80, Green}, {"seed-003", 79, Yellow}, {"seed-003", 50, Yellow}, {"seed-003", 49, Red},
+		{"seed-000", 71, Green}, {"seed-000", 70, Yellow}, {"seed-000", 50, Yellow}, {"seed-000", 49, Red},
+		{"seed-001", 80, Green}, {"seed-001", 60, Yellow}, {"seed-001", 59, Red},
+	}
+	for _, tt := range tests {
+		if got := Presets[tt.preset].Bands.Band(tt.score); got != tt.want {
+			t.Errorf("%s: %d is %s, want %s", tt.preset, tt.score, got, tt.want)
+		}
+	}
+	for name, m := range Presets {
+		if err := m.Validate(); err != nil {
+			t.Errorf("preset %s: %v", name, err)
+		}
+	}
+}
+
+func TestValidateInputs(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     Inputs
+		fields []string
+	}{
+		{"nothing", Inputs{}, []string{""}},
+		{"half a ratio", Inputs{ActiveUsers: f(3)}, []string{"licensed_users"}},
+		{"out of range", Inputs{NPS: f(120), SupportCSAT: f(6), EmailResponseRate: f(45)}, []string{"nps", "support_csat", "email_response_rate"}},
+		{"zero licences", Inputs{ActiveUsers: f(0), LicensedUsers: f(0)}, []string{"licensed_users"}},
+		{"more critical than total", Inputs{CriticalTickets: f(4), TotalTickets: f(2)}, []string{"critical_tickets"}},
+		{"bad payment", Inputs{PaymentStatus: s("paid")}, []string{"payment_status"}},
+		{"score with metrics", Inputs{Score: f(70), NPS: f(10)}, []string{"score"}},
+		{"fine", Inputs{NPS: f(-100)}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, e := range tt.in.Validate() {
+				got = append(got, e.Field)
+			}
+			slices.Sort(got)
+			want := slices.Clone(tt.fields)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("fields %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestLoadModelFromFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "model.yaml")
+	os.WriteFile(good, []byte("name: ours\nbands: {green: 75, yellow: 40}\ncomponents:\n  - {name: usage, weight: 1, terms: [{measure: seat_utilisation, weight: 1}]}\n"), 0o600)
+	m, err := LoadModel(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.Score(Inputs{ActiveUsers: f(3), LicensedUsers: f(4)}); r.Score != 75 || r.Band != Green {
+		t.Errorf("custom model scored %d %s, want 75 green", r.Score, r.Band)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"bands":{"green":40,"yellow":60},"components":[{"name":"u","weight":0,"terms":[{"measure":"logins","weight":1}]}]}`), 0o600)
+	_, err = LoadModel(bad)
+	for _, want := range []string{"bands", "components[0].weight", `unknown "logins"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not mention %s", err, want)
+		}
+	}
+	if _, err := LoadModel("seed-999"); err == nil || !strings.Contains(err.Error(), "seed-003") {
+		t.Errorf("unknown preset: %v", err)
+	}
+}
+
+func TestSnapshotSignals(t *testing.T) {
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	users := func(days int, n float64) Measurement {
+		return Measurement{At: at.AddDate(0, 0, -days), Inputs: Inputs{ActiveUsers: f(n), LicensedUsers: f(100)}}
+	}
+	tests := []struct {
+		name    string
+		in      Inputs
+		earlier []Measurement
+		want    []string
+	}{
+		{"down a quarter from the peak in 30 days", Inputs{ActiveUsers: f(60), LicensedUsers: f(100)}, []Measurement{users(20, 80), users(10, 70)}, []string{UsageDecline}},
+		{"down less than a quarter", Inputs{ActiveUsers: f(61), LicensedUsers: f(100)}, []Measurement{users(20, 80)}, nil},
+		{"the peak is older than 30 days", Inputs{ActiveUsers: f(10), LicensedUsers: f(100)}, []Measurement{users(31, 80), users(5, 11)}, nil},
+		{"logins count when users are not measured", Inputs{LoginsPerWeek: f(3), ExpectedLoginsPerWeek: f(5)},
+			[]Measurement{{At: at.AddDate(0, 0, -7), Inputs: Inputs{LoginsPerWeek: f(4), ExpectedLoginsPerWeek: f(5)}}}, []string{UsageDecline}},
+		{"overdue payment", Inputs{PaymentStatus: s("overdue")}, nil, []string{PaymentOverdue}},
+		{"no history", Inputs{ActiveUsers: f(1), LicensedUsers: f(100)}, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := SnapshotSignals(at, tt.in, tt.earlier); !slices.Equal(got, tt.want) {
+				t.Errorf("signals %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestExpansionReady(t *testing.T) {
+	model := Presets["seed-003"]
+	tests := []struct {
+		name string
+		in   Inputs
+		want bool
+	}{
+		{"healthy with broad feature use", Inputs{ActiveUsers: f(85), LicensedUsers: f(100), FeaturesUsed: f(18), TotalFeatures: f(20)}, true},
+		{"healthy with seats nearly full", Inputs{ActiveUsers: f(90), LicensedUsers: f(100)}, true},
+		{"healthy but neither", Inputs{ActiveUsers: f(85), LicensedUsers: f(100), FeaturesUsed: f(14), TotalFeatures: f(20), LoginsPerWeek: f(5), ExpectedLoginsPerWeek: f(5)}, false},
+		{"not healthy enough", Inputs{ActiveUsers: f(86), LicensedUsers: f(100), PaymentStatus: s("overdue")}, false},
+	}
+	for _, tt := range tests {
+		r := model.Score(tt.in)
+		if got := ExpansionReady(r, tt.in); got != tt.want {
+			t.Errorf("%s: score %d, ready %v, want %v", tt.name, r.Score, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// NewFiring asks for a playbook to start for an account on an occasion;
+// the same (account, playbook, occasion) fires once, ever.
+type NewFiring struct {
+	PlaybookKey string
+	Occasion    string
+}
+
+// Firing states.
+const (
+	FiringPending     = "pending"
+	FiringStarted     = "started"
+	FiringAlreadyLive = "already_live"
+	FiringSkipped     = "skipped"
+)
+
+// Firing is a trigger that fired for an account.
+type Firing struct {
+	ID          int64      `json:"id"`
+	AccountID   string     `json:"account_id"`
+	PlaybookKey string     `json:"playbook"`
+	Occasion    string     `json:"occasion"`
+	Status      string     `json:"status"`
+	RunID       *uuid.UUID `json:"run_id,omitempty"`
+	Detail      string     `json:"detail,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+}
+
+func addFirings(ctx context.Context, q querier, accountID string, firings []NewFiring) error {
+	for _, f := range firings {
+		_, err := q.Exec(ctx, `
+			INSERT INTO trigger_firings (account_id, playbook_key, occasion) VALUES ($1, $2, $3)
+			ON CONFLICT (account_id, playbook_key, occasion) DO NOTHING`, accountID, f.PlaybookKey, f.Occasion)
+		if err != nil {
+			return fmt.Errorf("record trigger %s for %s: %w", f.PlaybookKey, f.Occasion, err)
+		}
+	}
+	return nil
+}
+
+// AddFirings records firings for an account; occasions already recorded are
+// left as they are.
+func (s *Store) AddFirings(ctx context.Context, accountID string, firings []NewFiring) error {
+	return addFirings(ctx, s.pool, accountID, firings)
+}
+
+// PendingFirings returns unprocessed firings, oldest first: of one account,
+// or of every account when accountID is empty.
+func (s *Store) PendingFirings(ctx context.Context, accountID string, n int) ([]Firing, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+firingColumns+` FROM trigger_firings
+		WHERE status = 'pending' AND ($1::text = '' OR account_id = $1)
+		ORDER BY id LIMIT $2`, accountID, n)
+	if err != nil {
+		return nil, fmt.Errorf("list pending firings: %w", err)
+	}
+	return collect(rows, scanFiring)
+}
+
+// AccountFirings returns an account's firings, newest first.
+func (s *Store) AccountFirings(ctx context.Context, accountID string, n int) ([]Firing, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+firingColumns+` FROM trigger_firings WHERE account_id = $1 ORDER BY id DESC LIMIT $2`,
+		accountID, limit(n))
+	if err != nil {
+		return nil, fmt.Errorf("list firings: %w", err)
+	}
+	return collect(rows, scanFiring)
+}
+
+const firingColumns = `id, account_id, playbook_key, occasion, status, run_id, detail, created_at`
+
+func scanFiring(row pgx.Row) (Firing, error) {
+	var f Firing
+	if err := row.Scan(&f.ID, &f.AccountID, &f.PlaybookKey, &f.Occasion, &f.Status, &f.RunID, &f.Detail, &f.CreatedAt); err != nil {
+		return Firing{}, fmt.Errorf("scan firing: %w", err)
+	}
+	return f, nil
+}
+
+// SettleFiring records what became of a firing; a firing settled already
+// (by a concurrent sweep) is left alone.
+func (s *Store) SettleFiring(ctx context.Context, id int64, status string, runID *uuid.UUID, detail string) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var accountID, key string
+		err := tx.QueryRow(ctx, `
+			UPDATE trigger_firings SET status = $2, run_id = $3, detail = $4, processed_at = now()
+			WHERE id = $1 AND status = 'pending' RETURNING account_id, playbook_key`, id, status, runID, detail,
+		).Scan(&accountID, &key)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("settle firing %d: %w", id, err)
+		}
+		return appendEvent(ctx, tx, accountID, runID, "playbook_triggered",
+			map[string]any{"playbook": key, "firing_id": id, "result": status, "detail": detail})
+	})
+}
+
+// RecordRiskSignal adds a risk signal seen in an event to the account's
+// timeline, with the firings it causes, in one transaction.
+func (s *Store) RecordRiskSignal(ctx context.Context, accountID, signal string, data map[string]any, firings []NewFiring) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var id int64
+		raw := map[string]any{"signal": signal}
+		for k, v := range data {
+			raw[k] = v
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO events (account_id, type, data) VALUES ($1, 'risk_signal', $2) RETURNING id`,
+			accountID, raw).Scan(&id); err != nil {
+			return fmt.Errorf("record risk signal: %w", err)
+		}
+		for i := range firings {
+			firings[i].Occasion += fmt.Sprintf("#event-%d", id)
+		}
+		return addFirings(ctx, tx, accountID, firings)
+	})
+}
+
+// CountAccountEvents counts events of a type since a moment, optionally only
+// those whose data field has one of the given values.
+func (s *Store) CountAccountEvents(ctx context.Context, accountID, typ string, since time.Time, field string, values []string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `
+		SELECT count(*) FROM events
+		WHERE account_id = $1 AND type = $2 AND created_at >= $3 AND ($4::text = '' OR data->>$4::text = ANY($5::text[]))`,
+		accountID, typ, since, field, values).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count events: %w", err)
+	}
+	return n, nil
+}
+
+// RenewalCandidate is an active account and its renewal date.
+type RenewalCandidate struct {
+	AccountID   string
+	RenewalDate time.Time
+}
+
+// RenewalsWithin returns active accounts renewing between today and today
+// plus days, after the given account id (a keyset page).
+func (s *Store) RenewalsWithin(ctx context.Context, today time.Time, days int, after string, n int) ([]RenewalCandidate, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, renewal_date FROM accounts
+		WHERE status = 'active' AND renewal_date BETWEEN $1::date AND $1::date + $2::int AND id > $3
+		ORDER BY id LIMIT $4`, today, days, after, n)
+	if err != nil {
+		return nil, fmt.Errorf("list renewals: %w", err)
+	}
+	return collect(rows, func(row pgx.Row) (RenewalCandidate, error) {
+		var c RenewalCandidate
+		return c, row.Scan(&c.AccountID, &c.RenewalDate)
+	})
+}

@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// BandCounts counts active accounts by their latest band; Unscored have no
+// snapshot yet.
+type BandCounts struct {
+	Green    int `json:"green"`
+	Yellow   int `json:"yellow"`
+	Red      int `json:"red"`
+	Unscored int `json:"unscored"`
+}
+
+// BandDistribution counts active accounts by latest band.
+func (s *Store) BandDistribution(ctx context.Context) (BandCounts, error) {
+	var b BandCounts
+	err := s.pool.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE h.band = 'green'), count(*) FILTER (WHERE h.band = 'yellow'),
+		       count(*) FILTER (WHERE h.band = 'red'), count(*) FILTER (WHERE h.band IS NULL)
+		FROM accounts a `+latestHealth+` WHERE a.status = 'active'`).Scan(&b.Green, &b.Yellow, &b.Red, &b.Unscored)
+	if err != nil {
+		return BandCounts{}, fmt.Errorf("band distribution: %w", err)
+	}
+	return b, nil
+}
+
+// Cohort is the accounts active at a period's start, followed to its end.
+type Cohort struct {
+	Accounts int     // active at the start
+	Retained int     // of those, active at the end
+	ARRStart float64 // their ARR at the start
+	// ARRKept is what they still pay at the end, capped at their start ARR
+	// (contraction and churn count, expansion does not).
+	ARRKept float64
+	ARREnd  float64 // what they pay at the end, expansion included
+}
+
+// RetentionCohort follows the accounts active at from to the moment to,
+// through the ARR history the database keeps (migration 00010). Accounts
+// that joined during the period are not in it, as seed 003's formulas have it.
+func (s *Store) RetentionCohort(ctx context.Context, from, to time.Time) (Cohort, error) {
+	var c Cohort
+	err := s.pool.QueryRow(ctx, `
+		WITH at_start AS (
+			SELECT DISTINCT ON (account_id) account_id, arr, status FROM arr_history
+			WHERE valid_from <= $1 ORDER BY account_id, valid_from DESC, id DESC
+		), at_end AS (
+			SELECT DISTINCT ON (account_id) account_id, arr, status FROM arr_history
+			WHERE valid_from <= $2 ORDER BY account_id, valid_from DESC, id DESC
+		)
+		SELECT count(*), count(*) FILTER (WHERE e.status = 'active'),
+		       COALESCE(sum(s.arr), 0)::float8,
+		       COALESCE(sum(CASE WHEN e.status = 'active' THEN LEAST(e.arr, s.arr) ELSE 0 END), 0)::float8,
+		       COALESCE(sum(CASE WHEN e.status = 'active' THEN e.arr ELSE 0 END), 0)::float8
+		FROM at_start s JOIN at_end e USING (account_id)
+		WHERE s.status = 'active'`, from, to).Scan(&c.Accounts, &c.Retained, &c.ARRStart, &c.ARRKept, &c.ARREnd)
+	if err != nil {
+		return Cohort{}, fmt.Errorf("retention cohort: %w", err)
+	}
+	return c, nil
+}
+
+// OutcomeStats is how runs of one playbook ended in a period.
+type OutcomeStats struct {
+	PlaybookKey    string  `json:"-"`
+	Outcome        string  `json:"outcome"`
+	Count          int     `json:"count"`
+	MedianDuration float64 `json:"median_duration_seconds"`
+}
+
+// PlaybookOutcomes counts runs ended in [from, to) by playbook and outcome
+// (status when there is none), with their median duration.
+func (s *Store) PlaybookOutcomes(ctx context.Context, from, to time.Time) ([]OutcomeStats, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT playbook_key, COALESCE(outcome, status), count(*),
+		       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at))::float8
+		FROM runs WHERE ended_at >= $1 AND ended_at < $2
+		GROUP BY 1, 2 ORDER BY 1, 2`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("playbook outcomes: %w", err)
+	}
+	return collect(rows, func(row pgx.Row) (OutcomeStats, error) {
+		var o OutcomeStats
+		return o, row.Scan(&o.PlaybookKey, &o.Outcome, &o.Count, &o.MedianDuration)
+	})
+}
+
+// LiveRunCounts counts live runs by playbook.
+func (s *Store) LiveRunCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT playbook_key, count(*) FROM runs WHERE status IN ('running', 'paused') GROUP BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("live run counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var key string
+		var n int
+		if err := rows.Scan(&key, &n); err != nil {
+			return nil, err
+		}
+		out[key] = n
+	}
+	return out, rows.Err()
+}

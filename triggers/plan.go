@@ -1,0 +1,122 @@
+// Package triggers starts playbooks when the data says so (PRODUCT.md §7):
+// account created, health band entered, risk signal seen, renewal window
+// reached, expansion criteria met. A trigger is recorded as a firing in the
+// same transaction as the change that caused it and then processed, so
+// "once per occasion" is a database constraint and a crash in between only
+// delays the start until the next sweep.
+package triggers
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/store"
+)
+
+// Trigger is a published playbook's trigger block.
+type Trigger struct {
+	PlaybookKey string
+	playbook.Trigger
+}
+
+// Published reads the triggers of published definitions, ordered by key.
+func Published(defs map[string]json.RawMessage) ([]Trigger, error) {
+	var out []Trigger
+	for key, raw := range defs {
+		var def playbook.Definition
+		if err := json.Unmarshal(raw, &def); err != nil {
+			return nil, fmt.Errorf("decode playbook %s: %w", key, err)
+		}
+		if def.Trigger != nil {
+			out = append(out, Trigger{PlaybookKey: key, Trigger: *def.Trigger})
+		}
+	}
+	slices.SortFunc(out, func(a, b Trigger) int { return strings.Compare(a.PlaybookKey, b.PlaybookKey) })
+	return out, nil
+}
+
+// AccountFacts is what account triggers look at.
+type AccountFacts struct {
+	Status         string
+	LifecycleStage string
+	RenewalDate    *time.Time
+}
+
+// OnAccountSaved plans the firings of an account being saved: onCreate fire
+// only if the save creates it. account_created fires for active accounts
+// created in the onboarding stage, so importing an established book of
+// business (lifecycle_stage adoption, renewal...) does not onboard it again.
+func OnAccountSaved(triggers []Trigger, a AccountFacts, today time.Time) (onCreate, always []store.NewFiring) {
+	if a.Status != "active" {
+		return nil, nil
+	}
+	for _, t := range triggers {
+		switch t.On {
+		case "account_created":
+			if a.LifecycleStage == "onboarding" {
+				onCreate = append(onCreate, store.NewFiring{PlaybookKey: t.PlaybookKey, Occasion: "account_created"})
+			}
+		case "renewal_window":
+			if a.RenewalDate == nil {
+				continue
+			}
+			if f, ok := RenewalFiring(t, *a.RenewalDate, today); ok {
+				always = append(always, f)
+			}
+		}
+	}
+	return onCreate, always
+}
+
+// RenewalFiring fires once per renewal date, when it is at most days_before
+// days away (and not past): a moved date is a new occasion.
+func RenewalFiring(t Trigger, renewal, today time.Time) (store.NewFiring, bool) {
+	day := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+	r, d := day(renewal), day(today)
+	if r.Before(d) || r.After(d.AddDate(0, 0, t.DaysBefore)) {
+		return store.NewFiring{}, false
+	}
+	return store.NewFiring{PlaybookKey: t.PlaybookKey, Occasion: "renewal_window:" + r.Format(time.DateOnly)}, true
+}
+
+// SnapshotChange is what a new health snapshot changed.
+type SnapshotChange struct {
+	PreviousBand           string // "" for the first snapshot
+	Band                   string
+	NewSignals             []string
+	ExpansionReady         bool
+	PreviousExpansionReady bool
+}
+
+// OnSnapshot plans the firings of a health snapshot: entering a band (a
+// second red snapshot is not a change), a new risk signal, newly meeting the
+// expansion criteria.
+func OnSnapshot(triggers []Trigger, c SnapshotChange) []store.NewFiring {
+	var out []store.NewFiring
+	for _, t := range triggers {
+		switch {
+		case t.On == "health_band" && c.Band == t.To && c.PreviousBand != t.To:
+			out = append(out, store.NewFiring{PlaybookKey: t.PlaybookKey, Occasion: "health_band:" + t.To})
+		case t.On == "risk_signal" && slices.Contains(c.NewSignals, t.Signal):
+			out = append(out, store.NewFiring{PlaybookKey: t.PlaybookKey, Occasion: "risk_signal:" + t.Signal})
+		case t.On == "expansion" && c.ExpansionReady && !c.PreviousExpansionReady:
+			out = append(out, store.NewFiring{PlaybookKey: t.PlaybookKey, Occasion: "expansion"})
+		}
+	}
+	return out
+}
+
+// OnSignal plans the firings of a risk signal seen in an event.
+func OnSignal(triggers []Trigger, signal string) []store.NewFiring {
+	var out []store.NewFiring
+	for _, t := range triggers {
+		if t.On == "risk_signal" && t.Signal == signal {
+			out = append(out, store.NewFiring{PlaybookKey: t.PlaybookKey, Occasion: "risk_signal:" + signal})
+		}
+	}
+	return out
+}
