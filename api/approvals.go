@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,8 +19,12 @@ func (h *handlers) listApprovals(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	assignee, err := h.inbox(c)
+	if err != nil {
+		return err
+	}
 	q := queryFilter{c: c}
-	f := store.ApprovalFilter{AssigneeEmail: strings.ToLower(c.QueryParam("assignee")), Status: q.enum("status", approvalStatuses),
+	f := store.ApprovalFilter{AssigneeEmail: assignee, Status: q.enum("status", approvalStatuses),
 		After: after, Limit: pg.limit + 1}
 	if err := q.err(); err != nil {
 		return err

@@ -61,6 +61,27 @@ func TestCSMKeysActOnlyOnTheirLadder(t *testing.T) {
 	require.Equal(t, 200, h.as(t, lead, "POST", decide, `{"decision":"approve"}`), "casey's manager may decide")
 	require.Equal(t, []workflows.Decision{{ApprovalID: approvalID, Decision: "approve", By: "lead@cs.test"}}, h.temporal.decisions)
 
+	// A csm key sees its own inbox, and the inboxes of those below it.
+	inbox := func(key, path string) (int, int) {
+		r := h.request(t, key, "GET", path, "", "")
+		items, _ := r.body["items"].([]any)
+		return r.status, len(items)
+	}
+	for _, tc := range []struct {
+		key, path   string
+		status, len int
+	}{
+		{casey, "/v1/approvals", 200, 1}, {casey, "/v1/tasks", 200, 1},
+		{other, "/v1/approvals", 200, 0}, {other, "/v1/tasks?status=open", 200, 0},
+		{other, "/v1/tasks?assignee=casey@cs.test", 403, 0}, {other, "/v1/approvals?assignee=casey@cs.test", 403, 0},
+		{lead, "/v1/approvals?assignee=casey@cs.test", 200, 1}, {lead, "/v1/tasks", 200, 0},
+		{ops, "/v1/tasks", 200, 1},
+	} {
+		status, n := inbox(tc.key, tc.path)
+		require.Equal(t, tc.status, status, tc.path)
+		require.Equal(t, tc.len, n, tc.path)
+	}
+
 	complete := "/v1/tasks/" + taskID + "/complete"
 	require.Equal(t, 403, h.as(t, other, "POST", complete, `{"outcome":"done"}`))
 	require.Equal(t, 200, h.as(t, casey, "POST", complete, `{"outcome":"done"}`))

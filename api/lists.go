@@ -75,9 +75,13 @@ func (h *handlers) listTasks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	assignee, err := h.inbox(c)
+	if err != nil {
+		return err
+	}
 	q := queryFilter{c: c}
 	f := store.TaskFilter{
-		AssigneeEmail: strings.ToLower(c.QueryParam("assignee")), AccountID: c.QueryParam("account_id"),
+		AssigneeEmail: assignee, AccountID: c.QueryParam("account_id"),
 		RunID: q.uuid("run_id"), Status: q.enum("status", taskStatuses), After: after, Limit: pg.limit + 1,
 	}
 	if err := q.err(); err != nil {

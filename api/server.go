@@ -34,6 +34,7 @@ import (
 // Store is what the handlers need from PostgreSQL.
 type Store interface {
 	UpsertTeamMember(ctx context.Context, in store.UpsertTeamMember) (store.TeamMember, bool, error)
+	ListTeamMembers(ctx context.Context, afterEmail string, n int) ([]store.TeamMember, error)
 	UpsertAccount(ctx context.Context, in store.UpsertAccount) (store.Account, bool, error)
 	GetAccount(ctx context.Context, id string) (store.Account, error)
 	ListAccounts(ctx context.Context, f store.AccountFilter) ([]store.Account, error)
@@ -178,6 +179,7 @@ func New(cfg Config) *echo.Echo {
 	v1.GET("/keys", h.listKeys)
 	v1.POST("/keys/:id/revoke", h.revokeKey)
 	v1.POST("/team", h.upsertTeamMember)
+	v1.GET("/team", h.listTeam)
 	v1.POST("/accounts", h.upsertAccount)
 	v1.GET("/accounts", h.listAccounts)
 	v1.POST("/accounts/import", h.importAccounts)
@@ -290,6 +292,20 @@ func (h *handlers) mayAct(c echo.Context, assignee string) error {
 		return problem(http.StatusForbidden, "this is assigned to "+assignee+", and you are not above them in the escalation ladder")
 	}
 	return nil
+}
+
+// inbox is the assignee a list of approvals or tasks shows: for a csm key
+// their own inbox unless they ask for someone below them in the ladder.
+func (h *handlers) inbox(c echo.Context) (string, error) {
+	assignee := strings.ToLower(strings.TrimSpace(c.QueryParam("assignee")))
+	p := caller(c)
+	if p.Role != "csm" {
+		return assignee, nil
+	}
+	if assignee == "" {
+		return p.Email, nil
+	}
+	return assignee, h.mayAct(c, assignee)
 }
 
 // by names the caller in decisions and audit events.

@@ -74,6 +74,22 @@ func (h *handlers) upsertTeamMember(c echo.Context) error {
 	return c.JSON(createdOrOK(created), member)
 }
 
+func (h *handlers) listTeam(c echo.Context) error {
+	pg, err := readPage(c)
+	if err != nil {
+		return err
+	}
+	var after string
+	if err := pg.cursor(&after); err != nil {
+		return err
+	}
+	members, err := h.store.ListTeamMembers(c.Request().Context(), after, pg.limit+1)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, pageOf(pg, members, func(m store.TeamMember) any { return m.Email }))
+}
+
 func createdOrOK(created bool) int {
 	if created {
 		return http.StatusCreated

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,11 +20,14 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	temporalclient "go.temporal.io/sdk/client"
 
+	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/internal/sendgridtest"
 	"github.com/playbookd/playbookd/internal/temporaltest"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/store/storetest"
+	"github.com/playbookd/playbookd/workflows"
 )
 
 const adminKey = "e2e-admin-key-0123456789"
@@ -289,6 +293,25 @@ steps:
 	ended := c.eventually("/v1/runs?account_id=bigco-e2e&playbook=red-recovery&status=completed", func(items []any) bool { return len(items) == 1 })
 	require.Equal(t, recovery, ended[0].(map[string]any)["id"])
 	require.Equal(t, "recovered", ended[0].(map[string]any)["outcome"])
+
+	// The worker created the trigger sweep's schedule; a sweep it starts
+	// runs to completion.
+	tc, err := temporalclient.Dial(temporalclient.Options{HostPort: temporal.FrontendHostPort(), Namespace: "default"})
+	require.NoError(t, err)
+	defer tc.Close()
+	ctx := context.Background()
+	schedule := tc.ScheduleClient().GetHandle(ctx, workflows.TriggerSweepScheduleID)
+	require.NoError(t, schedule.Trigger(ctx, temporalclient.ScheduleTriggerOptions{}))
+	var sweep *temporalclient.ScheduleWorkflowExecution
+	require.Eventually(t, func() bool {
+		desc, err := schedule.Describe(ctx)
+		if err == nil && len(desc.Info.RecentActions) > 0 {
+			sweep = desc.Info.RecentActions[0].StartWorkflowResult
+		}
+		return sweep != nil
+	}, 30*time.Second, 200*time.Millisecond)
+	var swept contract.SweepResult
+	require.NoError(t, tc.GetWorkflow(ctx, sweep.WorkflowID, sweep.FirstExecutionRunID).Get(ctx, &swept))
 
 	// Observability: the OpenAPI document, Prometheus metrics with the HTTP
 	// server's and the Temporal SDK's series, and request logs naming runs.

@@ -227,3 +227,17 @@ func TestCompletedRunLeavesItsTasksOpen(t *testing.T) {
 		t.Fatalf("open tasks after completion: %d, want 1 (the CSM still has to do it)", len(open))
 	}
 }
+
+// Times scan as UTC whatever the process's zone, so the API answers UTC.
+func TestTimesScanAsUTC(t *testing.T) {
+	defer func(local *time.Location) { time.Local = local }(time.Local)
+	time.Local = time.FixedZone("UTC+5", 5*3600)
+	f := newFixture(t)
+	acct, err := f.st.GetAccount(f.ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc := acct.CreatedAt.Location(); loc != time.UTC {
+		t.Errorf("created_at in %v, want UTC", loc)
+	}
+}
