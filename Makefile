@@ -1,4 +1,4 @@
-.PHONY: run test build
+.PHONY: run test build bench chaos
 
 # Everything locally: PostgreSQL, Temporal dev server + UI, migrations, API and worker.
 run:
@@ -10,3 +10,12 @@ test:
 
 build:
 	go build -o bin/playbookd ./cmd/playbookd
+
+# PRODUCT.md §10 measured on this machine; figures go into BENCHMARKS.md.
+bench:
+	./scripts/bench.sh perf
+
+# Kill -9 the worker, restart PostgreSQL, throttle SendGrid: count runs
+# finished, duplicate emails, lost tasks. CHAOS_FLAGS="-runs 60 -kills 2" for a short one.
+chaos:
+	./scripts/bench.sh chaos $(CHAOS_FLAGS)

@@ -145,6 +145,22 @@ func (s *Store) GetPlaybookVersion(ctx context.Context, key string, version int)
 		ORDER BY status = 'published' DESC, version DESC LIMIT 1`, key))
 }
 
+// RunnableVersion names the version GetPlaybookVersion would return and its
+// status, without the definition: starts use it to find a definition they
+// may have cached (versions other than drafts never change).
+func (s *Store) RunnableVersion(ctx context.Context, key string, version int) (int, string, error) {
+	var v int
+	var status string
+	err := s.pool.QueryRow(ctx, `
+		SELECT version, status FROM playbook_versions
+		WHERE key = $1 AND (version = $2 OR ($2 = 0 AND status <> 'archived'))
+		ORDER BY status = 'published' DESC, version DESC LIMIT 1`, key, version).Scan(&v, &status)
+	if err != nil {
+		return 0, "", notFound(err)
+	}
+	return v, status, nil
+}
+
 // PlaybookSummary describes a playbook across its versions.
 type PlaybookSummary struct {
 	Key              string `json:"key"`

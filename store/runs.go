@@ -49,29 +49,35 @@ type NewRun struct {
 // whichever comes second finds the row already there. It fails with
 // ErrLiveRun when another live run of the same playbook holds the account.
 func (s *Store) RecordRunStarted(ctx context.Context, in NewRun) (Run, error) {
-	var run Run
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		// No conflict target: both the primary key and the one-live-run index
-		// are arbiters, so neither raises; the SELECT below tells them apart.
-		tag, err := tx.Exec(ctx, `
+	// One statement on the common path (every enrolment takes it): the run
+	// row and its audit event. No conflict target: both the primary key and
+	// the one-live-run index are arbiters, so neither raises.
+	run, err := scanRun(s.pool.QueryRow(ctx, `
+		WITH inserted AS (
 			INSERT INTO runs (id, account_id, playbook_key, playbook_version, workflow_id, temporal_run_id,
 			                  status, started_at)
 			VALUES ($1, $2, $3, $4, $5, $6, 'running', $7)
-			ON CONFLICT DO NOTHING`,
-			in.ID, in.AccountID, in.PlaybookKey, in.PlaybookVersion, in.WorkflowID, in.TemporalRunID, in.StartedAt)
+			ON CONFLICT DO NOTHING
+			RETURNING id, account_id, playbook_key, playbook_version, workflow_id, temporal_run_id, status, outcome, started_at, ended_at
+		), audit AS (
+			INSERT INTO events (account_id, run_id, type, data)
+			SELECT account_id, id, 'run_started', jsonb_build_object('playbook', playbook_key, 'version', playbook_version)
+			FROM inserted
+		)
+		SELECT * FROM inserted`,
+		in.ID, in.AccountID, in.PlaybookKey, in.PlaybookVersion, in.WorkflowID, in.TemporalRunID, in.StartedAt))
+	if !errors.Is(err, ErrNotFound) {
 		if err != nil {
-			return fmt.Errorf("insert run: %w", err)
+			return Run{}, fmt.Errorf("insert run: %w", err)
 		}
-		run, err = getRun(ctx, tx, in.ID)
-		if errors.Is(err, ErrNotFound) {
-			return ErrLiveRun
-		}
-		if err != nil || tag.RowsAffected() == 0 {
-			return err
-		}
-		return appendEvent(ctx, tx, in.AccountID, &in.ID, "run_started",
-			map[string]any{"playbook": in.PlaybookKey, "version": in.PlaybookVersion})
-	})
+		return run, nil
+	}
+	// Nothing inserted: this run was recorded already (the API and the
+	// workflow both record it), or another live run holds the pair.
+	run, err = getRun(ctx, s.pool, in.ID)
+	if errors.Is(err, ErrNotFound) {
+		return Run{}, ErrLiveRun
+	}
 	return run, err
 }
 

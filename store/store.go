@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,6 +40,11 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
 	cfg.AfterConnect = inUTC
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgx's default (4 on this machine) queues concurrent requests
+		// behind each other; PostgreSQL handles a few dozen easily.
+		cfg.MaxConns = defaultPoolSize
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
@@ -49,6 +55,10 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	}
 	return pool, nil
 }
+
+// defaultPoolSize is the connections a process opens at most unless
+// DATABASE_URL says otherwise (pool_max_conns=N).
+const defaultPoolSize = 20
 
 // inUTC makes timestamps scan as UTC whatever the process's zone, so the API
 // answers RFC 3339 times in UTC.

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -228,16 +230,26 @@ func TestCompletedRunLeavesItsTasksOpen(t *testing.T) {
 	}
 }
 
-// Times scan as UTC whatever the process's zone, so the API answers UTC.
+// Times scan as UTC whatever the process's zone, so the API answers UTC:
+// the test runs itself again in a process whose zone is Asia/Tokyo.
 func TestTimesScanAsUTC(t *testing.T) {
-	defer func(local *time.Location) { time.Local = local }(time.Local)
-	time.Local = time.FixedZone("UTC+5", 5*3600)
-	f := newFixture(t)
-	acct, err := f.st.GetAccount(f.ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
+	if os.Getenv("PLAYBOOKD_UTC_CHILD") == "1" {
+		f := newFixture(t)
+		acct, err := f.st.GetAccount(f.ctx, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if time.Local.String() != "Asia/Tokyo" {
+			t.Fatalf("the child runs in %s, not Asia/Tokyo", time.Local)
+		}
+		if loc := acct.CreatedAt.Location(); loc != time.UTC {
+			t.Fatalf("created_at in %v, want UTC", loc)
+		}
+		return
 	}
-	if loc := acct.CreatedAt.Location(); loc != time.UTC {
-		t.Errorf("created_at in %v, want UTC", loc)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestTimesScanAsUTC$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "PLAYBOOKD_UTC_CHILD=1", "TZ=Asia/Tokyo")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("in Asia/Tokyo: %v\n%s", err, out)
 	}
 }

@@ -23,6 +23,10 @@ type Options struct {
 	// EmailsPerSecond limits email sends across all workers (the email task
 	// queue's rate limit, enforced by Temporal); 0: unlimited.
 	EmailsPerSecond float64
+	// WorkflowCacheSize bounds the runs kept in memory between workflow
+	// tasks (the SDK's sticky cache, process-wide; default 10,000). A run
+	// that is not cached is replayed from its history when it next has work.
+	WorkflowCacheSize int
 }
 
 // Workers are the run worker and the email worker.
@@ -33,6 +37,9 @@ type Workers struct {
 // New builds a worker polling the task queue with every workflow and
 // activity, and one polling the email task queue with the email activity.
 func New(c client.Client, opts Options, acts *activities.Activities) *Workers {
+	if opts.WorkflowCacheSize > 0 {
+		sdkworker.SetStickyWorkflowCacheSize(opts.WorkflowCacheSize)
+	}
 	run := sdkworker.New(c, opts.TaskQueue, sdkworker.Options{WorkerStopTimeout: stopTimeout})
 	run.RegisterWorkflowWithOptions(workflows.PlaybookRun, workflow.RegisterOptions{Name: workflows.PlaybookRunName})
 	run.RegisterWorkflowWithOptions(workflows.TriggerSweep, workflow.RegisterOptions{Name: workflows.TriggerSweepName})

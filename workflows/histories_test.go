@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/internal/historystats"
 	"github.com/playbookd/playbookd/internal/temporaltest"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/workflows"
@@ -246,35 +246,8 @@ func TestRecordHistories(t *testing.T) {
 		raw, err := protojson.MarshalOptions{Indent: "  "}.Marshal(history)
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(historiesDir, key+".json"), raw, 0o644))
-		total, kinds := billableActions(history)
-		fmt.Printf("%-14s %8d %8d   %s (outcome %s)\n", key, len(history.Events), total, kinds, res.Outcome)
+		actions := historystats.Count(history)
+		fmt.Printf("%-14s %8d %8d   %s (outcome %s)\n", key, actions.Events, actions.Total(), actions, res.Outcome)
 	}
 	stubs.wg.Wait()
-}
-
-// billableActions counts what Temporal bills as actions in a history: the
-// start, timers, activities, signals and updates.
-func billableActions(h *historypb.History) (int, string) {
-	counts := map[string]int{}
-	for _, e := range h.Events {
-		switch e.EventType {
-		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-			counts["start"]++
-		case enumspb.EVENT_TYPE_TIMER_STARTED:
-			counts["timers"]++
-		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-			counts["activities"]++
-		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-			counts["signals"]++
-		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-			counts["updates"]++
-		}
-	}
-	total := 0
-	var parts []string
-	for _, k := range []string{"start", "timers", "activities", "signals", "updates"} {
-		total += counts[k]
-		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
-	}
-	return total, strings.Join(parts, ", ")
 }

@@ -213,7 +213,8 @@ func newActivities(cfg config.Config, st *store.Store, set *templates.Set, start
 }
 
 func runWorker(ctx context.Context, tc client.Client, cfg config.Config, acts *activities.Activities, log *slog.Logger) error {
-	w := worker.New(tc, worker.Options{TaskQueue: cfg.TemporalTaskQueue, EmailsPerSecond: cfg.EmailsPerSecond}, acts)
+	w := worker.New(tc, worker.Options{TaskQueue: cfg.TemporalTaskQueue, EmailsPerSecond: cfg.EmailsPerSecond,
+		WorkflowCacheSize: cfg.WorkflowCacheSize}, acts)
 	if err := w.Start(); err != nil {
 		return err
 	}

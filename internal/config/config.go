@@ -62,6 +62,10 @@ type Config struct {
 	// MetricsAddr is where `playbookd worker` serves /metrics (the API
 	// serves it on HTTP_ADDR); empty: not served.
 	MetricsAddr string `env:"METRICS_ADDR" envDefault:"127.0.0.1:9090"`
+	// WorkflowCacheSize is how many runs a worker keeps in memory between
+	// their steps; others are replayed from history when their next step
+	// comes (playbook runs wait days between steps).
+	WorkflowCacheSize int `env:"WORKFLOW_CACHE_SIZE" envDefault:"2000"`
 }
 
 // Health returns the configured health model; validate has checked it.
@@ -162,6 +166,9 @@ func (c Config) validate() error {
 	}
 	if c.TriggerSweepInterval < time.Minute {
 		bad("TRIGGER_SWEEP_INTERVAL", "must be at least 1m, got %s", c.TriggerSweepInterval)
+	}
+	if c.WorkflowCacheSize < 0 {
+		bad("WORKFLOW_CACHE_SIZE", "must not be negative (0 keeps the SDK default, 10000)")
 	}
 	if c.EmailCap < 0 {
 		bad("EMAIL_CAP", "must not be negative (0 turns the cap off)")

@@ -1,0 +1,147 @@
+// Command bench measures playbookd against the targets of PRODUCT.md §10 and
+// runs its reliability (chaos) suite, on this machine, against a real
+// Temporal dev server and PostgreSQL. Results are printed and written into
+// BENCHMARKS.md between markers.
+//
+//	go run ./bench -suite perf    # make bench
+//	go run ./bench -suite chaos   # make chaos
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+func main() {
+	suite := flag.String("suite", "perf", "perf or chaos")
+	write := flag.String("write", "BENCHMARKS.md", "file whose generated section is replaced; empty: print only")
+	adminURL := flag.String("db", envOr("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
+		"PostgreSQL URL allowed to create databases (each run makes a fresh one)")
+	liveRuns := flag.Int("live-runs", 10000, "perf: live runs for the worker memory figure")
+	starts := flag.Int("starts", 2000, "perf: starts per side of the throughput comparison")
+	concurrency := flag.Int("concurrency", 32, "perf: concurrent starters")
+	rate := flag.Int("rate", 100, "perf: requests per second of the latency figures")
+	duration := flag.Duration("duration", 20*time.Second, "perf: how long each latency figure is measured")
+	runs := flag.Int("runs", 300, "chaos: live runs")
+	kills := flag.Int("kills", 4, "chaos: times the worker is killed with SIGKILL")
+	restartPG := flag.Bool("restart-postgres", true, "chaos: restart the local PostgreSQL cluster mid-run (pg_ctlcluster)")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	repo, err := os.Getwd()
+	if err != nil {
+		fatalf("%v", err)
+	}
+	var r report
+	switch *suite {
+	case "perf":
+		r = runPerf(ctx, perfOptions{repo: repo, adminURL: *adminURL, liveRuns: *liveRuns, starts: *starts,
+			concurrency: *concurrency, rate: *rate, duration: *duration})
+	case "chaos":
+		r = runChaos(ctx, chaosOptions{repo: repo, adminURL: *adminURL, runs: *runs, kills: *kills, restartPostgres: *restartPG})
+	default:
+		fatalf("unknown suite %q", *suite)
+	}
+	fmt.Println(r.String())
+	if *write != "" {
+		if err := r.writeInto(*write, *suite); err != nil {
+			fatalf("%v", err)
+		}
+		fmt.Fprintf(os.Stderr, "bench: results written into %s\n", *write)
+	}
+	if r.failed {
+		os.Exit(1)
+	}
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+// report is the Markdown a suite produces.
+type report struct {
+	b      strings.Builder
+	failed bool
+}
+
+func (r *report) section(title string) { fmt.Fprintf(&r.b, "\n### %s\n\n", title) }
+
+func (r *report) add(label, text string) {
+	if label != "" {
+		fmt.Fprintf(&r.b, "**%s**: ", label)
+	}
+	r.b.WriteString(text)
+	if !strings.HasSuffix(text, "\n") {
+		r.b.WriteString("\n")
+	}
+}
+
+func (r *report) String() string { return r.b.String() }
+
+// writeInto replaces the text between <!-- bench:SUITE:begin --> and
+// <!-- bench:SUITE:end --> in the file (appending the markers if missing).
+func (r *report) writeInto(path, suite string) error {
+	begin, end := "<!-- bench:"+suite+":begin -->", "<!-- bench:"+suite+":end -->"
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	text := string(old)
+	stamp := fmt.Sprintf("\n_Measured %s with `make %s`._\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), map[string]string{"perf": "bench", "chaos": "chaos"}[suite])
+	body := begin + "\n" + stamp + r.String() + "\n" + end
+	i, j := strings.Index(text, begin), strings.Index(text, end)
+	if i < 0 || j < i {
+		text = strings.TrimRight(text, "\n") + "\n\n" + body + "\n"
+	} else {
+		text = text[:i] + body + text[j+len(end):]
+	}
+	return os.WriteFile(path, []byte(text), 0o644)
+}
+
+// machine describes where the figures were measured.
+func machine(ctx context.Context, adminURL string) string {
+	cpu := "unknown CPU"
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	mem := "?"
+	if raw, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb float64
+		fmt.Sscanf(strings.TrimPrefix(strings.SplitN(string(raw), "\n", 2)[0], "MemTotal:"), "%f", &kb)
+		mem = fmt.Sprintf("%.0f GiB", kb/1024/1024)
+	}
+	pg := "?"
+	if pool, err := pgxpool.New(ctx, adminURL); err == nil {
+		_ = pool.QueryRow(ctx, "SHOW server_version").Scan(&pg)
+		pool.Close()
+	}
+	temporal := "?"
+	if out, err := exec.Command("bin/temporal", "--version").Output(); err == nil {
+		temporal = strings.TrimSpace(string(out))
+	}
+	return fmt.Sprintf("%s, %d cores, %s RAM; %s; PostgreSQL %s; %s (dev server, in memory). "+
+		"API, worker, dev server, PostgreSQL and the load generator share the machine.\n",
+		cpu, runtime.NumCPU(), mem, runtime.Version(), pg, temporal)
+}

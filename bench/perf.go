@@ -1,0 +1,357 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/client"
+
+	"github.com/playbookd/playbookd/internal/historystats"
+	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/playbooks"
+	"github.com/playbookd/playbookd/simulate"
+	"github.com/playbookd/playbookd/templates"
+	"github.com/playbookd/playbookd/workflows"
+)
+
+// perfOptions sizes the performance suite.
+type perfOptions struct {
+	repo        string
+	adminURL    string
+	liveRuns    int           // runs held live for the memory figure (10,000)
+	starts      int           // starts per side of the throughput comparison
+	concurrency int           // concurrent starters on both sides
+	rate        int           // requests per second of the latency figures
+	duration    time.Duration // how long each latency figure is measured
+}
+
+// Playbooks made for the suite: one that holds a run live for a month, one
+// that asks for a decision at once.
+const (
+	holdPlaybook = `{"key":"bench-hold","name":"Bench: hold","steps":[{"id":"hold","wait":"30d"}]}`
+	askPlaybook  = `{"key":"bench-ask","name":"Bench: ask","steps":[
+		{"id":"ask","approval":{"assignee":"csm","email":{"template":"welcome","to":["champion"]},"on_expire":"skip"}},
+		{"id":"hold","wait":"30d"}]}`
+)
+
+func runPerf(ctx context.Context, opts perfOptions) report {
+	var r report
+	r.add("Machine", machine(ctx, opts.adminURL))
+
+	r.section("Billable Temporal actions per built-in playbook")
+	r.add("", actionsTable(opts.repo))
+	r.section("Simulation time per built-in playbook")
+	r.add("", simulationTable())
+
+	s, err := startStack(ctx, stackOptions{repo: opts.repo, adminURL: opts.adminURL})
+	if err != nil {
+		fatalf("%v", err)
+	}
+	cleanups = append(cleanups, s.close)
+	defer s.close()
+	importTook := s.setup(ctx, opts.liveRuns, holdPlaybook, askPlaybook)
+	r.section("Bulk import")
+	r.add("", fmt.Sprintf("%d accounts through `POST /v1/accounts/import` in %s (%.0f rows/s).",
+		opts.liveRuns, importTook.Round(time.Millisecond), float64(opts.liveRuns)/importTook.Seconds()))
+
+	r.section("Enrolment throughput")
+	r.add("", throughput(ctx, s, opts))
+
+	r.section("Worker memory with live runs")
+	r.add("", workerMemory(ctx, s, opts))
+
+	r.section("API latency at a fixed request rate")
+	r.add("", latency(ctx, s, opts))
+	return r
+}
+
+// actionsTable counts the committed histories of full runs of each built-in
+// (recorded on a real dev server, see workflows/histories_test.go).
+func actionsTable(repo string) string {
+	var b strings.Builder
+	b.WriteString("| playbook | history events | billable actions | by kind |\n|---|---:|---:|---|\n")
+	for _, key := range []string{"onboarding", "red-recovery", "at-risk", "renewal", "expansion"} {
+		h, err := historystats.Load(filepath.Join(repo, "workflows", "testdata", "histories", key+".json"))
+		if err != nil {
+			fatalf("%v", err)
+		}
+		a := historystats.Count(h)
+		fmt.Fprintf(&b, "| %s | %d | %d | %s |\n", key, a.Events, a.Total(), a)
+	}
+	return b.String()
+}
+
+// simulationTable times the simulation of each built-in for one enterprise
+// account (the segment with the most steps), median of 20.
+func simulationTable() string {
+	set, err := templates.Builtin()
+	if err != nil {
+		fatalf("%v", err)
+	}
+	sources, err := playbooks.Builtin(playbook.Options{BuiltinTemplates: set.Names()})
+	if err != nil {
+		fatalf("%v", err)
+	}
+	var b strings.Builder
+	b.WriteString("| playbook | median | slowest of 20 | timeline entries |\n|---|---:|---:|---:|\n")
+	start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	for _, src := range sources {
+		var times []time.Duration
+		entries := 0
+		for range 20 {
+			t0 := time.Now()
+			res, err := simulate.Run(simulate.Sample(src.Definition, "enterprise", start))
+			if err != nil {
+				fatalf("simulate %s: %v", src.Key, err)
+			}
+			times = append(times, time.Since(t0))
+			entries = len(res.Timeline)
+		}
+		slices.Sort(times)
+		fmt.Fprintf(&b, "| %s | %s | %s | %d |\n", src.Key, ms(times[len(times)/2]), ms(times[len(times)-1]), entries)
+	}
+	return b.String()
+}
+
+// throughput compares enrolling accounts through the API with starting the
+// same workflow (same input, same task queue, so the worker does the same
+// work after either) straight from an SDK client, on the same dev server in
+// the same run, alternating halves so neither side gets the quieter moment.
+// The API side enrols acct-0..n-1, the raw side acct-n..2n-1.
+func throughput(ctx context.Context, s *stack, opts perfOptions) string {
+	n, c := opts.starts, opts.concurrency
+	def, err := playbook.Parse([]byte(holdPlaybook), playbook.Options{})
+	if err != nil {
+		fatalf("%v", err)
+	}
+	var failures atomic.Int64
+	rawSide := func(from, to int) time.Duration {
+		t0 := time.Now()
+		parallel(to-from, c, func(i int) {
+			account := fmt.Sprintf("acct-%d", n+from+i)
+			_, err := s.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+				ID: workflows.RunWorkflowID("bench-hold", account), TaskQueue: "bench",
+			}, workflows.PlaybookRunName, workflows.RunInput{RunID: uuid.NewString(), AccountID: account,
+				PlaybookKey: "bench-hold", PlaybookVersion: 1, Definition: *def})
+			if err != nil {
+				failures.Add(1)
+			}
+		})
+		return time.Since(t0)
+	}
+	apiSide := func(from, to int) time.Duration {
+		t0 := time.Now()
+		parallel(to-from, c, func(i int) {
+			status, _, err := s.call(ctx, "POST", "/v1/runs", fmt.Sprintf(`{"playbook":"bench-hold","account_id":"acct-%d"}`, from+i))
+			if err != nil || status != 201 {
+				failures.Add(1)
+			}
+		})
+		return time.Since(t0)
+	}
+	half := n / 2
+	raw := rawSide(0, half)
+	api := apiSide(0, half)
+	api += apiSide(half, n)
+	raw += rawSide(half, n)
+	if failures.Load() > 0 {
+		fatalf("%d starts failed", failures.Load())
+	}
+	rawRate, apiRate := float64(n)/raw.Seconds(), float64(n)/api.Seconds()
+	return fmt.Sprintf(`%d enrolments each way, %d concurrent clients, alternating halves (raw, API, API, raw) on
+the same dev server, the worker running both sides' workflows:
+
+| path | runs started/s | took |
+|---|---:|---:|
+| raw: SDK `+"`ExecuteWorkflow`"+` of the same workflow and input | %.0f | %s |
+| `+"`POST /v1/runs`"+` (auth, validation, account snapshot, definition, start, run row) | %.0f | %s |
+
+Ratio API / raw: **%.0f %%** (target ≥ 80 %%).
+`, n, c, rawRate, raw.Round(time.Millisecond), apiRate, api.Round(time.Millisecond), 100*apiRate/rawRate)
+}
+
+// workerMemory starts runs until opts.liveRuns are live, waits for the
+// worker to have begun every one, and reads its resident memory.
+func workerMemory(ctx context.Context, s *stack, opts perfOptions) string {
+	started := time.Now()
+	parallel(opts.liveRuns-2*opts.starts, opts.concurrency, func(i int) {
+		s.must(ctx, 201, "POST", "/v1/runs", fmt.Sprintf(`{"playbook":"bench-hold","account_id":"acct-%d"}`, i+2*opts.starts))
+	})
+	waitFor("every run begun by the worker", 10*time.Minute, func() bool {
+		return activityCount(s, "BeginRun") >= float64(opts.liveRuns)
+	})
+	took := time.Since(started)
+	time.Sleep(5 * time.Second) // let the last workflow tasks settle
+	live := s.count(ctx, `SELECT count(*) FROM runs WHERE status = 'running'`)
+	rss, peak, err := s.worker.rssMiB()
+	if err != nil {
+		fatalf("worker memory: %v", err)
+	}
+	return fmt.Sprintf(`%d live runs (each waiting on a 30-day timer after its first activity). The worker keeps at
+most WORKFLOW_CACHE_SIZE runs in memory between their steps (default 2,000; the SDK's own default,
+10,000, would cache every one of them); the others are replayed from history when their next step comes.
+Starting the %d further runs and the worker beginning all of them took %s.
+
+| worker process | MiB |
+|---|---:|
+| resident (VmRSS) | %.0f |
+| peak resident (VmHWM) | %.0f |
+
+Target ≤ 300 MB.
+`, live, opts.liveRuns-2*opts.starts, took.Round(time.Second), rss, peak)
+}
+
+// activityCount sums the worker's executed activities of one type.
+func activityCount(s *stack, activityType string) float64 {
+	resp, err := http.Get(s.metrics)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	total := 0.0
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, "temporal_activity_execution_latency_count{") && strings.Contains(line, `activity_type="`+activityType+`"`) {
+			if v, err := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64); err == nil {
+				total += v
+			}
+		}
+	}
+	return total
+}
+
+// latency measures reads and decisions at a fixed rate (open loop: requests
+// leave on schedule whether or not earlier ones have answered).
+func latency(ctx context.Context, s *stack, opts perfOptions) string {
+	total := int(opts.duration.Seconds()) * opts.rate
+	var runIDs []string
+	rows, err := s.db.Query(ctx, `SELECT id::text FROM runs ORDER BY started_at LIMIT 500`)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	for rows.Next() {
+		var id string
+		_ = rows.Scan(&id)
+		runIDs = append(runIDs, id)
+	}
+	rows.Close()
+	reads := []struct {
+		name string
+		path func(i int) string
+	}{
+		{"GET /v1/accounts/{id}", func(i int) string { return fmt.Sprintf("/v1/accounts/acct-%d", i%opts.liveRuns) }},
+		{"GET /v1/runs?account_id=", func(i int) string { return fmt.Sprintf("/v1/runs?account_id=acct-%d", i%opts.liveRuns) }},
+		{"GET /v1/tasks?assignee=", func(int) string { return "/v1/tasks?assignee=csm@bench.test&status=open" }},
+		{"GET /v1/runs/{id} (workflow query)", func(i int) string { return "/v1/runs/" + runIDs[i%len(runIDs)] }},
+	}
+	readLat := openLoop(opts.rate, total, func(i int) (string, bool) {
+		r := reads[i%len(reads)]
+		status, _, err := s.raw(ctx, "GET", r.path(i), "", "")
+		return r.name, err == nil && status == 200
+	})
+
+	// Decisions need a pending approval each: one run of bench-ask per account.
+	asks := min(total, opts.liveRuns)
+	parallel(asks, opts.concurrency, func(i int) {
+		s.must(ctx, 201, "POST", "/v1/runs", fmt.Sprintf(`{"playbook":"bench-ask","account_id":"acct-%d"}`, i))
+	})
+	waitFor("pending approvals", 5*time.Minute, func() bool {
+		return s.count(ctx, `SELECT count(*) FROM approvals WHERE status = 'pending'`) >= asks
+	})
+	var approvals []string
+	rows, err = s.db.Query(ctx, `SELECT id::text FROM approvals WHERE status = 'pending' ORDER BY created_at`)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	for rows.Next() {
+		var id string
+		_ = rows.Scan(&id)
+		approvals = append(approvals, id)
+	}
+	rows.Close()
+	decLat := openLoop(opts.rate, len(approvals), func(i int) (string, bool) {
+		status, _, err := s.raw(ctx, "POST", "/v1/approvals/"+approvals[i]+"/decision", "application/json", `{"decision":"approve"}`)
+		return "POST /v1/approvals/{id}/decision", err == nil && status == 200
+	})
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d requests/s for %s each, open loop, with %d live runs; reads rotate over the four endpoints.\n\n",
+		opts.rate, opts.duration, opts.liveRuns)
+	b.WriteString("| requests | count | errors | p50 | p99 | max |\n|---|---:|---:|---:|---:|---:|\n")
+	for _, l := range append(readLat.rows("reads, all"), decLat.rows("")...) {
+		b.WriteString(l)
+	}
+	b.WriteString("\nTarget p99 < 50 ms at 100 requests/s for reads and decisions.\n")
+	return b.String()
+}
+
+type latencies struct {
+	mu     sync.Mutex
+	by     map[string][]time.Duration
+	errors map[string]int
+}
+
+// openLoop sends total requests at rate per second and records each one's
+// latency under the name send returns.
+func openLoop(rate, total int, send func(i int) (string, bool)) *latencies {
+	l := &latencies{by: map[string][]time.Duration{}, errors: map[string]int{}}
+	var wg sync.WaitGroup
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	for i := range total {
+		<-tick.C
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			name, ok := send(i)
+			d := time.Since(t0)
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.by[name] = append(l.by[name], d)
+			if !ok {
+				l.errors[name]++
+			}
+		}()
+	}
+	wg.Wait()
+	return l
+}
+
+// rows renders one table row per request kind, plus an "all" row when named.
+func (l *latencies) rows(all string) []string {
+	names := make([]string, 0, len(l.by))
+	var every []time.Duration
+	errs := 0
+	for name, ds := range l.by {
+		names = append(names, name)
+		every = append(every, ds...)
+		errs += l.errors[name]
+	}
+	slices.Sort(names)
+	var out []string
+	if all != "" {
+		out = append(out, row(all, every, errs))
+	}
+	for _, name := range names {
+		out = append(out, row(name, l.by[name], l.errors[name]))
+	}
+	return out
+}
+
+func row(name string, ds []time.Duration, errs int) string {
+	slices.Sort(ds)
+	pct := func(p float64) time.Duration { return ds[min(len(ds)-1, int(p*float64(len(ds))))] }
+	return fmt.Sprintf("| %s | %d | %d | %s | %s | %s |\n", name, len(ds), errs, ms(pct(0.50)), ms(pct(0.99)), ms(ds[len(ds)-1]))
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
