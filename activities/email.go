@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	htmlpkg "html"
+	"math/rand/v2"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/playbookd/playbookd/activities/contract"
@@ -223,17 +226,31 @@ func (a *Activities) deliver(ctx context.Context, in contract.SendEmailInput, em
 		if _, merr := a.settle(ctx, email.ID, store.EmailPending, "last attempt: "+err.Error(), ""); merr != nil {
 			return "", merr
 		}
+		// Jittered, so that emails refused together do not all come back
+		// together (the server's retry policy has no jitter).
+		delay := retryDelay(activity.GetInfo(ctx).Attempt, rand.Float64())
+		kind := "NotAccepted"
 		if errors.As(err, &limited) {
-			return "", temporal.NewApplicationErrorWithOptions(fmt.Sprintf("send email %s: %v", email.ID, err), "RateLimited",
-				temporal.ApplicationErrorOptions{NextRetryDelay: limited.RetryAfter})
+			delay, kind = limited.RetryAfter+time.Duration(rand.Float64()*float64(time.Second)), "RateLimited"
 		}
-		return "", fmt.Errorf("send email %s: %w", email.ID, err)
+		return "", temporal.NewApplicationErrorWithOptions(fmt.Sprintf("send email %s: %v", email.ID, err), kind,
+			temporal.ApplicationErrorOptions{NextRetryDelay: delay})
 	default:
 		// Timed out or dropped after the request went out: the provider may
 		// have accepted it.
 		a.Log.WarnContext(ctx, "email outcome unknown; not retried", "run_id", email.RunID, "step_id", email.StepID, "outbox_id", email.ID, "error", err)
 		return a.settle(ctx, email.ID, store.EmailUncertain, err.Error(), "")
 	}
+}
+
+// retryDelay is the wait before sending again after a provider error:
+// doubling from 1 s up to a minute, then spread over 50-150 % by jitter (0..1).
+func retryDelay(attempt int32, jitter float64) time.Duration {
+	base := time.Minute
+	if attempt < 7 {
+		base = time.Second << max(attempt-1, 0)
+	}
+	return time.Duration(float64(base) * (0.5 + jitter))
 }
 
 // settle records an email's status and returns it.

@@ -114,8 +114,21 @@ func parseDate(fe *fieldErrors, field, v string) *time.Time {
 		fe.add(field, "must be a date as YYYY-MM-DD")
 		return nil
 	}
+	if !plausible(d) {
+		fe.add(field, "must be between %d and %d", minYear, maxYear)
+		return nil
+	}
 	return &d
 }
+
+// Dates and times outside these years are typing mistakes, and a timer to
+// them would not fit a Go duration (±292 years).
+const (
+	minYear = 1900
+	maxYear = 2200
+)
+
+func plausible(t time.Time) bool { return t.Year() >= minYear && t.Year() <= maxYear }
 
 func (h *handlers) upsertAccount(c echo.Context) error {
 	var req accountRequest

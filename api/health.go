@@ -83,6 +83,8 @@ func (h *handlers) recordHealth(c echo.Context) error {
 			fe.add("measured_at", "must be an RFC 3339 time such as 2026-03-01T09:00:00Z")
 		case t.After(time.Now().Add(clockSkew)):
 			fe.add("measured_at", "must not be in the future")
+		case !plausible(t):
+			fe.add("measured_at", "must be between %d and %d", minYear, maxYear)
 		default:
 			at = t
 		}

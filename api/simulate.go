@@ -51,9 +51,12 @@ func (h *handlers) simulatePlaybook(c echo.Context) error {
 	start := time.Now().UTC().Truncate(time.Minute)
 	if req.Start != "" {
 		t, err := time.Parse(time.RFC3339, req.Start)
-		if err != nil {
+		switch {
+		case err != nil:
 			fe.add("start", "must be an RFC 3339 time such as 2026-01-05T09:00:00Z")
-		} else {
+		case !plausible(t):
+			fe.add("start", "must be between %d and %d", minYear, maxYear)
+		default:
 			start = t.UTC()
 		}
 	}

@@ -59,7 +59,7 @@ func runChaos(ctx context.Context, opts chaosOptions) report {
 	note := func(format string, args ...any) {
 		events = append(events, fmt.Sprintf("- +%s ", time.Since(started).Round(100*time.Millisecond))+fmt.Sprintf(format, args...))
 	}
-	note("%d runs started; SendGrid stand-in cycling 6 s accepting, 3 s 429, 3 s 503", opts.runs)
+	note("%d runs started; SendGrid stand-in cycling 6 s accepting, 3 s 429, 3 s 503 for %s", opts.runs, throttledFor)
 	pgRestart := opts.kills / 2
 	for k := range opts.kills {
 		time.Sleep(4 * time.Second)
@@ -101,6 +101,18 @@ func runChaos(ctx context.Context, opts chaosOptions) report {
 	}
 	rows.Close()
 	accepted, duplicates, refused := sg.counts()
+	var uncertain []string
+	rows, err = s.db.Query(ctx, `SELECT id::text FROM emails WHERE status = 'uncertain'`)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	for rows.Next() {
+		var id string
+		_ = rows.Scan(&id)
+		uncertain = append(uncertain, id)
+	}
+	rows.Close()
+	uncertainSent := sg.acceptedOf(uncertain)
 	lostTasks := opts.runs*chaosTasksPerRun - tasks
 	emailRows := 0
 	var statuses []string
@@ -110,7 +122,8 @@ func runChaos(ctx context.Context, opts chaosOptions) report {
 	}
 	r.section("Chaos: worker killed, PostgreSQL restarted, SendGrid throttling")
 	r.add("", fmt.Sprintf(`%d runs of a short playbook (an email, a task, a 15 s wait, an email, a task), started through the API;
-the worker killed with SIGKILL %d times while they ran%s; a SendGrid stand-in answering 429 and 503 in bursts.
+the worker killed with SIGKILL %d times while they ran%s; a SendGrid stand-in answering 429 and 503 in bursts
+for the first %s.
 
 %s
 
@@ -123,9 +136,13 @@ the worker killed with SIGKILL %d times while they ran%s; a SendGrid stand-in an
 | outbox rows (one per run, step and recipient) | %d | %d |
 
 Outbox rows by status: %s. SendGrid stand-in: %d accepted, %d answered 429/503.
-`, opts.runs, opts.kills, map[bool]string{true: " and PostgreSQL restarted once", false: ""}[opts.restartPostgres],
+Rows recorded uncertain (the worker died during the provider call, so the outcome is unknown and
+the email is never tried again): %d, of which the stand-in had accepted %d; %d emails were
+therefore not sent: playbookd prefers a missed email to a second one, and the delivery webhook
+tells which is which.
+`, opts.runs, opts.kills, map[bool]string{true: " and PostgreSQL restarted once", false: ""}[opts.restartPostgres], throttledFor,
 		strings.Join(events, "\n"), opts.runs, done, duplicates, lostTasks, taskDupes, opts.runs*chaosEmailsPerRun, emailRows,
-		strings.Join(statuses, ", "), accepted, refused))
+		strings.Join(statuses, ", "), accepted, refused, len(uncertain), uncertainSent, len(uncertain)-uncertainSent))
 	if done != opts.runs || duplicates != 0 || lostTasks != 0 || taskDupes != 0 {
 		r.failed = true
 		r.add("", fmt.Sprintf("**FAILED** (logs in %s)\n", s.dir))
@@ -146,9 +163,12 @@ func restartPostgres() error {
 	return nil
 }
 
-// flakySendGrid stands in for SendGrid's Mail Send endpoint: it accepts for
-// 6 s, then answers 429 (with X-RateLimit-Reset) for 3 s and 503 for 3 s,
-// and counts the messages it accepted per outbox id.
+// flakySendGrid stands in for SendGrid's Mail Send endpoint: for its first
+// 48 s (while the worker is being killed) it cycles 6 s accepting, 3 s
+// answering 429 (with X-RateLimit-Reset) and 3 s 503; then it accepts. It
+// counts the messages it accepted per outbox id.
+const throttledFor = 48 * time.Second
+
 type flakySendGrid struct {
 	url      string
 	srv      *http.Server
@@ -171,10 +191,12 @@ func newFlakySendGrid() *flakySendGrid {
 
 func (f *flakySendGrid) serve(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(r.Body)
-	phase := time.Since(f.started) % (12 * time.Second)
+	elapsed := time.Since(f.started)
+	phase := elapsed % (12 * time.Second)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
+	case elapsed >= throttledFor:
 	case phase >= 9*time.Second:
 		f.refused++
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -210,6 +232,19 @@ func (f *flakySendGrid) counts() (accepted, duplicates, refused int) {
 		}
 	}
 	return accepted, duplicates, f.refused
+}
+
+// acceptedOf counts the outbox ids the stand-in accepted.
+func (f *flakySendGrid) acceptedOf(ids []string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, id := range ids {
+		if f.accepted[id] > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 func (f *flakySendGrid) close() { _ = f.srv.Close() }
