@@ -156,18 +156,15 @@ var unknownCSM = FieldError{Field: "csm_email", Message: "no team member has thi
 var accountBands = []string{"green", "yellow", "red", "none"}
 
 func (h *handlers) listAccounts(c echo.Context) error {
-	pg, err := readPage(c)
+	pg, after, err := pageAfter[string](c)
 	if err != nil {
 		return err
 	}
 	q := queryFilter{c: c}
 	f := store.AccountFilter{Segment: q.enum("segment", accounts.Segments), Band: q.enum("band", accountBands),
 		CSMEmail: strings.ToLower(strings.TrimSpace(c.QueryParam("csm"))), Status: q.enum("status", accounts.Statuses),
-		Limit: pg.limit + 1}
+		After: after, Limit: pg.limit + 1}
 	if err := q.err(); err != nil {
-		return err
-	}
-	if err := pg.cursor(&f.After); err != nil {
 		return err
 	}
 	rows, err := h.store.ListAccounts(c.Request().Context(), f)

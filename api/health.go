@@ -106,12 +106,8 @@ func (h *handlers) recordHealth(c echo.Context) error {
 }
 
 func (h *handlers) healthHistory(c echo.Context) error {
-	pg, err := readPage(c)
+	pg, before, err := pageAfter[int64](c)
 	if err != nil {
-		return err
-	}
-	var before int64
-	if err := pg.cursor(&before); err != nil {
 		return err
 	}
 	snaps, err := h.store.HealthHistory(c.Request().Context(), c.Param("id"), before, pg.limit+1)

@@ -53,12 +53,8 @@ func (h *handlers) createKey(c echo.Context) error {
 }
 
 func (h *handlers) listKeys(c echo.Context) error {
-	pg, err := readPage(c)
+	pg, after, err := pageAfter[*uuid.UUID](c)
 	if err != nil {
-		return err
-	}
-	var after *uuid.UUID
-	if err := pg.cursor(&after); err != nil {
 		return err
 	}
 	keys, err := h.store.ListAPIKeys(c.Request().Context(), after, pg.limit+1)

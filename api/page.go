@@ -74,15 +74,16 @@ func pageOf[T any](p page, rows []T, key func(T) any) list[T] {
 	return list[T]{Items: rows, NextCursor: base64.RawURLEncoding.EncodeToString(raw)}
 }
 
-// keysetPage reads the page parameters of a list ordered by (time, id).
-func keysetPage(c echo.Context) (page, *store.Keyset, error) {
+// pageAfter reads a list's page parameters and decodes its cursor: the key
+// of the last row of the previous page (the zero value on the first page).
+func pageAfter[K any](c echo.Context) (page, K, error) {
+	var after K
 	pg, err := readPage(c)
-	if err != nil {
-		return page{}, nil, err
+	if err == nil {
+		err = pg.cursor(&after)
 	}
-	var after *store.Keyset
-	if err := pg.cursor(&after); err != nil {
-		return page{}, nil, err
-	}
-	return pg, after, nil
+	return pg, after, err
 }
+
+// keysetPage reads the page parameters of a list ordered by (time, id).
+func keysetPage(c echo.Context) (page, *store.Keyset, error) { return pageAfter[*store.Keyset](c) }

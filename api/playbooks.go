@@ -122,12 +122,8 @@ func (h *handlers) createPlaybook(c echo.Context) error {
 }
 
 func (h *handlers) listPlaybooks(c echo.Context) error {
-	pg, err := readPage(c)
+	pg, after, err := pageAfter[string](c)
 	if err != nil {
-		return err
-	}
-	var after string
-	if err := pg.cursor(&after); err != nil {
 		return err
 	}
 	summaries, err := h.store.ListPlaybooks(c.Request().Context(), after, pg.limit+1)

@@ -75,12 +75,8 @@ func (h *handlers) upsertTeamMember(c echo.Context) error {
 }
 
 func (h *handlers) listTeam(c echo.Context) error {
-	pg, err := readPage(c)
+	pg, after, err := pageAfter[string](c)
 	if err != nil {
-		return err
-	}
-	var after string
-	if err := pg.cursor(&after); err != nil {
 		return err
 	}
 	members, err := h.store.ListTeamMembers(c.Request().Context(), after, pg.limit+1)
