@@ -35,7 +35,6 @@ import (
 type Store interface {
 	UpsertTeamMember(ctx context.Context, in store.UpsertTeamMember) (store.TeamMember, bool, error)
 	ListTeamMembers(ctx context.Context, afterEmail string, n int) ([]store.TeamMember, error)
-	UpsertAccount(ctx context.Context, in store.UpsertAccount) (store.Account, bool, error)
 	GetAccount(ctx context.Context, id string) (store.Account, error)
 	ListAccounts(ctx context.Context, f store.AccountFilter) ([]store.Account, error)
 	HealthHistory(ctx context.Context, accountID string, before int64, n int) ([]store.HealthSnapshot, error)
@@ -75,8 +74,6 @@ type Runs interface {
 	Start(ctx context.Context, in runs.StartInput) (store.Run, error)
 	Get(ctx context.Context, id uuid.UUID) (runs.View, error)
 	Control(ctx context.Context, id uuid.UUID, action string) (store.Run, error)
-	DeliverEvent(ctx context.Context, accountID, name string, data map[string]any) (int, error)
-	AccountChanged(ctx context.Context, accountID string) (int, error)
 	Decide(ctx context.Context, workflowID string, d workflows.Decision) (workflows.DecisionResult, error)
 	TaskCompleted(ctx context.Context, t store.Task) error
 }

@@ -101,17 +101,7 @@ func runChaos(ctx context.Context, opts chaosOptions) report {
 	}
 	rows.Close()
 	accepted, duplicates, refused := sg.counts()
-	var uncertain []string
-	rows, err = s.db.Query(ctx, `SELECT id::text FROM emails WHERE status = 'uncertain'`)
-	if err != nil {
-		fatalf("%v", err)
-	}
-	for rows.Next() {
-		var id string
-		_ = rows.Scan(&id)
-		uncertain = append(uncertain, id)
-	}
-	rows.Close()
+	uncertain := s.strings(ctx, `SELECT id::text FROM emails WHERE status = 'uncertain'`)
 	uncertainSent := sg.acceptedOf(uncertain)
 	lostTasks := opts.runs*chaosTasksPerRun - tasks
 	emailRows := 0

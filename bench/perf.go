@@ -196,32 +196,36 @@ Ratio API / raw: **%.0f %%** (target ≥ 80 %%).
 // meanOf reads a histogram's mean from a Prometheus endpoint, over the series
 // whose labels contain match.
 func meanOf(url, name, match string) time.Duration {
-	resp, err := http.Get(url)
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var sum, count float64
-	for _, line := range strings.Split(string(raw), "\n") {
-		if !strings.Contains(line, match) {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
-		if err != nil {
-			continue
-		}
-		switch {
-		case strings.HasPrefix(line, name+"_sum{"):
-			sum += v
-		case strings.HasPrefix(line, name+"_count{"):
-			count += v
-		}
-	}
+	lines := scrape(url)
+	count := sumOf(lines, name+"_count", match)
 	if count == 0 {
 		return 0
 	}
-	return time.Duration(sum / count * float64(time.Second))
+	return time.Duration(sumOf(lines, name+"_sum", match) / count * float64(time.Second))
+}
+
+// scrape reads a Prometheus endpoint's lines; none when it does not answer.
+func scrape(url string) []string {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return strings.Split(string(raw), "\n")
+}
+
+// sumOf adds the values of a series over the label sets containing match.
+func sumOf(lines []string, series, match string) float64 {
+	total := 0.0
+	for _, line := range lines {
+		if strings.HasPrefix(line, series+"{") && strings.Contains(line, match) {
+			if v, err := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64); err == nil {
+				total += v
+			}
+		}
+	}
+	return total
 }
 
 // workerMemory starts runs until opts.liveRuns are live, waits for the
@@ -257,38 +261,14 @@ Target ≤ 300 MB.
 
 // activityCount sums the worker's executed activities of one type.
 func activityCount(s *stack, activityType string) float64 {
-	resp, err := http.Get(s.metrics)
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	total := 0.0
-	for _, line := range strings.Split(string(raw), "\n") {
-		if strings.HasPrefix(line, "temporal_activity_execution_latency_count{") && strings.Contains(line, `activity_type="`+activityType+`"`) {
-			if v, err := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64); err == nil {
-				total += v
-			}
-		}
-	}
-	return total
+	return sumOf(scrape(s.metrics), "temporal_activity_execution_latency_count", `activity_type="`+activityType+`"`)
 }
 
 // latency measures reads and decisions at a fixed rate (open loop: requests
 // leave on schedule whether or not earlier ones have answered).
 func latency(ctx context.Context, s *stack, opts perfOptions) string {
 	total := int(opts.duration.Seconds()) * opts.rate
-	var runIDs []string
-	rows, err := s.db.Query(ctx, `SELECT id::text FROM runs ORDER BY started_at LIMIT 500`)
-	if err != nil {
-		fatalf("%v", err)
-	}
-	for rows.Next() {
-		var id string
-		_ = rows.Scan(&id)
-		runIDs = append(runIDs, id)
-	}
-	rows.Close()
+	runIDs := s.strings(ctx, `SELECT id::text FROM runs ORDER BY started_at LIMIT 500`)
 	reads := []struct {
 		name string
 		path func(i int) string
@@ -319,17 +299,7 @@ func latency(ctx context.Context, s *stack, opts perfOptions) string {
 	waitFor("pending approvals", 5*time.Minute, func() bool {
 		return s.count(ctx, `SELECT count(*) FROM approvals WHERE status = 'pending'`) >= asks
 	})
-	var approvals []string
-	rows, err = s.db.Query(ctx, `SELECT id::text FROM approvals WHERE status = 'pending' ORDER BY created_at`)
-	if err != nil {
-		fatalf("%v", err)
-	}
-	for rows.Next() {
-		var id string
-		_ = rows.Scan(&id)
-		approvals = append(approvals, id)
-	}
-	rows.Close()
+	approvals := s.strings(ctx, `SELECT id::text FROM approvals WHERE status = 'pending' ORDER BY created_at`)
 	var decisionRows []string
 	for _, rate := range rates {
 		n := min(rate*10, len(approvals))

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
@@ -297,6 +298,19 @@ func (s *stack) count(ctx context.Context, sql string, args ...any) int {
 		fatalf("%s: %v", sql, err)
 	}
 	return n
+}
+
+// strings runs a query of one text column on the stack's database.
+func (s *stack) strings(ctx context.Context, sql string) []string {
+	rows, err := s.db.Query(ctx, sql)
+	if err != nil {
+		fatalf("%s: %v", sql, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		fatalf("%s: %v", sql, err)
+	}
+	return out
 }
 
 // waitFor polls until cond holds or the deadline passes.

@@ -68,10 +68,11 @@ func usageDeclined(at time.Time, in Inputs, earlier []Measurement) bool {
 	return false
 }
 
+// HighPriorities are the ticket priorities that count towards a support spike.
+var HighPriorities = []string{"high", "urgent", "critical"}
+
 // HighPriority says whether a ticket priority counts towards a support spike.
-func HighPriority(priority string) bool {
-	return slices.Contains([]string{"high", "urgent", "critical"}, priority)
-}
+func HighPriority(priority string) bool { return slices.Contains(HighPriorities, priority) }
 
 // ExpansionReady is seed 003's "Expansion Triggers" as far as metrics tell:
 // a health score above 80 and either feature adoption above 70 % or seats

@@ -192,9 +192,21 @@ func (s *Store) ListPlaybooks(ctx context.Context, afterKey string, n int) ([]Pl
 // PublishedDefinitions returns the definition of every published playbook,
 // by key (for cycle checks across start_playbook).
 func (s *Store) PublishedDefinitions(ctx context.Context) (map[string]json.RawMessage, error) {
-	rows, err := s.pool.Query(ctx, `SELECT key, definition FROM playbook_versions WHERE status = 'published'`)
+	return s.published(ctx, `definition`)
+}
+
+// PublishedTriggers returns the trigger block of every published playbook,
+// by key (JSON null for one without): every account save and snapshot reads
+// them, so only the blocks travel.
+func (s *Store) PublishedTriggers(ctx context.Context) (map[string]json.RawMessage, error) {
+	return s.published(ctx, `COALESCE(definition->'trigger', 'null'::jsonb)`)
+}
+
+// published returns one JSON expression of every published version, by key.
+func (s *Store) published(ctx context.Context, expr string) (map[string]json.RawMessage, error) {
+	rows, err := s.pool.Query(ctx, `SELECT key, `+expr+` FROM playbook_versions WHERE status = 'published'`)
 	if err != nil {
-		return nil, fmt.Errorf("list published definitions: %w", err)
+		return nil, fmt.Errorf("list published playbooks: %w", err)
 	}
 	defer rows.Close()
 	out := map[string]json.RawMessage{}

@@ -23,16 +23,17 @@ type Trigger struct {
 	playbook.Trigger
 }
 
-// Published reads the triggers of published definitions, ordered by key.
-func Published(defs map[string]json.RawMessage) ([]Trigger, error) {
+// Published reads the trigger blocks of published playbooks (null for one
+// without), ordered by key.
+func Published(blocks map[string]json.RawMessage) ([]Trigger, error) {
 	var out []Trigger
-	for key, raw := range defs {
-		var def playbook.Definition
-		if err := json.Unmarshal(raw, &def); err != nil {
-			return nil, fmt.Errorf("decode playbook %s: %w", key, err)
+	for key, raw := range blocks {
+		var t *playbook.Trigger
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return nil, fmt.Errorf("decode the trigger of playbook %s: %w", key, err)
 		}
-		if def.Trigger != nil {
-			out = append(out, Trigger{PlaybookKey: key, Trigger: *def.Trigger})
+		if t != nil {
+			out = append(out, Trigger{PlaybookKey: key, Trigger: *t})
 		}
 	}
 	slices.SortFunc(out, func(a, b Trigger) int { return strings.Compare(a.PlaybookKey, b.PlaybookKey) })

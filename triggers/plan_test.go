@@ -77,9 +77,9 @@ func TestOnAccountSaved(t *testing.T) {
 
 func TestPublishedReadsTriggersInKeyOrder(t *testing.T) {
 	defs := map[string]json.RawMessage{
-		"b":      json.RawMessage(`{"key":"b","trigger":{"on":"health_band","to":"red"}}`),
-		"a":      json.RawMessage(`{"key":"a","trigger":{"on":"account_created"}}`),
-		"manual": json.RawMessage(`{"key":"manual"}`),
+		"b":      json.RawMessage(`{"on":"health_band","to":"red"}`),
+		"a":      json.RawMessage(`{"on":"account_created"}`),
+		"manual": json.RawMessage(`null`),
 	}
 	got, err := Published(defs)
 	require.NoError(t, err)

@@ -21,7 +21,7 @@ import (
 
 // Store is what triggers need from PostgreSQL.
 type Store interface {
-	PublishedDefinitions(ctx context.Context) (map[string]json.RawMessage, error)
+	PublishedTriggers(ctx context.Context) (map[string]json.RawMessage, error)
 	UpsertAccount(ctx context.Context, in store.UpsertAccount) (store.Account, bool, error)
 	AddHealthSnapshot(ctx context.Context, accountID string, measuredAt time.Time, window time.Duration, decide store.HealthDecider) (store.HealthSnapshot, error)
 	AddFirings(ctx context.Context, accountID string, firings []store.NewFiring) error
@@ -50,11 +50,11 @@ type Service struct {
 }
 
 func (s *Service) triggers(ctx context.Context) ([]Trigger, error) {
-	defs, err := s.Store.PublishedDefinitions(ctx)
+	blocks, err := s.Store.PublishedTriggers(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return Published(defs)
+	return Published(blocks)
 }
 
 // SavedAccount is an upserted account and what its save set off.
@@ -245,7 +245,7 @@ func (s *Service) eventSignal(ctx context.Context, accountID, name string, data 
 		return "", nil
 	}
 	since := s.Now().Add(-health.SupportSpikeWindow)
-	tickets, err := s.Store.CountAccountEvents(ctx, accountID, "event:"+TicketOpened, since, "priority", []string{"high", "urgent", "critical"})
+	tickets, err := s.Store.CountAccountEvents(ctx, accountID, "event:"+TicketOpened, since, "priority", health.HighPriorities)
 	if err != nil {
 		return "", err
 	}
