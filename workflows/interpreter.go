@@ -261,9 +261,14 @@ func (r *interpreter) carry() RunInput {
 }
 
 // waitUntil sleeps until due() and re-plans whenever the anchor moves; a due
-// time already past returns at once (catch-up).
+// time already past returns at once (catch-up). A cancelled context returns
+// its error: a timer made on it is ready at once (cancelled), so without the
+// check the loop would spin without yielding.
 func (r *interpreter) waitUntil(ctx workflow.Context, due func() time.Time) error {
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		wait := due().Sub(workflow.Now(ctx))
 		if wait <= 0 {
 			return nil
