@@ -56,7 +56,7 @@ type Activities struct {
 	Runs      RunStarter
 	Links     *unsubscribe.Links // signed one-click unsubscribe links
 	Cap       store.FrequencyCap // automated emails per address; zero: no cap
-	HTTP      *http.Client       // for notify webhooks
+	HTTP      *http.Client       // for notify webhooks, from NewWebhookClient; nil: production's guard
 	Triggers  Sweeper
 	Log       *slog.Logger
 }

@@ -2,13 +2,8 @@ package activities_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"html"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -17,11 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/playbookd/playbookd/activities"
 	"github.com/playbookd/playbookd/activities/contract"
-	"github.com/playbookd/playbookd/mail"
 	"github.com/playbookd/playbookd/store"
-	"github.com/playbookd/playbookd/templates"
 	"github.com/playbookd/playbookd/unsubscribe"
 )
 
@@ -103,38 +95,6 @@ func TestUpdateAccountReturnsNewSnapshot(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "adoption", snap.LifecycleStage)
 	require.EqualValues(t, 1, snap.Fields["x"])
-}
-
-func TestNotifyPostsAndClassifiesAnswers(t *testing.T) {
-	var got map[string]string
-	status := http.StatusOK
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, _ := io.ReadAll(r.Body)
-		_ = json.Unmarshal(raw, &got)
-		w.WriteHeader(status)
-	}))
-	defer srv.Close()
-	_, pool := newDB(t)
-	st := store.New(pool)
-	set, _ := templates.Builtin()
-	acts := &activities.Activities{Store: st, Sender: &scriptedSender{}, Templates: set, HTTP: srv.Client(),
-		From: mail.Address{Email: "cs@example.test"}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	seedAccount(t, st)
-	in := contract.NotifyInput{RunID: "r", StepID: "ping", AccountID: "acme", URL: srv.URL, Message: "{{.Account.Name}} needs {{.CSM.Name}}"}
-
-	require.NoError(t, acts.Notify(context.Background(), in))
-	require.Equal(t, "Acme needs Casey", got["text"])
-
-	status = http.StatusServiceUnavailable
-	err := acts.Notify(context.Background(), in)
-	var appErr *temporal.ApplicationError
-	require.Error(t, err)
-	require.False(t, errors.As(err, &appErr), "503 is retried")
-
-	status = http.StatusNotFound
-	err = acts.Notify(context.Background(), in)
-	require.True(t, errors.As(err, &appErr))
-	require.Equal(t, contract.ErrWebhookRefused, appErr.Type())
 }
 
 func TestEscalateApprovalNotifiesTheManager(t *testing.T) {

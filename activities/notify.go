@@ -8,17 +8,21 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	texttemplate "text/template"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/internal/netguard"
 	"github.com/playbookd/playbookd/store"
 )
 
 // Notify posts {"text": message} (what Slack's incoming webhooks take) to the
 // step's URL. The message is a Go template over the account and its CSM.
-// 4xx answers other than 429 are refusals and are not retried.
+// 4xx answers other than 429 are refusals and are not retried. Errors give
+// the answer's status and timing, never its body.
 func (a *Activities) Notify(ctx context.Context, in contract.NotifyInput) error {
 	acct, err := a.Store.GetAccount(ctx, in.AccountID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -37,24 +41,52 @@ func (a *Activities) Notify(ctx context.Context, in contract.NotifyInput) error 
 	}
 	body, _ := json.Marshal(map[string]string{"text": text.String()})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.URL, bytes.NewReader(body))
-	if err != nil {
-		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrInvalidInput, err)
+	if err != nil { // the error would quote the URL, whose path may be a secret
+		return temporal.NewNonRetryableApplicationError("notify: the webhook URL does not parse", contract.ErrInvalidInput, nil)
 	}
+	host := req.URL.Hostname()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", in.RunID+"/"+in.StepID)
-	resp, err := a.HTTP.Do(req)
-	if err != nil {
-		return fmt.Errorf("notify %s: %w", in.URL, err)
+	client := a.HTTP
+	if client == nil {
+		client = defaultWebhookClient()
 	}
-	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return webhookFailure(host, err)
+	}
+	took := time.Since(start)
+	// The body is not read into anything: what the target says (an internal
+	// service's reply, should a request get past the guard) must reach no
+	// step detail, error or log. Draining a little lets the connection be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	answer := fmt.Sprintf("webhook %s answered %d after %d ms", host, resp.StatusCode, took.Milliseconds())
 	switch {
 	case resp.StatusCode < 300:
 		return nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return fmt.Errorf("notify %s: status %d: %s", in.URL, resp.StatusCode, snippet)
+		return errors.New(answer)
 	default:
-		return temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("webhook refused the message: status %d: %s", resp.StatusCode, snippet), contract.ErrWebhookRefused, nil)
+		return temporal.NewNonRetryableApplicationError(answer, contract.ErrWebhookRefused, nil)
 	}
+}
+
+// webhookFailure names the host, never the full URL (a Slack webhook's path
+// is its secret). A destination the guard refuses is a business failure.
+func webhookFailure(host string, err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		if u, perr := url.Parse(uerr.URL); perr == nil {
+			host = u.Hostname() // the request that failed may be a redirect's
+		}
+		err = uerr.Err
+	}
+	var blocked *netguard.BlockedError
+	if errors.As(err, &blocked) {
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("notify to %s blocked: %v", host, blocked), contract.ErrWebhookBlocked, nil)
+	}
+	return fmt.Errorf("notify %s: %w", host, err)
 }

@@ -93,6 +93,11 @@ func TestInvalidPlaybookListsEveryErrorAndWritesNothing(t *testing.T) {
 	r := h.send(t, "POST", "/v1/playbooks", "application/yaml", "key: k\nname: K\nsteps: [{id: a, start_playbook: {key: ghost}}]\n")
 	require.Equal(t, 422, r.status)
 	require.Contains(t, r.raw, `unknown playbook \"ghost\"`)
+	// A notify step may not post to the API itself (server-side request forgery).
+	r = h.send(t, "POST", "/v1/playbooks", "application/yaml", "key: k\nname: K\nsteps: [{id: a, notify: {url: 'https://127.0.0.1:8080/v1/keys', message: hi}}]\n")
+	require.Equal(t, 422, r.status)
+	require.Contains(t, fieldsOf(r.body), "steps[0].notify.url", r.raw)
+	require.Contains(t, r.raw, "127.0.0.1 is a loopback address")
 	r = h.send(t, "POST", "/v1/playbooks", "text/html", customPlaybook)
 	require.Equal(t, 415, r.status)
 	require.Equal(t, before, h.counts(t))

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/playbookd/playbookd/internal/netguard"
 )
 
 var opts = Options{BuiltinTemplates: []string{"welcome", "qbr-invite"}}
@@ -69,7 +71,7 @@ func TestParseReportsPathAndExpectation(t *testing.T) {
 		{"trigger needs band", "key: k\nname: K\ntrigger: {on: health_band}\nsteps: [{id: a, wait: 1d}]\n", "trigger.to", "health_band"},
 		{"renewal trigger needs anchor", "key: k\nname: K\ntrigger: {on: renewal_window, days_before: 120}\nsteps: [{id: a, wait: 1d}]\n", "anchor", "renewal_date"},
 		{"own template bad syntax", "key: k\nname: K\ntemplates: [{name: t, subject: '{{.Oops', html: x, text: y}]\nsteps: [{id: a, email: {template: t, to: champion}}]\n", "templates[0].subject", "not a valid Go template"},
-		{"notify url", base + "  - id: a\n    notify: {url: 'ftp://x', message: hi}\n", "steps[0].notify.url", "http(s)"},
+		{"notify url", base + "  - id: a\n    notify: {url: 'ftp://x', message: hi}\n", "steps[0].notify.url", "https"},
 		{"not a mapping", "- 1\n- 2\n", "", "must be a mapping"},
 		{"syntax error", "key: [\n", "", "not valid YAML or JSON"},
 		{"empty", "", "", "empty"},
@@ -85,6 +87,81 @@ func TestParseReportsPathAndExpectation(t *testing.T) {
 				}
 			}
 			t.Fatalf("no error at %q containing %q in:\n%v", tt.path, tt.message, err)
+		})
+	}
+}
+
+// TestNotifyURLs: a published notify step must not make the worker post to
+// this host, its network or the cloud's metadata service.
+func TestNotifyURLs(t *testing.T) {
+	dev := Options{Webhooks: netguard.Policy{AllowHTTP: true, AllowLoopback: true}}
+	tests := []struct {
+		url  string
+		opts Options
+		why  string // empty: accepted
+	}{
+		{url: "https://hooks.slack.com/services/T0/B0/x"},
+		{url: "https://hooks.slack.com:8443/x"},
+		{url: "https://Hooks.Example.COM./x"},
+		{url: "https://93.184.216.34/hook"},
+		{url: "https://[2606:4700::1111]/hook"},
+		{url: "http://127.0.0.1:8080/hook", opts: dev},
+		{url: "http://localhost:9000/hook", opts: dev},
+		{url: "http://[::1]:9000/hook", opts: dev},
+		{url: "http://hooks.example.com/x", opts: dev},
+
+		{url: "http://hooks.slack.com/x", why: "plain http is not allowed"},
+		{url: "ftp://hooks.slack.com/x", why: "got scheme ftp"},
+		{url: "hooks.slack.com/x", why: "absolute URL with a host"},
+		{url: "https:///x", why: "absolute URL with a host"},
+		{url: "https://user:pw@hooks.slack.com/x", why: "user name or password"},
+		{url: "https://hooks.slack.com@127.0.0.1/x", why: "user name or password"},
+		{url: "https://127.0.0.1:8080/v1/keys", why: "127.0.0.1 is a loopback address"},
+		{url: "https://127.9.9.9/", why: "loopback address"},
+		{url: "https://[::1]/", why: "::1 is a loopback address"},
+		{url: "https://localhost/", why: "localhost is a loopback name"},
+		{url: "https://LOCALHOST./", why: "loopback name"},
+		{url: "https://api.localhost/", why: "loopback name"},
+		{url: "https://10.1.2.3/", why: "private address (RFC 1918)"},
+		{url: "https://172.16.0.1/", why: "private address (RFC 1918)"},
+		{url: "https://192.168.1.1/", why: "private address (RFC 1918)"},
+		{url: "https://[fd12:3456::1]/", why: "private address (RFC 4193)"},
+		{url: "https://169.254.169.254/latest/meta-data/", why: "cloud metadata address"},
+		{url: "https://[fd00:ec2::254]/", why: "cloud metadata address"},
+		{url: "https://metadata.google.internal/computeMetadata/v1/", why: "cloud metadata name"},
+		{url: "https://vault.corp.internal/", why: "private-use name"},
+		{url: "https://169.254.10.1/", why: "link-local address"},
+		{url: "https://[fe80::1%25eth0]/", why: "link-local address"},
+		{url: "https://0.0.0.0:8080/", why: "unspecified address"},
+		{url: "https://[::]:8080/", why: "unspecified address"},
+		{url: "https://100.64.0.1/", why: "carrier-grade NAT"},
+		{url: "https://[::ffff:127.0.0.1]/", why: "loopback address"},
+		{url: "https://[::ffff:a9fe:a9fe]/", why: "cloud metadata address"},
+		{url: "https://[::ffff:10.0.0.1]/", why: "RFC 1918"},
+		{url: "https://[64:ff9b::a00:1]/", why: "RFC 1918) in IPv6 form"},
+		{url: "https://2130706433/", why: "unusual spelling"},
+		{url: "https://0177.0.0.1/", why: "unusual spelling"},
+		{url: "https://0x7f.1/", why: "unusual spelling"},
+		{url: "https://127.1/", why: "unusual spelling"},
+		{url: "https://239.1.1.1/", why: "multicast"},
+		// The development setting opens loopback and http, nothing else.
+		{url: "http://10.0.0.1/", opts: dev, why: "RFC 1918"},
+		{url: "http://169.254.169.254/", opts: dev, why: "cloud metadata address"},
+		{url: "http://[::ffff:192.168.0.1]/", opts: dev, why: "RFC 1918"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			src := fmt.Sprintf("key: k\nname: K\nsteps:\n  - id: a\n    notify: {url: %q, message: hi}\n", tt.url)
+			_, err := Parse([]byte(src), tt.opts)
+			if tt.why == "" {
+				require.NoError(t, err)
+				return
+			}
+			var errs Errors
+			require.True(t, errors.As(err, &errs), "want Errors, got %v", err)
+			require.Len(t, errs, 1)
+			require.Equal(t, "steps[0].notify.url", errs[0].Path)
+			require.Contains(t, errs[0].Message, tt.why)
 		})
 	}
 }

@@ -1,14 +1,16 @@
 package playbook
 
 import (
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
-	"net/url"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	texttemplate "text/template"
+
+	"github.com/playbookd/playbookd/internal/netguard"
 )
 
 // Vocabulary of the language.
@@ -40,6 +42,9 @@ var (
 type Options struct {
 	// BuiltinTemplates are the templates shipped with the binary.
 	BuiltinTemplates []string
+	// Webhooks says where notify steps may post; the zero value allows
+	// https to public hosts only.
+	Webhooks netguard.Policy
 }
 
 // Parse reads a YAML or JSON definition and validates it. The error, when
@@ -321,8 +326,14 @@ func (v *validator) step(p string, s *Step, top bool) {
 			v.oneOf(p+".update_account.status", AccountStatus)
 		}
 	case KindNotify:
-		if u, err := url.Parse(s.Notify.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			v.add(p+".notify.url", "required: an http(s) webhook URL")
+		var blocked *netguard.BlockedError
+		switch err := v.opts.Webhooks.CheckURL(s.Notify.URL); {
+		case strings.TrimSpace(s.Notify.URL) == "":
+			v.add(p+".notify.url", "required: an https webhook URL")
+		case errors.As(err, &blocked) && blocked.Host != "":
+			v.add(p+".notify.url", "%v; webhooks may reach public hosts only", err)
+		case err != nil:
+			v.add(p+".notify.url", "%v", err)
 		}
 		if strings.TrimSpace(s.Notify.Message) == "" {
 			v.add(p+".notify.message", "required")

@@ -38,6 +38,7 @@ const (
 	ErrInvalidInput    = "InvalidInput"
 	ErrUnknownPlaybook = "UnknownPlaybook"
 	ErrWebhookRefused  = "WebhookRefused"
+	ErrWebhookBlocked  = "WebhookBlocked" // the target is an address webhooks may not reach
 )
 
 // ErrNoSuchPlaybook is what a run starter returns for a key with no
@@ -45,7 +46,7 @@ const (
 var ErrNoSuchPlaybook = errors.New("no published playbook with this key")
 
 // NonRetryable lists the error types above for retry policies.
-var NonRetryable = []string{ErrAccountNotFound, ErrUnknownTemplate, ErrLiveRun, ErrInvalidInput, ErrUnknownPlaybook, ErrWebhookRefused}
+var NonRetryable = []string{ErrAccountNotFound, ErrUnknownTemplate, ErrLiveRun, ErrInvalidInput, ErrUnknownPlaybook, ErrWebhookRefused, ErrWebhookBlocked}
 
 // AccountSnapshot is what a run knows of its account: the facts conditions
 // test and the dates `at` offsets count from.

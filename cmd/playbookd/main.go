@@ -90,6 +90,9 @@ func main() {
 		os.Exit(2)
 	}
 	log := newLogger(cfg.LogLevel)
+	if cfg.NotifyDevAllowHTTPLoopback {
+		log.Warn("NOTIFY_DEV_ALLOW_HTTP_LOOPBACK is set: notify steps may post over plain http and to this host's loopback; development only")
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, cmd, cfg, log); err != nil {
@@ -209,7 +212,8 @@ func newActivities(cfg config.Config, st *store.Store, set *templates.Set, start
 	}
 	name, addr := cfg.EmailFromAddress()
 	return &activities.Activities{Store: st, Sender: sender, Templates: set, Runs: starter,
-		HTTP: &http.Client{Timeout: 15 * time.Second}, From: mail.Address{Name: name, Email: addr}, Log: log}, nil
+		HTTP: activities.NewWebhookClient(activities.WebhookClientConfig{Guard: cfg.Webhooks()}),
+		From: mail.Address{Name: name, Email: addr}, Log: log}, nil
 }
 
 func runWorker(ctx context.Context, tc client.Client, cfg config.Config, acts *activities.Activities, log *slog.Logger) error {
@@ -234,7 +238,7 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 		Triggers:           triggerService,
 		Segments:           cfg.Segments(),
 		Metrics:            promMetrics,
-		Playbook:           playbook.Options{BuiltinTemplates: set.Names()},
+		Playbook:           playbook.Options{BuiltinTemplates: set.Names(), Webhooks: cfg.Webhooks()},
 		Links:              links,
 		SendGridWebhookKey: webhookKey(cfg),
 		Ready: []api.Check{

@@ -18,6 +18,7 @@ import (
 
 	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/health"
+	"github.com/playbookd/playbookd/internal/netguard"
 )
 
 // Config holds every setting the processes read at start-up. The defaults suit
@@ -66,6 +67,17 @@ type Config struct {
 	// their steps; others are replayed from history when their next step
 	// comes (playbook runs wait days between steps).
 	WorkflowCacheSize int `env:"WORKFLOW_CACHE_SIZE" envDefault:"2000"`
+	// NotifyDevAllowHTTPLoopback lets notify steps post over plain http and
+	// to loopback (127.0.0.0/8, ::1, localhost), for a local stand-in of
+	// Slack. Development only: the API on 127.0.0.1 becomes reachable.
+	// Private, link-local and metadata addresses stay refused.
+	NotifyDevAllowHTTPLoopback bool `env:"NOTIFY_DEV_ALLOW_HTTP_LOOPBACK" envDefault:"false"`
+}
+
+// Webhooks is where notify steps may post, for validation and for the
+// notify client alike.
+func (c Config) Webhooks() netguard.Policy {
+	return netguard.Policy{AllowHTTP: c.NotifyDevAllowHTTPLoopback, AllowLoopback: c.NotifyDevAllowHTTPLoopback}
 }
 
 // Health returns the configured health model; validate has checked it.

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/playbookd/playbookd/internal/netguard"
 )
 
 func TestLoadDefaults(t *testing.T) {
@@ -17,6 +19,23 @@ func TestLoadDefaults(t *testing.T) {
 	name, addr := cfg.EmailFromAddress()
 	if name != "Customer Success" || addr != "success@playbookd.local" {
 		t.Fatalf("EmailFromAddress = %q, %q", name, addr)
+	}
+	if cfg.Webhooks() != (netguard.Policy{}) {
+		t.Fatalf("webhooks must default to https and public hosts only, got %+v", cfg.Webhooks())
+	}
+}
+
+func TestNotifyDevelopmentSetting(t *testing.T) {
+	cfg, err := LoadFrom(map[string]string{"NOTIFY_DEV_ALLOW_HTTP_LOOPBACK": "true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (netguard.Policy{AllowHTTP: true, AllowLoopback: true}); cfg.Webhooks() != want {
+		t.Fatalf("Webhooks() = %+v, want %+v", cfg.Webhooks(), want)
+	}
+	if _, err := LoadFrom(map[string]string{"NOTIFY_DEV_ALLOW_HTTP_LOOPBACK": "yes please"}); err == nil ||
+		!strings.Contains(err.Error(), "NOTIFY_DEV_ALLOW_HTTP_LOOPBACK") {
+		t.Fatalf("want an error naming NOTIFY_DEV_ALLOW_HTTP_LOOPBACK, got %v", err)
 	}
 }
 
