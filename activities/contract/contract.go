@@ -38,14 +38,19 @@ const (
 	ErrInvalidInput    = "InvalidInput"
 	ErrUnknownPlaybook = "UnknownPlaybook"
 	ErrWebhookRefused  = "WebhookRefused"
+	ErrEmailTooLarge   = "EmailTooLarge" // a rendered part is over its bound (templates.Max*)
 )
 
 // ErrNoSuchPlaybook is what a run starter returns for a key with no
 // published version.
 var ErrNoSuchPlaybook = errors.New("no published playbook with this key")
 
+// ErrPlaybookOverLimits is what a run starter returns for a published
+// version stored before the definition limits existed and over them.
+var ErrPlaybookOverLimits = errors.New("the published playbook is over the definition limits")
+
 // NonRetryable lists the error types above for retry policies.
-var NonRetryable = []string{ErrAccountNotFound, ErrUnknownTemplate, ErrLiveRun, ErrInvalidInput, ErrUnknownPlaybook, ErrWebhookRefused}
+var NonRetryable = []string{ErrAccountNotFound, ErrUnknownTemplate, ErrLiveRun, ErrInvalidInput, ErrUnknownPlaybook, ErrWebhookRefused, ErrEmailTooLarge}
 
 // AccountSnapshot is what a run knows of its account: the facts conditions
 // test and the dates `at` offsets count from.
