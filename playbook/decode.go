@@ -92,9 +92,13 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.inAlias--
 		return
 	}
-	if !d.charge(n) {
-		return
+	if d.charge(n) {
+		d.decodeValue(n, v, path)
 	}
+}
+
+// decodeValue decodes a node that is not an alias and has been charged.
+func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 	if v.CanAddr() {
 		if sd, ok := v.Addr().Interface().(scalarDecoder); ok {
 			if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
@@ -115,7 +119,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		if isNull(n) && v.Type().Elem().Kind() == reflect.Struct {
 			return // `check_health:` alone means "present, no options"
 		}
-		d.decode(n, v.Elem(), path)
+		d.decodeValue(n, v.Elem(), path)
 	case reflect.Struct:
 		d.decodeStruct(n, v, path)
 	case reflect.Slice:

@@ -77,6 +77,9 @@ func TestLimitsAreRefusedNamingThem(t *testing.T) {
 			"", "as JSON (aliases expanded); the limit is 262144 bytes (256 KiB)"},
 		{"aliases expand past the limit", aliasedTitles(10_000, 40), "",
 			"once its aliases are expanded, the definition is larger than the limit of 262144 bytes (256 KiB)"},
+		{"aliases expand past the limit in free-form fields", head + "steps:\n  - {id: t, task: {title: &x " + strings.Repeat("x", 10_000) +
+			", assignee: csm}}\n  - {id: u, update_account: {fields: {a: [" + strings.TrimSuffix(strings.Repeat("*x, ", 30), ", ") + "]}}}\n",
+			"", "once its aliases are expanded"},
 		{"range in a template", ownTemplate("text", "'{{range 5000000}}spam{{end}}'"), "templates[0].text", "must not use {{range}}"},
 		{"range in html", ownTemplate("html", "'<p>{{if .Account.Name}}{{range 9}}x{{end}}{{end}}</p>'"), "templates[0].html", "must not use {{range}}"},
 		{"define in a template", ownTemplate("subject", `'{{define "x"}}y{{end}}'`), "templates[0].subject", "must not define templates"},
