@@ -174,6 +174,9 @@ func (a *Activities) StartPlaybook(ctx context.Context, in contract.StartPlayboo
 		return contract.StartPlaybookResult{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("no published playbook %q", in.PlaybookKey), contract.ErrUnknownPlaybook, err)
 	}
+	if errors.Is(err, contract.ErrPlaybookOverLimits) {
+		return contract.StartPlaybookResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrInvalidInput, err)
+	}
 	if err != nil {
 		return contract.StartPlaybookResult{}, fmt.Errorf("start playbook %s: %w", in.PlaybookKey, err)
 	}

@@ -110,18 +110,27 @@ func templateData(acct store.Account, c store.Contact) templates.Data {
 }
 
 // render fills the template in for one contact; an approver's edits replace
-// the parts they changed.
+// the parts they changed. Content over the render bounds is a business
+// failure: rendering again gives the same.
 func render(set *templates.Set, in contract.SendEmailInput, acct store.Account, c store.Contact) (templates.Rendered, error) {
 	var out templates.Rendered
 	if in.SendGridTemplateID != "" {
 		out.Subject = "(SendGrid template " + in.SendGridTemplateID + ")"
 	} else {
 		var err error
-		if out, err = set.Render(in.Template, templateData(acct, c)); err != nil {
+		out, err = set.Render(in.Template, templateData(acct, c))
+		var tooLarge *templates.TooLargeError
+		if errors.As(err, &tooLarge) {
+			return out, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrEmailTooLarge, err)
+		}
+		if err != nil {
 			return out, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrUnknownTemplate, err)
 		}
 	}
 	if e := in.Override; e != nil {
+		if err := (templates.Rendered{Subject: e.Subject, HTML: e.HTML, Text: e.Text}).Check(); err != nil {
+			return out, temporal.NewNonRetryableApplicationError("the approver's edits: "+err.Error(), contract.ErrEmailTooLarge, err)
+		}
 		if e.Subject != "" {
 			out.Subject = e.Subject
 		}

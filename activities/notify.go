@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	texttemplate "text/template"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -17,6 +16,7 @@ import (
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/internal/netguard"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/templates"
 )
 
 // Notify posts {"text": message} (what Slack's incoming webhooks take) to the
@@ -31,15 +31,11 @@ func (a *Activities) Notify(ctx context.Context, in contract.NotifyInput) error 
 	if err != nil {
 		return err
 	}
-	tmpl, err := texttemplate.New("notify").Option("missingkey=error").Parse(in.Message)
+	text, err := templates.RenderMessage(in.Message, templateData(acct, store.Contact{}))
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrInvalidInput, err)
 	}
-	var text bytes.Buffer
-	if err := tmpl.Execute(&text, templateData(acct, store.Contact{})); err != nil {
-		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrInvalidInput, err)
-	}
-	body, _ := json.Marshal(map[string]string{"text": text.String()})
+	body, _ := json.Marshal(map[string]string{"text": text})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.URL, bytes.NewReader(body))
 	if err != nil { // the error would quote the URL, whose path may be a secret
 		return temporal.NewNonRetryableApplicationError("notify: the webhook URL does not parse", contract.ErrInvalidInput, nil)

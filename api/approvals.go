@@ -9,6 +9,7 @@ import (
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/templates"
 	"github.com/playbookd/playbookd/workflows"
 )
 
@@ -61,6 +62,10 @@ func (h *handlers) decideApproval(c echo.Context) error {
 	}
 	if req.Edits != nil && req.Decision == "reject" {
 		fe.add("edits", "only an approval carries edits")
+	}
+	var tooLarge *templates.TooLargeError
+	if e := req.Edits; e != nil && errors.As(templates.Rendered{Subject: e.Subject, HTML: e.HTML, Text: e.Text}.Check(), &tooLarge) {
+		fe.add("edits."+tooLarge.Part, "%s", tooLarge.Error())
 	}
 	if err := fe.err(); err != nil {
 		return err

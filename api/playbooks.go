@@ -75,6 +75,9 @@ func definitionProblem(errs playbook.Errors) *Problem {
 	}
 	p := invalid(out)
 	p.Detail = fmt.Sprintf("the playbook definition has %d error(s)", len(out))
+	if p.ErrorCount > 0 {
+		p.Detail += fmt.Sprintf("; the first %d are listed", len(p.Errors))
+	}
 	return p
 }
 
@@ -151,6 +154,9 @@ func (h *handlers) publishPlaybook(c echo.Context) error {
 		return problem(http.StatusBadRequest, "the path has an invalid version",
 			FieldError{Field: "version", Message: "must be a positive whole number"})
 	}
+	if err := h.withinLimits(c, version); err != nil {
+		return err
+	}
 	v, err := h.store.PublishPlaybookVersion(c.Request().Context(), c.Param("key"), version)
 	if errors.Is(err, store.ErrArchived) {
 		return problem(http.StatusConflict, "version "+strconv.Itoa(version)+" is archived; publish a newer version instead")
@@ -159,6 +165,24 @@ func (h *handlers) publishPlaybook(c echo.Context) error {
 		return notFoundAs(err, "playbook version")
 	}
 	return c.JSON(http.StatusOK, v)
+}
+
+// withinLimits refuses to publish a version stored before the definition
+// limits existed and over them: its runs would be refused.
+func (h *handlers) withinLimits(c echo.Context, version int) error {
+	v, err := h.store.GetPlaybookVersion(c.Request().Context(), c.Param("key"), version)
+	if err != nil {
+		return notFoundAs(err, "playbook version")
+	}
+	var def playbook.Definition
+	if err := json.Unmarshal(v.Definition, &def); err != nil {
+		return fmt.Errorf("decode playbook %s v%d: %w", v.Key, v.Version, err)
+	}
+	var perrs playbook.Errors
+	if err := def.CheckLimits(); errors.As(err, &perrs) {
+		return definitionProblem(perrs)
+	}
+	return nil
 }
 
 // queryVersion reads ?version=, 0 when absent.

@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -9,6 +11,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+
+	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/store"
 )
 
 const customPlaybook = `key: quick-hello
@@ -291,4 +296,105 @@ func TestUnsubscribeLinkPageAndOneClick(t *testing.T) {
 	require.Equal(t, 400, status)
 	status, _ = get("GET", "token="+testLinks.Token(uuid.New()))
 	require.Equal(t, 404, status)
+}
+
+// definitionWithSteps writes a YAML definition of n top-level steps, each
+// from a format given its index.
+func definitionWithSteps(n int, step string) string {
+	var b strings.Builder
+	b.WriteString("key: big\nname: Big\nsteps:\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, step, i)
+	}
+	return b.String()
+}
+
+func TestDefinitionsOverTheLimitsAreRefusedAndNothingWritten(t *testing.T) {
+	h := newHarness(t)
+	before := h.counts(t)
+	// The attack: a 100 KB title anchored once and used 60 times, ~6 MB
+	// expanded, which made every run's workflow input too large for Temporal.
+	bomb := "key: bomb\nname: Bomb\nsteps:\n  - {id: t0, task: {title: &t " + strings.Repeat("x", 100_000) + ", assignee: csm}}\n" +
+		definitionWithSteps(60, "  - {id: t%d-again, task: {title: *t, assignee: csm}}\n")[len("key: big\nname: Big\nsteps:\n"):]
+	deepSteps := "{id: s0, wait: 1d}"
+	for i := 1; i <= 8; i++ {
+		deepSteps = fmt.Sprintf("{id: s%d, if: {segment: [smb]}, then: [%s]}", i, deepSteps)
+	}
+	tests := []struct{ name, body, field, message string }{
+		{"alias bomb", bomb, "body", "once its aliases are expanded, the definition is larger than the limit of 262144 bytes (256 KiB)"},
+		{"too many steps", definitionWithSteps(501, "  - {id: s%d, wait: 1d}\n"), "steps", "the definition has 501 steps (nested ones included); the limit is 500"},
+		{"steps nest too deep", "key: deep\nname: Deep\nsteps: [" + deepSteps + "]\n", "steps[0]" + strings.Repeat(".then[0]", 7) + ".then",
+			"steps nest 9 levels deep here (then, else, repeat.steps, on_timeout); the limit is 8"},
+		{"conditions nest too deep", "key: deep\nname: Deep\nsteps: [{id: a, wait: 1d, when: " + strings.Repeat("{not: ", 8) + "{segment: [smb]}" + strings.Repeat("}", 8) + "}]\n",
+			"steps[0].when" + strings.Repeat(".not", 8), "conditions nest 9 levels deep here (all, any, not); the limit is 8"},
+	}
+	for _, tt := range tests {
+		for _, path := range []string{"/v1/playbooks/validate", "/v1/playbooks"} {
+			t.Run(tt.name+" "+path, func(t *testing.T) {
+				r := h.send(t, "POST", path, "application/yaml", tt.body)
+				require.Equal(t, 422, r.status, r.raw)
+				require.Contains(t, messagesOf(r.body), tt.field+": "+tt.message, r.raw)
+			})
+		}
+	}
+	require.Equal(t, before, h.counts(t))
+}
+
+// 60,000 invalid steps (the attack took 699 s to answer 31 MB): the answer
+// lists the first errors and counts them all.
+func TestManyErrorsAreCappedAndCounted(t *testing.T) {
+	h := newHarness(t)
+	r := h.send(t, "POST", "/v1/playbooks/validate", "application/yaml", definitionWithSteps(60_000, "- {id: B%d}\n"))
+	require.Equal(t, 422, r.status)
+	require.Len(t, r.body["errors"], 100)
+	// Two per step (bad id, no action), too many steps, too large as JSON.
+	require.EqualValues(t, 120_002, r.body["error_count"])
+	require.Equal(t, "the playbook definition has 120002 error(s); the first 100 are listed", r.body["detail"])
+	require.Contains(t, fieldsOf(r.body), "steps", "the limit is among the first errors")
+
+	r = h.send(t, "POST", "/v1/playbooks/validate", "application/yaml", definitionWithSteps(50, "- {id: B%d}\n"))
+	require.Len(t, r.body["errors"], 100, "exactly the cap: no count")
+	require.NotContains(t, r.body, "error_count")
+}
+
+// A version stored before the limits existed can be neither published nor
+// run: its workflow input could be over what Temporal accepts.
+func TestStoredDefinitionOverTheLimitsCannotRun(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t)
+	ctx := context.Background()
+	st := store.New(h.pool)
+	def := playbook.Definition{Key: "legacy", Name: "Legacy"}
+	for i := 0; i <= playbook.MaxSteps; i++ {
+		def.Steps = append(def.Steps, playbook.Step{ID: fmt.Sprintf("s%d", i), Wait: new(playbook.Duration)})
+	}
+	raw, err := json.Marshal(def)
+	require.NoError(t, err)
+	for range 2 {
+		_, err = st.CreatePlaybookVersion(ctx, store.NewPlaybookVersion{Key: "legacy", Name: "Legacy", Definition: raw, Source: string(raw), SourceFormat: "json"})
+		require.NoError(t, err)
+	}
+	_, err = st.PublishPlaybookVersion(ctx, "legacy", 1)
+	require.NoError(t, err)
+
+	r := h.do(t, "POST", "/v1/runs", `{"playbook":"legacy","account_id":"acme"}`)
+	require.Equal(t, 422, r.status, r.raw)
+	require.Contains(t, messagesOf(r.body), "playbook: the playbook version is over the definition limits; publish a version within them: legacy v1: steps: the definition has 501 steps (nested ones included); the limit is 500")
+	require.Empty(t, h.temporal.inputs, "no workflow is started")
+
+	r = h.do(t, "POST", "/v1/playbooks/legacy/versions/2/publish", "")
+	require.Equal(t, 422, r.status, r.raw)
+	require.Contains(t, fieldsOf(r.body), "steps")
+	r = h.do(t, "GET", "/v1/playbooks/legacy?version=2", "")
+	require.Equal(t, "draft", r.body["status"])
+}
+
+func messagesOf(body map[string]any) []string {
+	var out []string
+	errs, _ := body["errors"].([]any)
+	for _, e := range errs {
+		m := e.(map[string]any)
+		out = append(out, m["field"].(string)+": "+m["message"].(string))
+	}
+	return out
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/playbookd/playbookd/playbook"
 )
 
 // FieldError names one bad input and says what is expected.
@@ -24,6 +26,9 @@ type Problem struct {
 	Detail   string       `json:"detail,omitempty"`
 	Instance string       `json:"instance,omitempty"`
 	Errors   []FieldError `json:"errors,omitempty"`
+	// ErrorCount is how many errors there are when Errors lists only the
+	// first playbook.MaxReportedErrors of them.
+	ErrorCount int `json:"error_count,omitempty"`
 	// RunID points at the live run behind a 409 on POST /v1/runs.
 	RunID string `json:"run_id,omitempty"`
 }
@@ -34,9 +39,16 @@ func problem(status int, detail string, errs ...FieldError) *Problem {
 	return &Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Errors: errs}
 }
 
-// invalid is a 422 listing every bad field.
+// invalid is a 422 listing the bad fields: the first
+// playbook.MaxReportedErrors, and how many there are when there are more, so
+// that an answer stays small whatever the request.
 func invalid(errs []FieldError) *Problem {
-	return problem(http.StatusUnprocessableEntity, "the request has invalid fields", errs...)
+	p := problem(http.StatusUnprocessableEntity, "the request has invalid fields", errs...)
+	if len(errs) > playbook.MaxReportedErrors {
+		p.Errors, p.ErrorCount = errs[:playbook.MaxReportedErrors], len(errs)
+		p.Detail = fmt.Sprintf("the request has %d invalid fields; the first %d are listed", len(errs), playbook.MaxReportedErrors)
+	}
+	return p
 }
 
 // fieldErrors collects validation errors.

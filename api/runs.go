@@ -60,6 +60,8 @@ func (h *handlers) startRun(c echo.Context) error {
 		return invalid([]FieldError{{Field: "account_id", Message: "the account's segment is not among the playbook's segments"}})
 	case errors.Is(err, runs.ErrMissingAnchor):
 		return invalid([]FieldError{{Field: "account_id", Message: err.Error()}})
+	case errors.Is(err, runs.ErrOverLimits):
+		return invalid([]FieldError{{Field: "playbook", Message: strings.ReplaceAll(err.Error(), "\n", "; ")}})
 	case err != nil:
 		return err
 	}

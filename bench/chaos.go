@@ -37,23 +37,63 @@ const (
 	chaosTasksPerRun  = 2
 )
 
+// waitingPlaybooks park a run in each kind of wait the interpreter has; the
+// suite cancels them while the worker is being killed. %s is a weekday
+// whose send window is not open today.
+var waitingPlaybooks = []struct{ kind, src string }{
+	{"at", `{"key":"chaos-wait-at","name":"Chaos: at","steps":[{"id":"first","task":{"title":"First","assignee":"csm"}},
+		{"id":"later","at":"30d","task":{"title":"Later","assignee":"csm"}}]}`},
+	{"after", `{"key":"chaos-wait-after","name":"Chaos: after","steps":[{"id":"first","task":{"title":"First","assignee":"csm"}},
+		{"id":"later","after":"30d","task":{"title":"Later","assignee":"csm"}}]}`},
+	{"send window", `{"key":"chaos-wait-window","name":"Chaos: send window",
+		"send_window":{"days":["%s"],"start":"09:00","end":"17:00"},
+		"steps":[{"id":"first","task":{"title":"First","assignee":"csm"}},{"id":"hello","email":{"template":"welcome","to":["champion"]}}]}`},
+	{"frequency cap", `{"key":"chaos-wait-cap","name":"Chaos: frequency cap","steps":[
+		{"id":"one","email":{"template":"welcome","to":["champion"]}},{"id":"two","email":{"template":"welcome","to":["champion"]}},
+		{"id":"three","email":{"template":"welcome","to":["champion"]}},{"id":"four","email":{"template":"welcome","to":["champion"]}}]}`},
+	{"wait_for", `{"key":"chaos-wait-for","name":"Chaos: wait_for","steps":[{"id":"first","task":{"title":"First","assignee":"csm"}},
+		{"id":"login","wait_for":{"event":"first_login","within":"30d"},"on_timeout":[{"id":"nudge","task":{"title":"Nudge","assignee":"csm"}}]}]}`},
+	{"approval", `{"key":"chaos-wait-approval","name":"Chaos: approval","steps":[{"id":"first","task":{"title":"First","assignee":"csm"}},
+		{"id":"invite","approval":{"assignee":"csm","email":{"template":"qbr-invite","to":["champion"]}}}]}`},
+	{"repeat", `{"key":"chaos-wait-repeat","name":"Chaos: repeat","steps":[
+		{"id":"daily","repeat":{"every":"1d","until":"30d","steps":[{"id":"check","task":{"title":"Check","assignee":"csm"}}]}}]}`},
+}
+
 func runChaos(ctx context.Context, opts chaosOptions) report {
 	var r report
 	sg := newFlakySendGrid()
 	defer sg.close()
 	s, err := startStack(ctx, stackOptions{repo: opts.repo, adminURL: opts.adminURL, extraEnv: map[string]string{
 		"SENDGRID_API_KEY": "SG.chaos", "SENDGRID_BASE_URL": sg.url,
+		// The short runs send two emails per address; the cap holds the
+		// fourth email of the capped waiting playbook.
+		"EMAIL_CAP": "3",
 	}})
 	if err != nil {
 		fatalf("%v", err)
 	}
 	cleanups = append(cleanups, s.close)
 	defer s.close()
-	s.setup(ctx, opts.runs, chaosPlaybook)
+	// Runs to cancel get accounts of their own: the frequency cap counts
+	// per address, and must not hold the short runs' emails.
+	perKind := max(1, opts.runs/100)
+	toCancel := perKind * len(waitingPlaybooks)
+	closedDay := strings.ToLower(time.Now().UTC().Add(72 * time.Hour).Weekday().String()[:3])
+	sources := []string{chaosPlaybook}
+	for _, w := range waitingPlaybooks {
+		sources = append(sources, strings.Replace(w.src, "%s", closedDay, 1))
+	}
+	s.setup(ctx, opts.runs+toCancel, sources...)
 
 	started := time.Now()
 	parallel(opts.runs, 16, func(i int) {
 		s.must(ctx, 201, "POST", "/v1/runs", fmt.Sprintf(`{"playbook":"chaos-short","account_id":"acct-%d"}`, i))
+	})
+	cancelIDs := make([]string, toCancel)
+	parallel(toCancel, 8, func(i int) {
+		run := s.must(ctx, 201, "POST", "/v1/runs", fmt.Sprintf(`{"playbook":%q,"account_id":"acct-%d"}`,
+			waitingKey(waitingPlaybooks[i%len(waitingPlaybooks)].src), opts.runs+i))
+		cancelIDs[i] = fmt.Sprint(run["id"])
 	})
 	var events []string
 	note := func(format string, args ...any) {
@@ -73,23 +113,38 @@ func runChaos(ctx context.Context, opts chaosOptions) report {
 			}
 		}
 		time.Sleep(1500 * time.Millisecond)
+		if k == 0 {
+			// While the worker is down: the cancels wait in Temporal for it.
+			parallel(len(cancelIDs), 8, func(i int) { s.must(ctx, 202, "POST", "/v1/runs/"+cancelIDs[i]+"/cancel", "") })
+			note("%d runs waiting in %d kinds of wait cancelled", len(cancelIDs), len(waitingPlaybooks))
+		}
 		if s.worker, err = s.start("worker"); err != nil {
 			fatalf("%v", err)
 		}
 		note("worker restarted")
 	}
-	finished := func() int { return s.count(ctx, `SELECT count(*) FROM runs WHERE status = 'completed'`) }
+	finished := func() int {
+		return s.count(ctx, `SELECT count(*) FROM runs WHERE status = 'completed' AND playbook_key = 'chaos-short'`)
+	}
+	cancelled := func() int {
+		return s.count(ctx, `SELECT count(*) FROM runs WHERE status = 'cancelled' AND playbook_key LIKE 'chaos-wait-%'`)
+	}
 	deadline := time.Now().Add(5 * time.Minute)
-	for finished() < opts.runs && time.Now().Before(deadline) {
+	for (finished() < opts.runs || cancelled() < toCancel) && time.Now().Before(deadline) {
 		time.Sleep(time.Second)
 	}
-	note("%d of %d runs completed", finished(), opts.runs)
+	note("%d of %d runs completed, %d of %d cancelled runs ended cancelled", finished(), opts.runs, cancelled(), toCancel)
 
-	done := finished()
-	tasks := s.count(ctx, `SELECT count(*) FROM tasks`)
+	done, ended := finished(), cancelled()
+	stillLive := s.count(ctx, `SELECT count(*) FROM runs WHERE status IN ('running', 'paused')`)
+	openOfCancelled := s.count(ctx, `SELECT
+		(SELECT count(*) FROM tasks t JOIN runs r ON r.id = t.run_id WHERE r.status = 'cancelled' AND t.status = 'open') +
+		(SELECT count(*) FROM approvals a JOIN runs r ON r.id = a.run_id WHERE r.status = 'cancelled' AND a.status = 'pending')`)
+	tasks := s.count(ctx, `SELECT count(*) FROM tasks t JOIN runs r ON r.id = t.run_id WHERE r.playbook_key = 'chaos-short'`)
 	taskDupes := s.count(ctx, `SELECT count(*) FROM (SELECT 1 FROM tasks GROUP BY run_id, step_id HAVING count(*) > 1) d`)
 	byStatus := map[string]int{}
-	rows, err := s.db.Query(ctx, `SELECT status, count(*) FROM emails GROUP BY status ORDER BY status`)
+	rows, err := s.db.Query(ctx, `SELECT e.status, count(*) FROM emails e JOIN runs r ON r.id = e.run_id
+		WHERE r.playbook_key = 'chaos-short' GROUP BY e.status ORDER BY e.status`)
 	if err != nil {
 		fatalf("%v", err)
 	}
@@ -113,7 +168,8 @@ func runChaos(ctx context.Context, opts chaosOptions) report {
 	r.section("Chaos: worker killed, PostgreSQL restarted, SendGrid throttling")
 	r.add("", fmt.Sprintf(`%d runs of a short playbook (an email, a task, a 15 s wait, an email, a task), started through the API;
 the worker killed with SIGKILL %d times while they ran%s; a SendGrid stand-in answering 429 and 503 in bursts
-for the first %s.
+for the first %s. Beside them, %d runs parked in each kind of wait (%d per kind) were cancelled through
+the API while the worker was down.
 
 %s
 
@@ -124,6 +180,9 @@ for the first %s.
 | lost tasks | 0 | %d |
 | duplicate tasks | 0 | %d |
 | outbox rows (one per run, step and recipient) | %d | %d |
+| runs waiting (at, after, send window, cap, wait_for, approval, repeat) cancelled → ended cancelled | %d | %d |
+| open tasks and pending approvals of cancelled runs | 0 | %d |
+| runs still running or paused at the end | 0 | %d |
 
 Outbox rows by status: %s. SendGrid stand-in: %d accepted, %d answered 429/503.
 Rows recorded uncertain (the worker died during the provider call, so the outcome is unknown and
@@ -131,13 +190,23 @@ the email is never tried again): %d, of which the stand-in had accepted %d; %d e
 therefore not sent: playbookd prefers a missed email to a second one, and the delivery webhook
 tells which is which.
 `, opts.runs, opts.kills, map[bool]string{true: " and PostgreSQL restarted once", false: ""}[opts.restartPostgres], throttledFor,
+		toCancel, perKind,
 		strings.Join(events, "\n"), opts.runs, done, duplicates, lostTasks, taskDupes, opts.runs*chaosEmailsPerRun, emailRows,
-		strings.Join(statuses, ", "), accepted, refused, len(uncertain), uncertainSent, len(uncertain)-uncertainSent))
-	if done != opts.runs || duplicates != 0 || lostTasks != 0 || taskDupes != 0 {
+		toCancel, ended, openOfCancelled, stillLive, strings.Join(statuses, ", "), accepted, refused, len(uncertain), uncertainSent, len(uncertain)-uncertainSent))
+	if done != opts.runs || duplicates != 0 || lostTasks != 0 || taskDupes != 0 || ended != toCancel || openOfCancelled != 0 || stillLive != 0 {
 		r.failed = true
 		r.add("", fmt.Sprintf("**FAILED** (logs in %s)\n", s.dir))
 	}
 	return r
+}
+
+// waitingKey reads the key of a waiting playbook's source.
+func waitingKey(src string) string {
+	var def struct{ Key string }
+	if err := json.Unmarshal([]byte(strings.Replace(src, "%s", "mon", 1)), &def); err != nil {
+		fatalf("waiting playbook: %v", err)
+	}
+	return def.Key
 }
 
 // restartPostgres restarts the local cluster (the machine's only one).

@@ -2,18 +2,12 @@ package playbook
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
-
-// MaxSourceBytes bounds a definition's source.
-const MaxSourceBytes = 1 << 20
-
-// maxNodes bounds how many nodes decoding visits, so aliases cannot blow a
-// small document up into a huge one.
-const maxNodes = 200_000
 
 // scalarDecoder is implemented by types written as one YAML/JSON string.
 type scalarDecoder interface {
@@ -21,8 +15,20 @@ type scalarDecoder interface {
 }
 
 type decoder struct {
-	errs  Errors
-	nodes int
+	errs Errors
+	// aliasBytes is what alias uses add to the document: every use costs its
+	// target's scalars again (and a byte a node), so a small document cannot
+	// expand into a huge one. Plain content is bounded by MaxSourceBytes.
+	aliasBytes int
+	inAlias    int // > 0 while decoding the target of an alias
+	tooLarge   bool
+	structs    map[reflect.Type]structInfo
+}
+
+// structInfo is what decoding needs of a struct type, worked out once.
+type structInfo struct {
+	fields   map[string][]int // JSON name -> field index
+	expected string           // the names, for "unknown field" errors
 }
 
 // decodeSource parses YAML or JSON (JSON is YAML) into v, strictly: unknown
@@ -31,7 +37,7 @@ type decoder struct {
 func decodeSource(src []byte, v any) Errors {
 	var d decoder
 	if len(src) > MaxSourceBytes {
-		d.errs.add("", 0, "the definition is larger than %d bytes", MaxSourceBytes)
+		d.errs.add("", 0, "the definition is larger than the limit of %d bytes (%d MiB)", MaxSourceBytes, MaxSourceBytes>>20)
 		return d.errs
 	}
 	var doc yaml.Node
@@ -44,21 +50,55 @@ func decodeSource(src []byte, v any) Errors {
 		return d.errs
 	}
 	d.decode(doc.Content[0], reflect.ValueOf(v).Elem(), "")
+	if d.tooLarge {
+		// What was decoded is cut short: only this error makes sense.
+		return Errors{{Message: fmt.Sprintf("once its aliases are expanded, the definition is larger than the limit of %d bytes (%d KiB)",
+			MaxDefinitionBytes, MaxDefinitionBytes>>10)}}
+	}
 	return d.errs
 }
 
-func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
-	d.nodes++
-	if d.nodes > maxNodes {
-		if d.nodes == maxNodes+1 {
-			d.errs.add(path, n.Line, "the definition is too large or nests aliases too deeply")
-		}
-		return
+// charge counts a node reached through an alias; false once over the limit.
+func (d *decoder) charge(n *yaml.Node) bool {
+	if d.tooLarge {
+		return false
 	}
+	if d.inAlias > 0 {
+		d.aliasBytes += len(n.Value) + 1
+		d.tooLarge = d.aliasBytes > MaxDefinitionBytes
+	}
+	return !d.tooLarge
+}
+
+// chargeTree charges the nodes below n, for values decoded by yaml itself.
+func (d *decoder) chargeTree(n *yaml.Node) bool {
 	if n.Kind == yaml.AliasNode {
+		d.inAlias++
+		defer func() { d.inAlias-- }()
+		return d.charge(n.Alias) && d.chargeTree(n.Alias)
+	}
+	for _, c := range n.Content {
+		if !d.charge(c) || !d.chargeTree(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind == yaml.AliasNode {
+		d.inAlias++
 		d.decode(n.Alias, v, path)
+		d.inAlias--
 		return
 	}
+	if d.charge(n) {
+		d.decodeValue(n, v, path)
+	}
+}
+
+// decodeValue decodes a node that is not an alias and has been charged.
+func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 	if v.CanAddr() {
 		if sd, ok := v.Addr().Interface().(scalarDecoder); ok {
 			if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
@@ -79,15 +119,22 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		if isNull(n) && v.Type().Elem().Kind() == reflect.Struct {
 			return // `check_health:` alone means "present, no options"
 		}
-		d.decode(n, v.Elem(), path)
+		d.decodeValue(n, v.Elem(), path)
 	case reflect.Struct:
 		d.decodeStruct(n, v, path)
 	case reflect.Slice:
 		d.decodeSlice(n, v, path)
 	case reflect.Interface, reflect.Map:
+		if !d.chargeTree(n) {
+			return
+		}
 		var x any
 		if err := n.Decode(&x); err != nil {
 			d.errs.add(path, n.Line, "cannot be read: %v", err)
+			return
+		}
+		if !jsonable(x) {
+			d.errs.add(path, n.Line, "must be plain data: mapping keys are strings, numbers are finite")
 			return
 		}
 		if v.Kind() == reflect.Map {
@@ -117,7 +164,8 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		v.SetInt(int64(i))
 	case reflect.Float64:
 		var f float64
-		if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&f) != nil {
+		if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&f) != nil ||
+			math.IsNaN(f) || math.IsInf(f, 0) {
 			d.errs.add(path, n.Line, "must be a number")
 			return
 		}
@@ -134,6 +182,30 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	}
 }
 
+// jsonable reports whether x can be written as JSON, which definitions are
+// stored and sent as: YAML also allows non-string keys and NaN.
+func jsonable(x any) bool {
+	switch x := x.(type) {
+	case map[string]any:
+		for _, e := range x {
+			if !jsonable(e) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if !jsonable(e) {
+				return false
+			}
+		}
+	case float64:
+		return !math.IsNaN(x) && !math.IsInf(x, 0)
+	case map[any]any:
+		return false
+	}
+	return true
+}
+
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
 
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
@@ -141,13 +213,16 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		d.errs.add(path, n.Line, "must be a mapping (key: value pairs)")
 		return
 	}
-	fields := fieldsOf(v.Type())
+	info := d.structInfo(v.Type())
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i], n.Content[i+1]
+		if !d.charge(key) {
+			return
+		}
 		name := key.Value
-		index, ok := fields[name]
+		index, ok := info.fields[name]
 		if !ok || key.Kind != yaml.ScalarNode {
-			d.errs.add(join(path, name), key.Line, "unknown field; expected one of %s", strings.Join(fieldNames(v.Type()), ", "))
+			d.errs = append(d.errs, FieldError{Path: join(path, name), Line: key.Line, Message: info.expected})
 			continue
 		}
 		d.decode(val, v.FieldByIndex(index), join(path, name))
@@ -171,6 +246,19 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
 		d.decode(item, out.Index(i), fmt.Sprintf("%s[%d]", path, i))
 	}
 	v.Set(out)
+}
+
+func (d *decoder) structInfo(t reflect.Type) structInfo {
+	info, ok := d.structs[t]
+	if !ok {
+		if d.structs == nil {
+			d.structs = map[reflect.Type]structInfo{}
+		}
+		// One message string shared by every unknown field of the type.
+		info = structInfo{fields: fieldsOf(t), expected: "unknown field; expected one of " + strings.Join(fieldNames(t), ", ")}
+		d.structs[t] = info
+	}
+	return info
 }
 
 func join(path, name string) string {

@@ -39,10 +39,24 @@ func (es *Errors) add(path string, line int, format string, args ...any) {
 	*es = append(*es, FieldError{Path: path, Line: line, Message: fmt.Sprintf(format, args...)})
 }
 
-// covers reports whether an error is already recorded at path or above it.
-func (es Errors) covers(path string) bool {
+// paths indexes the paths of errors, so that covering a path costs its
+// length, not the number of errors.
+func (es Errors) paths() map[string]bool {
+	set := make(map[string]bool, len(es))
 	for _, e := range es {
-		if e.Path == path || strings.HasPrefix(path, e.Path+".") || strings.HasPrefix(path, e.Path+"[") {
+		set[e.Path] = true
+	}
+	return set
+}
+
+// covered reports whether an error is recorded at path or above it (at a
+// prefix ending where a field or an index begins).
+func covered(set map[string]bool, path string) bool {
+	if set[path] {
+		return true
+	}
+	for i := 1; i < len(path); i++ {
+		if (path[i] == '.' || path[i] == '[') && set[path[:i]] {
 			return true
 		}
 	}

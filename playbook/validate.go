@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	texttemplate "text/template"
+	"text/template/parse"
 
 	"github.com/playbookd/playbookd/internal/netguard"
 )
@@ -55,8 +56,9 @@ func Parse(src []byte, opts Options) (*Definition, error) {
 	if len(errs) > 0 && errs[0].Path == "" {
 		return nil, errs // nothing to validate: unreadable document
 	}
+	decoded := errs.paths()
 	for _, e := range def.validate(opts) {
-		if !errs.covers(e.Path) {
+		if !covered(decoded, e.Path) {
 			errs = append(errs, e)
 		}
 	}
@@ -80,6 +82,7 @@ type validator struct {
 	def       *Definition
 	ids       map[string]string // step id -> first path
 	templates map[string]bool
+	known     string // the templates' names for messages, once worked out
 }
 
 func (def *Definition) validate(opts Options) Errors {
@@ -87,6 +90,7 @@ func (def *Definition) validate(opts Options) Errors {
 	for _, t := range opts.BuiltinTemplates {
 		v.templates[t] = true
 	}
+	v.limits()
 	if !keyPattern.MatchString(def.Key) {
 		v.add("key", "required: lower-case letters, digits and '-', at most 63, such as \"onboarding\"")
 	}
@@ -107,7 +111,7 @@ func (def *Definition) validate(opts Options) Errors {
 		if r.When == nil {
 			v.add(p+".when", "required: the condition that ends the run")
 		} else {
-			v.condition(p+".when", r.When)
+			v.condition(p+".when", r.When, 1)
 		}
 		if !outcomePattern.MatchString(r.Outcome) {
 			v.add(p+".outcome", "required: a lower-case outcome such as churned or recovered")
@@ -118,7 +122,7 @@ func (def *Definition) validate(opts Options) Errors {
 	if len(def.Steps) == 0 {
 		v.add("steps", "required: at least one step")
 	}
-	v.steps("steps", def.Steps, true)
+	v.steps("steps", def.Steps, 1)
 	v.atOrder()
 	if def.Trigger != nil && def.Trigger.On == "renewal_window" && def.Anchor != AnchorRenewalDate {
 		v.add("anchor", "a renewal_window trigger needs anchor: renewal_date")
@@ -195,28 +199,91 @@ func (v *validator) ownTemplates(ts []Template) {
 			v.add(p+".name", "template %q is defined twice", t.Name)
 		}
 		v.templates[t.Name] = true
-		for _, part := range []struct{ name, src string }{{"subject", t.Subject}, {"text", t.Text}} {
-			if strings.TrimSpace(part.src) == "" {
-				v.add(p+"."+part.name, "required")
-			} else if _, err := texttemplate.New(part.name).Parse(part.src); err != nil {
-				v.add(p+"."+part.name, "not a valid Go template: %v", err)
+		v.template(p+".subject", t.Subject, false)
+		v.template(p+".html", t.HTML, true)
+		v.template(p+".text", t.Text, false)
+	}
+}
+
+// template checks a template the definition carries: it must parse, and it
+// may not loop or define templates. Its data has no lists, so a range can
+// only count up to a number: a loop that writes nothing would burn CPU for as
+// long as it likes, which no bound on the output stops. A part is rendered
+// inside a {{define}}, where another define does not parse.
+func (v *validator) template(p, src string, html bool) {
+	if strings.TrimSpace(src) == "" {
+		v.add(p, "required")
+		return
+	}
+	var (
+		trees []*parse.Tree
+		err   error
+	)
+	if html {
+		var t *htmltemplate.Template
+		if t, err = htmltemplate.New("part").Parse(src); err == nil {
+			for _, d := range t.Templates() {
+				trees = append(trees, d.Tree)
 			}
 		}
-		if strings.TrimSpace(t.HTML) == "" {
-			v.add(p+".html", "required")
-		} else if _, err := htmltemplate.New("html").Parse(t.HTML); err != nil {
-			v.add(p+".html", "not a valid Go template: %v", err)
+	} else {
+		var t *texttemplate.Template
+		if t, err = texttemplate.New("part").Parse(src); err == nil {
+			for _, d := range t.Templates() {
+				trees = append(trees, d.Tree)
+			}
+		}
+	}
+	if err != nil {
+		v.add(p, "not a valid Go template: %v", err)
+		return
+	}
+	for _, t := range trees {
+		if t.Name != "part" {
+			v.add(p, "must not define templates ({{define}} or {{block}})")
+			return
+		}
+		if loops(t.Root) {
+			v.add(p, "must not use {{range}}: templates see no lists, and a loop over a number has no use in an email")
 		}
 	}
 }
 
-func (v *validator) steps(path string, steps []Step, top bool) {
+// loops reports whether a template node holds a {{range}}.
+func loops(n parse.Node) bool {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return false
+		}
+		for _, c := range n.Nodes {
+			if loops(c) {
+				return true
+			}
+		}
+	case *parse.RangeNode:
+		return true
+	case *parse.IfNode:
+		return loops(n.List) || loops(n.ElseList)
+	case *parse.WithNode:
+		return loops(n.List) || loops(n.ElseList)
+	}
+	return false
+}
+
+// steps validates steps at a depth (1: top level). Deeper than the limit,
+// limits has reported the list and nothing below is visited.
+func (v *validator) steps(path string, steps []Step, depth int) {
+	if depth > MaxStepDepth {
+		return
+	}
 	for i := range steps {
-		v.step(fmt.Sprintf("%s[%d]", path, i), &steps[i], top)
+		v.step(fmt.Sprintf("%s[%d]", path, i), &steps[i], depth)
 	}
 }
 
-func (v *validator) step(p string, s *Step, top bool) {
+func (v *validator) step(p string, s *Step, depth int) {
+	top := depth == 1
 	if !idPattern.MatchString(s.ID) {
 		v.add(p+".id", "required: lower-case letters, digits and '-', such as \"welcome-email\"")
 	} else if first, dup := v.ids[s.ID]; dup {
@@ -241,7 +308,7 @@ func (v *validator) step(p string, s *Step, top bool) {
 		v.add(p+".after", "must not be negative")
 	}
 	if s.When != nil {
-		v.condition(p+".when", s.When)
+		v.condition(p+".when", s.When, 1)
 	}
 	kinds := s.kinds()
 	switch len(kinds) {
@@ -277,14 +344,14 @@ func (v *validator) step(p string, s *Step, top bool) {
 		} else if len(s.OnTimeout) > 0 {
 			v.add(p+".on_timeout", "needs wait_for.within: without it the wait never times out")
 		}
-		v.steps(p+".on_timeout", s.OnTimeout, false)
+		v.steps(p+".on_timeout", s.OnTimeout, depth+1)
 	case KindIf:
-		v.condition(p+".if", s.If)
+		v.condition(p+".if", s.If, 1)
 		if len(s.Then) == 0 {
 			v.add(p+".then", "required: the steps to run when the condition holds")
 		}
-		v.steps(p+".then", s.Then, false)
-		v.steps(p+".else", s.Else, false)
+		v.steps(p+".then", s.Then, depth+1)
+		v.steps(p+".else", s.Else, depth+1)
 	case KindRepeat:
 		r := s.Repeat
 		if r.Every == nil {
@@ -310,7 +377,7 @@ func (v *validator) step(p string, s *Step, top bool) {
 		if len(r.Steps) == 0 {
 			v.add(p+".repeat.steps", "required: the steps to repeat")
 		}
-		v.steps(p+".repeat.steps", r.Steps, false)
+		v.steps(p+".repeat.steps", r.Steps, depth+1)
 	case KindStartPlaybook:
 		if !keyPattern.MatchString(s.StartPlaybook.Key) {
 			v.add(p+".start_playbook.key", "required: the key of the playbook to start")
@@ -335,11 +402,7 @@ func (v *validator) step(p string, s *Step, top bool) {
 		case err != nil:
 			v.add(p+".notify.url", "%v", err)
 		}
-		if strings.TrimSpace(s.Notify.Message) == "" {
-			v.add(p+".notify.message", "required")
-		} else if _, err := texttemplate.New("m").Parse(s.Notify.Message); err != nil {
-			v.add(p+".notify.message", "not a valid Go template: %v", err)
-		}
+		v.template(p+".notify.message", s.Notify.Message, false)
 	}
 }
 
@@ -356,7 +419,7 @@ func (v *validator) email(p string, e *EmailAction) {
 	case e.Template == "" && e.SendGridTemplateID == "":
 		v.add(p+".template", "required: a template name (or a sendgrid_template_id)")
 	case e.Template != "" && !v.templates[e.Template]:
-		v.add(p+".template", "unknown template %q; known: %s", e.Template, strings.Join(v.templateNames(), ", "))
+		v.add(p+".template", "unknown template %q; known: %s", e.Template, v.knownTemplates())
 	case e.SendGridTemplateID != "" && !sgTemplateID.MatchString(e.SendGridTemplateID):
 		v.add(p+".sendgrid_template_id", "must look like d-0123456789abcdef0123456789abcdef")
 	}
@@ -370,13 +433,26 @@ func (v *validator) email(p string, e *EmailAction) {
 	}
 }
 
-func (v *validator) templateNames() []string {
-	names := make([]string, 0, len(v.templates))
-	for n := range v.templates {
-		names = append(names, n)
+// maxListedTemplates bounds the names an unknown-template error lists: with
+// every error listing every name, a definition of many templates and many
+// bad references would make an answer quadratic in its size.
+const maxListedTemplates = 20
+
+// knownTemplates lists the templates for messages; steps come after the
+// templates, so the list is worked out once.
+func (v *validator) knownTemplates() string {
+	if v.known == "" {
+		names := make([]string, 0, len(v.templates))
+		for n := range v.templates {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		if extra := len(names) - maxListedTemplates; extra > 0 {
+			names = append(names[:maxListedTemplates], fmt.Sprintf("and %d more", extra))
+		}
+		v.known = strings.Join(names, ", ")
 	}
-	sort.Strings(names)
-	return names
+	return v.known
 }
 
 func (v *validator) task(p string, t *TaskAction) {
@@ -416,7 +492,12 @@ func (v *validator) approval(p string, a *ApprovalAction) {
 	}
 }
 
-func (v *validator) condition(p string, c *Condition) {
+// condition validates a condition at a depth (1: a when, if or exit
+// condition). Deeper than the limit, limits has reported it.
+func (v *validator) condition(p string, c *Condition, depth int) {
+	if depth > MaxConditionDepth {
+		return
+	}
 	empty := true
 	for i, s := range c.Segment {
 		empty = false
@@ -462,15 +543,15 @@ func (v *validator) condition(p string, c *Condition) {
 	}
 	for i := range c.All {
 		empty = false
-		v.condition(fmt.Sprintf("%s.all[%d]", p, i), &c.All[i])
+		v.condition(fmt.Sprintf("%s.all[%d]", p, i), &c.All[i], depth+1)
 	}
 	for i := range c.Any {
 		empty = false
-		v.condition(fmt.Sprintf("%s.any[%d]", p, i), &c.Any[i])
+		v.condition(fmt.Sprintf("%s.any[%d]", p, i), &c.Any[i], depth+1)
 	}
 	if c.Not != nil {
 		empty = false
-		v.condition(p+".not", c.Not)
+		v.condition(p+".not", c.Not, depth+1)
 	}
 	if empty {
 		v.add(p, "empty condition; give segment, health_band, health_score, field, event_received, account_status, lifecycle_stage, all, any or not")
@@ -511,8 +592,10 @@ func (v *validator) atOrder() {
 // StartedKeys lists the playbooks a definition starts, in step order.
 func (def *Definition) StartedKeys() []string {
 	var keys []string
+	seen := map[string]bool{}
 	walkSteps(def.Steps, func(s *Step) {
-		if s.StartPlaybook != nil && !slices.Contains(keys, s.StartPlaybook.Key) {
+		if s.StartPlaybook != nil && !seen[s.StartPlaybook.Key] {
+			seen[s.StartPlaybook.Key] = true
 			keys = append(keys, s.StartPlaybook.Key)
 		}
 	})

@@ -35,6 +35,10 @@ var (
 	ErrNotEligible     = errors.New("the account's segment is not among the playbook's segments")
 	ErrMissingAnchor   = errors.New("the account lacks the date the playbook counts from")
 	ErrNotLive         = errors.New("the run has ended")
+	// ErrOverLimits: the version was stored before the definition limits
+	// existed and is over them; its workflow input could exceed what
+	// Temporal accepts.
+	ErrOverLimits = errors.New("the playbook version is over the definition limits; publish a version within them")
 )
 
 // LiveRunError says which run already holds the account in the playbook.
@@ -170,6 +174,8 @@ func (s *Service) StartForAccount(ctx context.Context, playbookKey, accountID st
 		return id, true, nil
 	case errors.Is(err, ErrUnknownPlaybook):
 		return "", false, fmt.Errorf("%w: %s", contract.ErrNoSuchPlaybook, playbookKey)
+	case errors.Is(err, ErrOverLimits):
+		return "", false, fmt.Errorf("%w: %w", contract.ErrPlaybookOverLimits, err)
 	case err != nil:
 		return "", false, err
 	}
@@ -206,6 +212,9 @@ func (s *Service) definition(ctx context.Context, key string, version int) (*pla
 	var def playbook.Definition
 	if err := json.Unmarshal(v.Definition, &def); err != nil {
 		return nil, 0, fmt.Errorf("decode playbook %s v%d: %w", key, v.Version, err)
+	}
+	if err := def.CheckLimits(); err != nil {
+		return nil, 0, fmt.Errorf("%w: %s v%d: %w", ErrOverLimits, key, v.Version, err)
 	}
 	s.definitions.Store(cacheKey, &def)
 	return &def, v.Version, nil

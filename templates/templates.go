@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	texttemplate "text/template"
+	"unicode/utf8"
 )
 
 //go:embed builtin/*.tmpl
@@ -21,6 +22,68 @@ var builtinFS embed.FS
 
 // ErrUnknown is returned for a template name nobody defined.
 var ErrUnknown = errors.New("unknown template")
+
+// Bounds of what a template renders. They are enforced while rendering: the
+// output is written to a buffer that refuses to grow past its bound, which
+// stops the execution there, so a template that repeats itself costs neither
+// the memory nor the time of its whole output.
+const (
+	MaxSubjectChars = 250       // after trimming; SendGrid and mail clients cut long subjects anyway
+	MaxHTMLBytes    = 512 << 10 // the html part, also when laid out from the text
+	MaxTextBytes    = 256 << 10 // the text part
+	MaxMessageBytes = 40 << 10  // a notify message: Slack's own limit is 40,000 characters
+)
+
+// maxSubjectBytes bounds the subject before it is trimmed: room for the
+// longest subject in UTF-8 and the blank lines around it in a source.
+const maxSubjectBytes = 4*MaxSubjectChars + 1<<10
+
+// TooLargeError says which part of a rendered email (or a message) is over
+// its bound.
+type TooLargeError struct {
+	Part  string // subject, html, text or message
+	Limit int
+	Unit  string // bytes or characters
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("the %s is longer than the limit of %d %s", e.Part, e.Limit, e.Unit)
+}
+
+// boundedBuffer is where a part renders: a write that would take it past the
+// limit fails, and text/template stops executing at the first failed write.
+type boundedBuffer struct {
+	buf   bytes.Buffer
+	limit int
+	over  *TooLargeError // what a write past the limit returns
+}
+
+func bounded(part string, limit int) *boundedBuffer {
+	return &boundedBuffer{limit: limit, over: &TooLargeError{Part: part, Limit: limit, Unit: "bytes"}}
+}
+
+func (b *boundedBuffer) Write(p []byte) (int, error) {
+	if b.buf.Len()+len(p) > b.limit {
+		return 0, b.over
+	}
+	return b.buf.Write(p)
+}
+
+func (b *boundedBuffer) String() string { return b.buf.String() }
+
+// Check holds content to the bounds: Render does, and content a person
+// edited must too.
+func (r Rendered) Check() error {
+	switch {
+	case utf8.RuneCountInString(r.Subject) > MaxSubjectChars:
+		return &TooLargeError{Part: "subject", Limit: MaxSubjectChars, Unit: "characters"}
+	case len(r.HTML) > MaxHTMLBytes:
+		return &TooLargeError{Part: "html", Limit: MaxHTMLBytes, Unit: "bytes"}
+	case len(r.Text) > MaxTextBytes:
+		return &TooLargeError{Part: "text", Limit: MaxTextBytes, Unit: "bytes"}
+	}
+	return nil
+}
 
 // Data is what a template sees.
 type Data struct {
@@ -142,21 +205,44 @@ func (s *Set) Render(name string, data Data) (Rendered, error) {
 	if !ok {
 		return Rendered{}, fmt.Errorf("%w %q", ErrUnknown, name)
 	}
-	var subject, text, html bytes.Buffer
-	if err := t.text.ExecuteTemplate(&subject, "subject", data); err != nil {
+	subject := bounded("subject", maxSubjectBytes)
+	// Past maxSubjectBytes the subject is far over MaxSubjectChars: say that.
+	subject.over = &TooLargeError{Part: "subject", Limit: MaxSubjectChars, Unit: "characters"}
+	text := bounded("text", MaxTextBytes)
+	html := bounded("html", MaxHTMLBytes)
+	if err := t.text.ExecuteTemplate(subject, "subject", data); err != nil {
 		return Rendered{}, fmt.Errorf("render %s subject: %w", name, err)
 	}
-	if err := t.text.ExecuteTemplate(&text, "text", data); err != nil {
+	if err := t.text.ExecuteTemplate(text, "text", data); err != nil {
 		return Rendered{}, fmt.Errorf("render %s text: %w", name, err)
 	}
+	out := Rendered{Subject: strings.TrimSpace(subject.String()), Text: strings.TrimSpace(text.String())}
 	if t.html.Lookup("html") == nil {
-		html.WriteString(layoutHTML(subject.String(), text.String()))
-	} else if err := t.html.ExecuteTemplate(&html, "html", data); err != nil {
-		return Rendered{}, fmt.Errorf("render %s html: %w", name, err)
+		out.HTML = layoutHTML(out.Subject, out.Text)
+	} else {
+		if err := t.html.ExecuteTemplate(html, "html", data); err != nil {
+			return Rendered{}, fmt.Errorf("render %s html: %w", name, err)
+		}
+		out.HTML = strings.TrimSpace(html.String())
 	}
-	return Rendered{
-		Subject: strings.TrimSpace(subject.String()),
-		Text:    strings.TrimSpace(text.String()) + "\n",
-		HTML:    strings.TrimSpace(html.String()) + "\n",
-	}, nil
+	if err := out.Check(); err != nil {
+		return Rendered{}, fmt.Errorf("render %s: %w", name, err)
+	}
+	out.Text += "\n"
+	out.HTML += "\n"
+	return out, nil
+}
+
+// RenderMessage fills in a one-off text template, such as a notify step's
+// message, within MaxMessageBytes.
+func RenderMessage(src string, data Data) (string, error) {
+	t, err := texttemplate.New("message").Option("missingkey=error").Parse(src)
+	if err != nil {
+		return "", err
+	}
+	out := bounded("message", MaxMessageBytes)
+	if err := t.Execute(out, data); err != nil {
+		return "", err
+	}
+	return out.String(), nil
 }

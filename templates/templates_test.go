@@ -96,3 +96,48 @@ Thanks{{end}}`); err != nil {
 		}
 	}
 }
+
+func TestRenderStopsAtTheBounds(t *testing.T) {
+	set, _ := Builtin()
+	loop := "{{range 5000000}}{{$.Account.Name}} {{end}}"
+	tests := []struct {
+		name, subject, html, text string
+		part                      string
+		limit                     int
+	}{
+		{"subject", loop, "<p>x</p>", "x", "subject", MaxSubjectChars},
+		{"long subject", strings.Repeat("é", MaxSubjectChars+1), "<p>x</p>", "x", "subject", MaxSubjectChars},
+		{"html", "Hi", "<p>" + loop + "</p>", "x", "html", MaxHTMLBytes},
+		{"text", "Hi", "<p>x</p>", loop, "text", MaxTextBytes},
+		// Laid out from the text, escaping makes the html five times longer.
+		{"html laid out from text", "Hi", "", strings.Repeat("&", 110<<10), "html", MaxHTMLBytes},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			own := &Set{byName: map[string]template{}}
+			src := `{{define "subject"}}` + tt.subject + `{{end}}{{define "text"}}` + tt.text + `{{end}}`
+			if tt.html != "" {
+				src += `{{define "html"}}` + tt.html + `{{end}}`
+			}
+			if err := own.add("big", src); err != nil {
+				t.Fatal(err)
+			}
+			_, err := own.Render("big", Data{Account: Account{Name: "Acme"}})
+			var tooLarge *TooLargeError
+			if !errors.As(err, &tooLarge) || tooLarge.Part != tt.part || tooLarge.Limit != tt.limit {
+				t.Fatalf("err = %v, want the %s over %d", err, tt.part, tt.limit)
+			}
+		})
+	}
+	// At the bounds is fine.
+	own, err := set.WithSource("max", strings.Repeat("é", MaxSubjectChars), "x", strings.Repeat("x", MaxTextBytes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := own.Render("max", Data{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RenderMessage(loop, Data{}); !errors.As(err, new(*TooLargeError)) {
+		t.Fatalf("message: err = %v", err)
+	}
+}

@@ -39,14 +39,20 @@ const (
 	ErrUnknownPlaybook = "UnknownPlaybook"
 	ErrWebhookRefused  = "WebhookRefused"
 	ErrWebhookBlocked  = "WebhookBlocked" // the target is an address webhooks may not reach
+	ErrEmailTooLarge   = "EmailTooLarge"  // a rendered part is over its bound (templates.Max*)
 )
 
 // ErrNoSuchPlaybook is what a run starter returns for a key with no
 // published version.
 var ErrNoSuchPlaybook = errors.New("no published playbook with this key")
 
+// ErrPlaybookOverLimits is what a run starter returns for a published
+// version stored before the definition limits existed and over them.
+var ErrPlaybookOverLimits = errors.New("the published playbook is over the definition limits")
+
 // NonRetryable lists the error types above for retry policies.
-var NonRetryable = []string{ErrAccountNotFound, ErrUnknownTemplate, ErrLiveRun, ErrInvalidInput, ErrUnknownPlaybook, ErrWebhookRefused, ErrWebhookBlocked}
+var NonRetryable = []string{ErrAccountNotFound, ErrUnknownTemplate, ErrLiveRun, ErrInvalidInput, ErrUnknownPlaybook, ErrWebhookRefused,
+	ErrWebhookBlocked, ErrEmailTooLarge}
 
 // AccountSnapshot is what a run knows of its account: the facts conditions
 // test and the dates `at` offsets count from.
