@@ -379,8 +379,19 @@ var cleanups []func()
 
 func fatalf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
-	for i := len(cleanups) - 1; i >= 0; i-- {
-		cleanups[i]()
+	// Called from any goroutine, possibly while others hold what the
+	// cleanups wait for: a failed suite must end, cleaned up or not.
+	done := make(chan struct{})
+	go func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		fmt.Fprintln(os.Stderr, "bench: clean-up did not finish in a minute; exiting anyway")
 	}
 	os.Exit(1)
 }
