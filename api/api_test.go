@@ -169,6 +169,11 @@ func (h *harness) request(t *testing.T, key, method, path, contentType, body str
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	return roundTrip(t, req)
+}
+
+// roundTrip sends a request and reads the answer, decoding a JSON body.
+func roundTrip(t testing.TB, req *http.Request) response {
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

@@ -59,8 +59,7 @@ type Store interface {
 	InLadderOf(ctx context.Context, member, assignee string) (bool, error)
 	GetTask(ctx context.Context, id uuid.UUID) (store.Task, error)
 	GetEmail(ctx context.Context, id uuid.UUID) (store.Email, error)
-	RecordDelivery(ctx context.Context, id uuid.UUID, event, reason string, at time.Time) (bool, error)
-	Suppress(ctx context.Context, email, reason, source string) error
+	RecordDeliveries(ctx context.Context, events []store.DeliveryEvent) (store.DeliveryResult, error)
 	ListPlaybooks(ctx context.Context, afterKey string, n int) ([]store.PlaybookSummary, error)
 	GetPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
 	CreatePlaybookVersion(ctx context.Context, in store.NewPlaybookVersion) (store.PlaybookVersion, error)

@@ -204,29 +204,126 @@ func nilIfZero(id uuid.UUID) *uuid.UUID {
 	return &id
 }
 
-// RecordDelivery stores a provider event on its outbox row (only a newer one
-// replaces an older) and the audit timeline. It reports whether the row exists.
-func (s *Store) RecordDelivery(ctx context.Context, id uuid.UUID, event, reason string, at time.Time) (bool, error) {
-	found := false
+// DeliveryEvent is one provider event for RecordDeliveries, checked by the caller.
+type DeliveryEvent struct {
+	Key     string     // applied once: SendGrid's sg_event_id, or a hash of the event
+	EmailID *uuid.UUID // the outbox row it is about, if any
+	Event   string     // delivered, open, bounce, ...
+	Reason  string
+	At      time.Time
+	// SuppressAs, when set, adds Address (a lower-cased bare address) to the
+	// suppression list for this reason.
+	SuppressAs string
+	Address    string
+}
+
+// DeliveryResult says what RecordDeliveries changed.
+type DeliveryResult struct {
+	Applied    int // events not seen before
+	Suppressed int // addresses added to the suppression list
+}
+
+// RecordDeliveries applies a batch of provider events in one transaction of
+// a few statements, whatever its size. An event whose key was recorded before
+// changes nothing; a new one is kept with its key, appends its email_<event>
+// to its outbox row's account timeline, replaces the row's delivery unless it
+// is older, and suppresses its address. Keys must be unique in the batch.
+func (s *Store) RecordDeliveries(ctx context.Context, events []DeliveryEvent) (DeliveryResult, error) {
+	var res DeliveryResult
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var accountID, recipient string
-		var runID uuid.UUID
-		err := tx.QueryRow(ctx, `SELECT account_id, run_id, recipient FROM emails WHERE id = $1`, id).Scan(&accountID, &runID, &recipient)
-		if err == pgx.ErrNoRows {
-			return nil
+		// One batch at a time: two batches updating the same outbox rows in
+		// different orders would deadlock.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('sendgrid-events'))`); err != nil {
+			return fmt.Errorf("lock sendgrid events: %w", err)
 		}
+		fresh, err := recordEventKeys(ctx, tx, events)
 		if err != nil {
 			return err
 		}
-		found = true
-		if _, err := tx.Exec(ctx, `UPDATE emails SET delivery = $2, delivery_at = $3
-			WHERE id = $1 AND (delivery_at IS NULL OR delivery_at <= $3)`, id, event, at); err != nil {
+		res.Applied = len(fresh)
+		var (
+			emailIDs, names, reasons, atTexts []string
+			ats                               []time.Time
+			list                              []suppression
+		)
+		for _, e := range fresh {
+			if e.EmailID != nil {
+				emailIDs, names, reasons = append(emailIDs, e.EmailID.String()), append(names, e.Event), append(reasons, e.Reason)
+				ats, atTexts = append(ats, e.At), append(atTexts, e.At.UTC().Format(time.RFC3339Nano)) // as encoding/json writes times
+			}
+			if e.SuppressAs != "" && e.Address != "" {
+				list = append(list, suppression{email: e.Address, reason: e.SuppressAs, emailID: e.EmailID})
+			}
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE emails e SET delivery = l.event, delivery_at = l.at
+			FROM (SELECT DISTINCT ON (id) id, event, at
+			      FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS b (id, event, at, idx)
+			      ORDER BY id, at DESC, idx DESC) l
+			WHERE e.id = l.id AND (e.delivery_at IS NULL OR e.delivery_at <= l.at)`, emailIDs, names, ats); err != nil {
 			return fmt.Errorf("record delivery: %w", err)
 		}
-		return appendEvent(ctx, tx, accountID, &runID, "email_"+event,
-			map[string]any{"email_id": id, "to": recipient, "reason": reason, "at": at})
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO events (account_id, run_id, type, data)
+			SELECT e.account_id, e.run_id, 'email_' || b.event,
+			       jsonb_build_object('email_id', e.id, 'to', e.recipient, 'reason', b.reason, 'at', b.at)
+			FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS b (id, event, reason, at, idx)
+			JOIN emails e ON e.id = b.id
+			ORDER BY b.idx`, emailIDs, names, reasons, atTexts); err != nil {
+			return fmt.Errorf("append delivery events: %w", err)
+		}
+		res.Suppressed, err = suppressAll(ctx, tx, "sendgrid", list)
+		return err
 	})
-	return found, err
+	if err != nil {
+		return DeliveryResult{}, err
+	}
+	return res, nil
+}
+
+// recordEventKeys keeps the keys of a batch and returns its events not seen
+// before, with EmailID cleared when no outbox row has it.
+func recordEventKeys(ctx context.Context, tx pgx.Tx, events []DeliveryEvent) ([]DeliveryEvent, error) {
+	keys, names, emailIDs, ats := make([]string, len(events)), make([]string, len(events)), make([]string, len(events)), make([]time.Time, len(events))
+	index := make(map[string]int, len(events))
+	for i, e := range events {
+		keys[i], names[i], ats[i] = e.Key, e.Event, e.At
+		if e.EmailID != nil {
+			emailIDs[i] = e.EmailID.String()
+		}
+		index[e.Key] = i
+	}
+	rows, err := tx.Query(ctx, `
+		INSERT INTO sendgrid_events (event_key, event, email_id, occurred_at)
+		SELECT b.key, b.event, e.id, b.at
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS b (key, event, email_id, at)
+		LEFT JOIN emails e ON e.id = NULLIF(b.email_id, '')::uuid
+		ON CONFLICT (event_key) DO NOTHING
+		RETURNING event_key, email_id`, keys, names, emailIDs, ats)
+	if err != nil {
+		return nil, fmt.Errorf("record event keys: %w", err)
+	}
+	var (
+		key     string
+		emailID *uuid.UUID
+		fresh   = make([]bool, len(events))
+		found   = make([]*uuid.UUID, len(events)) // the outbox row, if it exists
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&key, &emailID}, func() error {
+		i := index[key]
+		fresh[i], found[i] = true, emailID
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("record event keys: %w", err)
+	}
+	var out []DeliveryEvent // in the batch's order, for the timeline
+	for i, e := range events {
+		if fresh[i] {
+			e.EmailID = found[i]
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 // checkCap returns a *CappedError when the address already got Cap.Count

@@ -9,20 +9,22 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
 )
 
 type fixture struct {
-	st  *store.Store
-	ctx context.Context
+	st   *store.Store
+	pool *pgxpool.Pool
+	ctx  context.Context
 }
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
 	_, pool := storetest.NewDatabase(t)
-	f := fixture{st: store.New(pool), ctx: context.Background()}
+	f := fixture{st: store.New(pool), pool: pool, ctx: context.Background()}
 	// Ladder: csm -> senior -> vp -> exec.
 	for _, m := range []store.UpsertTeamMember{
 		{Email: "exec@cs.test", Name: "Exec", Level: "executive"},
