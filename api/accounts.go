@@ -58,6 +58,8 @@ func (r accountRequest) toStore(thresholds accounts.SegmentThresholds) (store.Up
 		fe.add("arr", "required: annual recurring revenue in dollars")
 	case *r.ARR < 0:
 		fe.add("arr", "must not be negative")
+	case *r.ARR > maxARR:
+		fe.add("arr", "must be at most %.2f", maxARR)
 	default:
 		out.ARR = *r.ARR
 	}
@@ -72,8 +74,8 @@ func (r accountRequest) toStore(thresholds accounts.SegmentThresholds) (store.Up
 	} else if _, err := time.LoadLocation(r.Timezone); err != nil || r.Timezone == "Local" {
 		fe.add("timezone", "unknown time zone %q: use an IANA name such as America/New_York", r.Timezone)
 	}
-	out.ContractStart = parseDate(&fe, "contract_start", r.ContractStart)
-	out.RenewalDate = parseDate(&fe, "renewal_date", r.RenewalDate)
+	out.ContractStart = timerDate(&fe, "contract_start", r.ContractStart)
+	out.RenewalDate = timerDate(&fe, "renewal_date", r.RenewalDate)
 	if out.LifecycleStage == "" {
 		out.LifecycleStage = "onboarding"
 	}
@@ -85,6 +87,8 @@ func (r accountRequest) toStore(thresholds accounts.SegmentThresholds) (store.Up
 	if len(r.CustomFields) > 0 {
 		if trimmed := bytes.TrimSpace(r.CustomFields); len(trimmed) == 0 || trimmed[0] != '{' {
 			fe.add("custom_fields", "must be a JSON object")
+		} else if len(r.CustomFields) > maxCustomFieldsBytes {
+			fe.add("custom_fields", "at most %d KiB as JSON", maxCustomFieldsBytes>>10)
 		} else {
 			out.CustomFields = r.CustomFields
 		}
@@ -129,6 +133,29 @@ const (
 )
 
 func plausible(t time.Time) bool { return t.Year() >= minYear && t.Year() <= maxYear }
+
+// timerHorizon bounds the dates runs wait for (renewal, contract start): a
+// date further out is a typing mistake, and would park runs for decades.
+const timerHorizon = 10
+
+// timerDate parses a date that becomes a timer.
+func timerDate(fe *fieldErrors, field, v string) *time.Time {
+	d := parseDate(fe, field, v)
+	if d != nil && d.After(time.Now().AddDate(timerHorizon, 0, 0)) {
+		fe.add(field, "must be at most %d years from today", timerHorizon)
+		return nil
+	}
+	return d
+}
+
+// maxARR is the largest ARR the database keeps (numeric(14, 2)).
+const maxARR = 999_999_999_999.99
+
+// Sizes of free-form JSON an account or an event carries.
+const (
+	maxCustomFieldsBytes = 16 << 10
+	maxEventDataBytes    = 16 << 10
+)
 
 func (h *handlers) upsertAccount(c echo.Context) error {
 	var req accountRequest
@@ -186,8 +213,15 @@ func (h *handlers) reportEvent(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	var fe fieldErrors
 	if !eventNamePattern.MatchString(req.Name) {
-		return invalid([]FieldError{{Field: "name", Message: "required: a lower-case event name such as first_login"}})
+		fe.add("name", "required: a lower-case event name such as first_login")
+	}
+	if raw, err := json.Marshal(req.Data); err != nil || len(raw) > maxEventDataBytes {
+		fe.add("data", "at most %d KiB as JSON", maxEventDataBytes>>10)
+	}
+	if err := fe.err(); err != nil {
+		return err
 	}
 	n, signal, err := h.triggers.Event(c.Request().Context(), c.Param("id"), req.Name, req.Data)
 	if errors.Is(err, runs.ErrUnknownAccount) {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,7 +23,16 @@ func decodeJSON(c echo.Context, v any) error {
 			return problem(http.StatusUnsupportedMediaType, fmt.Sprintf("send application/json, not %q", ct))
 		}
 	}
-	dec := json.NewDecoder(req.Body)
+	raw, err := io.ReadAll(req.Body)
+	if err != nil {
+		return decodeProblem(err)
+	}
+	// null (or any non-object) would decode into the zero request silently.
+	if trimmed := bytes.TrimSpace(raw); len(trimmed) > 0 && trimmed[0] != '{' {
+		return problem(http.StatusBadRequest, "the body must be a JSON object",
+			FieldError{Field: "body", Message: "must be an object"})
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeProblem(err)

@@ -82,7 +82,16 @@ func (h *handlers) importAccounts(c echo.Context) error {
 }
 
 func (h *handlers) jsonImportRows(body io.Reader) ([]importRow, error) {
-	dec := json.NewDecoder(body)
+	all, err := io.ReadAll(body)
+	if err != nil {
+		return nil, decodeProblem(err)
+	}
+	if json.Valid(all) {
+		if p := checkJSONBody(all); p != nil {
+			return nil, p
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(all))
 	var raws []json.RawMessage
 	if err := dec.Decode(&raws); err != nil {
 		var typeErr *json.UnmarshalTypeError
@@ -122,6 +131,10 @@ func (h *handlers) csvImportRows(body io.Reader) ([]importRow, error) {
 	header, err := r.Read()
 	if err != nil {
 		return nil, problem(http.StatusBadRequest, "the CSV has no header row", FieldError{Field: "body", Message: "a header row naming the columns"})
+	}
+	if len(header) > len(csvColumns) {
+		return nil, problem(http.StatusBadRequest, "the CSV header has too many columns",
+			FieldError{Field: "header", Message: fmt.Sprintf("at most %d columns: %s", len(csvColumns), strings.Join(csvColumns, ", "))})
 	}
 	col := map[string]int{}
 	var fe fieldErrors
@@ -200,13 +213,46 @@ func (h *handlers) csvImportRows(body io.Reader) ([]importRow, error) {
 
 func (h *handlers) validateRow(row *importRow, req accountRequest) {
 	row.ID = req.ID
+	limits := h.rowLimits(req)
 	in, err := req.toStore(h.segments)
 	var p *Problem
-	if errors.As(err, &p) {
-		row.Errors = p.Errors
+	if errors.As(err, &p) || len(limits) > 0 {
+		row.Errors = limits
+		if p != nil {
+			for _, e := range p.Errors {
+				if !slices.ContainsFunc(limits, func(l FieldError) bool { return l.Field == e.Field }) {
+					row.Errors = append(row.Errors, e)
+				}
+			}
+		}
+		if len(row.ID) > 128 {
+			row.ID = row.ID[:128] // the row's errors say it is too long; the report stays small
+		}
 		return
 	}
 	row.in = in
+}
+
+// rowLimits checks a row against the document's limits of an account, as
+// the body of POST /v1/accounts is checked.
+func (h *handlers) rowLimits(req accountRequest) []FieldError {
+	if h.accountSchema == nil {
+		return nil
+	}
+	raw, err := json.Marshal(req)
+	if err != nil {
+		return []FieldError{{Field: "row", Message: "unreadable"}}
+	}
+	var v map[string]any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return []FieldError{{Field: "row", Message: "unreadable"}}
+	}
+	for k, x := range v {
+		if x == nil || x == "" { // absent in the row: required fields are the handler's to report
+			delete(v, k)
+		}
+	}
+	return limitErrors(h.accountSchema, v)
 }
 
 // markDuplicates refuses a later row with an id seen before, so a file

@@ -105,6 +105,9 @@ func validateRequests(doc *openapi3.T) echo.MiddlewareFunc {
 				if !json.Valid(raw) {
 					return next(c) // decodeJSON reports where it breaks
 				}
+				if p := checkJSONBody(raw); p != nil {
+					return p
+				}
 			}
 			err := openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
 				Request: req, PathParams: pathParams(c), Route: route,
@@ -125,11 +128,13 @@ func validateRequests(doc *openapi3.T) echo.MiddlewareFunc {
 }
 
 // specProblem turns validation errors into one problem: every bad
-// parameter, or every wrong type and unknown field of the body (400). Bodies
-// whose values are only out of range or not among an enum's are left to the
-// handler (nil), which reports every invalid value at once as a 422.
+// parameter, or every wrong type and unknown field of the body (400), or
+// else every value past a limit the document sets (422: lengths, ranges,
+// list sizes, one-line text: what protects the server). Other invalid
+// values (enums, ranges, patterns) are left to the handler (nil), which
+// reports every one at once as a 422.
 func specProblem(err error) *Problem {
-	var params, body []FieldError
+	var params, body, limits []FieldError
 	var walk func(error, string)
 	walk = func(err error, param string) {
 		var (
@@ -158,6 +163,9 @@ func specProblem(err error) *Problem {
 				// The pointer names the object; the reason names the property.
 				field = strings.TrimPrefix(field+"."+name, ".")
 			} else if schErr.SchemaField != "type" {
+				if limit := limitError(schErr); limit != nil {
+					limits = append(limits, *limit)
+				}
 				return
 			}
 			if field == "" {
@@ -174,8 +182,57 @@ func specProblem(err error) *Problem {
 		return problem(http.StatusBadRequest, "the request has invalid parameters", params...)
 	case len(body) > 0:
 		return problem(http.StatusBadRequest, "the body does not match the API's schema", body...)
+	case len(limits) > 0:
+		return invalid(limits)
 	}
 	return nil
+}
+
+// singleLinePattern is the document's pattern of one-line text.
+const singleLinePattern = `^[^\x00-\x1f\x7f]*$`
+
+// limitError is the field error of a value past one of the document's
+// limits, nil for other schema violations.
+func limitError(e *openapi3.SchemaError) *FieldError {
+	field := jsonField(e.JSONPointer())
+	if field == "" {
+		field = "body"
+	}
+	switch e.SchemaField {
+	case "maxLength", "maxItems", "maxProperties":
+		return &FieldError{Field: field, Message: e.Reason}
+	case "pattern":
+		if e.Schema.Pattern == singleLinePattern {
+			return &FieldError{Field: field, Message: "must be one line, without control characters"}
+		}
+	}
+	return nil
+}
+
+// limitErrors lists the values of v past the limits of a schema: imports
+// check each row against the document as a single account is checked.
+func limitErrors(schema *openapi3.Schema, v any) []FieldError {
+	err := schema.VisitJSON(v, openapi3.MultiErrors())
+	var out []FieldError
+	var walk func(error)
+	walk = func(err error) {
+		var multi openapi3.MultiError
+		var schErr *openapi3.SchemaError
+		switch {
+		case errors.As(err, &multi):
+			for _, e := range multi {
+				walk(e)
+			}
+		case errors.As(err, &schErr):
+			if limit := limitError(schErr); limit != nil {
+				out = append(out, *limit)
+			}
+		}
+	}
+	if err != nil {
+		walk(err)
+	}
+	return out
 }
 
 // jsonField writes a JSON pointer as the API names fields: contacts[0].role.

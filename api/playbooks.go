@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -150,9 +151,9 @@ func (h *handlers) getPlaybook(c echo.Context) error {
 
 func (h *handlers) publishPlaybook(c echo.Context) error {
 	version, err := strconv.Atoi(c.Param("version"))
-	if err != nil || version < 1 {
+	if err != nil || version < 1 || version > math.MaxInt32 {
 		return problem(http.StatusBadRequest, "the path has an invalid version",
-			FieldError{Field: "version", Message: "must be a positive whole number"})
+			FieldError{Field: "version", Message: "must be a whole number from 1 to 2147483647"})
 	}
 	if err := h.withinLimits(c, version); err != nil {
 		return err
@@ -192,9 +193,9 @@ func queryVersion(c echo.Context) (int, error) {
 		return 0, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
+	if err != nil || n < 1 || n > math.MaxInt32 {
 		return 0, problem(http.StatusBadRequest, "the query has invalid parameters",
-			FieldError{Field: "version", Message: "must be a positive whole number"})
+			FieldError{Field: "version", Message: "must be a whole number from 1 to 2147483647"})
 	}
 	return n, nil
 }

@@ -88,6 +88,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 				"method", c.Request().Method, "path", c.Path(), "request_id", requestID(c))
 			p = problem(http.StatusInternalServerError, "an internal error occurred; it has been logged")
 		}
+		if len(p.Errors) > playbook.MaxReportedErrors { // whatever the route, an answer stays small
+			p.Detail = fmt.Sprintf("%s (%d errors; the first %d are listed)", p.Detail, len(p.Errors), playbook.MaxReportedErrors)
+			p.Errors, p.ErrorCount = p.Errors[:playbook.MaxReportedErrors], len(p.Errors)
+		}
 		p.Instance = c.Request().URL.Path
 		c.Response().Header().Set(echo.HeaderContentType, problemContentType)
 		if c.Request().Method == http.MethodHead {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 
@@ -29,8 +30,8 @@ func (h *handlers) startRun(c echo.Context) error {
 	if strings.TrimSpace(req.AccountID) == "" {
 		fe.add("account_id", "required")
 	}
-	if req.Version < 0 {
-		fe.add("version", "must be a positive version number, or left out for the current one")
+	if req.Version < 0 || req.Version > math.MaxInt32 {
+		fe.add("version", "must be a version number from 1 to 2147483647, or left out for the current one")
 	}
 	if err := fe.err(); err != nil {
 		return err

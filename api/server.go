@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -142,6 +143,7 @@ func New(cfg Config) *echo.Echo {
 			return err
 		},
 	}))
+	e.Use(refuseUnreadableInput)
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if p := c.Request().URL.Path; p != sendgridWebhookPath && p != importPath { // larger bodies; they set their own limits
@@ -158,7 +160,8 @@ func New(cfg Config) *echo.Echo {
 	if segments == (accounts.SegmentThresholds{}) {
 		segments = accounts.DefaultSegmentThresholds
 	}
-	h := &handlers{store: cfg.Store, runs: cfg.Runs, triggers: cfg.Triggers, playbookOptions: cfg.Playbook,
+	h := &handlers{accountSchema: doc.Components.Schemas["AccountInput"].Value,
+		store: cfg.Store, runs: cfg.Runs, triggers: cfg.Triggers, playbookOptions: cfg.Playbook,
 		segments: segments, log: cfg.Log}
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", readyz(cfg.Ready))
@@ -170,40 +173,43 @@ func New(cfg Config) *echo.Echo {
 	// SendGrid signs its batches; no API key.
 	e.POST(sendgridWebhookPath, webhookHandler{store: cfg.Store, key: cfg.SendGridWebhookKey, now: time.Now, log: cfg.Log}.handle)
 
-	v1 := e.Group("/v1", keyAuth(cfg.AdminKey, cfg.Store), validateRequests(doc))
-	v1.POST("/keys", h.createKey)
-	v1.GET("/keys", h.listKeys)
-	v1.POST("/keys/:id/revoke", h.revokeKey)
-	v1.POST("/team", h.upsertTeamMember)
-	v1.GET("/team", h.listTeam)
-	v1.POST("/accounts", h.upsertAccount)
-	v1.GET("/accounts", h.listAccounts)
-	v1.POST("/accounts/import", h.importAccounts)
-	v1.GET("/accounts/imports/:id", h.getImport)
-	v1.GET("/accounts/:id", h.getAccount)
-	v1.POST("/accounts/:id/events", h.reportEvent)
-	v1.POST("/accounts/:id/health", h.recordHealth)
-	v1.GET("/accounts/:id/health", h.healthHistory)
-	v1.GET("/metrics/portfolio", h.portfolio)
-	v1.GET("/playbooks", h.listPlaybooks)
-	v1.GET("/playbooks/schema.json", func(c echo.Context) error { return c.JSON(http.StatusOK, playbook.Schema()) })
-	v1.POST("/playbooks", h.createPlaybook)
-	v1.POST("/playbooks/validate", h.validatePlaybook)
-	v1.GET("/playbooks/:key", h.getPlaybook)
-	v1.POST("/playbooks/:key/versions/:version/publish", h.publishPlaybook)
-	v1.POST("/playbooks/:key/simulate", h.simulatePlaybook)
-	v1.GET("/playbooks/:key/timeline.svg", h.playbookTimelineSVG)
-	v1.POST("/runs", h.startRun)
-	v1.GET("/runs", h.listRuns)
-	v1.GET("/runs/:id", h.getRun)
-	v1.POST("/runs/:id/cancel", h.controlRun("cancel"))
-	v1.POST("/runs/:id/pause", h.controlRun("pause"))
-	v1.POST("/runs/:id/resume", h.controlRun("resume"))
-	v1.GET("/approvals", h.listApprovals)
-	v1.POST("/approvals/:id/decision", h.decideApproval)
-	v1.GET("/emails", h.listEmails)
-	v1.GET("/tasks", h.listTasks)
-	v1.POST("/tasks/:id/complete", h.completeTask)
+	// Middleware per route, not on the group: a group's middleware makes echo
+	// answer 404 for a method a path does not have, instead of 405 with Allow.
+	guarded := []echo.MiddlewareFunc{keyAuth(cfg.AdminKey, cfg.Store), validateRequests(doc)}
+	v1 := e.Group("/v1")
+	v1.POST("/keys", h.createKey, guarded...)
+	v1.GET("/keys", h.listKeys, guarded...)
+	v1.POST("/keys/:id/revoke", h.revokeKey, guarded...)
+	v1.POST("/team", h.upsertTeamMember, guarded...)
+	v1.GET("/team", h.listTeam, guarded...)
+	v1.POST("/accounts", h.upsertAccount, guarded...)
+	v1.GET("/accounts", h.listAccounts, guarded...)
+	v1.POST("/accounts/import", h.importAccounts, guarded...)
+	v1.GET("/accounts/imports/:id", h.getImport, guarded...)
+	v1.GET("/accounts/:id", h.getAccount, guarded...)
+	v1.POST("/accounts/:id/events", h.reportEvent, guarded...)
+	v1.POST("/accounts/:id/health", h.recordHealth, guarded...)
+	v1.GET("/accounts/:id/health", h.healthHistory, guarded...)
+	v1.GET("/metrics/portfolio", h.portfolio, guarded...)
+	v1.GET("/playbooks", h.listPlaybooks, guarded...)
+	v1.GET("/playbooks/schema.json", func(c echo.Context) error { return c.JSON(http.StatusOK, playbook.Schema()) }, guarded...)
+	v1.POST("/playbooks", h.createPlaybook, guarded...)
+	v1.POST("/playbooks/validate", h.validatePlaybook, guarded...)
+	v1.GET("/playbooks/:key", h.getPlaybook, guarded...)
+	v1.POST("/playbooks/:key/versions/:version/publish", h.publishPlaybook, guarded...)
+	v1.POST("/playbooks/:key/simulate", h.simulatePlaybook, guarded...)
+	v1.GET("/playbooks/:key/timeline.svg", h.playbookTimelineSVG, guarded...)
+	v1.POST("/runs", h.startRun, guarded...)
+	v1.GET("/runs", h.listRuns, guarded...)
+	v1.GET("/runs/:id", h.getRun, guarded...)
+	v1.POST("/runs/:id/cancel", h.controlRun("cancel"), guarded...)
+	v1.POST("/runs/:id/pause", h.controlRun("pause"), guarded...)
+	v1.POST("/runs/:id/resume", h.controlRun("resume"), guarded...)
+	v1.GET("/approvals", h.listApprovals, guarded...)
+	v1.POST("/approvals/:id/decision", h.decideApproval, guarded...)
+	v1.GET("/emails", h.listEmails, guarded...)
+	v1.GET("/tasks", h.listTasks, guarded...)
+	v1.POST("/tasks/:id/complete", h.completeTask, guarded...)
 	return e
 }
 
@@ -214,6 +220,9 @@ type handlers struct {
 	playbookOptions playbook.Options
 	segments        accounts.SegmentThresholds
 	log             *slog.Logger
+	// accountSchema holds the limits of an account, which import rows are
+	// checked against as POST /v1/accounts bodies are.
+	accountSchema *openapi3.Schema
 }
 
 // principal is who is calling: a role, and for a csm key the team member.
@@ -236,7 +245,9 @@ func keyAuth(adminKey string, keys Store) echo.MiddlewareFunc {
 	csmWritable := map[string]bool{"/v1/approvals/:id/decision": true, "/v1/tasks/:id/complete": true}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			secret, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+			// The scheme is case-insensitive (RFC 9110 §11.1).
+			scheme, secret, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+			ok = ok && strings.EqualFold(scheme, "Bearer")
 			var p principal
 			switch {
 			case !ok || secret == "":

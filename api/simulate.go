@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -63,8 +64,8 @@ func (h *handlers) simulatePlaybook(c echo.Context) error {
 	if (req.AccountID == "") == (req.Account == nil) {
 		fe.add("account_id", "give either account_id (a stored account) or account (a made-up one)")
 	}
-	if req.Version < 0 {
-		fe.add("version", "must be a positive version number, or left out")
+	if req.Version < 0 || req.Version > math.MaxInt32 {
+		fe.add("version", "must be a version number from 1 to 2147483647, or left out")
 	}
 	for i, e := range req.Events {
 		if !eventNamePattern.MatchString(e.Name) {

@@ -55,17 +55,19 @@ func (in Inputs) Validate() []FieldError {
 		v        *float64
 		min, max float64
 	}
-	inf := math.Inf(1)
+	// Upper bounds well past any real account, so a typing mistake (or 1e300)
+	// is refused rather than scored; the API documents the same figures.
+	const users, features, logins, tickets, days = 1e7, 1e5, 1e8, 1e7, 36500
 	for _, b := range []bounded{
-		{"active_users", in.ActiveUsers, 0, inf}, {"licensed_users", in.LicensedUsers, 1, inf},
-		{"features_used", in.FeaturesUsed, 0, inf}, {"total_features", in.TotalFeatures, 1, inf},
-		{"logins_per_week", in.LoginsPerWeek, 0, inf}, {"expected_logins_per_week", in.ExpectedLoginsPerWeek, 0.001, inf},
+		{"active_users", in.ActiveUsers, 0, users}, {"licensed_users", in.LicensedUsers, 1, users},
+		{"features_used", in.FeaturesUsed, 0, features}, {"total_features", in.TotalFeatures, 1, features},
+		{"logins_per_week", in.LoginsPerWeek, 0, logins}, {"expected_logins_per_week", in.ExpectedLoginsPerWeek, 0.001, logins},
 		{"email_response_rate", in.EmailResponseRate, 0, 1}, {"meeting_attendance_rate", in.MeetingAttendanceRate, 0, 1},
-		{"days_since_last_contact", in.DaysSinceLastContact, 0, inf},
-		{"ticket_volume", in.TicketVolume, 0, inf}, {"ticket_baseline", in.TicketBaseline, 0.001, inf},
-		{"critical_tickets", in.CriticalTickets, 0, inf}, {"total_tickets", in.TotalTickets, 0, inf},
+		{"days_since_last_contact", in.DaysSinceLastContact, 0, days},
+		{"ticket_volume", in.TicketVolume, 0, tickets}, {"ticket_baseline", in.TicketBaseline, 0.001, tickets},
+		{"critical_tickets", in.CriticalTickets, 0, tickets}, {"total_tickets", in.TotalTickets, 0, tickets},
 		{"support_csat", in.SupportCSAT, 0, 5}, {"nps", in.NPS, -100, 100}, {"csat", in.CSAT, 0, 5},
-		{"sentiment", in.Sentiment, 0, 1}, {"expansion_revenue_ratio", in.ExpansionRevenueRatio, 0, inf},
+		{"sentiment", in.Sentiment, 0, 1}, {"expansion_revenue_ratio", in.ExpansionRevenueRatio, 0, 100},
 		{"score", in.Score, 0, 100},
 	} {
 		if b.v == nil {
@@ -73,11 +75,7 @@ func (in Inputs) Validate() []FieldError {
 		}
 		switch {
 		case math.IsNaN(*b.v) || *b.v < b.min || *b.v > b.max:
-			if math.IsInf(b.max, 1) {
-				add(b.name, "must be at least %g", b.min)
-			} else {
-				add(b.name, "must be from %g to %g", b.min, b.max)
-			}
+			add(b.name, "must be from %g to %g", b.min, b.max)
 		}
 	}
 	pairs := []struct {

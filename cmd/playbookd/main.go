@@ -251,7 +251,7 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 		AdminKey: cfg.AdminKey,
 		Log:      log,
 	})
-	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	srv := api.NewServer(cfg.HTTPAddr, e, api.DefaultTimeouts)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()
 	log.Info("API listening", "addr", cfg.HTTPAddr)
