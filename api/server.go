@@ -188,6 +188,7 @@ func New(cfg Config) *echo.Echo {
 	v1.GET("/metrics/portfolio", h.portfolio)
 	v1.GET("/playbooks", h.listPlaybooks)
 	v1.GET("/playbooks/schema.json", func(c echo.Context) error { return c.JSON(http.StatusOK, playbook.Schema()) })
+	v1.GET("/playbooks/template-fields", h.templateFields)
 	v1.POST("/playbooks", h.createPlaybook)
 	v1.POST("/playbooks/validate", h.validatePlaybook)
 	v1.GET("/playbooks/:key", h.getPlaybook)
