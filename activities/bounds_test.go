@@ -83,3 +83,55 @@ func TestOversizedNotifyMessageIsNotPosted(t *testing.T) {
 	require.Equal(t, "the message is longer than the limit of 40960 bytes", appErr.Message())
 	require.Zero(t, calls)
 }
+
+// A template that does not render over the account's data (stored before
+// validation type-checked templates) fails its send, its approval draft and
+// a notify once, as a business failure with one clear message: no retry, no
+// raw Go error, no cause repeating it, nothing stored or sent.
+func TestTemplateThatDoesNotRenderIsOneClearBusinessFailure(t *testing.T) {
+	f := newFixture(t, false)
+	own := &contract.TemplateSource{Name: "note", Subject: "Hi {{.Account.Name}}", HTML: "<p>Hi</p>\n<p>{{.Nonsense.Thing}}</p>", Text: "Hi"}
+	in := contract.SendEmailInput{RunID: f.runID, StepID: "note", AccountID: "acme", Template: "note",
+		ToRoles: []string{"champion"}, OwnTemplate: own}
+	want := `template "note", line 2 of the html: .Nonsense is not a field of the data; fields: Account, Contact, CSM, Health`
+	requireOneFailure := func(err error) {
+		t.Helper()
+		var appErr *temporal.ApplicationError
+		require.True(t, errors.As(err, &appErr), "got %v", err)
+		require.Equal(t, contract.ErrTemplate, appErr.Type())
+		require.True(t, appErr.NonRetryable())
+		require.Equal(t, want, appErr.Message())
+		require.Nil(t, errors.Unwrap(appErr), "the cause would repeat the message")
+	}
+	_, err := f.env.ExecuteActivity(contract.SendEmail, in)
+	requireOneFailure(err)
+	_, err = f.env.ExecuteActivity(contract.CreateApproval, contract.CreateApprovalInput{RunID: f.runID, StepID: "note",
+		AccountID: "acme", Assignee: "csm", Email: in, ExpiresAt: time.Now().Add(time.Hour)})
+	requireOneFailure(err)
+	require.Empty(t, f.emails(t))
+	require.Zero(t, f.sender.calls)
+
+	want = "line 1 of the message: .Account.name is not a field of .Account; fields: ID, Name, Segment, ARR, LifecycleStage, RenewalDate, ContractStart (names are case-sensitive: .Account.Name)"
+	requireOneFailure(f.acts.Notify(context.Background(), contract.NotifyInput{RunID: "r", StepID: "ping", AccountID: "acme",
+		URL: "https://hooks.example.com/x", Message: "{{.Account.name}} is at risk"}))
+}
+
+// Templates see the account's latest health and its dates, and greet a
+// contact without a name as "there".
+func TestTemplatesSeeHealthAndDates(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	_, err := f.st.AddHealthSnapshot(ctx, "acme", time.Now(), time.Hour, func([]store.HealthSnapshot) (store.NewHealthSnapshot, error) {
+		return store.NewHealthSnapshot{Score: 41.6, Band: "red", Model: "default", Components: []byte("[]"), Inputs: []byte("{}")}, nil
+	})
+	require.NoError(t, err)
+	own := &contract.TemplateSource{Name: "facts", Subject: "{{.Account.Name}} is {{.Health.Band}}",
+		HTML: "<p>{{.Health.Score}}</p>", Text: "{{if lt .Health.Score 50}}low {{.Health.Score}}{{end}} {{printf \"%.0f\" .Account.ARR}} {{.Account.LifecycleStage}}"}
+	_, err = f.env.ExecuteActivity(contract.SendEmail, contract.SendEmailInput{RunID: f.runID, StepID: "facts", AccountID: "acme",
+		Template: "facts", ToRoles: []string{"champion"}, OwnTemplate: own})
+	require.NoError(t, err)
+	emails := f.emails(t)
+	require.Len(t, emails, 1)
+	require.Equal(t, "Acme is red", emails[0].Subject)
+	require.True(t, strings.HasPrefix(emails[0].Text, "low 42 12000 onboarding"), emails[0].Text)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	htmlpkg "html"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -102,11 +103,23 @@ func (a *Activities) recipients(ctx context.Context, in contract.SendEmailInput)
 }
 
 func templateData(acct store.Account, c store.Contact) templates.Data {
-	return templates.Data{
-		Account: templates.Account{ID: acct.ID, Name: acct.Name, Segment: acct.Segment},
+	d := templates.Data{
+		Account: templates.Account{ID: acct.ID, Name: acct.Name, Segment: acct.Segment, ARR: acct.ARR,
+			LifecycleStage: acct.LifecycleStage, RenewalDate: deref(acct.RenewalDate), ContractStart: deref(acct.ContractStart)},
 		Contact: templates.Person{Name: c.Name, Email: c.Email},
 		CSM:     templates.Person{Name: acct.CSMName, Email: acct.CSMEmail},
 	}
+	if h := acct.Health; h != nil {
+		d.Health = templates.Health{Score: int(math.Round(h.Score)), Band: h.Band}
+	}
+	return d
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // render fills the template in for one contact; an approver's edits replace
@@ -124,7 +137,7 @@ func render(set *templates.Set, in contract.SendEmailInput, acct store.Account, 
 			return out, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrEmailTooLarge, err)
 		}
 		if err != nil {
-			return out, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrUnknownTemplate, err)
+			return out, templateFailure(err, contract.ErrUnknownTemplate)
 		}
 	}
 	if e := in.Override; e != nil {
@@ -142,6 +155,18 @@ func render(set *templates.Set, in contract.SendEmailInput, acct store.Account, 
 		}
 	}
 	return out, nil
+}
+
+// templateFailure is a business failure with one message: for a template
+// that does not render, which template, part and line, and what is wrong;
+// otherwise of type other. The error is not its cause: its text would only
+// repeat the message.
+func templateFailure(err error, other string) error {
+	errType := other
+	if errors.As(err, new(*templates.RenderError)) {
+		errType = contract.ErrTemplate
+	}
+	return temporal.NewNonRetryableApplicationError(err.Error(), errType, nil)
 }
 
 func (a *Activities) claim(ctx context.Context, runID uuid.UUID, in contract.SendEmailInput, c store.Contact, content templates.Rendered) (store.Email, error) {

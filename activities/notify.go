@@ -33,7 +33,7 @@ func (a *Activities) Notify(ctx context.Context, in contract.NotifyInput) error 
 	}
 	text, err := templates.RenderMessage(in.Message, templateData(acct, store.Contact{}))
 	if err != nil {
-		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrInvalidInput, err)
+		return templateFailure(err, contract.ErrInvalidInput)
 	}
 	body, _ := json.Marshal(map[string]string{"text": text})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.URL, bytes.NewReader(body))

@@ -118,7 +118,7 @@ func newHarness(t testing.TB) *harness {
 	st := store.New(pool)
 	set, err := templates.Builtin()
 	require.NoError(t, err)
-	opts := playbook.Options{BuiltinTemplates: set.Names()}
+	opts := playbook.Options{BuiltinTemplates: set.Names(), CheckTemplate: templates.Check}
 	_, err = playbooks.Seed(context.Background(), st, opts)
 	require.NoError(t, err)
 	h := &harness{pool: pool, temporal: &fakeTemporal{live: map[string]bool{}}, mismatch: t.Errorf}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/templates"
 )
 
 // definitionFromBody reads a YAML or JSON definition, parses and validates it,
@@ -44,7 +45,7 @@ func (h *handlers) definitionFromBody(c echo.Context) (*playbook.Definition, str
 		return nil, "", "", err
 	}
 	if err := playbook.CheckStarts(def, starts); errors.As(err, &perrs) {
-		return nil, "", "", definitionProblem(perrs)
+		return nil, "", "", definitionProblem(playbook.Locate(raw, perrs))
 	}
 	return def, string(raw), format, nil
 }
@@ -155,7 +156,7 @@ func (h *handlers) publishPlaybook(c echo.Context) error {
 		return problem(http.StatusBadRequest, "the path has an invalid version",
 			FieldError{Field: "version", Message: "must be a whole number from 1 to 2147483647"})
 	}
-	if err := h.withinLimits(c, version); err != nil {
+	if err := h.stillValid(c, version); err != nil {
 		return err
 	}
 	v, err := h.store.PublishPlaybookVersion(c.Request().Context(), c.Param("key"), version)
@@ -168,9 +169,10 @@ func (h *handlers) publishPlaybook(c echo.Context) error {
 	return c.JSON(http.StatusOK, v)
 }
 
-// withinLimits refuses to publish a version stored before the definition
-// limits existed and over them: its runs would be refused.
-func (h *handlers) withinLimits(c echo.Context, version int) error {
+// stillValid refuses to publish a version stored before a rule of the
+// language existed (the definition limits, the templates' type-check) and
+// breaking it: its runs would be refused, or fail at the step.
+func (h *handlers) stillValid(c echo.Context, version int) error {
 	v, err := h.store.GetPlaybookVersion(c.Request().Context(), c.Param("key"), version)
 	if err != nil {
 		return notFoundAs(err, "playbook version")
@@ -179,11 +181,22 @@ func (h *handlers) withinLimits(c echo.Context, version int) error {
 	if err := json.Unmarshal(v.Definition, &def); err != nil {
 		return fmt.Errorf("decode playbook %s v%d: %w", v.Key, v.Version, err)
 	}
+	err = def.Validate(h.playbookOptions)
+	if err != nil && v.Source != "" {
+		// Its source says where each error is, to the line in a template.
+		if _, perr := playbook.Parse([]byte(v.Source), h.playbookOptions); perr != nil {
+			err = perr
+		}
+	}
 	var perrs playbook.Errors
-	if err := def.CheckLimits(); errors.As(err, &perrs) {
+	if errors.As(err, &perrs) {
 		return definitionProblem(perrs)
 	}
-	return nil
+	return err
+}
+
+func (h *handlers) templateFields(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{"items": templates.Fields()})
 }
 
 // queryVersion reads ?version=, 0 when absent.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/templates"
 )
 
 const customPlaybook = `key: quick-hello
@@ -226,7 +227,75 @@ func TestSchemaIsServed(t *testing.T) {
 	r := h.do(t, "GET", "/v1/playbooks/schema.json", "")
 	require.Equal(t, 200, r.status)
 	require.Equal(t, "https://json-schema.org/draft/2020-12/schema", r.body["$schema"])
-	require.Contains(t, r.body["$defs"], "Step")
+	// What is served is what playbook's tests hold to the validator.
+	want, err := json.Marshal(playbook.Schema())
+	require.NoError(t, err)
+	require.JSONEq(t, string(want), r.raw)
+}
+
+// CS ops can look up what templates may use, with types, and the schema
+// says where.
+func TestTemplateFieldsAreServed(t *testing.T) {
+	h := newHarness(t)
+	r := h.do(t, "GET", "/v1/playbooks/template-fields", "")
+	require.Equal(t, 200, r.status, r.raw)
+	byName := map[string]map[string]any{}
+	for _, f := range r.body["items"].([]any) {
+		byName[f.(map[string]any)["name"].(string)] = f.(map[string]any)
+	}
+	require.Len(t, byName, len(templates.Fields()))
+	require.Equal(t, "string", byName[".Contact.FirstName"]["type"])
+	require.Contains(t, byName[".Contact.FirstName"]["description"], `"there"`)
+	require.Equal(t, "integer", byName[".Health.Score"]["type"])
+	require.Contains(t, byName, ".Account.RenewalDate")
+	r = h.do(t, "GET", "/v1/playbooks/schema.json", "")
+	require.Contains(t, r.raw, "GET /v1/playbooks/template-fields")
+}
+
+// A template that would fail at send time is refused when the definition
+// is validated, created or published: 422 naming the template, the part and
+// the line.
+func TestTemplatesAreTypeCheckedBeforeAnySend(t *testing.T) {
+	h := newHarness(t)
+	bad := `key: nonsense
+name: Nonsense
+templates:
+  - name: note
+    subject: Hello {{.Account.Name}}
+    html: |
+      <p>Hi {{.Contact.FirstName}},</p>
+      <p>{{.Nonsense.Thing}}</p>
+    text: Hi {{.Contact.FirstName}}
+steps:
+  - id: hello
+    email: {template: note, to: champion}
+`
+	for _, path := range []string{"/v1/playbooks/validate", "/v1/playbooks"} {
+		r := h.send(t, "POST", path, "application/yaml", bad)
+		require.Equal(t, 422, r.status, r.raw)
+		require.Equal(t, []any{map[string]any{"field": "templates[0].html", "line": float64(8),
+			"message": `template "note", line 2 of the html: .Nonsense is not a field of the data; fields: Account, Contact, CSM, Health`}},
+			r.body["errors"])
+	}
+
+	// A draft stored before templates were checked cannot be published.
+	def, err := playbook.Parse([]byte(bad), playbook.Options{BuiltinTemplates: []string{"welcome"}})
+	require.NoError(t, err, "without the type-check it passes")
+	canonical, err := json.Marshal(def)
+	require.NoError(t, err)
+	_, err = store.New(h.pool).CreatePlaybookVersion(context.Background(), store.NewPlaybookVersion{
+		Key: def.Key, Name: def.Name, Definition: canonical, Source: bad, SourceFormat: "yaml"})
+	require.NoError(t, err)
+	r := h.do(t, "POST", "/v1/playbooks/nonsense/versions/1/publish", "")
+	require.Equal(t, 422, r.status, r.raw)
+	require.Contains(t, r.raw, `line 2 of the html: .Nonsense is not a field of the data`)
+	require.Contains(t, r.raw, `"line":8`)
+
+	// Every error has its line, those found against the published playbooks too.
+	r = h.send(t, "POST", "/v1/playbooks/validate", "application/yaml", "key: k\nname: K\nsteps:\n  - id: a\n    wait: 1d\n  - id: b\n    start_playbook: {key: ghost}\n")
+	require.Equal(t, 422, r.status, r.raw)
+	require.Equal(t, []any{map[string]any{"field": "steps[1].start_playbook.key", "line": float64(7),
+		"message": `unknown playbook "ghost": no published playbook has this key`}}, r.body["errors"])
 }
 
 func TestCompleteTaskSignalsItsRun(t *testing.T) {

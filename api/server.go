@@ -193,6 +193,7 @@ func New(cfg Config) *echo.Echo {
 	v1.GET("/metrics/portfolio", h.portfolio, guarded...)
 	v1.GET("/playbooks", h.listPlaybooks, guarded...)
 	v1.GET("/playbooks/schema.json", func(c echo.Context) error { return c.JSON(http.StatusOK, playbook.Schema()) }, guarded...)
+	v1.GET("/playbooks/template-fields", h.templateFields, guarded...)
 	v1.POST("/playbooks", h.createPlaybook, guarded...)
 	v1.POST("/playbooks/validate", h.validatePlaybook, guarded...)
 	v1.GET("/playbooks/:key", h.getPlaybook, guarded...)

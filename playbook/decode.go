@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -23,6 +25,77 @@ type decoder struct {
 	inAlias    int // > 0 while decoding the target of an alias
 	tooLarge   bool
 	structs    map[reflect.Type]structInfo
+	pos        positions
+}
+
+// positions say where each path of a definition is in its source, so that
+// every error, the validator's too, gives its line.
+type positions struct {
+	lines map[string]int       // path -> line of its key (a field) or of its item (a list)
+	texts map[string]textStart // path of a string -> where its text begins
+}
+
+// textStart is where a string's text begins. In a literal block (|) line n
+// of the text is line n of the source from there on; in other styles lines
+// are folded or escaped, and the text is placed at its start.
+type textStart struct {
+	line    int
+	literal bool
+}
+
+func (p *positions) at(path string, line int) {
+	if p.lines == nil {
+		p.lines = map[string]int{}
+	}
+	p.lines[path] = line
+}
+
+func (p *positions) text(path string, n *yaml.Node) {
+	start := textStart{line: n.Line}
+	switch n.Style {
+	case yaml.LiteralStyle:
+		start = textStart{line: n.Line + 1, literal: true}
+	case yaml.FoldedStyle:
+		start.line = n.Line + 1
+	}
+	if start == (textStart{line: p.lines[path]}) {
+		return // on its key's line, where textLine looks next
+	}
+	if p.texts == nil {
+		p.texts = map[string]textStart{}
+	}
+	p.texts[path] = start
+}
+
+// line is the line of path, or of the nearest path above it that the source
+// has (a missing field is reported where its parent is); 0 without a source.
+func (p *positions) line(path string) int {
+	if p == nil || p.lines == nil {
+		return 0
+	}
+	for {
+		if l, ok := p.lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			return p.lines[""]
+		}
+		path = path[:i]
+	}
+}
+
+// textLine is the source line of line n (from 1) of the string at path.
+func (p *positions) textLine(path string, n int) int {
+	if p != nil {
+		if t, ok := p.texts[path]; ok {
+			if t.literal && n > 0 {
+				return t.line + n - 1
+			}
+			return t.line
+		}
+	}
+	return p.line(path)
 }
 
 // structInfo is what decoding needs of a struct type, worked out once.
@@ -34,28 +107,41 @@ type structInfo struct {
 // decodeSource parses YAML or JSON (JSON is YAML) into v, strictly: unknown
 // fields, wrong types and bad scalars are all reported, each with its path
 // and line, and decoding goes on past them.
-func decodeSource(src []byte, v any) Errors {
+func decodeSource(src []byte, v any) (Errors, *positions) {
 	var d decoder
 	if len(src) > MaxSourceBytes {
-		d.errs.add("", 0, "the definition is larger than the limit of %d bytes (%d MiB)", MaxSourceBytes, MaxSourceBytes>>20)
-		return d.errs
+		d.errs.add("", 1, "the definition is larger than the limit of %d bytes (%d MiB)", MaxSourceBytes, MaxSourceBytes>>20)
+		return d.errs, nil
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		d.errs.add("", 0, "not valid YAML or JSON: %s", strings.TrimPrefix(err.Error(), "yaml: "))
-		return d.errs
+		d.errs.add("", yamlErrorLine(err), "not valid YAML or JSON: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return d.errs, nil
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
-		d.errs.add("", 0, "the definition is empty")
-		return d.errs
+		d.errs.add("", 1, "the definition is empty")
+		return d.errs, nil
 	}
+	d.pos.at("", doc.Content[0].Line)
 	d.decode(doc.Content[0], reflect.ValueOf(v).Elem(), "")
 	if d.tooLarge {
 		// What was decoded is cut short: only this error makes sense.
-		return Errors{{Message: fmt.Sprintf("once its aliases are expanded, the definition is larger than the limit of %d bytes (%d KiB)",
-			MaxDefinitionBytes, MaxDefinitionBytes>>10)}}
+		return Errors{{Line: 1, Message: fmt.Sprintf("once its aliases are expanded, the definition is larger than the limit of %d bytes (%d KiB)",
+			MaxDefinitionBytes, MaxDefinitionBytes>>10)}}, nil
 	}
-	return d.errs
+	return d.errs, &d.pos
+}
+
+var yamlLinePattern = regexp.MustCompile(`line (\d+)`)
+
+// yamlErrorLine is the line a YAML syntax error names, 1 when it names none.
+func yamlErrorLine(err error) int {
+	if m := yamlLinePattern.FindStringSubmatch(err.Error()); m != nil {
+		if n, err := strconv.Atoi(m[1]); err == nil {
+			return n
+		}
+	}
+	return 1
 }
 
 // charge counts a node reached through an alias; false once over the limit.
@@ -155,6 +241,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		v.SetString(n.Value)
+		d.pos.text(path, n)
 	case reflect.Int:
 		var i int
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&i) != nil {
@@ -220,12 +307,14 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		name := key.Value
+		p := join(path, name)
+		d.pos.at(p, key.Line)
 		index, ok := info.fields[name]
 		if !ok || key.Kind != yaml.ScalarNode {
-			d.errs = append(d.errs, FieldError{Path: join(path, name), Line: key.Line, Message: info.expected})
+			d.errs = append(d.errs, FieldError{Path: p, Line: key.Line, Message: info.expected})
 			continue
 		}
-		d.decode(val, v.FieldByIndex(index), join(path, name))
+		d.decode(val, v.FieldByIndex(index), p)
 	}
 }
 
@@ -243,7 +332,9 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
 	}
 	out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, item := range n.Content {
-		d.decode(item, out.Index(i), fmt.Sprintf("%s[%d]", path, i))
+		p := fmt.Sprintf("%s[%d]", path, i)
+		d.pos.at(p, item.Line)
+		d.decode(item, out.Index(i), p)
 	}
 	v.Set(out)
 }

@@ -138,7 +138,7 @@ func TestEveryErrorOfManyStepsIsCounted(t *testing.T) {
 		byMessage[msg]++
 	}
 	require.Equal(t, map[string]int{
-		"required: lower-case letters, digits and '-', such as \"welcome-email\"": n,
+		"must be lower-case letters, digits and '-', such as \"welcome-email\"": n,
 		"has no action": n,
 		"the definition has 60000 steps (nested ones included)": 1,
 		"the definition is N bytes as JSON":                     1,

@@ -1,31 +1,69 @@
 package playbook
 
 import (
+	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 )
 
-// fieldEnums are the closed vocabularies, by JSON field name.
+// fieldEnums are the closed vocabularies, by type and JSON field name: the
+// same field name means different things in different places (trigger.to is
+// a health band, email.to contact roles).
 var fieldEnums = map[string][]string{
-	"anchor": Anchors, "on": TriggerEvents, "signal": RiskSignals, "segments": Segments, "segment": Segments,
-	"health_band": HealthBands, "to": ContactRoles, "assignee": TeamLevels, "priority": Priorities,
-	"on_reject": OnReject, "on_expire": OnExpire, "days": Weekdays, "account_status": AccountStatus,
+	"Definition.anchor": Anchors, "Definition.segments": Segments,
+	"Trigger.on": TriggerEvents, "Trigger.to": HealthBands, "Trigger.signal": RiskSignals,
+	"Condition.segment": Segments, "Condition.health_band": HealthBands, "Condition.account_status": AccountStatus,
+	"EmailAction.to": ContactRoles, "TaskAction.assignee": TeamLevels, "TaskAction.priority": Priorities,
+	"ApprovalAction.assignee": TeamLevels, "ApprovalAction.on_reject": OnReject, "ApprovalAction.on_expire": OnExpire,
+	"SendWindow.days": Weekdays, "UpdateAccount.status": AccountStatus,
+}
+
+// notBlank is what "required" means for a text: something other than spaces.
+var notBlank = regexp.MustCompile(`\S`)
+
+// fieldPatterns are the patterns the validator holds strings to.
+var fieldPatterns = map[string]*regexp.Regexp{
+	"Definition.key": keyPattern, "Definition.name": notBlank, "Step.id": idPattern, "Template.name": idPattern,
+	"Template.subject": notBlank, "Template.html": notBlank, "Template.text": notBlank,
+	"ExitRule.outcome": outcomePattern, "SendWindow.start": clockPattern, "SendWindow.end": clockPattern,
+	"WaitFor.event": eventPattern, "Condition.event_received": eventPattern, "StartPlaybook.key": keyPattern,
+	"EmailAction.sendgrid_template_id": sgTemplateID, "TaskAction.title": notBlank, "FieldCondition.name": notBlank,
+	"Notify.url": notBlank, "Notify.message": notBlank,
 }
 
 // required lists the fields each type must have, by Go type name.
 var required = map[string][]string{
-	"Definition": {"key", "name", "steps"}, "Step": {"id"}, "ExitRule": {"when", "outcome"},
+	"Definition": {"key", "name", "steps"}, "Step": {"id"}, "ExitRule": {"when", "outcome"}, "Trigger": {"on"},
 	"SendWindow": {"start", "end"}, "Template": {"name", "subject", "html", "text"}, "EmailAction": {"to"},
 	"TaskAction": {"title", "assignee"}, "ApprovalAction": {"assignee", "email"}, "WaitFor": {"event"},
 	"Repeat": {"every", "steps"}, "StartPlaybook": {"key"}, "Notify": {"url", "message"}, "FieldCondition": {"name"},
 }
 
-// Schema is the JSON Schema (2020-12) of the definition language, derived
-// from the same types the parser decodes into. Cross-field rules (one action
-// per step, ordered at offsets, known templates) are the validator's.
+// templateHelp is said of every template text.
+const templateHelp = "A Go template over the fields listed at GET /v1/playbooks/template-fields, such as " +
+	"{{.Contact.FirstName}}, {{.Account.Name}}, {{.CSM.Name}} or {{.Health.Band}}; validation type-checks it. " +
+	"No {{range}}, {{define}}, {{block}} or {{template}}."
+
+var descriptions = map[string]string{
+	"Template":         "An email template carried by the definition, versioned with it; it shadows a built-in of the same name.",
+	"Template.subject": templateHelp,
+	"Template.html":    templateHelp + " Customer data is escaped for HTML.",
+	"Template.text":    templateHelp,
+	"Notify.message":   templateHelp + " .Contact is empty in a message.",
+	"Step":             "One touchpoint, with exactly one action: " + strings.Join(StepKinds, ", ") + ".",
+}
+
+// Schema is the JSON Schema (2020-12) of the definition language. It is
+// derived from the types the parser decodes into, with the vocabularies,
+// patterns and per-object rules the validator applies, and a test holds the
+// two to agree. What it cannot say is the validator's alone: rules across
+// steps (unique ids, ordered at offsets, known templates, start_playbook
+// keys), durations' bounds, and the templates' type-check.
 func Schema() map[string]any {
 	defs := map[string]any{}
 	root := schemaOf(reflect.TypeOf(Definition{}), "", defs)
+	refine(defs)
 	out := map[string]any{
 		"$schema": "https://json-schema.org/draft/2020-12/schema",
 		"$id":     "https://playbookd.dev/schema/playbook.json",
@@ -40,18 +78,45 @@ func Schema() map[string]any {
 
 var durationType = reflect.TypeOf(Duration(0))
 
-func schemaOf(t reflect.Type, field string, defs map[string]any) any {
+// durationPattern is ParseDuration's syntax: whole numbers with units,
+// largest first, each unit at most once.
+var durationPattern = func() string {
+	var alts []string
+	for i, u := range units {
+		alt := `\d+` + u.suffix
+		for _, smaller := range units[i+1:] {
+			alt += `(?:\d+` + smaller.suffix + `)?`
+		}
+		alts = append(alts, alt)
+	}
+	return `^\s*-?(?:` + strings.Join(alts, "|") + `)\s*$`
+}()
+
+// schemaOf is the schema of a value of type t; key is "Type.field" where
+// it is a struct's field.
+func schemaOf(t reflect.Type, key string, defs map[string]any) any {
 	if t == durationType {
-		return map[string]any{"type": "string", "pattern": `^-?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?$`,
-			"description": "whole numbers with units, largest first: 90s, 15m, 4h, 3d, 2w, 1d12h"}
+		return map[string]any{"type": "string", "pattern": durationPattern,
+			"description": fmt.Sprintf("whole numbers with units, largest first: 90s, 15m, 4h, 3d, 2w, 1d12h; at most %d days", MaxDuration/Day)}
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		return schemaOf(t.Elem(), field, defs)
+		s := schemaOf(t.Elem(), key, defs)
+		if t.Elem().Kind() == reflect.Struct && t.Elem().NumField() == 0 {
+			// `check_health:` alone means "present, no options".
+			return map[string]any{"anyOf": []any{s, map[string]any{"type": "null"}}}
+		}
+		return s
 	case reflect.String:
 		s := map[string]any{"type": "string"}
-		if enum, ok := fieldEnums[field]; ok {
+		if enum, ok := fieldEnums[key]; ok {
 			s["enum"] = enum
+		}
+		if re, ok := fieldPatterns[key]; ok {
+			s["pattern"] = re.String()
+		}
+		if d, ok := descriptions[key]; ok {
+			s["description"] = d
 		}
 		return s
 	case reflect.Int:
@@ -61,7 +126,7 @@ func schemaOf(t reflect.Type, field string, defs map[string]any) any {
 	case reflect.Bool:
 		return map[string]any{"type": "boolean"}
 	case reflect.Slice:
-		items := schemaOf(t.Elem(), field, defs)
+		items := schemaOf(t.Elem(), key, defs)
 		if t.Elem().Kind() == reflect.String {
 			// A single value stands for a one-item list.
 			return map[string]any{"anyOf": []any{items, map[string]any{"type": "array", "items": items}}}
@@ -76,10 +141,13 @@ func schemaOf(t reflect.Type, field string, defs map[string]any) any {
 		if _, done := defs[name]; !done {
 			defs[name] = map[string]any{} // placeholder: types refer to themselves
 			props := map[string]any{}
-			addProperties(t, props, defs)
+			addProperties(t, name, props, defs)
 			def := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
 			if req, ok := required[name]; ok {
 				def["required"] = req
+			}
+			if d, ok := descriptions[name]; ok {
+				def["description"] = d
 			}
 			defs[name] = def
 		}
@@ -88,17 +156,68 @@ func schemaOf(t reflect.Type, field string, defs map[string]any) any {
 	return map[string]any{}
 }
 
-func addProperties(t reflect.Type, props map[string]any, defs map[string]any) {
+func addProperties(t reflect.Type, owner string, props map[string]any, defs map[string]any) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if f.Anonymous && f.Type.Kind() == reflect.Struct {
-			addProperties(f.Type, props, defs)
+			addProperties(f.Type, owner, props, defs)
 			continue
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "" || name == "-" || !f.IsExported() {
 			continue
 		}
-		props[name] = schemaOf(f.Type, name, defs)
+		props[name] = schemaOf(f.Type, owner+"."+name, defs)
 	}
+}
+
+// refine adds the validator's rules within one object that reflection
+// cannot see.
+func refine(defs map[string]any) {
+	def := func(name string) map[string]any { return defs[name].(map[string]any) }
+	prop := func(name, field string) map[string]any {
+		return def(name)["properties"].(map[string]any)[field].(map[string]any)
+	}
+	requires := func(fields ...string) []any {
+		out := make([]any, len(fields))
+		for i, f := range fields {
+			out[i] = map[string]any{"required": []string{f}}
+		}
+		return out
+	}
+
+	prop("Definition", "steps")["minItems"] = 1
+	prop("Repeat", "steps")["minItems"] = 1
+	def("Step")["oneOf"] = requires(StepKinds...)
+	// One of template and sendgrid_template_id; at least one contact role.
+	def("EmailAction")["oneOf"] = requires("template", "sendgrid_template_id")
+	prop("EmailAction", "to")["anyOf"].([]any)[1].(map[string]any)["minItems"] = 1
+
+	var triggerRules []any
+	for _, o := range triggerOptions {
+		triggerRules = append(triggerRules, map[string]any{
+			"if":   map[string]any{"properties": map[string]any{"on": map[string]any{"const": o.on}}},
+			"then": map[string]any{"required": []string{o.field}},
+			"else": map[string]any{"not": map[string]any{"required": []string{o.field}}},
+		})
+	}
+	def("Trigger")["allOf"] = triggerRules
+	prop("Trigger", "days_before")["minimum"] = MinDaysBefore
+	prop("Trigger", "days_before")["maximum"] = MaxDaysBefore
+
+	prop("Repeat", "times")["minimum"] = 0
+	prop("Repeat", "times")["maximum"] = maxRepeats
+	def("Repeat")["anyOf"] = []any{
+		map[string]any{"required": []string{"until"}},
+		map[string]any{"required": []string{"times"}, "properties": map[string]any{"times": map[string]any{"minimum": 1}}},
+	}
+
+	def("Condition")["minProperties"] = 1
+	def("UpdateAccount")["minProperties"] = 1
+	// A health score is bounded by at least one of lt, lte, gt, gte, from 0 to 100.
+	score := map[string]any{"type": "number", "minimum": 0, "maximum": 100}
+	defs["HealthScore"] = map[string]any{"type": "object", "additionalProperties": false, "minProperties": 1,
+		"properties": map[string]any{"lt": score, "lte": score, "gt": score, "gte": score}}
+	def("Condition")["properties"].(map[string]any)["health_score"] = map[string]any{"$ref": "#/$defs/HealthScore"}
+	delete(defs, "Compare") // only health_score used it; a field condition has its bounds inline
 }

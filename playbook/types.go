@@ -92,6 +92,11 @@ const (
 	KindNotify        = "notify"
 )
 
+// StepKinds are the actions a step may have, one per step; each is the
+// JSON name of its field.
+var StepKinds = []string{KindEmail, KindTask, KindApproval, KindWait, KindWaitFor, KindCheckHealth, KindIf,
+	KindRepeat, KindStartPlaybook, KindUpdateAccount, KindNotify}
+
 // Kind names the step's action; "" when none or several are set.
 func (s *Step) Kind() string {
 	kinds := s.kinds()

@@ -3,13 +3,14 @@ package playbook
 import (
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	texttemplate "text/template"
 	"text/template/parse"
+	"unicode/utf8"
 
 	"github.com/playbookd/playbookd/internal/netguard"
 )
@@ -30,6 +31,21 @@ var (
 	AccountStatus = []string{"active", "churned"}
 )
 
+// triggerOptions are the trigger fields each kind of trigger takes, and
+// only it.
+var triggerOptions = []struct{ on, field string }{
+	{"health_band", "to"}, {"renewal_window", "days_before"}, {"risk_signal", "signal"},
+}
+
+// maxRepeats bounds how often a repeat runs its steps.
+const maxRepeats = 1000
+
+// The days a renewal_window trigger may fire before the renewal date.
+const (
+	MinDaysBefore = 1
+	MaxDaysBefore = 730
+)
+
 var (
 	keyPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 	idPattern      = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -46,18 +62,24 @@ type Options struct {
 	// Webhooks says where notify steps may post; the zero value allows
 	// https to public hosts only.
 	Webhooks netguard.Policy
+	// CheckTemplate type-checks one part of a template, or a notify message,
+	// against the data it renders over, calling report with each problem
+	// and its line in src (from 1); html says the part is html.
+	// templates.Check is the real one. Without it, templates are held to
+	// their syntax and the language's own rules only.
+	CheckTemplate func(src string, html bool, report func(line int, message string))
 }
 
 // Parse reads a YAML or JSON definition and validates it. The error, when
 // not nil, is Errors listing every problem.
 func Parse(src []byte, opts Options) (*Definition, error) {
 	var def Definition
-	errs := decodeSource(src, &def)
-	if len(errs) > 0 && errs[0].Path == "" {
+	errs, pos := decodeSource(src, &def)
+	if pos == nil || (len(errs) > 0 && errs[0].Path == "") {
 		return nil, errs // nothing to validate: unreadable document
 	}
 	decoded := errs.paths()
-	for _, e := range def.validate(opts) {
+	for _, e := range def.validate(opts, pos) {
 		if !covered(decoded, e.Path) {
 			errs = append(errs, e)
 		}
@@ -70,7 +92,7 @@ func Parse(src []byte, opts Options) (*Definition, error) {
 
 // Validate checks a definition built in Go or decoded elsewhere.
 func (def *Definition) Validate(opts Options) error {
-	if errs := def.validate(opts); len(errs) > 0 {
+	if errs := def.validate(opts, nil); len(errs) > 0 {
 		return errs
 	}
 	return nil
@@ -78,6 +100,7 @@ func (def *Definition) Validate(opts Options) error {
 
 type validator struct {
 	errs      Errors
+	pos       *positions // nil: no source, lines unknown
 	opts      Options
 	def       *Definition
 	ids       map[string]string // step id -> first path
@@ -85,18 +108,14 @@ type validator struct {
 	known     string // the templates' names for messages, once worked out
 }
 
-func (def *Definition) validate(opts Options) Errors {
-	v := &validator{opts: opts, def: def, ids: map[string]string{}, templates: map[string]bool{}}
+func (def *Definition) validate(opts Options, pos *positions) Errors {
+	v := &validator{opts: opts, pos: pos, def: def, ids: map[string]string{}, templates: map[string]bool{}}
 	for _, t := range opts.BuiltinTemplates {
 		v.templates[t] = true
 	}
 	v.limits()
-	if !keyPattern.MatchString(def.Key) {
-		v.add("key", "required: lower-case letters, digits and '-', at most 63, such as \"onboarding\"")
-	}
-	if strings.TrimSpace(def.Name) == "" {
-		v.add("name", "required: the name CS ops see")
-	}
+	v.pattern("key", def.Key, keyPattern, "lower-case letters, digits and '-', at most 63, such as \"onboarding\"")
+	v.text("name", def.Name, "the name CS ops see")
 	if def.Anchor != "" && !slices.Contains(Anchors, def.Anchor) {
 		v.oneOf("anchor", Anchors)
 	}
@@ -113,15 +132,11 @@ func (def *Definition) validate(opts Options) Errors {
 		} else {
 			v.condition(p+".when", r.When, 1)
 		}
-		if !outcomePattern.MatchString(r.Outcome) {
-			v.add(p+".outcome", "required: a lower-case outcome such as churned or recovered")
-		}
+		v.pattern(p+".outcome", r.Outcome, outcomePattern, "a lower-case outcome such as churned or recovered")
 	}
 	v.sendWindow(def.SendWindow)
 	v.ownTemplates(def.Templates)
-	if len(def.Steps) == 0 {
-		v.add("steps", "required: at least one step")
-	}
+	v.list("steps", len(def.Steps), def.Steps == nil, "at least one step")
 	v.steps("steps", def.Steps, 1)
 	v.atOrder()
 	if def.Trigger != nil && def.Trigger.On == "renewal_window" && def.Anchor != AnchorRenewalDate {
@@ -130,7 +145,9 @@ func (def *Definition) validate(opts Options) Errors {
 	return v.errs
 }
 
-func (v *validator) add(path, format string, args ...any) { v.errs.add(path, 0, format, args...) }
+func (v *validator) add(path, format string, args ...any) {
+	v.errs.add(path, v.pos.line(path), format, args...)
+}
 
 func (v *validator) oneOf(path string, allowed []string) {
 	v.add(path, "must be one of %s", strings.Join(allowed, ", "))
@@ -140,32 +157,27 @@ func (v *validator) trigger(t *Trigger) {
 	if t == nil {
 		return
 	}
-	if !slices.Contains(TriggerEvents, t.On) {
-		v.oneOf("trigger.on", TriggerEvents)
+	if !v.vocabulary("trigger.on", t.On, TriggerEvents, "") {
 		return
 	}
 	switch t.On {
 	case "health_band":
-		if !slices.Contains(HealthBands, t.To) {
-			v.add("trigger.to", "required with on: health_band; one of %s", strings.Join(HealthBands, ", "))
-		}
+		v.vocabulary("trigger.to", t.To, HealthBands, "with on: health_band")
 	case "renewal_window":
-		if t.DaysBefore < 1 || t.DaysBefore > 730 {
-			v.add("trigger.days_before", "required with on: renewal_window; a number of days from 1 to 730")
+		switch {
+		case t.DaysBefore == 0:
+			v.add("trigger.days_before", "required with on: renewal_window: a number of days from %d to %d", MinDaysBefore, MaxDaysBefore)
+		case t.DaysBefore < MinDaysBefore || t.DaysBefore > MaxDaysBefore:
+			v.add("trigger.days_before", "%d is not a number of days from %d to %d", t.DaysBefore, MinDaysBefore, MaxDaysBefore)
 		}
 	case "risk_signal":
-		if !slices.Contains(RiskSignals, t.Signal) {
-			v.add("trigger.signal", "required with on: risk_signal; one of %s", strings.Join(RiskSignals, ", "))
+		v.vocabulary("trigger.signal", t.Signal, RiskSignals, "with on: risk_signal")
+	}
+	set := map[string]bool{"to": t.To != "", "days_before": t.DaysBefore != 0, "signal": t.Signal != ""}
+	for _, o := range triggerOptions {
+		if t.On != o.on && set[o.field] {
+			v.add("trigger."+o.field, "only with on: %s", o.on)
 		}
-	}
-	if t.On != "health_band" && t.To != "" {
-		v.add("trigger.to", "only with on: health_band")
-	}
-	if t.On != "renewal_window" && t.DaysBefore != 0 {
-		v.add("trigger.days_before", "only with on: renewal_window")
-	}
-	if t.On != "risk_signal" && t.Signal != "" {
-		v.add("trigger.signal", "only with on: risk_signal")
 	}
 }
 
@@ -178,13 +190,8 @@ func (v *validator) sendWindow(w *SendWindow) {
 			v.oneOf(fmt.Sprintf("send_window.days[%d]", i), Weekdays)
 		}
 	}
-	startOK, endOK := clockPattern.MatchString(w.Start), clockPattern.MatchString(w.End)
-	if !startOK {
-		v.add("send_window.start", "required: a time of day as HH:MM, such as \"09:00\"")
-	}
-	if !endOK {
-		v.add("send_window.end", "required: a time of day as HH:MM, such as \"17:00\"")
-	}
+	startOK := v.pattern("send_window.start", w.Start, clockPattern, "a time of day as HH:MM, such as \"09:00\"")
+	endOK := v.pattern("send_window.end", w.End, clockPattern, "a time of day as HH:MM, such as \"17:00\"")
 	if startOK && endOK && w.End <= w.Start {
 		v.add("send_window.end", "must be after start (%s)", w.Start)
 	}
@@ -193,82 +200,102 @@ func (v *validator) sendWindow(w *SendWindow) {
 func (v *validator) ownTemplates(ts []Template) {
 	for i, t := range ts {
 		p := fmt.Sprintf("templates[%d]", i)
-		if !idPattern.MatchString(t.Name) {
-			v.add(p+".name", "required: lower-case letters, digits and '-'")
-		} else if v.templates[t.Name] && !slices.Contains(v.opts.BuiltinTemplates, t.Name) {
+		if v.pattern(p+".name", t.Name, idPattern, "lower-case letters, digits and '-', such as \"renewal-note\"") &&
+			v.templates[t.Name] && !slices.Contains(v.opts.BuiltinTemplates, t.Name) {
 			v.add(p+".name", "template %q is defined twice", t.Name)
 		}
 		v.templates[t.Name] = true
-		v.template(p+".subject", t.Subject, false)
-		v.template(p+".html", t.HTML, true)
-		v.template(p+".text", t.Text, false)
+		v.template(p+".subject", t.Name, "subject", t.Subject, false)
+		v.template(p+".html", t.Name, "html", t.HTML, true)
+		v.template(p+".text", t.Name, "text", t.Text, false)
 	}
 }
 
-// template checks a template the definition carries: it must parse, and it
-// may not loop or define templates. Its data has no lists, so a range can
-// only count up to a number: a loop that writes nothing would burn CPU for as
-// long as it likes, which no bound on the output stops. A part is rendered
-// inside a {{define}}, where another define does not parse.
-func (v *validator) template(p, src string, html bool) {
-	if strings.TrimSpace(src) == "" {
-		v.add(p, "required")
+// template checks a part of a template the definition carries, or a notify
+// message: it must parse, and it may not loop, define templates or include
+// them. Its data has no lists, so a range can only count up to a number: a
+// loop that writes nothing would burn CPU for as long as it likes, which no
+// bound on the output stops; an include can do the same by recursion. A
+// part is rendered inside a {{define}}, where another define does not parse.
+// Then opts.CheckTemplate type-checks it. Errors name the template, the part
+// and its line, and are placed at that line of the source.
+func (v *validator) template(p, name, part, src string, html bool) {
+	if !v.text(p, src, "the "+part) {
 		return
 	}
-	var (
-		trees []*parse.Tree
-		err   error
-	)
-	if html {
-		var t *htmltemplate.Template
-		if t, err = htmltemplate.New("part").Parse(src); err == nil {
-			for _, d := range t.Templates() {
-				trees = append(trees, d.Tree)
-			}
+	problem := func(line int, format string, args ...any) {
+		where := fmt.Sprintf("line %d of the %s: ", line, part)
+		if name != "" {
+			where = fmt.Sprintf("template %q, %s", name, where)
 		}
-	} else {
-		var t *texttemplate.Template
-		if t, err = texttemplate.New("part").Parse(src); err == nil {
-			for _, d := range t.Templates() {
-				trees = append(trees, d.Tree)
-			}
-		}
+		v.errs.add(p, v.pos.textLine(p, line), where+format, args...)
 	}
+	// Render registers no functions: a part parses here as it does there.
+	// html/template parses the same syntax.
+	t, err := texttemplate.New("part").Parse(src)
 	if err != nil {
-		v.add(p, "not a valid Go template: %v", err)
+		line, msg := parseError(err)
+		problem(line, "not a valid Go template: %s", msg)
 		return
 	}
-	for _, t := range trees {
-		if t.Name != "part" {
-			v.add(p, "must not define templates ({{define}} or {{block}})")
+	lineOf := func(n parse.Node) int { return 1 + strings.Count(src[:min(int(n.Position()), len(src))], "\n") }
+	for _, d := range t.Templates() {
+		if d.Name() != "part" {
+			problem(lineOf(d.Tree.Root), "must not define templates ({{define}} or {{block}})")
 			return
 		}
-		if loops(t.Root) {
-			v.add(p, "must not use {{range}}: templates see no lists, and a loop over a number has no use in an email")
-		}
+	}
+	switch n := forbidden(t.Tree.Root); n.(type) {
+	case *parse.RangeNode:
+		problem(lineOf(n), "must not use {{range}}: templates see no lists, and a loop over a number has no use in an email")
+		return
+	case *parse.TemplateNode:
+		problem(lineOf(n), "must not use {{template}}: a part cannot include another")
+		return
+	}
+	if v.opts.CheckTemplate != nil {
+		v.opts.CheckTemplate(src, html, func(line int, msg string) { problem(line, "%s", msg) })
 	}
 }
 
-// loops reports whether a template node holds a {{range}}.
-func loops(n parse.Node) bool {
+var parseErrorPattern = regexp.MustCompile(`^template: [^:]*:(\d+):\s*(.*)$`)
+
+// parseError turns "template: part:3: message" into a line and a message.
+func parseError(err error) (int, string) {
+	if m := parseErrorPattern.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return line, m[2]
+	}
+	return 1, err.Error()
+}
+
+// forbidden is the first {{range}} or {{template}} below n, or nil.
+func forbidden(n parse.Node) parse.Node {
 	switch n := n.(type) {
 	case *parse.ListNode:
 		if n == nil {
-			return false
+			return nil
 		}
 		for _, c := range n.Nodes {
-			if loops(c) {
-				return true
+			if f := forbidden(c); f != nil {
+				return f
 			}
 		}
-	case *parse.RangeNode:
-		return true
+	case *parse.RangeNode, *parse.TemplateNode:
+		return n
 	case *parse.IfNode:
-		return loops(n.List) || loops(n.ElseList)
+		return firstOf(forbidden(n.List), forbidden(n.ElseList))
 	case *parse.WithNode:
-		return loops(n.List) || loops(n.ElseList)
+		return firstOf(forbidden(n.List), forbidden(n.ElseList))
 	}
-	return false
+	return nil
+}
+
+func firstOf(a, b parse.Node) parse.Node {
+	if a != nil {
+		return a
+	}
+	return b
 }
 
 // steps validates steps at a depth (1: top level). Deeper than the limit,
@@ -284,12 +311,12 @@ func (v *validator) steps(path string, steps []Step, depth int) {
 
 func (v *validator) step(p string, s *Step, depth int) {
 	top := depth == 1
-	if !idPattern.MatchString(s.ID) {
-		v.add(p+".id", "required: lower-case letters, digits and '-', such as \"welcome-email\"")
-	} else if first, dup := v.ids[s.ID]; dup {
-		v.add(p+".id", "duplicate step id %q (first at %s)", s.ID, first)
-	} else {
-		v.ids[s.ID] = p
+	if v.pattern(p+".id", s.ID, idPattern, "lower-case letters, digits and '-', such as \"welcome-email\"") {
+		if first, dup := v.ids[s.ID]; dup {
+			v.add(p+".id", "duplicate step id %q (first at %s)", s.ID, first)
+		} else {
+			v.ids[s.ID] = p
+		}
 	}
 	if s.At != nil && s.After != nil {
 		v.add(p+".after", "use either at or after, not both")
@@ -313,7 +340,7 @@ func (v *validator) step(p string, s *Step, depth int) {
 	kinds := s.kinds()
 	switch len(kinds) {
 	case 0:
-		v.add(p, "has no action; give one of email, task, approval, wait, wait_for, check_health, if, repeat, start_playbook, update_account, notify")
+		v.add(p, "has no action; give one of %s", strings.Join(StepKinds, ", "))
 		return
 	case 1:
 	default:
@@ -336,9 +363,7 @@ func (v *validator) step(p string, s *Step, depth int) {
 	case KindWait:
 		v.positive(p+".wait", s.Wait)
 	case KindWaitFor:
-		if !eventPattern.MatchString(s.WaitFor.Event) {
-			v.add(p+".wait_for.event", "required: an event name such as first_login")
-		}
+		v.pattern(p+".wait_for.event", s.WaitFor.Event, eventPattern, "an event name such as first_login")
 		if s.WaitFor.Within != nil {
 			v.positive(p+".wait_for.within", s.WaitFor.Within)
 		} else if len(s.OnTimeout) > 0 {
@@ -347,9 +372,7 @@ func (v *validator) step(p string, s *Step, depth int) {
 		v.steps(p+".on_timeout", s.OnTimeout, depth+1)
 	case KindIf:
 		v.condition(p+".if", s.If, 1)
-		if len(s.Then) == 0 {
-			v.add(p+".then", "required: the steps to run when the condition holds")
-		}
+		v.list(p+".then", len(s.Then), s.Then == nil, "the steps to run when the condition holds")
 		v.steps(p+".then", s.Then, depth+1)
 		v.steps(p+".else", s.Else, depth+1)
 	case KindRepeat:
@@ -371,17 +394,14 @@ func (v *validator) step(p string, s *Step, depth int) {
 				v.add(p+".repeat.until", "is shorter than every (%s): the steps would never repeat", r.Every)
 			}
 		}
-		if r.Times > 1000 || (r.Until != nil && r.Every != nil && *r.Every > 0 && *r.Until / *r.Every > 1000) {
-			v.add(p+".repeat", "would repeat more than 1000 times")
+		if r.Times > maxRepeats || (r.Until != nil && r.Every != nil && *r.Every > 0 && *r.Until / *r.Every > maxRepeats) {
+			v.add(p+".repeat", "would repeat more than %d times", maxRepeats)
 		}
-		if len(r.Steps) == 0 {
-			v.add(p+".repeat.steps", "required: the steps to repeat")
-		}
+		v.list(p+".repeat.steps", len(r.Steps), r.Steps == nil, "the steps to repeat")
 		v.steps(p+".repeat.steps", r.Steps, depth+1)
 	case KindStartPlaybook:
-		if !keyPattern.MatchString(s.StartPlaybook.Key) {
-			v.add(p+".start_playbook.key", "required: the key of the playbook to start")
-		} else if s.StartPlaybook.Key == v.def.Key {
+		if v.pattern(p+".start_playbook.key", s.StartPlaybook.Key, keyPattern, "a playbook's key: lower-case letters, digits and '-'") &&
+			s.StartPlaybook.Key == v.def.Key {
 			v.add(p+".start_playbook.key", "a playbook cannot start itself")
 		}
 	case KindUpdateAccount:
@@ -395,14 +415,13 @@ func (v *validator) step(p string, s *Step, depth int) {
 	case KindNotify:
 		var blocked *netguard.BlockedError
 		switch err := v.opts.Webhooks.CheckURL(s.Notify.URL); {
-		case strings.TrimSpace(s.Notify.URL) == "":
-			v.add(p+".notify.url", "required: an https webhook URL")
+		case !v.text(p+".notify.url", s.Notify.URL, "an https webhook URL"):
 		case errors.As(err, &blocked) && blocked.Host != "":
 			v.add(p+".notify.url", "%v; webhooks may reach public hosts only", err)
 		case err != nil:
 			v.add(p+".notify.url", "%v", err)
 		}
-		v.template(p+".notify.message", s.Notify.Message, false)
+		v.template(p+".notify.message", "", "message", s.Notify.Message, false)
 	}
 }
 
@@ -423,9 +442,7 @@ func (v *validator) email(p string, e *EmailAction) {
 	case e.SendGridTemplateID != "" && !sgTemplateID.MatchString(e.SendGridTemplateID):
 		v.add(p+".sendgrid_template_id", "must look like d-0123456789abcdef0123456789abcdef")
 	}
-	if len(e.To) == 0 {
-		v.add(p+".to", "required: contact roles, from %s", strings.Join(ContactRoles, ", "))
-	}
+	v.list(p+".to", len(e.To), e.To == nil, "contact roles, from "+strings.Join(ContactRoles, ", "))
 	for i, r := range e.To {
 		if !slices.Contains(ContactRoles, r) {
 			v.add(fmt.Sprintf("%s.to[%d]", p, i), "unknown role %q; one of %s", r, strings.Join(ContactRoles, ", "))
@@ -456,9 +473,7 @@ func (v *validator) knownTemplates() string {
 }
 
 func (v *validator) task(p string, t *TaskAction) {
-	if strings.TrimSpace(t.Title) == "" {
-		v.add(p+".title", "required")
-	}
+	v.text(p+".title", t.Title, "the task's title")
 	v.assignee(p+".assignee", t.Assignee)
 	if t.Due != nil {
 		v.positive(p+".due", t.Due)
@@ -469,9 +484,80 @@ func (v *validator) task(p string, t *TaskAction) {
 }
 
 func (v *validator) assignee(p, a string) {
-	if !slices.Contains(TeamLevels, a) {
+	switch {
+	case a == "":
+		v.add(p, "required: one of %s", strings.Join(TeamLevels, ", "))
+	case !slices.Contains(TeamLevels, a):
 		v.add(p, "unknown role %q; one of %s", a, strings.Join(TeamLevels, ", "))
 	}
+}
+
+// pattern checks a value that must match re: "required" when it is absent
+// (or empty), what is wrong with it otherwise. It reports whether it matched.
+func (v *validator) pattern(p, value string, re *regexp.Regexp, expected string) bool {
+	switch {
+	case re.MatchString(value):
+		return true
+	case value == "":
+		v.add(p, "required: %s", expected)
+	default:
+		v.add(p, "must be %s; %s is not", expected, quote(value))
+	}
+	return false
+}
+
+// quote quotes a value for a message, cut short when long.
+func quote(value string) string {
+	const max = 40
+	if len(value) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(value[cut]) {
+			cut--
+		}
+		return strconv.Quote(value[:cut]) + "…"
+	}
+	return strconv.Quote(value)
+}
+
+// text checks a required text: absent, or present and blank. It reports
+// whether the text is there.
+func (v *validator) text(p, value, expected string) bool {
+	switch {
+	case value == "":
+		v.add(p, "required: %s", expected)
+	case strings.TrimSpace(value) == "":
+		v.add(p, "is blank: give %s", expected)
+	default:
+		return true
+	}
+	return false
+}
+
+// list checks a required list: absent (null), or present and empty.
+func (v *validator) list(p string, n int, absent bool, expected string) {
+	switch {
+	case n > 0:
+	case absent:
+		v.add(p, "required: %s", expected)
+	default:
+		v.add(p, "is empty: give %s", expected)
+	}
+}
+
+// vocabulary checks a required value from a closed list; when says when it
+// is required ("" always). It reports whether the value is in the list.
+func (v *validator) vocabulary(p, value string, allowed []string, when string) bool {
+	switch {
+	case slices.Contains(allowed, value):
+		return true
+	case value == "" && when == "":
+		v.add(p, "required: one of %s", strings.Join(allowed, ", "))
+	case value == "":
+		v.add(p, "required %s: one of %s", when, strings.Join(allowed, ", "))
+	default:
+		v.add(p, "unknown value %s; one of %s", quote(value), strings.Join(allowed, ", "))
+	}
+	return false
 }
 
 func (v *validator) approval(p string, a *ApprovalAction) {
@@ -518,9 +604,7 @@ func (v *validator) condition(p string, c *Condition, depth int) {
 	if c.Field != nil {
 		empty = false
 		f := c.Field
-		if strings.TrimSpace(f.Name) == "" {
-			v.add(p+".field.name", "required: the custom field's name")
-		}
+		v.text(p+".field.name", f.Name, "the custom field's name")
 		if f.Eq == nil && f.Ne == nil && len(f.In) == 0 && f.Exists == nil && f.Compare.empty() {
 			v.add(p+".field", "give a test: eq, ne, in, exists, lt, lte, gt or gte")
 		}
@@ -593,7 +677,7 @@ func (v *validator) atOrder() {
 func (def *Definition) StartedKeys() []string {
 	var keys []string
 	seen := map[string]bool{}
-	walkSteps(def.Steps, func(s *Step) {
+	walkSteps("steps", def.Steps, func(_ string, s *Step) {
 		if s.StartPlaybook != nil && !seen[s.StartPlaybook.Key] {
 			seen[s.StartPlaybook.Key] = true
 			keys = append(keys, s.StartPlaybook.Key)
@@ -602,23 +686,26 @@ func (def *Definition) StartedKeys() []string {
 	return keys
 }
 
-// walkSteps visits every step, nested ones included, in document order.
-func walkSteps(steps []Step, visit func(*Step)) {
+// walkSteps visits every step, nested ones included, in document order,
+// with its path.
+func walkSteps(path string, steps []Step, visit func(string, *Step)) {
 	for i := range steps {
 		s := &steps[i]
-		visit(s)
-		walkSteps(s.OnTimeout, visit)
-		walkSteps(s.Then, visit)
-		walkSteps(s.Else, visit)
+		p := fmt.Sprintf("%s[%d]", path, i)
+		visit(p, s)
+		walkSteps(p+".on_timeout", s.OnTimeout, visit)
+		walkSteps(p+".then", s.Then, visit)
+		walkSteps(p+".else", s.Else, visit)
 		if s.Repeat != nil {
-			walkSteps(s.Repeat.Steps, visit)
+			walkSteps(p+".repeat.steps", s.Repeat.Steps, visit)
 		}
 	}
 }
 
 // CheckStarts verifies that every start_playbook names a known playbook and
 // that no chain of starts leads back to where it began. starts maps each
-// known key to the keys it starts.
+// known key to the keys it starts. Errors are at the steps that start; Locate
+// gives them their lines.
 func CheckStarts(def *Definition, starts map[string][]string) error {
 	var errs Errors
 	graph := map[string][]string{}
@@ -626,21 +713,42 @@ func CheckStarts(def *Definition, starts map[string][]string) error {
 		graph[k] = v
 	}
 	graph[def.Key] = def.StartedKeys()
-	for i, key := range graph[def.Key] {
-		if _, ok := graph[key]; !ok {
-			errs.add("start_playbook", 0, "step %d starts unknown playbook %q", i+1, key)
+	cycle, first := findCycle(def.Key, graph)
+	walkSteps("steps", def.Steps, func(p string, s *Step) {
+		if s.StartPlaybook == nil {
+			return
 		}
-	}
-	if cycle := findCycle(def.Key, graph); cycle != nil {
-		errs.add("start_playbook", 0, "start_playbook makes a cycle: %s", strings.Join(cycle, " → "))
-	}
+		key := s.StartPlaybook.Key
+		if _, ok := graph[key]; !ok {
+			errs.add(p+".start_playbook.key", 0, "unknown playbook %q: no published playbook has this key", key)
+		} else if cycle != nil && key == first {
+			errs.add(p+".start_playbook.key", 0, "start_playbook makes a cycle: %s", strings.Join(cycle, " → "))
+		}
+	})
 	if len(errs) > 0 {
 		return errs
 	}
 	return nil
 }
 
-func findCycle(from string, graph map[string][]string) []string {
+// Locate gives errors found after Parse (CheckStarts') the lines of their
+// paths in the definition's source.
+func Locate(src []byte, errs Errors) Errors {
+	var def Definition
+	_, pos := decodeSource(src, &def)
+	out := slices.Clone(errs)
+	for i := range out {
+		if out[i].Line == 0 {
+			out[i].Line = pos.line(out[i].Path)
+		}
+	}
+	return out.sorted()
+}
+
+// findCycle finds a chain of starts from a key that comes back on itself:
+// the cycle (its first key repeated at its end) and the key from starts
+// first on the way to it.
+func findCycle(from string, graph map[string][]string) (cycle []string, first string) {
 	var path []string
 	onPath := map[string]bool{}
 	done := map[string]bool{}
@@ -648,6 +756,11 @@ func findCycle(from string, graph map[string][]string) []string {
 	visit = func(k string) []string {
 		if onPath[k] {
 			i := slices.Index(path, k)
+			if len(path) > 1 {
+				first = path[1]
+			} else {
+				first = k
+			}
 			return append(slices.Clone(path[i:]), k)
 		}
 		if done[k] {
@@ -665,5 +778,6 @@ func findCycle(from string, graph map[string][]string) []string {
 		done[k] = true
 		return nil
 	}
-	return visit(from)
+	cycle = visit(from)
+	return cycle, first
 }

@@ -11,7 +11,9 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	texttemplate "text/template"
 	"unicode/utf8"
@@ -85,34 +87,6 @@ func (r Rendered) Check() error {
 	return nil
 }
 
-// Data is what a template sees.
-type Data struct {
-	Account Account
-	Contact Person
-	CSM     Person
-}
-
-// Account is the part of an account templates may use.
-type Account struct {
-	ID      string
-	Name    string
-	Segment string
-}
-
-// Person is a contact or a team member.
-type Person struct {
-	Name  string
-	Email string
-}
-
-// FirstName is the first word of the name, or "there" when the name is unknown.
-func (p Person) FirstName() string {
-	if f := strings.Fields(p.Name); len(f) > 0 {
-		return f[0]
-	}
-	return "there"
-}
-
 // Rendered is a finished email body.
 type Rendered struct {
 	Subject string
@@ -121,6 +95,7 @@ type Rendered struct {
 }
 
 type template struct {
+	src  string // the source: subject, text and html as {{define}}s
 	text *texttemplate.Template
 	html *htmltemplate.Template
 }
@@ -164,7 +139,7 @@ func (s *Set) add(name, src string) error {
 			return fmt.Errorf("template %s: missing {{define %q}}", name, part)
 		}
 	}
-	s.byName[name] = template{text: text, html: html}
+	s.byName[name] = template{src: src, text: text, html: html}
 	return nil
 }
 
@@ -211,17 +186,17 @@ func (s *Set) Render(name string, data Data) (Rendered, error) {
 	text := bounded("text", MaxTextBytes)
 	html := bounded("html", MaxHTMLBytes)
 	if err := t.text.ExecuteTemplate(subject, "subject", data); err != nil {
-		return Rendered{}, fmt.Errorf("render %s subject: %w", name, err)
+		return Rendered{}, t.failed(name, "subject", err)
 	}
 	if err := t.text.ExecuteTemplate(text, "text", data); err != nil {
-		return Rendered{}, fmt.Errorf("render %s text: %w", name, err)
+		return Rendered{}, t.failed(name, "text", err)
 	}
 	out := Rendered{Subject: strings.TrimSpace(subject.String()), Text: strings.TrimSpace(text.String())}
 	if t.html.Lookup("html") == nil {
 		out.HTML = layoutHTML(out.Subject, out.Text)
 	} else {
 		if err := t.html.ExecuteTemplate(html, "html", data); err != nil {
-			return Rendered{}, fmt.Errorf("render %s html: %w", name, err)
+			return Rendered{}, t.failed(name, "html", err)
 		}
 		out.HTML = strings.TrimSpace(html.String())
 	}
@@ -238,11 +213,82 @@ func (s *Set) Render(name string, data Data) (Rendered, error) {
 func RenderMessage(src string, data Data) (string, error) {
 	t, err := texttemplate.New("message").Option("missingkey=error").Parse(src)
 	if err != nil {
-		return "", err
+		line, msg := parseError(err)
+		return "", &RenderError{Part: "message", Line: line, Reason: msg}
 	}
 	out := bounded("message", MaxMessageBytes)
 	if err := t.Execute(out, data); err != nil {
-		return "", err
+		if errors.As(err, new(*TooLargeError)) {
+			return "", err
+		}
+		return "", template{src: src}.failed("", "message", err)
 	}
 	return out.String(), nil
+}
+
+// RenderError says why a template did not render over an account's data:
+// which template, which part, at which line of the part.
+type RenderError struct {
+	Template string // "" for a notify message
+	Part     string // subject, text, html or message
+	Line     int    // in the part, from 1; 0 when not known
+	Reason   string
+}
+
+func (e *RenderError) Error() string {
+	where := "the " + e.Part
+	if e.Line > 0 {
+		where = fmt.Sprintf("line %d of the %s", e.Line, e.Part)
+	}
+	if e.Template != "" {
+		where = fmt.Sprintf("template %q, %s", e.Template, where)
+	}
+	return where + ": " + e.Reason
+}
+
+var execErrorPattern = regexp.MustCompile(`(?s)^template: [^:]*:(\d+):\d+: executing "[^"]*" at <(.*?)>: (.*)$`)
+
+// failed describes an error of executing a part. Output over its bound keeps
+// its own error; anything else becomes a RenderError whose reason is Check's
+// when Check sees the problem at that line.
+func (t template) failed(name, part string, err error) error {
+	var tooLarge *TooLargeError
+	if errors.As(err, &tooLarge) {
+		return fmt.Errorf("render %s %s: %w", name, part, err)
+	}
+	out := &RenderError{Template: name, Part: part, Reason: strings.TrimPrefix(err.Error(), "template: ")}
+	line := 0
+	var escape *htmltemplate.Error
+	if errors.As(err, &escape) {
+		line, out.Reason = escape.Line, escape.Description
+	} else if m := execErrorPattern.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		out.Reason = m[2] + ": " + m[3]
+	}
+	if line == 0 {
+		return out
+	}
+	out.Line = line - t.startLine(part) + 1
+	found := false
+	// The part's html escaping is not in question here: the check over the
+	// text's rules says what is wrong at that line, if it sees it.
+	Check(t.src, false, func(l int, msg string) {
+		if l == line && !found {
+			out.Reason, found = msg, true
+		}
+	})
+	return out
+}
+
+// startLine is the line of the source where a part's text begins (a notify
+// message is one part: 1).
+func (t template) startLine(part string) int {
+	if t.text == nil {
+		return 1
+	}
+	d := t.text.Lookup(part)
+	if d == nil || d.Tree == nil || d.Tree.Root == nil || int(d.Tree.Root.Pos) > len(t.src) {
+		return 1
+	}
+	return 1 + strings.Count(t.src[:d.Tree.Root.Pos], "\n")
 }

@@ -613,3 +613,19 @@ func TestConfiguredLadderDeadlines(t *testing.T) {
 	r.run(parse(t, approvalPlaybook))
 	require.Equal(t, 10*time.Hour, r.byStep()["decision:a1"], "1h + 2h + 3h + 4h")
 }
+
+// A failed step says what failed, once: the activity's own message, not the
+// SDK's wrapping of it.
+func TestFailedStepDetailIsTheActivitysMessage(t *testing.T) {
+	r := newRecorder(t, account("smb"))
+	msg := `template "note", line 2 of the html: .Nonsense is not a field of the data; fields: Account, Contact, CSM, Health`
+	r.emailErr = temporal.NewNonRetryableApplicationError(msg, contract.ErrTemplate, nil)
+	r.run(parse(t, "key: k\nname: K\nsteps: [{id: hello, email: {template: welcome, to: champion}}]\n"))
+	v, err := r.env.QueryWorkflow(workflows.ProgressQuery)
+	require.NoError(t, err)
+	var p workflows.Progress
+	require.NoError(t, v.Get(&p))
+	require.Len(t, p.Done, 1)
+	require.Equal(t, workflows.StepFailed, p.Done[0].Status)
+	require.Equal(t, msg, p.Done[0].Detail)
+}

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -86,11 +87,26 @@ func (r *interpreter) execStep(ctx workflow.Context, s *playbook.Step, suffix st
 		if temporal.IsCanceledError(err) {
 			return err
 		}
-		r.record(rec, StepFailed, err.Error())
+		r.record(rec, StepFailed, failure(err))
 		return err
 	}
 	r.record(rec, StepDone, detail)
 	return nil
+}
+
+// failure is a failed step's detail: an activity's own message, without the
+// SDK's wrapping ("activity error (type: ..., scheduledEventID: ...)") and
+// its type, which would only bury it; a cause that says more follows it.
+func failure(err error) string {
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) {
+		return err.Error()
+	}
+	msg := app.Message()
+	if cause := errors.Unwrap(app); cause != nil && !strings.Contains(msg, cause.Error()) {
+		msg += ": " + cause.Error()
+	}
+	return msg
 }
 
 func (r *interpreter) record(rec *StepRecord, status, detail string) {

@@ -40,6 +40,7 @@ const (
 	ErrWebhookRefused  = "WebhookRefused"
 	ErrWebhookBlocked  = "WebhookBlocked" // the target is an address webhooks may not reach
 	ErrEmailTooLarge   = "EmailTooLarge"  // a rendered part is over its bound (templates.Max*)
+	ErrTemplate        = "TemplateFailed" // a template does not render over the account's data
 )
 
 // ErrNoSuchPlaybook is what a run starter returns for a key with no
@@ -52,7 +53,7 @@ var ErrPlaybookOverLimits = errors.New("the published playbook is over the defin
 
 // NonRetryable lists the error types above for retry policies.
 var NonRetryable = []string{ErrAccountNotFound, ErrUnknownTemplate, ErrLiveRun, ErrInvalidInput, ErrUnknownPlaybook, ErrWebhookRefused,
-	ErrWebhookBlocked, ErrEmailTooLarge}
+	ErrWebhookBlocked, ErrEmailTooLarge, ErrTemplate}
 
 // AccountSnapshot is what a run knows of its account: the facts conditions
 // test and the dates `at` offsets count from.

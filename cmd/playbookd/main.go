@@ -34,7 +34,6 @@ import (
 	"github.com/playbookd/playbookd/mail"
 	"github.com/playbookd/playbookd/metrics"
 	"github.com/playbookd/playbookd/migrations"
-	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
@@ -238,7 +237,7 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 		Triggers:           triggerService,
 		Segments:           cfg.Segments(),
 		Metrics:            promMetrics,
-		Playbook:           playbook.Options{BuiltinTemplates: set.Names(), Webhooks: cfg.Webhooks()},
+		Playbook:           playbookOptions(set, cfg.Webhooks()),
 		Links:              links,
 		SendGridWebhookKey: webhookKey(cfg),
 		Ready: []api.Check{

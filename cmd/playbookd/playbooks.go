@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
+	"github.com/playbookd/playbookd/internal/netguard"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/playbooks"
 	"github.com/playbookd/playbookd/store"
@@ -16,7 +18,7 @@ import (
 
 // seedPlaybooks publishes the built-in playbooks at start.
 func seedPlaybooks(ctx context.Context, st *store.Store, set *templates.Set, log *slog.Logger) error {
-	changed, err := playbooks.Seed(ctx, st, playbook.Options{BuiltinTemplates: set.Names()})
+	changed, err := playbooks.Seed(ctx, st, playbookOptions(set, netguard.Policy{}))
 	if err != nil {
 		return err
 	}
@@ -26,11 +28,43 @@ func seedPlaybooks(ctx context.Context, st *store.Store, set *templates.Set, log
 	return nil
 }
 
+// playbookOptions is what definitions are checked against: the built-in
+// templates, the template fields (type-checked) and where webhooks may post.
+func playbookOptions(set *templates.Set, webhooks netguard.Policy) playbook.Options {
+	return playbook.Options{BuiltinTemplates: set.Names(), Webhooks: webhooks, CheckTemplate: templates.Check}
+}
+
+const validateUsage = `usage: playbookd validate [--] FILE...
+
+Checks playbook definitions (YAML or JSON) offline, as CS ops' CI would, with
+the rules of POST /v1/playbooks/validate: every error with its path and line;
+templates and notify messages are type-checked against the template fields
+(GET /v1/playbooks/template-fields). Not checked offline: that start_playbook
+keys are published. Notify URLs must be https to public hosts.
+
+Exit status: 0 when every file is valid, 1 when one is not, 2 on a usage error.
+`
+
 // validateFiles checks definition files offline, as CS ops' CI would; it
 // prints every error with its path and line and returns the exit code.
-func validateFiles(paths []string, out io.Writer) int {
+func validateFiles(args []string, out io.Writer) int {
+	var paths []string
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--":
+			paths, i = append(paths, args[i+1:]...), len(args)
+		case a == "-h" || a == "--help" || a == "-help":
+			fmt.Fprint(out, validateUsage)
+			return 0
+		case strings.HasPrefix(a, "-"):
+			fmt.Fprintf(out, "playbookd validate: unknown option %q (a file whose name starts with '-': give it after --)\n\n%s", a, validateUsage)
+			return 2
+		default:
+			paths = append(paths, a)
+		}
+	}
 	if len(paths) == 0 {
-		fmt.Fprintln(out, "usage: playbookd validate FILE...")
+		fmt.Fprint(out, validateUsage)
 		return 2
 	}
 	set, err := templates.Builtin()
@@ -38,7 +72,7 @@ func validateFiles(paths []string, out io.Writer) int {
 		fmt.Fprintln(out, err)
 		return 2
 	}
-	opts := playbook.Options{BuiltinTemplates: set.Names()}
+	opts := playbookOptions(set, netguard.Policy{})
 	failed := 0
 	for _, p := range paths {
 		src, err := os.ReadFile(p)
