@@ -6,7 +6,6 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,7 +36,8 @@ type Store interface {
 	StartSending(ctx context.Context, id uuid.UUID) (string, error)
 	CreateTask(ctx context.Context, in store.NewTask) (store.Task, bool, error)
 	CreateApproval(ctx context.Context, in store.NewApproval) (store.Approval, error)
-	DecideApproval(ctx context.Context, id uuid.UUID, status, by, comment string, edits json.RawMessage) (store.Approval, error)
+	GetApproval(ctx context.Context, id uuid.UUID) (store.Approval, error)
+	DecideApproval(ctx context.Context, id uuid.UUID, d store.ApprovalDecision) (store.Approval, error)
 	EscalateApproval(ctx context.Context, id uuid.UUID, level int, expiresAt time.Time) (store.Escalation, error)
 }
 

@@ -11,24 +11,25 @@ import (
 
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/templates"
 )
 
 // ErrApprovalNotPending is the error type of a decision on an approval that
 // is no longer pending.
 const ErrApprovalNotPending = "ApprovalNotPending"
 
-// draft is what an approver reviews: the email rendered for the first
-// recipient, and who it goes to.
+// draft says what an approval's email is; each recipient's content is in
+// the approval's drafts.
 type draft struct {
-	Template string   `json:"template"`
-	ToRoles  []string `json:"to_roles"`
-	To       []string `json:"to"`
-	Subject  string   `json:"subject"`
-	HTML     string   `json:"html"`
-	Text     string   `json:"text"`
+	Template           string   `json:"template"`
+	SendGridTemplateID string   `json:"sendgrid_template_id,omitempty"`
+	ToRoles            []string `json:"to_roles"`
+	To                 []string `json:"to"`
 }
 
-// CreateApproval drafts the step's email and asks the assignee to decide.
+// CreateApproval drafts the step's email for each recipient and asks the
+// assignee to decide. The drafts are stored with the approval, without the
+// unsubscribe link (each outbox row adds its own when sent).
 func (a *Activities) CreateApproval(ctx context.Context, in contract.CreateApprovalInput) (contract.CreateApprovalResult, error) {
 	var res contract.CreateApprovalResult
 	runID, err := parseRunID(in.RunID)
@@ -43,52 +44,80 @@ func (a *Activities) CreateApproval(ctx context.Context, in contract.CreateAppro
 	if err != nil {
 		return res, err
 	}
-	d := draft{Template: in.Email.Template, ToRoles: in.Email.ToRoles, To: []string{}}
-	for i, c := range contacts {
-		d.To = append(d.To, c.Email)
-		if i == 0 {
-			content, err := render(set, in.Email, acct, c)
-			if err != nil {
-				return res, err
-			}
-			d.Subject, d.HTML, d.Text = content.Subject, content.HTML, content.Text
+	d := draft{Template: in.Email.Template, SendGridTemplateID: in.Email.SendGridTemplateID, ToRoles: in.Email.ToRoles, To: []string{}}
+	drafts := make([]store.ApprovalDraft, 0, len(contacts))
+	for _, c := range contacts {
+		content, err := render(set, in.Email, acct, c)
+		if err != nil {
+			return res, err
 		}
+		d.To = append(d.To, c.Email)
+		drafts = append(drafts, store.ApprovalDraft{To: c.Email, Name: c.Name,
+			EmailContent: store.EmailContent{Subject: content.Subject, HTML: content.HTML, Text: content.Text}})
 	}
 	raw, err := json.Marshal(d)
 	if err != nil {
 		return res, err
 	}
 	approval, err := a.Store.CreateApproval(ctx, store.NewApproval{RunID: runID, StepID: in.StepID,
-		AccountID: in.AccountID, AssigneeLevel: in.Assignee, Draft: raw, ExpiresAt: in.ExpiresAt})
+		AccountID: in.AccountID, AssigneeLevel: in.Assignee, Draft: raw, Drafts: drafts, ExpiresAt: in.ExpiresAt})
 	if errors.Is(err, store.ErrNotFound) {
 		return res, accountNotFound(in.AccountID)
 	}
 	if err != nil {
 		return res, fmt.Errorf("create approval: %w", err)
 	}
-	var stored draft
-	_ = json.Unmarshal(approval.Draft, &stored)
-	return contract.CreateApprovalResult{ApprovalID: approval.ID.String(), Assignee: approval.AssigneeEmail,
-		Draft: contract.EmailContent{Subject: stored.Subject, HTML: stored.HTML, Text: stored.Text}}, nil
+	return contract.CreateApprovalResult{ApprovalID: approval.ID.String(), Assignee: approval.AssigneeEmail}, nil
 }
 
-// RecordApprovalDecision stores approved, rejected or expired.
+// RecordApprovalDecision stores approved, rejected or expired; an approval
+// stores with it each recipient's approved content, which is what is sent.
 func (a *Activities) RecordApprovalDecision(ctx context.Context, in contract.RecordApprovalDecisionInput) error {
 	id, err := uuid.Parse(in.ApprovalID)
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError("approval id is not a UUID", contract.ErrInvalidInput, err)
 	}
-	var edits json.RawMessage
+	d := store.ApprovalDecision{Status: in.Status, By: in.DecidedBy, Comment: in.Comment}
 	if in.Edits != nil {
-		if edits, err = json.Marshal(in.Edits); err != nil {
+		if d.Edits, err = json.Marshal(in.Edits); err != nil {
 			return err
 		}
 	}
-	_, err = a.Store.DecideApproval(ctx, id, in.Status, in.DecidedBy, in.Comment, edits)
+	if in.Status == "approved" {
+		approval, err := a.Store.GetApproval(ctx, id)
+		if err != nil {
+			return fmt.Errorf("load approval: %w", err)
+		}
+		if d.Approved, err = approvedContent(approval.Drafts, in.Edits); err != nil {
+			return temporal.NewNonRetryableApplicationError("the approver's edits: "+err.Error(), contract.ErrInvalidInput, err)
+		}
+	}
+	_, err = a.Store.DecideApproval(ctx, id, d)
 	if errors.Is(err, store.ErrNotPending) {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrApprovalNotPending, err)
 	}
 	return err
+}
+
+// approvedContent applies the approver's edits to every recipient's draft:
+// an edited part replaces that part for everyone (templates.Edited).
+func approvedContent(drafts []store.ApprovalDraft, edits *contract.EmailContent) (map[string]store.EmailContent, error) {
+	var e templates.Rendered
+	if edits != nil {
+		e = templates.Rendered{Subject: edits.Subject, HTML: edits.HTML, Text: edits.Text}
+	}
+	if err := templates.CheckEdits(e); err != nil {
+		return nil, err
+	}
+	out := make(map[string]store.EmailContent, len(drafts))
+	for _, d := range drafts {
+		r, err := templates.Rendered{Subject: d.Subject, HTML: d.HTML, Text: d.Text}.Edited(e)
+		if err != nil {
+			return nil, fmt.Errorf("for %s: %w", d.To, err)
+		}
+		out[d.To] = store.EmailContent{Subject: r.Subject, HTML: r.HTML, Text: r.Text}
+	}
+	return out, nil
 }
 
 // EscalateApproval moves the approval to the assignee's manager, who gets an

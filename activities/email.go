@@ -21,7 +21,8 @@ import (
 )
 
 // SendEmail renders the email for each contact holding the roles and sends
-// it. The outbox row is claimed before the provider is called; a recipient
+// it; for an approval, it sends each contact the content approved for them.
+// The outbox row is claimed before the provider is called; a recipient
 // whose row is already past pending is not sent to again.
 func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) (contract.SendEmailResult, error) {
 	var res contract.SendEmailResult
@@ -29,7 +30,7 @@ func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) 
 	if err != nil {
 		return res, err
 	}
-	set, err := a.templateSet(in)
+	contentFor, err := a.contents(ctx, in)
 	if err != nil {
 		return res, err
 	}
@@ -38,9 +39,13 @@ func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) 
 		return res, err
 	}
 	for _, c := range contacts {
-		content, err := render(set, in, acct, c)
+		content, ok, err := contentFor(acct, c)
 		if err != nil {
 			return res, err
+		}
+		if !ok {
+			res.Unapproved++
+			continue
 		}
 		email, err := a.claim(ctx, runID, in, c, content)
 		var capped *store.CappedError
@@ -72,6 +77,51 @@ func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) 
 		}
 	}
 	return res, nil
+}
+
+// contentFunc gives a contact's email, or false when the contact gets none.
+type contentFunc func(store.Account, store.Contact) (templates.Rendered, bool, error)
+
+// contents says how each recipient's email is made: rendered from the
+// template, or for an approval, the content stored as approved for them.
+// Contacts who were not drafted for (they got the role since) get none: only
+// what a person approved is sent.
+func (a *Activities) contents(ctx context.Context, in contract.SendEmailInput) (contentFunc, error) {
+	if in.ApprovalID == "" {
+		set, err := a.templateSet(in)
+		if err != nil {
+			return nil, err
+		}
+		return func(acct store.Account, c store.Contact) (templates.Rendered, bool, error) {
+			content, err := render(set, in, acct, c)
+			return content, true, err
+		}, nil
+	}
+	id, err := uuid.Parse(in.ApprovalID)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError("approval id is not a UUID", contract.ErrInvalidInput, err)
+	}
+	approval, err := a.Store.GetApproval(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, temporal.NewNonRetryableApplicationError("approval "+in.ApprovalID+" not found", contract.ErrInvalidInput, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load approval: %w", err)
+	}
+	if approval.Status != "approved" {
+		return nil, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("approval %s is %s, not approved", in.ApprovalID, approval.Status), contract.ErrInvalidInput, nil)
+	}
+	approved := map[string]templates.Rendered{}
+	for _, d := range approval.Drafts {
+		if d.Approved != nil {
+			approved[d.To] = templates.Rendered{Subject: d.Approved.Subject, HTML: d.Approved.HTML, Text: d.Approved.Text}
+		}
+	}
+	return func(_ store.Account, c store.Contact) (templates.Rendered, bool, error) {
+		content, ok := approved[c.Email]
+		return content, ok, nil
+	}, nil
 }
 
 // templateSet is the built-in set, plus the definition's own template.

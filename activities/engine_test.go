@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
@@ -49,8 +50,13 @@ func TestApprovalDraftAndDecision(t *testing.T) {
 		ExpiresAt: time.Now().Add(4 * time.Hour)}
 	first, err := exec[contract.CreateApprovalResult](t, f, contract.CreateApproval, in)
 	require.NoError(t, err)
-	require.Contains(t, first.Draft.Subject, "Quarterly business review for Acme")
 	require.Equal(t, "csm@cs.test", first.Assignee)
+	approval, err := f.st.GetApproval(context.Background(), uuid.MustParse(first.ApprovalID))
+	require.NoError(t, err)
+	require.Len(t, approval.Drafts, 1)
+	require.Equal(t, "pat@acme.test", approval.Drafts[0].To)
+	require.Equal(t, "Quarterly business review for Acme", approval.Drafts[0].Subject)
+	require.True(t, strings.HasPrefix(approval.Drafts[0].Text, "Hi Pat,"))
 	again, err := exec[contract.CreateApprovalResult](t, f, contract.CreateApproval, in)
 	require.NoError(t, err)
 	require.Equal(t, first.ApprovalID, again.ApprovalID)

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -63,9 +65,13 @@ func (h *handlers) decideApproval(c echo.Context) error {
 	if req.Edits != nil && req.Decision == "reject" {
 		fe.add("edits", "only an approval carries edits")
 	}
-	var tooLarge *templates.TooLargeError
-	if e := req.Edits; e != nil && errors.As(templates.Rendered{Subject: e.Subject, HTML: e.HTML, Text: e.Text}.Check(), &tooLarge) {
-		fe.add("edits."+tooLarge.Part, "%s", tooLarge.Error())
+	var edits templates.Rendered
+	if e := req.Edits; e != nil {
+		edits = templates.Rendered{Subject: e.Subject, HTML: e.HTML, Text: e.Text}
+		if err := templates.CheckEdits(edits); err != nil {
+			field, _ := editsField(err)
+			fe.add(field, "%s", err)
+		}
 	}
 	if err := fe.err(); err != nil {
 		return err
@@ -82,6 +88,11 @@ func (h *handlers) decideApproval(c echo.Context) error {
 	if approval.Status != "pending" {
 		return problem(http.StatusConflict, "the approval is already "+approval.Status)
 	}
+	if req.Edits != nil {
+		if err := editable(approval, edits); err != nil {
+			return err
+		}
+	}
 	d := workflows.Decision{ApprovalID: id.String(), Decision: req.Decision, By: by(c), Comment: req.Comment}
 	if req.Edits != nil {
 		d.Edits = &contract.EmailContent{Subject: req.Edits.Subject, HTML: req.Edits.HTML, Text: req.Edits.Text}
@@ -94,4 +105,38 @@ func (h *handlers) decideApproval(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, res)
+}
+
+// editsField names the part of the edits an error of templates.CheckEdits or
+// Rendered.Edited is about.
+func editsField(err error) (string, bool) {
+	var tooLarge *templates.TooLargeError
+	var bad *templates.EditError
+	switch {
+	case errors.As(err, &tooLarge):
+		return "edits." + tooLarge.Part, true
+	case errors.As(err, &bad):
+		return "edits." + bad.Part, true
+	}
+	return "", false
+}
+
+// editable refuses edits that cannot be sent as approved: of a SendGrid
+// dynamic template (SendGrid renders it), or that take a recipient's email
+// over the bounds (the layout of an edited text can outgrow the html bound).
+func editable(approval store.Approval, edits templates.Rendered) error {
+	var d struct {
+		SendGridTemplateID string `json:"sendgrid_template_id"`
+	}
+	if json.Unmarshal(approval.Draft, &d) == nil && d.SendGridTemplateID != "" {
+		return invalid([]FieldError{{Field: "edits", Message: "the email is the SendGrid template " + d.SendGridTemplateID +
+			": SendGrid renders it, so it cannot be edited here"}})
+	}
+	for _, draft := range approval.Drafts {
+		_, err := templates.Rendered{Subject: draft.Subject, HTML: draft.HTML, Text: draft.Text}.Edited(edits)
+		if field, ok := editsField(err); ok {
+			return invalid([]FieldError{{Field: field, Message: fmt.Sprintf("the email to %s: %v", draft.To, err)}})
+		}
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -160,6 +161,76 @@ func TestApprovalDecisionErrors(t *testing.T) {
 	require.Equal(t, 404, h.do(t, "POST", "/v1/approvals/00000000-0000-0000-0000-000000000000/decision", `{"decision":"approve"}`).status)
 	require.Equal(t, 422, h.do(t, "POST", "/v1/approvals/"+approvalID+"/decision", `{"decision":"maybe"}`).status)
 	require.Equal(t, 422, h.do(t, "POST", "/v1/approvals/"+approvalID+"/decision", `{"decision":"reject","edits":{"subject":"x"}}`).status)
+}
+
+// The inbox shows each recipient's draft and, once approved, who approved
+// it and the content approved for each recipient; edits that could not be
+// sent as approved are a 422 before the run hears of them.
+func TestApprovalsShowEachRecipientsDraftAndWhatWasApproved(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t)
+	r := h.do(t, "POST", "/v1/runs", `{"playbook":"onboarding","account_id":"acme"}`)
+	require.Equal(t, 201, r.status, r.raw)
+	run := uuid.MustParse(r.body["id"].(string))
+	ctx := context.Background()
+	st := store.New(h.pool)
+	draft := func(to, name string) store.ApprovalDraft {
+		text := "Hi " + name + ",\n\nShall we review the quarter?\n"
+		return store.ApprovalDraft{To: to, Name: name, EmailContent: store.EmailContent{
+			Subject: "QBR", HTML: templates.Layout("QBR", text), Text: text}}
+	}
+	create := func(step, what string) store.Approval {
+		a, err := st.CreateApproval(ctx, store.NewApproval{RunID: run, StepID: step, AccountID: "acme", AssigneeLevel: "csm",
+			Draft: json.RawMessage(what), ExpiresAt: time.Now().Add(time.Hour),
+			Drafts: []store.ApprovalDraft{draft("ann@acme.test", "Ann"), draft("pat@acme.test", "Pat")}})
+		require.NoError(t, err)
+		return a
+	}
+	approved := create("qbr", `{"template":"qbr-invite"}`)
+	_, err := st.DecideApproval(ctx, approved.ID, store.ApprovalDecision{Status: "approved", By: "casey@cs.test", Comment: "ok",
+		Approved: map[string]store.EmailContent{
+			"ann@acme.test": {Subject: "QBR?", HTML: "<p>Hi Ann</p>", Text: "Hi Ann"},
+			"pat@acme.test": {Subject: "QBR?", HTML: "<p>Hi Pat</p>", Text: "Hi Pat"},
+		}})
+	require.NoError(t, err)
+
+	r = h.do(t, "GET", "/v1/approvals?status=approved", "")
+	require.Equal(t, 200, r.status, r.raw)
+	item := r.body["items"].([]any)[0].(map[string]any)
+	require.Equal(t, "casey@cs.test", item["decided_by"])
+	require.NotNil(t, item["decided_at"])
+	require.Equal(t, "ok", item["comment"])
+	drafts := item["drafts"].([]any)
+	require.Len(t, drafts, 2)
+	for i, name := range []string{"Ann", "Pat"} {
+		d := drafts[i].(map[string]any)
+		require.Equal(t, strings.ToLower(name)+"@acme.test", d["to"])
+		require.Equal(t, "Hi "+name+",\n\nShall we review the quarter?\n", d["text"], "the draft as the CSM saw it")
+		require.Equal(t, map[string]any{"subject": "QBR?", "html": "<p>Hi " + name + "</p>", "text": "Hi " + name},
+			d["approved"], "and what was approved, which is what is sent")
+	}
+
+	pending := create("ebr", `{"template":"qbr-invite"}`).ID.String()
+	sendgrid := create("sg", `{"template":"","sendgrid_template_id":"d-123"}`).ID.String()
+	r = h.do(t, "GET", "/v1/approvals?status=pending", "")
+	require.Equal(t, 200, r.status, r.raw)
+	require.Nil(t, r.body["items"].([]any)[0].(map[string]any)["drafts"].([]any)[0].(map[string]any)["approved"])
+	for _, tt := range []struct {
+		name, id, body, field string
+	}{
+		{"laid-out text over the html bound", pending, `{"decision":"approve","edits":{"text":"` + strings.Repeat("<", templates.MaxTextBytes) + `"}}`, "edits.html"},
+		{"edits of a SendGrid template", sendgrid, `{"decision":"approve","edits":{"subject":"Hi"}}`, "edits"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := h.do(t, "POST", "/v1/approvals/"+tt.id+"/decision", tt.body)
+			require.Equal(t, 422, r.status, r.raw)
+			require.Equal(t, []string{tt.field}, fieldsOf(r.body), r.raw)
+		})
+	}
+	require.Empty(t, h.temporal.decisions, "the run heard of no refused decision")
+	r = h.do(t, "POST", "/v1/approvals/"+pending+"/decision", `{"decision":"approve","edits":{"subject":"QBR?","text":"Hi all"}}`)
+	require.Equal(t, 200, r.status, r.raw)
+	require.Len(t, h.temporal.decisions, 1)
 }
 
 func TestSimulateShowsTheSameTimelineWithoutSideEffects(t *testing.T) {

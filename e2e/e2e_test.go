@@ -259,6 +259,13 @@ steps:
 	require.Equal(t, "sent", sent[0].(map[string]any)["status"])
 	require.Equal(t, "Eve, shall we review the quarter?", sent[1].(map[string]any)["subject"])
 	require.Equal(t, "invite", sent[1].(map[string]any)["step_id"], "one email for the approval step")
+	// What went out is what the approval stores as approved for Eve, with
+	// the email's own unsubscribe link after it.
+	decidedList := c.eventually("/v1/approvals?assignee=casey@cs.test&status=approved", func(items []any) bool { return len(items) == 1 })
+	approvedDraft := decidedList[0].(map[string]any)["drafts"].([]any)[0].(map[string]any)
+	approved := approvedDraft["approved"].(map[string]any)
+	require.Equal(t, approved["subject"], sent[1].(map[string]any)["subject"])
+	require.True(t, strings.HasPrefix(sent[1].(map[string]any)["text"].(string), approved["text"].(string)+"\n--\nUnsubscribe: "))
 	c.eventually("/v1/runs?account_id=bigco-e2e&playbook=quick-hello&status=completed", func(items []any) bool { return len(items) == 1 })
 
 	// Every email's unsubscribe link works without an API key.

@@ -79,6 +79,9 @@ type recorder struct {
 	in      Input
 	entries []Entry
 	result  Result
+	// edits are the approvers' edits by approval id: an approved email is
+	// sent from its approval, with them.
+	edits map[string]*contract.EmailContent
 }
 
 var discard = tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -96,7 +99,7 @@ func Run(in Input) (Result, error) {
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(in.Start)
 	env.RegisterWorkflowWithOptions(workflows.PlaybookRun, workflow.RegisterOptions{Name: workflows.PlaybookRunName})
-	r := &recorder{env: env, in: in}
+	r := &recorder{env: env, in: in, edits: map[string]*contract.EmailContent{}}
 	r.registerActivities()
 	for _, e := range in.Events {
 		e := e
@@ -191,8 +194,14 @@ func (r *recorder) registerActivities() {
 	reg(contract.SendEmail, func(_ context.Context, in contract.SendEmailInput) (contract.SendEmailResult, error) {
 		to := r.recipients(in.ToRoles)
 		detail := in.Template + in.SendGridTemplateID
-		if in.Override != nil && in.Override.Subject != "" {
-			detail += " (edited: " + in.Override.Subject + ")"
+		edits := in.Override
+		if in.ApprovalID != "" {
+			r.mu.Lock()
+			edits = r.edits[in.ApprovalID]
+			r.mu.Unlock()
+		}
+		if edits != nil && edits.Subject != "" {
+			detail += " (edited: " + edits.Subject + ")"
 		}
 		if len(to) == 0 {
 			detail += " — no contact with role " + strings.Join(in.ToRoles, ", ")
@@ -210,6 +219,9 @@ func (r *recorder) registerActivities() {
 		return contract.CreateApprovalResult{ApprovalID: approvalID(in.StepID), Assignee: r.assignee(in.Assignee)}, nil
 	})
 	reg(contract.RecordApprovalDecision, func(_ context.Context, in contract.RecordApprovalDecisionInput) error {
+		r.mu.Lock()
+		r.edits[in.ApprovalID] = in.Edits
+		r.mu.Unlock()
 		r.add(strings.TrimPrefix(in.ApprovalID, "sim-"), "decision", nil, in.Status)
 		return nil
 	})

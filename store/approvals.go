@@ -27,6 +27,7 @@ type Approval struct {
 	Level         int             `json:"level"`
 	Status        string          `json:"status"`
 	Draft         json.RawMessage `json:"draft"`
+	Drafts        []ApprovalDraft `json:"drafts"`
 	Edits         json.RawMessage `json:"edits,omitempty"`
 	Comment       string          `json:"comment,omitempty"`
 	DecidedBy     *string         `json:"decided_by,omitempty"`
@@ -35,14 +36,42 @@ type Approval struct {
 	DecidedAt     *time.Time      `json:"decided_at,omitempty"`
 }
 
+// EmailContent is the subject and bodies of one email.
+type EmailContent struct {
+	Subject string `json:"subject"`
+	HTML    string `json:"html"`
+	Text    string `json:"text"`
+}
+
+// ApprovalDraft is one recipient's email of an approval: as drafted, and
+// once approved, as approved (the draft with the approver's edits), which is
+// exactly what is sent to them.
+type ApprovalDraft struct {
+	To   string `json:"to"`
+	Name string `json:"name"`
+	EmailContent
+	Approved *EmailContent `json:"approved"`
+}
+
 // NewApproval is the input of CreateApproval.
 type NewApproval struct {
 	RunID         uuid.UUID
 	StepID        string
 	AccountID     string
 	AssigneeLevel string
-	Draft         json.RawMessage
+	Draft         json.RawMessage // what the email is: template and roles
+	Drafts        []ApprovalDraft // one per recipient, in sending order
 	ExpiresAt     time.Time
+}
+
+// ApprovalDecision is approved, rejected or expired, by whom.
+type ApprovalDecision struct {
+	Status  string
+	By      string
+	Comment string
+	Edits   json.RawMessage
+	// Approved is each recipient's approved content, by address.
+	Approved map[string]EmailContent
 }
 
 // CreateApproval stores the approval of a run step once; a second call
@@ -62,7 +91,21 @@ func (s *Store) CreateApproval(ctx context.Context, in NewApproval) (Approval, e
 			return fmt.Errorf("insert approval: %w", err)
 		}
 		a, err = scanApproval(tx.QueryRow(ctx, approvalColumns+` WHERE a.run_id = $1 AND a.step_id = $2`, in.RunID, in.StepID))
-		if err != nil || tag.RowsAffected() == 0 {
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			a.Drafts, err = drafts(ctx, tx, a.ID)
+			return err
+		}
+		for i, d := range in.Drafts {
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO approval_drafts (approval_id, recipient, position, name, subject, html, text)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.ID, d.To, i, d.Name, d.Subject, d.HTML, d.Text); err != nil {
+				return fmt.Errorf("insert approval draft: %w", err)
+			}
+		}
+		if a.Drafts, err = drafts(ctx, tx, a.ID); err != nil {
 			return err
 		}
 		return appendEvent(ctx, tx, in.AccountID, &in.RunID, "approval_requested",
@@ -71,9 +114,10 @@ func (s *Store) CreateApproval(ctx context.Context, in NewApproval) (Approval, e
 	return a, err
 }
 
-// DecideApproval records approved, rejected or expired on a pending approval.
-// A repeated identical decision (a retried activity) is accepted.
-func (s *Store) DecideApproval(ctx context.Context, id uuid.UUID, status, by, comment string, edits json.RawMessage) (Approval, error) {
+// DecideApproval records approved, rejected or expired on a pending approval,
+// with each recipient's approved content. A repeated identical decision (a
+// retried activity) is accepted and changes nothing.
+func (s *Store) DecideApproval(ctx context.Context, id uuid.UUID, d ApprovalDecision) (Approval, error) {
 	var a Approval
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		current, err := scanApproval(tx.QueryRow(ctx, approvalColumns+` WHERE a.id = $1 FOR UPDATE OF a`, id))
@@ -81,30 +125,89 @@ func (s *Store) DecideApproval(ctx context.Context, id uuid.UUID, status, by, co
 			return err
 		}
 		if current.Status != "pending" {
-			if current.Status == status && (current.DecidedBy == nil && by == "" || current.DecidedBy != nil && *current.DecidedBy == by) {
+			if current.Status == d.Status && (current.DecidedBy == nil && d.By == "" || current.DecidedBy != nil && *current.DecidedBy == d.By) {
 				a = current
-				return nil
+				a.Drafts, err = drafts(ctx, tx, id)
+				return err
 			}
 			return ErrNotPending
 		}
 		_, err = tx.Exec(ctx, `
 			UPDATE approvals SET status = $2, decided_by = NULLIF($3, ''), comment = $4, edits = $5, decided_at = now()
-			WHERE id = $1`, id, status, by, comment, edits)
+			WHERE id = $1`, id, d.Status, d.By, d.Comment, d.Edits)
 		if err != nil {
 			return fmt.Errorf("decide approval: %w", err)
 		}
-		if a, err = scanApproval(tx.QueryRow(ctx, approvalColumns+` WHERE a.id = $1`, id)); err != nil {
+		for to, c := range d.Approved {
+			tag, err := tx.Exec(ctx, `
+				UPDATE approval_drafts SET approved_subject = $3, approved_html = $4, approved_text = $5
+				WHERE approval_id = $1 AND recipient = $2`, id, to, c.Subject, c.HTML, c.Text)
+			if err != nil {
+				return fmt.Errorf("store approved content: %w", err)
+			}
+			if tag.RowsAffected() == 0 {
+				return fmt.Errorf("approval %s has no draft for %s", id, to)
+			}
+		}
+		if a, err = getApproval(ctx, tx, id); err != nil {
 			return err
 		}
-		return appendEvent(ctx, tx, a.AccountID, &a.RunID, "approval_"+status,
-			map[string]any{"step_id": a.StepID, "approval_id": id, "by": by})
+		return appendEvent(ctx, tx, a.AccountID, &a.RunID, "approval_"+d.Status,
+			map[string]any{"step_id": a.StepID, "approval_id": id, "by": d.By})
 	})
 	return a, err
 }
 
-// GetApproval returns one approval with its run's workflow identity.
+// GetApproval returns one approval with its run's workflow identity and its
+// drafts.
 func (s *Store) GetApproval(ctx context.Context, id uuid.UUID) (Approval, error) {
-	return scanApproval(s.pool.QueryRow(ctx, approvalColumns+` WHERE a.id = $1`, id))
+	return getApproval(ctx, s.pool, id)
+}
+
+func getApproval(ctx context.Context, q querier, id uuid.UUID) (Approval, error) {
+	a, err := scanApproval(q.QueryRow(ctx, approvalColumns+` WHERE a.id = $1`, id))
+	if err != nil {
+		return a, err
+	}
+	a.Drafts, err = drafts(ctx, q, id)
+	return a, err
+}
+
+// drafts returns an approval's drafts in sending order.
+func drafts(ctx context.Context, q querier, id uuid.UUID) ([]ApprovalDraft, error) {
+	byApproval, err := draftsOf(ctx, q, []uuid.UUID{id})
+	return byApproval[id], err
+}
+
+// draftsOf returns the drafts of several approvals, each in sending order;
+// every approval asked for has a list, empty when it has no drafts.
+func draftsOf(ctx context.Context, q querier, ids []uuid.UUID) (map[uuid.UUID][]ApprovalDraft, error) {
+	out := make(map[uuid.UUID][]ApprovalDraft, len(ids))
+	for _, id := range ids {
+		out[id] = []ApprovalDraft{}
+	}
+	rows, err := q.Query(ctx, `
+		SELECT approval_id, recipient, name, subject, html, text, approved_subject, approved_html, approved_text
+		FROM approval_drafts WHERE approval_id = ANY($1) ORDER BY approval_id, position`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("list approval drafts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id                  uuid.UUID
+			d                   ApprovalDraft
+			subject, html, text *string
+		)
+		if err := rows.Scan(&id, &d.To, &d.Name, &d.Subject, &d.HTML, &d.Text, &subject, &html, &text); err != nil {
+			return nil, fmt.Errorf("scan approval draft: %w", err)
+		}
+		if subject != nil {
+			d.Approved = &EmailContent{Subject: *subject, HTML: *html, Text: *text}
+		}
+		out[id] = append(out[id], d)
+	}
+	return out, rows.Err()
 }
 
 // ApprovalFilter narrows ListApprovals.
@@ -125,7 +228,19 @@ func (s *Store) ListApprovals(ctx context.Context, f ApprovalFilter) ([]Approval
 	if err != nil {
 		return nil, fmt.Errorf("list approvals: %w", err)
 	}
-	return collect(rows, scanApproval)
+	out, err := collect(rows, scanApproval)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uuid.UUID, len(out))
+	for i, a := range out {
+		ids[i] = a.ID
+	}
+	byApproval, err := draftsOf(ctx, s.pool, ids)
+	for i := range out {
+		out[i].Drafts = byApproval[out[i].ID]
+	}
+	return out, err
 }
 
 const approvalColumns = `
@@ -192,7 +307,7 @@ func (s *Store) EscalateApproval(ctx context.Context, id uuid.UUID, level int, e
 				return err
 			}
 		}
-		if out.Approval, err = scanApproval(tx.QueryRow(ctx, approvalColumns+` WHERE a.id = $1`, id)); err != nil {
+		if out.Approval, err = getApproval(ctx, tx, id); err != nil {
 			return err
 		}
 		if err := tx.QueryRow(ctx, `SELECT email, name FROM team_members WHERE email = $1`, out.Approval.AssigneeEmail).

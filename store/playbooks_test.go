@@ -61,27 +61,46 @@ func TestApprovalsOnceAndDecidedOnce(t *testing.T) {
 	f := newFixture(t)
 	run := f.startRun(t)
 	in := store.NewApproval{RunID: run, StepID: "qbr", AccountID: "acme", AssigneeLevel: "senior_csm",
-		Draft: json.RawMessage(`{"subject":"QBR"}`), ExpiresAt: time.Now().Add(4 * time.Hour)}
+		Draft: json.RawMessage(`{"template":"qbr-invite"}`), ExpiresAt: time.Now().Add(4 * time.Hour),
+		Drafts: []store.ApprovalDraft{
+			{To: "pat@acme.test", Name: "Pat", EmailContent: store.EmailContent{Subject: "QBR", HTML: "<p>Hi Pat</p>", Text: "Hi Pat"}},
+			{To: "ann@acme.test", Name: "Ann", EmailContent: store.EmailContent{Subject: "QBR", HTML: "<p>Hi Ann</p>", Text: "Hi Ann"}},
+		}}
 	a1, err := f.st.CreateApproval(f.ctx, in)
 	require.NoError(t, err)
+	require.Equal(t, in.Drafts, a1.Drafts, "in the order drafted")
+	in.Drafts = nil
 	a2, err := f.st.CreateApproval(f.ctx, in)
 	require.NoError(t, err)
 	require.Equal(t, a1.ID, a2.ID, "a retried activity finds the same approval")
+	require.Equal(t, a1.Drafts, a2.Drafts)
 	require.Equal(t, "senior@cs.test", a1.AssigneeEmail)
 
-	decided, err := f.st.DecideApproval(f.ctx, a1.ID, "approved", "senior@cs.test", "ok", json.RawMessage(`{"subject":"Edited"}`))
+	approved := map[string]store.EmailContent{
+		"pat@acme.test": {Subject: "Edited", HTML: "<p>Hi Pat!</p>", Text: "Hi Pat!"},
+		"ann@acme.test": {Subject: "Edited", HTML: "<p>Hi Ann!</p>", Text: "Hi Ann!"},
+	}
+	decision := store.ApprovalDecision{Status: "approved", By: "senior@cs.test", Comment: "ok",
+		Edits: json.RawMessage(`{"subject":"Edited"}`), Approved: approved}
+	decided, err := f.st.DecideApproval(f.ctx, a1.ID, decision)
 	require.NoError(t, err)
 	require.Equal(t, "approved", decided.Status)
-	_, err = f.st.DecideApproval(f.ctx, a1.ID, "approved", "senior@cs.test", "ok", nil)
+	for _, d := range decided.Drafts {
+		require.Equal(t, approved[d.To], *d.Approved, d.To)
+	}
+	decision.Approved = nil
+	again, err := f.st.DecideApproval(f.ctx, a1.ID, decision)
 	require.NoError(t, err, "the same decision again (a retry) is accepted")
-	_, err = f.st.DecideApproval(f.ctx, a1.ID, "rejected", "vp@cs.test", "", nil)
+	require.Equal(t, decided.Drafts, again.Drafts, "and changes nothing")
+	_, err = f.st.DecideApproval(f.ctx, a1.ID, store.ApprovalDecision{Status: "rejected", By: "vp@cs.test"})
 	require.True(t, errors.Is(err, store.ErrNotPending))
-	_, err = f.st.DecideApproval(f.ctx, uuid.New(), "approved", "x", "", nil)
+	_, err = f.st.DecideApproval(f.ctx, uuid.New(), store.ApprovalDecision{Status: "approved", By: "x"})
 	require.ErrorIs(t, err, store.ErrNotFound)
 
 	inbox, err := f.st.ListApprovals(f.ctx, store.ApprovalFilter{AssigneeEmail: "senior@cs.test"})
 	require.NoError(t, err)
 	require.Len(t, inbox, 1)
+	require.Equal(t, decided.Drafts, inbox[0].Drafts)
 
 	// A pending approval is cancelled when its run ends.
 	in.StepID = "other"
@@ -152,7 +171,7 @@ func TestEscalateApprovalClimbsTheLadderOnce(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, step.who, esc.ManagerEmail)
 	}
-	_, err = f.st.DecideApproval(f.ctx, a.ID, "approved", "exec@cs.test", "", nil)
+	_, err = f.st.DecideApproval(f.ctx, a.ID, store.ApprovalDecision{Status: "approved", By: "exec@cs.test"})
 	require.NoError(t, err)
 	_, err = f.st.EscalateApproval(f.ctx, a.ID, 4, deadline)
 	require.ErrorIs(t, err, store.ErrNotPending)

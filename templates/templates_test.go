@@ -141,3 +141,33 @@ func TestRenderStopsAtTheBounds(t *testing.T) {
 		t.Fatalf("message: err = %v", err)
 	}
 }
+
+// An edited part replaces the draft's; the html never keeps words the text
+// no longer has.
+func TestEditedKeepsTheHTMLInStepWithTheText(t *testing.T) {
+	own := Rendered{Subject: "Hi", HTML: "<p>Hello Pat</p>\n", Text: "Hello Pat\n"}
+	laidOut := Rendered{Subject: "Hi", HTML: Layout("Hi", "Hello Pat\n"), Text: "Hello Pat\n"}
+	tests := []struct {
+		name         string
+		draft, edits Rendered
+		want         Rendered
+	}{
+		{"nothing edited", own, Rendered{}, own},
+		{"subject of an own html", own, Rendered{Subject: "Hey"}, Rendered{Subject: "Hey", HTML: own.HTML, Text: own.Text}},
+		{"subject of a laid-out html", laidOut, Rendered{Subject: "Hey"},
+			Rendered{Subject: "Hey", HTML: Layout("Hey", "Hello Pat\n"), Text: "Hello Pat\n"}},
+		{"text alone", own, Rendered{Text: "Bye <all>"}, Rendered{Subject: "Hi", HTML: Layout("Hi", "Bye <all>"), Text: "Bye <all>"}},
+		{"html with text", own, Rendered{HTML: "<p>Bye</p>", Text: "Bye"}, Rendered{Subject: "Hi", HTML: "<p>Bye</p>", Text: "Bye"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.draft.Edited(tt.edits)
+			if err != nil || got != tt.want {
+				t.Errorf("Edited = %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+	if !strings.Contains(Layout("Hi", "Bye <all>"), "<p>Bye &lt;all&gt;</p>") {
+		t.Errorf("the layout escapes the edited text: %q", Layout("Hi", "Bye <all>"))
+	}
+}

@@ -195,9 +195,10 @@ func TestRecordHistories(t *testing.T) {
 	c := srv.Client()
 	start := time.Now().UTC()
 	renewal := start.Add(120 * time.Second) // 120 days, compressed
+	zone := openZone(start)
 	account := func(id, segment string, score float64, band string) contract.AccountSnapshot {
 		return contract.AccountSnapshot{ID: id, Segment: segment, Status: "active", LifecycleStage: "onboarding",
-			Timezone: "UTC", RenewalAt: &renewal, HealthScore: &score, HealthBand: band,
+			Timezone: zone, RenewalAt: &renewal, HealthScore: &score, HealthBand: band,
 			Fields: map[string]any{"seats_used_pct": 90.0, "feature_adoption_pct": 75.0}}
 	}
 	// A realistic account per playbook: the recovery runs must not exit at once.
@@ -250,4 +251,17 @@ func TestRecordHistories(t *testing.T) {
 		fmt.Printf("%-14s %8d %8d   %s (outcome %s)\n", key, actions.Events, actions.Total(), actions, res.Outcome)
 	}
 	stubs.wg.Wait()
+}
+
+// openZone is a time zone where the built-ins' send window (weekdays 09:00 to
+// 17:00) is open at now for the next hours, so that a recording at any hour
+// sends at once instead of waiting for the window.
+func openZone(now time.Time) string {
+	for offset := -12; offset <= 14; offset++ {
+		local := now.In(time.FixedZone("", offset*3600))
+		if wd := local.Weekday(); wd != time.Saturday && wd != time.Sunday && local.Hour() >= 9 && local.Hour() < 13 {
+			return fmt.Sprintf("Etc/GMT%+d", -offset) // POSIX signs: Etc/GMT-9 is nine hours east
+		}
+	}
+	return "UTC"
 }

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/playbookd/playbookd/activities"
 	"github.com/playbookd/playbookd/activities/contract"
@@ -87,6 +88,9 @@ func newRecorder(t *testing.T, account contract.AccountSnapshot) *recorder {
 			if in.Override != nil {
 				detail += " edited: " + in.Override.Subject
 			}
+			if in.ApprovalID != "" {
+				detail += " as approved in " + in.ApprovalID
+			}
 			r.add("email", in.StepID, detail)
 			return contract.SendEmailResult{Sent: 1}, nil
 		})
@@ -103,7 +107,11 @@ func newRecorder(t *testing.T, account contract.AccountSnapshot) *recorder {
 		})
 	env.OnActivity(contract.RecordApprovalDecision, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.RecordApprovalDecisionInput) error {
-			r.add("decision", in.ApprovalID, in.Status)
+			detail := in.Status
+			if in.Edits != nil {
+				detail += " edited: " + in.Edits.Subject
+			}
+			r.add("decision", in.ApprovalID, detail)
 			return nil
 		})
 	env.OnActivity(contract.EscalateApproval, mock.Anything, mock.Anything).Return(
@@ -340,27 +348,43 @@ steps:
     task: {title: After, assignee: csm}
 `
 
+// An approved email is sent as the approval stores it (the activity reads
+// the approved content); runs drafted before that change re-render with the
+// edits.
 func TestApprovalSendsEditedEmailOnceApproved(t *testing.T) {
-	r := newRecorder(t, account("enterprise"))
-	var refused, accepted error
-	r.at(time.Hour, func() {
-		r.env.UpdateWorkflow(workflows.DecideUpdate, "u0", &testsuite.TestUpdateCallback{
-			OnReject: func(err error) { refused = err }, OnAccept: func() {}, OnComplete: func(any, error) {},
-		}, workflows.Decision{ApprovalID: "nope", Decision: "approve", By: "csm@cs.test"})
-		r.env.UpdateWorkflow(workflows.DecideUpdate, "u1", &testsuite.TestUpdateCallback{
-			OnReject: func(err error) { accepted = err }, OnAccept: func() {}, OnComplete: func(any, error) {},
-		}, workflows.Decision{ApprovalID: "a1", Decision: "approve", By: "csm@cs.test",
-			Edits: &contract.EmailContent{Subject: "Let's meet"}})
-	})
-	r.run(parse(t, approvalPlaybook))
-	require.ErrorContains(t, refused, "not pending")
-	require.NoError(t, accepted)
-	require.Equal(t, []effect{
-		{At: 0, Kind: "approval", StepID: "invite", Detail: "qbr-invite"},
-		{At: time.Hour, Kind: "decision", StepID: "a1", Detail: "approved"},
-		{At: time.Hour, Kind: "email", StepID: "invite", Detail: "qbr-invite edited: Let's meet"},
-		{At: time.Hour, Kind: "task", StepID: "after", Detail: "csm: After"},
-	}, r.effects)
+	tests := []struct {
+		name    string
+		version workflow.Version
+		email   string
+	}{
+		{"sent as approved", 1, "qbr-invite as approved in a1"},
+		{"drafted before approved content", workflow.DefaultVersion, "qbr-invite edited: Let's meet"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRecorder(t, account("enterprise"))
+			r.env.OnGetVersion("approved-content", workflow.DefaultVersion, 1).Return(tt.version)
+			var refused, accepted error
+			r.at(time.Hour, func() {
+				r.env.UpdateWorkflow(workflows.DecideUpdate, "u0", &testsuite.TestUpdateCallback{
+					OnReject: func(err error) { refused = err }, OnAccept: func() {}, OnComplete: func(any, error) {},
+				}, workflows.Decision{ApprovalID: "nope", Decision: "approve", By: "csm@cs.test"})
+				r.env.UpdateWorkflow(workflows.DecideUpdate, "u1", &testsuite.TestUpdateCallback{
+					OnReject: func(err error) { accepted = err }, OnAccept: func() {}, OnComplete: func(any, error) {},
+				}, workflows.Decision{ApprovalID: "a1", Decision: "approve", By: "csm@cs.test",
+					Edits: &contract.EmailContent{Subject: "Let's meet"}})
+			})
+			r.run(parse(t, approvalPlaybook))
+			require.ErrorContains(t, refused, "not pending")
+			require.NoError(t, accepted)
+			require.Equal(t, []effect{
+				{At: 0, Kind: "approval", StepID: "invite", Detail: "qbr-invite"},
+				{At: time.Hour, Kind: "decision", StepID: "a1", Detail: "approved edited: Let's meet"},
+				{At: time.Hour, Kind: "email", StepID: "invite", Detail: tt.email},
+				{At: time.Hour, Kind: "task", StepID: "after", Detail: "csm: After"},
+			}, r.effects)
+		})
+	}
 }
 
 func TestRejectedApprovalWithEndRunEndsTheRun(t *testing.T) {

@@ -251,10 +251,14 @@ func (r *interpreter) sendEmail(ctx workflow.Context, in contract.SendEmailInput
 			return "", err
 		}
 	}
-	if res.Sent+res.Skipped+res.Failed == 0 {
+	if res.Sent+res.Skipped+res.Failed+res.Unapproved == 0 {
 		return "no contact with role " + strings.Join(in.ToRoles, ", "), nil
 	}
-	return fmt.Sprintf("%d sent, %d skipped, %d failed", res.Sent, res.Skipped, res.Failed), nil
+	detail := fmt.Sprintf("%d sent, %d skipped, %d failed", res.Sent, res.Skipped, res.Failed)
+	if res.Unapproved > 0 {
+		detail += fmt.Sprintf("; %d not sent: not in the approved draft (given the role after it was made)", res.Unapproved)
+	}
+	return detail, nil
 }
 
 func (r *interpreter) createTask(ctx workflow.Context, id string, t *playbook.TaskAction) (string, error) {
@@ -326,9 +330,16 @@ func (r *interpreter) repeat(ctx workflow.Context, rep *playbook.Repeat, suffix 
 	return fmt.Sprintf("%d iterations", n), nil
 }
 
+// approvedContentChange marks the interpreter change that sends an approved
+// email as the content stored on the approval for each recipient, instead
+// of rendering it again with the edits. It is taken before the draft is
+// made, so a run whose draft predates it keeps re-rendering.
+const approvedContentChange = "approved-content"
+
 // approval drafts the email, waits for a decision until the deadline, and
 // sends the (possibly edited) email when approved.
 func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.ApprovalAction, rec *StepRecord) (string, error) {
+	fromApproval := workflow.GetVersion(ctx, approvedContentChange, workflow.DefaultVersion, 1) == 1
 	sla, ok := r.in.EscalationSLA[r.account.Segment]
 	if !ok {
 		if sla, ok = escalationSLA[r.account.Segment]; !ok {
@@ -400,7 +411,11 @@ func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.Appr
 	if err := r.waitForSendWindow(ctx, rec); err != nil {
 		return "", err
 	}
-	detail, err := r.sendEmail(ctx, r.emailInput(id, a.Email, d.Edits), rec)
+	in := r.emailInput(id, a.Email, d.Edits)
+	if fromApproval {
+		in.Override, in.ApprovalID = nil, created.ApprovalID
+	}
+	detail, err := r.sendEmail(ctx, in, rec)
 	return fmt.Sprintf("approved by %s; %s", d.By, detail), err
 }
 

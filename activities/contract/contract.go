@@ -123,7 +123,11 @@ type SendEmailInput struct {
 	SendGridTemplateID string
 	OwnTemplate        *TemplateSource // when the definition carries the template
 	ToRoles            []string
-	Override           *EmailContent
+	Override           *EmailContent // ignored with ApprovalID
+	// ApprovalID, when set, sends each recipient the content stored as
+	// approved for them, never a new render; contacts holding the roles
+	// who were not drafted for are not sent to.
+	ApprovalID string
 	// Automated emails count towards the per-contact frequency cap;
 	// approved ones (a person decided) do not.
 	Automated bool
@@ -138,6 +142,9 @@ type SendEmailResult struct {
 	// DeferUntil is set when some recipients hit the frequency cap: call
 	// again then; those already sent are not sent twice.
 	DeferUntil *time.Time
+	// Unapproved counts contacts holding the roles now who were not in the
+	// approved draft (they got the role after it was made): not sent to.
+	Unapproved int
 }
 
 // CreateTaskInput creates the task of a step once.
@@ -168,11 +175,12 @@ type CreateApprovalInput struct {
 	ExpiresAt time.Time
 }
 
-// CreateApprovalResult identifies the approval and shows the draft.
+// CreateApprovalResult identifies the approval. The drafts stay in
+// PostgreSQL: whole bodies in workflow history would count against its
+// limits (histories from before carry a Draft field, which decodes away).
 type CreateApprovalResult struct {
 	ApprovalID string
 	Assignee   string
-	Draft      EmailContent
 }
 
 // RecordApprovalDecisionInput stores a decision or an expiry.

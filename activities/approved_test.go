@@ -1,0 +1,212 @@
+package activities_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/templates"
+	"github.com/playbookd/playbookd/unsubscribe"
+	"github.com/playbookd/playbookd/workflows"
+)
+
+const approvalDefinition = `key: onboarding
+name: One approval
+steps:
+  - id: invite
+    approval:
+      assignee: csm
+      email: {template: %s, to: [champion]}
+`
+
+// approveRun runs a one-step approval playbook through the interpreter on
+// the real activities: the email is drafted at the start; an hour later
+// meanwhile changes the world under the draft, and the CSM approves with the
+// edits. It returns the approval as stored and the step's detail.
+func (f *fixture) approveRun(t *testing.T, template string, edits *contract.EmailContent, meanwhile func()) (store.Approval, string) {
+	t.Helper()
+	ctx := context.Background()
+	def, err := playbook.Parse([]byte(fmt.Sprintf(approvalDefinition, template)), playbook.Options{BuiltinTemplates: f.acts.Templates.Names()})
+	require.NoError(t, err)
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	f.acts.Register(env)
+	var (
+		approvalID string
+		failures   []error // the callback runs off the test goroutine: no require there
+	)
+	env.RegisterDelayedCallback(func() {
+		pending, err := f.st.ListApprovals(ctx, store.ApprovalFilter{Status: "pending"})
+		if err != nil || len(pending) != 1 {
+			failures = append(failures, fmt.Errorf("pending approvals: %v %v", pending, err))
+			return
+		}
+		approvalID = pending[0].ID.String()
+		if meanwhile != nil {
+			meanwhile()
+		}
+		env.UpdateWorkflow(workflows.DecideUpdate, "decide", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { failures = append(failures, err) },
+			OnAccept:   func() {},
+			OnComplete: func(_ any, err error) { failures = append(failures, err) },
+		}, workflows.Decision{ApprovalID: approvalID, Decision: "approve", By: "csm@cs.test", Comment: "ok", Edits: edits})
+	}, time.Hour)
+	env.ExecuteWorkflow(workflows.PlaybookRun, workflows.RunInput{RunID: f.runID, AccountID: "acme", PlaybookKey: "onboarding",
+		PlaybookVersion: 1, Definition: *def})
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	for _, err := range failures {
+		require.NoError(t, err)
+	}
+	v, err := env.QueryWorkflow(workflows.ProgressQuery)
+	require.NoError(t, err)
+	var p workflows.Progress
+	require.NoError(t, v.Get(&p))
+	approval, err := f.st.GetApproval(ctx, uuid.MustParse(approvalID))
+	require.NoError(t, err)
+	return approval, p.Done[len(p.Done)-1].Detail
+}
+
+// approvedFor is the content the approval stores as approved for one address.
+func approvedFor(t *testing.T, a store.Approval, to string) store.EmailContent {
+	t.Helper()
+	for _, d := range a.Drafts {
+		if d.To == to {
+			require.NotNil(t, d.Approved, "approved content for %s", to)
+			return *d.Approved
+		}
+	}
+	t.Fatalf("no draft for %s in %+v", to, a.Drafts)
+	return store.EmailContent{}
+}
+
+// A CSM who edits the subject and the text sends them in both parts: the
+// html is laid out from the edited text, never left as drafted, whether the
+// template has its own html (welcome) or is laid out from its text
+// (qbr-invite).
+func TestAnApprovedEditOfSubjectAndTextIsSentInBothParts(t *testing.T) {
+	for template, drafted := range map[string]string{"welcome": "Welcome aboard", "qbr-invite": "Your first quarter"} {
+		t.Run(template, func(t *testing.T) {
+			f := newFixture(t, false)
+			edits := &contract.EmailContent{Subject: "Shall we meet?", Text: "Hi Pat,\n\nShall we meet & talk next week?\n\nCasey\n"}
+			approval, detail := f.approveRun(t, template, edits, nil)
+			require.Equal(t, "approved by csm@cs.test; 1 sent, 0 skipped, 0 failed", detail)
+
+			emails := f.emails(t)
+			require.Len(t, emails, 1)
+			sent := emails[0]
+			require.Equal(t, edits.Subject, sent.Subject)
+			require.Equal(t, edits.Text, sent.Text)
+			require.Equal(t, templates.Layout(edits.Subject, edits.Text), sent.HTML)
+			require.Contains(t, sent.HTML, "Shall we meet &amp; talk next week?")
+			require.NotContains(t, sent.HTML, drafted, "the customer must not read the unedited email")
+			require.Equal(t, store.EmailContent{Subject: sent.Subject, HTML: sent.HTML, Text: sent.Text},
+				approvedFor(t, approval, "pat@acme.test"), "what is sent is what the approval stores as approved")
+		})
+	}
+}
+
+// Each recipient gets the draft the CSM saw for them, as approved: not a
+// render made at send time (Pat was renamed in between), not another
+// recipient's render; a contact given the role after the draft gets nothing.
+func TestEachRecipientGetsTheDraftApprovedForThem(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	champions := func(contacts ...store.UpsertContact) {
+		_, _, err := f.st.UpsertAccount(ctx, store.UpsertAccount{ID: "acme", Name: "Acme", ARR: 12000, Segment: "smb",
+			CSMEmail: "csm@cs.test", Timezone: "UTC", LifecycleStage: "onboarding", Status: "active", Contacts: contacts})
+		if err != nil {
+			panic(err)
+		}
+	}
+	champions(store.UpsertContact{Email: "ann@acme.test", Name: "Ann Lee", Role: "champion"})
+	approval, detail := f.approveRun(t, "qbr-invite", &contract.EmailContent{Subject: "QBR?"}, func() {
+		champions(store.UpsertContact{Email: "pat@acme.test", Name: "Patricia Smith", Role: "champion"},
+			store.UpsertContact{Email: "zed@acme.test", Name: "Zed", Role: "champion"})
+	})
+	require.Equal(t, "approved by csm@cs.test; 2 sent, 0 skipped, 0 failed; "+
+		"1 not sent: not in the approved draft (given the role after it was made)", detail)
+
+	require.Equal(t, "approved", approval.Status)
+	require.Equal(t, "csm@cs.test", *approval.DecidedBy)
+	require.NotNil(t, approval.DecidedAt)
+	require.Equal(t, "ok", approval.Comment)
+	require.Len(t, approval.Drafts, 2)
+	sent := map[string]store.Email{}
+	for _, e := range f.emails(t) {
+		sent[e.Recipient] = e
+	}
+	require.Len(t, sent, 2, "zed was not in the draft")
+	for to, greeting := range map[string]string{"pat@acme.test": "Hi Pat,", "ann@acme.test": "Hi Ann,"} {
+		got := sent[to]
+		require.True(t, strings.HasPrefix(got.Text, greeting), "%s got %q", to, got.Text)
+		require.Equal(t, "QBR?", got.Subject)
+		require.Contains(t, got.HTML, "<title>QBR?</title>", "the laid-out html follows the edited subject")
+		require.Equal(t, approvedFor(t, approval, to), store.EmailContent{Subject: got.Subject, HTML: got.HTML, Text: got.Text},
+			"what %s is sent is byte for byte what the approval stores as approved", to)
+	}
+}
+
+// The approved content has no unsubscribe link: each outbox row adds its
+// own, once, matching its header.
+func TestAnApprovedEmailCarriesItsOwnUnsubscribeLinkOnce(t *testing.T) {
+	f := newFixture(t, false)
+	f.acts.Links = unsubscribe.New("test-signing-key-of-at-least-32-chars", "https://cs.example")
+	approval, _ := f.approveRun(t, "welcome", nil, nil)
+	approved := approvedFor(t, approval, "pat@acme.test")
+	require.NotContains(t, approved.Text+approved.HTML, "nsubscribe")
+
+	sent := f.emails(t)[0]
+	link := f.acts.Links.URL(sent.ID)
+	require.Equal(t, "<"+link+">", f.sender.last.Headers["List-Unsubscribe"])
+	require.Equal(t, approved.Text+"\n--\nUnsubscribe: "+link+"\n", sent.Text)
+	require.Equal(t, 1, strings.Count(sent.HTML, "Unsubscribe"))
+	require.Contains(t, sent.HTML, `<a href="`+html.EscapeString(link)+`">Unsubscribe</a>`)
+	require.Equal(t, approved.Subject, sent.Subject)
+}
+
+// Edits that cannot be sent as approved are refused, and the approval stays
+// pending.
+func TestApproverEditsThatCannotBeSentAreRefused(t *testing.T) {
+	tests := map[string]struct {
+		edits   contract.EmailContent
+		message string
+	}{
+		"CR LF in the subject": {contract.EmailContent{Subject: "Hi\r\nBcc: all@example.test"},
+			"the approver's edits: the subject must be a single line without control characters"},
+		"html without text": {contract.EmailContent{HTML: "<p>New</p>"},
+			"the approver's edits: the text is required with an edited html, so that plain-text readers get the same email"},
+		"laid-out text over the html bound": {contract.EmailContent{Text: strings.Repeat("&", templates.MaxTextBytes)},
+			"the approver's edits: for pat@acme.test: the html is longer than the limit of 524288 bytes"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, false)
+			created, err := exec[contract.CreateApprovalResult](t, f, contract.CreateApproval, contract.CreateApprovalInput{
+				RunID: f.runID, StepID: "invite", AccountID: "acme", Assignee: "csm", ExpiresAt: time.Now().Add(time.Hour),
+				Email: contract.SendEmailInput{RunID: f.runID, StepID: "invite", AccountID: "acme", Template: "qbr-invite", ToRoles: []string{"champion"}}})
+			require.NoError(t, err)
+			_, err = exec[struct{}](t, f, contract.RecordApprovalDecision, contract.RecordApprovalDecisionInput{
+				ApprovalID: created.ApprovalID, Status: "approved", DecidedBy: "csm@cs.test", Edits: &tt.edits})
+			var appErr *temporal.ApplicationError
+			require.True(t, errors.As(err, &appErr), "got %v", err)
+			require.True(t, appErr.NonRetryable())
+			require.Equal(t, tt.message, appErr.Message())
+			approval, err := f.st.GetApproval(context.Background(), uuid.MustParse(created.ApprovalID))
+			require.NoError(t, err)
+			require.Equal(t, "pending", approval.Status)
+		})
+	}
+}
