@@ -314,7 +314,7 @@ func TestBadInputIsRefusedAndNothingWritten(t *testing.T) {
 		{"decision edits html without text", "POST", "/v1/approvals/" + uuid.NewString() + "/decision",
 			`{"decision":"approve","edits":{"html":"<p>New</p>"}}`, 422, "edits.text"},
 		{"decision edits text with NUL", "POST", "/v1/approvals/" + uuid.NewString() + "/decision",
-			`{"decision":"approve","edits":{"text":"a\u0000b"}}`, 422, "edits.text"},
+			`{"decision":"approve","edits":{"text":"a\u0000b"}}`, 400, "edits.text"},
 		{"event unknown field", "POST", "/v1/accounts/acme/events", `{"name":"x","when":"now"}`, 400, "when"},
 		{"run action bad id", "POST", "/v1/runs/nope/cancel", "", 400, "id"},
 		{"oversized body", "POST", "/v1/team", `{"name":"` + strings.Repeat("x", 2<<20) + `"}`, 413, ""},
