@@ -535,9 +535,9 @@ func TestProgressQueryShowsDoneCurrentUpcoming(t *testing.T) {
 	require.Equal(t, []string{"data-source-connection", "technical-kickoff", "welcome-call"}, done)
 	require.Equal(t, "first-dashboard-training", p.Current.ID)
 	require.Equal(t, workflows.StepWaiting, p.Current.Status)
-	require.Equal(t, r.start.Add(6*day).UTC(), p.Current.At)
+	require.Equal(t, r.start.Add(6*day).UTC(), *p.Current.At)
 	require.NotEmpty(t, p.Upcoming)
-	require.Equal(t, "training-invite-email", p.Upcoming[0].ID)
+	require.Equal(t, "zero-logins-check", p.Upcoming[0].ID, "training-invite-email is for smb")
 }
 
 func ptr(v float64) *float64 { return &v }
@@ -569,9 +569,7 @@ func TestCarriedStateResumesWhereTheRunLeftOff(t *testing.T) {
 	require.Equal(t, "completed", r.finished.Outcome)
 }
 
-// Emails wait for the send window in the account's own time zone.
-func TestEmailsWaitForTheSendWindowInTheAccountsZone(t *testing.T) {
-	def := parse(t, `
+const windowPlaybook = `
 key: w
 name: W
 send_window: {days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00"}
@@ -580,7 +578,11 @@ steps:
     email: {template: welcome, to: champion}
   - id: call
     task: {title: Call, assignee: csm}
-`)
+`
+
+// Emails wait for the send window in the account's own time zone.
+func TestEmailsWaitForTheSendWindowInTheAccountsZone(t *testing.T) {
+	def := parse(t, windowPlaybook)
 	acct := account("smb")
 	acct.Timezone = "America/New_York" // Monday 09:00 UTC is 04:00 in New York
 	r := newRecorder(t, acct)
