@@ -250,6 +250,7 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 		},
 		AdminKey: cfg.AdminKey,
 		Log:      log,
+		EmailCap: store.FrequencyCap{Count: cfg.EmailCap, Window: cfg.EmailCapWindow},
 	})
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
