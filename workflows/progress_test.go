@@ -249,3 +249,30 @@ func TestViewOfARepeat(t *testing.T) {
 	require.Equal(t, "8 more iterations, every 1d, the next at 2026-01-11T09:00:00Z", p.Current.Detail)
 	require.Equal(t, monday9am.Add(13*day), *record(t, p.Upcoming, "value-demonstration").At)
 }
+
+// BenchmarkProgressQuery measures the progress query (the plan included) of
+// an enterprise onboarding waiting on day 3, and of a red recovery between
+// its daily check-ins. Run: go test -run '^$' -bench ProgressQuery ./workflows
+func BenchmarkProgressQuery(b *testing.B) {
+	for _, tt := range []struct {
+		key     string
+		segment string
+		at      time.Duration
+	}{{"onboarding", "enterprise", 3 * day}, {"red-recovery", "mid_market", 5*day + time.Hour}} {
+		b.Run(tt.key, func(b *testing.B) {
+			r := newRecorder(b, account(tt.segment))
+			r.at(tt.at, func() {
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if _, err := r.env.QueryWorkflow(workflows.ProgressQuery); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+			})
+			def := builtin(b, tt.key)
+			r.env.ExecuteWorkflow(workflows.PlaybookRun, workflows.RunInput{RunID: "5f0c2b9e-0d5f-4a57-9a43-6a4b8f1d2c3e",
+				AccountID: "acme", PlaybookKey: def.Key, PlaybookVersion: 1, Definition: *def})
+		})
+	}
+}

@@ -40,7 +40,7 @@ type effect struct {
 // recorder mocks every activity and notes each side effect and when it
 // happened in simulated time.
 type recorder struct {
-	t        *testing.T
+	t        testing.TB
 	env      *testsuite.TestWorkflowEnvironment
 	start    time.Time
 	account  contract.AccountSnapshot
@@ -62,7 +62,7 @@ type recorder struct {
 	sla map[string][4]time.Duration
 }
 
-func newRecorder(t *testing.T, account contract.AccountSnapshot) *recorder {
+func newRecorder(t testing.TB, account contract.AccountSnapshot) *recorder {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(monday9am) // send windows make timings depend on the weekday
@@ -165,7 +165,7 @@ func (r *recorder) byStep() map[string]time.Duration {
 	return out
 }
 
-func builtin(t *testing.T, key string) *playbook.Definition {
+func builtin(t testing.TB, key string) *playbook.Definition {
 	t.Helper()
 	set, err := templates.Builtin()
 	require.NoError(t, err)
