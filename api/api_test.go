@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -49,6 +50,7 @@ type fakeTemporal struct {
 	inputs    []workflows.RunInput
 	signals   []string
 	decisions []workflows.Decision
+	progress  *workflows.Progress // what a progress query answers; nil: no worker
 }
 
 type fakeRun struct {
@@ -99,8 +101,23 @@ func (u fakeUpdate) Get(_ context.Context, v any) error {
 	return nil
 }
 
+// QueryWorkflow answers with progress when a test set it.
 func (f *fakeTemporal) QueryWorkflow(context.Context, string, string, string, ...any) (converter.EncodedValue, error) {
-	return nil, errors.New("no worker polling in this test")
+	if f.progress == nil {
+		return nil, errors.New("no worker polling in this test")
+	}
+	payloads, err := converter.GetDefaultDataConverter().ToPayloads(f.progress)
+	if err != nil {
+		return nil, err
+	}
+	return queryAnswer{payloads}, nil
+}
+
+type queryAnswer struct{ payloads *commonpb.Payloads }
+
+func (a queryAnswer) HasValue() bool { return true }
+func (a queryAnswer) Get(v any) error {
+	return converter.GetDefaultDataConverter().FromPayloads(a.payloads, v)
 }
 
 type harness struct {

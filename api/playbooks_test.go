@@ -240,7 +240,7 @@ func TestSimulateShowsTheSameTimelineWithoutSideEffects(t *testing.T) {
 
 	r := h.do(t, "POST", "/v1/playbooks/onboarding/simulate", `{"account_id":"acme","start":"2026-01-05T09:00:00Z",
 		"events":[{"name":"first_login","at":"2d"}],
-		"decisions":[{"step_id":"qbr-invitation","decision":"approve","at":"89d1h","edits":{"subject":"QBR?"}}]}`)
+		"decisions":[{"step_id":"qbr-invitation","decision":"approve","at":"1h","edits":{"subject":"QBR?"}}]}`)
 	require.Equal(t, 200, r.status, r.raw)
 	timeline := r.body["timeline"].([]any)
 	entry := func(step, action string) map[string]any {
@@ -260,11 +260,23 @@ func TestSimulateShowsTheSameTimelineWithoutSideEffects(t *testing.T) {
 	qbr := entry("qbr-invitation", "email")
 	require.Equal(t, "91d4h", qbr["offset"], "approved on a Saturday; the window opens Monday 09:00 in New York (13:00 UTC in April)")
 	require.Equal(t, []any{"pat@acme.test"}, qbr["to"], "only contacts that exist")
+	require.Equal(t, []any{map[string]any{"to": "pat@acme.test", "subject": "QBR?",
+		"text": qbr["emails"].([]any)[0].(map[string]any)["text"]}}, qbr["emails"], "the approver's subject")
+	require.Contains(t, qbr["emails"].([]any)[0].(map[string]any)["text"], "Hi Pat,")
+	require.Equal(t, "89d1h", entry("qbr-invitation", "decision")["offset"], "an hour after the approval appeared")
+	shift := entry("qbr-invitation", "shift")
+	require.Equal(t, "held for the send window (mon-fri 09:00-17:00, America/New_York) until 2026-04-06T13:00:00Z", shift["detail"])
+	require.Equal(t, "skipped: segment is enterprise, not smb", entry("welcome-email", "skip")["detail"])
 	require.Equal(t, "completed", r.body["outcome"])
 
 	// A made-up smb account needs no stored data.
-	r = h.do(t, "POST", "/v1/playbooks/onboarding/simulate", `{"account":{"segment":"smb","contacts":[{"email":"a@b.test","role":"champion"}]}}`)
+	r = h.do(t, "POST", "/v1/playbooks/onboarding/simulate", `{"start":"2026-01-05T09:00:00Z","account":{"segment":"smb","name":"Tiny Co",
+		"csm_name":"Casey","contacts":[{"email":"a@b.test","name":"Ann","role":"champion"}]}}`)
 	require.Equal(t, 200, r.status, r.raw)
+	timeline = r.body["timeline"].([]any)
+	welcome := entry("welcome-email", "email")["emails"].([]any)[0].(map[string]any)
+	require.Equal(t, "Welcome to your onboarding, Tiny Co", welcome["subject"])
+	require.Contains(t, welcome["text"], "Hi Ann,")
 	require.Equal(t, before, h.counts(t), "a simulation writes nothing")
 
 	for _, bad := range []struct{ body, field string }{
@@ -273,6 +285,7 @@ func TestSimulateShowsTheSameTimelineWithoutSideEffects(t *testing.T) {
 		{`{"account":{"segment":"huge"}}`, "account.segment"},
 		{`{"account_id":"acme","start":"yesterday"}`, "start"},
 		{`{"account_id":"acme","decisions":[{"step_id":"x","decision":"maybe","at":"1d"}]}`, "decisions[0].decision"},
+		{`{"account_id":"acme","decisions":[{"step_id":"welcome-call","decision":"approve","at":"1d"}]}`, "decisions[0].step_id"},
 		{`{"account_id":"ghost"}`, "account_id"},
 	} {
 		r = h.do(t, "POST", "/v1/playbooks/onboarding/simulate", bad.body)

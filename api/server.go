@@ -112,6 +112,8 @@ type Config struct {
 	CheckResponses ResponseCheck
 	// Metrics registers the HTTP metrics and serves /metrics; nil: neither.
 	Metrics *metrics.Metrics
+	// EmailCap is the worker's frequency cap, so simulations apply it too.
+	EmailCap store.FrequencyCap
 }
 
 // maxBodyBytes bounds request bodies; bulk import will get its own limit.
@@ -162,7 +164,7 @@ func New(cfg Config) *echo.Echo {
 	}
 	h := &handlers{accountSchema: doc.Components.Schemas["AccountInput"].Value,
 		store: cfg.Store, runs: cfg.Runs, triggers: cfg.Triggers, playbookOptions: cfg.Playbook,
-		segments: segments, log: cfg.Log}
+		segments: segments, emailCap: cfg.EmailCap, log: cfg.Log}
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", readyz(cfg.Ready))
 	e.GET("/openapi.json", serveSpec(doc))
@@ -220,6 +222,7 @@ type handlers struct {
 	triggers        Triggers
 	playbookOptions playbook.Options
 	segments        accounts.SegmentThresholds
+	emailCap        store.FrequencyCap
 	log             *slog.Logger
 	// accountSchema holds the limits of an account, which import rows are
 	// checked against as POST /v1/accounts bodies are.

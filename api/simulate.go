@@ -39,7 +39,9 @@ type simulatedAccount struct {
 	HealthScore    *float64         `json:"health_score"`
 	HealthBand     string           `json:"health_band"`
 	Fields         map[string]any   `json:"fields"`
+	Name           string           `json:"name"`
 	CSMEmail       string           `json:"csm_email"`
+	CSMName        string           `json:"csm_name"`
 	Contacts       []contactRequest `json:"contacts"`
 }
 
@@ -80,9 +82,10 @@ func (h *handlers) simulatePlaybook(c echo.Context) error {
 			fe.add(fmt.Sprintf("decisions[%d].step_id", i), "required: the approval step's id")
 		}
 	}
-	in := simulate.Input{Start: start, Events: req.Events, Decisions: req.Decisions}
+	in := simulate.Input{Start: start, Events: req.Events, Decisions: req.Decisions,
+		Cap: simulate.Cap{Count: h.emailCap.Count, Window: h.emailCap.Window}}
 	if req.Account != nil {
-		in.Account, in.Contacts, in.CSM = req.Account.toSnapshot(&fe, start)
+		req.Account.toInput(&fe, start, &in)
 	}
 	if err := fe.err(); err != nil {
 		return err
@@ -92,8 +95,16 @@ func (h *handlers) simulatePlaybook(c echo.Context) error {
 		return err
 	}
 	in.Definition = def
+	for i, d := range req.Decisions {
+		if s := def.FindStep(d.StepID); s == nil || s.Approval == nil {
+			fe.add(fmt.Sprintf("decisions[%d].step_id", i), "version %d has no approval step %q", version, d.StepID)
+		}
+	}
+	if err := fe.err(); err != nil {
+		return err
+	}
 	if req.AccountID != "" {
-		if in.Account, in.Contacts, in.CSM, err = h.storedAccount(c, req.AccountID); err != nil {
+		if err := h.storedAccount(c, req.AccountID, &in); err != nil {
 			return err
 		}
 	}
@@ -143,29 +154,31 @@ func (h *handlers) storedDefinition(c echo.Context, key string, version int) (*p
 	return &def, v.Version, nil
 }
 
-func (h *handlers) storedAccount(c echo.Context, id string) (contract.AccountSnapshot, []simulate.Contact, string, error) {
+// storedAccount fills in the simulation's account from PostgreSQL.
+func (h *handlers) storedAccount(c echo.Context, id string, in *simulate.Input) error {
 	ctx := c.Request().Context()
 	acct, err := h.store.GetAccount(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return contract.AccountSnapshot{}, nil, "", invalid([]FieldError{{Field: "account_id", Message: "no account with this id"}})
+		return invalid([]FieldError{{Field: "account_id", Message: "no account with this id"}})
 	}
 	if err != nil {
-		return contract.AccountSnapshot{}, nil, "", err
+		return err
 	}
-	snap, err := h.store.AccountSnapshot(ctx, id)
-	if err != nil {
-		return contract.AccountSnapshot{}, nil, "", err
+	if in.Account, err = h.store.AccountSnapshot(ctx, id); err != nil {
+		return err
 	}
-	contacts := make([]simulate.Contact, 0, len(acct.Contacts))
+	in.Contacts = make([]simulate.Contact, 0, len(acct.Contacts))
 	for _, ct := range acct.Contacts {
 		if !ct.Unsubscribed {
-			contacts = append(contacts, simulate.Contact{Email: ct.Email, Name: ct.Name, Role: ct.Role})
+			in.Contacts = append(in.Contacts, simulate.Contact{Email: ct.Email, Name: ct.Name, Role: ct.Role})
 		}
 	}
-	return snap, contacts, acct.CSMEmail, nil
+	in.AccountName, in.CSM, in.CSMName = acct.Name, acct.CSMEmail, acct.CSMName
+	return nil
 }
 
-func (a *simulatedAccount) toSnapshot(fe *fieldErrors, start time.Time) (contract.AccountSnapshot, []simulate.Contact, string) {
+// toInput fills in the simulation's made-up account, reporting bad fields.
+func (a *simulatedAccount) toInput(fe *fieldErrors, start time.Time, in *simulate.Input) {
 	snap := contract.AccountSnapshot{ID: "simulated", Segment: a.Segment, Status: a.Status, LifecycleStage: a.LifecycleStage,
 		Timezone: a.Timezone, HealthScore: a.HealthScore, HealthBand: a.HealthBand, Fields: a.Fields}
 	if !slices.Contains(playbook.Segments, snap.Segment) {
@@ -196,12 +209,18 @@ func (a *simulatedAccount) toSnapshot(fe *fieldErrors, start time.Time) (contrac
 	if snap.Fields == nil {
 		snap.Fields = map[string]any{}
 	}
-	var contacts []simulate.Contact
+	in.Account, in.AccountName, in.CSM, in.CSMName = snap, a.Name, a.CSMEmail, a.CSMName
+	// Templates address people by name: placeholders say what is missing.
+	if in.AccountName == "" {
+		in.AccountName = "[account name]"
+	}
+	if in.CSMName == "" {
+		in.CSMName = "[CSM name]"
+	}
 	for i, ct := range a.Contacts {
 		if !slices.Contains(playbook.ContactRoles, ct.Role) {
 			fe.add(fmt.Sprintf("account.contacts[%d].role", i), "must be one of %s", strings.Join(playbook.ContactRoles, ", "))
 		}
-		contacts = append(contacts, simulate.Contact{Email: ct.Email, Name: ct.Name, Role: ct.Role})
+		in.Contacts = append(in.Contacts, simulate.Contact{Email: ct.Email, Name: ct.Name, Role: ct.Role})
 	}
-	return snap, contacts, a.CSMEmail
 }

@@ -207,10 +207,14 @@ func TestPlaybooksThroughTheBinary(t *testing.T) {
 		require.Equal(t, 200, status)
 		steps := view["steps"].(map[string]any)
 		require.Equal(t, "welcome-email", steps["done"].([]any)[1].(map[string]any)["id"], "%v", steps)
-		// Conditions are evaluated when a step comes due, so the enterprise-only
-		// day-2 step waits as current and is skipped then.
-		require.Equal(t, "technical-kickoff", steps["current"].(map[string]any)["id"])
+		// The run waits for day 2, where the enterprise-only kickoff will be
+		// skipped: the view shows the smb email that will go out then, and
+		// lists no enterprise step.
+		require.Equal(t, "getting-started-email", steps["current"].(map[string]any)["id"], "%v", steps)
 		require.Equal(t, "waiting", steps["current"].(map[string]any)["status"])
+		for _, u := range steps["upcoming"].([]any) {
+			require.NotEqual(t, "data-source-connection", u.(map[string]any)["id"])
+		}
 	}
 
 	// CS ops write a playbook in YAML, publish it and run it.
@@ -267,6 +271,21 @@ steps:
 	require.Equal(t, approved["subject"], sent[1].(map[string]any)["subject"])
 	require.True(t, strings.HasPrefix(sent[1].(map[string]any)["text"].(string), approved["text"].(string)+"\n--\nUnsubscribe: "))
 	c.eventually("/v1/runs?account_id=bigco-e2e&playbook=quick-hello&status=completed", func(items []any) bool { return len(items) == 1 })
+
+	// The run view joins the task's own state and the approval's decision.
+	followUp := c.eventually("/v1/tasks?run_id="+quickRun, func(items []any) bool { return len(items) == 1 })[0].(map[string]any)
+	status, completed := c.call("POST", "/v1/tasks/"+followUp["id"].(string)+"/complete", `{"outcome":"done"}`)
+	require.Equal(t, 200, status, completed)
+	status, view := c.call("GET", "/v1/runs/"+quickRun, "")
+	require.Equal(t, 200, status, view)
+	byID := map[string]map[string]any{}
+	for _, d := range view["steps"].(map[string]any)["done"].([]any) {
+		byID[d.(map[string]any)["id"].(string)] = d.(map[string]any)
+	}
+	require.Equal(t, "completed", byID["follow-up"]["task"].(map[string]any)["status"], "%v", view["steps"])
+	decision := byID["invite"]["approval"].(map[string]any)
+	require.Equal(t, "approved", decision["status"])
+	require.Equal(t, "looks good", decision["comment"])
 
 	// Every email's unsubscribe link works without an API key.
 	text := sent[0].(map[string]any)["text"].(string)

@@ -2,6 +2,7 @@ package playbook
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -38,4 +39,17 @@ func clock(s string) (int, int) {
 		return 0, 0
 	}
 	return int(s[0]-'0')*10 + int(s[1]-'0'), int(s[3]-'0')*10 + int(s[4]-'0')
+}
+
+// String writes the window as CS ops read it, e.g. "mon-fri 09:00-17:00".
+func (w *SendWindow) String() string {
+	days := "every day"
+	if n := len(w.Days); n > 0 {
+		days = strings.Join(w.Days, ",")
+		first := slices.Index(Weekdays, w.Days[0])
+		if n > 2 && first >= 0 && first+n <= len(Weekdays) && slices.Equal(Weekdays[first:first+n], w.Days) {
+			days = w.Days[0] + "-" + w.Days[n-1]
+		}
+	}
+	return days + " " + w.Start + "-" + w.End
 }

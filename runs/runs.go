@@ -73,6 +73,8 @@ type Store interface {
 	GetPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
 	RunnableVersion(ctx context.Context, key string, version int) (int, string, error)
 	AppendAccountEvent(ctx context.Context, accountID, name string, data map[string]any) error
+	ListTasks(ctx context.Context, f store.TaskFilter) ([]store.Task, error)
+	GetApproval(ctx context.Context, id uuid.UUID) (store.Approval, error)
 }
 
 // Service starts and describes runs.
@@ -278,8 +280,101 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (View, error) {
 	}
 	if err != nil {
 		v.ProgressError = err.Error()
+		return v, nil
 	}
-	return v, nil
+	if err := s.joinTasks(ctx, run.ID, v.Progress); err != nil {
+		return View{}, err
+	}
+	return v, s.joinApprovals(ctx, v.Progress)
+}
+
+// steps are the records of a view that may refer to a task or an approval.
+func steps(p *workflows.Progress) []*workflows.StepRecord {
+	out := make([]*workflows.StepRecord, 0, len(p.Done)+1)
+	for i := range p.Done {
+		out = append(out, &p.Done[i])
+	}
+	if p.Current != nil {
+		out = append(out, p.Current)
+	}
+	return out
+}
+
+// joinTasks adds each task step's task as PostgreSQL has it: open,
+// completed or cancelled, with its outcome. The workflow knows only that it
+// created the task.
+func (s *Service) joinTasks(ctx context.Context, runID uuid.UUID, p *workflows.Progress) error {
+	refs := map[string]*workflows.TaskRef{}
+	for _, rec := range steps(p) {
+		if rec.Task != nil {
+			refs[rec.Task.ID] = rec.Task
+		}
+	}
+	const page = 500
+	filter := store.TaskFilter{RunID: &runID, Limit: page}
+	for len(refs) > 0 {
+		tasks, err := s.Store.ListTasks(ctx, filter)
+		if err != nil {
+			return err
+		}
+		for _, t := range tasks {
+			if ref, ok := refs[t.ID.String()]; ok {
+				ref.Status, ref.Outcome, ref.Note, ref.ClosedAt = t.Status, t.Outcome, t.Note, workflows.Stamp(ptrTime(t.ClosedAt))
+				delete(refs, t.ID.String())
+			}
+		}
+		if len(tasks) < page {
+			break
+		}
+		last := tasks[len(tasks)-1]
+		filter.After = &store.Keyset{At: last.CreatedAt, ID: last.ID}
+	}
+	return nil
+}
+
+// maxJoinedApprovals bounds the approvals a view reads one by one (a repeat
+// may ask for many); the latest are the ones shown with their decision.
+const maxJoinedApprovals = 20
+
+// joinApprovals adds each approval step's decision: who decided, the
+// comment and the edits.
+func (s *Service) joinApprovals(ctx context.Context, p *workflows.Progress) error {
+	recs := steps(p)
+	joined := 0
+	for i := len(recs) - 1; i >= 0 && joined < maxJoinedApprovals; i-- {
+		ref := recs[i].Approval
+		if ref == nil {
+			continue
+		}
+		id, err := uuid.Parse(ref.ID)
+		if err != nil {
+			continue // not an approval of this service (a simulation's)
+		}
+		a, err := s.Store.GetApproval(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		joined++
+		ref.Assignee, ref.Status, ref.Level, ref.Comment = a.AssigneeEmail, a.Status, a.Level, a.Comment
+		ref.DecidedAt = workflows.Stamp(ptrTime(a.DecidedAt))
+		if a.DecidedBy != nil {
+			ref.DecidedBy = *a.DecidedBy
+		}
+		if len(a.Edits) > 0 && string(a.Edits) != "null" {
+			ref.Edits = a.Edits
+		}
+	}
+	return nil
+}
+
+func ptrTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }
 
 func (s *Service) uiLink(workflowID, runID string) string {

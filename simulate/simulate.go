@@ -6,9 +6,11 @@ package simulate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -16,11 +18,13 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/templates"
 	"github.com/playbookd/playbookd/workflows"
 )
 
@@ -37,7 +41,10 @@ type Event struct {
 	At   playbook.Duration `json:"at"`
 }
 
-// Decision answers the approval of a step at an offset from the start.
+// Decision answers the approval of a step: At counts from when the
+// approval appears (CS ops think "decided an hour after it was asked"), so it
+// applies to each approval the step asks for, e.g. in every iteration of a
+// repeat.
 type Decision struct {
 	StepID   string                 `json:"step_id"`
 	Decision string                 `json:"decision"` // approve | reject
@@ -45,15 +52,29 @@ type Decision struct {
 	Edits    *contract.EmailContent `json:"edits,omitempty"`
 }
 
+// Cap is the frequency cap: at most Count automated emails to one address
+// in any Window. Zero: no cap.
+type Cap struct {
+	Count  int
+	Window time.Duration
+}
+
 // Input is one simulation.
 type Input struct {
-	Definition *playbook.Definition
-	Account    contract.AccountSnapshot
-	Contacts   []Contact
-	CSM        string // the CSM's email, for task and approval assignees
-	Start      time.Time
-	Events     []Event
-	Decisions  []Decision
+	Definition  *playbook.Definition
+	Account     contract.AccountSnapshot
+	AccountName string
+	Contacts    []Contact
+	CSM         string // the CSM's email, for task and approval assignees
+	CSMName     string
+	Start       time.Time
+	Events      []Event
+	Decisions   []Decision
+	// Cap applies to the emails of this simulation; emails other runs sent
+	// the same contacts are not counted.
+	Cap Cap
+	// Templates renders the emails; nil: the built-in templates.
+	Templates *templates.Set
 }
 
 // Entry is one line of the timeline.
@@ -61,9 +82,23 @@ type Entry struct {
 	At     time.Time `json:"at"`
 	Offset string    `json:"offset"` // since the start, e.g. "6d" or "89d4h"
 	StepID string    `json:"step_id"`
-	Action string    `json:"action"` // email | task | approval | escalation | decision | wait | event | update_account | start_playbook | notify | check_health | end
-	To     []string  `json:"to,omitempty"`
-	Detail string    `json:"detail"`
+	// Action is what happened: email | task | approval | escalation |
+	// decision | event | update_account | start_playbook | notify |
+	// check_health | end, or why something did not happen or moved: skip
+	// (a condition was false) | branch (an if chose) | shift (the send
+	// window or the frequency cap held an email) | timeout (a wait_for).
+	Action string   `json:"action"`
+	To     []string `json:"to,omitempty"`
+	Detail string   `json:"detail"`
+	// Emails are the emails as each recipient would get them.
+	Emails []Email `json:"emails,omitempty"`
+}
+
+// Email is one rendered email.
+type Email struct {
+	To      string `json:"to"`
+	Subject string `json:"subject"`
+	Text    string `json:"text"`
 }
 
 // Result is the timeline and how the run ended.
@@ -82,7 +117,15 @@ type recorder struct {
 	// edits are the approvers' edits by approval id: an approved email is
 	// sent from its approval, with them.
 	edits map[string]*contract.EmailContent
+	// sent notes when each address got an automated email, for the cap,
+	// and which step already reached which address.
+	sent    map[string][]time.Time
+	reached map[string]bool
+	// applied counts the approvals each decision answered.
+	applied []int
 }
+
+var builtinTemplates = sync.OnceValues(templates.Builtin)
 
 var discard = tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 
@@ -94,12 +137,20 @@ func Run(in Input) (Result, error) {
 	if in.Start.IsZero() {
 		in.Start = time.Now().UTC().Truncate(time.Minute)
 	}
+	if in.Templates == nil {
+		set, err := builtinTemplates()
+		if err != nil {
+			return Result{}, err
+		}
+		in.Templates = set
+	}
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(discard)
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(in.Start)
 	env.RegisterWorkflowWithOptions(workflows.PlaybookRun, workflow.RegisterOptions{Name: workflows.PlaybookRunName})
-	r := &recorder{env: env, in: in, edits: map[string]*contract.EmailContent{}}
+	r := &recorder{env: env, in: in, edits: map[string]*contract.EmailContent{}, sent: map[string][]time.Time{},
+		reached: map[string]bool{}, applied: make([]int, len(in.Decisions))}
 	r.registerActivities()
 	for _, e := range in.Events {
 		e := e
@@ -107,15 +158,6 @@ func Run(in Input) (Result, error) {
 			r.add("", "event", nil, e.Name)
 			env.SignalWorkflow(workflows.EventSignal, workflows.Event{Name: e.Name})
 		}, e.At.Std())
-	}
-	for _, d := range in.Decisions {
-		d := d
-		env.RegisterDelayedCallback(func() {
-			env.UpdateWorkflow(workflows.DecideUpdate, "sim-"+d.StepID+"-"+d.At.String(), &testsuite.TestUpdateCallback{
-				OnAccept: func() {}, OnComplete: func(any, error) {},
-				OnReject: func(err error) { r.add(d.StepID, "decision", nil, "refused: "+err.Error()) },
-			}, workflows.Decision{ApprovalID: approvalID(d.StepID), Decision: d.Decision, By: "simulation", Edits: d.Edits})
-		}, d.At.Std())
 	}
 	env.ExecuteWorkflow(workflows.PlaybookRunName, workflows.RunInput{
 		RunID: "00000000-0000-0000-0000-000000000000", AccountID: in.Account.ID, PlaybookKey: in.Definition.Key,
@@ -127,9 +169,63 @@ func Run(in Input) (Result, error) {
 	if err := env.GetWorkflowError(); err != nil && r.result.Status == "" {
 		return Result{}, fmt.Errorf("simulate: %w", err)
 	}
+	if err := r.explain(); err != nil {
+		return Result{}, err
+	}
+	for i, d := range in.Decisions {
+		if r.applied[i] == 0 {
+			r.add(d.StepID, "decision", nil, d.Decision+" not applied: the step asked for no approval")
+		}
+	}
 	r.add("", "end", nil, r.result.Outcome)
 	r.result.Timeline = r.entries
 	return r.result, nil
+}
+
+// explain adds a line for each step the run skipped, each branch it took and
+// each hold or timeout, from the run's own account of its steps, placed
+// before what happened at the same instant.
+func (r *recorder) explain() error {
+	v, err := r.env.QueryWorkflow(workflows.ProgressQuery)
+	if err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	var p workflows.Progress
+	if err := v.Get(&p); err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	var why []Entry
+	line := func(at *time.Time, step, action, detail string) {
+		if at != nil {
+			why = append(why, Entry{At: *at, Offset: offset(at.Sub(r.in.Start)), StepID: step, Action: action, Detail: detail})
+		}
+	}
+	for _, rec := range p.Done {
+		switch {
+		case rec.Status == workflows.StepSkipped:
+			line(rec.At, rec.ID, "skip", rec.Detail)
+		case rec.Kind == playbook.KindIf:
+			line(rec.At, rec.ID, "branch", rec.Detail)
+		}
+		for _, n := range rec.Notes {
+			switch n.Kind {
+			case workflows.NoteSendWindow, workflows.NoteCap:
+				line(&n.At, rec.ID, "shift", n.Text)
+			case workflows.NoteTimeout:
+				line(&n.At, rec.ID, "timeout", n.Text)
+			}
+		}
+	}
+	slices.SortStableFunc(why, func(a, b Entry) int { return a.At.Compare(b.At) })
+	merged := make([]Entry, 0, len(why)+len(r.entries))
+	for _, e := range r.entries {
+		for len(why) > 0 && !why[0].At.After(e.At) {
+			merged, why = append(merged, why[0]), why[1:]
+		}
+		merged = append(merged, e)
+	}
+	r.entries = append(merged, why...)
+	return nil
 }
 
 // approvalID is the simulated approval of a step; repeated steps would share
@@ -139,8 +235,12 @@ func approvalID(stepID string) string { return "sim-" + strings.SplitN(stepID, "
 func (r *recorder) add(step, action string, to []string, detail string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := r.env.Now().UTC()
-	r.entries = append(r.entries, Entry{At: now, Offset: offset(now.Sub(r.in.Start)), StepID: step, Action: action, To: to, Detail: detail})
+	r.entries = append(r.entries, r.entry(step, action, to, detail))
+}
+
+func (r *recorder) entry(step, action string, to []string, detail string) Entry {
+	now := r.env.Now().UTC().Truncate(time.Second)
+	return Entry{At: now, Offset: offset(now.Sub(r.in.Start)), StepID: step, Action: action, To: to, Detail: detail}
 }
 
 // offset writes a duration as days and hours ("89d4h"), the unit CS ops plan in.
@@ -166,11 +266,11 @@ func offset(d time.Duration) string {
 	return out
 }
 
-func (r *recorder) recipients(roles []string) []string {
-	var to []string
+func (r *recorder) recipients(roles []string) []Contact {
+	var to []Contact
 	for _, c := range r.in.Contacts {
 		if slices.Contains(roles, c.Role) {
-			to = append(to, c.Email)
+			to = append(to, c)
 		}
 	}
 	return to
@@ -191,24 +291,7 @@ func (r *recorder) registerActivities() {
 		r.add("", "check_health", nil, detail)
 		return r.in.Account, nil
 	})
-	reg(contract.SendEmail, func(_ context.Context, in contract.SendEmailInput) (contract.SendEmailResult, error) {
-		to := r.recipients(in.ToRoles)
-		detail := in.Template + in.SendGridTemplateID
-		edits := in.Override
-		if in.ApprovalID != "" {
-			r.mu.Lock()
-			edits = r.edits[in.ApprovalID]
-			r.mu.Unlock()
-		}
-		if edits != nil && edits.Subject != "" {
-			detail += " (edited: " + edits.Subject + ")"
-		}
-		if len(to) == 0 {
-			detail += " — no contact with role " + strings.Join(in.ToRoles, ", ")
-		}
-		r.add(in.StepID, "email", to, detail)
-		return contract.SendEmailResult{Sent: len(to)}, nil
-	})
+	reg(contract.SendEmail, r.sendEmail)
 	reg(contract.CreateTask, func(_ context.Context, in contract.CreateTaskInput) (contract.CreateTaskResult, error) {
 		r.add(in.StepID, "task", []string{r.assignee(in.Assignee)}, fmt.Sprintf("%s (%s priority)", in.Title, in.Priority))
 		return contract.CreateTaskResult{TaskID: "sim", Assignee: r.assignee(in.Assignee)}, nil
@@ -216,6 +299,7 @@ func (r *recorder) registerActivities() {
 	reg(contract.CreateApproval, func(_ context.Context, in contract.CreateApprovalInput) (contract.CreateApprovalResult, error) {
 		r.add(in.StepID, "approval", []string{r.assignee(in.Assignee)},
 			fmt.Sprintf("%s to %s, decide by %s", in.Email.Template, strings.Join(in.Email.ToRoles, ", "), offset(in.ExpiresAt.Sub(r.in.Start))))
+		r.scheduleDecisions(in.StepID)
 		return contract.CreateApprovalResult{ApprovalID: approvalID(in.StepID), Assignee: r.assignee(in.Assignee)}, nil
 	})
 	reg(contract.RecordApprovalDecision, func(_ context.Context, in contract.RecordApprovalDecisionInput) error {
@@ -256,6 +340,164 @@ func (r *recorder) registerActivities() {
 	})
 }
 
+// scheduleDecisions delivers the decisions on a step's approval, counted
+// from now, when the approval appears.
+func (r *recorder) scheduleDecisions(stepID string) {
+	base, _, _ := strings.Cut(stepID, "#")
+	for i, d := range r.in.Decisions {
+		if d.StepID != base {
+			continue
+		}
+		r.mu.Lock()
+		r.applied[i]++
+		r.mu.Unlock()
+		// At 0 the decision still comes after the workflow has the approval.
+		delay := max(d.At.Std(), time.Nanosecond)
+		r.env.RegisterDelayedCallback(func() {
+			r.env.UpdateWorkflow(workflows.DecideUpdate, "", &testsuite.TestUpdateCallback{
+				OnAccept: func() {}, OnComplete: func(any, error) {},
+				OnReject: func(err error) { r.add(stepID, "decision", nil, "refused: "+err.Error()) },
+			}, workflows.Decision{ApprovalID: approvalID(stepID), Decision: d.Decision, By: "simulation", Edits: d.Edits})
+		}, delay)
+	}
+}
+
+// sendEmail renders the email for each recipient and, for automated emails,
+// applies the frequency cap as the real activity does: a capped recipient is
+// deferred, and the run asks again when the cap frees up.
+func (r *recorder) sendEmail(_ context.Context, in contract.SendEmailInput) (contract.SendEmailResult, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var res contract.SendEmailResult
+	now := r.env.Now().UTC()
+	to := r.recipients(in.ToRoles)
+	entry := r.entry(in.StepID, "email", nil, in.Template+in.SendGridTemplateID)
+	edits := in.Override // an approved email is sent from its approval, with its edits
+	if in.ApprovalID != "" {
+		edits = r.edits[in.ApprovalID]
+	}
+	for _, c := range to {
+		key := in.StepID + "\x00" + c.Email
+		if r.reached[key] {
+			res.Sent++ // sent on an earlier call
+			continue
+		}
+		if until, capped := r.capped(c.Email, now); in.Automated && capped {
+			if res.DeferUntil == nil || until.Before(*res.DeferUntil) {
+				res.DeferUntil = &until
+			}
+			continue
+		}
+		email, err := r.render(in, c, edits)
+		if err != nil {
+			// The real activity fails the same way, and the run with it.
+			entry.Detail += " — cannot render: " + err.Error()
+			r.entries = append(r.entries, entry)
+			kind, tooLarge := contract.ErrUnknownTemplate, &templates.TooLargeError{}
+			if errors.As(err, &tooLarge) {
+				kind = contract.ErrEmailTooLarge
+			}
+			return res, temporal.NewNonRetryableApplicationError(err.Error(), kind, err)
+		}
+		r.reached[key] = true
+		if in.Automated {
+			r.sent[c.Email] = append(r.sent[c.Email], now)
+		}
+		entry.To, entry.Emails = append(entry.To, c.Email), append(entry.Emails, email)
+		res.Sent++
+	}
+	if edits != nil && edits.Subject != "" {
+		entry.Detail += " (edited: " + edits.Subject + ")"
+	}
+	switch {
+	case len(to) == 0:
+		entry.Detail += " — no contact with role " + strings.Join(in.ToRoles, ", ")
+	case len(entry.To) == 0:
+		return res, nil // every recipient capped: the run notes the hold
+	}
+	r.entries = append(r.entries, entry)
+	return res, nil
+}
+
+// capped says whether the address already got Cap.Count automated emails
+// in the window, and when it may get the next.
+func (r *recorder) capped(address string, now time.Time) (time.Time, bool) {
+	if r.in.Cap.Count <= 0 {
+		return time.Time{}, false
+	}
+	var recent []time.Time
+	for _, t := range r.sent[address] {
+		if t.After(now.Add(-r.in.Cap.Window)) {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) < r.in.Cap.Count {
+		return time.Time{}, false
+	}
+	// Free again when the oldest of the last Count leaves the window.
+	return recent[len(recent)-r.in.Cap.Count].Add(r.in.Cap.Window), true
+}
+
+// render fills the email in for one recipient as the real activity does;
+// an approver's edits replace the parts they changed.
+func (r *recorder) render(in contract.SendEmailInput, c Contact, edits *contract.EmailContent) (Email, error) {
+	out := Email{To: c.Email}
+	if in.SendGridTemplateID != "" {
+		out.Subject = "(SendGrid template " + in.SendGridTemplateID + ")"
+		out.Text = "(rendered by SendGrid)"
+	} else {
+		set := r.in.Templates
+		if t := in.OwnTemplate; t != nil {
+			var err error
+			if set, err = set.WithSource(t.Name, t.Subject, t.HTML, t.Text); err != nil {
+				return out, err
+			}
+		}
+		rendered, err := set.Render(in.Template, r.templateData(c))
+		if err != nil {
+			return out, err
+		}
+		out.Subject, out.Text = rendered.Subject, rendered.Text
+	}
+	if e := edits; e != nil {
+		if e.Subject != "" {
+			out.Subject = e.Subject
+		}
+		if e.Text != "" {
+			out.Text = e.Text
+		}
+	}
+	return out, nil
+}
+
+// templateData is what the real activity renders with, as far as the
+// simulation knows the account (a made-up account has no ARR).
+func (r *recorder) templateData(c Contact) templates.Data {
+	a := r.in.Account
+	d := templates.Data{
+		Account: templates.Account{ID: a.ID, Name: r.in.AccountName, Segment: a.Segment, LifecycleStage: a.LifecycleStage,
+			RenewalDate: dateIn(a.RenewalAt, a.Timezone), ContractStart: dateIn(a.ContractStartAt, a.Timezone)},
+		Contact: templates.Person{Name: c.Name, Email: c.Email},
+		CSM:     templates.Person{Name: r.in.CSMName, Email: r.in.CSM},
+	}
+	if a.HealthScore != nil {
+		d.Health = templates.Health{Score: int(math.Round(*a.HealthScore)), Band: a.HealthBand}
+	}
+	return d
+}
+
+// dateIn is an anchor instant as the date it is in the account's zone.
+func dateIn(t *time.Time, zone string) string {
+	if t == nil {
+		return ""
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format(time.DateOnly)
+}
+
 func (r *recorder) assignee(level string) string {
 	if level == "csm" && r.in.CSM != "" {
 		return r.in.CSM
@@ -277,7 +519,9 @@ func Sample(def *playbook.Definition, segment string, start time.Time) Input {
 			{Email: "champion@customer.example", Role: "champion"}, {Email: "sponsor@customer.example", Role: "exec_sponsor"},
 			{Email: "admin@customer.example", Role: "admin"}, {Email: "user@customer.example", Role: "user"},
 		},
-		CSM:   "csm",
-		Start: start,
+		AccountName: "Sample account",
+		CSM:         "csm",
+		CSMName:     "Your CSM",
+		Start:       start,
 	}
 }

@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -64,7 +65,7 @@ func TestSimulateOnboardingSMB(t *testing.T) {
 func TestSimulateEventsAndDecisions(t *testing.T) {
 	in := sampleInput(builtins(t)["onboarding"], "enterprise")
 	in.Events = []Event{{Name: "first_login", At: playbook.Duration(2 * playbook.Day)}}
-	in.Decisions = []Decision{{StepID: "qbr-invitation", Decision: "approve", At: playbook.Duration(89*playbook.Day + time.Hour),
+	in.Decisions = []Decision{{StepID: "qbr-invitation", Decision: "approve", At: playbook.Duration(time.Hour),
 		Edits: &contract.EmailContent{Subject: "QBR?"}}}
 	res, err := Run(in)
 	require.NoError(t, err)
@@ -121,4 +122,89 @@ func TestOffsetFormat(t *testing.T) {
 		-120 * playbook.Day: "-120d", 90 * time.Minute: "1h30m"} {
 		require.Equal(t, want, offset(d))
 	}
+}
+
+func TestSimulatedEmailsAreRenderedForEachRecipient(t *testing.T) {
+	in := sampleInput(builtins(t)["onboarding"], "smb")
+	in.AccountName, in.CSMName = "Acme", "Casey Jones"
+	in.Contacts = []Contact{{Email: "pat@acme.test", Name: "Pat Lee", Role: "champion"}, {Email: "al@acme.test", Name: "Al", Role: "admin"}}
+	res, err := Run(in)
+	require.NoError(t, err)
+	welcome := find(res, "welcome-email", "email")
+	require.Len(t, welcome.Emails, 2)
+	for i, first := range []string{"Pat", "Al"} {
+		email := welcome.Emails[i]
+		require.Equal(t, welcome.To[i], email.To)
+		require.Equal(t, "Welcome to your onboarding, Acme", email.Subject)
+		require.Contains(t, email.Text, "Hi "+first+",")
+		require.Contains(t, email.Text, "I'm Casey Jones, your customer success manager")
+	}
+}
+
+func TestSimulationExplainsSkipsBranchesAndShifts(t *testing.T) {
+	res, err := Run(sampleInput(builtins(t)["onboarding"], "smb"))
+	require.NoError(t, err)
+	skip := find(res, "welcome-call", "skip")
+	require.NotNil(t, skip)
+	require.Equal(t, "skipped: segment is smb, not enterprise or mid_market", skip.Detail)
+	branch := find(res, "zero-logins-check", "branch")
+	require.Equal(t, "7d", branch.Offset)
+	require.Equal(t, "took then: no first_login event received", branch.Detail)
+
+	shift := find(res, "training-invite-email", "shift")
+	require.NotNil(t, shift, "day 6 is a Sunday")
+	require.Equal(t, "6d", shift.Offset)
+	require.Equal(t, "held for the send window (mon-fri 09:00-17:00, UTC) until 2026-01-12T09:00:00Z", shift.Detail)
+	require.Equal(t, "7d", find(res, "training-invite-email", "email").Offset)
+	for i, e := range res.Timeline[1:] {
+		require.False(t, e.At.Before(res.Timeline[i].At), "the timeline is in time order: %v", e)
+	}
+}
+
+func TestSimulatedCapDefersAndExplains(t *testing.T) {
+	def, err := playbook.Parse([]byte(`key: c
+name: C
+steps:
+  - id: one
+    email: {template: welcome, to: [champion]}
+  - id: two
+    after: 1h
+    email: {template: welcome, to: [champion]}
+  - id: three
+    after: 1h
+    email: {template: welcome, to: [champion, admin]}
+`), playbook.Options{BuiltinTemplates: []string{"welcome"}})
+	require.NoError(t, err)
+	in := sampleInput(def, "smb")
+	in.Cap = Cap{Count: 2, Window: playbook.Day}
+	res, err := Run(in)
+	require.NoError(t, err)
+	var sent []string
+	for _, e := range res.Timeline {
+		if e.StepID == "three" {
+			sent = append(sent, e.Action+" "+e.Offset+" "+strings.Join(e.To, ","))
+		}
+	}
+	require.Equal(t, []string{
+		"shift 2h ",
+		"email 2h al@acme.test",
+		"email 1d pat@acme.test",
+	}, sent, "the champion had two emails in the day: held until the first is a day old")
+	require.Equal(t, "held by the frequency cap until 2026-01-06T09:00:00Z", find(res, "three", "shift").Detail)
+}
+
+func TestSimulatedDecisionCountsFromTheApproval(t *testing.T) {
+	in := sampleInput(builtins(t)["onboarding"], "enterprise")
+	in.Decisions = []Decision{
+		{StepID: "qbr-invitation", Decision: "reject", At: playbook.Duration(2 * time.Hour)},
+		{StepID: "welcome-call", Decision: "approve", At: playbook.Duration(time.Hour)},
+	}
+	res, err := Run(in)
+	require.NoError(t, err)
+	require.Equal(t, "89d", find(res, "qbr-invitation", "approval").Offset)
+	decision := find(res, "qbr-invitation", "decision")
+	require.Equal(t, "89d2h", decision.Offset, "two hours after the approval appeared")
+	require.Equal(t, "rejected", decision.Detail)
+	require.Nil(t, find(res, "qbr-invitation", "email"))
+	require.Equal(t, "approve not applied: the step asked for no approval", find(res, "welcome-call", "decision").Detail)
 }

@@ -5,6 +5,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -104,13 +105,71 @@ const (
 	StepFailed   = "failed"
 )
 
-// StepRecord is one step as the progress query shows it.
+// StepRecord is one step as the progress query shows it. Times are UTC, in
+// whole seconds; a time that is not known is left out.
 type StepRecord struct {
-	ID     string    `json:"id"` // unique in the run: repeated steps add "#n"
-	Kind   string    `json:"kind"`
-	At     time.Time `json:"at"` // when it ran, or is due
-	Status string    `json:"status"`
-	Detail string    `json:"detail,omitempty"`
+	ID     string     `json:"id"` // unique in the run: repeated steps add "#n"
+	Kind   string     `json:"kind"`
+	At     *time.Time `json:"at,omitempty"` // when it ran, or is due
+	Status string     `json:"status"`
+	Detail string     `json:"detail,omitempty"`
+	// Until is what the current step waits for: the event's or the
+	// approval's deadline, the send window's opening, the cap's release.
+	Until    *time.Time   `json:"until,omitempty"`
+	Notes    []Note       `json:"notes,omitempty"`
+	Task     *TaskRef     `json:"task,omitempty"`
+	Approval *ApprovalRef `json:"approval,omitempty"`
+
+	recorded bool // in done already (an if before its branch)
+}
+
+// Note explains, in one line, something that moved or decided a step while
+// it ran.
+type Note struct {
+	At   time.Time `json:"at"`
+	Kind string    `json:"kind"` // send_window | cap | timeout | escalation
+	Text string    `json:"text"`
+}
+
+// Note kinds.
+const (
+	NoteSendWindow = "send_window"
+	NoteCap        = "cap"
+	NoteTimeout    = "timeout"
+	NoteEscalation = "escalation"
+)
+
+// TaskRef is the task a task step created. The workflow knows its id and
+// assignee; the run view adds the task's own state from PostgreSQL.
+type TaskRef struct {
+	ID       string     `json:"id"`
+	Assignee string     `json:"assignee,omitempty"`
+	Status   string     `json:"status,omitempty"` // open | completed | cancelled
+	Outcome  string     `json:"outcome,omitempty"`
+	Note     string     `json:"note,omitempty"`
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
+}
+
+// ApprovalRef is the approval an approval step asked for; the run view adds
+// the decision from PostgreSQL.
+type ApprovalRef struct {
+	ID        string          `json:"id"`
+	Assignee  string          `json:"assignee,omitempty"`
+	Status    string          `json:"status,omitempty"` // pending | approved | rejected | expired | cancelled
+	Level     int             `json:"level,omitempty"`
+	DecidedBy string          `json:"decided_by,omitempty"`
+	DecidedAt *time.Time      `json:"decided_at,omitempty"`
+	Comment   string          `json:"comment,omitempty"`
+	Edits     json.RawMessage `json:"edits,omitempty"`
+}
+
+// Stamp is how step records write an instant: UTC, whole seconds.
+func Stamp(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC().Truncate(time.Second)
+	return &t
 }
 
 // Progress is the answer of ProgressQuery.

@@ -46,6 +46,17 @@ type interpreter struct {
 	next       int
 	done       []StepRecord
 	current    *StepRecord
+	// checked is set once the current step's condition held: it is being
+	// performed, not waiting for its time.
+	checked bool
+	// bound is the latest the current step's wait can last (a wait_for's
+	// deadline, the end of an approval's ladder); zero when unknown.
+	bound time.Time
+	// frames are the step lists the run is in, outermost first; the
+	// progress query plans what follows from them.
+	frames []*frame
+	// ctx is the workflow's context, for the time in queries.
+	ctx workflow.Context
 
 	anchorMoves int    // bumped when the anchor date changes, so timers re-plan
 	exitOutcome string // set when an exit rule (or on_reject: end_run) ends the run
@@ -61,7 +72,7 @@ type pendingApproval struct {
 
 func newInterpreter(ctx workflow.Context, in RunInput) (*interpreter, error) {
 	r := &interpreter{in: in, def: &in.Definition, templates: map[string]playbook.Template{},
-		approvals: map[string]*pendingApproval{}}
+		approvals: map[string]*pendingApproval{}, ctx: ctx}
 	if in.Definition.Key == "" || len(in.Definition.Steps) == 0 {
 		return nil, temporal.NewNonRetryableApplicationError("the run input carries no playbook definition",
 			contract.ErrInvalidInput, nil)
@@ -233,7 +244,9 @@ func (r *interpreter) runTopLevel(ctx workflow.Context) error {
 		return temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("the account has no %s, which this playbook counts from", r.def.Anchor), contract.ErrInvalidInput, nil)
 	}
+	top := r.enter(r.def.Steps, "")
 	for ; r.next < len(r.def.Steps); r.next++ {
+		top.i = r.next
 		if err := r.execStep(ctx, &r.def.Steps[r.next], ""); err != nil {
 			return err
 		}
@@ -298,33 +311,8 @@ func (r *interpreter) whenRunning(ctx workflow.Context) error {
 
 func (r *interpreter) setCurrentAt(at time.Time, status string) {
 	if r.current != nil {
-		r.current.At, r.current.Status = at.UTC(), status
+		r.current.At, r.current.Status = Stamp(at), status
 	}
-}
-
-func (r *interpreter) progress() (Progress, error) {
-	p := Progress{Paused: r.paused, Done: r.done, Upcoming: []StepRecord{}}
-	if p.Done == nil {
-		p.Done = []StepRecord{}
-	}
-	if r.current != nil {
-		cur := *r.current
-		p.Current = &cur
-	}
-	from := r.next
-	if r.current != nil {
-		from++
-	}
-	anchor := r.anchor()
-	for i := from; i < len(r.def.Steps) && r.exitOutcome == ""; i++ {
-		s := &r.def.Steps[i]
-		rec := StepRecord{ID: s.ID, Kind: s.Kind(), Status: "pending"}
-		if s.At != nil && !anchor.IsZero() {
-			rec.At = anchor.Add(s.At.Std()).UTC()
-		}
-		p.Upcoming = append(p.Upcoming, rec)
-	}
-	return p, nil
 }
 
 // finish records how the run ended. A cancelled workflow context cannot run

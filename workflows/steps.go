@@ -46,8 +46,15 @@ func (r *interpreter) waitForSendWindow(ctx workflow.Context, rec *StepRecord) e
 	if err != nil || !open.After(now) {
 		return err
 	}
-	rec.Detail = "held for the send window until " + open.Format(time.RFC3339)
+	r.hold(rec, now, open, NoteSendWindow, fmt.Sprintf("held for the send window (%s, %s) until %s", window, zone, open.Format(time.RFC3339)))
 	return r.waitUntil(ctx, func() time.Time { return open })
+}
+
+// hold notes why the current step waits and until when: its detail and
+// until show it while it waits, the note stays with the step.
+func (r *interpreter) hold(rec *StepRecord, now, until time.Time, kind, text string) {
+	rec.Detail, rec.Until = text, Stamp(until)
+	rec.Notes = append(rec.Notes, Note{At: *Stamp(now), Kind: kind, Text: text})
 }
 
 // escalationChange marks the interpreter change that made expired approvals
@@ -58,8 +65,8 @@ const escalationChange = "approval-escalation-ladder"
 // suffix makes repeated steps unique ("#3" for the third iteration).
 func (r *interpreter) execStep(ctx workflow.Context, s *playbook.Step, suffix string) error {
 	id := s.ID + suffix
-	rec := &StepRecord{ID: id, Kind: s.Kind(), At: workflow.Now(ctx).UTC(), Status: StepRunning}
-	r.current = rec
+	rec := &StepRecord{ID: id, Kind: s.Kind(), At: Stamp(workflow.Now(ctx)), Status: StepRunning}
+	r.current, r.checked, r.bound = rec, false, time.Time{}
 	defer func() { r.current = nil }()
 
 	switch {
@@ -77,21 +84,23 @@ func (r *interpreter) execStep(ctx workflow.Context, s *playbook.Step, suffix st
 	if err := r.whenRunning(ctx); err != nil {
 		return err
 	}
-	rec.At, rec.Status = workflow.Now(ctx).UTC(), StepRunning
-	if !s.When.Holds(r.facts()) {
-		r.record(rec, StepSkipped, "condition not met")
+	rec.At, rec.Status = Stamp(workflow.Now(ctx)), StepRunning
+	r.checked = true
+	if facts := r.facts(); !s.When.Holds(facts) {
+		r.record(rec, StepSkipped, "skipped: "+s.When.Explain(facts))
 		return nil
 	}
 	detail, err := r.perform(ctx, s, id, suffix, rec)
-	if err != nil {
-		if temporal.IsCanceledError(err) {
-			return err
-		}
+	switch {
+	case rec.recorded:
+		// An if records itself before its branch; the branch's own steps
+		// record their failures.
+	case err != nil && !temporal.IsCanceledError(err):
 		r.record(rec, StepFailed, failure(err))
-		return err
+	case err == nil:
+		r.record(rec, StepDone, detail)
 	}
-	r.record(rec, StepDone, detail)
-	return nil
+	return err
 }
 
 // failure is a failed step's detail: an activity's own message, without the
@@ -110,7 +119,7 @@ func failure(err error) string {
 }
 
 func (r *interpreter) record(rec *StepRecord, status, detail string) {
-	rec.Status, rec.Detail = status, detail
+	rec.Status, rec.Detail, rec.Until, rec.recorded = status, detail, nil, true
 	r.done = append(r.done, *rec)
 }
 
@@ -124,7 +133,7 @@ func (r *interpreter) perform(ctx workflow.Context, s *playbook.Step, id, suffix
 		in.Automated = true
 		return r.sendEmail(ctx, in, rec)
 	case playbook.KindTask:
-		return r.createTask(ctx, id, s.Task)
+		return r.createTask(ctx, id, s.Task, rec)
 	case playbook.KindApproval:
 		return r.approval(ctx, id, s.Approval, rec)
 	case playbook.KindWait:
@@ -143,12 +152,16 @@ func (r *interpreter) perform(ctx workflow.Context, s *playbook.Step, id, suffix
 		}
 		return fmt.Sprintf("health %.0f (%s)", *snap.HealthScore, snap.HealthBand), nil
 	case playbook.KindIf:
+		facts := r.facts()
 		branch, name := s.Then, "then"
-		if !s.If.Holds(r.facts()) {
+		if !s.If.Holds(facts) {
 			branch, name = s.Else, "else"
 		}
+		// Recorded before the branch runs, so done lists steps in the order
+		// they began.
+		r.record(rec, StepDone, "took "+name+": "+s.If.Explain(facts))
 		r.current = nil
-		return "took " + name, r.execSteps(ctx, branch, suffix)
+		return "", r.execSteps(ctx, branch, suffix)
 	case playbook.KindRepeat:
 		return r.repeat(ctx, s.Repeat, suffix)
 	case playbook.KindStartPlaybook:
@@ -182,7 +195,10 @@ func (r *interpreter) perform(ctx workflow.Context, s *playbook.Step, id, suffix
 }
 
 func (r *interpreter) execSteps(ctx workflow.Context, steps []playbook.Step, suffix string) error {
+	f := r.enter(steps, suffix)
+	defer r.leave()
 	for i := range steps {
+		f.i = i
 		if err := r.execStep(ctx, &steps[i], suffix); err != nil {
 			return err
 		}
@@ -243,7 +259,7 @@ func (r *interpreter) sendEmail(ctx workflow.Context, in contract.SendEmailInput
 			break
 		}
 		until := *res.DeferUntil
-		rec.Detail = "held by the frequency cap until " + until.Format(time.RFC3339)
+		r.hold(rec, workflow.Now(ctx), until, NoteCap, "held by the frequency cap until "+until.UTC().Format(time.RFC3339))
 		if err := r.waitUntil(ctx, func() time.Time { return until }); err != nil {
 			return "", err
 		}
@@ -261,7 +277,7 @@ func (r *interpreter) sendEmail(ctx workflow.Context, in contract.SendEmailInput
 	return detail, nil
 }
 
-func (r *interpreter) createTask(ctx workflow.Context, id string, t *playbook.TaskAction) (string, error) {
+func (r *interpreter) createTask(ctx workflow.Context, id string, t *playbook.TaskAction, rec *StepRecord) (string, error) {
 	in := contract.CreateTaskInput{RunID: r.in.RunID, StepID: id, AccountID: r.in.AccountID, Title: t.Title,
 		Description: t.Description, Assignee: t.Assignee, Priority: t.Priority}
 	if in.Priority == "" {
@@ -275,12 +291,13 @@ func (r *interpreter) createTask(ctx workflow.Context, id string, t *playbook.Ta
 	if err := workflow.ExecuteActivity(ctx, contract.CreateTask, in).Get(ctx, &res); err != nil {
 		return "", err
 	}
+	rec.Task = &TaskRef{ID: res.TaskID, Assignee: res.Assignee}
 	return "task " + res.TaskID + " for " + res.Assignee, nil
 }
 
 func (r *interpreter) waitFor(ctx workflow.Context, s *playbook.Step, suffix string, rec *StepRecord) (string, error) {
 	name := s.WaitFor.Event
-	rec.Status = StepAwaiting
+	rec.Status, rec.Detail = StepAwaiting, "awaiting the "+name+" event, without a deadline"
 	got := func() bool { return r.received(name) }
 	if s.WaitFor.Within == nil {
 		if err := workflow.Await(ctx, got); err != nil {
@@ -288,6 +305,10 @@ func (r *interpreter) waitFor(ctx workflow.Context, s *playbook.Step, suffix str
 		}
 		return name + " received", nil
 	}
+	now := workflow.Now(ctx)
+	deadline := now.Add(s.WaitFor.Within.Std())
+	r.bound = deadline
+	rec.Detail, rec.Until = fmt.Sprintf("awaiting the %s event until %s", name, deadline.UTC().Format(time.RFC3339)), Stamp(deadline)
 	ok, err := workflow.AwaitWithTimeout(ctx, s.WaitFor.Within.Std(), got)
 	if err != nil {
 		return "", err
@@ -295,18 +316,27 @@ func (r *interpreter) waitFor(ctx workflow.Context, s *playbook.Step, suffix str
 	if ok {
 		return name + " received", nil
 	}
-	r.current = nil
-	if err := r.execSteps(ctx, s.OnTimeout, suffix); err != nil {
-		return "", err
+	text := fmt.Sprintf("no %s event within %s", name, s.WaitFor.Within)
+	if len(s.OnTimeout) > 0 {
+		text += "; on_timeout runs"
 	}
-	return fmt.Sprintf("no %s within %s", name, s.WaitFor.Within), nil
+	rec.Notes = append(rec.Notes, Note{At: *Stamp(workflow.Now(ctx)), Kind: NoteTimeout, Text: text})
+	// Recorded before on_timeout runs, so done lists steps in the order they
+	// began.
+	r.record(rec, StepDone, fmt.Sprintf("no %s within %s", name, s.WaitFor.Within))
+	r.current = nil
+	return "", r.execSteps(ctx, s.OnTimeout, suffix)
 }
 
 func (r *interpreter) repeat(ctx workflow.Context, rep *playbook.Repeat, suffix string) (string, error) {
 	start := workflow.Now(ctx)
 	every := rep.Every.Std()
+	marker := &frame{repeat: rep, start: start, suffix: suffix}
+	r.frames = append(r.frames, marker)
+	defer r.leave()
 	n := 0
 	for i := 0; ; i++ {
+		marker.i = i
 		offset := time.Duration(i) * every
 		if rep.Times > 0 && i >= rep.Times {
 			break
@@ -340,16 +370,8 @@ const approvedContentChange = "approved-content"
 // sends the (possibly edited) email when approved.
 func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.ApprovalAction, rec *StepRecord) (string, error) {
 	fromApproval := workflow.GetVersion(ctx, approvedContentChange, workflow.DefaultVersion, 1) == 1
-	sla, ok := r.in.EscalationSLA[r.account.Segment]
-	if !ok {
-		if sla, ok = escalationSLA[r.account.Segment]; !ok {
-			sla = escalationSLA["mid_market"]
-		}
-	}
-	expires := sla[0]
-	if a.ExpiresIn != nil {
-		expires = a.ExpiresIn.Std()
-	}
+	sla := r.ladder()
+	expires, longest := r.approvalDeadlines(a)
 	var created contract.CreateApprovalResult
 	err := workflow.ExecuteActivity(ctx, contract.CreateApproval, contract.CreateApprovalInput{
 		RunID: r.in.RunID, StepID: id, AccountID: r.in.AccountID, Assignee: a.Assignee,
@@ -361,7 +383,9 @@ func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.Appr
 	pending := &pendingApproval{stepID: id}
 	r.approvals[created.ApprovalID] = pending
 	defer delete(r.approvals, created.ApprovalID)
-	rec.Status, rec.Detail = StepAwaiting, "approval "+created.ApprovalID+" by "+created.Assignee
+	rec.Approval = &ApprovalRef{ID: created.ApprovalID, Assignee: created.Assignee}
+	r.awaitDecision(rec, workflow.Now(ctx).Add(expires), created.Assignee)
+	r.bound = workflow.Now(ctx).Add(longest)
 
 	decided := func() bool { return pending.decision != nil }
 	for level := 1; ; level++ {
@@ -385,7 +409,10 @@ func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.Appr
 				return "", err
 			}
 			if esc.Escalated {
-				rec.Detail = fmt.Sprintf("approval %s escalated to level %d: %s", created.ApprovalID, level+1, esc.Assignee)
+				deadline := workflow.Now(ctx).Add(expires)
+				rec.Notes = append(rec.Notes, Note{At: *Stamp(workflow.Now(ctx)), Kind: NoteEscalation,
+					Text: fmt.Sprintf("not decided in time: escalated to level %d, %s, decide by %s", level+1, esc.Assignee, deadline.UTC().Format(time.RFC3339))})
+				r.awaitDecision(rec, deadline, esc.Assignee)
 				continue
 			}
 		}
@@ -402,6 +429,7 @@ func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.Appr
 		return fmt.Sprintf("approval %s expired at level %d", created.ApprovalID, level), nil
 	}
 	d := pending.decision
+	rec.Status, rec.Until = StepRunning, nil
 	if d.Decision == "reject" {
 		if a.OnReject == "end_run" {
 			r.endRun("rejected:" + id)
@@ -417,6 +445,41 @@ func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.Appr
 	}
 	detail, err := r.sendEmail(ctx, in, rec)
 	return fmt.Sprintf("approved by %s; %s", d.By, detail), err
+}
+
+// awaitDecision shows who must decide the current approval and by when.
+func (r *interpreter) awaitDecision(rec *StepRecord, deadline time.Time, assignee string) {
+	rec.Status, rec.Until = StepAwaiting, Stamp(deadline)
+	rec.Approval.Assignee = assignee
+	rec.Detail = fmt.Sprintf("awaiting the decision of %s on approval %s by %s", assignee, rec.Approval.ID, deadline.UTC().Format(time.RFC3339))
+}
+
+// ladder is the deadlines of the escalation levels for the account.
+func (r *interpreter) ladder() [4]time.Duration {
+	sla, ok := r.in.EscalationSLA[r.account.Segment]
+	if !ok {
+		if sla, ok = escalationSLA[r.account.Segment]; !ok {
+			sla = escalationSLA["mid_market"]
+		}
+	}
+	return sla
+}
+
+// approvalDeadlines is how long the first assignee has to decide, and the
+// longest the approval can stay undecided (up the ladder when it escalates).
+func (r *interpreter) approvalDeadlines(a *playbook.ApprovalAction) (expires, longest time.Duration) {
+	sla := r.ladder()
+	expires = sla[0]
+	if a.ExpiresIn != nil {
+		expires = a.ExpiresIn.Std()
+	}
+	longest = expires
+	if a.OnExpire == "" || a.OnExpire == "escalate" {
+		for _, d := range sla[1:] {
+			longest += d
+		}
+	}
+	return expires, longest
 }
 
 // validateDecision refuses, before anything is written to history, a decision

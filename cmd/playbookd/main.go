@@ -249,6 +249,7 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 		},
 		AdminKey: cfg.AdminKey,
 		Log:      log,
+		EmailCap: store.FrequencyCap{Count: cfg.EmailCap, Window: cfg.EmailCapWindow},
 	})
 	srv := api.NewServer(cfg.HTTPAddr, e, api.DefaultTimeouts)
 	serveErr := make(chan error, 1)
