@@ -326,6 +326,8 @@ func TestUnsubscribeLinkPageAndOneClick(t *testing.T) {
 	status, page := get("GET", "token="+token)
 	require.Equal(t, 200, status)
 	require.Contains(t, page, "pat@acme.test")
+	require.Contains(t, page, "about Acme.", "the account's name, as its emails say it")
+	require.NotContains(t, page, "about acme", "not its internal id")
 	require.Contains(t, page, `<form method="post">`)
 	var unsubscribed bool
 	require.NoError(t, h.pool.QueryRow(context.Background(), `SELECT unsubscribed FROM contacts WHERE email = 'pat@acme.test'`).Scan(&unsubscribed))
@@ -334,6 +336,7 @@ func TestUnsubscribeLinkPageAndOneClick(t *testing.T) {
 	status, page = get("POST", "token="+token)
 	require.Equal(t, 200, status)
 	require.Contains(t, page, "You are unsubscribed")
+	require.Contains(t, page, "about Acme.")
 	require.NoError(t, h.pool.QueryRow(context.Background(), `SELECT unsubscribed FROM contacts WHERE email = 'pat@acme.test'`).Scan(&unsubscribed))
 	require.True(t, unsubscribed)
 	var reason string
