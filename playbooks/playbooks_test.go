@@ -8,7 +8,8 @@ import (
 	"github.com/playbookd/playbookd/templates"
 )
 
-func TestBuiltinsParseAndCiteTheirSeeds(t *testing.T) {
+func builtins(t *testing.T) (*templates.Set, []Source) {
+	t.Helper()
 	set, err := templates.Builtin()
 	if err != nil {
 		t.Fatal(err)
@@ -17,6 +18,11 @@ func TestBuiltinsParseAndCiteTheirSeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return set, all
+}
+
+func TestBuiltinsParseAndCiteTheirSeeds(t *testing.T) {
+	_, all := builtins(t)
 	keys := map[string][]string{}
 	for _, s := range all {
 		keys[s.Key] = s.Definition.StartedKeys()
@@ -62,14 +68,7 @@ func findStep(steps []playbook.Step, id string) *playbook.Step {
 // Each built-in email, read as its recipient reads it where the playbook
 // sends it, promises nothing the playbook does not do.
 func TestBuiltinEmailsPromiseOnlyWhatThePlaybookDoes(t *testing.T) {
-	set, err := templates.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, err := Builtin(playbook.Options{BuiltinTemplates: set.Names()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	set, all := builtins(t)
 	defs := map[string]*playbook.Definition{}
 	for _, s := range all {
 		defs[s.Key] = s.Definition
