@@ -41,7 +41,7 @@ func TestPlaybookLifecycleAndRunsPinTheirVersion(t *testing.T) {
 
 	r := h.do(t, "GET", "/v1/playbooks", "")
 	require.Equal(t, 200, r.status)
-	require.Len(t, r.body["items"], 5, "the five built-ins are seeded")
+	require.Len(t, r.body["items"], 6, "the six built-ins are seeded")
 
 	r = h.send(t, "POST", "/v1/playbooks/validate", "application/yaml", customPlaybook)
 	require.Equal(t, 200, r.status, r.raw)

@@ -38,7 +38,10 @@ func Schema() map[string]any {
 	return out
 }
 
-var durationType = reflect.TypeOf(Duration(0))
+var (
+	durationType = reflect.TypeOf(Duration(0))
+	triggerType  = reflect.TypeOf(Trigger{})
+)
 
 func schemaOf(t reflect.Type, field string, defs map[string]any) any {
 	if t == durationType {
@@ -97,6 +100,11 @@ func addProperties(t reflect.Type, props map[string]any, defs map[string]any) {
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "" || name == "-" || !f.IsExported() {
+			continue
+		}
+		if t == triggerType && name == "to" {
+			// A band or a lifecycle stage, not the contact roles of an email's to.
+			props[name] = map[string]any{"type": "string"}
 			continue
 		}
 		props[name] = schemaOf(f.Type, name, defs)

@@ -17,7 +17,7 @@ import (
 // Vocabulary of the language.
 var (
 	Anchors       = []string{AnchorEnrolled, AnchorRenewalDate, AnchorContractStart}
-	TriggerEvents = []string{"account_created", "health_band", "renewal_window", "risk_signal", "expansion"}
+	TriggerEvents = []string{"account_created", "health_band", "renewal_window", "risk_signal", "expansion", "stage_changed", "event"}
 	RiskSignals   = []string{"usage_decline", "support_spike", "champion_left", "payment_overdue", "competitor_mentioned"}
 	Segments      = []string{"enterprise", "mid_market", "smb"}
 	HealthBands   = []string{"green", "yellow", "red"}
@@ -31,9 +31,12 @@ var (
 )
 
 var (
-	keyPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	idPattern      = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	eventPattern   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	keyPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	idPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	eventPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	// Lifecycle stages are the account's own words (onboarding, adoption,
+	// renewed...): any text without surrounding spaces, as accounts store it.
+	stagePattern   = regexp.MustCompile(`^\S(.{0,126}\S)?$`)
 	outcomePattern = regexp.MustCompile(`^[a-z][a-z0-9_:-]{0,62}$`)
 	clockPattern   = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 	sgTemplateID   = regexp.MustCompile(`^d-[0-9a-f]{32}$`)
@@ -157,9 +160,28 @@ func (v *validator) trigger(t *Trigger) {
 		if !slices.Contains(RiskSignals, t.Signal) {
 			v.add("trigger.signal", "required with on: risk_signal; one of %s", strings.Join(RiskSignals, ", "))
 		}
+	case "stage_changed":
+		if !stagePattern.MatchString(t.To) {
+			v.add("trigger.to", "required with on: stage_changed; the lifecycle stage entered, such as adoption")
+		}
+		if t.From != "" && !stagePattern.MatchString(t.From) {
+			v.add("trigger.from", "must be a lifecycle stage such as onboarding, or left out for any")
+		} else if t.From != "" && t.From == t.To {
+			v.add("trigger.from", "is the same stage as to: a stage does not change to itself")
+		}
+	case "event":
+		if !eventPattern.MatchString(t.Event) {
+			v.add("trigger.event", "required with on: event; a lower-case event name such as champion_left")
+		}
 	}
-	if t.On != "health_band" && t.To != "" {
-		v.add("trigger.to", "only with on: health_band")
+	if t.On != "health_band" && t.On != "stage_changed" && t.To != "" {
+		v.add("trigger.to", "only with on: health_band or stage_changed")
+	}
+	if t.On != "stage_changed" && t.From != "" {
+		v.add("trigger.from", "only with on: stage_changed")
+	}
+	if t.On != "event" && t.Event != "" {
+		v.add("trigger.event", "only with on: event")
 	}
 	if t.On != "renewal_window" && t.DaysBefore != 0 {
 		v.add("trigger.days_before", "only with on: renewal_window")

@@ -32,7 +32,7 @@ func TestBuiltinsParseAndCiteTheirSeeds(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"onboarding", "red-recovery", "at-risk", "renewal", "expansion"} {
+	for _, want := range []string{"onboarding", "red-recovery", "at-risk", "renewal", "expansion", "champion-change"} {
 		if _, ok := keys[want]; !ok {
 			t.Errorf("built-in %s missing", want)
 		}
