@@ -57,13 +57,15 @@ type Activities struct {
 	Links     *unsubscribe.Links // signed one-click unsubscribe links
 	Cap       store.FrequencyCap // automated emails per address; zero: no cap
 	HTTP      *http.Client       // for notify webhooks, from NewWebhookClient; nil: production's guard
-	Triggers  Sweeper
+	Triggers  Triggers
 	Log       *slog.Logger
 }
 
-// Sweeper runs a trigger sweep.
-type Sweeper interface {
+// Triggers is the trigger service: its sweep, and account changes that may
+// fire stage_changed triggers.
+type Triggers interface {
 	Sweep(ctx context.Context) (contract.SweepResult, error)
+	ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (contract.AccountSnapshot, error)
 }
 
 // SweepTriggers records renewal windows reached and starts pending
@@ -157,9 +159,14 @@ func (a *Activities) UpdateAccount(ctx context.Context, in contract.UpdateAccoun
 	if err != nil {
 		return contract.AccountSnapshot{}, err
 	}
-	snap, err := a.Store.ChangeAccount(ctx, in.AccountID, runID, in.StepID, store.AccountChange{
-		LifecycleStage: in.LifecycleStage, Status: in.Status, Fields: in.Fields,
-	})
+	change := store.AccountChange{LifecycleStage: in.LifecycleStage, Status: in.Status, Fields: in.Fields}
+	// The trigger service records what a changed stage fires with the change;
+	// a worker without one (tests of other activities) only changes.
+	changeAccount := a.Store.ChangeAccount
+	if a.Triggers != nil {
+		changeAccount = a.Triggers.ChangeAccount
+	}
+	snap, err := changeAccount(ctx, in.AccountID, runID, in.StepID, change)
 	if errors.Is(err, store.ErrNotFound) {
 		return snap, accountNotFound(in.AccountID)
 	}

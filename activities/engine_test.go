@@ -2,8 +2,11 @@ package activities_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"html"
+	"io"
+	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
@@ -14,7 +17,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/triggers"
 	"github.com/playbookd/playbookd/unsubscribe"
 )
 
@@ -101,6 +106,45 @@ func TestUpdateAccountReturnsNewSnapshot(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "adoption", snap.LifecycleStage)
 	require.EqualValues(t, 1, snap.Fields["x"])
+}
+
+// startRecorder starts runs by recording them, for the trigger service.
+type startRecorder struct {
+	st      *store.Store
+	started []string
+}
+
+func (r *startRecorder) Start(ctx context.Context, in runs.StartInput) (store.Run, error) {
+	r.started = append(r.started, in.PlaybookKey+"/"+in.AccountID)
+	return r.st.RecordRunStarted(ctx, store.NewRun{ID: uuid.New(), AccountID: in.AccountID, PlaybookKey: in.PlaybookKey,
+		PlaybookVersion: 1, WorkflowID: in.PlaybookKey + "/" + in.AccountID, TemporalRunID: "r", StartedAt: time.Now()})
+}
+
+func (r *startRecorder) AccountChanged(context.Context, string) (int, error) { return 0, nil }
+
+func (r *startRecorder) DeliverEvent(context.Context, string, string, map[string]any, []store.NewFiring) (int, error) {
+	return 0, nil
+}
+
+// The built-in onboarding ends with update_account {lifecycle_stage:
+// adoption} and no fields: it changes the stage, and starts what a
+// stage_changed trigger asks for once, however often the activity runs.
+func TestUpdateAccountFiresStageTriggersOnce(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	def := `{"key":"adoption","name":"Adoption","trigger":{"on":"stage_changed","to":"adoption"},"steps":[{"id":"s","check_health":{}}]}`
+	_, _, err := f.st.SeedPlaybook(ctx, store.NewPlaybookVersion{Key: "adoption", Name: "Adoption",
+		Definition: json.RawMessage(def), Source: def, SourceFormat: "json"})
+	require.NoError(t, err)
+	starts := &startRecorder{st: f.st}
+	f.acts.Triggers = &triggers.Service{Store: f.st, Runs: starts, Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for range 2 { // a retried activity
+		snap, err := exec[contract.AccountSnapshot](t, f, contract.UpdateAccount, contract.UpdateAccountInput{
+			RunID: f.runID, StepID: "to-adoption", AccountID: "acme", LifecycleStage: "adoption"})
+		require.NoError(t, err)
+		require.Equal(t, "adoption", snap.LifecycleStage)
+	}
+	require.Equal(t, []string{"adoption/acme"}, starts.started)
 }
 
 func TestEscalateApprovalNotifiesTheManager(t *testing.T) {

@@ -317,6 +317,7 @@ func TestBadInputIsRefusedAndNothingWritten(t *testing.T) {
 		{"tasks bad status", "GET", "/v1/tasks?status=maybe", "", 400, "status"},
 		{"playbook bad version", "GET", "/v1/playbooks/onboarding?version=x", "", 400, "version"},
 		{"timeline bad version", "GET", "/v1/playbooks/onboarding/timeline.svg?version=0", "", 400, "version"},
+		{"timeline unknown parameter", "GET", "/v1/playbooks/onboarding/timeline.svg?acount_id=acme", "", 400, "acount_id"},
 		{"publish bad version", "POST", "/v1/playbooks/onboarding/versions/v1/publish", "", 400, "version"},
 		{"approvals bad status", "GET", "/v1/approvals?status=maybe", "", 400, "status"},
 		{"decision bad id", "POST", "/v1/approvals/xyz/decision", `{"decision":"approve"}`, 400, "id"},

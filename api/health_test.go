@@ -308,3 +308,71 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// firings counts an account's recorded firings of a playbook.
+func (h *harness) firings(t *testing.T, account, playbook string) int {
+	var n int
+	require.NoError(t, h.pool.QueryRow(context.Background(),
+		`SELECT count(*) FROM trigger_firings WHERE account_id = $1 AND playbook_key = $2`, account, playbook).Scan(&n))
+	return n
+}
+
+// A playbook for the adoption stage starts when an account's lifecycle
+// stage changes to adoption, by a save or an import, once per change:
+// saving or importing the same stage again starts nothing.
+func TestStageChangedTriggerOnSaveAndImport(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t)
+	r := h.send(t, "POST", "/v1/playbooks", "application/yaml", `key: adoption
+name: Adoption (Day 30-90 after onboarding)
+trigger: {on: stage_changed, from: onboarding, to: adoption}
+steps:
+  - id: adoption-review
+    task: {title: Review feature adoption, assignee: csm, due: 7d}
+`)
+	require.Equal(t, 201, r.status, r.raw)
+	require.Equal(t, 200, h.do(t, "POST", "/v1/playbooks/adoption/versions/1/publish", "").status)
+
+	account := func(id, stage string) string {
+		return fmt.Sprintf(`{"id":%q,"name":"Co %s","arr":12000,"csm_email":"casey@cs.test","timezone":"UTC","lifecycle_stage":%q}`, id, id, stage)
+	}
+	require.Equal(t, 201, h.do(t, "POST", "/v1/accounts", account("newco", "onboarding")).status)
+	require.Equal(t, []string{"onboarding"}, h.started("newco"))
+	for range 2 {
+		r = h.do(t, "POST", "/v1/accounts", account("newco", "adoption"))
+		require.Equal(t, 200, r.status, r.raw)
+	}
+	require.Equal(t, []string{"onboarding", "adoption"}, h.started("newco"))
+	require.Equal(t, 1, h.firings(t, "newco", "adoption"), "the second save changes nothing")
+
+	// Imported twice (an import cut short is sent again): one change, one firing.
+	require.Equal(t, 201, h.do(t, "POST", "/v1/accounts", account("impco", "onboarding")).status)
+	for range 2 {
+		r = h.do(t, "POST", "/v1/accounts/import", "["+account("impco", "adoption")+","+account("oldco", "adoption")+"]")
+		require.Equal(t, 202, r.status, r.raw)
+		require.Equal(t, "done", h.waitImport(t, r.header.Get("Location"))["status"])
+	}
+	require.Equal(t, []string{"onboarding", "adoption"}, h.started("impco"))
+	require.Equal(t, 1, h.firings(t, "impco", "adoption"))
+	require.Empty(t, h.started("oldco"), "created in adoption: no stage changed")
+}
+
+// POST /v1/accounts/{id}/events with champion_left starts the built-in
+// champion-change play, once per event.
+func TestEventTriggerStartsTheChampionChangePlay(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t)
+	r := h.do(t, "POST", "/v1/accounts/acme/events", `{"name":"first_login"}`)
+	require.Equal(t, 202, r.status, r.raw)
+	require.Empty(t, h.started("acme"))
+
+	r = h.do(t, "POST", "/v1/accounts/acme/events", `{"name":"champion_left","data":{"email":"pat@acme.test"}}`)
+	require.Equal(t, 202, r.status, r.raw)
+	require.Equal(t, []string{"champion-change"}, h.started("acme"))
+	require.Equal(t, 1, h.firings(t, "acme", "champion-change"))
+
+	r = h.do(t, "POST", "/v1/accounts/acme/events", `{"name":"champion_left"}`)
+	require.Equal(t, 202, r.status, r.raw)
+	require.Equal(t, 2, h.firings(t, "acme", "champion-change"), "a second departure is its own occasion")
+	require.Equal(t, []string{"champion-change"}, h.started("acme"), "while the first play is live, no second run")
+}

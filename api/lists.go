@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -43,6 +44,21 @@ func (q *queryFilter) uuid(name string) *uuid.UUID {
 		return nil
 	}
 	return &id
+}
+
+// only refuses query parameters other than the named ones: a misspelt or
+// misplaced parameter would otherwise be ignored without a word.
+func (q *queryFilter) only(names ...string) {
+	unknown := make([]string, 0, len(q.c.QueryParams()))
+	for name := range q.c.QueryParams() {
+		if !slices.Contains(names, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	slices.Sort(unknown)
+	for _, name := range unknown {
+		q.fe.add(name, "unknown query parameter; this route takes %s", strings.Join(names, ", "))
+	}
 }
 
 func (q *queryFilter) err() error {

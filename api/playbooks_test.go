@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -41,7 +42,7 @@ func TestPlaybookLifecycleAndRunsPinTheirVersion(t *testing.T) {
 
 	r := h.do(t, "GET", "/v1/playbooks", "")
 	require.Equal(t, 200, r.status)
-	require.Len(t, r.body["items"], 5, "the five built-ins are seeded")
+	require.Len(t, r.body["items"], 6, "the six built-ins are seeded")
 
 	r = h.send(t, "POST", "/v1/playbooks/validate", "application/yaml", customPlaybook)
 	require.Equal(t, 200, r.status, r.raw)
@@ -302,8 +303,56 @@ func TestTimelineSVG(t *testing.T) {
 	require.Equal(t, "image/svg+xml", r.header.Get("Content-Type"))
 	require.Contains(t, r.raw, ">welcome-email<")
 	require.NotContains(t, r.raw, ">welcome-call<")
+	require.NoError(t, xml.Unmarshal([]byte(r.raw), new(struct{})), "well-formed XML")
 	require.Equal(t, 400, h.do(t, "GET", "/v1/playbooks/onboarding/timeline.svg?segment=galactic", "").status)
 	require.Equal(t, 404, h.do(t, "GET", "/v1/playbooks/nope/timeline.svg", "").status)
+
+	// The renewal's branches each get a lane, not only the path taken.
+	r = h.do(t, "GET", "/v1/playbooks/renewal/timeline.svg?segment=enterprise", "")
+	require.Equal(t, 200, r.status)
+	require.Equal(t, 7, strings.Count(r.raw, `class="lane"`), "steps and then/else of three ifs")
+	require.Contains(t, r.raw, ">then: health_score &lt; 60 (not taken)<")
+	require.Contains(t, r.raw, ">await-signature: wait for contract_signed ≤ 30d<")
+}
+
+// ?account_id= draws that account's own timeline: its segment, and its own
+// renewal date for a playbook counted from it.
+func TestTimelineSVGOfAnAccount(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t)
+	renewal := time.Now().UTC().AddDate(0, 0, 200)
+	r := h.do(t, "POST", "/v1/accounts", fmt.Sprintf(`{"id":"dated","name":"Dated Inc","arr":50000,"csm_email":"casey@cs.test",
+		"timezone":"UTC","renewal_date":%q,"lifecycle_stage":"adoption"}`, renewal.Format(time.DateOnly)))
+	require.Equal(t, 201, r.status, r.raw)
+	r = h.do(t, "GET", "/v1/playbooks/renewal/timeline.svg?account_id=dated", "")
+	require.Equal(t, 200, r.status, r.raw)
+	require.Contains(t, r.raw, "Dated Inc (dated, mid_market) if enrolled now")
+	require.Contains(t, r.raw, ">ebr-invitation: approval by csm", "mid-market steps")
+	require.NotContains(t, r.raw, ">renewal-reminder", "no smb step")
+	kickoff := renewal.AddDate(0, 0, -120).Format(time.DateOnly)
+	require.Contains(t, r.raw, kickoff+" 09:00 UTC · task · renewal-kickoff", "T-120 of its own renewal date")
+	require.Contains(t, r.raw, renewal.Format(time.DateOnly)+" 09:00 UTC · if · renewal-day")
+
+	require.Equal(t, 201, h.do(t, "POST", "/v1/accounts", `{"id":"undated","name":"Undated","arr":5000,"csm_email":"casey@cs.test",
+		"timezone":"UTC","lifecycle_stage":"adoption"}`).status)
+	for _, c := range []struct {
+		query  string
+		status int
+		field  string
+	}{
+		{"account_id=ghost", 404, ""},
+		{"account_id=undated", 422, "account_id"},
+		{"account_id=acme&segment=smb", 400, "segment"},
+		{"accountid=acme", 400, "accountid"},
+		{"segment=smb&color=red", 400, "color"},
+	} {
+		r := h.do(t, "GET", "/v1/playbooks/renewal/timeline.svg?"+c.query, "")
+		require.Equal(t, c.status, r.status, c.query+" → "+r.raw)
+		require.Equal(t, "application/problem+json", r.header.Get("Content-Type"))
+		if c.field != "" {
+			require.Equal(t, []string{c.field}, fieldsOf(r.body), c.query)
+		}
+	}
 }
 
 func TestSchemaIsServed(t *testing.T) {
@@ -429,6 +478,8 @@ func TestUnsubscribeLinkPageAndOneClick(t *testing.T) {
 	status, page := get("GET", "token="+token)
 	require.Equal(t, 200, status)
 	require.Contains(t, page, "pat@acme.test")
+	require.Contains(t, page, "about Acme.", "the account's name, as its emails say it")
+	require.NotContains(t, page, "about acme", "not its internal id")
 	require.Contains(t, page, `<form method="post">`)
 	var unsubscribed bool
 	require.NoError(t, h.pool.QueryRow(context.Background(), `SELECT unsubscribed FROM contacts WHERE email = 'pat@acme.test'`).Scan(&unsubscribed))
@@ -437,6 +488,7 @@ func TestUnsubscribeLinkPageAndOneClick(t *testing.T) {
 	status, page = get("POST", "token="+token)
 	require.Equal(t, 200, status)
 	require.Contains(t, page, "You are unsubscribed")
+	require.Contains(t, page, "about Acme.")
 	require.NoError(t, h.pool.QueryRow(context.Background(), `SELECT unsubscribed FROM contacts WHERE email = 'pat@acme.test'`).Scan(&unsubscribed))
 	require.True(t, unsubscribed)
 	var reason string

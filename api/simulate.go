@@ -116,14 +116,20 @@ func (h *handlers) simulatePlaybook(c echo.Context) error {
 		"status": res.Status, "outcome": res.Outcome, "timeline": res.Timeline})
 }
 
+// playbookTimelineSVG draws a playbook's simulated run: for a made-up
+// account of a segment (enrolled on a fixed Monday, so the picture is
+// stable), or for a stored account enrolled now, with its own segment,
+// contacts, health and dates.
 func (h *handlers) playbookTimelineSVG(c echo.Context) error {
-	segment := c.QueryParam("segment")
-	if segment == "" {
-		segment = "enterprise"
+	q := queryFilter{c: c}
+	q.only("segment", "version", "account_id")
+	segment := q.enum("segment", playbook.Segments)
+	accountID := c.QueryParam("account_id")
+	if segment != "" && accountID != "" {
+		q.fe.add("segment", "leave it out with account_id: the account's own segment is drawn")
 	}
-	if !slices.Contains(playbook.Segments, segment) {
-		return problem(http.StatusBadRequest, "the query has invalid parameters",
-			FieldError{Field: "segment", Message: "must be one of " + strings.Join(playbook.Segments, ", ")})
+	if err := q.err(); err != nil {
+		return err
 	}
 	version, err := queryVersion(c)
 	if err != nil {
@@ -133,13 +139,48 @@ func (h *handlers) playbookTimelineSVG(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC) // a Monday: a stable picture
-	res, err := simulate.Run(simulate.Sample(def, segment, start))
+	if accountID == "" {
+		if segment == "" {
+			segment = "enterprise"
+		}
+		start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC) // a Monday: a stable picture
+		title := fmt.Sprintf("%s (v%d) — %s, day 0 = enrolment", def.Name, v, segment)
+		return h.drawTimeline(c, title, simulate.Sample(def, segment, start), simulate.AxisDays)
+	}
+	acct, err := h.store.GetAccount(c.Request().Context(), accountID)
+	if err != nil {
+		return notFoundAs(err, "account")
+	}
+	in := simulate.Input{Definition: def, Start: time.Now().UTC().Truncate(time.Minute),
+		Cap: simulate.Cap{Count: h.emailCap.Count, Window: h.emailCap.Window}}
+	if err := h.storedAccount(c, accountID, &in); err != nil {
+		return err
+	}
+	if missing := missingAnchor(def, in.Account); missing != "" {
+		return invalid([]FieldError{{Field: "account_id", Message: fmt.Sprintf("the account has no %s, which this playbook counts from", missing)}})
+	}
+	title := fmt.Sprintf("%s (v%d) — %s (%s, %s) if enrolled now", def.Name, v, acct.Name, acct.ID, in.Account.Segment)
+	return h.drawTimeline(c, title, in, simulate.AxisDates)
+}
+
+func (h *handlers) drawTimeline(c echo.Context, title string, in simulate.Input, axis simulate.Axis) error {
+	res, err := simulate.Run(in)
 	if err != nil {
 		return err
 	}
-	title := fmt.Sprintf("%s (v%d) — %s, day 0 = enrolment", def.Name, v, segment)
-	return c.Blob(http.StatusOK, "image/svg+xml", []byte(simulate.SVG(title, res, start)))
+	return c.Blob(http.StatusOK, "image/svg+xml", []byte(simulate.SVG(title, in, res, axis)))
+}
+
+// missingAnchor names the date a playbook counts from when the account
+// lacks it.
+func missingAnchor(def *playbook.Definition, acct contract.AccountSnapshot) string {
+	switch {
+	case def.Anchor == playbook.AnchorRenewalDate && acct.RenewalAt == nil:
+		return "renewal_date"
+	case def.Anchor == playbook.AnchorContractStart && acct.ContractStartAt == nil:
+		return "contract_start"
+	}
+	return ""
 }
 
 func (h *handlers) storedDefinition(c echo.Context, key string, version int) (*playbook.Definition, int, error) {

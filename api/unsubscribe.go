@@ -51,7 +51,12 @@ func (u unsubscribeHandlers) page(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return u.render(c, http.StatusOK, unsubscribeView{Email: email.Recipient, Account: email.AccountID})
+	// The page names the account as its emails do, not by its internal id.
+	acct, err := u.store.GetAccount(c.Request().Context(), email.AccountID)
+	if err != nil {
+		return err
+	}
+	return u.render(c, http.StatusOK, unsubscribeView{Email: email.Recipient, Account: acct.Name})
 }
 
 func (u unsubscribeHandlers) unsubscribe(c echo.Context) error {

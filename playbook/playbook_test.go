@@ -69,6 +69,13 @@ func TestParseReportsPathAndExpectation(t *testing.T) {
 		{"missing steps", "key: k\nname: K\n", "steps", "at least one step"},
 		{"bad send window", "key: k\nname: K\nsend_window: {start: '17:00', end: '09:00'}\nsteps: [{id: a, wait: 1d}]\n", "send_window.end", "after start"},
 		{"trigger needs band", "key: k\nname: K\ntrigger: {on: health_band}\nsteps: [{id: a, wait: 1d}]\n", "trigger.to", "health_band"},
+		{"stage trigger needs to", "key: k\nname: K\ntrigger: {on: stage_changed}\nsteps: [{id: a, wait: 1d}]\n", "trigger.to", "required with on: stage_changed"},
+		{"stage trigger from itself", "key: k\nname: K\ntrigger: {on: stage_changed, from: adoption, to: adoption}\nsteps: [{id: a, wait: 1d}]\n", "trigger.from", "same stage"},
+		{"from only with stage", "key: k\nname: K\ntrigger: {on: health_band, to: red, from: yellow}\nsteps: [{id: a, wait: 1d}]\n", "trigger.from", "only with on: stage_changed"},
+		{"event trigger needs event", "key: k\nname: K\ntrigger: {on: event}\nsteps: [{id: a, wait: 1d}]\n", "trigger.event", "required with on: event"},
+		{"event trigger bad name", "key: k\nname: K\ntrigger: {on: event, event: Champion Left}\nsteps: [{id: a, wait: 1d}]\n", "trigger.event", "lower-case"},
+		{"event only with event", "key: k\nname: K\ntrigger: {on: account_created, event: x}\nsteps: [{id: a, wait: 1d}]\n", "trigger.event", "only with on: event"},
+		{"to not with event", "key: k\nname: K\ntrigger: {on: event, event: x, to: adoption}\nsteps: [{id: a, wait: 1d}]\n", "trigger.to", "only with on: health_band or stage_changed"},
 		{"renewal trigger needs anchor", "key: k\nname: K\ntrigger: {on: renewal_window, days_before: 120}\nsteps: [{id: a, wait: 1d}]\n", "anchor", "renewal_date"},
 		{"own template bad syntax", "key: k\nname: K\ntemplates: [{name: t, subject: '{{.Oops', html: x, text: y}]\nsteps: [{id: a, email: {template: t, to: champion}}]\n", "templates[0].subject", "not a valid Go template"},
 		{"notify url", base + "  - id: a\n    notify: {url: 'ftp://x', message: hi}\n", "steps[0].notify.url", "https"},
@@ -335,4 +342,24 @@ func TestSendWindowNextOpen(t *testing.T) {
 	require.True(t, (*SendWindow)(nil).NextOpen(at("2026-01-10 03:00"), berlin).Equal(at("2026-01-10 03:00")))
 	everyDay := &SendWindow{Start: "08:00", End: "20:00"}
 	require.True(t, everyDay.NextOpen(at("2026-01-10 21:00"), berlin).Equal(at("2026-01-11 08:00")))
+}
+
+// stage_changed and event triggers parse, and the served schema knows them:
+// a trigger's to is a band or a stage, not an email's contact roles.
+func TestStageAndEventTriggers(t *testing.T) {
+	for src, want := range map[string]Trigger{
+		"trigger: {on: stage_changed, to: adoption}":                   {On: "stage_changed", To: "adoption"},
+		"trigger: {on: stage_changed, from: onboarding, to: adoption}": {On: "stage_changed", From: "onboarding", To: "adoption"},
+		"trigger: {on: event, event: champion_left}":                   {On: "event", Event: "champion_left"},
+	} {
+		def, err := Parse([]byte("key: k\nname: K\n"+src+"\nsteps: [{id: a, wait: 1d}]\n"), opts)
+		require.NoError(t, err, src)
+		require.Equal(t, want, *def.Trigger)
+	}
+	trigger := Schema()["$defs"].(map[string]any)["Trigger"].(map[string]any)["properties"].(map[string]any)
+	require.Equal(t, "string", trigger["to"].(map[string]any)["type"], "a band or a stage, not contact roles")
+	require.Contains(t, trigger["on"].(map[string]any)["enum"], "stage_changed")
+	require.Contains(t, trigger["on"].(map[string]any)["enum"], "event")
+	require.Contains(t, trigger, "from")
+	require.Contains(t, trigger, "event")
 }

@@ -9,10 +9,10 @@ import (
 
 // fieldEnums are the closed vocabularies, by type and JSON field name: the
 // same field name means different things in different places (trigger.to is
-// a health band, email.to contact roles).
+// a health band or a stage, email.to contact roles).
 var fieldEnums = map[string][]string{
 	"Definition.anchor": Anchors, "Definition.segments": Segments,
-	"Trigger.on": TriggerEvents, "Trigger.to": HealthBands, "Trigger.signal": RiskSignals,
+	"Trigger.on": TriggerEvents, "Trigger.signal": RiskSignals,
 	"Condition.segment": Segments, "Condition.health_band": HealthBands, "Condition.account_status": AccountStatus,
 	"EmailAction.to": ContactRoles, "TaskAction.assignee": TeamLevels, "TaskAction.priority": Priorities,
 	"ApprovalAction.assignee": TeamLevels, "ApprovalAction.on_reject": OnReject, "ApprovalAction.on_expire": OnExpire,
@@ -30,6 +30,7 @@ var fieldPatterns = map[string]*regexp.Regexp{
 	"WaitFor.event": eventPattern, "Condition.event_received": eventPattern, "StartPlaybook.key": keyPattern,
 	"EmailAction.sendgrid_template_id": sgTemplateID, "TaskAction.title": notBlank, "FieldCondition.name": notBlank,
 	"Notify.url": notBlank, "Notify.message": notBlank,
+	"Trigger.to": stagePattern, "Trigger.from": stagePattern, "Trigger.event": eventPattern,
 }
 
 // required lists the fields each type must have, by Go type name.
@@ -76,7 +77,10 @@ func Schema() map[string]any {
 	return out
 }
 
-var durationType = reflect.TypeOf(Duration(0))
+var (
+	durationType = reflect.TypeOf(Duration(0))
+	triggerType  = reflect.TypeOf(Trigger{})
+)
 
 // durationPattern is ParseDuration's syntax: whole numbers with units,
 // largest first, each unit at most once.
@@ -195,9 +199,19 @@ func refine(defs map[string]any) {
 
 	var triggerRules []any
 	for _, o := range triggerOptions {
+		then := map[string]any{}
+		if o.required {
+			then["required"] = []string{o.field}
+		}
+		if o.field == "to" { // on health_band, a band; on stage_changed, any stage
+			triggerRules = append(triggerRules, map[string]any{
+				"if":   map[string]any{"properties": map[string]any{"on": map[string]any{"const": "health_band"}}},
+				"then": map[string]any{"properties": map[string]any{"to": map[string]any{"enum": HealthBands}}},
+			})
+		}
 		triggerRules = append(triggerRules, map[string]any{
-			"if":   map[string]any{"properties": map[string]any{"on": map[string]any{"const": o.on}}},
-			"then": map[string]any{"required": []string{o.field}},
+			"if":   map[string]any{"properties": map[string]any{"on": map[string]any{"enum": o.on}}, "required": []string{"on"}},
+			"then": then,
 			"else": map[string]any{"not": map[string]any{"required": []string{o.field}}},
 		})
 	}

@@ -26,10 +26,12 @@ const (
 
 // Trigger enrols accounts automatically; a manual start always works.
 type Trigger struct {
-	On         string `json:"on"`                    // account_created | health_band | renewal_window | risk_signal | expansion
-	To         string `json:"to,omitempty"`          // health_band: the band entered
+	On         string `json:"on"`                    // account_created | health_band | renewal_window | risk_signal | expansion | stage_changed | event
+	To         string `json:"to,omitempty"`          // health_band: the band entered; stage_changed: the lifecycle stage entered
+	From       string `json:"from,omitempty"`        // stage_changed: only when leaving this stage
 	DaysBefore int    `json:"days_before,omitempty"` // renewal_window
 	Signal     string `json:"signal,omitempty"`      // risk_signal
+	Event      string `json:"event,omitempty"`       // event: the account event's name
 }
 
 // ExitRule ends a run early when its condition holds.

@@ -18,7 +18,7 @@ import (
 // Vocabulary of the language.
 var (
 	Anchors       = []string{AnchorEnrolled, AnchorRenewalDate, AnchorContractStart}
-	TriggerEvents = []string{"account_created", "health_band", "renewal_window", "risk_signal", "expansion"}
+	TriggerEvents = []string{"account_created", "health_band", "renewal_window", "risk_signal", "expansion", "stage_changed", "event"}
 	RiskSignals   = []string{"usage_decline", "support_spike", "champion_left", "payment_overdue", "competitor_mentioned"}
 	Segments      = []string{"enterprise", "mid_market", "smb"}
 	HealthBands   = []string{"green", "yellow", "red"}
@@ -33,8 +33,14 @@ var (
 
 // triggerOptions are the trigger fields each kind of trigger takes, and
 // only it.
-var triggerOptions = []struct{ on, field string }{
-	{"health_band", "to"}, {"renewal_window", "days_before"}, {"risk_signal", "signal"},
+var triggerOptions = []struct {
+	field    string
+	on       []string
+	required bool
+}{
+	{"to", []string{"health_band", "stage_changed"}, true}, {"from", []string{"stage_changed"}, false},
+	{"days_before", []string{"renewal_window"}, true}, {"signal", []string{"risk_signal"}, true},
+	{"event", []string{"event"}, true},
 }
 
 // maxRepeats bounds how often a repeat runs its steps.
@@ -47,9 +53,12 @@ const (
 )
 
 var (
-	keyPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	idPattern      = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	eventPattern   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	keyPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	idPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	eventPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	// Lifecycle stages are the account's own words (onboarding, adoption,
+	// renewed...): any text without surrounding spaces, as accounts store it.
+	stagePattern   = regexp.MustCompile(`^\S(.{0,126}\S)?$`)
 	outcomePattern = regexp.MustCompile(`^[a-z][a-z0-9_:-]{0,62}$`)
 	clockPattern   = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 	sgTemplateID   = regexp.MustCompile(`^d-[0-9a-f]{32}$`)
@@ -172,11 +181,25 @@ func (v *validator) trigger(t *Trigger) {
 		}
 	case "risk_signal":
 		v.vocabulary("trigger.signal", t.Signal, RiskSignals, "with on: risk_signal")
+	case "stage_changed":
+		if !stagePattern.MatchString(t.To) {
+			v.add("trigger.to", "required with on: stage_changed; the lifecycle stage entered, such as adoption")
+		}
+		if t.From != "" && !stagePattern.MatchString(t.From) {
+			v.add("trigger.from", "must be a lifecycle stage such as onboarding, or left out for any")
+		} else if t.From != "" && t.From == t.To {
+			v.add("trigger.from", "is the same stage as to: a stage does not change to itself")
+		}
+	case "event":
+		if !eventPattern.MatchString(t.Event) {
+			v.add("trigger.event", "required with on: event; a lower-case event name such as champion_left")
+		}
 	}
-	set := map[string]bool{"to": t.To != "", "days_before": t.DaysBefore != 0, "signal": t.Signal != ""}
+	set := map[string]bool{"to": t.To != "", "from": t.From != "", "days_before": t.DaysBefore != 0,
+		"signal": t.Signal != "", "event": t.Event != ""}
 	for _, o := range triggerOptions {
-		if t.On != o.on && set[o.field] {
-			v.add("trigger."+o.field, "only with on: %s", o.on)
+		if set[o.field] && !slices.Contains(o.on, t.On) {
+			v.add("trigger."+o.field, "only with on: %s", strings.Join(o.on, " or "))
 		}
 	}
 }

@@ -1,13 +1,15 @@
 package playbooks
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/templates"
 )
 
-func TestBuiltinsParseAndCiteTheirSeeds(t *testing.T) {
+func builtins(t *testing.T) (*templates.Set, []Source) {
+	t.Helper()
 	set, err := templates.Builtin()
 	if err != nil {
 		t.Fatal(err)
@@ -16,6 +18,11 @@ func TestBuiltinsParseAndCiteTheirSeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return set, all
+}
+
+func TestBuiltinsParseAndCiteTheirSeeds(t *testing.T) {
+	_, all := builtins(t)
 	keys := map[string][]string{}
 	for _, s := range all {
 		keys[s.Key] = s.Definition.StartedKeys()
@@ -25,7 +32,7 @@ func TestBuiltinsParseAndCiteTheirSeeds(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"onboarding", "red-recovery", "at-risk", "renewal", "expansion"} {
+	for _, want := range []string{"onboarding", "red-recovery", "at-risk", "renewal", "expansion", "champion-change"} {
 		if _, ok := keys[want]; !ok {
 			t.Errorf("built-in %s missing", want)
 		}
@@ -33,6 +40,75 @@ func TestBuiltinsParseAndCiteTheirSeeds(t *testing.T) {
 	for _, s := range all {
 		if err := playbook.CheckStarts(s.Definition, keys); err != nil {
 			t.Errorf("%s: %v", s.Key, err)
+		}
+	}
+}
+
+// findStep looks a step up by id, in branches too.
+func findStep(steps []playbook.Step, id string) *playbook.Step {
+	for i := range steps {
+		s := &steps[i]
+		if s.ID == id {
+			return s
+		}
+		for _, nested := range [][]playbook.Step{s.Then, s.Else, s.OnTimeout} {
+			if found := findStep(nested, id); found != nil {
+				return found
+			}
+		}
+		if s.Repeat != nil {
+			if found := findStep(s.Repeat.Steps, id); found != nil {
+				return found
+			}
+		}
+	}
+	return nil
+}
+
+// Each built-in email, read as its recipient reads it where the playbook
+// sends it, promises nothing the playbook does not do.
+func TestBuiltinEmailsPromiseOnlyWhatThePlaybookDoes(t *testing.T) {
+	set, all := builtins(t)
+	defs := map[string]*playbook.Definition{}
+	for _, s := range all {
+		defs[s.Key] = s.Definition
+	}
+	tests := []struct {
+		playbook, step string
+		never          []string
+		why            string
+	}{
+		{"onboarding", "welcome-email", []string{"kickoff", "together"},
+			"the smb path schedules no kickoff and no joint session: its next steps are emails"},
+		{"at-risk", "training-email", []string{"week in", "first dashboard"},
+			"an at-risk customer is not a week into onboarding"},
+		{"red-recovery", "monthly-update", []string{"wins"},
+			"nothing measures wins; a red account least of all has them"},
+		{"onboarding", "month-1-update", []string{"wins"}, "nothing measures wins"},
+		{"renewal", "thank-you", []string{"we will set goals"},
+			"the run ends at the renewal: nothing schedules goal setting"},
+		{"renewal", "renewal-options-email", []string{"prepared", "asked for access"},
+			"nobody prepares smb options, and nobody knows who asked for seats"},
+		{"expansion", "expansion-email", []string{"several of your teams"},
+			"the trigger is seats or feature adoption, not how many teams"},
+	}
+	data := templates.Data{Account: templates.Account{ID: "acme", Name: "Acme"},
+		Contact: templates.Person{Name: "Pat Lee"}, CSM: templates.Person{Name: "Casey", Email: "casey@cs.test"}}
+	for _, tc := range tests {
+		step := findStep(defs[tc.playbook].Steps, tc.step)
+		if step == nil || step.Email == nil {
+			t.Fatalf("%s has no email step %s", tc.playbook, tc.step)
+		}
+		got, err := set.Render(step.Email.Template, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, phrase := range tc.never {
+			for part, body := range map[string]string{"subject": got.Subject, "text": got.Text, "html": got.HTML} {
+				if strings.Contains(strings.ToLower(body), phrase) {
+					t.Errorf("%s %s (%s) %s says %q: %s", tc.playbook, tc.step, step.Email.Template, part, phrase, tc.why)
+				}
+			}
 		}
 	}
 }

@@ -72,7 +72,7 @@ type Store interface {
 	RunEvents(ctx context.Context, runID uuid.UUID) ([]store.Event, error)
 	GetPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
 	RunnableVersion(ctx context.Context, key string, version int) (int, string, error)
-	AppendAccountEvent(ctx context.Context, accountID, name string, data map[string]any) error
+	RecordAccountEvent(ctx context.Context, accountID, name string, data map[string]any, firings []store.NewFiring) error
 	ListTasks(ctx context.Context, f store.TaskFilter) ([]store.Task, error)
 	GetApproval(ctx context.Context, id uuid.UUID) (store.Approval, error)
 }

@@ -15,16 +15,17 @@ import (
 	"github.com/playbookd/playbookd/workflows"
 )
 
-// DeliverEvent records an account event and hands it to the account's live
-// runs (wait_for, event_received). It returns how many runs got it.
-func (s *Service) DeliverEvent(ctx context.Context, accountID, name string, data map[string]any) (int, error) {
+// DeliverEvent records an account event, with the trigger firings it causes,
+// and hands it to the account's live runs (wait_for, event_received). It
+// returns how many runs got it.
+func (s *Service) DeliverEvent(ctx context.Context, accountID, name string, data map[string]any, firings []store.NewFiring) (int, error) {
 	if _, err := s.Store.GetAccount(ctx, accountID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return 0, ErrUnknownAccount
 		}
 		return 0, err
 	}
-	if err := s.Store.AppendAccountEvent(ctx, accountID, name, data); err != nil {
+	if err := s.Store.RecordAccountEvent(ctx, accountID, name, data, firings); err != nil {
 		return 0, err
 	}
 	return s.signalLive(ctx, accountID, workflows.EventSignal, workflows.Event{Name: name, Data: data})

@@ -92,6 +92,9 @@ type Entry struct {
 	Detail string   `json:"detail"`
 	// Emails are the emails as each recipient would get them.
 	Emails []Email `json:"emails,omitempty"`
+	// Deadline is an approval's (or escalation's) decision deadline, for
+	// the picture.
+	Deadline time.Time `json:"-"`
 }
 
 // Email is one rendered email.
@@ -106,6 +109,10 @@ type Result struct {
 	Timeline []Entry `json:"timeline"`
 	Status   string  `json:"status"`
 	Outcome  string  `json:"outcome"`
+	// Steps are the run's step records (the progress query's done list):
+	// when each step ran, including waits, branches and skipped steps,
+	// which leave no entry. The picture draws from them.
+	Steps []workflows.StepRecord `json:"-"`
 }
 
 type recorder struct {
@@ -179,6 +186,12 @@ func Run(in Input) (Result, error) {
 	}
 	r.add("", "end", nil, r.result.Outcome)
 	r.result.Timeline = r.entries
+	if v, err := env.QueryWorkflow(workflows.ProgressQuery); err == nil {
+		var p workflows.Progress
+		if err := v.Get(&p); err == nil {
+			r.result.Steps = p.Done
+		}
+	}
 	return r.result, nil
 }
 
@@ -233,9 +246,17 @@ func (r *recorder) explain() error {
 func approvalID(stepID string) string { return "sim-" + strings.SplitN(stepID, "#", 2)[0] }
 
 func (r *recorder) add(step, action string, to []string, detail string) {
+	r.addDeadline(step, action, to, detail, time.Time{})
+}
+
+func (r *recorder) addDeadline(step, action string, to []string, detail string, deadline time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.entries = append(r.entries, r.entry(step, action, to, detail))
+	e := r.entry(step, action, to, detail)
+	if !deadline.IsZero() {
+		e.Deadline = deadline.UTC()
+	}
+	r.entries = append(r.entries, e)
 }
 
 func (r *recorder) entry(step, action string, to []string, detail string) Entry {
@@ -297,8 +318,8 @@ func (r *recorder) registerActivities() {
 		return contract.CreateTaskResult{TaskID: "sim", Assignee: r.assignee(in.Assignee)}, nil
 	})
 	reg(contract.CreateApproval, func(_ context.Context, in contract.CreateApprovalInput) (contract.CreateApprovalResult, error) {
-		r.add(in.StepID, "approval", []string{r.assignee(in.Assignee)},
-			fmt.Sprintf("%s to %s, decide by %s", in.Email.Template, strings.Join(in.Email.ToRoles, ", "), offset(in.ExpiresAt.Sub(r.in.Start))))
+		r.addDeadline(in.StepID, "approval", []string{r.assignee(in.Assignee)},
+			fmt.Sprintf("%s to %s, decide by %s", in.Email.Template, strings.Join(in.Email.ToRoles, ", "), offset(in.ExpiresAt.Sub(r.in.Start))), in.ExpiresAt)
 		r.scheduleDecisions(in.StepID)
 		return contract.CreateApprovalResult{ApprovalID: approvalID(in.StepID), Assignee: r.assignee(in.Assignee)}, nil
 	})
@@ -311,8 +332,8 @@ func (r *recorder) registerActivities() {
 	})
 	reg(contract.EscalateApproval, func(_ context.Context, in contract.EscalateApprovalInput) (contract.EscalateApprovalResult, error) {
 		assignee := []string{"senior_csm", "vp_cs", "executive"}[in.Level-2]
-		r.add(in.StepID, "escalation", []string{assignee},
-			fmt.Sprintf("level %d, decide by %s", in.Level, offset(in.ExpiresAt.Sub(r.in.Start))))
+		r.addDeadline(in.StepID, "escalation", []string{assignee},
+			fmt.Sprintf("level %d, decide by %s", in.Level, offset(in.ExpiresAt.Sub(r.in.Start))), in.ExpiresAt)
 		return contract.EscalateApprovalResult{Escalated: true, Assignee: assignee}, nil
 	})
 	reg(contract.UpdateAccount, func(_ context.Context, in contract.UpdateAccountInput) (contract.AccountSnapshot, error) {

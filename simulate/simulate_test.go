@@ -106,17 +106,6 @@ func BenchmarkSimulate(b *testing.B) {
 	}
 }
 
-func TestSVGHasALaneEachAndEveryStep(t *testing.T) {
-	res, err := Run(sampleInput(builtins(t)["onboarding"], "enterprise"))
-	require.NoError(t, err)
-	svg := SVG("Onboarding — enterprise", res, start)
-	require.Contains(t, svg, "<svg")
-	for _, want := range []string{">email<", ">task<", ">approval<", ">waits &amp; checks<", ">welcome-call<", ">qbr-invitation<", "day 0d", "day 84d", "waits &amp; checks"} {
-		require.Contains(t, svg, want)
-	}
-	require.NotContains(t, svg, ">welcome-email<", "no smb email in an enterprise run")
-}
-
 func TestOffsetFormat(t *testing.T) {
 	for d, want := range map[time.Duration]string{0: "0d", 30 * time.Second: "30s", 89*playbook.Day + 4*time.Hour: "89d4h",
 		-120 * playbook.Day: "-120d", 90 * time.Minute: "1h30m"} {

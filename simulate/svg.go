@@ -4,104 +4,245 @@ import (
 	"fmt"
 	"html"
 	"math"
-	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/playbookd/playbookd/playbook"
 )
 
-// lanes of the picture, top to bottom; everything else goes in "other".
-var lanes = []struct {
-	name, colour string
-	actions      []string
-}{
-	{"email", "#2b7bb9", []string{"email"}},
-	{"task", "#d9822b", []string{"task"}},
-	{"approval", "#8e44ad", []string{"approval", "escalation", "decision"}},
-	{"waits & checks", "#5c7080", []string{"check_health", "event", "update_account", "start_playbook", "notify", "wait"}},
+// Axis says how the picture labels its days.
+type Axis int
+
+const (
+	AxisDays  Axis = iota // offsets from the start: "14d"
+	AxisDates             // calendar dates: an account's own timeline
+)
+
+// Colours by step kind; waits and branches share the quiet ones.
+var colours = map[string]string{
+	playbook.KindEmail: "#2b7bb9", playbook.KindTask: "#d9822b", playbook.KindApproval: "#8e44ad",
+	playbook.KindWait: "#5c7080", playbook.KindWaitFor: "#5c7080", playbook.KindRepeat: "#5c7080",
+	playbook.KindIf: "#0d8050",
 }
 
-// SVG draws a timeline for CS ops: days on the horizontal axis, a lane each
-// for emails, tasks, approvals and the rest; each mark is labelled with its
-// step and shows the detail on hover.
-func SVG(title string, res Result, start time.Time) string {
-	const (
-		width, left, right = 1280.0, 130.0, 170.0
-		top, laneHeight    = 60.0, 110.0
-	)
-	height := top + laneHeight*float64(len(lanes)) + 50
-	minDay, maxDay := 0.0, 1.0
-	for _, e := range res.Timeline {
-		d := e.At.Sub(start).Hours() / 24
-		minDay, maxDay = math.Min(minDay, math.Floor(d)), math.Max(maxDay, math.Ceil(d))
+const otherColour = "#a67908" // check_health, update_account, start_playbook, notify
+
+func colour(kind string) string {
+	if c, ok := colours[kind]; ok {
+		return c
 	}
-	x := func(day float64) float64 { return left + (day-minDay)/(maxDay-minDay)*(width-left-right) }
+	return otherColour
+}
+
+// Sizes of the picture, in px.
+const (
+	plotWidth   = 1000.0
+	labelSize   = 10.0
+	laneSize    = 12.0
+	axisSize    = 11.0
+	titleSize   = 18.0
+	noteSize    = 12.0
+	lineHeight  = 16.0
+	headerSpace = 86.0
+	maxLabel    = 100 // runes; the tooltip has the rest
+	maxTitle    = 44
+)
+
+// textWidth estimates how wide text is drawn in a sans-serif font: no
+// glyph of the common faces is wider on average than 0.65 em (0.7 bold),
+// so a label measured this way stays inside the picture.
+func textWidth(s string, size float64, bold bool) float64 {
+	em := 0.65
+	if bold {
+		em = 0.7
+	}
+	return float64(utf8.RuneCountInString(s)) * size * em
+}
+
+// SVG draws the definition of in on a day axis, a lane for the main steps
+// and one for each branch (then/else, on_timeout, a repeat's steps), where
+// the simulated run res put them; branches it did not take are faded,
+// skipped steps hollow. Waits, approvals (to their last escalation
+// deadline) and repeats are bars. The canvas widens so every label fits.
+func SVG(title string, in Input, res Result, axis Axis) string {
+	pic := layout(in, res, axis)
+
+	// Lanes: depth for the indent of their titles, widest title for the margin.
+	depth := make([]int, len(pic.lanes))
+	titles := make([]string, len(pic.lanes))
+	left := 130.0
+	for i, l := range pic.lanes {
+		if l.parent >= 0 {
+			depth[i] = depth[l.parent] + 1
+		}
+		t := l.title
+		if l.state != "" {
+			t += " (" + l.state + ")"
+		}
+		titles[i] = truncate(t, maxTitle)
+		left = max(left, 20+10*float64(depth[i])+textWidth(titles[i], laneSize, true)+20)
+	}
+
+	minDay, maxDay := 0.0, 1.0
+	for _, l := range pic.lanes {
+		for _, m := range l.marks {
+			minDay, maxDay = math.Min(minDay, math.Floor(m.from)), math.Max(maxDay, math.Ceil(m.to))
+		}
+	}
+	step := tickStep(maxDay-minDay, plotWidth)
+	minDay, maxDay = math.Floor(minDay/step)*step, math.Ceil(maxDay/step)*step
+	x := func(day float64) float64 { return left + (day-minDay)/(maxDay-minDay)*plotWidth }
+
+	// Each mark goes on the first line of its lane where it and its label
+	// fit after what is already there.
+	type placed struct {
+		mark
+		lane, line   int
+		px, pxEnd, w float64
+		label        string
+	}
+	var marks []placed
+	lines := make([]int, len(pic.lanes))
+	width := left + plotWidth + 40
+	for li, l := range pic.lanes {
+		var ends []float64
+		for _, m := range l.marks {
+			p := placed{mark: m, lane: li, px: x(m.from), pxEnd: x(m.to), label: truncate(m.label, maxLabel)}
+			if m.open {
+				p.pxEnd = left + plotWidth
+			}
+			p.w = textWidth(p.label, labelSize, false)
+			end := p.pxEnd + 7 + p.w // the label follows the mark, or its bar
+			for p.line < len(ends) && ends[p.line] > p.px-4 {
+				p.line++
+			}
+			if p.line == len(ends) {
+				ends = append(ends, end)
+			} else {
+				ends[p.line] = end
+			}
+			width = math.Max(width, end+16)
+			marks = append(marks, p)
+		}
+		lines[li] = max(len(ends), 1)
+	}
+	subtitle := fmt.Sprintf("outcome: %s · %d entries · hover a step for its detail", res.Outcome, len(res.Timeline))
+	if axis == AxisDates {
+		subtitle = fmt.Sprintf("from %s (UTC) · ", in.Start.Format("Mon 2006-01-02 15:04")) + subtitle
+	}
+	key, keyEnd := legend()
+	width = math.Max(width, keyEnd+20)
+	width = math.Max(width, 20+textWidth(title, titleSize, true)+20)
+	width = math.Max(width, 20+textWidth(subtitle, noteSize, false)+20)
+
+	laneTop := make([]float64, len(pic.lanes))
+	y := headerSpace
+	for li := range pic.lanes {
+		laneTop[li] = y
+		y += 8 + float64(lines[li])*lineHeight + 8
+	}
+	axisY := y
+	height := axisY + 32
+	lineY := func(li, line int) float64 { return laneTop[li] + 8 + float64(line)*lineHeight + lineHeight/2 }
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif">`+"\n", width, height, width, height)
-	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="#ffffff"/>`+"\n")
-	fmt.Fprintf(&b, `<text x="20" y="30" font-size="18" font-weight="bold">%s</text>`+"\n", html.EscapeString(title))
-	fmt.Fprintf(&b, `<text x="20" y="48" font-size="12" fill="#5c7080">outcome: %s · %d entries</text>`+"\n", html.EscapeString(res.Outcome), len(res.Timeline))
+	b.WriteString(`<rect width="100%" height="100%" fill="#ffffff"/>` + "\n")
+	fmt.Fprintf(&b, `<text x="20" y="30" font-size="%g" font-weight="bold">%s</text>`+"\n", titleSize, esc(title))
+	fmt.Fprintf(&b, `<text x="20" y="50" font-size="%g" fill="#5c7080">%s</text>`+"\n", noteSize, esc(subtitle))
+	b.WriteString(key)
 
-	// Day grid and axis.
-	step := tickStep(maxDay - minDay)
-	axisY := top + laneHeight*float64(len(lanes))
-	for d := math.Ceil(minDay/step) * step; d <= maxDay; d += step {
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="#e1e8ed"/>`+"\n", x(d), top, x(d), axisY)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" font-size="11" text-anchor="middle" fill="#5c7080">day %s</text>`+"\n", x(d), axisY+18, dayLabel(d))
-	}
-	for i, lane := range lanes {
-		y := top + laneHeight*float64(i)
-		fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#ced9e0"/>`+"\n", left, y+laneHeight, width-right, y+laneHeight)
-		fmt.Fprintf(&b, `<text x="20" y="%.0f" font-size="13" fill="%s" font-weight="bold">%s</text>`+"\n", y+laneHeight/2, lane.colour, html.EscapeString(lane.name))
-		var rowEnds []float64 // right end of the last label in each row
-		for _, e := range res.Timeline {
-			if !slices.Contains(lane.actions, e.Action) {
-				continue
-			}
-			d := e.At.Sub(start).Hours() / 24
-			px := x(d)
-			label := e.StepID
-			switch {
-			case e.Action == "decision":
-				label += ": " + e.Detail
-			case label == "":
-				label = strings.ReplaceAll(e.Action, "_", " ") + ": " + e.Detail
-			}
-			label = truncate(label, 34)
-			// First row where this mark and its label fit; labels are about
-			// 5.6 px a character at this size.
-			row := 0
-			for row < len(rowEnds) && rowEnds[row] > px-4 {
-				row++
-			}
-			end := px + 10 + 5.6*float64(len([]rune(label)))
-			if row == len(rowEnds) {
-				rowEnds = append(rowEnds, end)
-			} else {
-				rowEnds[row] = end
-			}
-			cy := y + 16 + float64(row%6)*15
-			tip := fmt.Sprintf("%s · %s · %s", e.Offset, e.Action, e.Detail)
-			if len(e.To) > 0 {
-				tip += " → " + strings.Join(e.To, ", ")
-			}
-			fmt.Fprintf(&b, `<g><title>%s</title><circle cx="%.1f" cy="%.1f" r="4.5" fill="%s"/>`, html.EscapeString(tip), px, cy, lane.colour)
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" fill="#182026">%s</text></g>`+"\n", px+7, cy+3.5, html.EscapeString(label))
+	for li := range pic.lanes {
+		if li%2 == 1 {
+			fmt.Fprintf(&b, `<rect x="0" y="%.1f" width="%.0f" height="%.1f" fill="#f5f8fa"/>`+"\n", laneTop[li], width, 16+float64(lines[li])*lineHeight)
 		}
+	}
+	for d := minDay; d <= maxDay; d += step {
+		label := dayLabel(d)
+		if axis == AxisDates {
+			label = in.Start.Add(time.Duration(d * float64(playbook.Day))).Format("Jan 2")
+		}
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="#e1e8ed"/>`+"\n", x(d), headerSpace, x(d), axisY)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" font-size="%g" text-anchor="middle" fill="#5c7080">%s</text>`+"\n", x(d), axisY+18, axisSize, esc(label))
+	}
+	for li, l := range pic.lanes {
+		fill := "#182026"
+		if l.state != "" {
+			fill = "#8a9ba8"
+		}
+		fmt.Fprintf(&b, `<g class="lane" data-state="%s"><title>%s</title><text x="%.0f" y="%.1f" font-size="%g" font-weight="bold" fill="%s">%s</text></g>`+"\n",
+			esc(l.state), esc(l.title), 20+10*float64(depth[li]), lineY(li, 0)+4, laneSize, fill, esc(titles[li]))
+		if l.parent >= 0 {
+			fmt.Fprintf(&b, `<line class="branch" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#8a9ba8" stroke-dasharray="3 3"/>`+"\n",
+				x(l.at), lineY(l.parent, 0)+5, x(l.at), lineY(li, 0)-5)
+		}
+	}
+	for _, m := range marks {
+		drawMark(&b, m.mark, m.px, m.pxEnd, lineY(m.lane, m.line), m.label, x)
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
 }
 
-func tickStep(span float64) float64 {
-	switch {
-	case span <= 21:
-		return 1
-	case span <= 100:
-		return 7
-	default:
-		return 14
+func drawMark(b *strings.Builder, m mark, px, pxEnd, cy float64, label string, x func(float64) float64) {
+	c := colour(m.kind)
+	opacity := ""
+	if m.state == stateNotTaken || m.state == stateNotReached {
+		opacity = ` opacity="0.45"`
 	}
+	fmt.Fprintf(b, `<g class="mark" data-kind="%s" data-state="%s"%s><title>%s</title>`, m.kind, m.state, opacity, esc(m.tip))
+	if pxEnd > px || m.open {
+		dash := ""
+		if m.open {
+			dash = ` stroke-dasharray="4 3"`
+		}
+		fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="12" rx="3" fill="%s" fill-opacity="0.15" stroke="%s" stroke-opacity="0.6"%s/>`,
+			px, cy-6, math.Max(pxEnd-px, 1), c, c, dash)
+		for _, t := range m.ticks {
+			fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s"/>`, x(t), cy-6, x(t), cy+6, c)
+		}
+	}
+	fill := c
+	if m.state == stateSkipped {
+		fill = "#ffffff"
+	}
+	if m.kind == playbook.KindIf {
+		fmt.Fprintf(b, `<polygon points="%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f" fill="%s" stroke="%s"/>`,
+			px, cy-5.5, px+5.5, cy, px, cy+5.5, px-5.5, cy, fill, c)
+	} else {
+		fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="4.5" fill="%s" stroke="%s"/>`, px, cy, fill, c)
+	}
+	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="%g" fill="#182026">%s</text></g>`+"\n", pxEnd+7, cy+3.5, labelSize, esc(label))
+}
+
+// legend explains the colours and styles, under the title; it returns
+// where it ends.
+func legend() (string, float64) {
+	var b strings.Builder
+	xPos := 20.0
+	for _, k := range []struct{ name, kind string }{
+		{"email", playbook.KindEmail}, {"task", playbook.KindTask}, {"approval", playbook.KindApproval},
+		{"wait, repeat", playbook.KindWait}, {"if", playbook.KindIf}, {"other", ""},
+	} {
+		fmt.Fprintf(&b, `<circle cx="%.1f" cy="68" r="4.5" fill="%s"/><text x="%.1f" y="71.5" font-size="%g" fill="#5c7080">%s</text>`+"\n",
+			xPos, colour(k.kind), xPos+8, labelSize, esc(k.name))
+		xPos += 8 + textWidth(k.name, labelSize, false) + 16
+	}
+	note := "hollow: skipped (its when did not hold) · faded: a branch not taken, or not reached"
+	fmt.Fprintf(&b, `<text x="%.1f" y="71.5" font-size="%g" fill="#5c7080">%s</text>`+"\n", xPos, labelSize, esc(note))
+	return b.String(), xPos + textWidth(note, labelSize, false)
+}
+
+// tickStep picks the day grid: the first step whose ticks are at least
+// 70 px apart, so date labels never overlap.
+func tickStep(span, px float64) float64 {
+	for _, s := range []float64{1, 2, 7, 14, 28, 56, 91, 182, 364} {
+		if s/span*px >= 70 {
+			return s
+		}
+	}
+	return 728
 }
 
 // dayLabel labels the axis in day offsets, as `at` is written (seed "Day N"
@@ -114,3 +255,5 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
+
+func esc(s string) string { return html.EscapeString(s) }

@@ -76,9 +76,12 @@ type UpsertAccount struct {
 	CustomFields   json.RawMessage // nil keeps what is stored
 	Contacts       []UpsertContact
 	// Triggers to record with the account in the same transaction: OnCreate
-	// only when the account is new, Firings in any case.
-	OnCreate []NewFiring
-	Firings  []NewFiring
+	// only when the account is new, Firings in any case, and what
+	// OnStageChange plans when the save changes an existing account's
+	// lifecycle stage.
+	OnCreate      []NewFiring
+	Firings       []NewFiring
+	OnStageChange StagePlanner
 }
 
 // UpsertContact adds or updates a contact by email. Contacts not listed are
@@ -102,6 +105,10 @@ func (s *Store) UpsertAccount(ctx context.Context, in UpsertAccount) (Account, b
 		}
 		if err != nil {
 			return fmt.Errorf("look up CSM: %w", err)
+		}
+		before, _, existed, err := lockStage(ctx, tx, in.ID)
+		if err != nil {
+			return err
 		}
 		custom := in.CustomFields
 		if custom == nil {
@@ -139,6 +146,13 @@ func (s *Store) UpsertAccount(ctx context.Context, in UpsertAccount) (Account, b
 		if created {
 			typ = "account_created"
 			if err := addFirings(ctx, tx, in.ID, in.OnCreate); err != nil {
+				return err
+			}
+		} else if existed {
+			// A new account has no stage to change from; one created by a
+			// concurrent save since the lock was not seen and is left alone.
+			change := StageChange{From: before, To: in.LifecycleStage, Status: in.Status}
+			if err := recordStageChange(ctx, tx, in.ID, nil, change, in.OnStageChange); err != nil {
 				return err
 			}
 		}

@@ -20,19 +20,27 @@ type Event struct {
 }
 
 func appendEvent(ctx context.Context, q querier, accountID string, runID *uuid.UUID, typ string, data map[string]any) error {
+	_, err := insertEvent(ctx, q, accountID, runID, typ, data)
+	return err
+}
+
+// insertEvent appends an event and returns its id, which names the
+// occasion of the triggers it fires.
+func insertEvent(ctx context.Context, q querier, accountID string, runID *uuid.UUID, typ string, data map[string]any) (int64, error) {
 	if data == nil {
 		data = map[string]any{}
 	}
 	raw, err := json.Marshal(data)
 	if err != nil {
-		return fmt.Errorf("encode event %s: %w", typ, err)
+		return 0, fmt.Errorf("encode event %s: %w", typ, err)
 	}
-	_, err = q.Exec(ctx, `INSERT INTO events (account_id, run_id, type, data) VALUES ($1, $2, $3, $4)`,
-		accountID, runID, typ, raw)
+	var id int64
+	err = q.QueryRow(ctx, `INSERT INTO events (account_id, run_id, type, data) VALUES ($1, $2, $3, $4) RETURNING id`,
+		accountID, runID, typ, raw).Scan(&id)
 	if err != nil {
-		return fmt.Errorf("append event %s: %w", typ, err)
+		return 0, fmt.Errorf("append event %s: %w", typ, err)
 	}
-	return nil
+	return id, nil
 }
 
 // RunEvents returns a run's audit events, oldest first.

@@ -108,23 +108,79 @@ func (s *Store) SettleFiring(ctx context.Context, id int64, status string, runID
 	})
 }
 
+// addEventFirings records firings whose occasion is one event of the
+// account's timeline (a risk signal, a reported event, a stage change): the
+// event's id ends the occasion, so each event fires once, and the next one
+// again.
+func addEventFirings(ctx context.Context, q querier, accountID string, eventID int64, firings []NewFiring) error {
+	own := make([]NewFiring, len(firings))
+	for i, f := range firings {
+		own[i] = NewFiring{PlaybookKey: f.PlaybookKey, Occasion: fmt.Sprintf("%s#event-%d", f.Occasion, eventID)}
+	}
+	return addFirings(ctx, q, accountID, own)
+}
+
 // RecordRiskSignal adds a risk signal seen in an event to the account's
 // timeline, with the firings it causes, in one transaction.
 func (s *Store) RecordRiskSignal(ctx context.Context, accountID, signal string, data map[string]any, firings []NewFiring) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		var id int64
 		raw := map[string]any{"signal": signal}
 		for k, v := range data {
 			raw[k] = v
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO events (account_id, type, data) VALUES ($1, 'risk_signal', $2) RETURNING id`,
-			accountID, raw).Scan(&id); err != nil {
-			return fmt.Errorf("record risk signal: %w", err)
+		id, err := insertEvent(ctx, tx, accountID, nil, "risk_signal", raw)
+		if err != nil {
+			return err
 		}
-		for i := range firings {
-			firings[i].Occasion += fmt.Sprintf("#event-%d", id)
+		return addEventFirings(ctx, tx, accountID, id, firings)
+	})
+}
+
+// StageChange is an account's lifecycle stage changing, with the account's
+// status after the change.
+type StageChange struct {
+	From, To, Status string
+}
+
+// StagePlanner plans the firings of a stage change; nil plans none.
+type StagePlanner func(StageChange) []NewFiring
+
+// lockStage reads an account's stage and status and locks its row until the
+// transaction ends, so concurrent saves see each other's stage and a change
+// is seen (and fires) once.
+func lockStage(ctx context.Context, tx pgx.Tx, id string) (stage, status string, found bool, err error) {
+	err = tx.QueryRow(ctx, `SELECT lifecycle_stage, status FROM accounts WHERE id = $1 FOR UPDATE`, id).Scan(&stage, &status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", false, nil
+	}
+	if err != nil {
+		return "", "", false, fmt.Errorf("lock account %s: %w", id, err)
+	}
+	return stage, status, true, nil
+}
+
+// recordStageChange puts a stage change on the account's timeline
+// (lifecycle_stage_changed) with the firings it causes; no change, nothing.
+func recordStageChange(ctx context.Context, tx pgx.Tx, accountID string, runID *uuid.UUID, c StageChange, plan StagePlanner) error {
+	if c.From == c.To {
+		return nil
+	}
+	id, err := insertEvent(ctx, tx, accountID, runID, "lifecycle_stage_changed", map[string]any{"from": c.From, "to": c.To})
+	if err != nil || plan == nil {
+		return err
+	}
+	return addEventFirings(ctx, tx, accountID, id, plan(c))
+}
+
+// RecordAccountEvent records an account event (reported through the API)
+// on the audit timeline with the firings it causes, in one transaction.
+func (s *Store) RecordAccountEvent(ctx context.Context, accountID, name string, data map[string]any, firings []NewFiring) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		id, err := insertEvent(ctx, tx, accountID, nil, "event:"+name, data)
+		if err != nil {
+			return err
 		}
-		return addFirings(ctx, tx, accountID, firings)
+		return addEventFirings(ctx, tx, accountID, id, firings)
 	})
 }
 

@@ -190,9 +190,3 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 	}
 	return collect(rows, scanRun)
 }
-
-// AppendAccountEvent records an account event (reported through the API) on
-// the audit timeline.
-func (s *Store) AppendAccountEvent(ctx context.Context, accountID, name string, data map[string]any) error {
-	return appendEvent(ctx, s.pool, accountID, nil, "event:"+name, data)
-}

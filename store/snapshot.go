@@ -71,15 +71,30 @@ type AccountChange struct {
 	LifecycleStage string
 	Status         string
 	Fields         map[string]any // merged into custom fields
+	// OnStageChange plans the triggers a changed lifecycle stage fires,
+	// recorded in the same transaction.
+	OnStageChange StagePlanner
 }
 
 // ChangeAccount applies a step's change and returns the new snapshot.
 func (s *Store) ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change AccountChange) (contract.AccountSnapshot, error) {
 	var snap contract.AccountSnapshot
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		fields, err := json.Marshal(change.Fields)
+		// No fields is SQL NULL, merged as nothing: a nil map would encode
+		// as JSON null, and an object || null is an array the column refuses.
+		var fields []byte
+		if len(change.Fields) > 0 {
+			var err error
+			if fields, err = json.Marshal(change.Fields); err != nil {
+				return fmt.Errorf("encode fields: %w", err)
+			}
+		}
+		before, status, found, err := lockStage(ctx, tx, id)
 		if err != nil {
-			return fmt.Errorf("encode fields: %w", err)
+			return err
+		}
+		if !found {
+			return ErrNotFound
 		}
 		tag, err := tx.Exec(ctx, `
 			UPDATE accounts SET lifecycle_stage = COALESCE(NULLIF($2, ''), lifecycle_stage),
@@ -94,6 +109,13 @@ func (s *Store) ChangeAccount(ctx context.Context, id string, runID uuid.UUID, s
 			return ErrNotFound
 		}
 		if snap, err = accountSnapshot(ctx, tx, id); err != nil {
+			return err
+		}
+		if change.Status != "" {
+			status = change.Status
+		}
+		stage := StageChange{From: before, To: snap.LifecycleStage, Status: status}
+		if err := recordStageChange(ctx, tx, id, &runID, stage, change.OnStageChange); err != nil {
 			return err
 		}
 		return appendEvent(ctx, tx, id, &runID, "account_changed", map[string]any{"step_id": stepID,

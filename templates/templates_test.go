@@ -171,3 +171,17 @@ func TestEditedKeepsTheHTMLInStepWithTheText(t *testing.T) {
 		t.Errorf("the layout escapes the edited text: %q", Layout("Hi", "Bye <all>"))
 	}
 }
+
+// The escalation notice goes to whoever is next on the ladder: the level
+// that let the deadline pass is not always the CSM's.
+func TestEscalationNoticeDoesNotBlameTheCSMsLevel(t *testing.T) {
+	set, _ := Builtin()
+	got, err := set.Render("approval-escalated", Data{Account: Account{Name: "Acme"},
+		Contact: Person{Name: "Val VP", Email: "val@cs.test"}, CSM: Person{Name: "Casey"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(got.Text, "Casey's level") || !strings.Contains(got.Text, "not decided before its deadline") {
+		t.Errorf("text = %q", got.Text)
+	}
+}

@@ -1,6 +1,7 @@
 // Package triggers starts playbooks when the data says so (PRODUCT.md §7):
 // account created, health band entered, risk signal seen, renewal window
-// reached, expansion criteria met. A trigger is recorded as a firing in the
+// reached, expansion criteria met, lifecycle stage changed, account event
+// reported. A trigger is recorded as a firing in the
 // same transaction as the change that caused it and then processed, so
 // "once per occasion" is a database constraint and a crash in between only
 // delays the start until the next sweep.
@@ -113,10 +114,35 @@ func OnSnapshot(triggers []Trigger, c SnapshotChange) []store.NewFiring {
 
 // OnSignal plans the firings of a risk signal seen in an event.
 func OnSignal(triggers []Trigger, signal string) []store.NewFiring {
+	return matching(triggers, "risk_signal:"+signal, func(t Trigger) bool { return t.On == "risk_signal" && t.Signal == signal })
+}
+
+// OnStageChanged plans the firings of an active account's lifecycle stage
+// changing: stage_changed triggers whose to (and from, when given) match.
+// The occasion names the transition; the store ends it with the id of the
+// change's event, so each change fires once and a later return to the
+// stage fires again.
+func OnStageChanged(triggers []Trigger, c store.StageChange) []store.NewFiring {
+	if c.Status != "active" || c.From == c.To {
+		return nil
+	}
+	return matching(triggers, "stage_changed:"+c.From+">"+c.To, func(t Trigger) bool {
+		return t.On == "stage_changed" && t.To == c.To && (t.From == "" || t.From == c.From)
+	})
+}
+
+// OnEvent plans the firings of an account event reported by name; the store
+// ends the occasion with the event's id: once per event.
+func OnEvent(triggers []Trigger, name string) []store.NewFiring {
+	return matching(triggers, "event:"+name, func(t Trigger) bool { return t.On == "event" && t.Event == name })
+}
+
+// matching plans a firing on the occasion for each trigger that matches.
+func matching(triggers []Trigger, occasion string, match func(Trigger) bool) []store.NewFiring {
 	var out []store.NewFiring
 	for _, t := range triggers {
-		if t.On == "risk_signal" && t.Signal == signal {
-			out = append(out, store.NewFiring{PlaybookKey: t.PlaybookKey, Occasion: "risk_signal:" + signal})
+		if match(t) {
+			out = append(out, store.NewFiring{PlaybookKey: t.PlaybookKey, Occasion: occasion})
 		}
 	}
 	return out

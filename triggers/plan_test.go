@@ -20,6 +20,13 @@ var builtinTriggers = []Trigger{
 	{"renewal", playbook.Trigger{On: "renewal_window", DaysBefore: 120}},
 }
 
+var stageAndEventTriggers = []Trigger{
+	{"adoption", playbook.Trigger{On: "stage_changed", To: "adoption"}},
+	{"champion-change", playbook.Trigger{On: "event", Event: "champion_left"}},
+	{"handover", playbook.Trigger{On: "stage_changed", From: "onboarding", To: "adoption"}},
+	{"win-back", playbook.Trigger{On: "stage_changed", To: "churn_risk"}},
+}
+
 func keys(fs []store.NewFiring) []string {
 	out := []string{}
 	for _, f := range fs {
@@ -87,4 +94,31 @@ func TestPublishedReadsTriggersInKeyOrder(t *testing.T) {
 	require.Equal(t, "a", got[0].PlaybookKey)
 	require.Equal(t, "red", got[1].To)
 	require.Equal(t, []string{"champion-lost@risk_signal:champion_left"}, keys(OnSignal(builtinTriggers, "champion_left")))
+}
+
+func TestOnStageChanged(t *testing.T) {
+	tests := []struct {
+		name   string
+		change store.StageChange
+		want   []string
+	}{
+		{"onboarding ends", store.StageChange{From: "onboarding", To: "adoption", Status: "active"},
+			[]string{"adoption@stage_changed:onboarding>adoption", "handover@stage_changed:onboarding>adoption"}},
+		{"from elsewhere", store.StageChange{From: "renewal", To: "adoption", Status: "active"},
+			[]string{"adoption@stage_changed:renewal>adoption"}},
+		{"no change", store.StageChange{From: "adoption", To: "adoption", Status: "active"}, []string{}},
+		{"another stage", store.StageChange{From: "adoption", To: "renewal", Status: "active"}, []string{}},
+		{"churned account", store.StageChange{From: "onboarding", To: "adoption", Status: "churned"}, []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, keys(OnStageChanged(stageAndEventTriggers, tt.change)))
+		})
+	}
+}
+
+func TestOnEvent(t *testing.T) {
+	require.Equal(t, []string{"champion-change@event:champion_left"}, keys(OnEvent(stageAndEventTriggers, "champion_left")))
+	require.Equal(t, []string{}, keys(OnEvent(stageAndEventTriggers, "first_login")))
+	require.Equal(t, []string{}, keys(OnEvent(builtinTriggers, "champion_left")), "a risk_signal trigger is not an event trigger")
 }

@@ -31,13 +31,14 @@ type Store interface {
 	RecordRiskSignal(ctx context.Context, accountID, signal string, data map[string]any, firings []store.NewFiring) error
 	CountAccountEvents(ctx context.Context, accountID, typ string, since time.Time, field string, values []string) (int, error)
 	RenewalsWithin(ctx context.Context, today time.Time, days int, after string, n int) ([]store.RenewalCandidate, error)
+	ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (contract.AccountSnapshot, error)
 }
 
 // Runs starts runs and tells live ones about changes.
 type Runs interface {
 	Start(ctx context.Context, in runs.StartInput) (store.Run, error)
 	AccountChanged(ctx context.Context, accountID string) (int, error)
-	DeliverEvent(ctx context.Context, accountID, name string, data map[string]any) (int, error)
+	DeliverEvent(ctx context.Context, accountID, name string, data map[string]any, firings []store.NewFiring) (int, error)
 }
 
 // Service records the changes that fire triggers and starts their runs.
@@ -75,6 +76,7 @@ func (s *Service) SaveAccount(ctx context.Context, in store.UpsertAccount) (Save
 	}
 	in.OnCreate, in.Firings = OnAccountSaved(trigs, AccountFacts{Status: in.Status, LifecycleStage: in.LifecycleStage,
 		RenewalDate: in.RenewalDate}, s.Now())
+	in.OnStageChange = stagePlanner(trigs)
 	acct, created, err := s.Store.UpsertAccount(ctx, in)
 	if err != nil {
 		return SavedAccount{}, err
@@ -91,6 +93,29 @@ func (s *Service) SaveAccount(ctx context.Context, in store.UpsertAccount) (Save
 	}
 	out.Warning = s.warn(ctx, acct.ID, problems)
 	return out, nil
+}
+
+func stagePlanner(trigs []Trigger) store.StagePlanner {
+	return func(c store.StageChange) []store.NewFiring { return OnStageChanged(trigs, c) }
+}
+
+// ChangeAccount applies a run's update_account step with the firings a
+// changed lifecycle stage causes, and starts their runs; a start that fails
+// stays pending for the sweep and does not fail the step.
+func (s *Service) ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (contract.AccountSnapshot, error) {
+	trigs, err := s.triggers(ctx)
+	if err != nil {
+		return contract.AccountSnapshot{}, err
+	}
+	change.OnStageChange = stagePlanner(trigs)
+	snap, err := s.Store.ChangeAccount(ctx, id, runID, stepID, change)
+	if err != nil {
+		return snap, err
+	}
+	if err := s.Process(ctx, id); err != nil {
+		s.Log.WarnContext(ctx, "account changed; its triggered runs start on the next sweep", "account_id", id, "error", err)
+	}
+	return snap, nil
 }
 
 func (s *Service) warn(ctx context.Context, accountID string, problems []error) string {
@@ -212,26 +237,30 @@ const TicketOpened = "ticket_opened"
 
 var signalEvents = []string{health.ChampionLeft, health.PaymentOverdue, health.CompetitorMentioned}
 
-// Event hands an account event to its live runs and records the risk signal
-// it shows, if any. It returns how many runs got the event and the signal.
+// Event records an account event with the event triggers it fires, hands
+// it to its live runs and records the risk signal it shows, if any; then it
+// starts the triggered runs (those that cannot start now wait for the
+// sweep). It returns how many runs got the event and the signal.
 func (s *Service) Event(ctx context.Context, accountID, name string, data map[string]any) (int, string, error) {
-	n, err := s.Runs.DeliverEvent(ctx, accountID, name, data)
+	trigs, err := s.triggers(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	n, err := s.Runs.DeliverEvent(ctx, accountID, name, data, OnEvent(trigs, name))
 	if err != nil {
 		return n, "", err
 	}
 	signal, err := s.eventSignal(ctx, accountID, name, data)
-	if err != nil || signal == "" {
-		return n, "", err
-	}
-	trigs, err := s.triggers(ctx)
 	if err != nil {
 		return n, "", err
 	}
-	if err := s.Store.RecordRiskSignal(ctx, accountID, signal, map[string]any{"event": name}, OnSignal(trigs, signal)); err != nil {
-		return n, "", err
+	if signal != "" {
+		if err := s.Store.RecordRiskSignal(ctx, accountID, signal, map[string]any{"event": name}, OnSignal(trigs, signal)); err != nil {
+			return n, "", err
+		}
 	}
 	if err := s.Process(ctx, accountID); err != nil {
-		s.Log.WarnContext(ctx, "risk signal recorded; its runs start on the next sweep", "account_id", accountID, "error", err)
+		s.Log.WarnContext(ctx, "event recorded; its triggered runs start on the next sweep", "account_id", accountID, "error", err)
 	}
 	return n, signal, nil
 }

@@ -2,7 +2,9 @@ package triggers_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -45,8 +47,9 @@ func (f *fakeRuns) Start(ctx context.Context, in runs.StartInput) (store.Run, er
 
 func (f *fakeRuns) AccountChanged(context.Context, string) (int, error) { return 0, nil }
 
-func (f *fakeRuns) DeliverEvent(context.Context, string, string, map[string]any) (int, error) {
-	return 0, nil
+// DeliverEvent records the event as the real service does; no run is live.
+func (f *fakeRuns) DeliverEvent(ctx context.Context, accountID, name string, data map[string]any, firings []store.NewFiring) (int, error) {
+	return 0, f.store.RecordAccountEvent(ctx, accountID, name, data, firings)
 }
 
 // A renewal window reached by the passing of time is found by the sweep; a
@@ -99,4 +102,128 @@ func TestSweepStartsRenewalsOnceAndRetriesPendingStarts(t *testing.T) {
 	require.Len(t, firings, 1, "one firing per renewal date, however often the sweep runs")
 	require.Equal(t, store.FiringStarted, firings[0].Status)
 	require.Equal(t, fake.started["renewal/acme"], *firings[0].RunID)
+}
+
+// stageFixture publishes playbooks started by a stage change and by an
+// event, and saves the account acme in onboarding.
+func stageFixture(t *testing.T) (*triggers.Service, *fakeRuns, *store.Store, store.UpsertAccount) {
+	t.Helper()
+	ctx := context.Background()
+	_, pool := storetest.NewDatabase(t)
+	st := store.New(pool)
+	for key, trigger := range map[string]string{
+		"adoption":        `{"on":"stage_changed","to":"adoption"}`,
+		"handover":        `{"on":"stage_changed","from":"onboarding","to":"adoption"}`,
+		"champion-change": `{"on":"event","event":"champion_left"}`,
+	} {
+		def := fmt.Sprintf(`{"key":%q,"name":%q,"trigger":%s,"steps":[{"id":"s","at":"0d","check_health":{}}]}`, key, key, trigger)
+		_, _, err := st.SeedPlaybook(ctx, store.NewPlaybookVersion{Key: key, Name: key, Definition: json.RawMessage(def),
+			Source: def, SourceFormat: "json"})
+		require.NoError(t, err)
+	}
+	_, _, err := st.UpsertTeamMember(ctx, store.UpsertTeamMember{Email: "casey@cs.test", Name: "Casey", Level: "csm"})
+	require.NoError(t, err)
+	fake := &fakeRuns{store: st, started: map[string]uuid.UUID{}}
+	svc := &triggers.Service{Store: st, Runs: fake, Model: health.Presets[health.DefaultModel], Now: time.Now,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	acct := store.UpsertAccount{ID: "acme", Name: "Acme", ARR: 50000, Segment: "mid_market", CSMEmail: "casey@cs.test",
+		Timezone: "UTC", LifecycleStage: "onboarding", Status: "active"}
+	_, err = svc.SaveAccount(ctx, acct)
+	require.NoError(t, err)
+	return svc, fake, st, acct
+}
+
+func firingsOf(t *testing.T, st *store.Store, playbook string) []store.Firing {
+	t.Helper()
+	all, err := st.AccountFirings(context.Background(), "acme", 100)
+	require.NoError(t, err)
+	var out []store.Firing
+	for _, f := range all {
+		if f.PlaybookKey == playbook {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// An account saved into adoption starts the adoption playbooks once; saving
+// it again in adoption is no change; leaving and re-entering the stage is a
+// new occasion (settled already_live while the first run lives).
+func TestStageChangeOnSaveFiresOncePerChange(t *testing.T) {
+	ctx := context.Background()
+	svc, fake, st, acct := stageFixture(t)
+	require.Empty(t, fake.started, "created in onboarding: no stage changed")
+
+	acct.LifecycleStage = "adoption"
+	_, err := svc.SaveAccount(ctx, acct)
+	require.NoError(t, err)
+	_, err = svc.SaveAccount(ctx, acct)
+	require.NoError(t, err)
+	adoption := firingsOf(t, st, "adoption")
+	require.Len(t, adoption, 1, "the second save does not change the stage")
+	require.Equal(t, store.FiringStarted, adoption[0].Status)
+	require.Regexp(t, `^stage_changed:onboarding>adoption#event-\d+$`, adoption[0].Occasion)
+	require.Len(t, firingsOf(t, st, "handover"), 1, "from: onboarding matches")
+	require.Contains(t, fake.started, "adoption/acme")
+
+	acct.LifecycleStage = "renewal"
+	_, err = svc.SaveAccount(ctx, acct)
+	require.NoError(t, err)
+	acct.LifecycleStage = "adoption"
+	_, err = svc.SaveAccount(ctx, acct)
+	require.NoError(t, err)
+	adoption = firingsOf(t, st, "adoption")
+	require.Len(t, adoption, 2, "a return to adoption is a new change")
+	require.Equal(t, store.FiringAlreadyLive, adoption[0].Status)
+	require.Len(t, firingsOf(t, st, "handover"), 1, "renewal > adoption is not from onboarding")
+}
+
+// A run's update_account step fires like a save, once: a retried activity
+// finds the stage changed already.
+func TestStageChangeByARunStepFiresOnce(t *testing.T) {
+	ctx := context.Background()
+	svc, fake, st, _ := stageFixture(t)
+	fake.down = true // Temporal unreachable: the firing waits for the sweep
+	run, err := st.RecordRunStarted(ctx, store.NewRun{ID: uuid.New(), AccountID: "acme", PlaybookKey: "onboarding",
+		PlaybookVersion: 1, WorkflowID: "onboarding/acme", TemporalRunID: "r", StartedAt: time.Now()})
+	require.NoError(t, err)
+	for range 2 {
+		snap, err := svc.ChangeAccount(ctx, "acme", run.ID, "to-adoption", store.AccountChange{LifecycleStage: "adoption"})
+		require.NoError(t, err, "a start that fails does not fail the step")
+		require.Equal(t, "adoption", snap.LifecycleStage)
+	}
+	pending, err := st.PendingFirings(ctx, "acme", 10)
+	require.NoError(t, err)
+	require.Len(t, pending, 2, "adoption and handover, once each")
+
+	fake.down = false
+	_, err = svc.Sweep(ctx)
+	require.NoError(t, err)
+	require.Equal(t, store.FiringStarted, firingsOf(t, st, "adoption")[0].Status)
+	require.Contains(t, fake.started, "adoption/acme")
+}
+
+// Each champion_left event starts the champion-change play once; other
+// events start nothing.
+func TestEventTriggerFiresOncePerEvent(t *testing.T) {
+	ctx := context.Background()
+	svc, fake, st, _ := stageFixture(t)
+	_, _, err := svc.Event(ctx, "acme", "first_login", nil)
+	require.NoError(t, err)
+	require.Empty(t, firingsOf(t, st, "champion-change"))
+
+	_, signal, err := svc.Event(ctx, "acme", "champion_left", map[string]any{"email": "pat@acme.test"})
+	require.NoError(t, err)
+	require.Equal(t, "champion_left", signal, "still a risk signal too")
+	fired := firingsOf(t, st, "champion-change")
+	require.Len(t, fired, 1)
+	require.Equal(t, store.FiringStarted, fired[0].Status)
+	require.Regexp(t, `^event:champion_left#event-\d+$`, fired[0].Occasion)
+	require.Contains(t, fake.started, "champion-change/acme")
+
+	_, _, err = svc.Event(ctx, "acme", "champion_left", nil)
+	require.NoError(t, err)
+	fired = firingsOf(t, st, "champion-change")
+	require.Len(t, fired, 2, "a second departure is a new occasion")
+	require.Equal(t, store.FiringAlreadyLive, fired[0].Status, "the first run is still live")
 }
