@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	texttemplate "text/template"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -35,6 +36,13 @@ const (
 	MaxTextBytes    = 256 << 10 // the text part
 	MaxMessageBytes = 40 << 10  // a notify message: Slack's own limit is 40,000 characters
 )
+
+// oneLine makes a rendered subject one line: line breaks and other control
+// characters (from a template, or data stored before they were refused)
+// become spaces, so a subject can never carry a header of its own.
+func oneLine(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+}
 
 // maxSubjectBytes bounds the subject before it is trimmed: room for the
 // longest subject in UTF-8 and the blank lines around it in a source.
@@ -191,7 +199,7 @@ func (s *Set) Render(name string, data Data) (Rendered, error) {
 	if err := t.text.ExecuteTemplate(text, "text", data); err != nil {
 		return Rendered{}, t.failed(name, "text", err)
 	}
-	out := Rendered{Subject: strings.TrimSpace(subject.String()), Text: strings.TrimSpace(text.String())}
+	out := Rendered{Subject: oneLine(subject.String()), Text: strings.TrimSpace(text.String())}
 	if t.html.Lookup("html") == nil {
 		out.HTML = layoutHTML(out.Subject, out.Text)
 	} else {

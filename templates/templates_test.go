@@ -185,3 +185,23 @@ func TestEscalationNoticeDoesNotBlameTheCSMsLevel(t *testing.T) {
 		t.Errorf("text = %q", got.Text)
 	}
 }
+
+// A rendered subject is one line whatever the template or the data holds:
+// no line break can smuggle a header into the message.
+func TestRenderedSubjectIsOneLine(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err = set.WithSource("own", "Hi {{.Account.Name}}\r\nBcc: victim@example.com", "", "Hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := set.Render("own", Data{Account: Account{Name: "Acme\x00\nCorp"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Hi Acme Corp Bcc: victim@example.com"; got.Subject != want {
+		t.Errorf("subject = %q, want %q", got.Subject, want)
+	}
+}
