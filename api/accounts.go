@@ -194,7 +194,7 @@ func (h *handlers) listAccounts(c echo.Context) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	rows, err := h.store.ListAccounts(c.Request().Context(), f)
+	rows, err := h.accounts.ListAccounts(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
@@ -238,7 +238,7 @@ func (h *handlers) reportEvent(c echo.Context) error {
 }
 
 func (h *handlers) getAccount(c echo.Context) error {
-	acct, err := h.store.GetAccount(c.Request().Context(), c.Param("id"))
+	acct, err := h.accounts.GetAccount(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return notFoundAs(err, "account")
 	}

@@ -24,12 +24,15 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/playbookd/playbookd/api"
+	"github.com/playbookd/playbookd/approvals"
+	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/playbooks"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
+	"github.com/playbookd/playbookd/tasks"
 	"github.com/playbookd/playbookd/templates"
 	"github.com/playbookd/playbookd/triggers"
 	"github.com/playbookd/playbookd/unsubscribe"
@@ -143,12 +146,21 @@ func newHarness(t testing.TB) *harness {
 		TemporalUIURL: "http://ui.test"}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e := api.New(api.Config{
-		Store:              st,
 		Runs:               runService,
 		Triggers:           &triggers.Service{Store: st, Runs: runService, Model: health.Presets[health.DefaultModel], Now: time.Now, Log: log},
+		Approvals:          &approvals.Service{Store: st, Runs: runService},
+		Tasks:              &tasks.Service{Store: st, Runs: runService},
+		Playbooks:          &catalog.Service{Store: st, Options: opts},
+		Team:               st,
+		Keys:               st,
+		Accounts:           st,
+		Lists:              st,
+		Portfolio:          st,
+		Imports:            st,
+		Deliveries:         st,
+		Unsubscribes:       st,
 		Ready:              []api.Check{{Name: "postgres", Ping: st.Ping}, {Name: "temporal", Ping: func(context.Context) error { return h.readyErr }}},
 		AdminKey:           adminKey,
-		Playbook:           opts,
 		Links:              testLinks,
 		SendGridWebhookKey: &webhookSigner.PublicKey,
 		Log:                log,

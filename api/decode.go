@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 )
 
@@ -103,4 +104,14 @@ func jsonType(goKind string) string {
 	default:
 		return "a " + goKind
 	}
+}
+
+// pathUUID parses a UUID path parameter or answers 400 naming it.
+func pathUUID(c echo.Context, name string) (uuid.UUID, error) {
+	id, err := uuid.Parse(c.Param(name))
+	if err != nil {
+		return uuid.Nil, problem(http.StatusBadRequest, "the path has an invalid id",
+			FieldError{Field: name, Message: "must be a UUID"})
+	}
+	return id, nil
 }

@@ -110,7 +110,7 @@ func (h *handlers) healthHistory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	snaps, err := h.store.HealthHistory(c.Request().Context(), c.Param("id"), before, pg.limit+1)
+	snaps, err := h.accounts.HealthHistory(c.Request().Context(), c.Param("id"), before, pg.limit+1)
 	if err != nil {
 		return notFoundAs(err, "account")
 	}

@@ -70,7 +70,7 @@ func (h *handlers) importAccounts(c echo.Context) error {
 	if mt == "text/csv" {
 		format = "csv"
 	}
-	im, err := h.store.CreateImport(req.Context(), uuid.New(), format, len(rows))
+	im, err := h.imports.CreateImport(req.Context(), uuid.New(), format, len(rows))
 	if err != nil {
 		return err
 	}
@@ -275,7 +275,7 @@ func (h *handlers) runImport(ctx context.Context, id uuid.UUID, rows []importRow
 	var batch store.ImportProgress
 	flush := func(done bool) bool {
 		batch.Done = done
-		if err := h.store.AdvanceImport(ctx, id, batch); err != nil {
+		if err := h.imports.AdvanceImport(ctx, id, batch); err != nil {
 			h.log.ErrorContext(ctx, "import stopped", "import_id", id, "error", err)
 			return false
 		}
@@ -316,7 +316,7 @@ func (h *handlers) getImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	im, err := h.store.GetImport(c.Request().Context(), id)
+	im, err := h.imports.GetImport(c.Request().Context(), id)
 	if err != nil {
 		return notFoundAs(err, "import")
 	}

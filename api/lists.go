@@ -1,8 +1,6 @@
 package api
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -31,6 +29,11 @@ func (q *queryFilter) enum(name string, allowed []string) string {
 		q.fe.add(name, "must be one of %s", strings.Join(allowed, ", "))
 	}
 	return v
+}
+
+// assignee is whose inbox a list asks for ("": nobody in particular).
+func (q *queryFilter) assignee() string {
+	return strings.ToLower(strings.TrimSpace(q.c.QueryParam("assignee")))
 }
 
 func (q *queryFilter) uuid(name string) *uuid.UUID {
@@ -79,7 +82,7 @@ func (h *handlers) listEmails(c echo.Context) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	emails, err := h.store.ListEmails(c.Request().Context(), f)
+	emails, err := h.lists.ListEmails(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
@@ -91,19 +94,15 @@ func (h *handlers) listTasks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	assignee, err := h.inbox(c)
-	if err != nil {
-		return err
-	}
 	q := queryFilter{c: c}
 	f := store.TaskFilter{
-		AssigneeEmail: assignee, AccountID: c.QueryParam("account_id"),
+		AssigneeEmail: q.assignee(), AccountID: c.QueryParam("account_id"),
 		RunID: q.uuid("run_id"), Status: q.enum("status", taskStatuses), After: after, Limit: pg.limit + 1,
 	}
 	if err := q.err(); err != nil {
 		return err
 	}
-	tasks, err := h.store.ListTasks(c.Request().Context(), f)
+	tasks, err := h.tasks.List(c.Request().Context(), actorOf(c), f)
 	if err != nil {
 		return err
 	}
@@ -124,31 +123,10 @@ func (h *handlers) completeTask(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	req.Outcome = strings.TrimSpace(req.Outcome)
-	if req.Outcome == "" {
-		req.Outcome = "done"
-	}
-	if len(req.Outcome) > 200 || len(req.Note) > 10000 {
-		return invalid([]FieldError{{Field: "note", Message: "outcome at most 200 characters, note at most 10000"}})
-	}
-	ctx := c.Request().Context()
-	current, err := h.store.GetTask(ctx, id)
+	task, err := h.tasks.Complete(c.Request().Context(), actorOf(c), id, req.Outcome, req.Note)
+	setRunID(c, task.RunID)
 	if err != nil {
-		return notFoundAs(err, "task")
-	}
-	c.Set(runIDKey, current.RunID.String())
-	if err := h.mayAct(c, current.AssigneeEmail); err != nil {
 		return err
-	}
-	task, err := h.store.CompleteTask(ctx, id, req.Outcome, req.Note)
-	if errors.Is(err, store.ErrTaskClosed) {
-		return problem(http.StatusConflict, "the task is no longer open")
-	}
-	if err != nil {
-		return notFoundAs(err, "task")
-	}
-	if err := h.runs.TaskCompleted(ctx, task); err != nil {
-		return fmt.Errorf("task completed, but its run was not told: %w", err)
 	}
 	return c.JSON(http.StatusOK, task)
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,37 +16,21 @@ import (
 	"github.com/playbookd/playbookd/templates"
 )
 
-// definitionFromBody reads a YAML or JSON definition, parses and validates it,
-// and checks its start_playbook references against the published playbooks.
-func (h *handlers) definitionFromBody(c echo.Context) (*playbook.Definition, string, string, error) {
+// definitionBody reads a YAML or JSON definition and says which it is.
+func definitionBody(c echo.Context) ([]byte, string, error) {
 	format, err := definitionFormat(c.Request().Header.Get(echo.HeaderContentType))
 	if err != nil {
-		return nil, "", "", err
+		return nil, "", err
 	}
 	raw, err := io.ReadAll(c.Request().Body)
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
-		return nil, "", "", problem(http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", maxErr.Limit))
+		return nil, "", problem(http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", maxErr.Limit))
 	}
 	if err != nil {
-		return nil, "", "", problem(http.StatusBadRequest, "the body could not be read")
+		return nil, "", problem(http.StatusBadRequest, "the body could not be read")
 	}
-	def, err := playbook.Parse(raw, h.playbookOptions)
-	var perrs playbook.Errors
-	if errors.As(err, &perrs) {
-		return nil, "", "", definitionProblem(perrs)
-	}
-	if err != nil {
-		return nil, "", "", err
-	}
-	starts, err := h.publishedStarts(c)
-	if err != nil {
-		return nil, "", "", err
-	}
-	if err := playbook.CheckStarts(def, starts); errors.As(err, &perrs) {
-		return nil, "", "", definitionProblem(playbook.Locate(raw, perrs))
-	}
-	return def, string(raw), format, nil
+	return raw, format, nil
 }
 
 func definitionFormat(contentType string) (string, error) {
@@ -66,6 +49,7 @@ func definitionFormat(contentType string) (string, error) {
 		fmt.Sprintf("send the definition as application/yaml or application/json, not %q", contentType))
 }
 
+// definitionProblem lists a definition's errors, with their lines.
 func definitionProblem(errs playbook.Errors) *Problem {
 	out := make([]FieldError, len(errs))
 	for i, e := range errs {
@@ -83,24 +67,12 @@ func definitionProblem(errs playbook.Errors) *Problem {
 	return p
 }
 
-func (h *handlers) publishedStarts(c echo.Context) (map[string][]string, error) {
-	defs, err := h.store.PublishedDefinitions(c.Request().Context())
-	if err != nil {
-		return nil, err
-	}
-	starts := make(map[string][]string, len(defs))
-	for key, raw := range defs {
-		var d playbook.Definition
-		if err := json.Unmarshal(raw, &d); err != nil {
-			return nil, fmt.Errorf("decode published playbook %s: %w", key, err)
-		}
-		starts[key] = d.StartedKeys()
-	}
-	return starts, nil
-}
-
 func (h *handlers) validatePlaybook(c echo.Context) error {
-	def, _, _, err := h.definitionFromBody(c)
+	raw, _, err := definitionBody(c)
+	if err != nil {
+		return err
+	}
+	def, err := h.playbooks.Validate(c.Request().Context(), raw)
 	if err != nil {
 		return err
 	}
@@ -108,17 +80,11 @@ func (h *handlers) validatePlaybook(c echo.Context) error {
 }
 
 func (h *handlers) createPlaybook(c echo.Context) error {
-	def, source, format, err := h.definitionFromBody(c)
+	raw, format, err := definitionBody(c)
 	if err != nil {
 		return err
 	}
-	canonical, err := json.Marshal(def)
-	if err != nil {
-		return err
-	}
-	v, err := h.store.CreatePlaybookVersion(c.Request().Context(), store.NewPlaybookVersion{
-		Key: def.Key, Name: def.Name, Definition: canonical, Source: source, SourceFormat: format,
-	})
+	v, err := h.playbooks.Create(c.Request().Context(), raw, format)
 	if err != nil {
 		return err
 	}
@@ -131,7 +97,7 @@ func (h *handlers) listPlaybooks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	summaries, err := h.store.ListPlaybooks(c.Request().Context(), after, pg.limit+1)
+	summaries, err := h.playbooks.List(c.Request().Context(), after, pg.limit+1)
 	if err != nil {
 		return err
 	}
@@ -143,9 +109,9 @@ func (h *handlers) getPlaybook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.store.GetPlaybookVersion(c.Request().Context(), c.Param("key"), version)
+	v, err := h.playbooks.Version(c.Request().Context(), c.Param("key"), version)
 	if err != nil {
-		return notFoundAs(err, "playbook version")
+		return err
 	}
 	return c.JSON(http.StatusOK, v)
 }
@@ -156,43 +122,15 @@ func (h *handlers) publishPlaybook(c echo.Context) error {
 		return problem(http.StatusBadRequest, "the path has an invalid version",
 			FieldError{Field: "version", Message: "must be a whole number from 1 to 2147483647"})
 	}
-	if err := h.stillValid(c, version); err != nil {
-		return err
-	}
-	v, err := h.store.PublishPlaybookVersion(c.Request().Context(), c.Param("key"), version)
-	if errors.Is(err, store.ErrArchived) {
-		return problem(http.StatusConflict, "version "+strconv.Itoa(version)+" is archived; publish a newer version instead")
-	}
+	v, err := h.playbooks.Publish(c.Request().Context(), c.Param("key"), version)
 	if err != nil {
-		return notFoundAs(err, "playbook version")
+		return err
 	}
 	return c.JSON(http.StatusOK, v)
 }
 
-// stillValid refuses to publish a version stored before a rule of the
-// language existed (the definition limits, the templates' type-check) and
-// breaking it: its runs would be refused, or fail at the step.
-func (h *handlers) stillValid(c echo.Context, version int) error {
-	v, err := h.store.GetPlaybookVersion(c.Request().Context(), c.Param("key"), version)
-	if err != nil {
-		return notFoundAs(err, "playbook version")
-	}
-	var def playbook.Definition
-	if err := json.Unmarshal(v.Definition, &def); err != nil {
-		return fmt.Errorf("decode playbook %s v%d: %w", v.Key, v.Version, err)
-	}
-	err = def.Validate(h.playbookOptions)
-	if err != nil && v.Source != "" {
-		// Its source says where each error is, to the line in a template.
-		if _, perr := playbook.Parse([]byte(v.Source), h.playbookOptions); perr != nil {
-			err = perr
-		}
-	}
-	var perrs playbook.Errors
-	if errors.As(err, &perrs) {
-		return definitionProblem(perrs)
-	}
-	return err
+func (h *handlers) playbookSchema(c echo.Context) error {
+	return c.JSON(http.StatusOK, playbook.Schema())
 }
 
 func (h *handlers) templateFields(c echo.Context) error {

@@ -37,10 +37,10 @@ type portfolioView struct {
 	Playbooks []playbookOutcomes `json:"playbooks"`
 }
 
-// portfolio reports band distribution now, and over the days from..to, both
+// getPortfolio reports band distribution now, and over the days from..to, both
 // included (default: the year to today), seed 003's retention metrics and how
 // playbook runs ended.
-func (h *handlers) portfolio(c echo.Context) error {
+func (h *handlers) getPortfolio(c echo.Context) error {
 	var fe fieldErrors
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	to := dateParam(c, &fe, "to", today)
@@ -53,19 +53,19 @@ func (h *handlers) portfolio(c echo.Context) error {
 		return problem(http.StatusBadRequest, "the query has invalid parameters", fe...)
 	}
 	ctx := c.Request().Context()
-	bands, err := h.store.BandDistribution(ctx)
+	bands, err := h.portfolio.BandDistribution(ctx)
 	if err != nil {
 		return err
 	}
-	cohort, err := h.store.RetentionCohort(ctx, from, end)
+	cohort, err := h.portfolio.RetentionCohort(ctx, from, end)
 	if err != nil {
 		return err
 	}
-	outcomes, err := h.store.PlaybookOutcomes(ctx, from, end)
+	outcomes, err := h.portfolio.PlaybookOutcomes(ctx, from, end)
 	if err != nil {
 		return err
 	}
-	live, err := h.store.LiveRunCounts(ctx)
+	live, err := h.portfolio.LiveRunCounts(ctx)
 	if err != nil {
 		return err
 	}

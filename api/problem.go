@@ -8,7 +8,13 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/playbookd/playbookd/approvals"
+	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/runs"
+	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/tasks"
+	"github.com/playbookd/playbookd/team"
 )
 
 // FieldError names one bad input and says what is expected.
@@ -73,10 +79,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
-		var p *Problem
+		p := domainProblem(err)
 		var he *echo.HTTPError
 		switch {
-		case errors.As(err, &p):
+		case p != nil:
 		case errors.As(err, &he):
 			detail := http.StatusText(he.Code)
 			if msg, ok := he.Message.(string); ok {
@@ -103,6 +109,49 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			log.ErrorContext(c.Request().Context(), "write error response", "error", err)
 		}
 	}
+}
+
+// domainProblem is the answer to an error of a domain service (or a
+// Problem a handler made); nil for any other error, a 500. Errors that
+// name a field of one route's request (a start's unknown playbook, an
+// account's unknown CSM) are mapped by that route's handler, which knows
+// the field.
+func domainProblem(err error) *Problem {
+	var (
+		p     *Problem
+		bad   *approvals.InvalidError
+		perrs playbook.Errors
+	)
+	switch {
+	case errors.As(err, &p):
+		return p
+	case errors.Is(err, team.ErrNotInLadder):
+		return problem(http.StatusForbidden, err.Error())
+	case errors.Is(err, approvals.ErrNotFound), errors.Is(err, tasks.ErrNotFound), errors.Is(err, catalog.ErrNotFound):
+		return problem(http.StatusNotFound, err.Error())
+	case errors.Is(err, approvals.ErrNotPending), errors.Is(err, tasks.ErrClosed), errors.Is(err, catalog.ErrArchived),
+		errors.Is(err, runs.ErrNotLive):
+		return problem(http.StatusConflict, err.Error())
+	case errors.As(err, &bad):
+		fields := make([]FieldError, len(bad.Errors))
+		for i, fe := range bad.Errors {
+			fields[i] = FieldError{Field: fe.Field, Message: fe.Message}
+		}
+		return invalid(fields)
+	case errors.Is(err, tasks.ErrTooLong):
+		return invalid([]FieldError{{Field: "note", Message: err.Error()}})
+	case errors.As(err, &perrs):
+		return definitionProblem(perrs)
+	}
+	return nil
+}
+
+// notFoundAs answers 404 naming what a plain read did not find.
+func notFoundAs(err error, what string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return problem(http.StatusNotFound, what+" not found")
+	}
+	return err
 }
 
 func requestID(c echo.Context) string {

@@ -155,3 +155,48 @@ func wrongValue(s *openapi3.Schema) string {
 	}
 	return `"zz"`
 }
+
+// Who may call each route: the document's public routes take no key, every
+// other route answers 401 without one; keys routes take admin keys only;
+// a csm key reads and changes only its ladder's work (decisions, tasks);
+// ops and admin keys change the rest. A refused key is a 403 problem, an
+// allowed one is never 401 or 403.
+func TestEveryRouteDeclaresWhoMayCallIt(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t)
+	keys := map[string]string{
+		"admin": adminKey,
+		"ops":   h.key(t, `{"name":"cs ops","role":"ops"}`),
+		"csm":   h.key(t, `{"name":"casey","role":"csm","team_member_email":"casey@cs.test"}`),
+	}
+	doc, ops := specOperations(t)
+	csmWrites := []string{"/v1/approvals/{id}/decision", "/v1/tasks/{id}/complete"}
+	checked := 0
+	for _, op := range ops {
+		o := doc.Paths.Value(op.path).GetOperation(op.method)
+		path := concretePath(op.path)
+		if o.Security != nil && len(*o.Security) == 0 {
+			r := h.request(t, "", op.method, path, "", "")
+			require.NotEqual(t, 401, r.status, "%s %s is public", op.method, op.path)
+			continue
+		}
+		require.Equal(t, 401, h.request(t, "", op.method, path, "", "").status, "%s %s without a key", op.method, op.path)
+		allowed := map[string]bool{"admin": true, "ops": true, "csm": op.method == "GET" || slices.Contains(csmWrites, op.path)}
+		if strings.HasPrefix(op.path, "/v1/keys") {
+			allowed = map[string]bool{"admin": true}
+		}
+		for _, role := range []string{"csm", "ops", "admin"} {
+			t.Run(op.method+" "+op.path+" as "+role, func(t *testing.T) {
+				checked++
+				r := h.request(t, keys[role], op.method, path, "", "")
+				if !allowed[role] {
+					require.Equal(t, 403, r.status, r.raw)
+					require.Equal(t, "application/problem+json", r.header.Get("Content-Type"))
+					return
+				}
+				require.NotContains(t, []int{401, 403}, r.status, r.raw)
+			})
+		}
+	}
+	require.Greater(t, checked, 100, "every keyed route is tried with every role")
+}

@@ -66,7 +66,7 @@ func (h *handlers) startRun(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	c.Set(runIDKey, run.ID.String())
+	setRunID(c, run.ID)
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/runs/"+run.ID.String())
 	return c.JSON(http.StatusCreated, run)
 }
@@ -96,7 +96,7 @@ func (h *handlers) listRuns(c echo.Context) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	items, err := h.store.ListRuns(c.Request().Context(), f)
+	items, err := h.lists.ListRuns(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
@@ -112,9 +112,6 @@ func (h *handlers) controlRun(action string) echo.HandlerFunc {
 			return err
 		}
 		run, err := h.runs.Control(c.Request().Context(), id, action)
-		if errors.Is(err, runs.ErrNotLive) {
-			return problem(http.StatusConflict, "the run has ended ("+run.Status+")")
-		}
 		if err != nil {
 			return notFoundAs(err, "run")
 		}

@@ -92,7 +92,7 @@ type webhookResult struct {
 }
 
 type webhookHandler struct {
-	store Store
+	store Deliveries
 	key   *ecdsa.PublicKey
 	now   func() time.Time
 	log   *slog.Logger

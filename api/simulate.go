@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -90,7 +89,7 @@ func (h *handlers) simulatePlaybook(c echo.Context) error {
 	if err := fe.err(); err != nil {
 		return err
 	}
-	def, version, err := h.storedDefinition(c, c.Param("key"), req.Version)
+	def, version, err := h.playbooks.Definition(c.Request().Context(), c.Param("key"), req.Version)
 	if err != nil {
 		return err
 	}
@@ -135,7 +134,7 @@ func (h *handlers) playbookTimelineSVG(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	def, v, err := h.storedDefinition(c, c.Param("key"), version)
+	def, v, err := h.playbooks.Definition(c.Request().Context(), c.Param("key"), version)
 	if err != nil {
 		return err
 	}
@@ -147,7 +146,7 @@ func (h *handlers) playbookTimelineSVG(c echo.Context) error {
 		title := fmt.Sprintf("%s (v%d) — %s, day 0 = enrolment", def.Name, v, segment)
 		return h.drawTimeline(c, title, simulate.Sample(def, segment, start), simulate.AxisDays)
 	}
-	acct, err := h.store.GetAccount(c.Request().Context(), accountID)
+	acct, err := h.accounts.GetAccount(c.Request().Context(), accountID)
 	if err != nil {
 		return notFoundAs(err, "account")
 	}
@@ -183,29 +182,17 @@ func missingAnchor(def *playbook.Definition, acct contract.AccountSnapshot) stri
 	return ""
 }
 
-func (h *handlers) storedDefinition(c echo.Context, key string, version int) (*playbook.Definition, int, error) {
-	v, err := h.store.GetPlaybookVersion(c.Request().Context(), key, version)
-	if err != nil {
-		return nil, 0, notFoundAs(err, "playbook version")
-	}
-	var def playbook.Definition
-	if err := json.Unmarshal(v.Definition, &def); err != nil {
-		return nil, 0, fmt.Errorf("decode playbook %s v%d: %w", key, v.Version, err)
-	}
-	return &def, v.Version, nil
-}
-
 // storedAccount fills in the simulation's account from PostgreSQL.
 func (h *handlers) storedAccount(c echo.Context, id string, in *simulate.Input) error {
 	ctx := c.Request().Context()
-	acct, err := h.store.GetAccount(ctx, id)
+	acct, err := h.accounts.GetAccount(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return invalid([]FieldError{{Field: "account_id", Message: "no account with this id"}})
 	}
 	if err != nil {
 		return err
 	}
-	if in.Account, err = h.store.AccountSnapshot(ctx, id); err != nil {
+	if in.Account, err = h.accounts.AccountSnapshot(ctx, id); err != nil {
 		return err
 	}
 	in.Contacts = make([]simulate.Contact, 0, len(acct.Contacts))

@@ -15,7 +15,7 @@ import (
 // button (mail scanners open links; they must not unsubscribe anyone); POST
 // unsubscribes, which is also what mail clients' one-click (RFC 8058) does.
 type unsubscribeHandlers struct {
-	store Store
+	store Unsubscribes
 	links *unsubscribe.Links
 }
 

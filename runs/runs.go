@@ -5,7 +5,6 @@ package runs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -20,6 +19,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/workflows"
@@ -211,15 +211,15 @@ func (s *Service) definition(ctx context.Context, key string, version int) (*pla
 	if err != nil {
 		return nil, 0, err
 	}
-	var def playbook.Definition
-	if err := json.Unmarshal(v.Definition, &def); err != nil {
-		return nil, 0, fmt.Errorf("decode playbook %s v%d: %w", key, v.Version, err)
+	def, err := catalog.Decode(key, v.Version, v.Definition)
+	if err != nil {
+		return nil, 0, err
 	}
 	if err := def.CheckLimits(); err != nil {
 		return nil, 0, fmt.Errorf("%w: %s v%d: %w", ErrOverLimits, key, v.Version, err)
 	}
-	s.definitions.Store(cacheKey, &def)
-	return &def, v.Version, nil
+	s.definitions.Store(cacheKey, def)
+	return def, v.Version, nil
 }
 
 func eligible(def *playbook.Definition, snap contract.AccountSnapshot) error {

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/workflows"
 )
@@ -68,7 +69,7 @@ func (s *Service) Control(ctx context.Context, id uuid.UUID, action string) (sto
 		return store.Run{}, err
 	}
 	if run.Status != store.RunRunning && run.Status != store.RunPaused {
-		return run, ErrNotLive
+		return run, notLive(run)
 	}
 	switch action {
 	case "cancel":
@@ -82,29 +83,50 @@ func (s *Service) Control(ctx context.Context, id uuid.UUID, action string) (sto
 	}
 	var gone *serviceerror.NotFound
 	if errors.As(err, &gone) {
-		return run, ErrNotLive
+		return run, notLive(run)
 	}
 	return run, err
 }
+
+// notLive says how the run ended, as PostgreSQL last recorded it.
+func notLive(run store.Run) error { return fmt.Errorf("%w (%s)", ErrNotLive, run.Status) }
 
 // ErrDecisionRefused wraps the workflow's reason for refusing a decision
 // (the approval is no longer pending).
 var ErrDecisionRefused = errors.New("decision refused")
 
+// Decision answers a pending approval: what a caller sends a run. It is the
+// workflow's Update argument field for field (Decide converts one to the
+// other, which stops compiling if they drift), so callers need not know
+// the workflow's types.
+type Decision struct {
+	ApprovalID string
+	Decision   string // approve | reject
+	By         string
+	Comment    string
+	Edits      *contract.EmailContent // nil: the drafts as they are
+}
+
+// DecisionResult is the run's answer to a decision.
+type DecisionResult struct {
+	ApprovalID string `json:"approval_id"`
+	Status     string `json:"status"` // approved | rejected
+}
+
 // Decide delivers a decision on an approval to its run through the Update,
 // answered synchronously.
-func (s *Service) Decide(ctx context.Context, workflowID string, d workflows.Decision) (workflows.DecisionResult, error) {
+func (s *Service) Decide(ctx context.Context, workflowID string, d Decision) (DecisionResult, error) {
 	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   workflowID,
 		UpdateName:   workflows.DecideUpdate,
-		Args:         []any{d},
+		Args:         []any{workflows.Decision(d)},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
 		var res workflows.DecisionResult
 		err = handle.Get(ctx, &res)
 		if err == nil {
-			return res, nil
+			return DecisionResult(res), nil
 		}
 	}
 	// The validator's and the handler's errors are refusals; anything else
@@ -113,11 +135,11 @@ func (s *Service) Decide(ctx context.Context, workflowID string, d workflows.Dec
 	var appErr *temporal.ApplicationError
 	switch {
 	case errors.As(err, &gone):
-		return workflows.DecisionResult{}, fmt.Errorf("%w: the run has ended", ErrDecisionRefused)
+		return DecisionResult{}, fmt.Errorf("%w: the run has ended", ErrDecisionRefused)
 	case errors.As(err, &appErr):
-		return workflows.DecisionResult{}, fmt.Errorf("%w: %s", ErrDecisionRefused, appErr.Message())
+		return DecisionResult{}, fmt.Errorf("%w: %s", ErrDecisionRefused, appErr.Message())
 	}
-	return workflows.DecisionResult{}, err
+	return DecisionResult{}, err
 }
 
 // TaskCompletedEvent is the event a completed task sends its run: the step id

@@ -30,12 +30,15 @@ import (
 
 	"github.com/playbookd/playbookd/activities"
 	"github.com/playbookd/playbookd/api"
+	"github.com/playbookd/playbookd/approvals"
+	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/internal/config"
 	"github.com/playbookd/playbookd/mail"
 	"github.com/playbookd/playbookd/metrics"
 	"github.com/playbookd/playbookd/migrations"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/tasks"
 	"github.com/playbookd/playbookd/templates"
 	"github.com/playbookd/playbookd/triggers"
 	"github.com/playbookd/playbookd/unsubscribe"
@@ -232,12 +235,21 @@ func runWorker(ctx context.Context, tc client.Client, cfg config.Config, acts *a
 func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client.Client, runService *runs.Service,
 	triggerService *triggers.Service, promMetrics *metrics.Metrics, set *templates.Set, links *unsubscribe.Links, log *slog.Logger) error {
 	e := api.New(api.Config{
-		Store:              st,
 		Runs:               runService,
 		Triggers:           triggerService,
+		Approvals:          &approvals.Service{Store: st, Runs: runService},
+		Tasks:              &tasks.Service{Store: st, Runs: runService},
+		Playbooks:          &catalog.Service{Store: st, Options: playbookOptions(set, cfg.Webhooks())},
+		Team:               st,
+		Keys:               st,
+		Accounts:           st,
+		Lists:              st,
+		Portfolio:          st,
+		Imports:            st,
+		Deliveries:         st,
+		Unsubscribes:       st,
 		Segments:           cfg.Segments(),
 		Metrics:            promMetrics,
-		Playbook:           playbookOptions(set, cfg.Webhooks()),
 		Links:              links,
 		SendGridWebhookKey: webhookKey(cfg),
 		Ready: []api.Check{

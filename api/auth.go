@@ -1,0 +1,96 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/team"
+)
+
+// KeyLookup finds the API key a secret belongs to.
+type KeyLookup interface {
+	LookupAPIKey(ctx context.Context, secret string) (store.APIKey, error)
+}
+
+// authenticator knows who is calling from "Authorization: Bearer <key>":
+// PLAYBOOKD_ADMIN_KEY, or a key made with POST /v1/keys.
+type authenticator struct {
+	adminKey string
+	keys     KeyLookup
+}
+
+func (a authenticator) actor(c echo.Context) (team.Actor, error) {
+	// The scheme is case-insensitive (RFC 9110 §11.1).
+	scheme, secret, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+	switch {
+	case !ok || !strings.EqualFold(scheme, "Bearer") || secret == "":
+		return team.Actor{}, unauthorized(c)
+	case subtle.ConstantTimeCompare([]byte(secret), []byte(a.adminKey)) == 1:
+		return team.Actor{Role: team.RoleAdmin}, nil
+	}
+	k, err := a.keys.LookupAPIKey(c.Request().Context(), secret)
+	if errors.Is(err, store.ErrUnknownKey) {
+		return team.Actor{}, unauthorized(c)
+	}
+	if err != nil {
+		return team.Actor{}, err
+	}
+	who := team.Actor{Role: k.Role}
+	if k.MemberEmail != nil {
+		who.Email = *k.MemberEmail
+	}
+	return who, nil
+}
+
+func unauthorized(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="playbookd"`)
+	return problem(http.StatusUnauthorized, "send Authorization: Bearer <API key>")
+}
+
+// access is who may call a route: the roles of the keys it takes, or no key
+// at all (public).
+type access struct{ roles []string }
+
+// allow takes keys of these roles.
+func allow(roles ...string) access { return access{roles: roles} }
+
+// public takes no key: its handler checks what it is sent (a signed link, a
+// signed batch) or it tells nothing (health, the document).
+var public = access{}
+
+func (a access) isPublic() bool { return len(a.roles) == 0 }
+
+// require answers 401 without a valid key and 403 for a key of another
+// role; the handler gets the caller through actorOf.
+func (a authenticator) require(acc access) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			who, err := a.actor(c)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(acc.roles, who.Role) {
+				return problem(http.StatusForbidden, fmt.Sprintf("a %s key may not %s %s: it takes %s keys",
+					who.Role, c.Request().Method, c.Path(), strings.Join(acc.roles, " or ")))
+			}
+			c.Set(actorKey, who)
+			return next(c)
+		}
+	}
+}
+
+const actorKey = "actor"
+
+// actorOf is who is calling a route that takes a key.
+func actorOf(c echo.Context) team.Actor {
+	who, _ := c.Get(actorKey).(team.Actor)
+	return who
+}

@@ -1,0 +1,107 @@
+package api
+
+import (
+	"slices"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+
+	"github.com/playbookd/playbookd/team"
+)
+
+// Key roles, as routes name them.
+const (
+	admin = team.RoleAdmin
+	ops   = team.RoleOps
+	csm   = team.RoleCSM
+)
+
+// routes declares every route and who may call it. A csm key reads, and
+// changes only its ladder's work (decisions, tasks), whose own checks
+// apply; only admins manage keys.
+func routes(r router, h *handlers) {
+	r.get("/healthz", healthz, public)
+	r.get("/readyz", readyz(h.ready), public)
+	r.get("/openapi.json", serveSpec(h.spec), public)
+	if h.metrics != nil {
+		r.get("/metrics", echo.WrapHandler(h.metrics.Handler()), public)
+	}
+	// Recipients follow these from their inbox: the link is signed.
+	r.get("/v1/unsubscribe", h.unsubscribe.page, public)
+	r.post("/v1/unsubscribe", h.unsubscribe.unsubscribe, public)
+	// SendGrid signs its batches.
+	r.post("/v1/webhooks/sendgrid", h.webhook.handle, public, ownBody)
+
+	r.post("/v1/keys", h.createKey, allow(admin))
+	r.get("/v1/keys", h.listKeys, allow(admin))
+	r.post("/v1/keys/:id/revoke", h.revokeKey, allow(admin))
+	r.post("/v1/team", h.upsertTeamMember, allow(admin, ops))
+	r.get("/v1/team", h.listTeam, allow(admin, ops, csm))
+	r.post("/v1/accounts", h.upsertAccount, allow(admin, ops))
+	r.get("/v1/accounts", h.listAccounts, allow(admin, ops, csm))
+	r.post("/v1/accounts/import", h.importAccounts, allow(admin, ops), ownBody)
+	r.get("/v1/accounts/imports/:id", h.getImport, allow(admin, ops, csm))
+	r.get("/v1/accounts/:id", h.getAccount, allow(admin, ops, csm))
+	r.post("/v1/accounts/:id/events", h.reportEvent, allow(admin, ops))
+	r.post("/v1/accounts/:id/health", h.recordHealth, allow(admin, ops))
+	r.get("/v1/accounts/:id/health", h.healthHistory, allow(admin, ops, csm))
+	r.get("/v1/metrics/portfolio", h.getPortfolio, allow(admin, ops, csm))
+	r.get("/v1/playbooks", h.listPlaybooks, allow(admin, ops, csm))
+	r.get("/v1/playbooks/schema.json", h.playbookSchema, allow(admin, ops, csm))
+	r.get("/v1/playbooks/template-fields", h.templateFields, allow(admin, ops, csm))
+	r.post("/v1/playbooks", h.createPlaybook, allow(admin, ops))
+	r.post("/v1/playbooks/validate", h.validatePlaybook, allow(admin, ops))
+	r.get("/v1/playbooks/:key", h.getPlaybook, allow(admin, ops, csm))
+	r.post("/v1/playbooks/:key/versions/:version/publish", h.publishPlaybook, allow(admin, ops))
+	r.post("/v1/playbooks/:key/simulate", h.simulatePlaybook, allow(admin, ops))
+	r.get("/v1/playbooks/:key/timeline.svg", h.playbookTimelineSVG, allow(admin, ops, csm))
+	r.post("/v1/runs", h.startRun, allow(admin, ops))
+	r.get("/v1/runs", h.listRuns, allow(admin, ops, csm))
+	r.get("/v1/runs/:id", h.getRun, allow(admin, ops, csm))
+	r.post("/v1/runs/:id/cancel", h.controlRun("cancel"), allow(admin, ops))
+	r.post("/v1/runs/:id/pause", h.controlRun("pause"), allow(admin, ops))
+	r.post("/v1/runs/:id/resume", h.controlRun("resume"), allow(admin, ops))
+	r.get("/v1/approvals", h.listApprovals, allow(admin, ops, csm))
+	r.post("/v1/approvals/:id/decision", h.decideApproval, allow(admin, ops, csm))
+	r.get("/v1/emails", h.listEmails, allow(admin, ops, csm))
+	r.get("/v1/tasks", h.listTasks, allow(admin, ops, csm))
+	r.post("/v1/tasks/:id/complete", h.completeTask, allow(admin, ops, csm))
+}
+
+// router adds routes with what their access needs.
+type router struct {
+	e    *echo.Echo
+	auth authenticator
+	doc  *openapi3.T
+}
+
+// routeOption changes what a route's middleware does.
+type routeOption int
+
+// ownBody: the handler reads its body under its own limit and checks it
+// itself (a bulk import row by row, a signed batch as signed).
+const ownBody routeOption = 1
+
+func (r router) get(path string, h echo.HandlerFunc, a access, opts ...routeOption) {
+	r.add(echo.GET, path, h, a, opts)
+}
+
+func (r router) post(path string, h echo.HandlerFunc, a access, opts ...routeOption) {
+	r.add(echo.POST, path, h, a, opts)
+}
+
+// add registers a route with its middleware, per route rather than on a
+// group: a group's middleware makes echo answer 404 for a method a path
+// does not have, instead of 405 with Allow. A route that takes a key checks
+// it before anything else, then the request against the OpenAPI document.
+func (r router) add(method, path string, h echo.HandlerFunc, a access, opts []routeOption) {
+	own := slices.Contains(opts, ownBody)
+	var mw []echo.MiddlewareFunc
+	if !own {
+		mw = append(mw, limitBody(maxBodyBytes))
+	}
+	if !a.isPublic() {
+		mw = append(mw, r.auth.require(a), validateRequests(r.doc, own))
+	}
+	r.e.Add(method, path, h, mw...)
+}
