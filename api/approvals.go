@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
@@ -95,7 +95,7 @@ func (h *handlers) decideApproval(c echo.Context) error {
 	}
 	d := workflows.Decision{ApprovalID: id.String(), Decision: req.Decision, By: by(c), Comment: req.Comment}
 	if req.Edits != nil {
-		d.Edits = &contract.EmailContent{Subject: req.Edits.Subject, HTML: req.Edits.HTML, Text: req.Edits.Text}
+		d.Edits = &message.Content{Subject: req.Edits.Subject, HTML: req.Edits.HTML, Text: req.Edits.Text}
 	}
 	res, err := h.runs.Decide(ctx, approval.WorkflowID, d)
 	if errors.Is(err, runs.ErrDecisionRefused) {
@@ -133,7 +133,7 @@ func editable(approval store.Approval, edits templates.Rendered) error {
 			": SendGrid renders it, so it cannot be edited here"}})
 	}
 	for _, draft := range approval.Drafts {
-		_, err := templates.Rendered{Subject: draft.Subject, HTML: draft.HTML, Text: draft.Text}.Edited(edits)
+		_, err := templates.Rendered(draft.Content).Edited(edits)
 		if field, ok := editsField(err); ok {
 			return invalid([]FieldError{{Field: field, Message: fmt.Sprintf("the email to %s: %v", draft.To, err)}})
 		}

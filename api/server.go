@@ -21,7 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/playbookd/playbookd/accounts"
-	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/metrics"
 	"github.com/playbookd/playbookd/playbook"
@@ -66,7 +65,7 @@ type Store interface {
 	CreatePlaybookVersion(ctx context.Context, in store.NewPlaybookVersion) (store.PlaybookVersion, error)
 	PublishPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
 	PublishedDefinitions(ctx context.Context) (map[string]json.RawMessage, error)
-	AccountSnapshot(ctx context.Context, id string) (contract.AccountSnapshot, error)
+	AccountSnapshot(ctx context.Context, id string) (accounts.Snapshot, error)
 }
 
 // Runs starts and describes runs.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/playbookd/playbookd/message"
 )
 
 // ErrNotPending refuses a decision on an approval that is already decided,
@@ -36,21 +38,14 @@ type Approval struct {
 	DecidedAt     *time.Time      `json:"decided_at,omitempty"`
 }
 
-// EmailContent is the subject and bodies of one email.
-type EmailContent struct {
-	Subject string `json:"subject"`
-	HTML    string `json:"html"`
-	Text    string `json:"text"`
-}
-
 // ApprovalDraft is one recipient's email of an approval: as drafted, and
 // once approved, as approved (the draft with the approver's edits), which is
 // exactly what is sent to them.
 type ApprovalDraft struct {
 	To   string `json:"to"`
 	Name string `json:"name"`
-	EmailContent
-	Approved *EmailContent `json:"approved"`
+	message.Content
+	Approved *message.Content `json:"approved"`
 }
 
 // NewApproval is the input of CreateApproval.
@@ -71,7 +66,7 @@ type ApprovalDecision struct {
 	Comment string
 	Edits   json.RawMessage
 	// Approved is each recipient's approved content, by address.
-	Approved map[string]EmailContent
+	Approved map[string]message.Content
 }
 
 // CreateApproval stores the approval of a run step once; a second call
@@ -203,7 +198,7 @@ func draftsOf(ctx context.Context, q querier, ids []uuid.UUID) (map[uuid.UUID][]
 			return nil, fmt.Errorf("scan approval draft: %w", err)
 		}
 		if subject != nil {
-			d.Approved = &EmailContent{Subject: *subject, HTML: *html, Text: *text}
+			d.Approved = &message.Content{Subject: *subject, HTML: *html, Text: *text}
 		}
 		out[id] = append(out[id], d)
 	}

@@ -9,7 +9,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
 )
 
@@ -142,7 +144,7 @@ func (r *interpreter) perform(ctx workflow.Context, s *playbook.Step, id, suffix
 	case playbook.KindWaitFor:
 		return r.waitFor(ctx, s, suffix, rec)
 	case playbook.KindCheckHealth:
-		var snap contract.AccountSnapshot
+		var snap accounts.Snapshot
 		if err := workflow.ExecuteActivity(ctx, contract.LoadAccount, r.in.AccountID).Get(ctx, &snap); err != nil {
 			return "", err
 		}
@@ -175,7 +177,7 @@ func (r *interpreter) perform(ctx workflow.Context, s *playbook.Step, id, suffix
 		return fmt.Sprintf("started %s (run %s)", s.StartPlaybook.Key, res.RunID), err
 	case playbook.KindUpdateAccount:
 		u := s.UpdateAccount
-		var snap contract.AccountSnapshot
+		var snap accounts.Snapshot
 		err := workflow.ExecuteActivity(ctx, contract.UpdateAccount, contract.UpdateAccountInput{
 			RunID: r.in.RunID, StepID: id, AccountID: r.in.AccountID,
 			LifecycleStage: u.LifecycleStage, Status: u.Status, Fields: u.Fields,
@@ -209,7 +211,7 @@ func (r *interpreter) execSteps(ctx workflow.Context, steps []playbook.Step, suf
 	return nil
 }
 
-func (r *interpreter) emailInput(id string, e *playbook.EmailAction, override *contract.EmailContent) contract.SendEmailInput {
+func (r *interpreter) emailInput(id string, e *playbook.EmailAction, override *message.Content) contract.SendEmailInput {
 	in := contract.SendEmailInput{RunID: r.in.RunID, StepID: id, AccountID: r.in.AccountID,
 		Template: e.Template, SendGridTemplateID: e.SendGridTemplateID, ToRoles: e.To, Override: override}
 	if t, ok := r.templates[e.Template]; ok {
