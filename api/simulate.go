@@ -123,7 +123,7 @@ func (h *handlers) simulatePlaybook(c echo.Context) error {
 func (h *handlers) playbookTimelineSVG(c echo.Context) error {
 	q := queryFilter{c: c}
 	q.only("segment", "version", "account_id")
-	segment := q.enum("segment", playbook.Segments)
+	segment := q.enum("segment", accounts.Segments)
 	accountID := c.QueryParam("account_id")
 	if segment != "" && accountID != "" {
 		q.fe.add("segment", "leave it out with account_id: the account's own segment is drawn")
@@ -222,8 +222,8 @@ func (h *handlers) storedAccount(c echo.Context, id string, in *simulate.Input) 
 func (a *simulatedAccount) toInput(fe *fieldErrors, start time.Time, in *simulate.Input) {
 	snap := accounts.Snapshot{ID: "simulated", Segment: a.Segment, Status: a.Status, LifecycleStage: a.LifecycleStage,
 		Timezone: a.Timezone, HealthScore: a.HealthScore, HealthBand: a.HealthBand, Fields: a.Fields}
-	if !slices.Contains(playbook.Segments, snap.Segment) {
-		fe.add("account.segment", "required: one of %s", strings.Join(playbook.Segments, ", "))
+	if !slices.Contains(accounts.Segments, snap.Segment) {
+		fe.add("account.segment", "required: one of %s", strings.Join(accounts.Segments, ", "))
 	}
 	if snap.Status == "" {
 		snap.Status = "active"
@@ -259,8 +259,8 @@ func (a *simulatedAccount) toInput(fe *fieldErrors, start time.Time, in *simulat
 		in.CSMName = "[CSM name]"
 	}
 	for i, ct := range a.Contacts {
-		if !slices.Contains(playbook.ContactRoles, ct.Role) {
-			fe.add(fmt.Sprintf("account.contacts[%d].role", i), "must be one of %s", strings.Join(playbook.ContactRoles, ", "))
+		if !slices.Contains(accounts.Roles, ct.Role) {
+			fe.add(fmt.Sprintf("account.contacts[%d].role", i), "must be one of %s", strings.Join(accounts.Roles, ", "))
 		}
 		in.Contacts = append(in.Contacts, simulate.Contact{Email: ct.Email, Name: ct.Name, Role: ct.Role})
 	}

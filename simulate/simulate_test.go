@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/playbooks"
@@ -82,7 +83,7 @@ func TestSimulateEventsAndDecisions(t *testing.T) {
 
 func TestSimulateEveryBuiltinForEverySegment(t *testing.T) {
 	for key, def := range builtins(t) {
-		for _, segment := range playbook.Segments {
+		for _, segment := range accounts.Segments {
 			res, err := Run(sampleInput(def, segment))
 			require.NoError(t, err, "%s/%s", key, segment)
 			require.NotEmpty(t, res.Timeline, "%s/%s", key, segment)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/playbookd/playbookd/accounts"
 )
 
 // Task is a to-do for a team member, created by a run.
@@ -171,7 +173,7 @@ func resolveAssignee(ctx context.Context, q querier, accountID, level string) (u
 		)
 		SELECT id FROM ladder
 		ORDER BY senior_enough DESC, CASE WHEN senior_enough THEN depth ELSE -depth END
-		LIMIT 1`, accountID, level).Scan(&id)
+		LIMIT 1`, accountID, level, accounts.Levels).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return uuid.Nil, fmt.Errorf("account %s: %w", accountID, ErrNotFound)
 	}
@@ -181,9 +183,10 @@ func resolveAssignee(ctx context.Context, q querier, accountID, level string) (u
 	return id, nil
 }
 
-// levelRank is the SQL expression ranking a team level, lowest first.
+// levelRank is the SQL expression ranking a team level, lowest first, by
+// its place in accounts.Levels (the query's $3).
 func levelRank(expr string) string {
-	return "array_position(ARRAY['csm','senior_csm','vp_cs','executive']::text[], " + expr + "::text)"
+	return "array_position($3::text[], " + expr + "::text)"
 }
 
 // ErrTaskClosed refuses completing a task that is no longer open.

@@ -15,15 +15,6 @@ import (
 	"github.com/playbookd/playbookd/playbook"
 )
 
-// escalationSLA is how long each level of the ladder (CSM, senior CSM, VP CS,
-// executive) has to decide, by segment (seed 000 "Escalation Levels"); smb
-// uses mid-market values above level 1. A step's expires_in replaces level 1.
-var escalationSLA = map[string][4]time.Duration{
-	"enterprise": {4 * time.Hour, 2 * time.Hour, 1 * time.Hour, 30 * time.Minute},
-	"mid_market": {24 * time.Hour, 8 * time.Hour, 4 * time.Hour, 2 * time.Hour},
-	"smb":        {48 * time.Hour, 8 * time.Hour, 4 * time.Hour, 2 * time.Hour},
-}
-
 // sendWindowChange marks the interpreter change that made emails wait for
 // the definition's send window; histories from before it send at once.
 const sendWindowChange = "send-window"
@@ -460,8 +451,9 @@ func (r *interpreter) awaitDecision(rec *StepRecord, deadline time.Time, assigne
 func (r *interpreter) ladder() [4]time.Duration {
 	sla, ok := r.in.EscalationSLA[r.account.Segment]
 	if !ok {
-		if sla, ok = escalationSLA[r.account.Segment]; !ok {
-			sla = escalationSLA["mid_market"]
+		defaults := accounts.DefaultEscalationSLA()
+		if sla, ok = defaults[r.account.Segment]; !ok {
+			sla = defaults["mid_market"]
 		}
 	}
 	return sla
