@@ -1,7 +1,6 @@
-// Package workflows holds the deterministic workflow code of playbook runs:
-// one interpreter that runs any playbook definition. It imports the
-// definition language and the activity contracts, never the store, the
-// mailer or echo.
+// The run workflow's outside: its names, queues, IDs and the types that
+// travel in its histories (inputs, signals, updates, queries).
+
 package workflows
 
 import (
