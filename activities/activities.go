@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/mail"
 	"github.com/playbookd/playbookd/store"
@@ -28,8 +29,8 @@ type Store interface {
 	SetRunStatus(ctx context.Context, id uuid.UUID, status string) error
 	RecordRunFinished(ctx context.Context, id uuid.UUID, status, outcome string, closeTasks bool) error
 	GetAccount(ctx context.Context, id string) (store.Account, error)
-	AccountSnapshot(ctx context.Context, id string) (contract.AccountSnapshot, error)
-	ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (contract.AccountSnapshot, error)
+	AccountSnapshot(ctx context.Context, id string) (accounts.Snapshot, error)
+	ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (accounts.Snapshot, error)
 	ContactsWithRoles(ctx context.Context, accountID string, roles []string) ([]store.Contact, error)
 	ClaimEmail(ctx context.Context, in store.NewEmail) (store.Email, error)
 	MarkEmail(ctx context.Context, id uuid.UUID, status, detail, providerMessageID string) (bool, error)
@@ -65,7 +66,7 @@ type Activities struct {
 // fire stage_changed triggers.
 type Triggers interface {
 	Sweep(ctx context.Context) (contract.SweepResult, error)
-	ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (contract.AccountSnapshot, error)
+	ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (accounts.Snapshot, error)
 }
 
 // SweepTriggers records renewal windows reached and starts pending
@@ -79,10 +80,10 @@ func (a *Activities) SweepTriggers(ctx context.Context) (contract.SweepResult, e
 
 // BeginRun indexes the run (the API may have done so already) and returns
 // what the run needs to know of its account.
-func (a *Activities) BeginRun(ctx context.Context, in contract.BeginRunInput) (contract.AccountSnapshot, error) {
+func (a *Activities) BeginRun(ctx context.Context, in contract.BeginRunInput) (accounts.Snapshot, error) {
 	runID, err := parseRunID(in.RunID)
 	if err != nil {
-		return contract.AccountSnapshot{}, err
+		return accounts.Snapshot{}, err
 	}
 	_, err = a.Store.RecordRunStarted(ctx, store.NewRun{
 		ID: runID, AccountID: in.AccountID, PlaybookKey: in.PlaybookKey, PlaybookVersion: in.PlaybookVersion,
@@ -90,15 +91,15 @@ func (a *Activities) BeginRun(ctx context.Context, in contract.BeginRunInput) (c
 	})
 	switch {
 	case errors.Is(err, store.ErrLiveRun):
-		return contract.AccountSnapshot{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrLiveRun, err)
+		return accounts.Snapshot{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrLiveRun, err)
 	case err != nil:
-		return contract.AccountSnapshot{}, fmt.Errorf("record run started: %w", err)
+		return accounts.Snapshot{}, fmt.Errorf("record run started: %w", err)
 	}
 	return a.LoadAccount(ctx, in.AccountID)
 }
 
 // LoadAccount returns the account's current snapshot with its latest health.
-func (a *Activities) LoadAccount(ctx context.Context, accountID string) (contract.AccountSnapshot, error) {
+func (a *Activities) LoadAccount(ctx context.Context, accountID string) (accounts.Snapshot, error) {
 	snap, err := a.Store.AccountSnapshot(ctx, accountID)
 	if errors.Is(err, store.ErrNotFound) {
 		return snap, accountNotFound(accountID)
@@ -154,10 +155,10 @@ func (a *Activities) CreateTask(ctx context.Context, in contract.CreateTaskInput
 }
 
 // UpdateAccount applies an update_account step and returns the new snapshot.
-func (a *Activities) UpdateAccount(ctx context.Context, in contract.UpdateAccountInput) (contract.AccountSnapshot, error) {
+func (a *Activities) UpdateAccount(ctx context.Context, in contract.UpdateAccountInput) (accounts.Snapshot, error) {
 	runID, err := parseRunID(in.RunID)
 	if err != nil {
-		return contract.AccountSnapshot{}, err
+		return accounts.Snapshot{}, err
 	}
 	change := store.AccountChange{LifecycleStage: in.LifecycleStage, Status: in.Status, Fields: in.Fields}
 	// The trigger service records what a changed stage fires with the change;

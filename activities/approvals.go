@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
 )
@@ -53,7 +54,7 @@ func (a *Activities) CreateApproval(ctx context.Context, in contract.CreateAppro
 		}
 		d.To = append(d.To, c.Email)
 		drafts = append(drafts, store.ApprovalDraft{To: c.Email, Name: c.Name,
-			EmailContent: store.EmailContent{Subject: content.Subject, HTML: content.HTML, Text: content.Text}})
+			Content: message.Content(content)})
 	}
 	raw, err := json.Marshal(d)
 	if err != nil {
@@ -101,21 +102,21 @@ func (a *Activities) RecordApprovalDecision(ctx context.Context, in contract.Rec
 
 // approvedContent applies the approver's edits to every recipient's draft:
 // an edited part replaces that part for everyone (templates.Edited).
-func approvedContent(drafts []store.ApprovalDraft, edits *contract.EmailContent) (map[string]store.EmailContent, error) {
+func approvedContent(drafts []store.ApprovalDraft, edits *message.Content) (map[string]message.Content, error) {
 	var e templates.Rendered
 	if edits != nil {
-		e = templates.Rendered{Subject: edits.Subject, HTML: edits.HTML, Text: edits.Text}
+		e = templates.Rendered(*edits)
 	}
 	if err := templates.CheckEdits(e); err != nil {
 		return nil, err
 	}
-	out := make(map[string]store.EmailContent, len(drafts))
+	out := make(map[string]message.Content, len(drafts))
 	for _, d := range drafts {
-		r, err := templates.Rendered{Subject: d.Subject, HTML: d.HTML, Text: d.Text}.Edited(e)
+		r, err := templates.Rendered(d.Content).Edited(e)
 		if err != nil {
 			return nil, fmt.Errorf("for %s: %w", d.To, err)
 		}
-		out[d.To] = store.EmailContent{Subject: r.Subject, HTML: r.HTML, Text: r.Text}
+		out[d.To] = message.Content(r)
 	}
 	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
@@ -35,7 +36,7 @@ steps:
 // the real activities: the email is drafted at the start; an hour later
 // meanwhile changes the world under the draft, and the CSM approves with the
 // edits. It returns the approval as stored and the step's detail.
-func (f *fixture) approveRun(t *testing.T, template string, edits *contract.EmailContent, meanwhile func()) (store.Approval, string) {
+func (f *fixture) approveRun(t *testing.T, template string, edits *message.Content, meanwhile func()) (store.Approval, string) {
 	t.Helper()
 	ctx := context.Background()
 	def, err := playbook.Parse([]byte(fmt.Sprintf(approvalDefinition, template)), playbook.Options{BuiltinTemplates: f.acts.Templates.Names()})
@@ -80,7 +81,7 @@ func (f *fixture) approveRun(t *testing.T, template string, edits *contract.Emai
 }
 
 // approvedFor is the content the approval stores as approved for one address.
-func approvedFor(t *testing.T, a store.Approval, to string) store.EmailContent {
+func approvedFor(t *testing.T, a store.Approval, to string) message.Content {
 	t.Helper()
 	for _, d := range a.Drafts {
 		if d.To == to {
@@ -89,7 +90,7 @@ func approvedFor(t *testing.T, a store.Approval, to string) store.EmailContent {
 		}
 	}
 	t.Fatalf("no draft for %s in %+v", to, a.Drafts)
-	return store.EmailContent{}
+	return message.Content{}
 }
 
 // A CSM who edits the subject and the text sends them in both parts: the
@@ -100,7 +101,7 @@ func TestAnApprovedEditOfSubjectAndTextIsSentInBothParts(t *testing.T) {
 	for template, drafted := range map[string]string{"welcome": "Welcome aboard", "qbr-invite": "Your first quarter"} {
 		t.Run(template, func(t *testing.T) {
 			f := newFixture(t, false)
-			edits := &contract.EmailContent{Subject: "Shall we meet?", Text: "Hi Pat,\n\nShall we meet & talk next week?\n\nCasey\n"}
+			edits := &message.Content{Subject: "Shall we meet?", Text: "Hi Pat,\n\nShall we meet & talk next week?\n\nCasey\n"}
 			approval, detail := f.approveRun(t, template, edits, nil)
 			require.Equal(t, "approved by csm@cs.test; 1 sent, 0 skipped, 0 failed", detail)
 
@@ -112,7 +113,7 @@ func TestAnApprovedEditOfSubjectAndTextIsSentInBothParts(t *testing.T) {
 			require.Equal(t, templates.Layout(edits.Subject, edits.Text), sent.HTML)
 			require.Contains(t, sent.HTML, "Shall we meet &amp; talk next week?")
 			require.NotContains(t, sent.HTML, drafted, "the customer must not read the unedited email")
-			require.Equal(t, store.EmailContent{Subject: sent.Subject, HTML: sent.HTML, Text: sent.Text},
+			require.Equal(t, message.Content{Subject: sent.Subject, HTML: sent.HTML, Text: sent.Text},
 				approvedFor(t, approval, "pat@acme.test"), "what is sent is what the approval stores as approved")
 		})
 	}
@@ -132,7 +133,7 @@ func TestEachRecipientGetsTheDraftApprovedForThem(t *testing.T) {
 		}
 	}
 	champions(store.UpsertContact{Email: "ann@acme.test", Name: "Ann Lee", Role: "champion"})
-	approval, detail := f.approveRun(t, "qbr-invite", &contract.EmailContent{Subject: "QBR?"}, func() {
+	approval, detail := f.approveRun(t, "qbr-invite", &message.Content{Subject: "QBR?"}, func() {
 		champions(store.UpsertContact{Email: "pat@acme.test", Name: "Patricia Smith", Role: "champion"},
 			store.UpsertContact{Email: "zed@acme.test", Name: "Zed", Role: "champion"})
 	})
@@ -154,7 +155,7 @@ func TestEachRecipientGetsTheDraftApprovedForThem(t *testing.T) {
 		require.True(t, strings.HasPrefix(got.Text, greeting), "%s got %q", to, got.Text)
 		require.Equal(t, "QBR?", got.Subject)
 		require.Contains(t, got.HTML, "<title>QBR?</title>", "the laid-out html follows the edited subject")
-		require.Equal(t, approvedFor(t, approval, to), store.EmailContent{Subject: got.Subject, HTML: got.HTML, Text: got.Text},
+		require.Equal(t, approvedFor(t, approval, to), message.Content{Subject: got.Subject, HTML: got.HTML, Text: got.Text},
 			"what %s is sent is byte for byte what the approval stores as approved", to)
 	}
 }
@@ -181,14 +182,14 @@ func TestAnApprovedEmailCarriesItsOwnUnsubscribeLinkOnce(t *testing.T) {
 // pending.
 func TestApproverEditsThatCannotBeSentAreRefused(t *testing.T) {
 	tests := map[string]struct {
-		edits   contract.EmailContent
+		edits   message.Content
 		message string
 	}{
-		"CR LF in the subject": {contract.EmailContent{Subject: "Hi\r\nBcc: all@example.test"},
+		"CR LF in the subject": {message.Content{Subject: "Hi\r\nBcc: all@example.test"},
 			"the approver's edits: the subject must be a single line without control characters"},
-		"html without text": {contract.EmailContent{HTML: "<p>New</p>"},
+		"html without text": {message.Content{HTML: "<p>New</p>"},
 			"the approver's edits: the text is required with an edited html, so that plain-text readers get the same email"},
-		"laid-out text over the html bound": {contract.EmailContent{Text: strings.Repeat("&", templates.MaxTextBytes)},
+		"laid-out text over the html bound": {message.Content{Text: strings.Repeat("&", templates.MaxTextBytes)},
 			"the approver's edits: for pat@acme.test: the html is longer than the limit of 524288 bytes"},
 	}
 	for name, tt := range tests {

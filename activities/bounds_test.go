@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/store"
 )
 
@@ -25,7 +26,7 @@ func TestOversizedEmailIsANonRetryableFailureAndNothingIsStored(t *testing.T) {
 	tests := []struct {
 		name     string
 		template *contract.TemplateSource
-		edits    *contract.EmailContent
+		edits    *message.Content
 		message  string
 	}{
 		{"html loops", own("Hi", "{{range 5000000}}<p>{{$.Account.Name}} spam</p>{{end}}", "Hi"), nil,
@@ -36,7 +37,7 @@ func TestOversizedEmailIsANonRetryableFailureAndNothingIsStored(t *testing.T) {
 			"render big subject: the subject is longer than the limit of 250 characters"},
 		{"subject too long", own(strings.Repeat("Hi ", 100), "<p>Hi</p>", "Hi"), nil,
 			"render big: the subject is longer than the limit of 250 characters"},
-		{"edited html too large", nil, &contract.EmailContent{HTML: strings.Repeat("x", 512<<10+1)},
+		{"edited html too large", nil, &message.Content{HTML: strings.Repeat("x", 512<<10+1)},
 			"the approver's edits: the html is longer than the limit of 524288 bytes"},
 	}
 	for _, tt := range tests {

@@ -115,7 +115,7 @@ func (a *Activities) contents(ctx context.Context, in contract.SendEmailInput) (
 	approved := map[string]templates.Rendered{}
 	for _, d := range approval.Drafts {
 		if d.Approved != nil {
-			approved[d.To] = templates.Rendered{Subject: d.Approved.Subject, HTML: d.Approved.HTML, Text: d.Approved.Text}
+			approved[d.To] = templates.Rendered(*d.Approved)
 		}
 	}
 	return func(_ store.Account, c store.Contact) (templates.Rendered, bool, error) {
@@ -191,7 +191,7 @@ func render(set *templates.Set, in contract.SendEmailInput, acct store.Account, 
 		}
 	}
 	if e := in.Override; e != nil {
-		if err := (templates.Rendered{Subject: e.Subject, HTML: e.HTML, Text: e.Text}).Check(); err != nil {
+		if err := templates.Rendered(*e).Check(); err != nil {
 			return out, temporal.NewNonRetryableApplicationError("the approver's edits: "+err.Error(), contract.ErrEmailTooLarge, err)
 		}
 		if e.Subject != "" {

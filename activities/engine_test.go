@@ -16,7 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/triggers"
@@ -35,14 +37,14 @@ func exec[T any](t *testing.T, f *fixture, name string, in any) (T, error) {
 
 func TestBeginRunReturnsTheAccountSnapshot(t *testing.T) {
 	f := newFixture(t, false)
-	snap, err := exec[contract.AccountSnapshot](t, f, contract.BeginRun, contract.BeginRunInput{
+	snap, err := exec[accounts.Snapshot](t, f, contract.BeginRun, contract.BeginRunInput{
 		RunID: f.runID, WorkflowID: "wf", TemporalRunID: "r", AccountID: "acme", PlaybookKey: "onboarding",
 		PlaybookVersion: 1, StartedAt: time.Now()})
 	require.NoError(t, err, "recording the same run again is fine")
 	require.Equal(t, "smb", snap.Segment)
 	require.Equal(t, "active", snap.Status)
 
-	_, err = exec[contract.AccountSnapshot](t, f, contract.LoadAccount, "ghost")
+	_, err = exec[accounts.Snapshot](t, f, contract.LoadAccount, "ghost")
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(err, &appErr))
 	require.Equal(t, contract.ErrAccountNotFound, appErr.Type())
@@ -67,7 +69,7 @@ func TestApprovalDraftAndDecision(t *testing.T) {
 	require.Equal(t, first.ApprovalID, again.ApprovalID)
 
 	decide := contract.RecordApprovalDecisionInput{ApprovalID: first.ApprovalID, Status: "approved", DecidedBy: "csm@cs.test",
-		Edits: &contract.EmailContent{Subject: "Edited"}}
+		Edits: &message.Content{Subject: "Edited"}}
 	_, err = exec[struct{}](t, f, contract.RecordApprovalDecision, decide)
 	require.NoError(t, err)
 	_, err = exec[struct{}](t, f, contract.RecordApprovalDecision, decide)
@@ -89,7 +91,7 @@ func TestSendEmailWithOwnTemplateAndEdits(t *testing.T) {
 	require.Equal(t, 1, res.Sent)
 	_, err = exec[contract.SendEmailResult](t, f, contract.SendEmail, contract.SendEmailInput{
 		RunID: f.runID, StepID: "edited", AccountID: "acme", Template: "qbr-invite", ToRoles: []string{"champion"},
-		Override: &contract.EmailContent{Subject: "Shall we meet?"},
+		Override: &message.Content{Subject: "Shall we meet?"},
 	})
 	require.NoError(t, err)
 	emails := f.emails(t)
@@ -101,7 +103,7 @@ func TestSendEmailWithOwnTemplateAndEdits(t *testing.T) {
 
 func TestUpdateAccountReturnsNewSnapshot(t *testing.T) {
 	f := newFixture(t, false)
-	snap, err := exec[contract.AccountSnapshot](t, f, contract.UpdateAccount, contract.UpdateAccountInput{
+	snap, err := exec[accounts.Snapshot](t, f, contract.UpdateAccount, contract.UpdateAccountInput{
 		RunID: f.runID, StepID: "to-adoption", AccountID: "acme", LifecycleStage: "adoption", Fields: map[string]any{"x": 1}})
 	require.NoError(t, err)
 	require.Equal(t, "adoption", snap.LifecycleStage)
@@ -139,7 +141,7 @@ func TestUpdateAccountFiresStageTriggersOnce(t *testing.T) {
 	starts := &startRecorder{st: f.st}
 	f.acts.Triggers = &triggers.Service{Store: f.st, Runs: starts, Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for range 2 { // a retried activity
-		snap, err := exec[contract.AccountSnapshot](t, f, contract.UpdateAccount, contract.UpdateAccountInput{
+		snap, err := exec[accounts.Snapshot](t, f, contract.UpdateAccount, contract.UpdateAccountInput{
 			RunID: f.runID, StepID: "to-adoption", AccountID: "acme", LifecycleStage: "adoption"})
 		require.NoError(t, err)
 		require.Equal(t, "adoption", snap.LifecycleStage)

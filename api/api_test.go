@@ -28,7 +28,6 @@ import (
 	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/playbook"
-	"github.com/playbookd/playbookd/playbooks"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
@@ -139,7 +138,7 @@ func newHarness(t testing.TB) *harness {
 	set, err := templates.Builtin()
 	require.NoError(t, err)
 	opts := playbook.Options{BuiltinTemplates: set.Names(), CheckTemplate: templates.Check}
-	_, err = playbooks.Seed(context.Background(), st, opts)
+	_, err = catalog.Seed(context.Background(), st, opts)
 	require.NoError(t, err)
 	h := &harness{pool: pool, temporal: &fakeTemporal{live: map[string]bool{}}, mismatch: t.Errorf}
 	runService := &runs.Service{Temporal: h.temporal, Store: st, TaskQueue: "q", Namespace: "default",

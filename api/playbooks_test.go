@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
@@ -177,7 +178,7 @@ func TestApprovalsShowEachRecipientsDraftAndWhatWasApproved(t *testing.T) {
 	st := store.New(h.pool)
 	draft := func(to, name string) store.ApprovalDraft {
 		text := "Hi " + name + ",\n\nShall we review the quarter?\n"
-		return store.ApprovalDraft{To: to, Name: name, EmailContent: store.EmailContent{
+		return store.ApprovalDraft{To: to, Name: name, Content: message.Content{
 			Subject: "QBR", HTML: templates.Layout("QBR", text), Text: text}}
 	}
 	create := func(step, what string) store.Approval {
@@ -189,7 +190,7 @@ func TestApprovalsShowEachRecipientsDraftAndWhatWasApproved(t *testing.T) {
 	}
 	approved := create("qbr", `{"template":"qbr-invite"}`)
 	_, err := st.DecideApproval(ctx, approved.ID, store.ApprovalDecision{Status: "approved", By: "casey@cs.test", Comment: "ok",
-		Approved: map[string]store.EmailContent{
+		Approved: map[string]message.Content{
 			"ann@acme.test": {Subject: "QBR?", HTML: "<p>Hi Ann</p>", Text: "Hi Ann"},
 			"pat@acme.test": {Subject: "QBR?", HTML: "<p>Hi Pat</p>", Text: "Hi Pat"},
 		}})

@@ -17,7 +17,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/playbookd/playbookd/accounts"
-	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/approvals"
 	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/metrics"
@@ -85,7 +84,7 @@ type Accounts interface {
 	GetAccount(ctx context.Context, id string) (store.Account, error)
 	ListAccounts(ctx context.Context, f store.AccountFilter) ([]store.Account, error)
 	HealthHistory(ctx context.Context, accountID string, before int64, n int) ([]store.HealthSnapshot, error)
-	AccountSnapshot(ctx context.Context, id string) (contract.AccountSnapshot, error)
+	AccountSnapshot(ctx context.Context, id string) (accounts.Snapshot, error)
 }
 
 // Lists reads the outbox and the runs.

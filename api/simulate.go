@@ -11,7 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/simulate"
 	"github.com/playbookd/playbookd/store"
@@ -122,7 +122,7 @@ func (h *handlers) simulatePlaybook(c echo.Context) error {
 func (h *handlers) playbookTimelineSVG(c echo.Context) error {
 	q := queryFilter{c: c}
 	q.only("segment", "version", "account_id")
-	segment := q.enum("segment", playbook.Segments)
+	segment := q.enum("segment", accounts.Segments)
 	accountID := c.QueryParam("account_id")
 	if segment != "" && accountID != "" {
 		q.fe.add("segment", "leave it out with account_id: the account's own segment is drawn")
@@ -172,7 +172,7 @@ func (h *handlers) drawTimeline(c echo.Context, title string, in simulate.Input,
 
 // missingAnchor names the date a playbook counts from when the account
 // lacks it.
-func missingAnchor(def *playbook.Definition, acct contract.AccountSnapshot) string {
+func missingAnchor(def *playbook.Definition, acct accounts.Snapshot) string {
 	switch {
 	case def.Anchor == playbook.AnchorRenewalDate && acct.RenewalAt == nil:
 		return "renewal_date"
@@ -207,10 +207,10 @@ func (h *handlers) storedAccount(c echo.Context, id string, in *simulate.Input) 
 
 // toInput fills in the simulation's made-up account, reporting bad fields.
 func (a *simulatedAccount) toInput(fe *fieldErrors, start time.Time, in *simulate.Input) {
-	snap := contract.AccountSnapshot{ID: "simulated", Segment: a.Segment, Status: a.Status, LifecycleStage: a.LifecycleStage,
+	snap := accounts.Snapshot{ID: "simulated", Segment: a.Segment, Status: a.Status, LifecycleStage: a.LifecycleStage,
 		Timezone: a.Timezone, HealthScore: a.HealthScore, HealthBand: a.HealthBand, Fields: a.Fields}
-	if !slices.Contains(playbook.Segments, snap.Segment) {
-		fe.add("account.segment", "required: one of %s", strings.Join(playbook.Segments, ", "))
+	if !slices.Contains(accounts.Segments, snap.Segment) {
+		fe.add("account.segment", "required: one of %s", strings.Join(accounts.Segments, ", "))
 	}
 	if snap.Status == "" {
 		snap.Status = "active"
@@ -232,8 +232,8 @@ func (a *simulatedAccount) toInput(fe *fieldErrors, start time.Time, in *simulat
 	if snap.HealthBand != "" && !slices.Contains(playbook.HealthBands, snap.HealthBand) {
 		fe.add("account.health_band", "must be one of %s", strings.Join(playbook.HealthBands, ", "))
 	}
-	snap.RenewalAt = store.AnchorInstant(parseDate(fe, "account.renewal_date", a.RenewalDate), loc)
-	snap.ContractStartAt = store.AnchorInstant(parseDate(fe, "account.contract_start", a.ContractStart), loc)
+	snap.RenewalAt = accounts.AnchorInstant(parseDate(fe, "account.renewal_date", a.RenewalDate), loc)
+	snap.ContractStartAt = accounts.AnchorInstant(parseDate(fe, "account.contract_start", a.ContractStart), loc)
 	if snap.Fields == nil {
 		snap.Fields = map[string]any{}
 	}
@@ -246,8 +246,8 @@ func (a *simulatedAccount) toInput(fe *fieldErrors, start time.Time, in *simulat
 		in.CSMName = "[CSM name]"
 	}
 	for i, ct := range a.Contacts {
-		if !slices.Contains(playbook.ContactRoles, ct.Role) {
-			fe.add(fmt.Sprintf("account.contacts[%d].role", i), "must be one of %s", strings.Join(playbook.ContactRoles, ", "))
+		if !slices.Contains(accounts.Roles, ct.Role) {
+			fe.add(fmt.Sprintf("account.contacts[%d].role", i), "must be one of %s", strings.Join(accounts.Roles, ", "))
 		}
 		in.Contacts = append(in.Contacts, simulate.Contact{Email: ct.Email, Name: ct.Name, Role: ct.Role})
 	}

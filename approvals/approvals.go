@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/team"
@@ -123,7 +123,8 @@ func (s *Service) Decide(ctx context.Context, by team.Actor, d Decision) (Decide
 	}
 	wire := runs.Decision{ApprovalID: d.ApprovalID.String(), Decision: d.Decision, By: by.Name(), Comment: d.Comment}
 	if e := d.Edits; e != nil {
-		wire.Edits = &contract.EmailContent{Subject: e.Subject, HTML: e.HTML, Text: e.Text}
+		edits := message.Content(*e)
+		wire.Edits = &edits
 	}
 	out.Result, err = s.Runs.Decide(ctx, approval.WorkflowID, wire)
 	if errors.Is(err, runs.ErrDecisionRefused) {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/playbookd/playbookd/approvals"
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
@@ -49,7 +50,7 @@ func TestDecide(t *testing.T) {
 		text := "Hi Pat,\n\nShall we review the quarter?\n"
 		a, err := l.Store.CreateApproval(ctx, store.NewApproval{RunID: l.RunID, StepID: step, AccountID: l.AccountID,
 			AssigneeLevel: "csm", Draft: json.RawMessage(draft), ExpiresAt: time.Now().Add(time.Hour),
-			Drafts: []store.ApprovalDraft{{To: "pat@acme.test", Name: "Pat", EmailContent: store.EmailContent{
+			Drafts: []store.ApprovalDraft{{To: "pat@acme.test", Name: "Pat", Content: message.Content{
 				Subject: "QBR", HTML: templates.Layout("QBR", text), Text: text}}}})
 		require.NoError(t, err)
 		if status != "pending" {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 
 	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/playbooks"
 	"github.com/playbookd/playbookd/store"
 )
 
@@ -169,4 +170,35 @@ func notFound(err error) error {
 		return ErrNotFound
 	}
 	return err
+}
+
+// Seeder stores a built-in definition as the published version of its key.
+type Seeder interface {
+	SeedPlaybook(ctx context.Context, in store.NewPlaybookVersion) (store.PlaybookVersion, bool, error)
+}
+
+// Seed publishes every built-in playbook; an unchanged one is left as it is,
+// a changed one becomes a new version (live runs keep theirs). It returns the
+// versions made.
+func Seed(ctx context.Context, s Seeder, opts playbook.Options) ([]string, error) {
+	builtins, err := playbooks.Builtin(opts)
+	if err != nil {
+		return nil, err
+	}
+	var changed []string
+	for _, b := range builtins {
+		def, err := json.Marshal(b.Definition)
+		if err != nil {
+			return nil, err
+		}
+		v, isNew, err := s.SeedPlaybook(ctx, store.NewPlaybookVersion{Key: b.Key, Name: b.Definition.Name,
+			Definition: def, Source: b.Source, SourceFormat: "yaml", Builtin: true})
+		if err != nil {
+			return nil, fmt.Errorf("seed playbook %s: %w", b.Key, err)
+		}
+		if isNew {
+			changed = append(changed, fmt.Sprintf("%s v%d", v.Key, v.Version))
+		}
+	}
+	return changed, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/internal/netguard"
 )
 
@@ -312,7 +313,7 @@ func TestSchemaCoversEveryField(t *testing.T) {
 	}
 	require.Equal(t, false, step["additionalProperties"])
 	task := defs["TaskAction"].(map[string]any)["properties"].(map[string]any)
-	require.Equal(t, TeamLevels, task["assignee"].(map[string]any)["enum"])
+	require.Equal(t, accounts.Levels, task["assignee"].(map[string]any)["enum"])
 	require.Equal(t, map[string]any{"$ref": "#/$defs/Condition"}, defs["Condition"].(map[string]any)["properties"].(map[string]any)["not"])
 	_, err := json.Marshal(s)
 	require.NoError(t, err)

@@ -5,18 +5,20 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+
+	"github.com/playbookd/playbookd/accounts"
 )
 
 // fieldEnums are the closed vocabularies, by type and JSON field name: the
 // same field name means different things in different places (trigger.to is
 // a health band or a stage, email.to contact roles).
 var fieldEnums = map[string][]string{
-	"Definition.anchor": Anchors, "Definition.segments": Segments,
+	"Definition.anchor": Anchors, "Definition.segments": accounts.Segments,
 	"Trigger.on": TriggerEvents, "Trigger.signal": RiskSignals,
-	"Condition.segment": Segments, "Condition.health_band": HealthBands, "Condition.account_status": AccountStatus,
-	"EmailAction.to": ContactRoles, "TaskAction.assignee": TeamLevels, "TaskAction.priority": Priorities,
-	"ApprovalAction.assignee": TeamLevels, "ApprovalAction.on_reject": OnReject, "ApprovalAction.on_expire": OnExpire,
-	"SendWindow.days": Weekdays, "UpdateAccount.status": AccountStatus,
+	"Condition.segment": accounts.Segments, "Condition.health_band": HealthBands, "Condition.account_status": accounts.Statuses,
+	"EmailAction.to": accounts.Roles, "TaskAction.assignee": accounts.Levels, "TaskAction.priority": Priorities,
+	"ApprovalAction.assignee": accounts.Levels, "ApprovalAction.on_reject": OnReject, "ApprovalAction.on_expire": OnExpire,
+	"SendWindow.days": Weekdays, "UpdateAccount.status": accounts.Statuses,
 }
 
 // notBlank is what "required" means for a text: something other than spaces.

@@ -12,23 +12,21 @@ import (
 	"text/template/parse"
 	"unicode/utf8"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/internal/netguard"
 )
 
-// Vocabulary of the language.
+// Vocabulary of the language. The account model's own (segments, contact
+// roles, team levels, statuses) is in package accounts.
 var (
 	Anchors       = []string{AnchorEnrolled, AnchorRenewalDate, AnchorContractStart}
 	TriggerEvents = []string{"account_created", "health_band", "renewal_window", "risk_signal", "expansion", "stage_changed", "event"}
 	RiskSignals   = []string{"usage_decline", "support_spike", "champion_left", "payment_overdue", "competitor_mentioned"}
-	Segments      = []string{"enterprise", "mid_market", "smb"}
 	HealthBands   = []string{"green", "yellow", "red"}
-	ContactRoles  = []string{"champion", "exec_sponsor", "admin", "user"}
-	TeamLevels    = []string{"csm", "senior_csm", "vp_cs", "executive"}
 	Priorities    = []string{"low", "normal", "high", "urgent"}
 	OnReject      = []string{"skip", "end_run"}
 	OnExpire      = []string{"escalate", "skip", "end_run"}
 	Weekdays      = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
-	AccountStatus = []string{"active", "churned"}
 )
 
 // triggerOptions are the trigger fields each kind of trigger takes, and
@@ -130,8 +128,8 @@ func (def *Definition) validate(opts Options, pos *positions) Errors {
 	}
 	v.trigger(def.Trigger)
 	for i, s := range def.Segments {
-		if !slices.Contains(Segments, s) {
-			v.oneOf(fmt.Sprintf("segments[%d]", i), Segments)
+		if !slices.Contains(accounts.Segments, s) {
+			v.oneOf(fmt.Sprintf("segments[%d]", i), accounts.Segments)
 		}
 	}
 	for i, r := range def.Exit {
@@ -432,8 +430,8 @@ func (v *validator) step(p string, s *Step, depth int) {
 		if u.LifecycleStage == "" && u.Status == "" && len(u.Fields) == 0 {
 			v.add(p+".update_account", "give lifecycle_stage, status or fields")
 		}
-		if u.Status != "" && !slices.Contains(AccountStatus, u.Status) {
-			v.oneOf(p+".update_account.status", AccountStatus)
+		if u.Status != "" && !slices.Contains(accounts.Statuses, u.Status) {
+			v.oneOf(p+".update_account.status", accounts.Statuses)
 		}
 	case KindNotify:
 		var blocked *netguard.BlockedError
@@ -465,10 +463,10 @@ func (v *validator) email(p string, e *EmailAction) {
 	case e.SendGridTemplateID != "" && !sgTemplateID.MatchString(e.SendGridTemplateID):
 		v.add(p+".sendgrid_template_id", "must look like d-0123456789abcdef0123456789abcdef")
 	}
-	v.list(p+".to", len(e.To), e.To == nil, "contact roles, from "+strings.Join(ContactRoles, ", "))
+	v.list(p+".to", len(e.To), e.To == nil, "contact roles, from "+strings.Join(accounts.Roles, ", "))
 	for i, r := range e.To {
-		if !slices.Contains(ContactRoles, r) {
-			v.add(fmt.Sprintf("%s.to[%d]", p, i), "unknown role %q; one of %s", r, strings.Join(ContactRoles, ", "))
+		if !slices.Contains(accounts.Roles, r) {
+			v.add(fmt.Sprintf("%s.to[%d]", p, i), "unknown role %q; one of %s", r, strings.Join(accounts.Roles, ", "))
 		}
 	}
 }
@@ -509,9 +507,9 @@ func (v *validator) task(p string, t *TaskAction) {
 func (v *validator) assignee(p, a string) {
 	switch {
 	case a == "":
-		v.add(p, "required: one of %s", strings.Join(TeamLevels, ", "))
-	case !slices.Contains(TeamLevels, a):
-		v.add(p, "unknown role %q; one of %s", a, strings.Join(TeamLevels, ", "))
+		v.add(p, "required: one of %s", strings.Join(accounts.Levels, ", "))
+	case !slices.Contains(accounts.Levels, a):
+		v.add(p, "unknown role %q; one of %s", a, strings.Join(accounts.Levels, ", "))
 	}
 }
 
@@ -610,8 +608,8 @@ func (v *validator) condition(p string, c *Condition, depth int) {
 	empty := true
 	for i, s := range c.Segment {
 		empty = false
-		if !slices.Contains(Segments, s) {
-			v.oneOf(fmt.Sprintf("%s.segment[%d]", p, i), Segments)
+		if !slices.Contains(accounts.Segments, s) {
+			v.oneOf(fmt.Sprintf("%s.segment[%d]", p, i), accounts.Segments)
 		}
 	}
 	for i, b := range c.HealthBand {
@@ -641,8 +639,8 @@ func (v *validator) condition(p string, c *Condition, depth int) {
 	}
 	if c.AccountStatus != "" {
 		empty = false
-		if !slices.Contains(AccountStatus, c.AccountStatus) {
-			v.oneOf(p+".account_status", AccountStatus)
+		if !slices.Contains(accounts.Statuses, c.AccountStatus) {
+			v.oneOf(p+".account_status", accounts.Statuses)
 		}
 	}
 	if c.LifecycleStage != "" {

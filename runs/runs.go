@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/playbook"
@@ -64,7 +65,7 @@ type Temporal interface {
 // Store is the part of the store runs need.
 type Store interface {
 	GetAccount(ctx context.Context, id string) (store.Account, error)
-	AccountSnapshot(ctx context.Context, id string) (contract.AccountSnapshot, error)
+	AccountSnapshot(ctx context.Context, id string) (accounts.Snapshot, error)
 	RecordRunStarted(ctx context.Context, in store.NewRun) (store.Run, error)
 	GetRun(ctx context.Context, id uuid.UUID) (store.Run, error)
 	LiveRun(ctx context.Context, accountID, playbookKey string) (store.Run, error)
@@ -106,7 +107,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (store.Run, error) {
 	// The definition and the account are independent reads: done at once,
 	// they cost an enrolment one database round trip instead of two.
 	var (
-		snap    contract.AccountSnapshot
+		snap    accounts.Snapshot
 		snapErr error
 		read    = make(chan struct{})
 	)
@@ -222,7 +223,7 @@ func (s *Service) definition(ctx context.Context, key string, version int) (*pla
 	return def, v.Version, nil
 }
 
-func eligible(def *playbook.Definition, snap contract.AccountSnapshot) error {
+func eligible(def *playbook.Definition, snap accounts.Snapshot) error {
 	if snap.Status != "active" {
 		return ErrInactiveAccount
 	}

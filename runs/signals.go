@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/workflows"
 )
@@ -104,7 +104,7 @@ type Decision struct {
 	Decision   string // approve | reject
 	By         string
 	Comment    string
-	Edits      *contract.EmailContent // nil: the drafts as they are
+	Edits      *message.Content // nil: the drafts as they are
 }
 
 // DecisionResult is the run's answer to a decision.

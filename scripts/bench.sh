@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark and reliability suites of PRODUCT.md §10 (bench/): they
+# The benchmark and reliability suites of PRODUCT.md §10 (cmd/bench): they
 # provision like the test suite, then run against a real Temporal dev server
 # and PostgreSQL on this machine and write their figures into BENCHMARKS.md.
 #   scripts/bench.sh perf  [flags]   # make bench
@@ -17,4 +17,4 @@ if [ -z "${BENCH_DATABASE_URL:-}" ]; then
 fi
 ensure_temporal_cli
 log "bench: $suite suite"
-go run ./bench -suite "$suite" "$@"
+go run ./cmd/bench -suite "$suite" "$@"

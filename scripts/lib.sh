@@ -109,3 +109,15 @@ wait_for_postgres_url() {
 	done
 	die "PostgreSQL at DATABASE_URL does not answer"
 }
+
+# large_tracked_files fails naming every file git tracks that is over 2 MB:
+# builds belong in bin/ (ignored), not in the history every clone downloads.
+# Fixtures (fuzz corpora, recorded histories) are far below it.
+large_tracked_files() {
+	git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1 || return 0
+	local large
+	large=$(cd "$ROOT" && git ls-files -z | xargs -0 -r stat -c '%s %n' -- 2>/dev/null |
+		awk -v max=2000000 '$1 > max { size = $1; sub(/^[0-9]+ /, ""); printf "  %s (%.1f MB)\n", $0, size / 1000000 }' || true)
+	[ -z "$large" ] || die "tracked files over 2 MB (untrack with git rm --cached and add to .gitignore; builds go to bin/):
+$large"
+}

@@ -18,6 +18,8 @@ export TEMPORAL_CLI_PATH="$ROOT/bin/temporal"
 # Integration tests fail, instead of skipping, when a dependency is missing.
 export PLAYBOOKD_REQUIRE_INTEGRATION=1
 
+log "tracked files (none over 2 MB)"
+large_tracked_files
 log "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*'))
 [ -z "$unformatted" ] || die "gofmt needed on: $unformatted"

@@ -22,7 +22,9 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/templates"
 	"github.com/playbookd/playbookd/workflows"
@@ -46,10 +48,10 @@ type Event struct {
 // applies to each approval the step asks for, e.g. in every iteration of a
 // repeat.
 type Decision struct {
-	StepID   string                 `json:"step_id"`
-	Decision string                 `json:"decision"` // approve | reject
-	At       playbook.Duration      `json:"at"`
-	Edits    *contract.EmailContent `json:"edits,omitempty"`
+	StepID   string            `json:"step_id"`
+	Decision string            `json:"decision"` // approve | reject
+	At       playbook.Duration `json:"at"`
+	Edits    *message.Content  `json:"edits,omitempty"`
 }
 
 // Cap is the frequency cap: at most Count automated emails to one address
@@ -62,7 +64,7 @@ type Cap struct {
 // Input is one simulation.
 type Input struct {
 	Definition  *playbook.Definition
-	Account     contract.AccountSnapshot
+	Account     accounts.Snapshot
 	AccountName string
 	Contacts    []Contact
 	CSM         string // the CSM's email, for task and approval assignees
@@ -123,7 +125,7 @@ type recorder struct {
 	result  Result
 	// edits are the approvers' edits by approval id: an approved email is
 	// sent from its approval, with them.
-	edits map[string]*contract.EmailContent
+	edits map[string]*message.Content
 	// sent notes when each address got an automated email, for the cap,
 	// and which step already reached which address.
 	sent    map[string][]time.Time
@@ -156,7 +158,7 @@ func Run(in Input) (Result, error) {
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(in.Start)
 	env.RegisterWorkflowWithOptions(workflows.PlaybookRun, workflow.RegisterOptions{Name: workflows.PlaybookRunName})
-	r := &recorder{env: env, in: in, edits: map[string]*contract.EmailContent{}, sent: map[string][]time.Time{},
+	r := &recorder{env: env, in: in, edits: map[string]*message.Content{}, sent: map[string][]time.Time{},
 		reached: map[string]bool{}, applied: make([]int, len(in.Decisions))}
 	r.registerActivities()
 	for _, e := range in.Events {
@@ -301,10 +303,10 @@ func (r *recorder) registerActivities() {
 	reg := func(name string, fn any) {
 		r.env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
-	reg(contract.BeginRun, func(context.Context, contract.BeginRunInput) (contract.AccountSnapshot, error) {
+	reg(contract.BeginRun, func(context.Context, contract.BeginRunInput) (accounts.Snapshot, error) {
 		return r.in.Account, nil
 	})
-	reg(contract.LoadAccount, func(context.Context, string) (contract.AccountSnapshot, error) {
+	reg(contract.LoadAccount, func(context.Context, string) (accounts.Snapshot, error) {
 		detail := "no health snapshot"
 		if s := r.in.Account.HealthScore; s != nil {
 			detail = fmt.Sprintf("health %.0f (%s)", *s, r.in.Account.HealthBand)
@@ -336,7 +338,7 @@ func (r *recorder) registerActivities() {
 			fmt.Sprintf("level %d, decide by %s", in.Level, offset(in.ExpiresAt.Sub(r.in.Start))), in.ExpiresAt)
 		return contract.EscalateApprovalResult{Escalated: true, Assignee: assignee}, nil
 	})
-	reg(contract.UpdateAccount, func(_ context.Context, in contract.UpdateAccountInput) (contract.AccountSnapshot, error) {
+	reg(contract.UpdateAccount, func(_ context.Context, in contract.UpdateAccountInput) (accounts.Snapshot, error) {
 		if in.LifecycleStage != "" {
 			r.in.Account.LifecycleStage = in.LifecycleStage
 		}
@@ -461,7 +463,7 @@ func (r *recorder) capped(address string, now time.Time) (time.Time, bool) {
 
 // render fills the email in for one recipient as the real activity does;
 // an approver's edits replace the parts they changed.
-func (r *recorder) render(in contract.SendEmailInput, c Contact, edits *contract.EmailContent) (Email, error) {
+func (r *recorder) render(in contract.SendEmailInput, c Contact, edits *message.Content) (Email, error) {
 	out := Email{To: c.Email}
 	if in.SendGridTemplateID != "" {
 		out.Subject = "(SendGrid template " + in.SendGridTemplateID + ")"
@@ -534,7 +536,7 @@ func Sample(def *playbook.Definition, segment string, start time.Time) Input {
 	contractStart := start
 	return Input{
 		Definition: def,
-		Account: contract.AccountSnapshot{ID: "sample", Segment: segment, Status: "active", LifecycleStage: "onboarding",
+		Account: accounts.Snapshot{ID: "sample", Segment: segment, Status: "active", LifecycleStage: "onboarding",
 			Timezone: "UTC", RenewalAt: &renewal, ContractStartAt: &contractStart, Fields: map[string]any{}},
 		Contacts: []Contact{
 			{Email: "champion@customer.example", Role: "champion"}, {Email: "sponsor@customer.example", Role: "exec_sponsor"},

@@ -7,7 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/accounts"
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/playbooks"
 	"github.com/playbookd/playbookd/templates"
@@ -66,7 +67,7 @@ func TestSimulateEventsAndDecisions(t *testing.T) {
 	in := sampleInput(builtins(t)["onboarding"], "enterprise")
 	in.Events = []Event{{Name: "first_login", At: playbook.Duration(2 * playbook.Day)}}
 	in.Decisions = []Decision{{StepID: "qbr-invitation", Decision: "approve", At: playbook.Duration(time.Hour),
-		Edits: &contract.EmailContent{Subject: "QBR?"}}}
+		Edits: &message.Content{Subject: "QBR?"}}}
 	res, err := Run(in)
 	require.NoError(t, err)
 	require.Nil(t, find(res, "zero-logins", "task"), "first_login arrived in week 1")
@@ -82,7 +83,7 @@ func TestSimulateEventsAndDecisions(t *testing.T) {
 
 func TestSimulateEveryBuiltinForEverySegment(t *testing.T) {
 	for key, def := range builtins(t) {
-		for _, segment := range playbook.Segments {
+		for _, segment := range accounts.Segments {
 			res, err := Run(sampleInput(def, segment))
 			require.NoError(t, err, "%s/%s", key, segment)
 			require.NotEmpty(t, res.Timeline, "%s/%s", key, segment)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/playbook"
 )
 
@@ -212,7 +213,7 @@ steps:
 // the axis, stay inside the canvas.
 func TestSVGLabelsFit(t *testing.T) {
 	for key, def := range builtins(t) {
-		for _, segment := range playbook.Segments {
+		for _, segment := range accounts.Segments {
 			t.Run(key+"/"+segment, func(t *testing.T) {
 				requireInside(t, draw(t, sampleInput(def, segment)))
 			})

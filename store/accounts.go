@@ -241,25 +241,10 @@ func (s *Store) ContactsWithRoles(ctx context.Context, accountID string, roles [
 }
 
 func (s *Store) contacts(ctx context.Context, q querier, accountID string, roles []string) ([]Contact, error) {
-	rows, err := q.Query(ctx, `
+	return rowsOf[Contact](ctx, q, `
 		SELECT id, email, name, role,
-		       unsubscribed OR EXISTS (SELECT 1 FROM suppressions s WHERE s.email = contacts.email)
+		       unsubscribed OR EXISTS (SELECT 1 FROM suppressions s WHERE s.email = contacts.email) AS unsubscribed
 		FROM contacts
 		WHERE account_id = $1 AND ($2::text[] IS NULL OR role = ANY($2))
 		ORDER BY COALESCE(array_position($2::text[], role), 0), email`, accountID, roles)
-	if err != nil {
-		return nil, fmt.Errorf("list contacts: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Contact, error) {
-		var c Contact
-		err := r.Scan(&c.ID, &c.Email, &c.Name, &c.Role, &c.Unsubscribed)
-		return c, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("scan contacts: %w", err)
-	}
-	if out == nil {
-		out = []Contact{}
-	}
-	return out, nil
 }

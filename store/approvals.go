@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/playbookd/playbookd/message"
 )
 
 // ErrNotPending refuses a decision on an approval that is already decided,
@@ -27,7 +29,7 @@ type Approval struct {
 	Level         int             `json:"level"`
 	Status        string          `json:"status"`
 	Draft         json.RawMessage `json:"draft"`
-	Drafts        []ApprovalDraft `json:"drafts"`
+	Drafts        []ApprovalDraft `json:"drafts" db:"-"`
 	Edits         json.RawMessage `json:"edits,omitempty"`
 	Comment       string          `json:"comment,omitempty"`
 	DecidedBy     *string         `json:"decided_by,omitempty"`
@@ -36,21 +38,14 @@ type Approval struct {
 	DecidedAt     *time.Time      `json:"decided_at,omitempty"`
 }
 
-// EmailContent is the subject and bodies of one email.
-type EmailContent struct {
-	Subject string `json:"subject"`
-	HTML    string `json:"html"`
-	Text    string `json:"text"`
-}
-
 // ApprovalDraft is one recipient's email of an approval: as drafted, and
 // once approved, as approved (the draft with the approver's edits), which is
 // exactly what is sent to them.
 type ApprovalDraft struct {
 	To   string `json:"to"`
 	Name string `json:"name"`
-	EmailContent
-	Approved *EmailContent `json:"approved"`
+	message.Content
+	Approved *message.Content `json:"approved"`
 }
 
 // NewApproval is the input of CreateApproval.
@@ -71,7 +66,7 @@ type ApprovalDecision struct {
 	Comment string
 	Edits   json.RawMessage
 	// Approved is each recipient's approved content, by address.
-	Approved map[string]EmailContent
+	Approved map[string]message.Content
 }
 
 // CreateApproval stores the approval of a run step once; a second call
@@ -90,7 +85,7 @@ func (s *Store) CreateApproval(ctx context.Context, in NewApproval) (Approval, e
 		if err != nil {
 			return fmt.Errorf("insert approval: %w", err)
 		}
-		a, err = scanApproval(tx.QueryRow(ctx, approvalColumns+` WHERE a.run_id = $1 AND a.step_id = $2`, in.RunID, in.StepID))
+		a, err = rowOf[Approval](ctx, tx, approvalSelect+` WHERE a.run_id = $1 AND a.step_id = $2`, in.RunID, in.StepID)
 		if err != nil {
 			return err
 		}
@@ -120,7 +115,7 @@ func (s *Store) CreateApproval(ctx context.Context, in NewApproval) (Approval, e
 func (s *Store) DecideApproval(ctx context.Context, id uuid.UUID, d ApprovalDecision) (Approval, error) {
 	var a Approval
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		current, err := scanApproval(tx.QueryRow(ctx, approvalColumns+` WHERE a.id = $1 FOR UPDATE OF a`, id))
+		current, err := rowOf[Approval](ctx, tx, approvalSelect+` WHERE a.id = $1 FOR UPDATE OF a`, id)
 		if err != nil {
 			return err
 		}
@@ -165,7 +160,7 @@ func (s *Store) GetApproval(ctx context.Context, id uuid.UUID) (Approval, error)
 }
 
 func getApproval(ctx context.Context, q querier, id uuid.UUID) (Approval, error) {
-	a, err := scanApproval(q.QueryRow(ctx, approvalColumns+` WHERE a.id = $1`, id))
+	a, err := rowOf[Approval](ctx, q, approvalSelect+` WHERE a.id = $1`, id)
 	if err != nil {
 		return a, err
 	}
@@ -203,7 +198,7 @@ func draftsOf(ctx context.Context, q querier, ids []uuid.UUID) (map[uuid.UUID][]
 			return nil, fmt.Errorf("scan approval draft: %w", err)
 		}
 		if subject != nil {
-			d.Approved = &EmailContent{Subject: *subject, HTML: *html, Text: *text}
+			d.Approved = &message.Content{Subject: *subject, HTML: *html, Text: *text}
 		}
 		out[id] = append(out[id], d)
 	}
@@ -220,15 +215,9 @@ type ApprovalFilter struct {
 
 // ListApprovals returns approvals, oldest first: an inbox.
 func (s *Store) ListApprovals(ctx context.Context, f ApprovalFilter) ([]Approval, error) {
-	at, id := f.After.args()
-	rows, err := s.pool.Query(ctx, approvalColumns+`
-		WHERE ($1 = '' OR t.email = $1) AND ($2 = '' OR a.status = $2)
-		  AND ($4::timestamptz IS NULL OR (a.created_at, a.id) > ($4, $5::uuid))
-		ORDER BY a.created_at, a.id LIMIT $3`, f.AssigneeEmail, f.Status, limit(f.Limit), at, id)
-	if err != nil {
-		return nil, fmt.Errorf("list approvals: %w", err)
-	}
-	out, err := collect(rows, scanApproval)
+	out, err := page[Approval](ctx, s.pool, approvalSelect+`
+		WHERE ($1 = '' OR t.email = $1) AND ($2 = '' OR a.status = $2)`,
+		keysetOrder{at: "a.created_at", id: "a.id"}, f.After, f.Limit, f.AssigneeEmail, f.Status)
 	if err != nil {
 		return nil, err
 	}
@@ -243,20 +232,10 @@ func (s *Store) ListApprovals(ctx context.Context, f ApprovalFilter) ([]Approval
 	return out, err
 }
 
-const approvalColumns = `
-	SELECT a.id, a.run_id, r.workflow_id, r.temporal_run_id, a.step_id, a.account_id, t.email, a.level, a.status, a.draft,
-	       a.edits, a.comment, a.decided_by, a.expires_at, a.created_at, a.decided_at
+const approvalSelect = `
+	SELECT a.id, a.run_id, r.workflow_id, r.temporal_run_id, a.step_id, a.account_id, t.email AS assignee_email,
+	       a.level, a.status, a.draft, a.edits, a.comment, a.decided_by, a.expires_at, a.created_at, a.decided_at
 	FROM approvals a JOIN team_members t ON t.id = a.assignee_id JOIN runs r ON r.id = a.run_id`
-
-func scanApproval(row pgx.Row) (Approval, error) {
-	var a Approval
-	err := row.Scan(&a.ID, &a.RunID, &a.WorkflowID, &a.TemporalRunID, &a.StepID, &a.AccountID, &a.AssigneeEmail, &a.Level,
-		&a.Status, &a.Draft, &a.Edits, &a.Comment, &a.DecidedBy, &a.ExpiresAt, &a.CreatedAt, &a.DecidedAt)
-	if err != nil {
-		return Approval{}, notFound(err)
-	}
-	return a, nil
-}
 
 // Escalation is where an approval went when it climbed the ladder.
 type Escalation struct {
@@ -283,7 +262,7 @@ func (s *Store) EscalateApproval(ctx context.Context, id uuid.UUID, level int, e
 		if err := row.Scan(&curLevel, &assigneeID); err != nil {
 			return notFound(err)
 		}
-		current, err := scanApproval(tx.QueryRow(ctx, approvalColumns+` WHERE a.id = $1`, id))
+		current, err := rowOf[Approval](ctx, tx, approvalSelect+` WHERE a.id = $1`, id)
 		if err != nil {
 			return err
 		}
@@ -325,7 +304,7 @@ func (s *Store) EscalateApproval(ctx context.Context, id uuid.UUID, level int, e
 			expiresAt, id); err != nil {
 			return fmt.Errorf("create escalation task: %w", err)
 		}
-		out.Task, err = scanTask(tx.QueryRow(ctx, taskColumns+` WHERE k.run_id = $1 AND k.step_id = $2`, current.RunID, taskStep))
+		out.Task, err = rowOf[Task](ctx, tx, taskSelect+` WHERE k.run_id = $1 AND k.step_id = $2`, current.RunID, taskStep)
 		return err
 	})
 	return out, err

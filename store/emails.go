@@ -95,8 +95,8 @@ func (s *Store) ClaimEmail(ctx context.Context, in NewEmail) (Email, error) {
 		if err != nil {
 			return fmt.Errorf("insert email: %w", err)
 		}
-		email, err = scanEmail(tx.QueryRow(ctx, emailColumns+`
-			WHERE run_id = $1 AND step_id = $2 AND recipient = $3`, in.RunID, in.StepID, in.Recipient))
+		email, err = rowOf[Email](ctx, tx, emailSelect+`
+			WHERE run_id = $1 AND step_id = $2 AND recipient = $3`, in.RunID, in.StepID, in.Recipient)
 		if err != nil || tag.RowsAffected() == 0 || in.Status != EmailSkipped {
 			return err
 		}
@@ -166,35 +166,19 @@ type EmailFilter struct {
 
 // ListEmails returns outbox rows, oldest first.
 func (s *Store) ListEmails(ctx context.Context, f EmailFilter) ([]Email, error) {
-	at, id := f.After.args()
-	rows, err := s.pool.Query(ctx, emailColumns+`
-		WHERE ($1 = '' OR account_id = $1) AND ($2::uuid IS NULL OR run_id = $2) AND ($3 = '' OR status = $3)
-		  AND ($5::timestamptz IS NULL OR (created_at, id) > ($5, $6::uuid))
-		ORDER BY created_at, id LIMIT $4`, f.AccountID, f.RunID, f.Status, limit(f.Limit), at, id)
-	if err != nil {
-		return nil, fmt.Errorf("list emails: %w", err)
-	}
-	return collect(rows, scanEmail)
+	return page[Email](ctx, s.pool, emailSelect+`
+		WHERE ($1 = '' OR account_id = $1) AND ($2::uuid IS NULL OR run_id = $2) AND ($3 = '' OR status = $3)`,
+		keysetOrder{at: "created_at", id: "id"}, f.After, f.Limit, f.AccountID, f.RunID, f.Status)
 }
 
-const emailColumns = `
-	SELECT id, run_id, step_id, account_id, contact_id, recipient, template, subject, html_body, text_body,
-	       status, detail, provider_message_id, created_at, sent_at, delivery, delivery_at
+const emailSelect = `
+	SELECT id, run_id, step_id, account_id, contact_id, recipient, template, subject, html_body AS html,
+	       text_body AS text, status, detail, provider_message_id, created_at, sent_at, delivery, delivery_at
 	FROM emails`
-
-func scanEmail(row pgx.Row) (Email, error) {
-	var e Email
-	err := row.Scan(&e.ID, &e.RunID, &e.StepID, &e.AccountID, &e.ContactID, &e.Recipient, &e.Template,
-		&e.Subject, &e.HTML, &e.Text, &e.Status, &e.Detail, &e.ProviderMessageID, &e.CreatedAt, &e.SentAt, &e.Delivery, &e.DeliveryAt)
-	if err != nil {
-		return Email{}, notFound(err)
-	}
-	return e, nil
-}
 
 // GetEmail returns one outbox row.
 func (s *Store) GetEmail(ctx context.Context, id uuid.UUID) (Email, error) {
-	return scanEmail(s.pool.QueryRow(ctx, emailColumns+` WHERE id = $1`, id))
+	return rowOf[Email](ctx, s.pool, emailSelect+` WHERE id = $1`, id)
 }
 
 func nilIfZero(id uuid.UUID) *uuid.UUID {

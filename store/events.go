@@ -45,20 +45,6 @@ func insertEvent(ctx context.Context, q querier, accountID string, runID *uuid.U
 
 // RunEvents returns a run's audit events, oldest first.
 func (s *Store) RunEvents(ctx context.Context, runID uuid.UUID) ([]Event, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT id, account_id, run_id, type, data, created_at
-		FROM events WHERE run_id = $1 ORDER BY id`, runID)
-	if err != nil {
-		return nil, fmt.Errorf("list run events: %w", err)
-	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var e Event
-		if err := rows.Scan(&e.ID, &e.AccountID, &e.RunID, &e.Type, &e.Data, &e.CreatedAt); err != nil {
-			return nil, fmt.Errorf("scan event: %w", err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return rowsOf[Event](ctx, s.pool, `
+		SELECT id, account_id, run_id, type, data, created_at FROM events WHERE run_id = $1 ORDER BY id`, runID)
 }

@@ -58,35 +58,17 @@ func (s *Store) AddFirings(ctx context.Context, accountID string, firings []NewF
 // PendingFirings returns unprocessed firings, oldest first: of one account,
 // or of every account when accountID is empty.
 func (s *Store) PendingFirings(ctx context.Context, accountID string, n int) ([]Firing, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT `+firingColumns+` FROM trigger_firings
+	return rowsOf[Firing](ctx, s.pool, firingSelect+`
 		WHERE status = 'pending' AND ($1::text = '' OR account_id = $1)
 		ORDER BY id LIMIT $2`, accountID, n)
-	if err != nil {
-		return nil, fmt.Errorf("list pending firings: %w", err)
-	}
-	return collect(rows, scanFiring)
 }
 
 // AccountFirings returns an account's firings, newest first.
 func (s *Store) AccountFirings(ctx context.Context, accountID string, n int) ([]Firing, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+firingColumns+` FROM trigger_firings WHERE account_id = $1 ORDER BY id DESC LIMIT $2`,
-		accountID, limit(n))
-	if err != nil {
-		return nil, fmt.Errorf("list firings: %w", err)
-	}
-	return collect(rows, scanFiring)
+	return rowsOf[Firing](ctx, s.pool, firingSelect+` WHERE account_id = $1 ORDER BY id DESC LIMIT $2`, accountID, limit(n))
 }
 
-const firingColumns = `id, account_id, playbook_key, occasion, status, run_id, detail, created_at`
-
-func scanFiring(row pgx.Row) (Firing, error) {
-	var f Firing
-	if err := row.Scan(&f.ID, &f.AccountID, &f.PlaybookKey, &f.Occasion, &f.Status, &f.RunID, &f.Detail, &f.CreatedAt); err != nil {
-		return Firing{}, fmt.Errorf("scan firing: %w", err)
-	}
-	return f, nil
-}
+const firingSelect = `SELECT id, account_id, playbook_key, occasion, status, run_id, detail, created_at FROM trigger_firings`
 
 // SettleFiring records what became of a firing; a firing settled already
 // (by a concurrent sweep) is left alone.
@@ -207,15 +189,8 @@ type RenewalCandidate struct {
 // RenewalsWithin returns active accounts renewing between today and today
 // plus days, after the given account id (a keyset page).
 func (s *Store) RenewalsWithin(ctx context.Context, today time.Time, days int, after string, n int) ([]RenewalCandidate, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT id, renewal_date FROM accounts
+	return rowsOf[RenewalCandidate](ctx, s.pool, `
+		SELECT id AS account_id, renewal_date FROM accounts
 		WHERE status = 'active' AND renewal_date BETWEEN $1::date AND $1::date + $2::int AND id > $3
 		ORDER BY id LIMIT $4`, today, days, after, n)
-	if err != nil {
-		return nil, fmt.Errorf("list renewals: %w", err)
-	}
-	return collect(rows, func(row pgx.Row) (RenewalCandidate, error) {
-		var c RenewalCandidate
-		return c, row.Scan(&c.AccountID, &c.RenewalDate)
-	})
 }

@@ -66,14 +66,10 @@ func (s *Store) AddHealthSnapshot(ctx context.Context, accountID string, measure
 		if latest != nil && measuredAt.Before(*latest) {
 			return fmt.Errorf("%w (%s)", ErrStaleSnapshot, latest.UTC().Format(time.RFC3339))
 		}
-		rows, err := tx.Query(ctx, healthSelect+`
+		earlier, err := rowsOf[HealthSnapshot](ctx, tx, `SELECT `+healthColumns+` FROM health_snapshots
 			WHERE account_id = $1 AND (measured_at >= $2 OR id = (
 				SELECT id FROM health_snapshots WHERE account_id = $1 ORDER BY measured_at DESC, id DESC LIMIT 1))
 			ORDER BY measured_at DESC, id DESC`, accountID, measuredAt.Add(-window))
-		if err != nil {
-			return fmt.Errorf("load earlier snapshots: %w", err)
-		}
-		earlier, err := collect(rows, scanHealth)
 		if err != nil {
 			return err
 		}
@@ -87,11 +83,11 @@ func (s *Store) AddHealthSnapshot(ctx context.Context, accountID string, measure
 		if n.Signals == nil {
 			n.Signals = []string{}
 		}
-		err = tx.QueryRow(ctx, `
+		h, err = rowOf[HealthSnapshot](ctx, tx, `
 			INSERT INTO health_snapshots (account_id, score, band, model, components, inputs, signals, expansion_ready, measured_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			RETURNING `+healthColumns, accountID, n.Score, n.Band, n.Model, n.Components, n.Inputs, n.Signals,
-			n.ExpansionReady, measuredAt).Scan(healthTargets(&h)...)
+			n.ExpansionReady, measuredAt)
 		if err != nil {
 			return fmt.Errorf("insert health snapshot: %w", err)
 		}
@@ -119,22 +115,8 @@ func (s *Store) AddHealthSnapshot(ctx context.Context, accountID string, measure
 	return h, err
 }
 
-const healthColumns = `id, account_id, score::float8, band, model, components, inputs, signals, expansion_ready, measured_at, created_at`
-
-const healthSelect = `SELECT ` + healthColumns + ` FROM health_snapshots `
-
-func healthTargets(h *HealthSnapshot) []any {
-	return []any{&h.ID, &h.AccountID, &h.Score, &h.Band, &h.Model, &h.Components, &h.Inputs, &h.Signals,
-		&h.ExpansionReady, &h.MeasuredAt, &h.CreatedAt}
-}
-
-func scanHealth(row pgx.Row) (HealthSnapshot, error) {
-	var h HealthSnapshot
-	if err := row.Scan(healthTargets(&h)...); err != nil {
-		return HealthSnapshot{}, fmt.Errorf("scan health snapshot: %w", err)
-	}
-	return h, nil
-}
+const healthColumns = `id, account_id, score::float8 AS score, band, model, components, inputs, signals, expansion_ready,
+	measured_at, created_at`
 
 // HealthHistory returns an account's snapshots, newest first, from a page
 // cursor (the last id seen; 0 for the first page).
@@ -142,11 +124,7 @@ func (s *Store) HealthHistory(ctx context.Context, accountID string, before int6
 	if _, err := s.GetAccount(ctx, accountID); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, healthSelect+`
+	return rowsOf[HealthSnapshot](ctx, s.pool, `SELECT `+healthColumns+` FROM health_snapshots
 		WHERE account_id = $1 AND ($2 = 0 OR (measured_at, id) < (SELECT measured_at, id FROM health_snapshots WHERE id = $2))
 		ORDER BY measured_at DESC, id DESC LIMIT $3`, accountID, before, limit(n))
-	if err != nil {
-		return nil, fmt.Errorf("list health snapshots: %w", err)
-	}
-	return collect(rows, scanHealth)
 }

@@ -63,13 +63,8 @@ func (s *Store) CreateAPIKey(ctx context.Context, name, role, memberEmail string
 
 // LookupAPIKey finds the live key with this secret.
 func (s *Store) LookupAPIKey(ctx context.Context, secret string) (APIKey, error) {
-	var k APIKey
-	err := s.pool.QueryRow(ctx, `
-		SELECT k.id, k.name, k.role, t.email, k.prefix, k.created_at
-		FROM api_keys k LEFT JOIN team_members t ON t.id = k.team_member_id
-		WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, hashKey(secret),
-	).Scan(&k.ID, &k.Name, &k.Role, &k.MemberEmail, &k.Prefix, &k.CreatedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
+	k, err := rowOf[APIKey](ctx, s.pool, keySelect+` WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, hashKey(secret))
+	if errors.Is(err, ErrNotFound) {
 		return APIKey{}, ErrUnknownKey
 	}
 	return k, err
@@ -78,31 +73,21 @@ func (s *Store) LookupAPIKey(ctx context.Context, secret string) (APIKey, error)
 // ListAPIKeys returns keys (never their secrets), newest first, from a page
 // cursor (the last id seen; nil for the first page).
 func (s *Store) ListAPIKeys(ctx context.Context, after *uuid.UUID, n int) ([]APIKey, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT k.id, k.name, k.role, t.email, k.prefix, k.created_at, k.revoked_at
-		FROM api_keys k LEFT JOIN team_members t ON t.id = k.team_member_id
+	return rowsOf[APIKey](ctx, s.pool, keySelect+`
 		WHERE $1::uuid IS NULL OR (k.created_at, k.id) < (SELECT created_at, id FROM api_keys WHERE id = $1)
 		ORDER BY k.created_at DESC, k.id DESC LIMIT $2`, after, limit(n))
-	if err != nil {
-		return nil, fmt.Errorf("list API keys: %w", err)
-	}
-	return collect(rows, func(row pgx.Row) (APIKey, error) {
-		var k APIKey
-		return k, row.Scan(&k.ID, &k.Name, &k.Role, &k.MemberEmail, &k.Prefix, &k.CreatedAt, &k.RevokedAt)
-	})
 }
+
+const keySelect = `
+	SELECT k.id, k.name, k.role, t.email AS member_email, k.prefix, k.created_at, k.revoked_at
+	FROM api_keys k LEFT JOIN team_members t ON t.id = k.team_member_id`
 
 // RevokeAPIKey makes a key unusable from now on; revoking twice is harmless.
 func (s *Store) RevokeAPIKey(ctx context.Context, id uuid.UUID) (APIKey, error) {
-	var k APIKey
-	err := s.pool.QueryRow(ctx, `
+	return rowOf[APIKey](ctx, s.pool, `
 		UPDATE api_keys k SET revoked_at = COALESCE(k.revoked_at, now()) WHERE k.id = $1
-		RETURNING k.id, k.name, k.role, (SELECT email FROM team_members WHERE id = k.team_member_id), k.prefix, k.created_at, k.revoked_at`, id,
-	).Scan(&k.ID, &k.Name, &k.Role, &k.MemberEmail, &k.Prefix, &k.CreatedAt, &k.RevokedAt)
-	if err != nil {
-		return APIKey{}, notFound(err)
-	}
-	return k, nil
+		RETURNING k.id, k.name, k.role, (SELECT email FROM team_members WHERE id = k.team_member_id) AS member_email,
+		          k.prefix, k.created_at, k.revoked_at`, id)
 }
 
 // InLadderOf reports whether member is assignee or above them in the

@@ -60,11 +60,11 @@ func createVersion(ctx context.Context, tx pgx.Tx, in NewPlaybookVersion) (Playb
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('playbook:' || $1))`, in.Key); err != nil {
 		return PlaybookVersion{}, fmt.Errorf("lock playbook %s: %w", in.Key, err)
 	}
-	return scanVersion(tx.QueryRow(ctx, `
+	return rowOf[PlaybookVersion](ctx, tx, `
 		INSERT INTO playbook_versions (key, version, name, definition, source, source_format, builtin)
 		SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4, $5, $6 FROM playbook_versions WHERE key = $1
 		RETURNING `+versionColumns,
-		in.Key, in.Name, in.Definition, in.Source, in.SourceFormat, in.Builtin))
+		in.Key, in.Name, in.Definition, in.Source, in.SourceFormat, in.Builtin)
 }
 
 // PublishPlaybookVersion publishes a draft and archives the version it
@@ -83,7 +83,7 @@ func publish(ctx context.Context, tx pgx.Tx, key string, version int) (PlaybookV
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('playbook:' || $1))`, key); err != nil {
 		return PlaybookVersion{}, fmt.Errorf("lock playbook %s: %w", key, err)
 	}
-	v, err := scanVersion(tx.QueryRow(ctx, `SELECT `+versionColumns+` FROM playbook_versions WHERE key = $1 AND version = $2`, key, version))
+	v, err := rowOf[PlaybookVersion](ctx, tx, `SELECT `+versionColumns+` FROM playbook_versions WHERE key = $1 AND version = $2`, key, version)
 	if err != nil {
 		return PlaybookVersion{}, err
 	}
@@ -96,9 +96,9 @@ func publish(ctx context.Context, tx pgx.Tx, key string, version int) (PlaybookV
 	if _, err := tx.Exec(ctx, `UPDATE playbook_versions SET status = 'archived' WHERE key = $1 AND status = 'published'`, key); err != nil {
 		return PlaybookVersion{}, fmt.Errorf("archive previous version: %w", err)
 	}
-	return scanVersion(tx.QueryRow(ctx, `
+	return rowOf[PlaybookVersion](ctx, tx, `
 		UPDATE playbook_versions SET status = 'published', published_at = now()
-		WHERE key = $1 AND version = $2 RETURNING `+versionColumns, key, version))
+		WHERE key = $1 AND version = $2 RETURNING `+versionColumns, key, version)
 }
 
 // SeedPlaybook makes sure the given source is the published version of a
@@ -113,8 +113,8 @@ func (s *Store) SeedPlaybook(ctx context.Context, in NewPlaybookVersion) (Playbo
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('playbook:' || $1))`, in.Key); err != nil {
 			return err
 		}
-		current, err := scanVersion(tx.QueryRow(ctx, `SELECT `+versionColumns+`
-			FROM playbook_versions WHERE key = $1 AND status = 'published'`, in.Key))
+		current, err := rowOf[PlaybookVersion](ctx, tx, `SELECT `+versionColumns+`
+			FROM playbook_versions WHERE key = $1 AND status = 'published'`, in.Key)
 		if err == nil && current.Source == in.Source {
 			v = current
 			return nil
@@ -137,12 +137,12 @@ func (s *Store) SeedPlaybook(ctx context.Context, in NewPlaybookVersion) (Playbo
 // or the latest draft when none is published.
 func (s *Store) GetPlaybookVersion(ctx context.Context, key string, version int) (PlaybookVersion, error) {
 	if version > 0 {
-		return scanVersion(s.pool.QueryRow(ctx, `SELECT `+versionColumns+`
-			FROM playbook_versions WHERE key = $1 AND version = $2`, key, version))
+		return rowOf[PlaybookVersion](ctx, s.pool, `SELECT `+versionColumns+`
+			FROM playbook_versions WHERE key = $1 AND version = $2`, key, version)
 	}
-	return scanVersion(s.pool.QueryRow(ctx, `SELECT `+versionColumns+`
+	return rowOf[PlaybookVersion](ctx, s.pool, `SELECT `+versionColumns+`
 		FROM playbook_versions WHERE key = $1 AND status <> 'archived'
-		ORDER BY status = 'published' DESC, version DESC LIMIT 1`, key))
+		ORDER BY status = 'published' DESC, version DESC LIMIT 1`, key)
 }
 
 // RunnableVersion names the version GetPlaybookVersion would return and its
@@ -172,21 +172,13 @@ type PlaybookSummary struct {
 
 // ListPlaybooks returns playbook keys after afterKey with their versions, by key.
 func (s *Store) ListPlaybooks(ctx context.Context, afterKey string, n int) ([]PlaybookSummary, error) {
-	rows, err := s.pool.Query(ctx, `
+	return rowsOf[PlaybookSummary](ctx, s.pool, `
 		SELECT key,
-		       (array_agg(name ORDER BY version DESC))[1],
-		       max(version) FILTER (WHERE status = 'published'),
-		       max(version),
-		       bool_or(builtin)
+		       (array_agg(name ORDER BY version DESC))[1] AS name,
+		       max(version) FILTER (WHERE status = 'published') AS published_version,
+		       max(version) AS latest_version,
+		       bool_or(builtin) AS builtin
 		FROM playbook_versions WHERE key > $1 GROUP BY key ORDER BY key LIMIT $2`, afterKey, limit(n))
-	if err != nil {
-		return nil, fmt.Errorf("list playbooks: %w", err)
-	}
-	return collect(rows, func(r pgx.Row) (PlaybookSummary, error) {
-		var p PlaybookSummary
-		err := r.Scan(&p.Key, &p.Name, &p.PublishedVersion, &p.LatestVersion, &p.Builtin)
-		return p, err
-	})
 }
 
 // PublishedDefinitions returns the definition of every published playbook,
@@ -222,13 +214,3 @@ func (s *Store) published(ctx context.Context, expr string) (map[string]json.Raw
 }
 
 const versionColumns = `key, version, name, status, definition, source, source_format, builtin, created_at, published_at`
-
-func scanVersion(row pgx.Row) (PlaybookVersion, error) {
-	var v PlaybookVersion
-	err := row.Scan(&v.Key, &v.Version, &v.Name, &v.Status, &v.Definition, &v.Source, &v.SourceFormat,
-		&v.Builtin, &v.CreatedAt, &v.PublishedAt)
-	if err != nil {
-		return PlaybookVersion{}, notFound(err)
-	}
-	return v, nil
-}

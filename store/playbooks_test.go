@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/store"
 )
 
@@ -63,8 +64,8 @@ func TestApprovalsOnceAndDecidedOnce(t *testing.T) {
 	in := store.NewApproval{RunID: run, StepID: "qbr", AccountID: "acme", AssigneeLevel: "senior_csm",
 		Draft: json.RawMessage(`{"template":"qbr-invite"}`), ExpiresAt: time.Now().Add(4 * time.Hour),
 		Drafts: []store.ApprovalDraft{
-			{To: "pat@acme.test", Name: "Pat", EmailContent: store.EmailContent{Subject: "QBR", HTML: "<p>Hi Pat</p>", Text: "Hi Pat"}},
-			{To: "ann@acme.test", Name: "Ann", EmailContent: store.EmailContent{Subject: "QBR", HTML: "<p>Hi Ann</p>", Text: "Hi Ann"}},
+			{To: "pat@acme.test", Name: "Pat", Content: message.Content{Subject: "QBR", HTML: "<p>Hi Pat</p>", Text: "Hi Pat"}},
+			{To: "ann@acme.test", Name: "Ann", Content: message.Content{Subject: "QBR", HTML: "<p>Hi Ann</p>", Text: "Hi Ann"}},
 		}}
 	a1, err := f.st.CreateApproval(f.ctx, in)
 	require.NoError(t, err)
@@ -76,7 +77,7 @@ func TestApprovalsOnceAndDecidedOnce(t *testing.T) {
 	require.Equal(t, a1.Drafts, a2.Drafts)
 	require.Equal(t, "senior@cs.test", a1.AssigneeEmail)
 
-	approved := map[string]store.EmailContent{
+	approved := map[string]message.Content{
 		"pat@acme.test": {Subject: "Edited", HTML: "<p>Hi Pat!</p>", Text: "Hi Pat!"},
 		"ann@acme.test": {Subject: "Edited", HTML: "<p>Hi Ann!</p>", Text: "Hi Ann!"},
 	}

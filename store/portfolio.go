@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // BandCounts counts active accounts by their latest band; Unscored have no
@@ -77,18 +75,11 @@ type OutcomeStats struct {
 // PlaybookOutcomes counts runs ended in [from, to) by playbook and outcome
 // (status when there is none), with their median duration.
 func (s *Store) PlaybookOutcomes(ctx context.Context, from, to time.Time) ([]OutcomeStats, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT playbook_key, COALESCE(outcome, status), count(*),
-		       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at))::float8
+	return rowsOf[OutcomeStats](ctx, s.pool, `
+		SELECT playbook_key, COALESCE(outcome, status) AS outcome, count(*) AS count,
+		       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at))::float8 AS median_duration
 		FROM runs WHERE ended_at >= $1 AND ended_at < $2
 		GROUP BY 1, 2 ORDER BY 1, 2`, from, to)
-	if err != nil {
-		return nil, fmt.Errorf("playbook outcomes: %w", err)
-	}
-	return collect(rows, func(row pgx.Row) (OutcomeStats, error) {
-		var o OutcomeStats
-		return o, row.Scan(&o.PlaybookKey, &o.Outcome, &o.Count, &o.MedianDuration)
-	})
 }
 
 // LiveRunCounts counts live runs by playbook.

@@ -52,7 +52,7 @@ func (s *Store) RecordRunStarted(ctx context.Context, in NewRun) (Run, error) {
 	// One statement on the common path (every enrolment takes it): the run
 	// row and its audit event. No conflict target: both the primary key and
 	// the one-live-run index are arbiters, so neither raises.
-	run, err := scanRun(s.pool.QueryRow(ctx, `
+	run, err := rowOf[Run](ctx, s.pool, `
 		WITH inserted AS (
 			INSERT INTO runs (id, account_id, playbook_key, playbook_version, workflow_id, temporal_run_id,
 			                  status, started_at)
@@ -65,7 +65,7 @@ func (s *Store) RecordRunStarted(ctx context.Context, in NewRun) (Run, error) {
 			FROM inserted
 		)
 		SELECT * FROM inserted`,
-		in.ID, in.AccountID, in.PlaybookKey, in.PlaybookVersion, in.WorkflowID, in.TemporalRunID, in.StartedAt))
+		in.ID, in.AccountID, in.PlaybookKey, in.PlaybookVersion, in.WorkflowID, in.TemporalRunID, in.StartedAt)
 	if !errors.Is(err, ErrNotFound) {
 		if err != nil {
 			return Run{}, fmt.Errorf("insert run: %w", err)
@@ -120,26 +120,16 @@ func (s *Store) GetRun(ctx context.Context, id uuid.UUID) (Run, error) {
 
 // LiveRun returns the live run of a playbook for an account.
 func (s *Store) LiveRun(ctx context.Context, accountID, playbookKey string) (Run, error) {
-	return scanRun(s.pool.QueryRow(ctx, runColumns+`
-		WHERE account_id = $1 AND playbook_key = $2 AND status IN ('running', 'paused')`, accountID, playbookKey))
+	return rowOf[Run](ctx, s.pool, runSelect+`
+		WHERE account_id = $1 AND playbook_key = $2 AND status IN ('running', 'paused')`, accountID, playbookKey)
 }
 
-const runColumns = `
+const runSelect = `
 	SELECT id, account_id, playbook_key, playbook_version, workflow_id, temporal_run_id, status, outcome, started_at, ended_at
 	FROM runs`
 
 func getRun(ctx context.Context, q querier, id uuid.UUID) (Run, error) {
-	return scanRun(q.QueryRow(ctx, runColumns+` WHERE id = $1`, id))
-}
-
-func scanRun(row pgx.Row) (Run, error) {
-	var r Run
-	err := row.Scan(&r.ID, &r.AccountID, &r.PlaybookKey, &r.PlaybookVersion, &r.WorkflowID, &r.TemporalRunID,
-		&r.Status, &r.Outcome, &r.StartedAt, &r.EndedAt)
-	if err != nil {
-		return Run{}, notFound(err)
-	}
-	return r, nil
+	return rowOf[Run](ctx, q, runSelect+` WHERE id = $1`, id)
 }
 
 // SetRunStatus records a live run as running or paused.
@@ -161,12 +151,8 @@ func (s *Store) SetRunStatus(ctx context.Context, id uuid.UUID, status string) e
 
 // LiveRuns returns an account's running and paused runs.
 func (s *Store) LiveRuns(ctx context.Context, accountID string) ([]Run, error) {
-	rows, err := s.pool.Query(ctx, runColumns+`
+	return rowsOf[Run](ctx, s.pool, runSelect+`
 		WHERE account_id = $1 AND status IN ('running', 'paused') ORDER BY started_at`, accountID)
-	if err != nil {
-		return nil, fmt.Errorf("list live runs: %w", err)
-	}
-	return collect(rows, scanRun)
 }
 
 // RunFilter narrows ListRuns.
@@ -180,13 +166,7 @@ type RunFilter struct {
 
 // ListRuns returns runs, newest first.
 func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
-	at, id := f.After.args()
-	rows, err := s.pool.Query(ctx, runColumns+`
-		WHERE ($1 = '' OR account_id = $1) AND ($2 = '' OR playbook_key = $2) AND ($3 = '' OR status = $3)
-		  AND ($5::timestamptz IS NULL OR (started_at, id) < ($5, $6::uuid))
-		ORDER BY started_at DESC, id DESC LIMIT $4`, f.AccountID, f.PlaybookKey, f.Status, limit(f.Limit), at, id)
-	if err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
-	}
-	return collect(rows, scanRun)
+	return page[Run](ctx, s.pool, runSelect+`
+		WHERE ($1 = '' OR account_id = $1) AND ($2 = '' OR playbook_key = $2) AND ($3 = '' OR status = $3)`,
+		keysetOrder{at: "started_at", id: "id", newestFirst: true}, f.After, f.Limit, f.AccountID, f.PlaybookKey, f.Status)
 }

@@ -9,21 +9,17 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/accounts"
 )
 
-// anchorHour is when a date-anchored step falls on its day, in the
-// account's time zone: the start of a working day.
-const anchorHour = 9
-
 // AccountSnapshot is what a run sees of its account, with the latest health.
-func (s *Store) AccountSnapshot(ctx context.Context, id string) (contract.AccountSnapshot, error) {
+func (s *Store) AccountSnapshot(ctx context.Context, id string) (accounts.Snapshot, error) {
 	return accountSnapshot(ctx, s.pool, id)
 }
 
-func accountSnapshot(ctx context.Context, q querier, id string) (contract.AccountSnapshot, error) {
+func accountSnapshot(ctx context.Context, q querier, id string) (accounts.Snapshot, error) {
 	var (
-		snap                   contract.AccountSnapshot
+		snap                   accounts.Snapshot
 		renewal, contractStart *time.Time
 		fields                 []byte
 		score                  *float64
@@ -38,32 +34,22 @@ func accountSnapshot(ctx context.Context, q querier, id string) (contract.Accoun
 	).Scan(&snap.ID, &snap.Segment, &snap.Status, &snap.LifecycleStage, &snap.Timezone, &renewal, &contractStart,
 		&fields, &score, &band)
 	if err != nil {
-		return contract.AccountSnapshot{}, notFound(err)
+		return accounts.Snapshot{}, notFound(err)
 	}
 	if err := json.Unmarshal(fields, &snap.Fields); err != nil {
-		return contract.AccountSnapshot{}, fmt.Errorf("decode custom fields: %w", err)
+		return accounts.Snapshot{}, fmt.Errorf("decode custom fields: %w", err)
 	}
 	loc, err := time.LoadLocation(snap.Timezone)
 	if err != nil {
 		loc = time.UTC
 	}
-	snap.RenewalAt = AnchorInstant(renewal, loc)
-	snap.ContractStartAt = AnchorInstant(contractStart, loc)
+	snap.RenewalAt = accounts.AnchorInstant(renewal, loc)
+	snap.ContractStartAt = accounts.AnchorInstant(contractStart, loc)
 	snap.HealthScore = score
 	if band != nil {
 		snap.HealthBand = *band
 	}
 	return snap, nil
-}
-
-// AnchorInstant is a date-anchored step's moment: the date at 09:00 in the
-// account's zone, as a UTC instant; nil for no date.
-func AnchorInstant(date *time.Time, loc *time.Location) *time.Time {
-	if date == nil {
-		return nil
-	}
-	t := time.Date(date.Year(), date.Month(), date.Day(), anchorHour, 0, 0, 0, loc).UTC()
-	return &t
 }
 
 // AccountChange is what an update_account step sets; empty fields are kept.
@@ -77,8 +63,8 @@ type AccountChange struct {
 }
 
 // ChangeAccount applies a step's change and returns the new snapshot.
-func (s *Store) ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change AccountChange) (contract.AccountSnapshot, error) {
-	var snap contract.AccountSnapshot
+func (s *Store) ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change AccountChange) (accounts.Snapshot, error) {
+	var snap accounts.Snapshot
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		// No fields is SQL NULL, merged as nothing: a nil map would encode
 		// as JSON null, and an object || null is an array the column refuses.

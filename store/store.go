@@ -16,6 +16,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// Store reads and writes playbookd's tables.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// New wraps a pool.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
 // Sentinel errors, checked with errors.Is by callers.
 var (
 	ErrNotFound       = errors.New("not found")
@@ -24,14 +32,6 @@ var (
 	ErrManagerCycle   = errors.New("manager chain would loop")
 	ErrLiveRun        = errors.New("a live run already exists for this account and playbook")
 )
-
-// Store reads and writes playbookd's tables.
-type Store struct {
-	pool *pgxpool.Pool
-}
-
-// New wraps a pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 // Open connects a pool and checks that the server answers.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {

@@ -21,7 +21,7 @@ type fixture struct {
 	ctx  context.Context
 }
 
-func newFixture(t *testing.T) fixture {
+func newFixture(t testing.TB) fixture {
 	t.Helper()
 	_, pool := storetest.NewDatabase(t)
 	f := fixture{st: store.New(pool), pool: pool, ctx: context.Background()}
@@ -50,7 +50,7 @@ func newFixture(t *testing.T) fixture {
 	return f
 }
 
-func (f fixture) startRun(t *testing.T) uuid.UUID {
+func (f fixture) startRun(t testing.TB) uuid.UUID {
 	t.Helper()
 	id := uuid.New()
 	if _, err := f.st.RecordRunStarted(f.ctx, store.NewRun{

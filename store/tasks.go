@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/playbookd/playbookd/accounts"
 )
 
 // Task is a to-do for a team member, created by a run.
@@ -65,7 +67,7 @@ func (s *Store) CreateTask(ctx context.Context, in NewTask) (Task, bool, error) 
 			return fmt.Errorf("insert task: %w", err)
 		}
 		created = tag.RowsAffected() == 1
-		task, err = scanTask(tx.QueryRow(ctx, taskColumns+` WHERE k.run_id = $1 AND k.step_id = $2`, in.RunID, in.StepID))
+		task, err = rowOf[Task](ctx, tx, taskSelect+` WHERE k.run_id = $1 AND k.step_id = $2`, in.RunID, in.StepID)
 		if err != nil || !created {
 			return err
 		}
@@ -87,73 +89,16 @@ type TaskFilter struct {
 
 // ListTasks returns tasks, oldest first.
 func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
-	at, id := f.After.args()
-	rows, err := s.pool.Query(ctx, taskColumns+`
+	return page[Task](ctx, s.pool, taskSelect+`
 		WHERE ($1 = '' OR t.email = $1) AND ($2 = '' OR k.status = $2)
-		  AND ($3 = '' OR k.account_id = $3) AND ($4::uuid IS NULL OR k.run_id = $4)
-		  AND ($6::timestamptz IS NULL OR (k.created_at, k.id) > ($6, $7::uuid))
-		ORDER BY k.created_at, k.id LIMIT $5`,
-		f.AssigneeEmail, f.Status, f.AccountID, f.RunID, limit(f.Limit), at, id)
-	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
-	return collect(rows, scanTask)
+		  AND ($3 = '' OR k.account_id = $3) AND ($4::uuid IS NULL OR k.run_id = $4)`,
+		keysetOrder{at: "k.created_at", id: "k.id"}, f.After, f.Limit, f.AssigneeEmail, f.Status, f.AccountID, f.RunID)
 }
 
-const taskColumns = `
-	SELECT k.id, k.run_id, k.step_id, k.account_id, t.email, k.title, k.description, k.priority, k.status, k.due_at,
-	       k.created_at, k.closed_at, k.outcome, k.note, r.workflow_id, r.status
+const taskSelect = `
+	SELECT k.id, k.run_id, k.step_id, k.account_id, t.email AS assignee_email, k.title, k.description, k.priority,
+	       k.status, k.due_at, k.created_at, k.closed_at, k.outcome, k.note, r.workflow_id, r.status AS run_status
 	FROM tasks k JOIN team_members t ON t.id = k.assignee_id JOIN runs r ON r.id = k.run_id`
-
-func scanTask(row pgx.Row) (Task, error) {
-	var k Task
-	err := row.Scan(&k.ID, &k.RunID, &k.StepID, &k.AccountID, &k.AssigneeEmail, &k.Title, &k.Description, &k.Priority,
-		&k.Status, &k.DueAt, &k.CreatedAt, &k.ClosedAt, &k.Outcome, &k.Note, &k.WorkflowID, &k.RunStatus)
-	if err != nil {
-		return Task{}, notFound(err)
-	}
-	return k, nil
-}
-
-// limit bounds list sizes until cursor pagination arrives.
-// Keyset is where a page of a list ordered by (time, id) ends; the next page
-// starts after it. Nil: the first page.
-type Keyset struct {
-	At time.Time `json:"t"`
-	ID uuid.UUID `json:"id"`
-}
-
-func (k *Keyset) args() (any, any) {
-	if k == nil {
-		return nil, nil
-	}
-	return k.At, k.ID
-}
-
-// limit bounds a list query: 100 rows unless asked, and never more than a
-// page of 500 plus the one row that tells whether another page follows.
-func limit(n int) int {
-	switch {
-	case n <= 0:
-		return 100
-	case n > 501:
-		return 501
-	}
-	return n
-}
-
-func collect[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) ([]T, error) {
-	defer rows.Close()
-	out := []T{}
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
 
 // resolveAssignee picks the nearest member of the account's escalation ladder
 // (CSM, their manager, ...) at the level or above; the top of the ladder when
@@ -171,7 +116,7 @@ func resolveAssignee(ctx context.Context, q querier, accountID, level string) (u
 		)
 		SELECT id FROM ladder
 		ORDER BY senior_enough DESC, CASE WHEN senior_enough THEN depth ELSE -depth END
-		LIMIT 1`, accountID, level).Scan(&id)
+		LIMIT 1`, accountID, level, accounts.Levels).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return uuid.Nil, fmt.Errorf("account %s: %w", accountID, ErrNotFound)
 	}
@@ -181,9 +126,10 @@ func resolveAssignee(ctx context.Context, q querier, accountID, level string) (u
 	return id, nil
 }
 
-// levelRank is the SQL expression ranking a team level, lowest first.
+// levelRank is the SQL expression ranking a team level, lowest first, by
+// its place in accounts.Levels (the query's $3).
 func levelRank(expr string) string {
-	return "array_position(ARRAY['csm','senior_csm','vp_cs','executive']::text[], " + expr + "::text)"
+	return "array_position($3::text[], " + expr + "::text)"
 }
 
 // ErrTaskClosed refuses completing a task that is no longer open.
@@ -194,7 +140,7 @@ var ErrTaskClosed = errors.New("the task is no longer open")
 func (s *Store) CompleteTask(ctx context.Context, id uuid.UUID, outcome, note string) (Task, error) {
 	var task Task
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		current, err := scanTask(tx.QueryRow(ctx, taskColumns+` WHERE k.id = $1 FOR UPDATE OF k`, id))
+		current, err := rowOf[Task](ctx, tx, taskSelect+` WHERE k.id = $1 FOR UPDATE OF k`, id)
 		if err != nil {
 			return err
 		}
@@ -209,7 +155,7 @@ func (s *Store) CompleteTask(ctx context.Context, id uuid.UUID, outcome, note st
 			id, outcome, note); err != nil {
 			return fmt.Errorf("complete task: %w", err)
 		}
-		if task, err = scanTask(tx.QueryRow(ctx, taskColumns+` WHERE k.id = $1`, id)); err != nil {
+		if task, err = rowOf[Task](ctx, tx, taskSelect+` WHERE k.id = $1`, id); err != nil {
 			return err
 		}
 		return appendEvent(ctx, tx, task.AccountID, &task.RunID, "task_completed",
@@ -220,5 +166,5 @@ func (s *Store) CompleteTask(ctx context.Context, id uuid.UUID, outcome, note st
 
 // GetTask returns one task.
 func (s *Store) GetTask(ctx context.Context, id uuid.UUID) (Task, error) {
-	return scanTask(s.pool.QueryRow(ctx, taskColumns+` WHERE k.id = $1`, id))
+	return rowOf[Task](ctx, s.pool, taskSelect+` WHERE k.id = $1`, id)
 }

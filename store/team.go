@@ -85,29 +85,14 @@ func (s *Store) UpsertTeamMember(ctx context.Context, in UpsertTeamMember) (Team
 
 // TeamMemberByEmail returns one team member.
 func (s *Store) TeamMemberByEmail(ctx context.Context, email string) (TeamMember, error) {
-	var m TeamMember
-	err := s.pool.QueryRow(ctx, `
-		SELECT t.id, t.email, t.name, t.level, mgr.email, t.created_at, t.updated_at
-		FROM team_members t LEFT JOIN team_members mgr ON mgr.id = t.manager_id
-		WHERE t.email = $1`, email,
-	).Scan(&m.ID, &m.Email, &m.Name, &m.Level, &m.ManagerEmail, &m.CreatedAt, &m.UpdatedAt)
-	if err != nil {
-		return TeamMember{}, notFound(err)
-	}
-	return m, nil
+	return rowOf[TeamMember](ctx, s.pool, memberSelect+` WHERE t.email = $1`, email)
 }
 
 // ListTeamMembers returns team members by email, after the given one.
 func (s *Store) ListTeamMembers(ctx context.Context, afterEmail string, n int) ([]TeamMember, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT t.id, t.email, t.name, t.level, mgr.email, t.created_at, t.updated_at
-		FROM team_members t LEFT JOIN team_members mgr ON mgr.id = t.manager_id
-		WHERE t.email > $1 ORDER BY t.email LIMIT $2`, afterEmail, limit(n))
-	if err != nil {
-		return nil, fmt.Errorf("list team members: %w", err)
-	}
-	return collect(rows, func(row pgx.Row) (TeamMember, error) {
-		var m TeamMember
-		return m, row.Scan(&m.ID, &m.Email, &m.Name, &m.Level, &m.ManagerEmail, &m.CreatedAt, &m.UpdatedAt)
-	})
+	return rowsOf[TeamMember](ctx, s.pool, memberSelect+` WHERE t.email > $1 ORDER BY t.email LIMIT $2`, afterEmail, limit(n))
 }
+
+const memberSelect = `
+	SELECT t.id, t.email, t.name, t.level, mgr.email AS manager_email, t.created_at, t.updated_at
+	FROM team_members t LEFT JOIN team_members mgr ON mgr.id = t.manager_id`

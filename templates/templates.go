@@ -18,6 +18,8 @@ import (
 	texttemplate "text/template"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/playbookd/playbookd/message"
 )
 
 //go:embed builtin/*.tmpl
@@ -95,12 +97,9 @@ func (r Rendered) Check() error {
 	return nil
 }
 
-// Rendered is a finished email body.
-type Rendered struct {
-	Subject string
-	Text    string
-	HTML    string
-}
+// Rendered is a finished email: the content every other package knows
+// (message.Content) with the bounds and edit rules of this package.
+type Rendered message.Content
 
 type template struct {
 	src  string // the source: subject, text and html as {{define}}s

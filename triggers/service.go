@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/runs"
@@ -31,7 +32,7 @@ type Store interface {
 	RecordRiskSignal(ctx context.Context, accountID, signal string, data map[string]any, firings []store.NewFiring) error
 	CountAccountEvents(ctx context.Context, accountID, typ string, since time.Time, field string, values []string) (int, error)
 	RenewalsWithin(ctx context.Context, today time.Time, days int, after string, n int) ([]store.RenewalCandidate, error)
-	ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (contract.AccountSnapshot, error)
+	ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (accounts.Snapshot, error)
 }
 
 // Runs starts runs and tells live ones about changes.
@@ -102,10 +103,10 @@ func stagePlanner(trigs []Trigger) store.StagePlanner {
 // ChangeAccount applies a run's update_account step with the firings a
 // changed lifecycle stage causes, and starts their runs; a start that fails
 // stays pending for the sweep and does not fail the step.
-func (s *Service) ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (contract.AccountSnapshot, error) {
+func (s *Service) ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (accounts.Snapshot, error) {
 	trigs, err := s.triggers(ctx)
 	if err != nil {
-		return contract.AccountSnapshot{}, err
+		return accounts.Snapshot{}, err
 	}
 	change.OnStageChange = stagePlanner(trigs)
 	snap, err := s.Store.ChangeAccount(ctx, id, runID, stepID, change)

@@ -13,9 +13,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/playbook"
-	"github.com/playbookd/playbookd/playbooks"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
@@ -61,7 +61,7 @@ func TestSweepStartsRenewalsOnceAndRetriesPendingStarts(t *testing.T) {
 	st := store.New(pool)
 	set, err := templates.Builtin()
 	require.NoError(t, err)
-	_, err = playbooks.Seed(ctx, st, playbook.Options{BuiltinTemplates: set.Names()})
+	_, err = catalog.Seed(ctx, st, playbook.Options{BuiltinTemplates: set.Names()})
 	require.NoError(t, err)
 	_, _, err = st.UpsertTeamMember(ctx, store.UpsertTeamMember{Email: "casey@cs.test", Name: "Casey", Level: "csm"})
 	require.NoError(t, err)

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/internal/temporaltest"
 	"github.com/playbookd/playbookd/workflows"
@@ -146,11 +147,11 @@ type finishRecorder struct {
 	finished map[string]contract.RecordRunFinishedInput // by run id
 }
 
-func (f *finishRecorder) register(w, emailWorker worker.Worker, acct contract.AccountSnapshot) {
+func (f *finishRecorder) register(w, emailWorker worker.Worker, acct accounts.Snapshot) {
 	reg := func(w worker.Worker, name string, fn any) {
 		w.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
-	reg(w, contract.BeginRun, func(context.Context, contract.BeginRunInput) (contract.AccountSnapshot, error) { return acct, nil })
+	reg(w, contract.BeginRun, func(context.Context, contract.BeginRunInput) (accounts.Snapshot, error) { return acct, nil })
 	reg(w, contract.RecordRunStatus, func(context.Context, contract.RecordRunStatusInput) error { return nil })
 	reg(w, contract.RecordRunFinished, func(_ context.Context, in contract.RecordRunFinishedInput) error {
 		f.mu.Lock()

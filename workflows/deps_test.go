@@ -2,39 +2,166 @@ package workflows_test
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// Workflow code does no I/O: it may reach the activity contracts, never the
-// store, the mailer, the templates or the HTTP layer (PRODUCT.md §2).
-func TestWorkflowsImportNoIO(t *testing.T) {
-	forbidden := map[string][]string{
-		".": {
-			"github.com/playbookd/playbookd/store",
-			"github.com/playbookd/playbookd/mail",
-			"github.com/playbookd/playbookd/templates",
-			"github.com/playbookd/playbookd/activities",
-			"github.com/playbookd/playbookd/api",
-			"github.com/labstack/echo/v4",
-			"github.com/jackc/pgx/v5",
-			"github.com/sendgrid/sendgrid-go",
-		},
-		// The webhook guard reaches workflows through the playbook validator:
-		// its checks stay pure, the dialer that enforces them is in activities.
-		"../internal/netguard": {"net", "net/http"},
+// The layering of the repository, as a table: every package of ours and
+// the packages of ours it may import (non-test imports). A new import edge,
+// or a new package, fails TestImportTable until the table says so: a
+// layering change is made here, deliberately, where review sees it.
+//
+// Layers, bottom up:
+//   - pure leaves: the account model, the health model, email content, the
+//     webhook guard; they import nothing of ours and do no I/O;
+//   - the definition language and the templates, pure too, over the leaves;
+//   - what workflow code sees (activities/contract) and workflow code itself
+//     (workflows, simulate): deterministic, no store, no mailer, no HTTP;
+//   - the store (PostgreSQL), over the pure value types only;
+//   - side effects (activities) and services (runs, triggers, playbooks);
+//   - the edges: api, worker, commands.
+//
+// To add a package, add its row (path below the module → what it may
+// import); to add an edge, add it to the importer's row.
+var mayImport = map[string][]string{
+	// Pure leaves.
+	"accounts":              nil,
+	"health":                nil,
+	"message":               nil,
+	"internal/netguard":     nil,
+	"internal/historystats": nil,
+	"metrics":               nil,
+	"migrations":            nil,
+	"unsubscribe":           nil,
+	"mail":                  nil, // senders: I/O, but over plain values
+
+	// The language and the templates.
+	"playbook":  {"accounts", "internal/netguard"},
+	"templates": {"message"},
+
+	// Workflow code and what it sees of activities.
+	"activities/contract": {"message"},
+	"workflows":           {"accounts", "activities/contract", "message", "playbook"},
+	"simulate":            {"accounts", "activities/contract", "message", "playbook", "templates", "workflows"},
+
+	// The system of record: no activities, no workflows, no HTTP.
+	"store": {"accounts", "message"},
+
+	// Side effects and services.
+	"activities": {"accounts", "activities/contract", "internal/netguard", "mail", "message", "store", "templates", "unsubscribe"},
+	"runs":       {"accounts", "activities/contract", "catalog", "message", "playbook", "store", "workflows"},
+	"triggers":   {"accounts", "activities/contract", "health", "playbook", "runs", "store"},
+	"playbooks":  {"playbook"},                                      // the built-in definitions; seeding does not reach into store types
+	"team":       nil,                                               // who may act on whose work
+	"catalog":    {"playbook", "playbooks", "store"},                // drafts, validation, publishing
+	"approvals":  {"message", "runs", "store", "team", "templates"}, // deciding
+	"tasks":      {"store", "team"},                                 // completing
+
+	// The edges.
+	"api": {"accounts", "approvals", "catalog", "health", "message", "metrics", "playbook", "runs", "simulate", "store",
+		"tasks", "team", "templates", "triggers", "unsubscribe"}, // never workflows: runs are reached through services
+	"internal/config": {"accounts", "health", "internal/netguard"},
+	"worker":          {"activities", "workflows"},
+	"cmd/playbookd": {"activities", "api", "approvals", "catalog", "internal/config", "internal/netguard", "mail", "metrics", "migrations", "playbook",
+		"playbooks", "runs", "store", "tasks", "templates", "triggers", "unsubscribe", "worker", "workflows"},
+	"cmd/bench": {"internal/historystats", "playbook", "playbooks", "simulate", "templates", "workflows"},
+	"e2e":       nil,
+
+	// Test helpers, imported by tests only.
+	"store/storetest":       {"migrations", "store"},
+	"internal/sendgridtest": {"store/storetest"},
+	"internal/temporaltest": {"store/storetest"},
+}
+
+// pending are edges the table forbids that work under way removes (none
+// now). Each is allowed until it is gone; then the test fails until its
+// entry is deleted, so the table stays exact.
+var pending = map[string][]string{}
+
+// mayNotReach are packages outside ours that a package may not depend on,
+// even indirectly: workflow code and the pure packages do no I/O
+// (PRODUCT.md §2), and the webhook guard's checks stay pure (the dialer
+// that enforces them is in activities).
+var mayNotReach = map[string][]string{
+	"workflows":           {"github.com/jackc/pgx/v5", "github.com/labstack/echo/v4", "github.com/sendgrid/sendgrid-go"},
+	"activities/contract": noIO,
+	"accounts":            noIO,
+	"health":              noIO,
+	"message":             noIO,
+	"playbook":            noIO,
+	"templates":           noIO,
+	"internal/netguard":   noIO,
+}
+
+var noIO = []string{"net", "net/http", "os/exec", "database/sql", "github.com/jackc/pgx/v5", "go.temporal.io/sdk/client"}
+
+const module = "github.com/playbookd/playbookd"
+
+type pkgInfo struct {
+	imports []string // ours, relative to the module
+	deps    []string // everything, transitively
+}
+
+// ourPackages lists every package of the module with its imports.
+func ourPackages(t *testing.T) map[string]pkgInfo {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}\t{{join .Imports \" \"}}\t{{join .Deps \" \"}}", module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
 	}
-	for pkg, deny := range forbidden {
-		out, err := exec.Command("go", "list", "-deps", pkg).Output()
-		if err != nil {
-			t.Fatalf("go list %s: %v", pkg, err)
+	pkgs := map[string]pkgInfo{}
+	for line := range strings.Lines(strings.TrimSpace(string(out))) {
+		fields := strings.Split(strings.TrimSuffix(line, "\n"), "\t")
+		var info pkgInfo
+		for _, imp := range strings.Fields(fields[1]) {
+			if rel, ok := strings.CutPrefix(imp, module+"/"); ok {
+				info.imports = append(info.imports, rel)
+			}
 		}
-		for _, dep := range strings.Fields(string(out)) {
-			for _, f := range deny {
-				if dep == f {
-					t.Errorf("%s depends on %s", pkg, dep)
-				}
+		info.deps = strings.Fields(fields[2])
+		pkgs[strings.TrimPrefix(fields[0], module+"/")] = info
+	}
+	return pkgs
+}
+
+func TestImportTable(t *testing.T) {
+	pkgs := ourPackages(t)
+	for pkg, info := range pkgs {
+		allowed, known := mayImport[pkg]
+		if !known {
+			t.Errorf("%s is not in the import table: add it to the table in workflows/deps_test.go with the packages of ours it may import (today: %s)",
+				pkg, orNone(info.imports))
+			continue
+		}
+		for _, imp := range info.imports {
+			if !slices.Contains(allowed, imp) && !slices.Contains(pending[pkg], imp) {
+				t.Errorf("%s imports %s, which the import table does not allow: remove the import, or change the table in workflows/deps_test.go deliberately", pkg, imp)
+			}
+		}
+		for _, imp := range pending[pkg] {
+			if !slices.Contains(info.imports, imp) {
+				t.Errorf("%s no longer imports %s: delete the pending entry in workflows/deps_test.go", pkg, imp)
 			}
 		}
 	}
+	for pkg := range mayImport {
+		if _, ok := pkgs[pkg]; !ok {
+			t.Errorf("%s is in the import table but is no package: remove its row", pkg)
+		}
+	}
+	for pkg, deny := range mayNotReach {
+		for _, dep := range pkgs[pkg].deps {
+			if slices.Contains(deny, dep) {
+				t.Errorf("%s depends on %s (go list -deps ./%s shows the way)", pkg, dep, pkg)
+			}
+		}
+	}
+}
+
+func orNone(list []string) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	return strings.Join(list, ", ")
 }

@@ -21,9 +21,11 @@ import (
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/internal/historystats"
 	"github.com/playbookd/playbookd/internal/temporaltest"
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/workflows"
 )
@@ -102,11 +104,11 @@ func compress(def playbook.Definition) playbook.Definition {
 type stubActivities struct {
 	c        client.Client
 	mu       sync.Mutex
-	accounts map[string]contract.AccountSnapshot // by account id
+	accounts map[string]accounts.Snapshot // by account id
 	wg       sync.WaitGroup
 }
 
-func (s *stubActivities) account(id string) contract.AccountSnapshot {
+func (s *stubActivities) account(id string) accounts.Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.accounts[id]
@@ -114,10 +116,10 @@ func (s *stubActivities) account(id string) contract.AccountSnapshot {
 
 func (s *stubActivities) register(w worker.Worker) {
 	reg := func(name string, fn any) { w.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
-	reg(contract.BeginRun, func(_ context.Context, in contract.BeginRunInput) (contract.AccountSnapshot, error) {
+	reg(contract.BeginRun, func(_ context.Context, in contract.BeginRunInput) (accounts.Snapshot, error) {
 		return s.account(in.AccountID), nil
 	})
-	reg(contract.LoadAccount, func(_ context.Context, id string) (contract.AccountSnapshot, error) { return s.account(id), nil })
+	reg(contract.LoadAccount, func(_ context.Context, id string) (accounts.Snapshot, error) { return s.account(id), nil })
 	reg(contract.RecordRunStatus, func(context.Context, contract.RecordRunStatusInput) error { return nil })
 	reg(contract.RecordRunFinished, func(context.Context, contract.RecordRunFinishedInput) error { return nil })
 	reg(contract.SendEmail, func(_ context.Context, in contract.SendEmailInput) (contract.SendEmailResult, error) {
@@ -139,7 +141,7 @@ func (s *stubActivities) register(w worker.Worker) {
 			h, err := s.c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{
 				WorkflowID: wfID, UpdateName: workflows.DecideUpdate, WaitForStage: client.WorkflowUpdateStageCompleted,
 				Args: []any{workflows.Decision{ApprovalID: id, Decision: "approve", By: "csm@cs.example",
-					Edits: &contract.EmailContent{Subject: "Edited by the CSM"}}},
+					Edits: &message.Content{Subject: "Edited by the CSM"}}},
 			})
 			if err != nil {
 				return err
@@ -152,7 +154,7 @@ func (s *stubActivities) register(w worker.Worker) {
 	reg(contract.EscalateApproval, func(context.Context, contract.EscalateApprovalInput) (contract.EscalateApprovalResult, error) {
 		return contract.EscalateApprovalResult{Escalated: true, Assignee: "manager@cs.example"}, nil
 	})
-	reg(contract.UpdateAccount, func(_ context.Context, in contract.UpdateAccountInput) (contract.AccountSnapshot, error) {
+	reg(contract.UpdateAccount, func(_ context.Context, in contract.UpdateAccountInput) (accounts.Snapshot, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		a := s.accounts[in.AccountID]
@@ -196,13 +198,13 @@ func TestRecordHistories(t *testing.T) {
 	start := time.Now().UTC()
 	renewal := start.Add(120 * time.Second) // 120 days, compressed
 	zone := openZone(start)
-	account := func(id, segment string, score float64, band string) contract.AccountSnapshot {
-		return contract.AccountSnapshot{ID: id, Segment: segment, Status: "active", LifecycleStage: "onboarding",
+	account := func(id, segment string, score float64, band string) accounts.Snapshot {
+		return accounts.Snapshot{ID: id, Segment: segment, Status: "active", LifecycleStage: "onboarding",
 			Timezone: zone, RenewalAt: &renewal, HealthScore: &score, HealthBand: band,
 			Fields: map[string]any{"seats_used_pct": 90.0, "feature_adoption_pct": 75.0}}
 	}
 	// A realistic account per playbook: the recovery runs must not exit at once.
-	stubs := &stubActivities{c: c, accounts: map[string]contract.AccountSnapshot{
+	stubs := &stubActivities{c: c, accounts: map[string]accounts.Snapshot{
 		"onboarding":   account("onboarding", "enterprise", 70, "yellow"),
 		"red-recovery": account("red-recovery", "mid_market", 35, "red"),
 		"at-risk":      account("at-risk", "smb", 65, "yellow"),

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/playbook"
 )
@@ -40,7 +41,7 @@ type interpreter struct {
 	def        *playbook.Definition
 	templates  map[string]playbook.Template
 	enrolledAt time.Time
-	account    contract.AccountSnapshot
+	account    accounts.Snapshot
 	events     []Event
 	paused     bool
 	next       int
@@ -137,7 +138,7 @@ func (r *interpreter) listen(ctx workflow.Context) {
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
-			var snap contract.AccountSnapshot
+			var snap accounts.Snapshot
 			changes.Receive(ctx, &snap)
 			r.setAccount(snap)
 		}
@@ -170,7 +171,7 @@ func (r *interpreter) setPaused(ctx workflow.Context, paused bool) {
 
 // setAccount takes a fresher view of the account: anchors may have moved and
 // an exit rule may now hold.
-func (r *interpreter) setAccount(snap contract.AccountSnapshot) {
+func (r *interpreter) setAccount(snap accounts.Snapshot) {
 	before := r.anchor()
 	r.account = snap
 	if !r.anchor().Equal(before) {

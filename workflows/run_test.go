@@ -17,8 +17,10 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities"
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/playbooks"
 	"github.com/playbookd/playbookd/templates"
@@ -44,7 +46,7 @@ type recorder struct {
 	t        testing.TB
 	env      *testsuite.TestWorkflowEnvironment
 	start    time.Time
-	account  contract.AccountSnapshot
+	account  accounts.Snapshot
 	mu       sync.Mutex
 	effects  []effect
 	finished *contract.RecordRunFinishedInput
@@ -63,16 +65,16 @@ type recorder struct {
 	sla map[string][4]time.Duration
 }
 
-func newRecorder(t testing.TB, account contract.AccountSnapshot) *recorder {
+func newRecorder(t testing.TB, account accounts.Snapshot) *recorder {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(monday9am) // send windows make timings depend on the weekday
 	(&activities.Activities{}).Register(env)
 	r := &recorder{t: t, env: env, start: env.Now(), account: account, deferred: map[string]bool{}}
 	env.OnActivity(contract.BeginRun, mock.Anything, mock.Anything).Return(
-		func(context.Context, contract.BeginRunInput) (contract.AccountSnapshot, error) { return r.account, nil })
+		func(context.Context, contract.BeginRunInput) (accounts.Snapshot, error) { return r.account, nil })
 	env.OnActivity(contract.LoadAccount, mock.Anything, mock.Anything).Return(
-		func(context.Context, string) (contract.AccountSnapshot, error) { return r.account, nil })
+		func(context.Context, string) (accounts.Snapshot, error) { return r.account, nil })
 	env.OnActivity(contract.SendEmail, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, in contract.SendEmailInput) (contract.SendEmailResult, error) {
 			r.emailQueues = append(r.emailQueues, activity.GetInfo(ctx).TaskQueue)
@@ -123,7 +125,7 @@ func newRecorder(t testing.TB, account contract.AccountSnapshot) *recorder {
 			return contract.EscalateApprovalResult{Escalated: true, Assignee: fmt.Sprintf("level%d@cs.test", in.Level)}, nil
 		})
 	env.OnActivity(contract.UpdateAccount, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in contract.UpdateAccountInput) (contract.AccountSnapshot, error) {
+		func(_ context.Context, in contract.UpdateAccountInput) (accounts.Snapshot, error) {
 			r.add("update", in.StepID, in.LifecycleStage)
 			if in.LifecycleStage != "" {
 				r.account.LifecycleStage = in.LifecycleStage
@@ -195,8 +197,8 @@ func parse(t *testing.T, src string) *playbook.Definition {
 	return def
 }
 
-func account(segment string) contract.AccountSnapshot {
-	return contract.AccountSnapshot{ID: "acme", Segment: segment, Status: "active", LifecycleStage: "onboarding",
+func account(segment string) accounts.Snapshot {
+	return accounts.Snapshot{ID: "acme", Segment: segment, Status: "active", LifecycleStage: "onboarding",
 		Timezone: "UTC", Fields: map[string]any{}}
 }
 
@@ -372,7 +374,7 @@ func TestApprovalSendsEditedEmailOnceApproved(t *testing.T) {
 				r.env.UpdateWorkflow(workflows.DecideUpdate, "u1", &testsuite.TestUpdateCallback{
 					OnReject: func(err error) { accepted = err }, OnAccept: func() {}, OnComplete: func(any, error) {},
 				}, workflows.Decision{ApprovalID: "a1", Decision: "approve", By: "csm@cs.test",
-					Edits: &contract.EmailContent{Subject: "Let's meet"}})
+					Edits: &message.Content{Subject: "Let's meet"}})
 			})
 			r.run(parse(t, approvalPlaybook))
 			require.ErrorContains(t, refused, "not pending")

@@ -9,18 +9,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
 )
-
-// escalationSLA is how long each level of the ladder (CSM, senior CSM, VP CS,
-// executive) has to decide, by segment (seed 000 "Escalation Levels"); smb
-// uses mid-market values above level 1. A step's expires_in replaces level 1.
-var escalationSLA = map[string][4]time.Duration{
-	"enterprise": {4 * time.Hour, 2 * time.Hour, 1 * time.Hour, 30 * time.Minute},
-	"mid_market": {24 * time.Hour, 8 * time.Hour, 4 * time.Hour, 2 * time.Hour},
-	"smb":        {48 * time.Hour, 8 * time.Hour, 4 * time.Hour, 2 * time.Hour},
-}
 
 // sendWindowChange marks the interpreter change that made emails wait for
 // the definition's send window; histories from before it send at once.
@@ -142,7 +135,7 @@ func (r *interpreter) perform(ctx workflow.Context, s *playbook.Step, id, suffix
 	case playbook.KindWaitFor:
 		return r.waitFor(ctx, s, suffix, rec)
 	case playbook.KindCheckHealth:
-		var snap contract.AccountSnapshot
+		var snap accounts.Snapshot
 		if err := workflow.ExecuteActivity(ctx, contract.LoadAccount, r.in.AccountID).Get(ctx, &snap); err != nil {
 			return "", err
 		}
@@ -175,7 +168,7 @@ func (r *interpreter) perform(ctx workflow.Context, s *playbook.Step, id, suffix
 		return fmt.Sprintf("started %s (run %s)", s.StartPlaybook.Key, res.RunID), err
 	case playbook.KindUpdateAccount:
 		u := s.UpdateAccount
-		var snap contract.AccountSnapshot
+		var snap accounts.Snapshot
 		err := workflow.ExecuteActivity(ctx, contract.UpdateAccount, contract.UpdateAccountInput{
 			RunID: r.in.RunID, StepID: id, AccountID: r.in.AccountID,
 			LifecycleStage: u.LifecycleStage, Status: u.Status, Fields: u.Fields,
@@ -209,7 +202,7 @@ func (r *interpreter) execSteps(ctx workflow.Context, steps []playbook.Step, suf
 	return nil
 }
 
-func (r *interpreter) emailInput(id string, e *playbook.EmailAction, override *contract.EmailContent) contract.SendEmailInput {
+func (r *interpreter) emailInput(id string, e *playbook.EmailAction, override *message.Content) contract.SendEmailInput {
 	in := contract.SendEmailInput{RunID: r.in.RunID, StepID: id, AccountID: r.in.AccountID,
 		Template: e.Template, SendGridTemplateID: e.SendGridTemplateID, ToRoles: e.To, Override: override}
 	if t, ok := r.templates[e.Template]; ok {
@@ -458,8 +451,9 @@ func (r *interpreter) awaitDecision(rec *StepRecord, deadline time.Time, assigne
 func (r *interpreter) ladder() [4]time.Duration {
 	sla, ok := r.in.EscalationSLA[r.account.Segment]
 	if !ok {
-		if sla, ok = escalationSLA[r.account.Segment]; !ok {
-			sla = escalationSLA["mid_market"]
+		defaults := accounts.DefaultEscalationSLA()
+		if sla, ok = defaults[r.account.Segment]; !ok {
+			sla = defaults["mid_market"]
 		}
 	}
 	return sla

@@ -6,6 +6,8 @@ package contract
 import (
 	"errors"
 	"time"
+
+	"github.com/playbookd/playbookd/message"
 )
 
 // Activity names, registered by the worker and scheduled by workflows.
@@ -55,23 +57,6 @@ var ErrPlaybookOverLimits = errors.New("the published playbook is over the defin
 var NonRetryable = []string{ErrAccountNotFound, ErrUnknownTemplate, ErrLiveRun, ErrInvalidInput, ErrUnknownPlaybook, ErrWebhookRefused,
 	ErrWebhookBlocked, ErrEmailTooLarge, ErrTemplate}
 
-// AccountSnapshot is what a run knows of its account: the facts conditions
-// test and the dates `at` offsets count from.
-type AccountSnapshot struct {
-	ID             string
-	Segment        string
-	Status         string
-	LifecycleStage string
-	Timezone       string
-	// RenewalAt and ContractStartAt are the dates at 09:00 in the account's
-	// zone, as instants; nil when the account has no such date.
-	RenewalAt       *time.Time
-	ContractStartAt *time.Time
-	Fields          map[string]any
-	HealthScore     *float64
-	HealthBand      string
-}
-
 // BeginRunInput indexes a run in PostgreSQL and asks for its account.
 type BeginRunInput struct {
 	RunID           string
@@ -106,13 +91,6 @@ type TemplateSource struct {
 	Text    string
 }
 
-// EmailContent overrides what is sent, e.g. a CSM's edits of a draft.
-type EmailContent struct {
-	Subject string
-	HTML    string
-	Text    string
-}
-
 // SendEmailInput sends one template to the account's contacts holding the
 // roles, each recipient at most once for this run and step.
 type SendEmailInput struct {
@@ -123,7 +101,7 @@ type SendEmailInput struct {
 	SendGridTemplateID string
 	OwnTemplate        *TemplateSource // when the definition carries the template
 	ToRoles            []string
-	Override           *EmailContent // ignored with ApprovalID
+	Override           *message.Content // ignored with ApprovalID, e.g. a CSM's edits of a draft
 	// ApprovalID, when set, sends each recipient the content stored as
 	// approved for them, never a new render; contacts holding the roles
 	// who were not drafted for are not sent to.
@@ -189,7 +167,7 @@ type RecordApprovalDecisionInput struct {
 	Status     string // approved | rejected | expired
 	DecidedBy  string
 	Comment    string
-	Edits      *EmailContent
+	Edits      *message.Content
 }
 
 // UpdateAccountInput changes account attributes from a step.

@@ -9,16 +9,16 @@ import (
 	"os"
 	"strings"
 
+	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/internal/netguard"
 	"github.com/playbookd/playbookd/playbook"
-	"github.com/playbookd/playbookd/playbooks"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
 )
 
 // seedPlaybooks publishes the built-in playbooks at start.
 func seedPlaybooks(ctx context.Context, st *store.Store, set *templates.Set, log *slog.Logger) error {
-	changed, err := playbooks.Seed(ctx, st, playbookOptions(set, netguard.Policy{}))
+	changed, err := catalog.Seed(ctx, st, playbookOptions(set, netguard.Policy{}))
 	if err != nil {
 		return err
 	}

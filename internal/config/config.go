@@ -44,10 +44,11 @@ type Config struct {
 	// EmailsPerSecond limits sends across all workers (SendGrid's limit is
 	// per account); 0: unlimited.
 	EmailsPerSecond float64 `env:"EMAILS_PER_SECOND" envDefault:"10"`
-	// Escalation deadlines of levels 1-4 by segment (seed 000 "Escalation Levels").
-	SLAEnterprise []time.Duration `env:"ESCALATION_SLA_ENTERPRISE" envDefault:"4h,2h,1h,30m" envSeparator:","`
-	SLAMidMarket  []time.Duration `env:"ESCALATION_SLA_MID_MARKET" envDefault:"24h,8h,4h,2h" envSeparator:","`
-	SLASMB        []time.Duration `env:"ESCALATION_SLA_SMB" envDefault:"48h,8h,4h,2h" envSeparator:","`
+	// Escalation deadlines of levels 1-4 by segment; unset, those of
+	// accounts.DefaultEscalationSLA (seed 000 "Escalation Levels").
+	SLAEnterprise []time.Duration `env:"ESCALATION_SLA_ENTERPRISE" envSeparator:","`
+	SLAMidMarket  []time.Duration `env:"ESCALATION_SLA_MID_MARKET" envSeparator:","`
+	SLASMB        []time.Duration `env:"ESCALATION_SLA_SMB" envSeparator:","`
 	SigningKey    string          `env:"PLAYBOOKD_SIGNING_KEY"`
 	PublicBaseURL string          `env:"PUBLIC_BASE_URL" envDefault:"http://127.0.0.1:8080"`
 	LogLevel      string          `env:"LOG_LEVEL" envDefault:"info"`
@@ -104,7 +105,11 @@ func LoadFrom(vars map[string]string) (Config, error) {
 }
 
 func parse(opts env.Options) (Config, error) {
-	var cfg Config
+	// Defaults that are facts of the account model come from it; the
+	// variables, when set, replace them.
+	sla := accounts.DefaultEscalationSLA()
+	levels := func(segment string) []time.Duration { d := sla[segment]; return d[:] }
+	cfg := Config{SLAEnterprise: levels("enterprise"), SLAMidMarket: levels("mid_market"), SLASMB: levels("smb")}
 	if err := env.ParseWithOptions(&cfg, opts); err != nil {
 		return Config{}, nameVariables(err)
 	}

@@ -1,10 +1,12 @@
 package config
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/internal/netguard"
 )
 
@@ -84,15 +86,28 @@ func TestLoadRejectsBadValuesNamingThem(t *testing.T) {
 }
 
 func TestEscalationSLAFromEnvironment(t *testing.T) {
-	cfg, err := LoadFrom(map[string]string{"ESCALATION_SLA_SMB": "72h,12h,6h,3h"})
-	if err != nil {
-		t.Fatal(err)
+	smb := [4]time.Duration{72 * time.Hour, 12 * time.Hour, 6 * time.Hour, 3 * time.Hour}
+	tests := map[string]struct {
+		vars map[string]string
+		want map[string][4]time.Duration
+	}{
+		// The defaults are the account model's, written once.
+		"unset": {nil, accounts.DefaultEscalationSLA()},
+		"smb set": {map[string]string{"ESCALATION_SLA_SMB": "72h,12h,6h,3h"}, map[string][4]time.Duration{
+			"enterprise": {4 * time.Hour, 2 * time.Hour, time.Hour, 30 * time.Minute},
+			"mid_market": {24 * time.Hour, 8 * time.Hour, 4 * time.Hour, 2 * time.Hour},
+			"smb":        smb,
+		}},
 	}
-	sla := cfg.EscalationSLA()
-	if sla["smb"] != [4]time.Duration{72 * time.Hour, 12 * time.Hour, 6 * time.Hour, 3 * time.Hour} {
-		t.Fatalf("smb = %v", sla["smb"])
-	}
-	if sla["enterprise"] != [4]time.Duration{4 * time.Hour, 2 * time.Hour, time.Hour, 30 * time.Minute} {
-		t.Fatalf("enterprise default = %v", sla["enterprise"])
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := LoadFrom(tt.vars)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.EscalationSLA(); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("EscalationSLA() = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -3,8 +3,8 @@
 // Temporal dev server and PostgreSQL. Results are printed and written into
 // BENCHMARKS.md between markers.
 //
-//	go run ./bench -suite perf    # make bench
-//	go run ./bench -suite chaos   # make chaos
+//	go run ./cmd/bench -suite perf    # make bench
+//	go run ./cmd/bench -suite chaos   # make chaos
 package main
 
 import (

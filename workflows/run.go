@@ -1,7 +1,6 @@
-// Package workflows holds the deterministic workflow code of playbook runs:
-// one interpreter that runs any playbook definition. It imports the
-// definition language and the activity contracts, never the store, the
-// mailer or echo.
+// The run workflow's outside: its names, queues, IDs and the types that
+// travel in its histories (inputs, signals, updates, queries).
+
 package workflows
 
 import (
@@ -9,7 +8,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/accounts"
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
 )
 
@@ -24,7 +24,7 @@ const PlaybookRunName = "PlaybookRun"
 const (
 	ProgressQuery        = "progress"
 	EventSignal          = "event"           // Event: delivered to wait_for and event_received
-	AccountChangedSignal = "account-changed" // contract.AccountSnapshot: exit rules, re-planned anchors
+	AccountChangedSignal = "account-changed" // accounts.Snapshot: exit rules, re-planned anchors
 	PauseSignal          = "pause"
 	ResumeSignal         = "resume"
 	DecideUpdate         = "decide" // Decision → DecisionResult
@@ -60,7 +60,7 @@ type RunInput struct {
 type CarriedState struct {
 	EnrolledAt time.Time
 	Next       int // index of the next top-level step
-	Account    contract.AccountSnapshot
+	Account    accounts.Snapshot
 	Events     []Event
 	Done       []StepRecord
 	Paused     bool
@@ -81,11 +81,11 @@ type Event struct {
 
 // Decision answers a pending approval.
 type Decision struct {
-	ApprovalID string                 `json:"approval_id"`
-	Decision   string                 `json:"decision"` // approve | reject
-	By         string                 `json:"by"`
-	Comment    string                 `json:"comment,omitempty"`
-	Edits      *contract.EmailContent `json:"edits,omitempty"`
+	ApprovalID string           `json:"approval_id"`
+	Decision   string           `json:"decision"` // approve | reject
+	By         string           `json:"by"`
+	Comment    string           `json:"comment,omitempty"`
+	Edits      *message.Content `json:"edits,omitempty"`
 }
 
 // DecisionResult is the Update's answer.
