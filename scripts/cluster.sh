@@ -309,23 +309,34 @@ register_namespace() {
 	die "namespace $NAMESPACE is not usable; see $DIR/temporal.log"
 }
 
+# write_env: the settings of every process, and playbookd settings given to
+# `up` (SENDGRID_BASE_URL=... scripts/cluster.sh up), so `start NAME` gives a
+# restarted process the same ones.
 write_env() {
-	local tls=""
+	local tls="" given="" name
 	if [ "${CLUSTER_TLS:-}" = 1 ]; then
 		tls="export TEMPORAL_TLS_CERT=$DIR/tls/client.pem
 export TEMPORAL_TLS_KEY=$DIR/tls/client.key
 export TEMPORAL_TLS_CA=$DIR/tls/ca.pem"
 	fi
+	for name in $(grep -o 'env:"[A-Z_0-9]*"' internal/config/config.go | cut -d'"' -f2); do
+		case $name in
+		DATABASE_URL | TEMPORAL_ADDRESS | TEMPORAL_NAMESPACE | TEMPORAL_TASK_QUEUE | HTTP_ADDR | METRICS_ADDR | \
+			PLAYBOOKD_ADMIN_KEY | PLAYBOOKD_SIGNING_KEY | PUBLIC_BASE_URL | TEMPORAL_TLS* | TEMPORAL_API_KEY) continue ;;
+		esac
+		[ -n "${!name+set}" ] && given+="export $name=$(printf '%q' "${!name}")"$'\n'
+	done
 	cat >"$DIR/env" <<ENV
 # Written by scripts/cluster.sh up: the settings every process of the cluster shares.
 export DATABASE_URL='$DATABASE_URL'
 export TEMPORAL_ADDRESS=$TEMPORAL_ADDR
 export TEMPORAL_NAMESPACE=$NAMESPACE
-export TEMPORAL_TASK_QUEUE=playbookd
+export TEMPORAL_TASK_QUEUE=${TEMPORAL_TASK_QUEUE:-playbookd}
 export PLAYBOOKD_ADMIN_KEY='$PLAYBOOKD_ADMIN_KEY'
 export PLAYBOOKD_SIGNING_KEY='$PLAYBOOKD_SIGNING_KEY'
 export PUBLIC_BASE_URL=http://127.0.0.1:$API_PORT
 $tls
+$given
 CLUSTER_API_URLS="http://127.0.0.1:$API_PORT http://127.0.0.1:$((API_PORT + 1))"
 CLUSTER_WORKER_METRICS_URLS="http://127.0.0.1:$WORKER_METRICS_PORT/metrics http://127.0.0.1:$((WORKER_METRICS_PORT + 1))/metrics"
 CLUSTER_TEMPORAL_METRICS_URL=http://$TEMPORAL_METRICS_ADDR/metrics
