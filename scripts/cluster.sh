@@ -34,17 +34,21 @@ TEMPORAL_DB_PASSWORD=temporal
 COMPONENTS="temporal api1 api2 worker1 worker2"
 
 pidfile() { echo "$DIR/$1.pid"; }
-running() {
-	local pid
+# pid_of NAME: the pid of a running process of ours, checked by its program
+# name, so a stale pid file never makes us signal an unrelated process.
+pid_of() {
+	local pid comm want=playbookd
+	[ "$1" = temporal ] && want=temporal-server
 	pid=$(cat "$(pidfile "$1")" 2>/dev/null) || return 1
-	kill -0 "$pid" 2>/dev/null
+	comm=$(ps -o comm= -p "$pid" 2>/dev/null) || return 1
+	[ "$comm" = "$want" ] && echo "$pid"
 }
+running() { pid_of "$1" >/dev/null; }
 
 # stop_one NAME [SIGNAL]: TERM and wait (the worker drains up to 20 s), KILL after 40 s.
 stop_one() {
 	local name=$1 signal=${2:-TERM} pid
-	pid=$(cat "$(pidfile "$name")" 2>/dev/null) || return 0
-	if kill -0 "$pid" 2>/dev/null; then
+	if pid=$(pid_of "$name"); then
 		log "stopping $name (pid $pid, SIG$signal)"
 		kill "-$signal" "$pid" 2>/dev/null || true
 		for _ in $(seq 1 80); do
@@ -75,7 +79,7 @@ stop_all() {
 start_one() {
 	local name=$1
 	[ -s "$DIR/env" ] || die "no .data/cluster/env: run scripts/cluster.sh up first"
-	running "$name" && die "$name already runs (pid $(cat "$(pidfile "$name")"))"
+	running "$name" && die "$name already runs (pid $(pid_of "$name"))"
 	(
 		# shellcheck disable=SC1091
 		. "$DIR/env"
@@ -347,7 +351,7 @@ status() {
 	local name
 	for name in $COMPONENTS; do
 		if running "$name"; then
-			printf '  %-8s pid %-7s log %s\n' "$name" "$(cat "$(pidfile "$name")")" "$DIR/$name.log"
+			printf '  %-8s pid %-7s log %s\n' "$name" "$(pid_of "$name")" "$DIR/$name.log"
 		else
 			printf '  %-8s not running\n' "$name"
 		fi
