@@ -1,8 +1,14 @@
-.PHONY: run test build bench chaos
+.PHONY: run test build bench chaos cluster
 
 # Everything locally: PostgreSQL, Temporal dev server + UI, migrations, API and worker.
 run:
 	./scripts/run.sh
+
+# The production topology without Docker: a Temporal server (built once) on
+# PostgreSQL with 16 history shards, two API and two worker processes.
+# scripts/cluster.sh --background leaves it running; scripts/cluster.sh stop.
+cluster:
+	./scripts/cluster.sh
 
 # The full suite, as CI runs it.
 test:

@@ -105,7 +105,7 @@ func TestPlaybooksThroughTheBinary(t *testing.T) {
 		t.Skip("end-to-end test")
 	}
 	dbURL := storetest.NewEmptyDatabase(t) // the binary migrates it
-	temporal := temporaltest.StartDevServer(t)
+	temporal := temporaltest.Start(t)
 	sendgrid := sendgridtest.Start(t) // the official Mail Send spec as SendGrid
 
 	bin := filepath.Join(t.TempDir(), "playbookd")
@@ -118,8 +118,8 @@ func TestPlaybooksThroughTheBinary(t *testing.T) {
 	cmd := exec.Command(bin, "dev")
 	cmd.Env = append(os.Environ(),
 		"DATABASE_URL="+dbURL,
-		"TEMPORAL_ADDRESS="+temporal.FrontendHostPort(),
-		"TEMPORAL_NAMESPACE=default",
+		"TEMPORAL_ADDRESS="+temporal.HostPort,
+		"TEMPORAL_NAMESPACE="+temporal.Namespace,
 		"TEMPORAL_TASK_QUEUE=e2e-"+fmt.Sprint(time.Now().UnixNano()),
 		"HTTP_ADDR="+addr,
 		"PLAYBOOKD_ADMIN_KEY="+adminKey,
@@ -322,7 +322,7 @@ steps:
 
 	// The worker created the trigger sweep's schedule; a sweep it starts
 	// runs to completion.
-	tc, err := temporalclient.Dial(temporalclient.Options{HostPort: temporal.FrontendHostPort(), Namespace: "default"})
+	tc, err := temporalclient.Dial(temporalclient.Options{HostPort: temporal.HostPort, Namespace: temporal.Namespace})
 	require.NoError(t, err)
 	defer tc.Close()
 	ctx := context.Background()

@@ -22,17 +22,21 @@ ensure_go() {
 	mkdir -p "$ROOT/bin"
 }
 
-# install_go_tool NAME MODULE@VERSION: go install into the cache once, link into bin/.
+# install_go_tool NAME PACKAGE@VERSION: go install into the cache once, link
+# into bin/ as NAME (the binary go builds is named after the package's last
+# element: go.temporal.io/server/cmd/server builds "server").
 install_go_tool() {
 	local name=$1 pkg=$2 version=${2##*@}
+	local built=${pkg%@*}
+	built=${built##*/}
 	local cached="$TOOLS_CACHE/$name-$version"
 	if [ ! -x "$cached" ]; then
 		local tmp started=$SECONDS
 		tmp=$(mktemp -d)
-		log "building $pkg (once; the Temporal CLI takes ~8 minutes on 2 cores)"
+		log "building $pkg (once; the Temporal CLI or server takes ~8 minutes on 2 cores)"
 		GOBIN="$tmp" GOFLAGS=-buildvcs=false go install "$pkg" || die "go install $pkg failed"
 		mkdir -p "$TOOLS_CACHE"
-		mv "$tmp/$name" "$cached"
+		mv "$tmp/$built" "$cached"
 		rm -rf "$tmp"
 		log "built $name $version in $((SECONDS - started))s"
 	fi
@@ -41,6 +45,14 @@ install_go_tool() {
 
 ensure_temporal_cli() {
 	install_go_tool temporal "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
+}
+
+# The Temporal server and its SQL schema tool, for scripts/cluster.sh: built
+# from the Go module proxy as separate binaries, never part of our module.
+TEMPORAL_SERVER_VERSION=v1.29.1
+ensure_temporal_server() {
+	install_go_tool temporal-server "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION"
+	install_go_tool temporal-sql-tool "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION"
 }
 
 ensure_workflowcheck() {
@@ -120,4 +132,20 @@ large_tracked_files() {
 		awk -v max=2000000 '$1 > max { size = $1; sub(/^[0-9]+ /, ""); printf "  %s (%.1f MB)\n", $0, size / 1000000 }' || true)
 	[ -z "$large" ] || die "tracked files over 2 MB (untrack with git rm --cached and add to .gitignore; builds go to bin/):
 $large"
+}
+
+# ensure_dev_keys: stable admin and signing keys, kept in .data so restarts do
+# not change them (unsubscribe links in sent emails keep working).
+ensure_dev_keys() {
+	mkdir -p "$ROOT/.data"
+	if [ -z "${PLAYBOOKD_ADMIN_KEY:-}" ]; then
+		[ -s "$ROOT/.data/admin-key" ] || head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' | sed 's/^/pbk_/' >"$ROOT/.data/admin-key"
+		PLAYBOOKD_ADMIN_KEY=$(cat "$ROOT/.data/admin-key")
+		export PLAYBOOKD_ADMIN_KEY
+	fi
+	if [ -z "${PLAYBOOKD_SIGNING_KEY:-}" ]; then
+		[ -s "$ROOT/.data/signing-key" ] || head -c 48 /dev/urandom | base64 | tr -d '=\n' >"$ROOT/.data/signing-key"
+		PLAYBOOKD_SIGNING_KEY=$(cat "$ROOT/.data/signing-key")
+		export PLAYBOOKD_SIGNING_KEY
+	fi
 }

@@ -40,18 +40,7 @@ if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
 	fi
 fi
 
-# Stable dev keys, kept in .data so restarts do not change them (unsubscribe
-# links in sent emails keep working).
-if [ -z "${PLAYBOOKD_ADMIN_KEY:-}" ]; then
-	[ -s .data/admin-key ] || head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' | sed 's/^/pbk_/' >.data/admin-key
-	PLAYBOOKD_ADMIN_KEY=$(cat .data/admin-key)
-	export PLAYBOOKD_ADMIN_KEY
-fi
-if [ -z "${PLAYBOOKD_SIGNING_KEY:-}" ]; then
-	[ -s .data/signing-key ] || head -c 48 /dev/urandom | base64 | tr -d '=\n' >.data/signing-key
-	PLAYBOOKD_SIGNING_KEY=$(cat .data/signing-key)
-	export PLAYBOOKD_SIGNING_KEY
-fi
+ensure_dev_keys
 export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://$HTTP_ADDR}
 
 bin/playbookd dev &

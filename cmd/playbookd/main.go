@@ -146,12 +146,14 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 
 	promMetrics := metrics.New(func(err error) { log.Warn("metric not registered", "error", err) })
 	defer promMetrics.Close()
+	opts, err := cfg.TemporalClientOptions()
+	if err != nil {
+		return err
+	}
+	opts.Logger = tlog.NewStructuredLogger(log.With("component", "temporal"))
+	opts.MetricsHandler = promMetrics.Temporal
 	tc, err := retry(ctx, log, "Temporal (TEMPORAL_ADDRESS)", func() (client.Client, error) {
-		return client.DialContext(ctx, client.Options{
-			HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-			Logger:         tlog.NewStructuredLogger(log.With("component", "temporal")),
-			MetricsHandler: promMetrics.Temporal,
-		})
+		return client.DialContext(ctx, opts)
 	})
 	if err != nil {
 		return err

@@ -73,6 +73,16 @@ type Config struct {
 	// Slack. Development only: the API on 127.0.0.1 becomes reachable.
 	// Private, link-local and metadata addresses stay refused.
 	NotifyDevAllowHTTPLoopback bool `env:"NOTIFY_DEV_ALLOW_HTTP_LOOPBACK" envDefault:"false"`
+
+	// TLS and credentials for a Temporal cluster beyond this machine or
+	// Temporal Cloud (temporal.go). Cert, key and CA are each a PEM file's
+	// path or the PEM text itself (a secret mounted as a variable).
+	TemporalTLS           bool   `env:"TEMPORAL_TLS"`
+	TemporalTLSCert       string `env:"TEMPORAL_TLS_CERT"`
+	TemporalTLSKey        string `env:"TEMPORAL_TLS_KEY"`
+	TemporalTLSCA         string `env:"TEMPORAL_TLS_CA"`
+	TemporalTLSServerName string `env:"TEMPORAL_TLS_SERVER_NAME"`
+	TemporalAPIKey        string `env:"TEMPORAL_API_KEY"`
 }
 
 // Webhooks is where notify steps may post, for validation and for the
@@ -154,6 +164,13 @@ func (c Config) validate() error {
 	}
 	if strings.TrimSpace(c.TemporalTaskQueue) == "" {
 		bad("TEMPORAL_TASK_QUEUE", "must not be empty")
+	}
+	if _, err := c.temporalTLSConfig(); err != nil {
+		errs = append(errs, err)
+	}
+	if strings.ContainsFunc(c.TemporalAPIKey, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		// It travels in a gRPC header; a newline usually comes from the file it was read from.
+		bad("TEMPORAL_API_KEY", "must not contain spaces, line breaks or control characters")
 	}
 	if u, err := url.Parse(c.TemporalUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("TEMPORAL_UI_URL", "want an http(s) URL, got %q", c.TemporalUIURL)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -42,6 +43,8 @@ func TestNotifyDevelopmentSetting(t *testing.T) {
 }
 
 func TestLoadRejectsBadValuesNamingThem(t *testing.T) {
+	p := newPKI(t) // temporal_test.go
+	missing := filepath.Join(t.TempDir(), "nowhere.pem")
 	tests := []struct {
 		name string
 		vars map[string]string
@@ -69,6 +72,19 @@ func TestLoadRejectsBadValuesNamingThem(t *testing.T) {
 		{"cap window", map[string]string{"EMAIL_CAP_WINDOW": "0s"}, []string{"EMAIL_CAP_WINDOW"}},
 		{"cap window not a duration", map[string]string{"EMAIL_CAP_WINDOW": "a week"}, []string{"EMAIL_CAP_WINDOW"}},
 		{"several at once", map[string]string{"HTTP_ADDR": "x", "EMAIL_FROM": "y"}, []string{"HTTP_ADDR", "EMAIL_FROM"}},
+		{"cert without key", map[string]string{"TEMPORAL_TLS_CERT": p.certFile}, []string{"TEMPORAL_TLS_KEY: required"}},
+		{"key without cert", map[string]string{"TEMPORAL_TLS_KEY": p.keyFile}, []string{"TEMPORAL_TLS_CERT: required"}},
+		{"cert file missing", map[string]string{"TEMPORAL_TLS_CERT": missing, "TEMPORAL_TLS_KEY": p.keyFile}, []string{"TEMPORAL_TLS_CERT: want PEM"}},
+		{"both files missing", map[string]string{"TEMPORAL_TLS_CERT": missing, "TEMPORAL_TLS_KEY": missing},
+			[]string{"TEMPORAL_TLS_CERT: want PEM", "TEMPORAL_TLS_KEY: want PEM"}},
+		{"key of another certificate", map[string]string{"TEMPORAL_TLS_CERT": p.certFile, "TEMPORAL_TLS_KEY": p.caFile},
+			[]string{"TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY"}},
+		{"CA file missing", map[string]string{"TEMPORAL_TLS_CA": missing}, []string{"TEMPORAL_TLS_CA"}},
+		{"CA file without certificate", map[string]string{"TEMPORAL_TLS_CA": p.keyFile}, []string{"TEMPORAL_TLS_CA: no PEM certificate"}},
+		{"TLS not a boolean", map[string]string{"TEMPORAL_TLS": "sure"}, []string{"TEMPORAL_TLS"}},
+		{"API key with a newline", map[string]string{"TEMPORAL_API_KEY": "key\n"}, []string{"TEMPORAL_API_KEY"}},
+		{"API key and a bad CA at once", map[string]string{"TEMPORAL_API_KEY": "a key", "TEMPORAL_TLS_CA": "-----BEGIN nothing"},
+			[]string{"TEMPORAL_API_KEY", "TEMPORAL_TLS_CA"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
