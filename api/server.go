@@ -39,9 +39,6 @@ type Store interface {
 	GetAccount(ctx context.Context, id string) (store.Account, error)
 	ListAccounts(ctx context.Context, f store.AccountFilter) ([]store.Account, error)
 	HealthHistory(ctx context.Context, accountID string, before int64, n int) ([]store.HealthSnapshot, error)
-	CreateImport(ctx context.Context, id uuid.UUID, format string, total int) (store.Import, error)
-	AdvanceImport(ctx context.Context, id uuid.UUID, p store.ImportProgress) error
-	GetImport(ctx context.Context, id uuid.UUID) (store.Import, error)
 	BandDistribution(ctx context.Context) (store.BandCounts, error)
 	RetentionCohort(ctx context.Context, from, to time.Time) (store.Cohort, error)
 	PlaybookOutcomes(ctx context.Context, from, to time.Time) ([]store.OutcomeStats, error)
@@ -96,6 +93,7 @@ type Config struct {
 	Store    Store
 	Runs     Runs
 	Triggers Triggers
+	Imports  Imports
 	// Segments derive an account's segment from its ARR when none is given.
 	Segments accounts.SegmentThresholds
 	Ready    []Check
@@ -163,7 +161,7 @@ func New(cfg Config) *echo.Echo {
 		segments = accounts.DefaultSegmentThresholds
 	}
 	h := &handlers{accountSchema: doc.Components.Schemas["AccountInput"].Value,
-		store: cfg.Store, runs: cfg.Runs, triggers: cfg.Triggers, playbookOptions: cfg.Playbook,
+		store: cfg.Store, runs: cfg.Runs, triggers: cfg.Triggers, imports: cfg.Imports, playbookOptions: cfg.Playbook,
 		segments: segments, emailCap: cfg.EmailCap, log: cfg.Log}
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", readyz(cfg.Ready))
@@ -220,6 +218,7 @@ type handlers struct {
 	store           Store
 	runs            Runs
 	triggers        Triggers
+	imports         Imports
 	playbookOptions playbook.Options
 	segments        accounts.SegmentThresholds
 	emailCap        store.FrequencyCap
