@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/playbookd/playbookd/activities"
+	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/imports"
 	"github.com/playbookd/playbookd/runs"
@@ -104,7 +105,7 @@ type fixture struct {
 	crash    *crashing
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	ctx := context.Background()
 	_, pool := storetest.NewDatabase(t)
 	st := store.New(pool)
@@ -112,7 +113,7 @@ func newFixture(t *testing.T) *fixture {
 	require.NoError(t, err)
 	saver := &triggers.Service{Store: st, Runs: noRuns{}, Model: health.Presets[health.DefaultModel], Now: time.Now, Log: quiet}
 	f := &fixture{pool: pool, st: st, temporal: &fakeTemporal{started: map[string]workflows.AccountImportInput{}}}
-	f.crash = &crashing{Store: st, saver: saver, counted: map[int]bool{}}
+	f.crash = &crashing{Store: st, saver: saver, crashBatch: -1, counted: map[int]bool{}}
 	f.svc = &imports.Service{Store: f.crash, Triggers: f.crash, Temporal: f.temporal, TaskQueue: "q", Log: quiet}
 	return f
 }
@@ -130,13 +131,14 @@ func (f *fixture) runWorkflow(t *testing.T, id uuid.UUID) {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(tlog.NewStructuredLogger(quiet))
 	env := suite.NewTestWorkflowEnvironment()
+	env.SetTestTimeout(time.Minute) // a batch takes seconds with -race
 	env.RegisterWorkflowWithOptions(workflows.AccountImport, workflow.RegisterOptions{Name: workflows.AccountImportName})
 	(&activities.Activities{Imports: f.svc, Log: quiet}).Register(env)
 	env.ExecuteWorkflow(workflows.AccountImportName, in)
 	require.NoError(t, env.GetWorkflowError())
 }
 
-func (f *fixture) count(t *testing.T, sql string, args ...any) int {
+func (f *fixture) count(t testing.TB, sql string, args ...any) int {
 	var n int
 	require.NoError(t, f.pool.QueryRow(context.Background(), sql, args...).Scan(&n))
 	return n
@@ -260,4 +262,24 @@ func TestFailedImportIsFailed(t *testing.T) {
 	require.Equal(t, store.ImportFailed, im.Status)
 	require.NotNil(t, im.FinishedAt)
 	require.Zero(t, f.count(t, `SELECT count(*) FROM import_rows`))
+}
+
+// BenchmarkApplyBatch saves batches of new accounts, as the workflow's
+// activity does: go test -run '^$' -bench ApplyBatch ./imports
+func BenchmarkApplyBatch(b *testing.B) {
+	ctx := context.Background()
+	f := newFixture(b)
+	rows := make([]imports.Row, b.N*imports.BatchSize)
+	for i := range rows {
+		id := fmt.Sprintf("acct-%06d", i+1)
+		rows[i] = imports.Row{Row: i + 1, ID: id, Account: account(id, "casey@cs.test")}
+	}
+	started, err := f.svc.Start(ctx, "json", rows)
+	require.NoError(b, err)
+	b.ResetTimer()
+	for i := range b.N {
+		_, err := f.svc.ApplyBatch(ctx, contract.ImportBatchInput{ImportID: started.ID.String(), Batch: i, BatchSize: imports.BatchSize}, func() {})
+		require.NoError(b, err)
+	}
+	b.ReportMetric(float64(len(rows))/b.Elapsed().Seconds(), "rows/s")
 }
