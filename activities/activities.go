@@ -59,6 +59,7 @@ type Activities struct {
 	Cap       store.FrequencyCap // automated emails per address; zero: no cap
 	HTTP      *http.Client       // for notify webhooks, from NewWebhookClient; nil: production's guard
 	Triggers  Triggers
+	Imports   Imports
 	Log       *slog.Logger
 }
 
@@ -70,12 +71,18 @@ type Triggers interface {
 }
 
 // SweepTriggers records renewal windows reached and starts pending
-// firings' runs (the schedule's activity).
+// firings' runs, and the workflows of imports recorded while Temporal was
+// unreachable (the schedule's activity).
 func (a *Activities) SweepTriggers(ctx context.Context) (contract.SweepResult, error) {
 	if a.Triggers == nil {
 		return contract.SweepResult{}, temporal.NewNonRetryableApplicationError("this worker has no trigger service", contract.ErrInvalidInput, nil)
 	}
-	return a.Triggers.Sweep(ctx)
+	res, err := a.Triggers.Sweep(ctx)
+	if err != nil || a.Imports == nil {
+		return res, err
+	}
+	res.ImportsStarted, err = a.Imports.StartPending(ctx)
+	return res, err
 }
 
 // BeginRun indexes the run (the API may have done so already) and returns

@@ -29,6 +29,8 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 		contract.StartPlaybook:          a.StartPlaybook,
 		contract.Notify:                 a.Notify,
 		contract.SweepTriggers:          a.SweepTriggers,
+		contract.ApplyImportBatch:       a.ApplyImportBatch,
+		contract.FailImport:             a.FailImport,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

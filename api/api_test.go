@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,11 +24,16 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
+	"github.com/playbookd/playbookd/activities"
 	"github.com/playbookd/playbookd/api"
 	"github.com/playbookd/playbookd/approvals"
 	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/health"
+	"github.com/playbookd/playbookd/imports"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
@@ -46,13 +53,18 @@ var webhookSigner, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 var testLinks = unsubscribe.New("test-signing-key-of-at-least-32-chars", "http://cs.test")
 
 // fakeTemporal behaves like the server for IDs: a second start of a live
-// workflow ID is refused. Queries fail as if no worker were polling.
+// workflow ID is refused. Queries fail as if no worker were polling. Import
+// workflows run for real, in the SDK's test environment with the real
+// activities.
 type fakeTemporal struct {
+	mu        sync.Mutex // imports start runs from their own goroutines
 	live      map[string]bool
 	inputs    []workflows.RunInput
 	signals   []string
 	decisions []workflows.Decision
 	progress  *workflows.Progress // what a progress query answers; nil: no worker
+	acts      *activities.Activities
+	imports   sync.WaitGroup
 }
 
 type fakeRun struct {
@@ -64,16 +76,48 @@ func (r fakeRun) GetID() string    { return r.id }
 func (r fakeRun) GetRunID() string { return "run-of-" + r.id }
 
 func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, o client.StartWorkflowOptions, _ any, args ...any) (client.WorkflowRun, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.live[o.ID] {
 		return nil, serviceerror.NewWorkflowExecutionAlreadyStarted("workflow execution already started", "", "")
 	}
 	f.live[o.ID] = true
 	for _, a := range args {
-		if in, ok := a.(workflows.RunInput); ok {
+		switch in := a.(type) {
+		case workflows.RunInput:
 			f.inputs = append(f.inputs, in)
+		case workflows.AccountImportInput:
+			f.imports.Add(1)
+			go f.runImport(in)
 		}
 	}
 	return fakeRun{id: o.ID}, nil
+}
+
+var quietTemporal = tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+
+// runImport runs an import workflow to its end, following continue-as-new.
+func (f *fakeTemporal) runImport(in workflows.AccountImportInput) {
+	defer f.imports.Done()
+	for {
+		var suite testsuite.WorkflowTestSuite
+		suite.SetLogger(quietTemporal)
+		env := suite.NewTestWorkflowEnvironment()
+		env.SetTestTimeout(5 * time.Minute)
+		env.RegisterWorkflowWithOptions(workflows.AccountImport, workflow.RegisterOptions{Name: workflows.AccountImportName})
+		f.acts.Register(env)
+		env.ExecuteWorkflow(workflows.AccountImportName, in)
+		var next *workflow.ContinueAsNewError
+		if !errors.As(env.GetWorkflowError(), &next) || converter.GetDefaultDataConverter().FromPayloads(next.Input, &in) != nil {
+			return
+		}
+	}
+}
+
+func (f *fakeTemporal) startedInputs() []workflows.RunInput {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.inputs)
 }
 
 func (f *fakeTemporal) SignalWorkflow(_ context.Context, id, _, name string, _ any) error {
@@ -144,9 +188,14 @@ func newHarness(t testing.TB) *harness {
 	runService := &runs.Service{Temporal: h.temporal, Store: st, TaskQueue: "q", Namespace: "default",
 		TemporalUIURL: "http://ui.test"}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	triggerService := &triggers.Service{Store: st, Runs: runService, Model: health.Presets[health.DefaultModel], Now: time.Now, Log: log}
+	importService := &imports.Service{Store: st, Triggers: triggerService, Temporal: h.temporal, TaskQueue: "q", Log: log}
+	h.temporal.acts = &activities.Activities{Imports: importService, Log: log}
+	// Before the database is dropped: imports still running finish first.
+	t.Cleanup(h.temporal.imports.Wait)
 	e := api.New(api.Config{
 		Runs:               runService,
-		Triggers:           &triggers.Service{Store: st, Runs: runService, Model: health.Presets[health.DefaultModel], Now: time.Now, Log: log},
+		Triggers:           triggerService,
 		Approvals:          &approvals.Service{Store: st, Runs: runService},
 		Tasks:              &tasks.Service{Store: st, Runs: runService},
 		Playbooks:          &catalog.Service{Store: st, Options: opts},
@@ -155,7 +204,7 @@ func newHarness(t testing.TB) *harness {
 		Accounts:           st,
 		Lists:              st,
 		Portfolio:          st,
-		Imports:            st,
+		Imports:            importService,
 		Deliveries:         st,
 		Unsubscribes:       st,
 		Ready:              []api.Check{{Name: "postgres", Ping: st.Ping}, {Name: "temporal", Ping: func(context.Context) error { return h.readyErr }}},

@@ -14,7 +14,7 @@ import (
 // started lists the playbooks the fake Temporal was asked to start for an account.
 func (h *harness) started(account string) []string {
 	var out []string
-	for _, in := range h.temporal.inputs {
+	for _, in := range h.temporal.startedInputs() {
 		if in.AccountID == account {
 			out = append(out, in.PlaybookKey)
 		}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"net/http"
 	"slices"
@@ -18,28 +17,31 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/playbookd/playbookd/imports"
 	"github.com/playbookd/playbookd/store"
 )
 
-// Bulk import limits: a file of this size takes a few minutes at most.
-const (
-	maxImportBytes = 32 << 20
-	maxImportRows  = 50_000
-	// importBatch rows are written between progress updates.
-	importBatch = 250
-)
+// maxImportBytes bounds an import's body; imports.MaxRows bounds its rows.
+const maxImportBytes = 32 << 20
+
+// Imports records bulk imports and runs them as workflows.
+type Imports interface {
+	Start(ctx context.Context, format string, rows []imports.Row) (imports.Started, error)
+	Get(ctx context.Context, id uuid.UUID) (store.Import, error)
+}
 
 // importRow is one row of an import, validated or refused.
 type importRow struct {
-	Row    int          `json:"row"` // 1-based data row (CSV: line number minus one)
-	ID     string       `json:"id,omitempty"`
-	Errors []FieldError `json:"errors,omitempty"`
+	Row    int // 1-based data row (CSV: line number minus one)
+	ID     string
+	Errors []FieldError
 	in     store.UpsertAccount
 }
 
 // importAccounts takes a JSON array of account objects (as POST
-// /v1/accounts takes them) or CSV, checks every row on its own, and writes
-// the good ones in the background. It answers 202 with the import to poll.
+// /v1/accounts takes them) or CSV, checks every row on its own, and records
+// the import, whose workflow writes the good rows. It answers 202 with the
+// import to poll.
 func (h *handlers) importAccounts(c echo.Context) error {
 	req := c.Request()
 	req.Body = http.MaxBytesReader(c.Response(), req.Body, maxImportBytes)
@@ -48,10 +50,12 @@ func (h *handlers) importAccounts(c echo.Context) error {
 		rows []importRow
 		err  error
 	)
+	format := "json"
 	switch mt {
 	case echo.MIMEApplicationJSON:
 		rows, err = h.jsonImportRows(req.Body)
 	case "text/csv":
+		format = "csv"
 		rows, err = h.csvImportRows(req.Body)
 	default:
 		return problem(http.StatusUnsupportedMediaType, "send a JSON array (application/json) or CSV (text/csv)")
@@ -59,26 +63,28 @@ func (h *handlers) importAccounts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(rows) == 0 {
+	im, err := h.imports.Start(req.Context(), format, toImportRows(rows))
+	switch {
+	case errors.Is(err, imports.ErrNoRows):
 		return problem(http.StatusBadRequest, "the import has no rows", FieldError{Field: "body", Message: "at least one account"})
-	}
-	if len(rows) > maxImportRows {
-		return problem(http.StatusRequestEntityTooLarge, fmt.Sprintf("at most %d rows per import; split the file", maxImportRows))
-	}
-	markDuplicates(rows)
-	format := "json"
-	if mt == "text/csv" {
-		format = "csv"
-	}
-	im, err := h.imports.CreateImport(req.Context(), uuid.New(), format, len(rows))
-	if err != nil {
+	case errors.Is(err, imports.ErrTooManyRows):
+		return problem(http.StatusRequestEntityTooLarge, fmt.Sprintf("at most %d rows per import; split the file", imports.MaxRows))
+	case err != nil:
 		return err
 	}
-	// The import outlives the request; its rows are upserts, so one cut
-	// short by a restart can be sent again.
-	go h.runImport(context.WithoutCancel(req.Context()), im.ID, rows)
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/accounts/imports/"+im.ID.String())
 	return c.JSON(http.StatusAccepted, im)
+}
+
+func toImportRows(rows []importRow) []imports.Row {
+	out := make([]imports.Row, len(rows))
+	for i, r := range rows {
+		out[i] = imports.Row{Row: r.Row, ID: r.ID, Account: r.in}
+		for _, e := range r.Errors {
+			out[i].Errors = append(out[i].Errors, imports.FieldError{Field: e.Field, Message: e.Message})
+		}
+	}
+	return out
 }
 
 func (h *handlers) jsonImportRows(body io.Reader) ([]importRow, error) {
@@ -255,68 +261,12 @@ func (h *handlers) rowLimits(req accountRequest) []FieldError {
 	return limitErrors(h.accountSchema, v)
 }
 
-// markDuplicates refuses a later row with an id seen before, so a file
-// cannot say two things about one account.
-func markDuplicates(rows []importRow) {
-	first := map[string]int{}
-	for i := range rows {
-		if rows[i].ID == "" || len(rows[i].Errors) > 0 {
-			continue
-		}
-		if at, ok := first[rows[i].ID]; ok {
-			rows[i].Errors = []FieldError{{Field: "id", Message: fmt.Sprintf("also on row %d; each account once per import", at)}}
-			continue
-		}
-		first[rows[i].ID] = rows[i].Row
-	}
-}
-
-func (h *handlers) runImport(ctx context.Context, id uuid.UUID, rows []importRow) {
-	var batch store.ImportProgress
-	flush := func(done bool) bool {
-		batch.Done = done
-		if err := h.imports.AdvanceImport(ctx, id, batch); err != nil {
-			h.log.ErrorContext(ctx, "import stopped", "import_id", id, "error", err)
-			return false
-		}
-		batch = store.ImportProgress{}
-		return true
-	}
-	for i := range rows {
-		row := &rows[i]
-		if len(row.Errors) == 0 {
-			saved, err := h.triggers.SaveAccount(ctx, row.in)
-			switch {
-			case errors.Is(err, store.ErrUnknownCSM):
-				row.Errors = []FieldError{unknownCSM}
-			case err != nil:
-				h.log.WarnContext(ctx, "import row not saved", "import_id", id, "row", row.Row, "error", err)
-				row.Errors = []FieldError{{Field: "row", Message: "not saved: " + err.Error()}}
-			case saved.Created:
-				batch.Created++
-			default:
-				batch.Updated++
-			}
-		}
-		if len(row.Errors) > 0 {
-			batch.Refused++
-			batch.Errors = append(batch.Errors, row)
-		}
-		if (i+1)%importBatch == 0 && i+1 < len(rows) && !flush(false) {
-			return
-		}
-	}
-	if flush(true) {
-		h.log.InfoContext(ctx, "import done", slog.String("import_id", id.String()), slog.Int("rows", len(rows)))
-	}
-}
-
 func (h *handlers) getImport(c echo.Context) error {
 	id, err := pathUUID(c, "id")
 	if err != nil {
 		return err
 	}
-	im, err := h.imports.GetImport(c.Request().Context(), id)
+	im, err := h.imports.Get(c.Request().Context(), id)
 	if err != nil {
 		return notFoundAs(err, "import")
 	}

@@ -101,13 +101,6 @@ type Portfolio interface {
 	LiveRunCounts(ctx context.Context) (map[string]int, error)
 }
 
-// Imports records bulk imports and their progress.
-type Imports interface {
-	CreateImport(ctx context.Context, id uuid.UUID, format string, total int) (store.Import, error)
-	AdvanceImport(ctx context.Context, id uuid.UUID, p store.ImportProgress) error
-	GetImport(ctx context.Context, id uuid.UUID) (store.Import, error)
-}
-
 // Deliveries records SendGrid's delivery events.
 type Deliveries interface {
 	RecordDeliveries(ctx context.Context, events []store.DeliveryEvent) (store.DeliveryResult, error)

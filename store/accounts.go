@@ -79,9 +79,13 @@ type UpsertAccount struct {
 	// only when the account is new, Firings in any case, and what
 	// OnStageChange plans when the save changes an existing account's
 	// lifecycle stage.
-	OnCreate      []NewFiring
-	Firings       []NewFiring
-	OnStageChange StagePlanner
+	OnCreate      []NewFiring  `json:"-"`
+	Firings       []NewFiring  `json:"-"`
+	OnStageChange StagePlanner `json:"-"`
+	// ImportRow, when set, is the import row this save applies: marked
+	// applied in the same transaction, so a retried batch applies no row
+	// twice (ErrImportRowApplied).
+	ImportRow *ImportRowRef `json:"-"`
 }
 
 // UpsertContact adds or updates a contact by email. Contacts not listed are
@@ -158,6 +162,11 @@ func (s *Store) UpsertAccount(ctx context.Context, in UpsertAccount) (Account, b
 		}
 		if err := addFirings(ctx, tx, in.ID, in.Firings); err != nil {
 			return err
+		}
+		if in.ImportRow != nil {
+			if err := applyImportRow(ctx, tx, *in.ImportRow, created); err != nil {
+				return err
+			}
 		}
 		return appendEvent(ctx, tx, in.ID, nil, typ, map[string]any{"contacts": len(in.Contacts)})
 	})

@@ -43,6 +43,7 @@ func New(c client.Client, opts Options, acts *activities.Activities) *Workers {
 	run := sdkworker.New(c, opts.TaskQueue, sdkworker.Options{WorkerStopTimeout: stopTimeout})
 	run.RegisterWorkflowWithOptions(workflows.PlaybookRun, workflow.RegisterOptions{Name: workflows.PlaybookRunName})
 	run.RegisterWorkflowWithOptions(workflows.TriggerSweep, workflow.RegisterOptions{Name: workflows.TriggerSweepName})
+	run.RegisterWorkflowWithOptions(workflows.AccountImport, workflow.RegisterOptions{Name: workflows.AccountImportName})
 	acts.Register(run)
 	email := sdkworker.New(c, workflows.EmailTaskQueue(opts.TaskQueue), sdkworker.Options{
 		WorkerStopTimeout: stopTimeout, TaskQueueActivitiesPerSecond: opts.EmailsPerSecond,

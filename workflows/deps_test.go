@@ -52,18 +52,19 @@ var mayImport = map[string][]string{
 	"activities": {"accounts", "activities/contract", "internal/netguard", "mail", "message", "store", "templates", "unsubscribe"},
 	"runs":       {"accounts", "activities/contract", "catalog", "message", "playbook", "store", "workflows"},
 	"triggers":   {"accounts", "activities/contract", "health", "playbook", "runs", "store"},
-	"playbooks":  {"playbook"},                                      // the built-in definitions; seeding does not reach into store types
-	"team":       nil,                                               // who may act on whose work
-	"catalog":    {"playbook", "playbooks", "store"},                // drafts, validation, publishing
-	"approvals":  {"message", "runs", "store", "team", "templates"}, // deciding
-	"tasks":      {"store", "team"},                                 // completing
+	"playbooks":  {"playbook"},                                              // the built-in definitions; seeding does not reach into store types
+	"team":       nil,                                                       // who may act on whose work
+	"catalog":    {"playbook", "playbooks", "store"},                        // drafts, validation, publishing
+	"approvals":  {"message", "runs", "store", "team", "templates"},         // deciding
+	"tasks":      {"store", "team"},                                         // completing
+	"imports":    {"activities/contract", "store", "triggers", "workflows"}, // bulk imports, applied by a workflow
 
 	// The edges.
-	"api": {"accounts", "approvals", "catalog", "health", "message", "metrics", "playbook", "runs", "simulate", "store",
+	"api": {"accounts", "approvals", "catalog", "health", "imports", "message", "metrics", "playbook", "runs", "simulate", "store",
 		"tasks", "team", "templates", "triggers", "unsubscribe"}, // never workflows: runs are reached through services
 	"internal/config": {"accounts", "health", "internal/netguard"},
 	"worker":          {"activities", "workflows"},
-	"cmd/playbookd": {"activities", "api", "approvals", "catalog", "internal/config", "internal/netguard", "mail", "metrics", "migrations", "playbook",
+	"cmd/playbookd": {"activities", "api", "approvals", "catalog", "imports", "internal/config", "internal/netguard", "mail", "metrics", "migrations", "playbook",
 		"playbooks", "runs", "store", "tasks", "templates", "triggers", "unsubscribe", "worker", "workflows"},
 	"cmd/bench": {"internal/historystats", "playbook", "playbooks", "simulate", "templates", "workflows"},
 	"e2e":       nil,

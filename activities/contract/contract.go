@@ -25,12 +25,36 @@ const (
 	StartPlaybook          = "StartPlaybook"
 	Notify                 = "Notify"
 	SweepTriggers          = "SweepTriggers"
+	ApplyImportBatch       = "ApplyImportBatch"
+	FailImport             = "FailImport"
 )
 
 // SweepResult counts what a trigger sweep did.
 type SweepResult struct {
 	RenewalFirings int `json:"renewal_firings"` // renewal windows recorded (new or seen before)
+	// ImportsStarted counts bulk imports whose workflow could not be started
+	// when they were recorded, started by this sweep.
+	ImportsStarted int `json:"imports_started,omitempty"`
 }
+
+// ImportBatchInput names a batch of an import's stored rows: rows
+// Batch*BatchSize+1 to (Batch+1)*BatchSize. The rows stay in PostgreSQL, out
+// of workflow history.
+type ImportBatchInput struct {
+	ImportID  string
+	Batch     int
+	BatchSize int
+}
+
+// ImportBatchResult says what one attempt at a batch did: a retried batch
+// applies only the rows an earlier attempt did not.
+type ImportBatchResult struct {
+	Applied int // rows saved or refused by this attempt
+}
+
+// ErrNoSuchImport is what an import service returns for an import it does
+// not know: retrying cannot help.
+var ErrNoSuchImport = errors.New("no such import")
 
 // Application error types that are business failures: retrying cannot help.
 const (

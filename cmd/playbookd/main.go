@@ -32,6 +32,7 @@ import (
 	"github.com/playbookd/playbookd/api"
 	"github.com/playbookd/playbookd/approvals"
 	"github.com/playbookd/playbookd/catalog"
+	"github.com/playbookd/playbookd/imports"
 	"github.com/playbookd/playbookd/internal/config"
 	"github.com/playbookd/playbookd/mail"
 	"github.com/playbookd/playbookd/metrics"
@@ -162,6 +163,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 	runService := &runs.Service{Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue,
 		Namespace: cfg.TemporalNamespace, TemporalUIURL: cfg.TemporalUIURL, EscalationSLA: cfg.EscalationSLA()}
 	triggerService := &triggers.Service{Store: st, Runs: runService, Model: cfg.Health(), Now: time.Now, Log: log}
+	importService := &imports.Service{Store: st, Triggers: triggerService, Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Log: log}
 
 	// The first part to stop takes the process down: the others are told to
 	// stop through this context and waited for.
@@ -177,6 +179,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 		acts.Links = links
 		acts.Cap = store.FrequencyCap{Count: cfg.EmailCap, Window: cfg.EmailCapWindow}
 		acts.Triggers = triggerService
+		acts.Imports = importService
 		if err := ensureSweepSchedule(ctx, tc, cfg); err != nil {
 			return err
 		}
@@ -195,7 +198,9 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 				"admin_key", cfg.AdminKey)
 		}
 		started++
-		go func() { errs <- serveAPI(ctx, cfg, st, tc, runService, triggerService, promMetrics, set, links, log) }()
+		go func() {
+			errs <- serveAPI(ctx, cfg, st, tc, runService, triggerService, importService, promMetrics, set, links, log)
+		}()
 	}
 	var firstErr error
 	for i := 0; i < started; i++ {
@@ -235,7 +240,8 @@ func runWorker(ctx context.Context, tc client.Client, cfg config.Config, acts *a
 }
 
 func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client.Client, runService *runs.Service,
-	triggerService *triggers.Service, promMetrics *metrics.Metrics, set *templates.Set, links *unsubscribe.Links, log *slog.Logger) error {
+	triggerService *triggers.Service, importService *imports.Service, promMetrics *metrics.Metrics, set *templates.Set,
+	links *unsubscribe.Links, log *slog.Logger) error {
 	e := api.New(api.Config{
 		Runs:               runService,
 		Triggers:           triggerService,
@@ -247,7 +253,7 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 		Accounts:           st,
 		Lists:              st,
 		Portfolio:          st,
-		Imports:            st,
+		Imports:            importService,
 		Deliveries:         st,
 		Unsubscribes:       st,
 		Segments:           cfg.Segments(),
