@@ -15,6 +15,7 @@ import (
 	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/triggers"
 )
 
 type accountRequest struct {
@@ -151,11 +152,8 @@ func timerDate(fe *fieldErrors, field, v string) *time.Time {
 // maxARR is the largest ARR the database keeps (numeric(14, 2)).
 const maxARR = 999_999_999_999.99
 
-// Sizes of free-form JSON an account or an event carries.
-const (
-	maxCustomFieldsBytes = 16 << 10
-	maxEventDataBytes    = 16 << 10
-)
+// maxCustomFieldsBytes bounds an account's free-form JSON.
+const maxCustomFieldsBytes = 16 << 10
 
 func (h *handlers) upsertAccount(c echo.Context) error {
 	var req accountRequest
@@ -206,19 +204,14 @@ type eventRequest struct {
 	Data map[string]any `json:"data"`
 }
 
-var eventNamePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
-
 func (h *handlers) reportEvent(c echo.Context) error {
 	var req eventRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
 	var fe fieldErrors
-	if !eventNamePattern.MatchString(req.Name) {
-		fe.add("name", "required: a lower-case event name such as first_login")
-	}
-	if raw, err := json.Marshal(req.Data); err != nil || len(raw) > maxEventDataBytes {
-		fe.add("data", "at most %d KiB as JSON", maxEventDataBytes>>10)
+	for _, bad := range triggers.CheckEvent(req.Name, req.Data) {
+		fe = append(fe, FieldError{Field: bad.Field, Message: bad.Message})
 	}
 	if err := fe.err(); err != nil {
 		return err

@@ -47,23 +47,10 @@ func (h *handlers) startRun(c echo.Context) error {
 			p.RunID = live.RunID.String()
 		}
 		return p
-	case errors.Is(err, runs.ErrUnknownPlaybook):
-		return invalid([]FieldError{{Field: "playbook", Message: "no playbook with this key"}})
-	case errors.Is(err, runs.ErrUnknownVersion):
-		return invalid([]FieldError{{Field: "version", Message: "this playbook has no such published version"}})
-	case errors.Is(err, runs.ErrUnknownAccount):
-		return invalid([]FieldError{{Field: "account_id", Message: "no account with this id"}})
-	case errors.Is(err, runs.ErrInactiveAccount):
-		return invalid([]FieldError{{Field: "account_id", Message: "the account is churned; playbooks run for active accounts only"}})
-	case errors.Is(err, runs.ErrDraftVersion):
-		return invalid([]FieldError{{Field: "version", Message: "this version is a draft; publish it first"}})
-	case errors.Is(err, runs.ErrNotEligible):
-		return invalid([]FieldError{{Field: "account_id", Message: "the account's segment is not among the playbook's segments"}})
-	case errors.Is(err, runs.ErrMissingAnchor):
-		return invalid([]FieldError{{Field: "account_id", Message: err.Error()}})
-	case errors.Is(err, runs.ErrOverLimits):
-		return invalid([]FieldError{{Field: "playbook", Message: strings.ReplaceAll(err.Error(), "\n", "; ")}})
 	case err != nil:
+		if field, msg, ok := runs.Refusal(err); ok {
+			return invalid([]FieldError{{Field: field, Message: msg}})
+		}
 		return err
 	}
 	setRunID(c, run.ID)

@@ -21,6 +21,7 @@ import (
 	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/metrics"
 	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/portfolio"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/team"
@@ -94,12 +95,7 @@ type Lists interface {
 }
 
 // Portfolio reads what GET /v1/metrics/portfolio reports.
-type Portfolio interface {
-	BandDistribution(ctx context.Context) (store.BandCounts, error)
-	RetentionCohort(ctx context.Context, from, to time.Time) (store.Cohort, error)
-	PlaybookOutcomes(ctx context.Context, from, to time.Time) ([]store.OutcomeStats, error)
-	LiveRunCounts(ctx context.Context) (map[string]int, error)
-}
+type Portfolio = portfolio.Store
 
 // Deliveries records SendGrid's delivery events.
 type Deliveries interface {

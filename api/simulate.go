@@ -15,6 +15,7 @@ import (
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/simulate"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/triggers"
 )
 
 type simulateRequest struct {
@@ -69,7 +70,7 @@ func (h *handlers) simulatePlaybook(c echo.Context) error {
 		fe.add("version", "must be a version number from 1 to 2147483647, or left out")
 	}
 	for i, e := range req.Events {
-		if !eventNamePattern.MatchString(e.Name) {
+		if !triggers.EventName.MatchString(e.Name) {
 			fe.add(fmt.Sprintf("events[%d].name", i), "required: an event name such as first_login")
 		}
 	}

@@ -187,6 +187,23 @@ func editable(approval store.Approval, edits templates.Rendered) error {
 	return nil
 }
 
+// Get returns one approval, with its drafts, to someone who may see it: as
+// for a decision, its assignee, someone above them in the ladder, or an
+// admin or ops key.
+func (s *Service) Get(ctx context.Context, by team.Actor, id uuid.UUID) (store.Approval, error) {
+	approval, err := s.Store.GetApproval(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Approval{}, ErrNotFound
+	}
+	if err != nil {
+		return store.Approval{}, err
+	}
+	if err := team.MayAct(ctx, s.Store, by, approval.AssigneeEmail); err != nil {
+		return store.Approval{}, err
+	}
+	return approval, nil
+}
+
 // List returns approvals as the filter asks, the assignee as the caller may
 // see (team.Inbox): a csm key sees its own, or those below it.
 func (s *Service) List(ctx context.Context, by team.Actor, f store.ApprovalFilter) ([]store.Approval, error) {

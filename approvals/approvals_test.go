@@ -165,3 +165,37 @@ func TestListShowsTheCallersInbox(t *testing.T) {
 		})
 	}
 }
+
+// One approval opens for whoever may decide it, and no one else.
+func TestGetShowsOnlyWhatTheCallerMayDecide(t *testing.T) {
+	l := storetest.NewLadder(t)
+	ctx := context.Background()
+	a, err := l.Store.CreateApproval(ctx, store.NewApproval{RunID: l.RunID, StepID: "qbr", AccountID: l.AccountID,
+		AssigneeLevel: "csm", Draft: json.RawMessage(`{}`), ExpiresAt: time.Now().Add(time.Hour),
+		Drafts: []store.ApprovalDraft{{To: "pat@acme.test", Content: message.Content{Subject: "QBR"}}}})
+	require.NoError(t, err)
+	s := &approvals.Service{Store: l.Store, Runs: &fakeRuns{}}
+	for _, tt := range []struct {
+		name string
+		by   team.Actor
+		id   uuid.UUID
+		want error
+	}{
+		{"the assignee", casey, a.ID, nil},
+		{"their manager", lead, a.ID, nil},
+		{"ops", opsKey, a.ID, nil},
+		{"a csm outside the ladder", other, a.ID, team.ErrNotInLadder},
+		{"an unknown approval", adminer, uuid.New(), approvals.ErrNotFound},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.Get(ctx, tt.by, tt.id)
+			require.ErrorIs(t, err, tt.want)
+			if tt.want == nil {
+				require.Equal(t, a.ID, got.ID)
+				require.Len(t, got.Drafts, 1)
+			} else {
+				require.Zero(t, got.ID, "nothing of a refused approval is returned")
+			}
+		})
+	}
+}

@@ -104,44 +104,9 @@ func TestPlaybooksThroughTheBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
 	}
-	dbURL := storetest.NewEmptyDatabase(t) // the binary migrates it
-	temporal := temporaltest.Start(t)
 	sendgrid := sendgridtest.Start(t) // the official Mail Send spec as SendGrid
-
-	bin := filepath.Join(t.TempDir(), "playbookd")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/playbookd")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run(), "build playbookd")
-
-	addr := freeAddr(t)
-	logs := &syncBuffer{}
-	cmd := exec.Command(bin, "dev")
-	cmd.Env = append(os.Environ(),
-		"DATABASE_URL="+dbURL,
-		"TEMPORAL_ADDRESS="+temporal.HostPort,
-		"TEMPORAL_NAMESPACE="+temporal.Namespace,
-		"TEMPORAL_TASK_QUEUE=e2e-"+fmt.Sprint(time.Now().UnixNano()),
-		"HTTP_ADDR="+addr,
-		"PLAYBOOKD_ADMIN_KEY="+adminKey,
-		"PLAYBOOKD_SIGNING_KEY=e2e-signing-key-of-at-least-32-chars",
-		"PUBLIC_BASE_URL=http://"+addr,
-		"SENDGRID_API_KEY=SG.e2e-test-key",
-		"SENDGRID_BASE_URL="+sendgrid,
-		"LOG_LEVEL=info",
-	)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("playbookd log:\n%s", logs.String())
-		}
-	})
-
-	c := client{t: t, base: "http://" + addr}
-	waitReady(t, c.base, exited)
+	srv := startPlaybookd(t, "SENDGRID_API_KEY=SG.e2e-test-key", "SENDGRID_BASE_URL="+sendgrid)
+	temporal, cmd, logs, exited, c := srv.temporal, srv.cmd, srv.logs, srv.exited, srv.client
 
 	status, _ := c.call("POST", "/v1/team", `{"email":"casey@cs.test","name":"Casey CSM","level":"csm"}`)
 	require.Equal(t, 201, status)
@@ -359,6 +324,54 @@ steps:
 	}
 	require.Contains(t, logs.String(), "worker stopped")
 	require.Contains(t, logs.String(), "API stopped")
+}
+
+// playbookd is the built binary running `playbookd dev` against a fresh
+// database and its own Temporal dev server.
+type playbookd struct {
+	temporal temporaltest.Server
+	cmd      *exec.Cmd
+	logs     *syncBuffer
+	exited   chan error
+	client   client
+}
+
+// startPlaybookd builds the binary and starts it, ready, with the extra
+// environment; it is killed when the test ends (its log shown if it failed).
+func startPlaybookd(t *testing.T, env ...string) *playbookd {
+	dbURL := storetest.NewEmptyDatabase(t) // the binary migrates it
+	temporal := temporaltest.Start(t)      // a dev server, or PLAYBOOKD_TEST_TEMPORAL_ADDRESS's cluster
+
+	bin := filepath.Join(t.TempDir(), "playbookd")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/playbookd")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run(), "build playbookd")
+
+	addr := freeAddr(t)
+	p := &playbookd{temporal: temporal, logs: &syncBuffer{}, exited: make(chan error, 1), client: client{t: t, base: "http://" + addr}}
+	p.cmd = exec.Command(bin, "dev")
+	p.cmd.Env = append(append(os.Environ(),
+		"DATABASE_URL="+dbURL,
+		"TEMPORAL_ADDRESS="+temporal.HostPort,
+		"TEMPORAL_NAMESPACE="+temporal.Namespace,
+		"TEMPORAL_TASK_QUEUE=e2e-"+fmt.Sprint(time.Now().UnixNano()),
+		"HTTP_ADDR="+addr,
+		"PLAYBOOKD_ADMIN_KEY="+adminKey,
+		"PLAYBOOKD_SIGNING_KEY=e2e-signing-key-of-at-least-32-chars",
+		"PUBLIC_BASE_URL=http://"+addr,
+		"LOG_LEVEL=info",
+	), env...)
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	require.NoError(t, p.cmd.Start())
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("playbookd log:\n%s", p.logs.String())
+		}
+	})
+	waitReady(t, p.client.base, p.exited)
+	return p
 }
 
 func get(t *testing.T, url string) string {

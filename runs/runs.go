@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +42,31 @@ var (
 	// Temporal accepts.
 	ErrOverLimits = errors.New("the playbook version is over the definition limits; publish a version within them")
 )
+
+// Refusal names the part of a start's input (playbook, version or
+// account_id) that an error of Start refuses, and says why in words for a
+// person; ok is false for any other error (a live run is a *LiveRunError).
+func Refusal(err error) (field, message string, ok bool) {
+	switch {
+	case errors.Is(err, ErrUnknownPlaybook):
+		return "playbook", "no playbook with this key", true
+	case errors.Is(err, ErrUnknownVersion):
+		return "version", "this playbook has no such published version", true
+	case errors.Is(err, ErrUnknownAccount):
+		return "account_id", "no account with this id", true
+	case errors.Is(err, ErrInactiveAccount):
+		return "account_id", "the account is churned; playbooks run for active accounts only", true
+	case errors.Is(err, ErrDraftVersion):
+		return "version", "this version is a draft; publish it first", true
+	case errors.Is(err, ErrNotEligible):
+		return "account_id", "the account's segment is not among the playbook's segments", true
+	case errors.Is(err, ErrMissingAnchor):
+		return "account_id", err.Error(), true
+	case errors.Is(err, ErrOverLimits):
+		return "playbook", strings.ReplaceAll(err.Error(), "\n", "; "), true
+	}
+	return "", "", false
+}
 
 // LiveRunError says which run already holds the account in the playbook.
 type LiveRunError struct {
@@ -244,6 +270,13 @@ func (s *Service) liveRunError(ctx context.Context, in StartInput, workflowID st
 	}
 	return live
 }
+
+// The run view's parts, as the workflow reports them: callers read them
+// here, so only runs talks to workflow code.
+type (
+	Progress   = workflows.Progress
+	StepRecord = workflows.StepRecord
+)
 
 // View is a run with its progress.
 type View struct {

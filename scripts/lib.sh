@@ -73,6 +73,32 @@ ensure_prism() {
 	export PRISM_PATH="$dir/node_modules/.bin/prism"
 }
 
+# apt_install PACKAGE: from Debian's packages, with sudo when not root.
+apt_install() {
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" >/dev/null \
+		|| die "could not install $1 from Debian's packages"
+}
+
+# ensure_chromium: Debian's Chromium, which the console's browser tests drive
+# (headless, through chromedp). Installed from Debian's packages when missing.
+ensure_chromium() {
+	local bin
+	for bin in "${CHROMIUM_PATH:-}" chromium chromium-browser google-chrome; do
+		if [ -n "$bin" ] && command -v "$bin" >/dev/null 2>&1; then
+			export CHROMIUM_PATH
+			CHROMIUM_PATH=$(command -v "$bin")
+			return
+		fi
+	done
+	command -v apt-get >/dev/null 2>&1 || die "the console's browser tests need Chromium: install it or set CHROMIUM_PATH"
+	log "installing Chromium from Debian's packages (once)"
+	apt_install chromium
+	export CHROMIUM_PATH
+	CHROMIUM_PATH=$(command -v chromium)
+}
+
 # ensure_local_postgres: the machine's PostgreSQL on 127.0.0.1:5432, started
 # (or installed from Debian's packages) when it is not running.
 ensure_local_postgres() {
@@ -82,10 +108,7 @@ ensure_local_postgres() {
 	if ! command -v pg_ctlcluster >/dev/null 2>&1; then
 		command -v apt-get >/dev/null 2>&1 || die "PostgreSQL is not installed; install it or set DATABASE_URL"
 		log "installing PostgreSQL from Debian's packages"
-		local sudo=""
-		[ "$(id -u)" -eq 0 ] || sudo=sudo
-		$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null \
-			|| die "could not install PostgreSQL"
+		apt_install postgresql
 	fi
 	local version
 	version=$(ls /etc/postgresql | sort -V | tail -n 1)

@@ -65,6 +65,7 @@ cat <<BANNER
 
   playbookd is running (Ctrl-C stops everything)
     API           http://$HTTP_ADDR   (try: curl http://$HTTP_ADDR/readyz)
+    Console       http://$HTTP_ADDR/console/   (sign in with the admin key, or a csm's API key)
     Temporal UI   $TEMPORAL_UI_URL
     Admin key     $PLAYBOOKD_ADMIN_KEY   (Authorization: Bearer <key>)
     PostgreSQL    $DATABASE_URL

@@ -14,6 +14,7 @@ fi
 ensure_temporal_cli
 ensure_workflowcheck
 ensure_prism
+ensure_chromium
 export TEMPORAL_CLI_PATH="$ROOT/bin/temporal"
 # Integration tests fail, instead of skipping, when a dependency is missing.
 export PLAYBOOKD_REQUIRE_INTEGRATION=1

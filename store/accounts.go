@@ -220,13 +220,15 @@ func scanAccount(row pgx.CollectableRow) (Account, error) {
 }
 
 // AccountFilter narrows ListAccounts; empty fields match everything. Band
-// "none" lists accounts without a snapshot. After is the last id of the
-// previous page.
+// "none" lists accounts without a snapshot. Search finds the words in the
+// id or the name, case-insensitively. After is the last id of the previous
+// page.
 type AccountFilter struct {
 	Segment  string
 	Band     string
 	CSMEmail string
 	Status   string
+	Search   string
 	After    string
 	Limit    int
 }
@@ -236,7 +238,8 @@ func (s *Store) ListAccounts(ctx context.Context, f AccountFilter) ([]Account, e
 	rows, err := s.pool.Query(ctx, accountSelect+`
 		WHERE ($1 = '' OR a.segment = $1) AND ($2 = '' OR h.band = $2 OR ($2 = 'none' AND h.band IS NULL))
 		  AND ($3 = '' OR t.email = $3) AND ($4 = '' OR a.status = $4) AND a.id > $5
-		ORDER BY a.id LIMIT $6`, f.Segment, f.Band, f.CSMEmail, f.Status, f.After, limit(f.Limit))
+		  AND ($7 = '' OR strpos(lower(a.id || ' ' || a.name), lower($7)) > 0)
+		ORDER BY a.id LIMIT $6`, f.Segment, f.Band, f.CSMEmail, f.Status, f.After, limit(f.Limit), f.Search)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}

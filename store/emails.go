@@ -162,12 +162,20 @@ type EmailFilter struct {
 	Status    string
 	After     *Keyset
 	Limit     int
+	// Latest lists the newest rows first, from the newest (After is not
+	// used): what an account's page shows.
+	Latest bool
 }
 
 // ListEmails returns outbox rows, oldest first.
 func (s *Store) ListEmails(ctx context.Context, f EmailFilter) ([]Email, error) {
-	return page[Email](ctx, s.pool, emailSelect+`
-		WHERE ($1 = '' OR account_id = $1) AND ($2::uuid IS NULL OR run_id = $2) AND ($3 = '' OR status = $3)`,
+	filter := `
+		WHERE ($1 = '' OR account_id = $1) AND ($2::uuid IS NULL OR run_id = $2) AND ($3 = '' OR status = $3)`
+	if f.Latest {
+		return page[Email](ctx, s.pool, emailSelect+filter, keysetOrder{at: "created_at", id: "id", newestFirst: true},
+			nil, f.Limit, f.AccountID, f.RunID, f.Status)
+	}
+	return page[Email](ctx, s.pool, emailSelect+filter,
 		keysetOrder{at: "created_at", id: "id"}, f.After, f.Limit, f.AccountID, f.RunID, f.Status)
 }
 

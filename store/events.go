@@ -48,3 +48,11 @@ func (s *Store) RunEvents(ctx context.Context, runID uuid.UUID) ([]Event, error)
 	return rowsOf[Event](ctx, s.pool, `
 		SELECT id, account_id, run_id, type, data, created_at FROM events WHERE run_id = $1 ORDER BY id`, runID)
 }
+
+// AccountEvents returns an account's latest audit events, newest first: its
+// own and its runs'.
+func (s *Store) AccountEvents(ctx context.Context, accountID string, n int) ([]Event, error) {
+	return rowsOf[Event](ctx, s.pool, `
+		SELECT id, account_id, run_id, type, data, created_at
+		FROM events WHERE account_id = $1 ORDER BY id DESC LIMIT $2`, accountID, limit(n))
+}

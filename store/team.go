@@ -88,6 +88,22 @@ func (s *Store) TeamMemberByEmail(ctx context.Context, email string) (TeamMember
 	return rowOf[TeamMember](ctx, s.pool, memberSelect+` WHERE t.email = $1`, email)
 }
 
+// MembersBelow returns the team members whose escalation ladder email is in
+// (they report to them, directly or not), by email: whose inbox they may
+// open besides their own.
+func (s *Store) MembersBelow(ctx context.Context, email string) ([]TeamMember, error) {
+	return rowsOf[TeamMember](ctx, s.pool, `
+		WITH RECURSIVE below(id, depth) AS (
+			SELECT t.id, 0 FROM team_members t JOIN team_members m ON m.id = t.manager_id WHERE m.email = $1
+			UNION ALL
+			SELECT t.id, b.depth + 1 FROM team_members t JOIN below b ON t.manager_id = b.id
+			WHERE b.depth < 32
+		)
+		SELECT DISTINCT t.id, t.email, t.name, t.level, mgr.email AS manager_email, t.created_at, t.updated_at
+		FROM below b JOIN team_members t ON t.id = b.id LEFT JOIN team_members mgr ON mgr.id = t.manager_id
+		WHERE t.email <> $1 ORDER BY t.email LIMIT 500`, email)
+}
+
 // ListTeamMembers returns team members by email, after the given one.
 func (s *Store) ListTeamMembers(ctx context.Context, afterEmail string, n int) ([]TeamMember, error) {
 	return rowsOf[TeamMember](ctx, s.pool, memberSelect+` WHERE t.email > $1 ORDER BY t.email LIMIT $2`, afterEmail, limit(n))

@@ -57,14 +57,17 @@ var mayImport = map[string][]string{
 	"catalog":    {"playbook", "playbooks", "store"},                        // drafts, validation, publishing
 	"approvals":  {"message", "runs", "store", "team", "templates"},         // deciding
 	"tasks":      {"store", "team"},                                         // completing
+	"portfolio":  {"store"},                                                 // the portfolio report (bands, retention, outcomes)
 	"imports":    {"activities/contract", "store", "triggers", "workflows"}, // bulk imports, applied by a workflow
 
 	// The edges.
-	"api": {"accounts", "approvals", "catalog", "health", "imports", "message", "metrics", "playbook", "runs", "simulate", "store",
+	"api": {"accounts", "approvals", "catalog", "health", "imports", "message", "metrics", "playbook", "portfolio", "runs", "simulate", "store",
 		"tasks", "team", "templates", "triggers", "unsubscribe"}, // never workflows: runs are reached through services
+	"console": {"accounts", "approvals", "health", "portfolio", "runs", "store", "tasks", "team", "templates",
+		"triggers"}, // the web console: the same services as api, never workflows
 	"internal/config": {"accounts", "health", "internal/netguard"},
 	"worker":          {"activities", "workflows"},
-	"cmd/playbookd": {"activities", "api", "approvals", "catalog", "imports", "internal/config", "internal/netguard", "mail", "metrics", "migrations", "playbook",
+	"cmd/playbookd": {"activities", "api", "approvals", "catalog", "console", "imports", "internal/config", "internal/netguard", "mail", "metrics", "migrations", "playbook",
 		"playbooks", "runs", "store", "tasks", "templates", "triggers", "unsubscribe", "worker", "workflows"},
 	"cmd/bench": {"internal/historystats", "playbook", "playbooks", "simulate", "templates", "workflows"},
 	"e2e":       nil,
@@ -73,6 +76,7 @@ var mayImport = map[string][]string{
 	"store/storetest":       {"migrations", "store"},
 	"internal/sendgridtest": {"store/storetest"},
 	"internal/temporaltest": {"store/storetest"},
+	"internal/browsertest":  {"store/storetest"},
 }
 
 // pending are edges the table forbids that work under way removes (none

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // account time zones must resolve in a scratch image too
@@ -32,6 +33,7 @@ import (
 	"github.com/playbookd/playbookd/api"
 	"github.com/playbookd/playbookd/approvals"
 	"github.com/playbookd/playbookd/catalog"
+	"github.com/playbookd/playbookd/console"
 	"github.com/playbookd/playbookd/imports"
 	"github.com/playbookd/playbookd/internal/config"
 	"github.com/playbookd/playbookd/mail"
@@ -242,11 +244,13 @@ func runWorker(ctx context.Context, tc client.Client, cfg config.Config, acts *a
 func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client.Client, runService *runs.Service,
 	triggerService *triggers.Service, importService *imports.Service, promMetrics *metrics.Metrics, set *templates.Set,
 	links *unsubscribe.Links, log *slog.Logger) error {
+	approvalService := &approvals.Service{Store: st, Runs: runService}
+	taskService := &tasks.Service{Store: st, Runs: runService}
 	e := api.New(api.Config{
 		Runs:               runService,
 		Triggers:           triggerService,
-		Approvals:          &approvals.Service{Store: st, Runs: runService},
-		Tasks:              &tasks.Service{Store: st, Runs: runService},
+		Approvals:          approvalService,
+		Tasks:              taskService,
 		Playbooks:          &catalog.Service{Store: st, Options: playbookOptions(set, cfg.Webhooks())},
 		Team:               st,
 		Keys:               st,
@@ -271,6 +275,14 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 		Log:      log,
 		EmailCap: store.FrequencyCap{Count: cfg.EmailCap, Window: cfg.EmailCapWindow},
 	})
+	// The console: the same binary, the same domain services as the API.
+	if _, err := console.Register(e, console.Config{
+		Sessions: st, AdminKey: cfg.AdminKey, Secure: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Log: log,
+		Approvals: approvalService, Tasks: taskService, Runs: runService, Events: triggerService,
+		Accounts: st, Lists: st, Portfolio: st, Bands: cfg.Health().Bands,
+	}); err != nil {
+		return err
+	}
 	srv := api.NewServer(cfg.HTTPAddr, e, api.DefaultTimeouts)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()

@@ -1,0 +1,267 @@
+package console
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/playbookd/playbookd/approvals"
+	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/tasks"
+	"github.com/playbookd/playbookd/team"
+	"github.com/playbookd/playbookd/templates"
+)
+
+// previewCSP lets a customer email's html show its own inline styles and
+// https or data: images, and nothing else: no script, no form, no plugin;
+// sandboxed (a unique origin) even when opened directly, and framed only
+// by the console.
+const previewCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; sandbox; frame-ancestors 'self'"
+
+type approvalData struct {
+	store.Approval
+	Account  store.Account
+	Run      store.Run
+	Drafts   []draftView
+	Template string // the template the drafts were rendered from
+	// SendGridTemplate is set when SendGrid renders the email: it cannot be
+	// previewed or edited here.
+	SendGridTemplate string
+	Roles            []string // the roles the email goes to
+	Overdue          bool
+	// The form: as drafted, or as last sent and refused, with what was
+	// wrong next to each field.
+	Subject, Text, Comment string
+	Errors                 map[string]string
+	Notice                 string // why the decision could not be made, when no field is at fault
+}
+
+// draftView is one recipient's email as they will get it: the approved
+// content once approved, the draft until then.
+type draftView struct {
+	To, Name, Subject, Text string
+	HasHTML                 bool
+	Approved                bool
+	Preview                 string // the sandboxed preview's URL
+}
+
+func approvalID(c echo.Context) (uuid.UUID, error) {
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		return uuid.Nil, echo.ErrNotFound
+	}
+	return id, nil
+}
+
+// approval reads the path's approval for the signed-in person; what they
+// may not see is a 403 page, what does not exist a 404.
+func (h *Handler) approval(c echo.Context) (store.Approval, error) {
+	id, err := approvalID(c)
+	if err != nil {
+		return store.Approval{}, err
+	}
+	a, err := h.cfg.Approvals.Get(c.Request().Context(), current(c).Actor, id)
+	switch {
+	case errors.Is(err, approvals.ErrNotFound):
+		return a, echo.ErrNotFound
+	case errors.Is(err, team.ErrNotInLadder):
+		return a, echo.NewHTTPError(http.StatusForbidden,
+			err.Error()+". Approvals open for their assignee, those above them in the escalation ladder, and ops.")
+	}
+	return a, err
+}
+
+// approvalPage shows an approval: who decides it by when, each recipient's
+// email as it will be sent, and the decision forms. GET never acts: the
+// link an assignee is sent opens this page.
+func (h *Handler) approvalPage(c echo.Context) error {
+	return h.showApproval(c, http.StatusOK, nil)
+}
+
+// showApproval renders the approval page; a refused decision (sent) keeps
+// what the person wrote, with the reasons.
+func (h *Handler) showApproval(c echo.Context, status int, sent *approvalData) error {
+	a, err := h.approval(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	d := approvalData{Approval: a, Errors: map[string]string{}}
+	if d.Account, err = h.cfg.Accounts.GetAccount(ctx, a.AccountID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if d.Run, err = h.cfg.Lists.GetRun(ctx, a.RunID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	var what struct {
+		Template           string   `json:"template"`
+		SendGridTemplateID string   `json:"sendgrid_template_id"`
+		ToRoles            []string `json:"to_roles"`
+	}
+	_ = json.Unmarshal(a.Draft, &what) // an older draft may say less; the page shows what it says
+	d.Template, d.SendGridTemplate, d.Roles = what.Template, what.SendGridTemplateID, what.ToRoles
+	for _, dr := range a.Drafts {
+		v := draftView{To: dr.To, Name: dr.Name, Subject: dr.Subject, Text: dr.Text, HasHTML: dr.HTML != ""}
+		if dr.Approved != nil {
+			v.Subject, v.Text, v.HasHTML, v.Approved = dr.Approved.Subject, dr.Approved.Text, dr.Approved.HTML != "", true
+		}
+		v.Preview = fmt.Sprintf("%s/approvals/%s/preview?to=%s", Prefix, a.ID, url.QueryEscape(dr.To))
+		d.Drafts = append(d.Drafts, v)
+	}
+	if len(a.Drafts) > 0 {
+		d.Subject, d.Text = a.Drafts[0].Subject, a.Drafts[0].Text
+	}
+	d.Overdue = a.Status == "pending" && a.ExpiresAt.Before(time.Now())
+	if sent != nil {
+		d.Subject, d.Text, d.Comment, d.Errors, d.Notice = sent.Subject, sent.Text, sent.Comment, sent.Errors, sent.Notice
+	}
+	title := "Approval: " + a.StepID
+	if d.Account.Name != "" {
+		title += " for " + d.Account.Name
+	}
+	return h.render(c, status, "approval", page{Title: title, Nav: "inbox", Data: d})
+}
+
+// approvalPreview serves one recipient's email html on its own, for the
+// sandboxed iframe of the approval page, under previewCSP.
+func (h *Handler) approvalPreview(c echo.Context) error {
+	a, err := h.approval(c)
+	if err != nil {
+		return err
+	}
+	to := c.QueryParam("to")
+	for _, d := range a.Drafts {
+		if d.To != to {
+			continue
+		}
+		html := d.HTML
+		if d.Approved != nil {
+			html = d.Approved.HTML
+		}
+		hdr := c.Response().Header()
+		hdr.Set("Content-Security-Policy", previewCSP)
+		hdr.Set("Referrer-Policy", "no-referrer")
+		return c.Blob(http.StatusOK, "text/html; charset=utf-8", []byte(html))
+	}
+	return echo.NewHTTPError(http.StatusNotFound, "This approval has no email to that address.")
+}
+
+// decideApproval approves (with the person's edits) or rejects, through
+// approvals.Service as the API does; a refusal shows the page again with
+// the reason next to the field.
+func (h *Handler) decideApproval(c echo.Context) error {
+	id, err := approvalID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	me := current(c).Actor
+	sent := &approvalData{Subject: c.FormValue("subject"), Text: normaliseNewlines(c.FormValue("text")),
+		Comment: normaliseNewlines(c.FormValue("comment")), Errors: map[string]string{}}
+	d := approvals.Decision{ApprovalID: id, Decision: c.FormValue("decision"), Comment: sent.Comment}
+	if utf8.RuneCountInString(d.Comment) > tasks.MaxNoteBytes {
+		sent.Errors["comment"] = fmt.Sprintf("At most %d characters.", tasks.MaxNoteBytes)
+		return h.showApproval(c, http.StatusUnprocessableEntity, sent)
+	}
+	if d.Decision == "approve" && c.Request().PostForm.Has("subject") {
+		a, err := h.cfg.Approvals.Get(ctx, me, id)
+		if err != nil {
+			return h.showApproval(c, http.StatusOK, nil) // the page says what is wrong
+		}
+		edits, problems := editsOf(a, sent.Subject, sent.Text)
+		if len(problems) > 0 {
+			sent.Errors = problems
+			return h.showApproval(c, http.StatusUnprocessableEntity, sent)
+		}
+		d.Edits = edits
+	}
+	decided, err := h.cfg.Approvals.Decide(ctx, me, d)
+	var bad *approvals.InvalidError
+	switch {
+	case errors.Is(err, approvals.ErrNotFound):
+		return echo.ErrNotFound
+	case errors.Is(err, team.ErrNotInLadder):
+		return h.forbidden(c, err.Error()+".")
+	case errors.As(err, &bad):
+		for _, fe := range bad.Errors {
+			field := formField(fe.Field)
+			sent.Errors[field] = strings.TrimSpace(sent.Errors[field] + " " + sentence(fe.Message))
+		}
+		return h.showApproval(c, http.StatusUnprocessableEntity, sent)
+	case errors.Is(err, approvals.ErrNotPending):
+		sent.Notice = "Not decided: " + err.Error() + "."
+		return h.showApproval(c, http.StatusConflict, sent)
+	case err != nil:
+		return err
+	}
+	msg := "Rejected: nothing is sent."
+	if decided.Result.Status == "approved" {
+		msg = "Approved: the run sends the email now, or when the account's send window opens."
+		if d.Edits != nil {
+			msg = "Approved with your edits: the run sends the edited email now, or when the account's send window opens."
+		}
+	}
+	return h.redirect(c, Prefix+"/", msg)
+}
+
+// editsOf turns the form's subject and text into the decision's edits: only
+// the parts the person changed from the draft they were shown (the first
+// recipient's), so that an untouched form sends each recipient their own
+// draft. The service holds the edits to its rules; the console only refuses
+// an emptied field, which the API reads as "not edited".
+func editsOf(a store.Approval, subject, text string) (*templates.Rendered, map[string]string) {
+	problems := map[string]string{}
+	if strings.TrimSpace(subject) == "" {
+		problems["subject"] = "A subject is required. Reload the page to start again from the draft."
+	}
+	if strings.TrimSpace(text) == "" {
+		problems["text"] = "The text is required. Reload the page to start again from the draft."
+	}
+	if len(problems) > 0 || len(a.Drafts) == 0 {
+		return nil, problems
+	}
+	var e templates.Rendered
+	if subject != a.Drafts[0].Subject {
+		e.Subject = subject
+	}
+	if text != a.Drafts[0].Text {
+		e.Text = text
+	}
+	if e == (templates.Rendered{}) {
+		return nil, nil
+	}
+	return &e, nil
+}
+
+// formField is the form field an error of approvals.Service is about: the
+// html is laid out from the text, so its errors are the text's.
+func formField(apiField string) string {
+	switch apiField {
+	case "edits.subject":
+		return "subject"
+	case "edits", "edits.text", "edits.html":
+		return "text"
+	case "comment":
+		return "comment"
+	}
+	return "form"
+}
+
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}

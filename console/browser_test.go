@@ -1,0 +1,90 @@
+package console_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/playbookd/playbookd/internal/browsertest"
+	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/store/storetest"
+)
+
+// The sign-in page works in a real browser, keyboard first: the key field
+// has focus and a label, Enter signs in.
+func TestSignInInABrowser(t *testing.T) {
+	_, pool := storetest.NewDatabase(t)
+	srv := newConsole(t, store.New(pool), adminKey)
+	ctx := browsertest.New(t)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/"), chromedp.WaitVisible("#key")))
+	browsertest.Screenshot(ctx, t, "sign-in", browsertest.Phone)
+	browsertest.Screenshot(ctx, t, "sign-in", browsertest.Desktop)
+	require.NoError(t, chromedp.Do(ctx, chromedp.SendKeys("#key", adminKey+"\n"), chromedp.WaitVisible("main h1")))
+	heading, err := chromedp.Run(ctx, chromedp.Text("main h1"))
+	require.NoError(t, err)
+	require.Equal(t, "Inbox", heading)
+}
+
+// pageChecks is run in each page: what would make it unusable at a width
+// or by keyboard. It returns the problems it finds.
+const pageChecks = `(() => {
+  const problems = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > doc.clientWidth + 1) problems.push("the page scrolls sideways: " + doc.scrollWidth + " > " + doc.clientWidth);
+  for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+    if (!(el.labels && el.labels.length) && !el.getAttribute("aria-label")) problems.push("no label: " + el.outerHTML.slice(0, 80));
+  }
+  for (const el of document.querySelectorAll("button, a[href]")) {
+    if (!el.textContent.trim() && !el.getAttribute("aria-label")) problems.push("no words: " + el.outerHTML.slice(0, 80));
+    if (el.tabIndex < 0) problems.push("not reachable by keyboard: " + el.outerHTML.slice(0, 80));
+  }
+  for (const f of document.querySelectorAll("iframe")) {
+    if (f.getAttribute("sandbox") !== "") problems.push("an iframe allows something: " + f.outerHTML.slice(0, 120));
+    if (!f.title) problems.push("an iframe without a title");
+  }
+  return problems;
+})()`
+
+// Every page works at a phone's and a laptop's width: nothing scrolls
+// sideways, every field has a label, every control has words and takes
+// the keyboard; screenshots of each are written (fixture-*.png).
+func TestEveryPageAtBothWidths(t *testing.T) {
+	l := storetest.NewLadder(t)
+	srv, fake := workConsole(t, l.Store)
+	now := time.Now()
+	a := newApproval(t, l, "qbr-invite", now.Add(3*time.Hour))
+	newApproval(t, l, "exec-outreach", now.Add(-20*time.Minute))
+	newTask(t, l, "kickoff", now.Add(-2*time.Hour))
+	newTask(t, l, "follow-up", now.Add(26*time.Hour))
+	addHealth(t, l, 88, 74, 63, 41)
+	fake.view = sampleView(l.RunID)
+
+	ctx := browsertest.New(t)
+	signIn := func(key string) {
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/sign-in"), chromedp.SendKeys("#key", key+"\n"), chromedp.WaitVisible("main h1")))
+	}
+	check := func(name, path string) {
+		t.Helper()
+		for _, width := range []int64{browsertest.Phone, browsertest.Desktop} {
+			require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate(srv.URL+path), chromedp.WaitVisible("main h1")))
+			problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](pageChecks))
+			require.NoError(t, err)
+			require.Empty(t, problems, "%s at %d px", name, width)
+			browsertest.Screenshot(ctx, t, "fixture-"+name, width)
+		}
+	}
+	signIn(keyOf(t, l.Store, storetest.CSM))
+	check("inbox", "/console/")
+	check("approval", "/console/approvals/"+a.ID.String())
+	check("accounts", "/console/accounts")
+	check("account", "/console/accounts/acme")
+	check("run", "/console/runs/"+l.RunID.String())
+	check("portfolio", "/console/portfolio")
+	check("not-found", "/console/approvals/"+uuid.NewString())
+	signIn(adminKey)
+	check("account-ops", "/console/accounts/acme")
+	check("run-ops", "/console/runs/"+l.RunID.String())
+}

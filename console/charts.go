@@ -1,0 +1,167 @@
+package console
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/playbookd/playbookd/health"
+	"github.com/playbookd/playbookd/store"
+)
+
+// Charts are drawn on the server as inline SVG (the CSP allows it; no
+// chart library, no script): the handlers compute the geometry, the
+// templates write the elements, escaped like any other text.
+
+// Geometry of the health chart, in SVG user units (it scales to its box).
+const (
+	chartWidth  = 560
+	chartHeight = 250
+	plotLeft    = 52
+	plotRight   = chartWidth - 36 // room for the last date's label
+	plotTop     = 14
+	plotBottom  = chartHeight - 44
+)
+
+type chart struct {
+	Title, Desc string
+	Empty       bool
+	Width       int
+	Height      int
+	Left, Right float64 // the plot area
+	Top, Bottom float64
+	Line        string // polyline points
+	Points      []chartPoint
+	Areas       []chartArea
+	Thresholds  []chartRule
+	YTicks      []chartTick
+	XTicks      []chartTick
+}
+
+type chartPoint struct {
+	X, Y  float64
+	Band  string
+	Label string
+}
+
+type chartArea struct {
+	Y, H float64
+	Band string
+}
+
+type chartRule struct {
+	Y     float64
+	Label string
+}
+
+type chartTick struct {
+	Pos   float64
+	Label string
+}
+
+// healthChart draws an account's health scores over time (oldest first)
+// against the model's bands.
+func healthChart(account string, history []store.HealthSnapshot, bands health.Bands) chart {
+	c := chart{Title: "Health score of " + account, Width: chartWidth, Height: chartHeight,
+		Left: plotLeft, Right: plotRight, Top: plotTop, Bottom: plotBottom, Empty: len(history) == 0}
+	y := func(score float64) float64 {
+		return round1(plotTop + (100-math.Max(0, math.Min(100, score)))/100*(plotBottom-plotTop))
+	}
+	c.Areas = []chartArea{
+		{Y: y(100), H: y(float64(bands.Green)) - y(100), Band: "green"},
+		{Y: y(float64(bands.Green)), H: y(float64(bands.Yellow)) - y(float64(bands.Green)), Band: "yellow"},
+		{Y: y(float64(bands.Yellow)), H: y(0) - y(float64(bands.Yellow)), Band: "red"},
+	}
+	c.Thresholds = []chartRule{
+		{Y: y(float64(bands.Green)), Label: fmt.Sprintf("green from %d", bands.Green)},
+		{Y: y(float64(bands.Yellow)), Label: fmt.Sprintf("yellow from %d", bands.Yellow)},
+	}
+	for _, v := range []float64{0, 25, 50, 75, 100} {
+		c.YTicks = append(c.YTicks, chartTick{Pos: y(v), Label: fmt.Sprint(v)})
+	}
+	bandWords := fmt.Sprintf("green from %d, yellow from %d, red below", bands.Green, bands.Yellow)
+	if c.Empty {
+		c.Desc = "No health snapshot yet. Bands: " + bandWords + "."
+		return c
+	}
+	first, last := history[0].MeasuredAt, history[len(history)-1].MeasuredAt
+	span := last.Sub(first)
+	x := func(t time.Time) float64 {
+		if span <= 0 {
+			return round1((plotLeft + plotRight) / 2)
+		}
+		return round1(plotLeft + float64(t.Sub(first))/float64(span)*(plotRight-plotLeft))
+	}
+	var line []string
+	for _, s := range history {
+		p := chartPoint{X: x(s.MeasuredAt), Y: y(s.Score), Band: s.Band,
+			Label: fmt.Sprintf("%s: %s (%s)", s.MeasuredAt.UTC().Format("2 Jan 2006 15:04"), score(s.Score), s.Band)}
+		c.Points = append(c.Points, p)
+		line = append(line, fmt.Sprintf("%g,%g", p.X, p.Y))
+	}
+	c.Line = strings.Join(line, " ")
+	layout := "2 Jan"
+	if span < 48*time.Hour {
+		layout = "2 Jan 15:04"
+	}
+	if span <= 0 {
+		c.XTicks = []chartTick{{Pos: x(first), Label: first.UTC().Format(layout)}}
+	} else {
+		for i := 0; i <= 3; i++ {
+			t := first.Add(span * time.Duration(i) / 3)
+			c.XTicks = append(c.XTicks, chartTick{Pos: x(t), Label: t.UTC().Format(layout)})
+		}
+	}
+	latest := history[len(history)-1]
+	c.Desc = fmt.Sprintf("%d snapshots from %s to %s; the latest is %s (%s). Bands: %s.", len(history),
+		first.UTC().Format("2 Jan 2006"), last.UTC().Format("2 Jan 2006"), score(latest.Score), latest.Band, bandWords)
+	return c
+}
+
+func score(v float64) string { return fmt.Sprintf("%g", math.Round(v*10)/10) }
+
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
+// bars is a horizontal bar chart: one labelled bar per value.
+type bars struct {
+	Title, Desc string
+	Width       int
+	Height      int
+	LabelWidth  int
+	Rows        []bar
+	// Reference draws a rule at a value (100 % for retention).
+	Reference *chartTick
+}
+
+type bar struct {
+	Label, Value, Class string
+	Y, W                float64
+}
+
+const (
+	barsWidth  = 560
+	barsLabel  = 150
+	barsValue  = 110 // room right of a bar for its value
+	barsHeight = 30
+)
+
+// barChart draws values (at most max; max 0 is the largest value) as bars.
+func barChart(title string, labels, values, classes []string, amounts []float64, max float64) bars {
+	b := bars{Title: title, Width: barsWidth, LabelWidth: barsLabel, Height: len(amounts)*barsHeight + 8}
+	for _, a := range amounts {
+		max = math.Max(max, a)
+	}
+	room := float64(barsWidth - barsLabel - barsValue)
+	var desc []string
+	for i, a := range amounts {
+		w := 0.0
+		if max > 0 {
+			w = round1(a / max * room)
+		}
+		b.Rows = append(b.Rows, bar{Label: labels[i], Value: values[i], Class: classes[i], Y: float64(i*barsHeight + 4), W: w})
+		desc = append(desc, labels[i]+": "+values[i])
+	}
+	b.Desc = strings.Join(desc, "; ") + "."
+	return b
+}

@@ -1,0 +1,133 @@
+package console
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/playbookd/playbookd/portfolio"
+)
+
+type portfolioData struct {
+	portfolio.Report
+	Accounts  int
+	Bands     bars
+	Retention bars
+	Playbooks []playbookRow
+	// The period form, and what was wrong with it.
+	From, To, Error string
+}
+
+type playbookRow struct {
+	portfolio.Playbook
+	Ended int
+	Chart bars
+}
+
+// portfolioPage shows GET /v1/metrics/portfolio's report with small charts.
+func (h *Handler) portfolioPage(c echo.Context) error {
+	to := portfolio.Today(time.Now())
+	d := portfolioData{From: c.QueryParam("from"), To: c.QueryParam("to")}
+	status := http.StatusOK
+	if t, ok := dateParam(&d, d.To, "to"); ok {
+		to = t
+	}
+	from := portfolio.YearTo(to)
+	if f, ok := dateParam(&d, d.From, "from"); ok {
+		from = f
+	}
+	if d.Error == "" && from.After(to) {
+		d.Error = "The start must not be after the end."
+	}
+	if d.Error != "" {
+		status, from, to = http.StatusBadRequest, portfolio.YearTo(portfolio.Today(time.Now())), portfolio.Today(time.Now())
+	}
+	report, err := portfolio.Build(c.Request().Context(), h.cfg.Portfolio, from, to)
+	if err != nil {
+		return err
+	}
+	d.Report = report
+	if d.Error == "" {
+		d.From, d.To = report.From, report.To
+	}
+	b := report.Bands
+	d.Accounts = b.Green + b.Yellow + b.Red + b.Unscored
+	counts := []float64{float64(b.Green), float64(b.Yellow), float64(b.Red), float64(b.Unscored)}
+	values := make([]string, len(counts))
+	for i, n := range counts {
+		values[i] = fmt.Sprintf("%d (%s)", int(n), share(n, float64(d.Accounts)))
+	}
+	d.Bands = barChart("Active accounts by health band", []string{"Green", "Yellow", "Red", "Not scored"}, values,
+		[]string{"green", "yellow", "red", "none"}, counts, 0)
+	r := report.Retention
+	pcts := []*float64{r.GRR, r.NRR, r.LogoRetention}
+	amounts, labels := make([]float64, 3), make([]string, 3)
+	for i, p := range pcts {
+		labels[i] = "no accounts at the start"
+		if p != nil {
+			amounts[i], labels[i] = *p, fmt.Sprintf("%g %%", *p)
+		}
+	}
+	d.Retention = barChart("Retention of the accounts active at the start", []string{"Gross revenue (GRR)", "Net revenue (NRR)", "Logos"},
+		labels, []string{"metric", "metric", "metric"}, amounts, 100)
+	d.Retention.Reference = &chartTick{Pos: float64(barsLabel) + float64(barsWidth-barsLabel-barsValue)*100/maxOf(amounts, 100), Label: "100 %"}
+	for _, p := range report.Playbooks {
+		row := playbookRow{Playbook: p}
+		var outLabels, outValues, outClasses []string
+		var outCounts []float64
+		for _, o := range p.Outcomes {
+			row.Ended += o.Count
+			outLabels = append(outLabels, o.Outcome)
+			outValues = append(outValues, fmt.Sprintf("%d, median %s", o.Count, duration(o.MedianDuration)))
+			outClasses = append(outClasses, outcomeClass(o.Outcome))
+			outCounts = append(outCounts, float64(o.Count))
+		}
+		row.Chart = barChart("How runs of "+p.Playbook+" ended", outLabels, outValues, outClasses, outCounts, 0)
+		d.Playbooks = append(d.Playbooks, row)
+	}
+	return h.render(c, status, "portfolio", page{Title: "Portfolio", Nav: "portfolio", Data: d})
+}
+
+func dateParam(d *portfolioData, v, name string) (time.Time, bool) {
+	if v == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil || t.Year() < 1900 || t.Year() > 2200 {
+		d.Error = "The " + map[string]string{"from": "start", "to": "end"}[name] + " is a date from 1900 to 2200, as YYYY-MM-DD."
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func maxOf(values []float64, floor float64) float64 {
+	for _, v := range values {
+		if v > floor {
+			floor = v
+		}
+	}
+	return floor
+}
+
+func share(n, total float64) string {
+	if total == 0 {
+		return "0 %"
+	}
+	return fmt.Sprintf("%.0f %%", n/total*100)
+}
+
+// outcomeClass colours an outcome: kept, lost, or neither.
+func outcomeClass(outcome string) string {
+	switch outcome {
+	case "completed", "recovered", "renewed", "expanded":
+		return "green"
+	case "churned", "failed":
+		return "red"
+	}
+	return "yellow"
+}
+
+// duration says a median run length in the largest whole unit.
+func duration(seconds float64) string { return span(time.Duration(seconds * float64(time.Second))) }

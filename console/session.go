@@ -1,0 +1,184 @@
+package console
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/team"
+)
+
+const (
+	sessionCookie = "playbookd_session"
+	// signInCookie carries the sign-in form's CSRF token (double submit):
+	// there is no session yet to hold it.
+	signInCookie = "playbookd_signin"
+	csrfField    = "csrf"
+)
+
+// session is what a signed-in request carries: who (as the API's rules know
+// them) and the form token.
+type session struct {
+	team.Actor
+	CSRF string
+}
+
+const sessionKey = "console_session"
+
+func current(c echo.Context) session {
+	s, _ := c.Get(sessionKey).(session)
+	return s
+}
+
+func adminKeyHash(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+// signedIn lets a request through with a live session, and sends anyone
+// else to the sign-in page (coming back here afterwards).
+func (h *Handler) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		cookie, err := c.Cookie(sessionCookie)
+		if err == nil && cookie.Value != "" {
+			sess, err := h.cfg.Sessions.LookupSession(c.Request().Context(), cookie.Value)
+			switch {
+			case err == nil && (sess.KeyID != nil || subtle.ConstantTimeCompare(sess.AdminKeyHash, adminKeyHash(h.cfg.AdminKey)) == 1):
+				c.Set(sessionKey, session{Actor: team.Actor{Role: sess.Role, Email: sess.MemberEmail}, CSRF: sess.CSRFToken})
+				return next(c)
+			case err != nil && !errors.Is(err, store.ErrNoSession):
+				return err
+			}
+		}
+		if c.Request().Method != http.MethodGet {
+			return h.failure(c, http.StatusUnauthorized, "Your sign-in has ended", "Sign in again, then repeat what you were doing.")
+		}
+		return c.Redirect(http.StatusSeeOther, Prefix+"/sign-in?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+	}
+}
+
+// sessionCSRF refuses a form that does not carry the session's token.
+func (h *Handler) sessionCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().Method == http.MethodGet || c.Request().Method == http.MethodHead {
+			return next(c)
+		}
+		if !sameToken(c.FormValue(csrfField), current(c).CSRF) || !sameOrigin(c) {
+			return h.failure(c, http.StatusForbidden, "This form has expired",
+				"The page was not sent by this console, or it is older than your sign-in. Go back, reload it and try again.")
+		}
+		return next(c)
+	}
+}
+
+// signInCSRF checks the sign-in form against its cookie.
+func (h *Handler) signInCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		cookie, err := c.Cookie(signInCookie)
+		if err != nil || !sameToken(c.FormValue(csrfField), cookie.Value) || !sameOrigin(c) {
+			return h.failure(c, http.StatusForbidden, "This form has expired", "Reload the sign-in page and try again.")
+		}
+		return next(c)
+	}
+}
+
+func sameToken(got, want string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// sameOrigin: a browser sends Origin with a form post; when it does, it
+// must be this server (SameSite cookies already stop most cross-site posts).
+func sameOrigin(c echo.Context) bool {
+	origin := c.Request().Header.Get("Origin")
+	if origin == "" || origin == "null" {
+		return origin == ""
+	}
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, c.Request().Host)
+}
+
+func (h *Handler) cookie(name, value string, ttl time.Duration) *http.Cookie {
+	ck := &http.Cookie{Name: name, Value: value, Path: Prefix, HttpOnly: true, Secure: h.cfg.Secure,
+		SameSite: http.SameSiteStrictMode}
+	if ttl > 0 {
+		ck.MaxAge = int(ttl.Seconds())
+	} else {
+		ck.MaxAge = -1
+	}
+	return ck
+}
+
+type signInData struct {
+	Next  string
+	Error string
+}
+
+func (h *Handler) signInPage(c echo.Context) error {
+	return h.showSignIn(c, http.StatusOK, "")
+}
+
+func (h *Handler) showSignIn(c echo.Context, status int, problem string) error {
+	token, err := randomToken()
+	if err != nil {
+		return err
+	}
+	c.SetCookie(h.cookie(signInCookie, token, 30*time.Minute))
+	return h.render(c, status, "sign-in", page{Title: "Sign in", CSRF: token,
+		Data: signInData{Next: safeNext(c.QueryParam("next")), Error: problem}})
+}
+
+// signIn trades an API key for a session.
+func (h *Handler) signIn(c echo.Context) error {
+	ctx := c.Request().Context()
+	key := strings.TrimSpace(c.FormValue("key"))
+	var (
+		token string
+		err   error
+	)
+	switch {
+	case key == "":
+		return h.showSignIn(c, http.StatusUnprocessableEntity, "Paste your API key.")
+	case h.cfg.AdminKey != "" && subtle.ConstantTimeCompare([]byte(key), []byte(h.cfg.AdminKey)) == 1:
+		token, _, err = h.cfg.Sessions.CreateSession(ctx, nil, adminKeyHash(key), "admin", sessionTTL)
+	default:
+		k, lookupErr := h.cfg.Sessions.LookupAPIKey(ctx, key)
+		if errors.Is(lookupErr, store.ErrUnknownKey) {
+			return h.showSignIn(c, http.StatusUnauthorized, "This key is unknown or has been revoked.")
+		}
+		if lookupErr != nil {
+			return lookupErr
+		}
+		token, _, err = h.cfg.Sessions.CreateSession(ctx, &k.ID, nil, k.Role, sessionTTL)
+	}
+	if err != nil {
+		return err
+	}
+	c.SetCookie(h.cookie(sessionCookie, token, sessionTTL))
+	c.SetCookie(h.cookie(signInCookie, "", 0))
+	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("next")))
+}
+
+func (h *Handler) signOut(c echo.Context) error {
+	if cookie, err := c.Cookie(sessionCookie); err == nil {
+		if err := h.cfg.Sessions.EndSession(c.Request().Context(), cookie.Value); err != nil {
+			return err
+		}
+	}
+	c.SetCookie(h.cookie(sessionCookie, "", 0))
+	return c.Redirect(http.StatusSeeOther, Prefix+"/sign-in")
+}
+
+// safeNext keeps a redirect inside the console: never another site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, Prefix+"/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return Prefix + "/"
+	}
+	return next
+}
