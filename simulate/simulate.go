@@ -104,6 +104,9 @@ type Email struct {
 	To      string `json:"to"`
 	Subject string `json:"subject"`
 	Text    string `json:"text"`
+	// HTML is the html part, for the console's sandboxed preview; the API
+	// answer keeps to subject and text.
+	HTML string `json:"-"`
 }
 
 // Result is the timeline and how the run ended.
@@ -480,7 +483,7 @@ func (r *recorder) render(in contract.SendEmailInput, c Contact, edits *message.
 		if err != nil {
 			return out, err
 		}
-		out.Subject, out.Text = rendered.Subject, rendered.Text
+		out.Subject, out.Text, out.HTML = rendered.Subject, rendered.Text, rendered.HTML
 	}
 	if e := edits; e != nil {
 		if e.Subject != "" {
@@ -488,6 +491,8 @@ func (r *recorder) render(in contract.SendEmailInput, c Contact, edits *message.
 		}
 		if e.Text != "" {
 			out.Text = e.Text
+			// As approvals lay an edited email out again from its text.
+			out.HTML = templates.Layout(out.Subject, out.Text)
 		}
 	}
 	return out, nil
