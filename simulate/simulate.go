@@ -553,3 +553,30 @@ func Sample(def *playbook.Definition, segment string, start time.Time) Input {
 		Start:       start,
 	}
 }
+
+// WithWaits is the timeline with a line for each wait and wait_for the
+// run went through (from its step records), in time order: the console's
+// preview explains every hold, where the API's timeline lists what acted
+// and what moved.
+func WithWaits(start time.Time, res Result) []Entry {
+	var waits []Entry
+	for _, rec := range res.Steps {
+		if (rec.Kind != playbook.KindWait && rec.Kind != playbook.KindWaitFor) || rec.At == nil || rec.Status == workflows.StepSkipped {
+			continue
+		}
+		detail := rec.Detail
+		if detail == "" {
+			detail = strings.ReplaceAll(rec.Kind, "_", " ")
+		}
+		waits = append(waits, Entry{At: *rec.At, Offset: offset(rec.At.Sub(start)), StepID: rec.ID, Action: "wait", Detail: detail})
+	}
+	slices.SortStableFunc(waits, func(a, b Entry) int { return a.At.Compare(b.At) })
+	out := make([]Entry, 0, len(res.Timeline)+len(waits))
+	for _, e := range res.Timeline {
+		for len(waits) > 0 && waits[0].At.Before(e.At) {
+			out, waits = append(out, waits[0]), waits[1:]
+		}
+		out = append(out, e)
+	}
+	return append(out, waits...)
+}
