@@ -41,6 +41,17 @@ steps:
     wait: 2d
 `
 
+// draftOf stores a definition as the next draft of its key.
+func draftOf(t *testing.T, st *store.Store, source string) store.PlaybookVersion {
+	t.Helper()
+	set, err := templates.Builtin()
+	require.NoError(t, err)
+	v, err := (&catalog.Service{Store: st, Options: playbook.Options{BuiltinTemplates: set.Names(), CheckTemplate: templates.Check}}).
+		Create(context.Background(), []byte(source), "yaml")
+	require.NoError(t, err)
+	return v
+}
+
 var lineError = regexp.MustCompile(`<li data-line="(\d+)">`)
 
 // An ops person duplicates a built-in, edits the copy with errors and sees
@@ -114,9 +125,7 @@ func TestOpsDesignAndPublishAPlaybook(t *testing.T) {
 
 	// A simulation for acme shows the email in a sandboxed frame served
 	// under the preview CSP.
-	created, err := (&catalog.Service{Store: l.Store, Options: playbook.Options{BuiltinTemplates: []string{"welcome"}, CheckTemplate: templates.Check}}).
-		Create(context.Background(), []byte(helloDraft), "yaml")
-	require.NoError(t, err)
+	draftOf(t, l.Store, helloDraft)
 	_, html = ops.get("/console/playbooks/hello/versions/1?segment=smb&account=acme")
 	require.Contains(t, html, `src="/console/playbooks/hello/versions/1/timeline.svg?segment=smb"`)
 	frames := iframe.FindAllStringSubmatch(html, -1)
@@ -131,7 +140,6 @@ func TestOpsDesignAndPublishAPlaybook(t *testing.T) {
 	require.Equal(t, 200, resp.StatusCode)
 	require.Equal(t, "image/svg+xml", resp.Header.Get("Content-Type"))
 	require.Contains(t, body, "<svg")
-	require.Equal(t, 1, created.Version)
 
 	// Publishing says who stays where.
 	_, html = ops.get("/console/playbooks/onboarding/versions/2/publish")

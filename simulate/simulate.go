@@ -573,7 +573,7 @@ func WithWaits(start time.Time, res Result) []Entry {
 	slices.SortStableFunc(waits, func(a, b Entry) int { return a.At.Compare(b.At) })
 	out := make([]Entry, 0, len(res.Timeline)+len(waits))
 	for _, e := range res.Timeline {
-		for len(waits) > 0 && waits[0].At.Before(e.At) {
+		for len(waits) > 0 && !waits[0].At.After(e.At) {
 			out, waits = append(out, waits[0]), waits[1:]
 		}
 		out = append(out, e)
