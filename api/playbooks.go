@@ -197,19 +197,15 @@ func (h *handlers) listPlaybookVersions(c echo.Context) error {
 func (h *handlers) diffPlaybookVersions(c echo.Context) error {
 	q := queryFilter{c: c}
 	q.only("from", "to")
-	if err := q.err(); err != nil {
-		return err
-	}
-	var fe fieldErrors
 	versions := map[string]int{}
 	for _, name := range []string{"from", "to"} {
 		n, err := strconv.Atoi(c.QueryParam(name))
 		if err != nil || n < 1 || n > math.MaxInt32 {
-			fe.add(name, "required: a version number from 1 to 2147483647")
+			q.fe.add(name, "required: a version number from 1 to 2147483647")
 		}
 		versions[name] = n
 	}
-	if err := fe.err(); err != nil {
+	if err := q.err(); err != nil {
 		return err
 	}
 	d, err := h.playbooks.Diff(c.Request().Context(), c.Param("key"), versions["from"], versions["to"])
