@@ -31,6 +31,8 @@ type editorData struct {
 	Segment    string
 	AccountID  string
 	Timeline   string // the picture's URL
+	// AccountTimeline is the chosen account's own picture, enrolled now.
+	AccountTimeline string
 	Simulation *simulation
 }
 
@@ -95,6 +97,9 @@ func (h *Handler) showEditor(c echo.Context, status int, edited *string, errs []
 	if d.Simulation, err = h.simulateFor(ctx, key, version, d.AccountID, time.Now().UTC().Truncate(time.Minute)); err != nil {
 		return err
 	}
+	if d.AccountID != "" && d.Simulation.Problem == "" {
+		d.AccountTimeline = fmt.Sprintf("%s/timeline.svg?account=%s", editorURL(key, version), url.QueryEscape(d.AccountID))
+	}
 	title := fmt.Sprintf("%s version %d", key, version)
 	return h.render(c, status, "editor", page{Title: title, Nav: "playbooks", Data: d})
 }
@@ -151,6 +156,10 @@ func (h *Handler) simulateFor(ctx context.Context, key string, version int, acco
 	}
 	if err != nil {
 		return nil, err
+	}
+	if missing := simulate.MissingAnchor(def, in.Account); missing != "" {
+		sim.Problem = fmt.Sprintf("%s has no %s, which this playbook counts from: set it on the account to simulate.", accountID, missing)
+		return sim, nil
 	}
 	res, err := simulate.Run(in)
 	if err != nil {
@@ -250,19 +259,38 @@ func (h *Handler) timelineSVG(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ctx := c.Request().Context()
+	def, v, err := h.cfg.Playbooks.Definition(ctx, c.Param("key"), version)
+	if err != nil {
+		return catalogProblem(err)
+	}
+	if id := c.QueryParam("account"); id != "" {
+		// The account's own timeline, enrolled now, on its calendar.
+		in, err := h.simulationInput(ctx, def, id, time.Now().UTC().Truncate(time.Minute))
+		if errors.Is(err, store.ErrNotFound) {
+			return echo.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if missing := simulate.MissingAnchor(def, in.Account); missing != "" {
+			return echo.NewHTTPError(http.StatusUnprocessableEntity, "The account has no "+missing+", which this playbook counts from.")
+		}
+		title := fmt.Sprintf("%s (v%d) — %s (%s, %s) if enrolled now", def.Name, v, in.AccountName, id, in.Account.Segment)
+		return drawTimeline(c, title, in, simulate.AxisDates)
+	}
 	segment := c.QueryParam("segment")
 	if !slices.Contains(segmentsOf, segment) {
 		segment = segmentsOf[0]
 	}
-	def, v, err := h.cfg.Playbooks.Definition(c.Request().Context(), c.Param("key"), version)
-	if err != nil {
-		return catalogProblem(err)
-	}
 	in := simulate.Sample(def, segment, time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+	return drawTimeline(c, fmt.Sprintf("%s (v%d) — %s, day 0 = enrolment", def.Name, v, segment), in, simulate.AxisDays)
+}
+
+func drawTimeline(c echo.Context, title string, in simulate.Input, axis simulate.Axis) error {
 	res, err := simulate.Run(in)
 	if err != nil {
 		return err
 	}
-	title := fmt.Sprintf("%s (v%d) — %s, day 0 = enrolment", def.Name, v, segment)
-	return c.Blob(http.StatusOK, "image/svg+xml", []byte(simulate.SVG(title, in, res, simulate.AxisDays)))
+	return c.Blob(http.StatusOK, "image/svg+xml", []byte(simulate.SVG(title, in, res, axis)))
 }

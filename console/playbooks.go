@@ -33,7 +33,6 @@ const listed = 500
 
 type catalogRow struct {
 	store.PlaybookSummary
-	Drafts   int
 	Live     int
 	Outcomes []outcomeCount
 }
@@ -94,17 +93,9 @@ func (h *Handler) playbookList(c echo.Context) error {
 	rows := make([]catalogRow, len(list))
 	for i, p := range list {
 		rows[i].PlaybookSummary = p
-		rows[i].Drafts = p.LatestVersion - valueOr(p.PublishedVersion, 0)
 		rows[i].Live, rows[i].Outcomes = tally(counts, p.Key, 0)
 	}
 	return h.render(c, http.StatusOK, "playbooks", page{Title: "Playbooks", Nav: "playbooks", Data: rows})
-}
-
-func valueOr(p *int, v int) int {
-	if p == nil {
-		return v
-	}
-	return *p
 }
 
 type versionRow struct {

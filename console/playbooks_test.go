@@ -128,6 +128,7 @@ func TestOpsDesignAndPublishAPlaybook(t *testing.T) {
 	draftOf(t, l.Store, helloDraft)
 	_, html = ops.get("/console/playbooks/hello/versions/1?segment=smb&account=acme")
 	require.Contains(t, html, `src="/console/playbooks/hello/versions/1/timeline.svg?segment=smb"`)
+	require.Contains(t, html, `src="/console/playbooks/hello/versions/1/timeline.svg?account=acme"`)
 	frames := iframe.FindAllStringSubmatch(html, -1)
 	require.Len(t, frames, 1, html)
 	require.Contains(t, html, "to pat@acme.test")
@@ -140,6 +141,11 @@ func TestOpsDesignAndPublishAPlaybook(t *testing.T) {
 	require.Equal(t, 200, resp.StatusCode)
 	require.Equal(t, "image/svg+xml", resp.Header.Get("Content-Type"))
 	require.Contains(t, body, "<svg")
+	resp, body = ops.get("/console/playbooks/hello/versions/1/timeline.svg?account=acme")
+	require.Equal(t, 200, resp.StatusCode)
+	require.Contains(t, body, "Acme (acme, enterprise) if enrolled now")
+	_, html = ops.get("/console/playbooks/renewal/versions/1?account=acme")
+	require.Contains(t, html, "acme has no renewal_date, which this playbook counts from")
 
 	// Publishing says who stays where.
 	_, html = ops.get("/console/playbooks/onboarding/versions/2/publish")

@@ -580,3 +580,15 @@ func WithWaits(start time.Time, res Result) []Entry {
 	}
 	return append(out, waits...)
 }
+
+// MissingAnchor names the date a playbook counts from when the account
+// lacks it; "" when it has it (or the playbook counts from enrolment).
+func MissingAnchor(def *playbook.Definition, acct accounts.Snapshot) string {
+	switch {
+	case def.Anchor == playbook.AnchorRenewalDate && acct.RenewalAt == nil:
+		return "renewal_date"
+	case def.Anchor == playbook.AnchorContractStart && acct.ContractStartAt == nil:
+		return "contract_start"
+	}
+	return ""
+}

@@ -167,6 +167,7 @@ type PlaybookSummary struct {
 	Name             string `json:"name"`
 	PublishedVersion *int   `json:"published_version"`
 	LatestVersion    int    `json:"latest_version"`
+	Drafts           int    `json:"drafts"`
 	Builtin          bool   `json:"builtin"`
 }
 
@@ -177,6 +178,7 @@ func (s *Store) ListPlaybooks(ctx context.Context, afterKey string, n int) ([]Pl
 		       (array_agg(name ORDER BY version DESC))[1] AS name,
 		       max(version) FILTER (WHERE status = 'published') AS published_version,
 		       max(version) AS latest_version,
+		       count(*) FILTER (WHERE status = 'draft')::int AS drafts,
 		       bool_or(builtin) AS builtin
 		FROM playbook_versions WHERE key > $1 GROUP BY key ORDER BY key LIMIT $2`, afterKey, limit(n))
 }
