@@ -27,13 +27,13 @@ type editorData struct {
 	Fields     []templates.Field
 	// The preview: the timeline of a segment's made-up account, and a
 	// simulation for a real account.
-	Segments   []string
-	Segment    string
-	AccountID  string
-	Timeline   string // the picture's URL
+	Segments  []string
+	Segment   string
+	AccountID string
+	Timeline  string // the picture's URL
 	// AccountTimeline is the chosen account's own picture, enrolled now.
 	AccountTimeline string
-	Simulation *simulation
+	Simulation      *simulation
 }
 
 type simulation struct {
