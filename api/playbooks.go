@@ -8,6 +8,8 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -149,4 +151,96 @@ func queryVersion(c echo.Context) (int, error) {
 			FieldError{Field: "version", Message: "must be a whole number from 1 to 2147483647"})
 	}
 	return n, nil
+}
+
+// playbookVersionRuns is a version as the versions list shows it: without
+// its definition, with its runs counted.
+type playbookVersionRuns struct {
+	Version     int               `json:"version"`
+	Name        string            `json:"name"`
+	Status      string            `json:"status"`
+	Builtin     bool              `json:"builtin"`
+	CreatedAt   time.Time         `json:"created_at"`
+	PublishedAt *time.Time        `json:"published_at"`
+	Runs        []versionRunCount `json:"runs"`
+}
+
+type versionRunCount struct {
+	Status  string `json:"status"`
+	Outcome string `json:"outcome"`
+	Runs    int    `json:"runs"`
+}
+
+func (h *handlers) listPlaybookVersions(c echo.Context) error {
+	ctx := c.Request().Context()
+	vs, err := h.playbooks.Versions(ctx, c.Param("key"))
+	if err != nil {
+		return err
+	}
+	counts, err := h.playbooks.RunCounts(ctx, c.Param("key"))
+	if err != nil {
+		return err
+	}
+	items := make([]playbookVersionRuns, len(vs))
+	for i, v := range vs {
+		items[i] = playbookVersionRuns{Version: v.Version, Name: v.Name, Status: v.Status, Builtin: v.Builtin,
+			CreatedAt: v.CreatedAt, PublishedAt: v.PublishedAt, Runs: []versionRunCount{}}
+		for _, rc := range counts {
+			if rc.Version == v.Version {
+				items[i].Runs = append(items[i].Runs, versionRunCount{Status: rc.Status, Outcome: rc.Outcome, Runs: rc.Runs})
+			}
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
+}
+
+func (h *handlers) diffPlaybookVersions(c echo.Context) error {
+	q := queryFilter{c: c}
+	q.only("from", "to")
+	versions := map[string]int{}
+	for _, name := range []string{"from", "to"} {
+		n, err := strconv.Atoi(c.QueryParam(name))
+		if err != nil || n < 1 || n > math.MaxInt32 {
+			q.fe.add(name, "required: a version number from 1 to 2147483647")
+		}
+		versions[name] = n
+	}
+	if err := q.err(); err != nil {
+		return err
+	}
+	d, err := h.playbooks.Diff(c.Request().Context(), c.Param("key"), versions["from"], versions["to"])
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+func (h *handlers) duplicatePlaybook(c echo.Context) error {
+	var req struct {
+		Key     string `json:"key"`
+		Name    string `json:"name"`
+		Version int    `json:"version"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var fe fieldErrors
+	if req.Key == "" {
+		fe.add("key", "required: the new playbook's key")
+	}
+	if strings.TrimSpace(req.Name) == "" {
+		fe.add("name", "required: the new playbook's name")
+	}
+	if req.Version < 0 || req.Version > math.MaxInt32 {
+		fe.add("version", "must be a version number from 1 to 2147483647, or left out")
+	}
+	if err := fe.err(); err != nil {
+		return err
+	}
+	v, err := h.playbooks.Duplicate(c.Request().Context(), c.Param("key"), req.Version, req.Key, req.Name)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, fmt.Sprintf("/v1/playbooks/%s?version=%d", v.Key, v.Version))
+	return c.JSON(http.StatusCreated, v)
 }

@@ -129,7 +129,7 @@ func domainProblem(err error) *Problem {
 		return problem(http.StatusForbidden, err.Error())
 	case errors.Is(err, approvals.ErrNotFound), errors.Is(err, tasks.ErrNotFound), errors.Is(err, catalog.ErrNotFound):
 		return problem(http.StatusNotFound, err.Error())
-	case errors.Is(err, approvals.ErrNotPending), errors.Is(err, tasks.ErrClosed), errors.Is(err, catalog.ErrArchived),
+	case errors.Is(err, approvals.ErrNotPending), errors.Is(err, tasks.ErrClosed), errors.Is(err, catalog.ErrArchived), errors.Is(err, catalog.ErrKeyTaken),
 		errors.Is(err, runs.ErrNotLive):
 		return problem(http.StatusConflict, err.Error())
 	case errors.As(err, &bad):

@@ -18,6 +18,7 @@ import (
 
 	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/approvals"
+	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/metrics"
 	"github.com/playbookd/playbookd/playbook"
@@ -63,6 +64,10 @@ type Playbooks interface {
 	Version(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
 	Definition(ctx context.Context, key string, version int) (*playbook.Definition, int, error)
 	List(ctx context.Context, afterKey string, n int) ([]store.PlaybookSummary, error)
+	Versions(ctx context.Context, key string) ([]store.PlaybookVersion, error)
+	RunCounts(ctx context.Context, keys ...string) ([]store.RunCount, error)
+	Diff(ctx context.Context, key string, from, to int) (catalog.Diff, error)
+	Duplicate(ctx context.Context, fromKey string, version int, newKey, newName string) (store.PlaybookVersion, error)
 }
 
 // Team keeps the team members (the store refuses unknown managers and

@@ -156,7 +156,7 @@ func (h *handlers) playbookTimelineSVG(c echo.Context) error {
 	if err := h.storedAccount(c, accountID, &in); err != nil {
 		return err
 	}
-	if missing := missingAnchor(def, in.Account); missing != "" {
+	if missing := simulate.MissingAnchor(def, in.Account); missing != "" {
 		return invalid([]FieldError{{Field: "account_id", Message: fmt.Sprintf("the account has no %s, which this playbook counts from", missing)}})
 	}
 	title := fmt.Sprintf("%s (v%d) — %s (%s, %s) if enrolled now", def.Name, v, acct.Name, acct.ID, in.Account.Segment)
@@ -169,18 +169,6 @@ func (h *handlers) drawTimeline(c echo.Context, title string, in simulate.Input,
 		return err
 	}
 	return c.Blob(http.StatusOK, "image/svg+xml", []byte(simulate.SVG(title, in, res, axis)))
-}
-
-// missingAnchor names the date a playbook counts from when the account
-// lacks it.
-func missingAnchor(def *playbook.Definition, acct accounts.Snapshot) string {
-	switch {
-	case def.Anchor == playbook.AnchorRenewalDate && acct.RenewalAt == nil:
-		return "renewal_date"
-	case def.Anchor == playbook.AnchorContractStart && acct.ContractStartAt == nil:
-		return "contract_start"
-	}
-	return ""
 }
 
 // storedAccount fills in the simulation's account from PostgreSQL.

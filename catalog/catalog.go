@@ -19,6 +19,8 @@ import (
 var (
 	ErrNotFound = errors.New("playbook version not found")
 	ErrArchived = errors.New("this version is archived; publish a newer version instead")
+	// ErrKeyTaken refuses a duplicate under a key that already has versions.
+	ErrKeyTaken = errors.New("a playbook with this key already exists")
 )
 
 // Store is what the catalog needs from PostgreSQL.
@@ -28,6 +30,8 @@ type Store interface {
 	CreatePlaybookVersion(ctx context.Context, in store.NewPlaybookVersion) (store.PlaybookVersion, error)
 	PublishPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
 	PublishedDefinitions(ctx context.Context) (map[string]json.RawMessage, error)
+	ListPlaybookVersions(ctx context.Context, key string) ([]store.PlaybookVersion, error)
+	PlaybookRunCounts(ctx context.Context, keys []string) ([]store.RunCount, error)
 }
 
 // Service validates, stores and publishes playbook versions.

@@ -135,3 +135,28 @@ func TestDecodeNamesTheVersion(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "hello", def.Key)
 }
+
+// A duplicate keeps a YAML source's layout with the new key and name; a
+// JSON source is written again from its definition; a taken key is refused.
+func TestDuplicate(t *testing.T) {
+	svc, _ := newCatalog(t)
+	ctx := context.Background()
+	_, err := svc.Create(ctx, []byte("# hello\n"+hello), "yaml")
+	require.NoError(t, err)
+	v, err := svc.Duplicate(ctx, "hello", 0, "hello-copy", "Hello: copy")
+	require.NoError(t, err)
+	require.Equal(t, "# hello\nkey: \"hello-copy\"\nname: \"Hello: copy\"\nsteps:\n  - id: pause\n    wait: 1d\n", v.Source)
+	require.Equal(t, "Hello: copy", v.Name)
+
+	_, err = svc.Create(ctx, []byte(`{"key":"json-one","name":"J","steps":[{"id":"a","wait":"1d"}]}`), "json")
+	require.NoError(t, err)
+	v, err = svc.Duplicate(ctx, "json-one", 1, "json-two", "J2")
+	require.NoError(t, err)
+	require.Equal(t, "json", v.SourceFormat)
+	require.Contains(t, v.Source, `"key": "json-two"`)
+
+	_, err = svc.Duplicate(ctx, "hello", 1, "json-two", "Taken")
+	require.ErrorIs(t, err, catalog.ErrKeyTaken)
+	_, err = svc.Duplicate(ctx, "nope", 0, "x", "X")
+	require.ErrorIs(t, err, catalog.ErrNotFound)
+}

@@ -146,10 +146,7 @@ func (h *Handler) approvalPreview(c echo.Context) error {
 		if d.Approved != nil {
 			html = d.Approved.HTML
 		}
-		hdr := c.Response().Header()
-		hdr.Set("Content-Security-Policy", previewCSP)
-		hdr.Set("Referrer-Policy", "no-referrer")
-		return c.Blob(http.StatusOK, "text/html; charset=utf-8", []byte(html))
+		return servePreview(c, html)
 	}
 	return echo.NewHTTPError(http.StatusNotFound, "This approval has no email to that address.")
 }

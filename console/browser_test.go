@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +54,9 @@ const pageChecks = `(() => {
 // the keyboard; screenshots of each are written (fixture-*.png).
 func TestEveryPageAtBothWidths(t *testing.T) {
 	l := storetest.NewLadder(t)
+	seedPlaybooks(t, l)
+	draftOf(t, l.Store, helloDraft)
+	draftOf(t, l.Store, strings.Replace(helloDraft, "wait: 2d", "wait: 3d", 1))
 	srv, fake := workConsole(t, l.Store)
 	now := time.Now()
 	a := newApproval(t, l, "qbr-invite", now.Add(3*time.Hour))
@@ -87,4 +91,10 @@ func TestEveryPageAtBothWidths(t *testing.T) {
 	signIn(adminKey)
 	check("account-ops", "/console/accounts/acme")
 	check("run-ops", "/console/runs/"+l.RunID.String())
+	check("playbooks", "/console/playbooks")
+	check("playbook", "/console/playbooks/onboarding")
+	check("editor", "/console/playbooks/hello/versions/1?segment=smb&account=acme")
+	check("editor-builtin", "/console/playbooks/onboarding/versions/1?account=acme")
+	check("diff", "/console/playbooks/hello/diff?from=1&to=2")
+	check("publish", "/console/playbooks/hello/versions/2/publish")
 }

@@ -24,8 +24,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/approvals"
+	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/health"
+	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/portfolio"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
@@ -77,6 +80,22 @@ type Accounts interface {
 	ListAccounts(ctx context.Context, f store.AccountFilter) ([]store.Account, error)
 	HealthHistory(ctx context.Context, accountID string, before int64, n int) ([]store.HealthSnapshot, error)
 	AccountEvents(ctx context.Context, accountID string, n int) ([]store.Event, error)
+	AccountSnapshot(ctx context.Context, id string) (accounts.Snapshot, error)
+}
+
+// Playbooks validates, stores, compares and publishes playbook versions,
+// as the API does (catalog.Service).
+type Playbooks interface {
+	Validate(ctx context.Context, source []byte) (*playbook.Definition, error)
+	Create(ctx context.Context, source []byte, format string) (store.PlaybookVersion, error)
+	Publish(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
+	Version(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
+	Definition(ctx context.Context, key string, version int) (*playbook.Definition, int, error)
+	List(ctx context.Context, afterKey string, n int) ([]store.PlaybookSummary, error)
+	Versions(ctx context.Context, key string) ([]store.PlaybookVersion, error)
+	RunCounts(ctx context.Context, keys ...string) ([]store.RunCount, error)
+	Diff(ctx context.Context, key string, from, to int) (catalog.Diff, error)
+	Duplicate(ctx context.Context, fromKey string, version int, newKey, newName string) (store.PlaybookVersion, error)
 }
 
 // Lists reads runs, the outbox, the team and the playbooks.
@@ -105,12 +124,15 @@ type Config struct {
 	Tasks     Tasks
 	Runs      Runs
 	Events    Events
+	Playbooks Playbooks
 	// Plain reads of PostgreSQL (the store, in practice).
 	Accounts  Accounts
 	Lists     Lists
 	Portfolio portfolio.Store
 	// Bands are the health model's band edges, drawn on health charts.
 	Bands health.Bands
+	// EmailCap is the frequency cap simulations apply, as the API's do.
+	EmailCap store.FrequencyCap
 }
 
 //go:embed templates/*.html
@@ -155,5 +177,17 @@ func Register(e *echo.Echo, cfg Config) (*Handler, error) {
 		signed.POST("/runs/:id/"+action, h.controlRun(action), h.allow(team.RoleAdmin, team.RoleOps))
 	}
 	signed.GET("/portfolio", h.portfolioPage)
+	design := signed.Group("/playbooks", h.allowWith(designAdvice, designers...))
+	design.GET("", h.playbookList)
+	design.GET("/:key", h.playbookPage)
+	design.GET("/:key/diff", h.playbookDiff)
+	design.POST("/:key/duplicate", h.duplicatePlaybook)
+	design.POST("/:key/validate", h.validateSource)
+	design.GET("/:key/versions/:version", h.editorPage)
+	design.POST("/:key/versions/:version", h.saveDraft)
+	design.GET("/:key/versions/:version/timeline.svg", h.timelineSVG)
+	design.GET("/:key/versions/:version/email", h.simulatedEmail)
+	design.GET("/:key/versions/:version/publish", h.publishPage)
+	design.POST("/:key/versions/:version/publish", h.publishVersion)
 	return h, nil
 }

@@ -79,10 +79,15 @@ func (h *Handler) errorPages(next echo.HandlerFunc) echo.HandlerFunc {
 // allow lets only the roles through; anyone else gets a 403 page (the
 // console hides what a role may not do, so this is a hand-made request).
 func (h *Handler) allow(roles ...string) echo.MiddlewareFunc {
+	return h.allowWith("Starting, pausing and cancelling runs and posting events are for ops and admins.", roles...)
+}
+
+// allowWith is allow with its own advice.
+func (h *Handler) allowWith(advice string, roles ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if !slices.Contains(roles, current(c).Role) {
-				return h.forbidden(c, "Your role ("+current(c).Role+") may not do this: starting, pausing and cancelling runs and posting events are for ops and admins.")
+				return h.forbidden(c, "Your role ("+current(c).Role+") may not do this. "+advice)
 			}
 			return next(c)
 		}

@@ -19,9 +19,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/playbookd/playbookd/approvals"
+	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/console"
 	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/message"
+	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
@@ -99,7 +101,10 @@ func workConsole(t *testing.T, st *store.Store) (*httptest.Server, *fakeTemporal
 func serveConsole(t *testing.T, st *store.Store, admin string) (*httptest.Server, *fakeTemporal) {
 	fake := &fakeTemporal{}
 	e := echo.New()
-	_, err := console.Register(e, console.Config{Sessions: st, AdminKey: admin,
+	set, err := templates.Builtin()
+	require.NoError(t, err)
+	_, err = console.Register(e, console.Config{Sessions: st, AdminKey: admin,
+		Playbooks: &catalog.Service{Store: st, Options: playbook.Options{BuiltinTemplates: set.Names(), CheckTemplate: templates.Check}},
 		Log:       slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		Approvals: &approvals.Service{Store: st, Runs: fake}, Tasks: &tasks.Service{Store: st, Runs: fake},
 		Runs: fake, Events: fake, Accounts: st, Lists: st, Portfolio: st, Bands: health.Bands{Green: 80, Yellow: 50}})

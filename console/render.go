@@ -85,10 +85,11 @@ func (h *Handler) failure(c echo.Context, status int, heading, advice string) er
 	return h.render(c, status, "failure", page{Title: heading, Data: failureData{Heading: heading, Advice: advice}})
 }
 
-// pageCSP allows only the console's own styles, scripts and frames: no
-// inline script can run, whatever a customer's data holds.
+// pageCSP allows only the console's own styles, scripts, frames and
+// requests (the editor's check as you type): no inline script can run,
+// whatever a customer's data holds.
 const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+	"connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // secureHeaders sets the headers every console answer carries.
 func secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {

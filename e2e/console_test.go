@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -77,46 +76,8 @@ steps:
 
 	ctx := browsertest.New(t)
 	base := c.base + "/console"
-	shoot := func(name string) {
-		t.Helper()
-		browsertest.Screenshot(ctx, t, name, browsertest.Phone)
-		browsertest.Screenshot(ctx, t, name, browsertest.Desktop)
-	}
-	// setValue sets a field as a person clearing it or picking an option
-	// would (chromedp's SetValue refuses some values).
-	setValue := func(css, v string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			_, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).value = %q`, css, v)))
-			return err
-		})
-	}
-	// mainText is what the page says.
-	mainText := func() string {
-		t.Helper()
-		require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("main h1"))))
-		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
-		require.NoError(t, err)
-		return text
-	}
-	// submit does what posts a form and returns what the next page says:
-	// the flash of a redirect, or the heading of a refusal.
-	submit := func(steps ...chromedp.Action[chromedp.Void]) string {
-		t.Helper()
-		_, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.submitted = 1`))
-		require.NoError(t, err)
-		require.NoError(t, chromedp.Do(ctx, steps...))
-		// The new page has no mark; while it loads, asking may fail.
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!window.submitted && document.readyState === "complete"`))
-			if err == nil && loaded {
-				break
-			}
-			require.True(t, time.Now().Before(deadline), "the form's answer never loaded (%v)", err)
-			time.Sleep(20 * time.Millisecond)
-		}
-		return mainText()
-	}
+	b := tab{t: t, ctx: ctx}
+	shoot, mainText, submit := b.shoot, b.mainText, b.submit
 
 	// Sign in as casey, open the BigCo approval from the inbox, edit the
 	// body, approve: timed until the email is in the outbox.

@@ -104,6 +104,9 @@ type Email struct {
 	To      string `json:"to"`
 	Subject string `json:"subject"`
 	Text    string `json:"text"`
+	// HTML is the html part, for the console's sandboxed preview; the API
+	// answer keeps to subject and text.
+	HTML string `json:"-"`
 }
 
 // Result is the timeline and how the run ended.
@@ -480,7 +483,7 @@ func (r *recorder) render(in contract.SendEmailInput, c Contact, edits *message.
 		if err != nil {
 			return out, err
 		}
-		out.Subject, out.Text = rendered.Subject, rendered.Text
+		out.Subject, out.Text, out.HTML = rendered.Subject, rendered.Text, rendered.HTML
 	}
 	if e := edits; e != nil {
 		if e.Subject != "" {
@@ -488,6 +491,8 @@ func (r *recorder) render(in contract.SendEmailInput, c Contact, edits *message.
 		}
 		if e.Text != "" {
 			out.Text = e.Text
+			// As approvals lay an edited email out again from its text.
+			out.HTML = templates.Layout(out.Subject, out.Text)
 		}
 	}
 	return out, nil
@@ -547,4 +552,43 @@ func Sample(def *playbook.Definition, segment string, start time.Time) Input {
 		CSMName:     "Your CSM",
 		Start:       start,
 	}
+}
+
+// WithWaits is the timeline with a line for each wait and wait_for the
+// run went through (from its step records), in time order: the console's
+// preview explains every hold, where the API's timeline lists what acted
+// and what moved.
+func WithWaits(start time.Time, res Result) []Entry {
+	var waits []Entry
+	for _, rec := range res.Steps {
+		if (rec.Kind != playbook.KindWait && rec.Kind != playbook.KindWaitFor) || rec.At == nil || rec.Status == workflows.StepSkipped {
+			continue
+		}
+		detail := rec.Detail
+		if detail == "" {
+			detail = strings.ReplaceAll(rec.Kind, "_", " ")
+		}
+		waits = append(waits, Entry{At: *rec.At, Offset: offset(rec.At.Sub(start)), StepID: rec.ID, Action: "wait", Detail: detail})
+	}
+	slices.SortStableFunc(waits, func(a, b Entry) int { return a.At.Compare(b.At) })
+	out := make([]Entry, 0, len(res.Timeline)+len(waits))
+	for _, e := range res.Timeline {
+		for len(waits) > 0 && !waits[0].At.After(e.At) {
+			out, waits = append(out, waits[0]), waits[1:]
+		}
+		out = append(out, e)
+	}
+	return append(out, waits...)
+}
+
+// MissingAnchor names the date a playbook counts from when the account
+// lacks it; "" when it has it (or the playbook counts from enrolment).
+func MissingAnchor(def *playbook.Definition, acct accounts.Snapshot) string {
+	switch {
+	case def.Anchor == playbook.AnchorRenewalDate && acct.RenewalAt == nil:
+		return "renewal_date"
+	case def.Anchor == playbook.AnchorContractStart && acct.ContractStartAt == nil:
+		return "contract_start"
+	}
+	return ""
 }

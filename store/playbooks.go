@@ -167,6 +167,7 @@ type PlaybookSummary struct {
 	Name             string `json:"name"`
 	PublishedVersion *int   `json:"published_version"`
 	LatestVersion    int    `json:"latest_version"`
+	Drafts           int    `json:"drafts"`
 	Builtin          bool   `json:"builtin"`
 }
 
@@ -177,6 +178,7 @@ func (s *Store) ListPlaybooks(ctx context.Context, afterKey string, n int) ([]Pl
 		       (array_agg(name ORDER BY version DESC))[1] AS name,
 		       max(version) FILTER (WHERE status = 'published') AS published_version,
 		       max(version) AS latest_version,
+		       count(*) FILTER (WHERE status = 'draft')::int AS drafts,
 		       bool_or(builtin) AS builtin
 		FROM playbook_versions WHERE key > $1 GROUP BY key ORDER BY key LIMIT $2`, afterKey, limit(n))
 }
@@ -214,3 +216,28 @@ func (s *Store) published(ctx context.Context, expr string) (map[string]json.Raw
 }
 
 const versionColumns = `key, version, name, status, definition, source, source_format, builtin, created_at, published_at`
+
+// ListPlaybookVersions returns every version of a playbook, newest first.
+func (s *Store) ListPlaybookVersions(ctx context.Context, key string) ([]PlaybookVersion, error) {
+	return rowsOf[PlaybookVersion](ctx, s.pool, `SELECT `+versionColumns+`
+		FROM playbook_versions WHERE key = $1 ORDER BY version DESC`, key)
+}
+
+// RunCount is how many runs of a playbook version are in a status, with an
+// outcome ("" while live or when none was recorded).
+type RunCount struct {
+	Key     string `json:"key"`
+	Version int    `json:"version"`
+	Status  string `json:"status"`
+	Outcome string `json:"outcome"`
+	Runs    int    `json:"runs"`
+}
+
+// PlaybookRunCounts counts the runs of the playbooks by version, status and
+// outcome: what the console's playbook pages and a publish confirmation say.
+func (s *Store) PlaybookRunCounts(ctx context.Context, keys []string) ([]RunCount, error) {
+	return rowsOf[RunCount](ctx, s.pool, `
+		SELECT playbook_key AS key, playbook_version AS version, status, COALESCE(outcome, '') AS outcome, count(*)::int AS runs
+		FROM runs WHERE playbook_key = ANY($1)
+		GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, keys)
+}

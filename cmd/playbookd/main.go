@@ -246,12 +246,14 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 	links *unsubscribe.Links, log *slog.Logger) error {
 	approvalService := &approvals.Service{Store: st, Runs: runService}
 	taskService := &tasks.Service{Store: st, Runs: runService}
+	playbookService := &catalog.Service{Store: st, Options: playbookOptions(set, cfg.Webhooks())}
+	emailCap := store.FrequencyCap{Count: cfg.EmailCap, Window: cfg.EmailCapWindow}
 	e := api.New(api.Config{
 		Runs:               runService,
 		Triggers:           triggerService,
 		Approvals:          approvalService,
 		Tasks:              taskService,
-		Playbooks:          &catalog.Service{Store: st, Options: playbookOptions(set, cfg.Webhooks())},
+		Playbooks:          playbookService,
 		Team:               st,
 		Keys:               st,
 		Accounts:           st,
@@ -273,12 +275,13 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 		},
 		AdminKey: cfg.AdminKey,
 		Log:      log,
-		EmailCap: store.FrequencyCap{Count: cfg.EmailCap, Window: cfg.EmailCapWindow},
+		EmailCap: emailCap,
 	})
 	// The console: the same binary, the same domain services as the API.
 	if _, err := console.Register(e, console.Config{
 		Sessions: st, AdminKey: cfg.AdminKey, Secure: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Log: log,
 		Approvals: approvalService, Tasks: taskService, Runs: runService, Events: triggerService,
+		Playbooks: playbookService, EmailCap: emailCap,
 		Accounts: st, Lists: st, Portfolio: st, Bands: cfg.Health().Bands,
 	}); err != nil {
 		return err

@@ -1,0 +1,108 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+
+	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/store"
+)
+
+// Versions returns every version of a playbook, newest first.
+func (s *Service) Versions(ctx context.Context, key string) ([]store.PlaybookVersion, error) {
+	vs, err := s.Store.ListPlaybookVersions(ctx, key)
+	if err == nil && len(vs) == 0 {
+		return nil, ErrNotFound
+	}
+	return vs, err
+}
+
+// RunCounts counts the playbooks' runs by version, status and outcome.
+func (s *Service) RunCounts(ctx context.Context, keys ...string) ([]store.RunCount, error) {
+	return s.Store.PlaybookRunCounts(ctx, keys)
+}
+
+// Diff is what changed from one version of a playbook to another.
+type Diff struct {
+	Key   string               `json:"key"`
+	From  int                  `json:"from"`
+	To    int                  `json:"to"`
+	Steps playbook.StepChanges `json:"steps"`
+	Lines []playbook.DiffLine  `json:"lines"`
+}
+
+// Diff compares two versions of a playbook: their sources line by line
+// (the canonical JSON when a version has no source) and their steps.
+func (s *Service) Diff(ctx context.Context, key string, from, to int) (Diff, error) {
+	a, err := s.Version(ctx, key, from)
+	if err != nil {
+		return Diff{}, err
+	}
+	b, err := s.Version(ctx, key, to)
+	if err != nil {
+		return Diff{}, err
+	}
+	da, err := Decode(key, a.Version, a.Definition)
+	if err != nil {
+		return Diff{}, err
+	}
+	db, err := Decode(key, b.Version, b.Definition)
+	if err != nil {
+		return Diff{}, err
+	}
+	return Diff{Key: key, From: a.Version, To: b.Version, Steps: playbook.DiffSteps(da, db),
+		Lines: playbook.DiffSource(sourceOf(a), sourceOf(b))}, nil
+}
+
+// sourceOf is a version's text as CS ops wrote it.
+func sourceOf(v store.PlaybookVersion) string {
+	if v.Source != "" {
+		return v.Source
+	}
+	return string(v.Definition)
+}
+
+// The top-level key and name lines of a YAML source, as the built-ins and
+// the console's editor write them.
+var (
+	yamlKeyLine  = regexp.MustCompile(`(?m)^key:[ \t]*[^\n#]*`)
+	yamlNameLine = regexp.MustCompile(`(?m)^name:[ \t]*[^\n#]*`)
+)
+
+// Duplicate stores a copy of a version (0: as Version finds it) as the
+// first draft of a new playbook with its own key and name: the start of a
+// new playbook, through the same validation as any draft. The source keeps
+// its comments and layout; only its key and name lines change.
+func (s *Service) Duplicate(ctx context.Context, fromKey string, version int, newKey, newName string) (store.PlaybookVersion, error) {
+	v, err := s.Version(ctx, fromKey, version)
+	if err != nil {
+		return store.PlaybookVersion{}, err
+	}
+	if existing, err := s.Store.ListPlaybookVersions(ctx, newKey); err != nil {
+		return store.PlaybookVersion{}, err
+	} else if len(existing) > 0 {
+		return store.PlaybookVersion{}, fmt.Errorf("%w: %s", ErrKeyTaken, newKey)
+	}
+	source, format := v.Source, v.SourceFormat
+	if format == "yaml" && yamlKeyLine.MatchString(source) && yamlNameLine.MatchString(source) {
+		// Quoted as JSON strings, which YAML reads as they are.
+		k, _ := json.Marshal(newKey)
+		n, _ := json.Marshal(newName)
+		source = yamlKeyLine.ReplaceAllLiteralString(source, "key: "+string(k))
+		source = yamlNameLine.ReplaceAllLiteralString(source, "name: "+string(n))
+	} else {
+		def, err := Decode(fromKey, v.Version, v.Definition)
+		if err != nil {
+			return store.PlaybookVersion{}, err
+		}
+		def.Key, def.Name = newKey, newName
+		raw, err := json.MarshalIndent(def, "", "  ")
+		if err != nil {
+			return store.PlaybookVersion{}, err
+		}
+		source, format = string(raw), "json"
+	}
+	return s.Create(ctx, []byte(source), format)
+}

@@ -1,0 +1,388 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/playbookd/playbookd/accounts"
+	"github.com/playbookd/playbookd/catalog"
+	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/team"
+)
+
+// The CS ops pages: the playbooks, a version's editor with its preview,
+// the diff between two versions, publishing and duplicating. They are for
+// ops and admins, as writing playbooks is in the API; a CSM runs playbooks
+// and reads a run's steps on its run page, so the design pages are not
+// theirs (a 403 page, and no menu entry).
+var designers = []string{team.RoleAdmin, team.RoleOps}
+
+const designAdvice = "The playbook pages are for CS ops and admins: they design, preview and publish playbooks."
+
+// listed is how many playbooks the list shows: the catalog is small (the
+// built-ins and what ops wrote).
+const listed = 500
+
+type catalogRow struct {
+	store.PlaybookSummary
+	Live     int
+	Outcomes []outcomeCount
+}
+
+type outcomeCount struct {
+	Outcome string
+	Runs    int
+}
+
+// tally sums a playbook's (or one version's) runs: live ones, and the
+// ended ones by outcome, most frequent first.
+func tally(counts []store.RunCount, key string, version int) (int, []outcomeCount) {
+	live := 0
+	by := map[string]int{}
+	for _, rc := range counts {
+		if rc.Key != key || (version > 0 && rc.Version != version) {
+			continue
+		}
+		if rc.Status == store.RunRunning || rc.Status == store.RunPaused {
+			live += rc.Runs
+			continue
+		}
+		name := rc.Outcome
+		if name == "" {
+			name = rc.Status
+		}
+		by[name] += rc.Runs
+	}
+	out := make([]outcomeCount, 0, len(by))
+	for o, n := range by {
+		out = append(out, outcomeCount{Outcome: o, Runs: n})
+	}
+	slices.SortFunc(out, func(a, b outcomeCount) int {
+		if a.Runs != b.Runs {
+			return b.Runs - a.Runs
+		}
+		return strings.Compare(a.Outcome, b.Outcome)
+	})
+	return live, out
+}
+
+// playbookList lists the playbooks: published version, drafts, live runs
+// and how ended runs came out.
+func (h *Handler) playbookList(c echo.Context) error {
+	ctx := c.Request().Context()
+	list, err := h.cfg.Playbooks.List(ctx, "", listed)
+	if err != nil {
+		return err
+	}
+	keys := make([]string, len(list))
+	for i, p := range list {
+		keys[i] = p.Key
+	}
+	counts, err := h.cfg.Playbooks.RunCounts(ctx, keys...)
+	if err != nil {
+		return err
+	}
+	rows := make([]catalogRow, len(list))
+	for i, p := range list {
+		rows[i].PlaybookSummary = p
+		rows[i].Live, rows[i].Outcomes = tally(counts, p.Key, 0)
+	}
+	return h.render(c, http.StatusOK, "playbooks", page{Title: "Playbooks", Nav: "playbooks", Data: rows})
+}
+
+type versionRow struct {
+	store.PlaybookVersion
+	Live     int
+	Outcomes []outcomeCount
+}
+
+type playbookData struct {
+	Key, Name   string
+	Versions    []versionRow
+	Published   int // 0 when none is
+	From, To    int // the diff form's defaults
+	Duplicate   duplicateForm
+	AnalyticsAt string
+}
+
+type duplicateForm struct {
+	Key, Name, Error string
+}
+
+// playbookPage shows a playbook's versions with their runs, and what ops
+// do with them: edit, compare, publish, duplicate.
+func (h *Handler) playbookPage(c echo.Context) error {
+	return h.showPlaybook(c, http.StatusOK, duplicateForm{})
+}
+
+func (h *Handler) showPlaybook(c echo.Context, status int, dup duplicateForm) error {
+	ctx := c.Request().Context()
+	key := c.Param("key")
+	vs, err := h.cfg.Playbooks.Versions(ctx, key)
+	if err != nil {
+		return catalogProblem(err)
+	}
+	counts, err := h.cfg.Playbooks.RunCounts(ctx, key)
+	if err != nil {
+		return err
+	}
+	d := playbookData{Key: key, Name: vs[0].Name, Duplicate: dup,
+		AnalyticsAt: Prefix + "/playbooks/" + url.PathEscape(key) + "/analytics"}
+	for _, v := range vs {
+		row := versionRow{PlaybookVersion: v}
+		row.Live, row.Outcomes = tally(counts, key, v.Version)
+		d.Versions = append(d.Versions, row)
+		if v.Status == store.VersionPublished {
+			d.Published = v.Version
+		}
+	}
+	d.To = vs[0].Version
+	d.From = d.To
+	if len(vs) > 1 {
+		d.From = vs[1].Version
+	}
+	if d.Duplicate.Key == "" {
+		d.Duplicate.Key, d.Duplicate.Name = key+"-copy", "Copy of "+d.Name
+	}
+	return h.render(c, status, "playbook", page{Title: "Playbook " + key, Nav: "playbooks", Data: d})
+}
+
+// catalogProblem turns what the catalog did not find into a 404 page.
+func catalogProblem(err error) error {
+	if errors.Is(err, catalog.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no such playbook or version. The playbook list has them all.")
+	}
+	return err
+}
+
+// pathVersion reads the :version of the path.
+func pathVersion(c echo.Context) (int, error) {
+	v, err := strconv.Atoi(c.Param("version"))
+	if err != nil || v < 1 || v > 1<<31-1 {
+		return 0, echo.ErrNotFound
+	}
+	return v, nil
+}
+
+// duplicatePlaybook copies a version as the first draft of a new playbook,
+// through the catalog's rules, and opens it in the editor.
+func (h *Handler) duplicatePlaybook(c echo.Context) error {
+	form := duplicateForm{Key: strings.TrimSpace(c.FormValue("new_key")), Name: strings.TrimSpace(c.FormValue("new_name"))}
+	version, _ := strconv.Atoi(c.FormValue("version"))
+	if form.Key == "" || form.Name == "" {
+		form.Error = "Give the new playbook a key and a name."
+		return h.showPlaybook(c, http.StatusUnprocessableEntity, form)
+	}
+	v, err := h.cfg.Playbooks.Duplicate(c.Request().Context(), c.Param("key"), version, form.Key, form.Name)
+	var perrs playbook.Errors
+	switch {
+	case errors.Is(err, catalog.ErrKeyTaken):
+		form.Error = "A playbook with the key " + form.Key + " exists already: choose another key."
+		return h.showPlaybook(c, http.StatusConflict, form)
+	case errors.As(err, &perrs):
+		msgs := make([]string, len(perrs))
+		for i, e := range perrs {
+			msgs[i] = e.String()
+		}
+		form.Error = "The copy is not a valid playbook: " + strings.Join(msgs, "; ")
+		return h.showPlaybook(c, http.StatusUnprocessableEntity, form)
+	case err != nil:
+		return catalogProblem(err)
+	}
+	return h.redirect(c, editorURL(v.Key, v.Version),
+		fmt.Sprintf("Duplicated %s as %s, draft version %d: edit it, preview it, publish it when it is ready.", c.Param("key"), v.Key, v.Version))
+}
+
+func editorURL(key string, version int) string {
+	return fmt.Sprintf("%s/playbooks/%s/versions/%d", Prefix, url.PathEscape(key), version)
+}
+
+type diffData struct {
+	catalog.Diff
+	Versions []int
+	Added    int
+	Removed  int
+}
+
+// playbookDiff compares two versions: the steps added, removed and
+// changed, and the text line by line.
+func (h *Handler) playbookDiff(c echo.Context) error {
+	ctx := c.Request().Context()
+	key := c.Param("key")
+	from, errFrom := strconv.Atoi(c.QueryParam("from"))
+	to, errTo := strconv.Atoi(c.QueryParam("to"))
+	if errFrom != nil || errTo != nil || from < 1 || to < 1 {
+		return echo.NewHTTPError(http.StatusBadRequest, "Choose two versions to compare on the playbook's page.")
+	}
+	diff, err := h.cfg.Playbooks.Diff(ctx, key, from, to)
+	if err != nil {
+		return catalogProblem(err)
+	}
+	vs, err := h.cfg.Playbooks.Versions(ctx, key)
+	if err != nil {
+		return catalogProblem(err)
+	}
+	d := diffData{Diff: diff}
+	for _, v := range vs {
+		d.Versions = append(d.Versions, v.Version)
+	}
+	for _, l := range diff.Lines {
+		switch l.Op {
+		case "+":
+			d.Added++
+		case "-":
+			d.Removed++
+		}
+	}
+	title := fmt.Sprintf("%s: version %d against %d", key, to, from)
+	return h.render(c, http.StatusOK, "diff", page{Title: title, Nav: "playbooks", Data: d})
+}
+
+type publishData struct {
+	Version   store.PlaybookVersion
+	Published int // the version it replaces; 0 when none
+	Staying   int // live runs that keep their versions
+	ByVersion []versionLive
+	Error     string
+}
+
+type versionLive struct{ Version, Live int }
+
+// publishPage asks before publishing: how many live runs stay on the
+// versions they started with, and that new runs take this one.
+func (h *Handler) publishPage(c echo.Context) error {
+	return h.showPublish(c, http.StatusOK, "")
+}
+
+func (h *Handler) showPublish(c echo.Context, status int, problem string) error {
+	ctx := c.Request().Context()
+	key := c.Param("key")
+	version, err := pathVersion(c)
+	if err != nil {
+		return err
+	}
+	vs, err := h.cfg.Playbooks.Versions(ctx, key)
+	if err != nil {
+		return catalogProblem(err)
+	}
+	counts, err := h.cfg.Playbooks.RunCounts(ctx, key)
+	if err != nil {
+		return err
+	}
+	d := publishData{Error: problem}
+	found := false
+	for _, v := range vs {
+		if v.Version == version {
+			d.Version, found = v, true
+		}
+		if v.Status == store.VersionPublished {
+			d.Published = v.Version
+		}
+		if live, _ := tally(counts, key, v.Version); live > 0 {
+			d.Staying += live
+			d.ByVersion = append(d.ByVersion, versionLive{Version: v.Version, Live: live})
+		}
+	}
+	if !found {
+		return catalogProblem(catalog.ErrNotFound)
+	}
+	title := fmt.Sprintf("Publish %s version %d", key, version)
+	return h.render(c, status, "publish", page{Title: title, Nav: "playbooks", Data: d})
+}
+
+// publishVersion publishes through the catalog, which holds the version to
+// today's rules first.
+func (h *Handler) publishVersion(c echo.Context) error {
+	key := c.Param("key")
+	version, err := pathVersion(c)
+	if err != nil {
+		return err
+	}
+	v, err := h.cfg.Playbooks.Publish(c.Request().Context(), key, version)
+	var perrs playbook.Errors
+	switch {
+	case errors.Is(err, catalog.ErrArchived):
+		return h.showPublish(c, http.StatusConflict, "Not published: "+err.Error()+".")
+	case errors.As(err, &perrs):
+		return h.showPublish(c, http.StatusUnprocessableEntity,
+			fmt.Sprintf("Not published: the version breaks %d rule(s) of the language; open it in the editor to see them at their lines.", len(perrs)))
+	case err != nil:
+		return catalogProblem(err)
+	}
+	return h.redirect(c, Prefix+"/playbooks/"+url.PathEscape(key),
+		fmt.Sprintf("Published %s version %d: new runs take it; live runs keep the version they started with.", v.Key, v.Version))
+}
+
+// lineError is a definition error where the editor shows it.
+type lineError struct {
+	Line          int
+	Path, Message string
+}
+
+func lineErrors(errs playbook.Errors) []lineError {
+	out := make([]lineError, len(errs))
+	for i, e := range errs {
+		out[i] = lineError{Line: e.Line, Path: e.Path, Message: e.Message}
+	}
+	return out
+}
+
+// errorLines lists the lines with errors, for the editor's gutter.
+func errorLines(errs []lineError) string {
+	var lines []string
+	for _, e := range errs {
+		if e.Line > 0 {
+			lines = append(lines, strconv.Itoa(e.Line))
+		}
+	}
+	return strings.Join(lines, " ")
+}
+
+// checkSource validates a definition for the editor of key: every error of
+// the language at its line, and a key other than the page's (the editor
+// saves drafts of its own playbook; a new one starts as a duplicate).
+func (h *Handler) checkSource(c echo.Context, key string, source string) ([]lineError, error) {
+	def, err := h.cfg.Playbooks.Validate(c.Request().Context(), []byte(source))
+	var perrs playbook.Errors
+	if errors.As(err, &perrs) {
+		return lineErrors(perrs), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if def.Key != key {
+		msg := fmt.Sprintf("this editor saves drafts of %s; to start another playbook, duplicate this one from its page", key)
+		return lineErrors(playbook.Locate([]byte(source), playbook.Errors{{Path: "key", Message: msg}})), nil
+	}
+	return nil, nil
+}
+
+// validateSource answers the editor's as-you-type check: the errors with
+// their lines, as JSON (the page works without it: saving checks too).
+func (h *Handler) validateSource(c echo.Context) error {
+	errs, err := h.checkSource(c, c.Param("key"), normaliseNewlines(c.FormValue("source")))
+	if err != nil {
+		return err
+	}
+	type jsonError struct {
+		Line    int    `json:"line"`
+		Path    string `json:"path"`
+		Message string `json:"message"`
+	}
+	out := make([]jsonError, len(errs))
+	for i, e := range errs {
+		out[i] = jsonError(e)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"valid": len(errs) == 0, "errors": out})
+}
+
+// segmentsOf are the segments a timeline may be drawn for.
+var segmentsOf = accounts.Segments
