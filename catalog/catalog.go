@@ -20,7 +20,7 @@ var (
 	ErrNotFound = errors.New("playbook version not found")
 	ErrArchived = errors.New("this version is archived; publish a newer version instead")
 	// ErrKeyTaken refuses a duplicate under a key that already has versions.
-	ErrKeyTaken = errors.New("a playbook with this key already exists")
+	ErrKeyTaken = store.ErrKeyTaken
 )
 
 // Store is what the catalog needs from PostgreSQL.
@@ -83,6 +83,10 @@ func (s *Service) publishedStarts(ctx context.Context) (map[string][]string, err
 // Create validates a definition and stores it as the next draft of its key;
 // format (yaml or json) is the source's, kept with it.
 func (s *Service) Create(ctx context.Context, source []byte, format string) (store.PlaybookVersion, error) {
+	return s.create(ctx, source, format, false)
+}
+
+func (s *Service) create(ctx context.Context, source []byte, format string, firstOnly bool) (store.PlaybookVersion, error) {
 	def, err := s.Validate(ctx, source)
 	if err != nil {
 		return store.PlaybookVersion{}, err
@@ -93,6 +97,7 @@ func (s *Service) Create(ctx context.Context, source []byte, format string) (sto
 	}
 	return s.Store.CreatePlaybookVersion(ctx, store.NewPlaybookVersion{
 		Key: def.Key, Name: def.Name, Definition: canonical, Source: string(source), SourceFormat: format,
+		FirstOnly: firstOnly,
 	})
 }
 

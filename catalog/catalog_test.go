@@ -160,3 +160,32 @@ func TestDuplicate(t *testing.T) {
 	_, err = svc.Duplicate(ctx, "nope", 0, "x", "X")
 	require.ErrorIs(t, err, catalog.ErrNotFound)
 }
+
+// Duplicates racing to one new key: exactly one becomes its version 1.
+func TestDuplicateRace(t *testing.T) {
+	svc, _ := newCatalog(t)
+	ctx := context.Background()
+	_, err := svc.Create(ctx, []byte(hello), "yaml")
+	require.NoError(t, err)
+	const racers = 8
+	errs := make(chan error, racers)
+	for range racers {
+		go func() {
+			_, err := svc.Duplicate(ctx, "hello", 0, "raced", "Raced")
+			errs <- err
+		}()
+	}
+	won := 0
+	for range racers {
+		err := <-errs
+		if err == nil {
+			won++
+			continue
+		}
+		require.ErrorIs(t, err, catalog.ErrKeyTaken)
+	}
+	require.Equal(t, 1, won)
+	versions, err := svc.Versions(ctx, "raced")
+	require.NoError(t, err)
+	require.Len(t, versions, 1)
+}

@@ -3,7 +3,6 @@ package catalog
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"regexp"
 
 	"github.com/playbookd/playbookd/playbook"
@@ -80,11 +79,6 @@ func (s *Service) Duplicate(ctx context.Context, fromKey string, version int, ne
 	if err != nil {
 		return store.PlaybookVersion{}, err
 	}
-	if existing, err := s.Store.ListPlaybookVersions(ctx, newKey); err != nil {
-		return store.PlaybookVersion{}, err
-	} else if len(existing) > 0 {
-		return store.PlaybookVersion{}, fmt.Errorf("%w: %s", ErrKeyTaken, newKey)
-	}
 	source, format := v.Source, v.SourceFormat
 	if format == "yaml" && yamlKeyLine.MatchString(source) && yamlNameLine.MatchString(source) {
 		// Quoted as JSON strings, which YAML reads as they are.
@@ -104,5 +98,7 @@ func (s *Service) Duplicate(ctx context.Context, fromKey string, version int, ne
 		}
 		source, format = string(raw), "json"
 	}
-	return s.Create(ctx, []byte(source), format)
+	// The key is checked in the same transaction as the insert, so two
+	// duplicates racing to one new key cannot both become "version 1".
+	return s.create(ctx, []byte(source), format, true)
 }

@@ -42,6 +42,9 @@ type NewPlaybookVersion struct {
 	Source       string
 	SourceFormat string
 	Builtin      bool
+	// FirstOnly stores it only as version 1 of a new key (a duplicate):
+	// ErrKeyTaken when the key already has versions.
+	FirstOnly bool
 }
 
 // CreatePlaybookVersion stores a new draft with the next version number.
@@ -59,6 +62,15 @@ func createVersion(ctx context.Context, tx pgx.Tx, in NewPlaybookVersion) (Playb
 	// Serialise version numbering per key.
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('playbook:' || $1))`, in.Key); err != nil {
 		return PlaybookVersion{}, fmt.Errorf("lock playbook %s: %w", in.Key, err)
+	}
+	if in.FirstOnly {
+		var taken bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM playbook_versions WHERE key = $1)`, in.Key).Scan(&taken); err != nil {
+			return PlaybookVersion{}, fmt.Errorf("check playbook %s: %w", in.Key, err)
+		}
+		if taken {
+			return PlaybookVersion{}, fmt.Errorf("%w: %s", ErrKeyTaken, in.Key)
+		}
 	}
 	return rowOf[PlaybookVersion](ctx, tx, `
 		INSERT INTO playbook_versions (key, version, name, definition, source, source_format, builtin)

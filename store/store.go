@@ -31,6 +31,7 @@ var (
 	ErrUnknownManager = errors.New("no team member with that manager email")
 	ErrManagerCycle   = errors.New("manager chain would loop")
 	ErrLiveRun        = errors.New("a live run already exists for this account and playbook")
+	ErrKeyTaken       = errors.New("a playbook with this key already exists")
 )
 
 // Open connects a pool and checks that the server answers.
