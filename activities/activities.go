@@ -40,6 +40,10 @@ type Store interface {
 	GetApproval(ctx context.Context, id uuid.UUID) (store.Approval, error)
 	DecideApproval(ctx context.Context, id uuid.UUID, d store.ApprovalDecision) (store.Approval, error)
 	EscalateApproval(ctx context.Context, id uuid.UUID, level int, expiresAt time.Time) (store.Escalation, error)
+	GetRun(ctx context.Context, id uuid.UUID) (store.Run, error)
+	TeamMemberByEmail(ctx context.Context, email string) (store.TeamMember, error)
+	StartNotice(ctx context.Context, n store.ApprovalNotice) (string, error)
+	SettleNotice(ctx context.Context, n store.ApprovalNotice, status, detail string) error
 }
 
 // RunStarter enrols an account in a playbook; start_playbook steps use it.
@@ -61,6 +65,12 @@ type Activities struct {
 	Triggers  Triggers
 	Imports   Imports
 	Log       *slog.Logger
+	// PublicBaseURL is where people open the console: approval notices link
+	// to PublicBaseURL/console/approvals/<id>.
+	PublicBaseURL string
+	// SlackWebhookURL, when set, gets a message for every approval assigned
+	// or escalated, through HTTP.
+	SlackWebhookURL string
 }
 
 // Triggers is the trigger service: its sweep, and account changes that may
