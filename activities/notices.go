@@ -61,7 +61,7 @@ func (a *Activities) tellAssignee(ctx context.Context, approval store.Approval, 
 	data := templateData(acct, store.Contact{})
 	n := templates.Notice{To: templates.Person{Name: member.Name, Email: member.Email}, Account: data.Account, CSM: data.CSM,
 		Playbook: run.PlaybookKey, Step: approval.StepID, Level: levelWords(approval.Level),
-		Deadline: approval.ExpiresAt.UTC().Format("Mon 2 Jan 2006 15:04 MST"), Link: a.approvalLink(approval)}
+		Deadline: approval.ExpiresAt.UTC().Format(noticeTime), Link: a.approvalLink(approval)}
 	err = a.emailNotice(ctx, approval, kind, n)
 	if a.SlackWebhookURL != "" {
 		err = errors.Join(err, a.slackNotice(ctx, approval, kind, n))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/mail"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/triggers"
 )
 
 // approvalInput asks Casey (the CSM) to approve the step's QBR invitation.
@@ -217,4 +219,40 @@ func TestSlackRefusalsAndInterruptedPosts(t *testing.T) {
 	require.Equal(t, store.NoticeUncertain, noticeStatus(t, f, created.ApprovalID, 2))
 	require.Len(t, slack.bodies, 1, "only the refused post")
 	require.Len(t, f.notices(t), 2, "the emails went regardless")
+}
+
+// The sweep sends each team member with work waiting one digest a day:
+// their pending approvals, with links, and their overdue tasks; a member
+// with nothing waiting gets none, and a second sweep that day sends nothing.
+func TestTheDailyDigestGoesOnceToWhoeverHasWorkWaiting(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	_, _, err := f.st.UpsertTeamMember(ctx, store.UpsertTeamMember{Email: "idle@cs.test", Name: "Idle", Level: "csm"})
+	require.NoError(t, err)
+	created, err := exec[contract.CreateApprovalResult](t, f, contract.CreateApproval, f.approvalInput("invite"))
+	require.NoError(t, err)
+	due := time.Now().Add(-2 * time.Hour)
+	_, err = exec[contract.CreateTaskResult](t, f, contract.CreateTask, contract.CreateTaskInput{
+		RunID: f.runID, StepID: "call", AccountID: "acme", Title: "Call Pat", Assignee: "csm", Priority: "high", DueAt: &due})
+	require.NoError(t, err)
+	later := time.Now().Add(48 * time.Hour)
+	_, err = exec[contract.CreateTaskResult](t, f, contract.CreateTask, contract.CreateTaskInput{
+		RunID: f.runID, StepID: "later", AccountID: "acme", Title: "Plan the QBR", Assignee: "csm", Priority: "normal", DueAt: &later})
+	require.NoError(t, err)
+	f.acts.Triggers = &triggers.Service{Store: f.st, Runs: &startRecorder{st: f.st}, Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	f.acts.Digests = true
+	require.Equal(t, 1, f.sender.calls, "the approval's notice")
+	for i := range 2 {
+		res, err := exec[contract.SweepResult](t, f, contract.SweepTriggers, nil)
+		require.NoError(t, err)
+		require.Equal(t, 1-i, res.Digests)
+	}
+	require.Equal(t, 2, f.sender.calls)
+	msg := f.sender.last
+	require.Equal(t, "csm@cs.test", msg.To.Email)
+	require.Equal(t, "Your day: 1 approval pending, 1 task overdue", msg.Subject)
+	require.Contains(t, msg.Text, "- invite at level 1 (csm) for Acme, decide by Tue 1 Dec 2026 14:00 UTC: https://cs.example/console/approvals/"+created.ApprovalID)
+	require.Contains(t, msg.Text, "- Call Pat for Acme, due ")
+	require.NotContains(t, msg.Text, "Plan the QBR", "a task not yet due is not overdue")
+	require.Contains(t, msg.HTML, `<a href="https://cs.example/console/">Open your inbox</a>`)
 }

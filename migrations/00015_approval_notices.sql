@@ -20,6 +20,20 @@ CREATE TABLE approval_notices (
     PRIMARY KEY (approval_id, level, channel)
 );
 
+-- The daily digest of a team member's pending approvals and overdue
+-- tasks: one per member and day, claimed before it is sent.
+CREATE TABLE digests (
+    member_id   uuid NOT NULL REFERENCES team_members (id),
+    day         date NOT NULL,
+    status      text NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sending', 'sent', 'captured', 'failed', 'uncertain')),
+    detail      text NOT NULL DEFAULT '',
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    sent_at     timestamptz,
+    PRIMARY KEY (member_id, day)
+);
+
 -- +goose Down
+DROP TABLE digests;
 DROP TABLE approval_notices;
 ALTER TABLE emails DROP COLUMN kind;

@@ -28,3 +28,26 @@ func Notices() (*Set, error) { return parseDir(noticeFS, "notices") }
 func (s *Set) RenderNotice(name string, n Notice) (Rendered, error) {
 	return s.render(name, n)
 }
+
+// Digest is what the daily digest sees: a team member's pending approvals
+// and overdue tasks.
+type Digest struct {
+	To        Person
+	Day       string // "Tue 1 Dec 2026"
+	Inbox     string // the console inbox
+	Approvals []DigestLine
+	Overdue   []DigestLine
+}
+
+// DigestLine is one item of a digest.
+type DigestLine struct {
+	What    string // the approval's step and level, or the task's title
+	Account string
+	When    string // the approval's deadline, or when the task was due
+	Link    string // an approval's console page; "" for a task (the inbox has it)
+}
+
+// RenderDigest fills the digest template in.
+func (s *Set) RenderDigest(name string, d Digest) (Rendered, error) {
+	return s.render(name, d)
+}

@@ -241,3 +241,27 @@ func TestRenderedSubjectIsOneLine(t *testing.T) {
 		t.Errorf("subject = %q, want %q", got.Subject, want)
 	}
 }
+
+// The digest lists approvals with their links and overdue tasks, escaped in
+// the html, and says so in its subject; an empty section is left out.
+func TestDailyDigestRenders(t *testing.T) {
+	set, err := Notices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := set.RenderDigest("daily-digest", Digest{To: Person{Name: "Casey Smith"}, Day: "Tue 1 Dec 2026",
+		Inbox: "https://cs.example/console/", Approvals: []DigestLine{{What: "invite", Account: "A&B", When: "soon",
+			Link: "https://cs.example/console/approvals/1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Subject != "Your day: 1 approval pending, 0 tasks overdue" {
+		t.Errorf("subject = %q", got.Subject)
+	}
+	if !strings.Contains(got.Text, "- invite for A&B, decide by soon: https://cs.example/console/approvals/1") || strings.Contains(got.Text, "Overdue") {
+		t.Errorf("text = %q", got.Text)
+	}
+	if !strings.Contains(got.HTML, `<a href="https://cs.example/console/approvals/1">invite</a> for A&amp;B`) {
+		t.Errorf("html = %q", got.HTML)
+	}
+}

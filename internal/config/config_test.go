@@ -78,6 +78,7 @@ func TestLoadRejectsBadValuesNamingThem(t *testing.T) {
 		{"short signing key", map[string]string{"PLAYBOOKD_SIGNING_KEY": "short"}, []string{"PLAYBOOKD_SIGNING_KEY"}},
 		{"public url", map[string]string{"PUBLIC_BASE_URL": "cs.example"}, []string{"PUBLIC_BASE_URL"}},
 		{"negative cap", map[string]string{"EMAIL_CAP": "-1"}, []string{"EMAIL_CAP"}},
+		{"digest hour", map[string]string{"DIGEST_HOUR_UTC": "24"}, []string{"DIGEST_HOUR_UTC"}},
 		{"slack over http", map[string]string{"SLACK_WEBHOOK_URL": "http://hooks.slack.com/services/T/B/x"}, []string{"SLACK_WEBHOOK_URL"}},
 		{"slack to metadata", map[string]string{"SLACK_WEBHOOK_URL": "https://169.254.169.254/x"}, []string{"SLACK_WEBHOOK_URL"}},
 		{"unknown health model", map[string]string{"HEALTH_MODEL": "seed-999"}, []string{"HEALTH_MODEL"}},
