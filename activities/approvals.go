@@ -29,8 +29,9 @@ type draft struct {
 }
 
 // CreateApproval drafts the step's email for each recipient and asks the
-// assignee to decide, telling them (tellAssignee). The drafts are stored with the approval, without the
-// unsubscribe link (each outbox row adds its own when sent).
+// assignee to decide, telling them (tellAssignee). The drafts are stored
+// with the approval, without the unsubscribe link (each outbox row adds its
+// own when sent).
 func (a *Activities) CreateApproval(ctx context.Context, in contract.CreateApprovalInput) (contract.CreateApprovalResult, error) {
 	var res contract.CreateApprovalResult
 	runID, err := parseRunID(in.RunID)
