@@ -40,6 +40,13 @@ type Store interface {
 	GetApproval(ctx context.Context, id uuid.UUID) (store.Approval, error)
 	DecideApproval(ctx context.Context, id uuid.UUID, d store.ApprovalDecision) (store.Approval, error)
 	EscalateApproval(ctx context.Context, id uuid.UUID, level int, expiresAt time.Time) (store.Escalation, error)
+	GetRun(ctx context.Context, id uuid.UUID) (store.Run, error)
+	TeamMemberByEmail(ctx context.Context, email string) (store.TeamMember, error)
+	StartNotice(ctx context.Context, n store.ApprovalNotice) (string, error)
+	SettleNotice(ctx context.Context, n store.ApprovalNotice, status, detail string) error
+	Digests(ctx context.Context, now time.Time) ([]store.Digest, error)
+	StartDigest(ctx context.Context, memberID uuid.UUID, day time.Time) (string, error)
+	SettleDigest(ctx context.Context, memberID uuid.UUID, day time.Time, status, detail string) error
 }
 
 // RunStarter enrols an account in a playbook; start_playbook steps use it.
@@ -61,6 +68,16 @@ type Activities struct {
 	Triggers  Triggers
 	Imports   Imports
 	Log       *slog.Logger
+	// PublicBaseURL is where people open the console: approval notices link
+	// to PublicBaseURL/console/approvals/<id>.
+	PublicBaseURL string
+	// SlackWebhookURL, when set, gets a message for every approval assigned
+	// or escalated, through HTTP.
+	SlackWebhookURL string
+	// Digests turns on the daily digest to each team member, sent by the
+	// first trigger sweep of the day at or after DigestHourUTC.
+	Digests       bool
+	DigestHourUTC int
 }
 
 // Triggers is the trigger service: its sweep, and account changes that may
@@ -72,16 +89,23 @@ type Triggers interface {
 
 // SweepTriggers records renewal windows reached and starts pending
 // firings' runs, and the workflows of imports recorded while Temporal was
-// unreachable (the schedule's activity).
+// unreachable, and sends the day's digests when due (the schedule's activity).
 func (a *Activities) SweepTriggers(ctx context.Context) (contract.SweepResult, error) {
 	if a.Triggers == nil {
 		return contract.SweepResult{}, temporal.NewNonRetryableApplicationError("this worker has no trigger service", contract.ErrInvalidInput, nil)
 	}
 	res, err := a.Triggers.Sweep(ctx)
-	if err != nil || a.Imports == nil {
+	if err != nil {
 		return res, err
 	}
-	res.ImportsStarted, err = a.Imports.StartPending(ctx)
+	if a.Imports != nil {
+		if res.ImportsStarted, err = a.Imports.StartPending(ctx); err != nil {
+			return res, err
+		}
+	}
+	if a.Digests {
+		res.Digests, err = a.sendDigests(ctx, time.Now())
+	}
 	return res, err
 }
 

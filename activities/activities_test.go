@@ -69,7 +69,8 @@ func newFixture(t *testing.T, unsubscribed bool) *fixture {
 	require.NoError(t, err)
 	f := &fixture{st: st, sender: &scriptedSender{}, runID: runID.String()}
 	acts := &activities.Activities{Store: st, Sender: f.sender, Templates: set,
-		From: mail.Address{Email: "cs@example.test"}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		From: mail.Address{Email: "cs@example.test"}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		PublicBaseURL: "https://cs.example/"}
 	var suite testsuite.WorkflowTestSuite
 	f.env = suite.NewTestActivityEnvironment()
 	acts.Register(f.env)
@@ -103,8 +104,16 @@ func (f *fixture) sendWelcome() (contract.SendEmailResult, error) {
 	return res, err
 }
 
+// emails lists what the account's contacts were sent.
 func (f *fixture) emails(t *testing.T) []store.Email {
-	emails, err := f.st.ListEmails(context.Background(), store.EmailFilter{AccountID: "acme"})
+	emails, err := f.st.ListEmails(context.Background(), store.EmailFilter{AccountID: "acme", Kind: store.EmailToCustomer})
+	require.NoError(t, err)
+	return emails
+}
+
+// notices lists the emails to the team about the account's approvals.
+func (f *fixture) notices(t *testing.T) []store.Email {
+	emails, err := f.st.ListEmails(context.Background(), store.EmailFilter{AccountID: "acme", Kind: store.EmailToTeam})
 	require.NoError(t, err)
 	return emails
 }

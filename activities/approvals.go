@@ -29,8 +29,9 @@ type draft struct {
 }
 
 // CreateApproval drafts the step's email for each recipient and asks the
-// assignee to decide. The drafts are stored with the approval, without the
-// unsubscribe link (each outbox row adds its own when sent).
+// assignee to decide, telling them (tellAssignee). The drafts are stored
+// with the approval, without the unsubscribe link (each outbox row adds its
+// own when sent).
 func (a *Activities) CreateApproval(ctx context.Context, in contract.CreateApprovalInput) (contract.CreateApprovalResult, error) {
 	var res contract.CreateApprovalResult
 	runID, err := parseRunID(in.RunID)
@@ -67,6 +68,9 @@ func (a *Activities) CreateApproval(ctx context.Context, in contract.CreateAppro
 	}
 	if err != nil {
 		return res, fmt.Errorf("create approval: %w", err)
+	}
+	if err := a.tellAssignee(ctx, approval, noticeAssigned); err != nil {
+		return res, err
 	}
 	return contract.CreateApprovalResult{ApprovalID: approval.ID.String(), Assignee: approval.AssigneeEmail}, nil
 }
@@ -122,10 +126,9 @@ func approvedContent(drafts []store.ApprovalDraft, edits *message.Content) (map[
 }
 
 // EscalateApproval moves the approval to the assignee's manager, who gets an
-// urgent task and an email saying so.
+// urgent task and is told (tellAssignee).
 func (a *Activities) EscalateApproval(ctx context.Context, in contract.EscalateApprovalInput) (contract.EscalateApprovalResult, error) {
-	runID, err := parseRunID(in.RunID)
-	if err != nil {
+	if _, err := parseRunID(in.RunID); err != nil {
 		return contract.EscalateApprovalResult{}, err
 	}
 	id, err := uuid.Parse(in.ApprovalID)
@@ -141,27 +144,8 @@ func (a *Activities) EscalateApproval(ctx context.Context, in contract.EscalateA
 	case err != nil:
 		return contract.EscalateApprovalResult{}, fmt.Errorf("escalate approval: %w", err)
 	}
-	notice := contract.SendEmailInput{RunID: in.RunID, StepID: fmt.Sprintf("%s/escalated-L%d", in.StepID, in.Level),
-		AccountID: in.AccountID, Template: "approval-escalated"}
-	acct, err := a.Store.GetAccount(ctx, in.AccountID)
-	if err != nil {
-		return contract.EscalateApprovalResult{}, fmt.Errorf("load account: %w", err)
-	}
-	manager := store.Contact{Email: esc.ManagerEmail, Name: esc.ManagerName}
-	content, err := render(a.Templates, notice, acct, manager)
-	if err != nil {
+	if err := a.tellAssignee(ctx, esc.Approval, noticeEscalated); err != nil {
 		return contract.EscalateApprovalResult{}, err
-	}
-	email, err := a.Store.ClaimEmail(ctx, store.NewEmail{RunID: runID, StepID: notice.StepID, AccountID: in.AccountID,
-		Recipient: manager.Email, Template: notice.Template, Subject: content.Subject, HTML: content.HTML,
-		Text: content.Text, Status: store.EmailPending})
-	if err != nil {
-		return contract.EscalateApprovalResult{}, fmt.Errorf("claim escalation email: %w", err)
-	}
-	if email.Status == store.EmailPending || email.Status == store.EmailSending {
-		if _, err := a.deliver(ctx, notice, email, manager, acct); err != nil {
-			return contract.EscalateApprovalResult{}, err
-		}
 	}
 	return contract.EscalateApprovalResult{Escalated: true, Assignee: esc.ManagerEmail}, nil
 }

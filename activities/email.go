@@ -267,7 +267,8 @@ func (a *Activities) deliver(ctx context.Context, in contract.SendEmailInput, em
 		CustomArgs: map[string]string{"run_id": in.RunID, "step_id": in.StepID, "outbox_id": email.ID.String()},
 	}
 	link := ""
-	if a.Links != nil {
+	// A notice to the team is no marketing email: nothing to unsubscribe from.
+	if a.Links != nil && email.Kind != store.EmailToTeam {
 		// RFC 8058 one-click unsubscribe; the body's link was added at claim.
 		link = a.Links.URL(email.ID)
 		msg.Headers = map[string]string{"List-Unsubscribe": "<" + link + ">", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

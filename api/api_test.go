@@ -374,6 +374,7 @@ func TestBadInputIsRefusedAndNothingWritten(t *testing.T) {
 		{"run bad path id", "GET", "/v1/runs/not-a-uuid", "", 400, "id"},
 		{"emails bad run id", "GET", "/v1/emails?run_id=zzz", "", 400, "run_id"},
 		{"emails bad status", "GET", "/v1/emails?status=lost", "", 400, "status"},
+		{"emails bad kind", "GET", "/v1/emails?kind=marketing", "", 400, "kind"},
 		{"tasks bad status", "GET", "/v1/tasks?status=maybe", "", 400, "status"},
 		{"playbook bad version", "GET", "/v1/playbooks/onboarding?version=x", "", 400, "version"},
 		{"timeline bad version", "GET", "/v1/playbooks/onboarding/timeline.svg?version=0", "", 400, "version"},

@@ -15,6 +15,7 @@ import (
 var (
 	emailStatuses = []string{store.EmailPending, store.EmailSending, store.EmailSent, store.EmailCaptured, store.EmailFailed, store.EmailSkipped, store.EmailUncertain}
 	taskStatuses  = []string{"open", "completed", "cancelled"}
+	emailKinds    = []string{store.EmailToCustomer, store.EmailToTeam, "all"}
 )
 
 // queryFilter reads and checks list query parameters, collecting errors.
@@ -78,7 +79,15 @@ func (h *handlers) listEmails(c echo.Context) error {
 	}
 	q := queryFilter{c: c}
 	f := store.EmailFilter{AccountID: c.QueryParam("account_id"), RunID: q.uuid("run_id"), Status: q.enum("status", emailStatuses),
-		After: after, Limit: pg.limit + 1}
+		Kind: q.enum("kind", emailKinds), After: after, Limit: pg.limit + 1}
+	// Unasked, the list is of what customers were sent: approval notices to
+	// the team are kind=team, or kind=all.
+	switch f.Kind {
+	case "":
+		f.Kind = store.EmailToCustomer
+	case "all":
+		f.Kind = ""
+	}
 	if err := q.err(); err != nil {
 		return err
 	}

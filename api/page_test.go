@@ -85,3 +85,34 @@ func ids(body map[string]any) []string {
 	}
 	return out
 }
+
+// GET /v1/emails lists what customers were sent; the team's approval
+// notices are asked for with kind=team, both with kind=all.
+func TestEmailsListCustomerEmailsUnlessAskedForTheTeams(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t)
+	st := store.New(h.pool)
+	r := h.do(t, "POST", "/v1/runs", `{"playbook":"onboarding","account_id":"acme"}`)
+	require.Equal(t, 201, r.status, r.raw)
+	run := uuid.MustParse(r.body["id"].(string))
+	for _, e := range []store.NewEmail{
+		{RunID: run, StepID: "invite", AccountID: "acme", Recipient: "pat@acme.test", Template: "welcome", Subject: "Hi", Status: store.EmailPending},
+		{RunID: run, StepID: "invite/assigned", AccountID: "acme", Recipient: "casey@cs.test", Template: "approval-assigned",
+			Subject: "Approval needed", Status: store.EmailPending, Kind: store.EmailToTeam},
+	} {
+		_, err := st.ClaimEmail(context.Background(), e)
+		require.NoError(t, err)
+	}
+	for query, want := range map[string][]string{
+		"": {"pat@acme.test"}, "&kind=customer": {"pat@acme.test"}, "&kind=team": {"casey@cs.test"},
+		"&kind=all": {"pat@acme.test", "casey@cs.test"},
+	} {
+		r := h.do(t, "GET", "/v1/emails?run_id="+run.String()+query, "")
+		require.Equal(t, 200, r.status, r.raw)
+		var got []string
+		for _, it := range r.body["items"].([]any) {
+			got = append(got, it.(map[string]any)["to"].(string))
+		}
+		require.ElementsMatch(t, want, got, query)
+	}
+}

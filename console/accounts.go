@@ -142,7 +142,7 @@ func (h *Handler) showAccount(c echo.Context, status int, sent *accountData) err
 			d.Past = append(d.Past, r)
 		}
 	}
-	if d.Emails, err = h.cfg.Lists.ListEmails(ctx, store.EmailFilter{AccountID: acct.ID, Latest: true, Limit: 50}); err != nil {
+	if d.Emails, err = h.cfg.Lists.ListEmails(ctx, store.EmailFilter{AccountID: acct.ID, Kind: store.EmailToCustomer, Latest: true, Limit: 50}); err != nil {
 		return err
 	}
 	if d.Tasks, d.TasksOf, err = h.accountTasks(c, acct); err != nil {

@@ -1,8 +1,13 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,7 +28,22 @@ func TestConsoleThroughTheBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
 	}
-	srv := startPlaybookd(t) // no SendGrid key: emails are captured in the outbox
+	// A stand-in Slack keeps what it is posted.
+	var (
+		slackMu    sync.Mutex
+		slackPosts []map[string]any
+	)
+	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var post map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&post)
+		slackMu.Lock()
+		slackPosts = append(slackPosts, post)
+		slackMu.Unlock()
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(slack.Close)
+	// No SendGrid key: emails are captured in the outbox.
+	srv := startPlaybookd(t, "SLACK_WEBHOOK_URL="+slack.URL+"/services/T/B/secret", "NOTIFY_DEV_ALLOW_HTTP_LOOPBACK=true")
 	c := srv.client
 
 	// The team, their keys, three enterprise accounts (their onboarding
@@ -69,6 +89,29 @@ steps:
 	for _, a := range c.eventually("/v1/approvals?status=pending", func(items []any) bool { return len(items) == 3 }) {
 		approvalOf[a.(map[string]any)["account_id"].(string)] = a.(map[string]any)["id"].(string)
 	}
+	// Casey was emailed of each of their approvals, and Slack was told of
+	// all three, with links that open the approval's page.
+	linkOf := map[string]string{}
+	for _, n := range c.eventually("/v1/emails?kind=team&account_id=initech", func(items []any) bool { return len(items) == 1 }) {
+		notice := n.(map[string]any)
+		require.Equal(t, "casey@cs.test", notice["to"])
+		require.Equal(t, "team", notice["kind"])
+		require.Equal(t, "Approval needed: exec-invite for Initech", notice["subject"])
+		linkOf["initech"] = c.base + "/console/approvals/" + approvalOf["initech"]
+		require.Contains(t, notice["text"], linkOf["initech"])
+	}
+	require.Eventually(t, func() bool { slackMu.Lock(); defer slackMu.Unlock(); return len(slackPosts) == 3 }, 30*time.Second, 50*time.Millisecond)
+	slackMu.Lock()
+	buttons := map[string]bool{}
+	for _, post := range slackPosts {
+		block := post["blocks"].([]any)[0].(map[string]any)
+		buttons[block["accessory"].(map[string]any)["url"].(string)] = true
+	}
+	slackMu.Unlock()
+	for _, id := range approvalOf {
+		require.True(t, buttons[c.base+"/console/approvals/"+id], "a Slack button opens approval %s", id)
+	}
+
 	taskOf := map[string]string{}
 	for _, task := range c.eventually("/v1/tasks?assignee=casey@cs.test", func(items []any) bool { return len(items) == 2 }) {
 		taskOf[task.(map[string]any)["account_id"].(string)] = task.(map[string]any)["id"].(string)
@@ -116,8 +159,8 @@ steps:
 	// The inbox, then reject Initech's approval with a comment.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("tasks-h"))))
 	shoot("inbox")
-	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[href="/console/approvals/`+approvalOf["initech"]+`"]`)),
-		chromedp.WaitVisible(chromedp.CSS("iframe.email"))))
+	// Initech's approval is opened from the link in Casey's notice email.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(linkOf["initech"]), chromedp.WaitVisible(chromedp.CSS("iframe.email"))))
 	shoot("approval")
 	require.Contains(t, submit(chromedp.SendKeys(chromedp.ID("reject-comment"), "Not before the renewal talk"),
 		chromedp.Click(chromedp.ID("reject"))), "Rejected: nothing is sent.")

@@ -20,6 +20,12 @@ const (
 	EmailSkipped   = "skipped"   // recipient unsubscribed or suppressed
 )
 
+// Email kinds: to a contact of the account, or a notice to the team.
+const (
+	EmailToCustomer = "customer"
+	EmailToTeam     = "team"
+)
+
 // Email is one outbox row: one message to one recipient from one run step.
 type Email struct {
 	ID                uuid.UUID  `json:"id"`
@@ -28,6 +34,7 @@ type Email struct {
 	AccountID         string     `json:"account_id"`
 	ContactID         *uuid.UUID `json:"contact_id"`
 	Recipient         string     `json:"to"`
+	Kind              string     `json:"kind"` // EmailToCustomer or EmailToTeam
 	Template          string     `json:"template"`
 	Subject           string     `json:"subject"`
 	HTML              string     `json:"html"`
@@ -55,6 +62,7 @@ type NewEmail struct {
 	Text      string
 	Status    string // EmailPending, or EmailSkipped with Detail
 	Detail    string
+	Kind      string // "": EmailToCustomer
 	// Automated emails obey the cap: at most Cap.Count to one address in any
 	// Cap.Window, across playbooks. A zero Cap means no cap.
 	Automated bool
@@ -87,11 +95,12 @@ func (s *Store) ClaimEmail(ctx context.Context, in NewEmail) (Email, error) {
 		}
 		tag, err := tx.Exec(ctx, `
 			INSERT INTO emails (id, run_id, step_id, account_id, contact_id, recipient, template, subject,
-			                    html_body, text_body, status, detail, automated)
-			VALUES (COALESCE($12, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13)
+			                    html_body, text_body, status, detail, automated, kind)
+			VALUES (COALESCE($12, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13,
+			        COALESCE(NULLIF($14, ''), 'customer'))
 			ON CONFLICT (run_id, step_id, recipient) DO NOTHING`,
 			in.RunID, in.StepID, in.AccountID, in.ContactID, in.Recipient, in.Template, in.Subject,
-			in.HTML, in.Text, in.Status, in.Detail, nilIfZero(in.ID), in.Automated)
+			in.HTML, in.Text, in.Status, in.Detail, nilIfZero(in.ID), in.Automated, in.Kind)
 		if err != nil {
 			return fmt.Errorf("insert email: %w", err)
 		}
@@ -160,8 +169,10 @@ type EmailFilter struct {
 	AccountID string
 	RunID     *uuid.UUID
 	Status    string
-	After     *Keyset
-	Limit     int
+	// Kind is EmailToCustomer or EmailToTeam; "": both.
+	Kind  string
+	After *Keyset
+	Limit int
 	// Latest lists the newest rows first, from the newest (After is not
 	// used): what an account's page shows.
 	Latest bool
@@ -170,17 +181,18 @@ type EmailFilter struct {
 // ListEmails returns outbox rows, oldest first.
 func (s *Store) ListEmails(ctx context.Context, f EmailFilter) ([]Email, error) {
 	filter := `
-		WHERE ($1 = '' OR account_id = $1) AND ($2::uuid IS NULL OR run_id = $2) AND ($3 = '' OR status = $3)`
+		WHERE ($1 = '' OR account_id = $1) AND ($2::uuid IS NULL OR run_id = $2) AND ($3 = '' OR status = $3)
+		  AND ($4 = '' OR kind = $4)`
 	if f.Latest {
 		return page[Email](ctx, s.pool, emailSelect+filter, keysetOrder{at: "created_at", id: "id", newestFirst: true},
-			nil, f.Limit, f.AccountID, f.RunID, f.Status)
+			nil, f.Limit, f.AccountID, f.RunID, f.Status, f.Kind)
 	}
 	return page[Email](ctx, s.pool, emailSelect+filter,
-		keysetOrder{at: "created_at", id: "id"}, f.After, f.Limit, f.AccountID, f.RunID, f.Status)
+		keysetOrder{at: "created_at", id: "id"}, f.After, f.Limit, f.AccountID, f.RunID, f.Status, f.Kind)
 }
 
 const emailSelect = `
-	SELECT id, run_id, step_id, account_id, contact_id, recipient, template, subject, html_body AS html,
+	SELECT id, run_id, step_id, account_id, contact_id, recipient, kind, template, subject, html_body AS html,
 	       text_body AS text, status, detail, provider_message_id, created_at, sent_at, delivery, delivery_at
 	FROM emails`
 

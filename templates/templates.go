@@ -113,18 +113,22 @@ type Set struct {
 }
 
 // Builtin parses the templates shipped with the binary.
-func Builtin() (*Set, error) {
+func Builtin() (*Set, error) { return parseDir(builtinFS, "builtin") }
+
+// parseDir parses every .tmpl file of an embedded directory, each named by
+// its file name.
+func parseDir(fsys embed.FS, dir string) (*Set, error) {
 	set := &Set{byName: map[string]template{}}
-	paths, err := fs.Glob(builtinFS, "builtin/*.tmpl")
+	paths, err := fs.Glob(fsys, dir+"/*.tmpl")
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range paths {
-		src, err := builtinFS.ReadFile(p)
+		src, err := fsys.ReadFile(p)
 		if err != nil {
 			return nil, err
 		}
-		name := strings.TrimSuffix(strings.TrimPrefix(p, "builtin/"), ".tmpl")
+		name := strings.TrimSuffix(strings.TrimPrefix(p, dir+"/"), ".tmpl")
 		if err := set.add(name, string(src)); err != nil {
 			return nil, err
 		}
@@ -183,6 +187,10 @@ func (s *Set) Names() []string {
 
 // Render fills a template in.
 func (s *Set) Render(name string, data Data) (Rendered, error) {
+	return s.render(name, data)
+}
+
+func (s *Set) render(name string, data any) (Rendered, error) {
 	t, ok := s.byName[name]
 	if !ok {
 		return Rendered{}, fmt.Errorf("%w %q", ErrUnknown, name)

@@ -175,14 +175,50 @@ func TestEditedKeepsTheHTMLInStepWithTheText(t *testing.T) {
 // The escalation notice goes to whoever is next on the ladder: the level
 // that let the deadline pass is not always the CSM's.
 func TestEscalationNoticeDoesNotBlameTheCSMsLevel(t *testing.T) {
-	set, _ := Builtin()
-	got, err := set.Render("approval-escalated", Data{Account: Account{Name: "Acme"},
-		Contact: Person{Name: "Val VP", Email: "val@cs.test"}, CSM: Person{Name: "Casey"}})
+	set, err := Notices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := set.RenderNotice("approval-escalated", Notice{Account: Account{Name: "Acme"},
+		To: Person{Name: "Val VP", Email: "val@cs.test"}, CSM: Person{Name: "Casey"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(got.Text, "Casey's level") || !strings.Contains(got.Text, "not decided before its deadline") {
 		t.Errorf("text = %q", got.Text)
+	}
+}
+
+// Every notice names the essentials and links to the approval's page, in
+// both parts, with the account's name escaped in the html; notices are not
+// templates a playbook can send.
+func TestNoticesCarryTheEssentialsAndTheLink(t *testing.T) {
+	set, err := Notices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtin, _ := Builtin()
+	n := Notice{To: Person{Name: "Casey Smith"}, Account: Account{Name: "Acme <b>Corp</b>", Segment: "smb"},
+		CSM: Person{Name: "Casey Smith"}, Playbook: "onboarding", Step: "invite", Level: "1 (csm)",
+		Deadline: "Tue 1 Dec 2026 14:00 UTC", Link: "https://cs.example/console/approvals/42?x=1&y=2"}
+	for _, name := range []string{"approval-assigned", "approval-escalated"} {
+		if builtin.Has(name) {
+			t.Errorf("%s is a built-in template a playbook could send to customers", name)
+		}
+		got, err := set.RenderNotice(name, n)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, want := range []string{"Hi Casey,", "Acme <b>Corp</b>", "onboarding, step invite", "1 (csm)", n.Deadline, n.Link} {
+			if !strings.Contains(got.Text, want) {
+				t.Errorf("%s: text lacks %q: %q", name, want, got.Text)
+			}
+		}
+		for _, want := range []string{`<a href="https://cs.example/console/approvals/42?x=1&amp;y=2">`, "Acme &lt;b&gt;Corp&lt;/b&gt;", n.Deadline} {
+			if !strings.Contains(got.HTML, want) {
+				t.Errorf("%s: html lacks %q: %q", name, want, got.HTML)
+			}
+		}
 	}
 }
 
@@ -203,5 +239,29 @@ func TestRenderedSubjectIsOneLine(t *testing.T) {
 	}
 	if want := "Hi Acme Corp Bcc: victim@example.com"; got.Subject != want {
 		t.Errorf("subject = %q, want %q", got.Subject, want)
+	}
+}
+
+// The digest lists approvals with their links and overdue tasks, escaped in
+// the html, and says so in its subject; an empty section is left out.
+func TestDailyDigestRenders(t *testing.T) {
+	set, err := Notices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := set.RenderDigest("daily-digest", Digest{To: Person{Name: "Casey Smith"}, Day: "Tue 1 Dec 2026",
+		Inbox: "https://cs.example/console/", Approvals: []DigestLine{{What: "invite", Account: "A&B", When: "soon",
+			Link: "https://cs.example/console/approvals/1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Subject != "Your day: 1 approval pending, 0 tasks overdue" {
+		t.Errorf("subject = %q", got.Subject)
+	}
+	if !strings.Contains(got.Text, "- invite for A&B, decide by soon: https://cs.example/console/approvals/1") || strings.Contains(got.Text, "Overdue") {
+		t.Errorf("text = %q", got.Text)
+	}
+	if !strings.Contains(got.HTML, `<a href="https://cs.example/console/approvals/1">invite</a> for A&amp;B`) {
+		t.Errorf("html = %q", got.HTML)
 	}
 }

@@ -35,6 +35,8 @@ type SweepResult struct {
 	// ImportsStarted counts bulk imports whose workflow could not be started
 	// when they were recorded, started by this sweep.
 	ImportsStarted int `json:"imports_started,omitempty"`
+	// Digests counts the daily digests this sweep sent.
+	Digests int `json:"digests,omitempty"`
 }
 
 // ImportBatchInput names a batch of an import's stored rows: rows

@@ -224,7 +224,9 @@ func newActivities(cfg config.Config, st *store.Store, set *templates.Set, start
 	name, addr := cfg.EmailFromAddress()
 	return &activities.Activities{Store: st, Sender: sender, Templates: set, Runs: starter,
 		HTTP: activities.NewWebhookClient(activities.WebhookClientConfig{Guard: cfg.Webhooks()}),
-		From: mail.Address{Name: name, Email: addr}, Log: log}, nil
+		From: mail.Address{Name: name, Email: addr}, Log: log,
+		PublicBaseURL: cfg.PublicBaseURL, SlackWebhookURL: cfg.SlackWebhookURL,
+		Digests: cfg.DigestHourUTC >= 0, DigestHourUTC: cfg.DigestHourUTC}, nil
 }
 
 func runWorker(ctx context.Context, tc client.Client, cfg config.Config, acts *activities.Activities, log *slog.Logger) error {

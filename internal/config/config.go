@@ -73,6 +73,14 @@ type Config struct {
 	// Slack. Development only: the API on 127.0.0.1 becomes reachable.
 	// Private, link-local and metadata addresses stay refused.
 	NotifyDevAllowHTTPLoopback bool `env:"NOTIFY_DEV_ALLOW_HTTP_LOOPBACK" envDefault:"false"`
+	// SlackWebhookURL, when set, is a Slack incoming webhook told of every
+	// approval assigned or escalated (besides the assignee's email). It is
+	// a secret: its path is the credential.
+	SlackWebhookURL string `env:"SLACK_WEBHOOK_URL"`
+	// DigestHourUTC is the hour (UTC) from which the trigger sweep sends each
+	// team member the day's digest of pending approvals and overdue tasks;
+	// -1: no digest.
+	DigestHourUTC int `env:"DIGEST_HOUR_UTC" envDefault:"13"`
 
 	// TLS and credentials for a Temporal cluster beyond this machine or
 	// Temporal Cloud (temporal.go). Cert, key and CA are each a PEM file's
@@ -224,6 +232,15 @@ func (c Config) validate() error {
 	}
 	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("PUBLIC_BASE_URL", "want the API's public http(s) address, got %q", c.PublicBaseURL)
+	}
+	if c.DigestHourUTC < -1 || c.DigestHourUTC > 23 {
+		bad("DIGEST_HOUR_UTC", "want an hour 0-23, or -1 for no digest, got %d", c.DigestHourUTC)
+	}
+	if c.SlackWebhookURL != "" {
+		// The URL is never quoted back: its path is a secret.
+		if err := c.Webhooks().CheckURL(c.SlackWebhookURL); err != nil {
+			bad("SLACK_WEBHOOK_URL", "want an incoming webhook's https URL on a public host: %v", err)
+		}
 	}
 	if c.AdminKey != "" && len(c.AdminKey) < 16 {
 		bad("PLAYBOOKD_ADMIN_KEY", "must be at least 16 characters")

@@ -28,6 +28,22 @@ func TestLoadDefaults(t *testing.T) {
 	}
 }
 
+// A Slack webhook is an https URL; the development setting lets a local
+// stand-in on loopback take it. The URL's path (its secret) is never quoted.
+func TestSlackWebhookURL(t *testing.T) {
+	if _, err := LoadFrom(map[string]string{"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/secret"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadFrom(map[string]string{"SLACK_WEBHOOK_URL": "http://127.0.0.1:9/services/T/B/secret"})
+	if err == nil || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("want an error without the URL's path, got %v", err)
+	}
+	if _, err := LoadFrom(map[string]string{"SLACK_WEBHOOK_URL": "http://127.0.0.1:9/services/T/B/secret",
+		"NOTIFY_DEV_ALLOW_HTTP_LOOPBACK": "true"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestNotifyDevelopmentSetting(t *testing.T) {
 	cfg, err := LoadFrom(map[string]string{"NOTIFY_DEV_ALLOW_HTTP_LOOPBACK": "true"})
 	if err != nil {
@@ -62,6 +78,9 @@ func TestLoadRejectsBadValuesNamingThem(t *testing.T) {
 		{"short signing key", map[string]string{"PLAYBOOKD_SIGNING_KEY": "short"}, []string{"PLAYBOOKD_SIGNING_KEY"}},
 		{"public url", map[string]string{"PUBLIC_BASE_URL": "cs.example"}, []string{"PUBLIC_BASE_URL"}},
 		{"negative cap", map[string]string{"EMAIL_CAP": "-1"}, []string{"EMAIL_CAP"}},
+		{"digest hour", map[string]string{"DIGEST_HOUR_UTC": "24"}, []string{"DIGEST_HOUR_UTC"}},
+		{"slack over http", map[string]string{"SLACK_WEBHOOK_URL": "http://hooks.slack.com/services/T/B/x"}, []string{"SLACK_WEBHOOK_URL"}},
+		{"slack to metadata", map[string]string{"SLACK_WEBHOOK_URL": "https://169.254.169.254/x"}, []string{"SLACK_WEBHOOK_URL"}},
 		{"unknown health model", map[string]string{"HEALTH_MODEL": "seed-999"}, []string{"HEALTH_MODEL"}},
 		{"segments upside down", map[string]string{"SEGMENT_MID_MARKET_MIN_ARR": "200000"}, []string{"SEGMENT_MID_MARKET_MIN_ARR"}},
 		{"sweep too often", map[string]string{"TRIGGER_SWEEP_INTERVAL": "5s"}, []string{"TRIGGER_SWEEP_INTERVAL"}},
