@@ -43,6 +43,9 @@ func (f *fixture) approveRun(t *testing.T, template string, edits *message.Conte
 	require.NoError(t, err)
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
+	// The default 3 s of wall-clock idleness ends a test run early on a
+	// loaded machine under -race (seen: a cancelled run never recorded).
+	env.SetTestTimeout(time.Minute)
 	f.acts.Register(env)
 	var (
 		approvalID string

@@ -30,6 +30,7 @@ func newImportRun(t *testing.T, batchErr func(batch, attempt int) error) *import
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(quietLogger)
 	r := &importRun{env: suite.NewTestWorkflowEnvironment()}
+	r.env.SetTestTimeout(time.Minute) // the default 3 s is too short under -race on a loaded machine
 	r.env.RegisterWorkflowWithOptions(workflows.AccountImport, workflow.RegisterOptions{Name: workflows.AccountImportName})
 	(&activities.Activities{}).Register(r.env)
 	tries := map[int]int{}

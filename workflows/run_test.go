@@ -68,6 +68,9 @@ type recorder struct {
 func newRecorder(t testing.TB, account accounts.Snapshot) *recorder {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
+	// The default 3 s of wall-clock idleness ends a test run early on a
+	// loaded machine under -race (seen: a cancelled run never recorded).
+	env.SetTestTimeout(time.Minute)
 	env.SetStartTime(monday9am) // send windows make timings depend on the weekday
 	(&activities.Activities{}).Register(env)
 	r := &recorder{t: t, env: env, start: env.Now(), account: account, deferred: map[string]bool{}}
