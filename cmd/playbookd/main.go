@@ -257,6 +257,7 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 		Accounts:           st,
 		Lists:              st,
 		Portfolio:          st,
+		Analytics:          st,
 		Imports:            importService,
 		Deliveries:         st,
 		Unsubscribes:       st,
