@@ -24,6 +24,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/playbookd/playbookd/analytics"
 	"github.com/playbookd/playbookd/approvals"
 	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/portfolio"
@@ -109,6 +110,7 @@ type Config struct {
 	Accounts  Accounts
 	Lists     Lists
 	Portfolio portfolio.Store
+	Analytics analytics.Store
 	// Bands are the health model's band edges, drawn on health charts.
 	Bands health.Bands
 }
@@ -155,5 +157,6 @@ func Register(e *echo.Echo, cfg Config) (*Handler, error) {
 		signed.POST("/runs/:id/"+action, h.controlRun(action), h.allow(team.RoleAdmin, team.RoleOps))
 	}
 	signed.GET("/portfolio", h.portfolioPage)
+	signed.GET("/playbooks/:key/analytics", h.analyticsPage)
 	return h, nil
 }

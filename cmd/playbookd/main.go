@@ -280,7 +280,7 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 	if _, err := console.Register(e, console.Config{
 		Sessions: st, AdminKey: cfg.AdminKey, Secure: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Log: log,
 		Approvals: approvalService, Tasks: taskService, Runs: runService, Events: triggerService,
-		Accounts: st, Lists: st, Portfolio: st, Bands: cfg.Health().Bands,
+		Accounts: st, Lists: st, Portfolio: st, Analytics: st, Bands: cfg.Health().Bands,
 	}); err != nil {
 		return err
 	}
