@@ -48,6 +48,7 @@ type stackOptions struct {
 	repo     string
 	adminURL string            // a PostgreSQL URL allowed to create databases
 	extraEnv map[string]string // SENDGRID_BASE_URL and the like
+	noWorker bool              // the API alone (what reads only PostgreSQL)
 }
 
 const benchAdminKey = "bench-admin-key-0123456789abcdef"
@@ -106,9 +107,11 @@ func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
 		s.close()
 		return nil, err
 	}
-	if s.worker, err = s.start("worker"); err != nil {
-		s.close()
-		return nil, err
+	if !opts.noWorker {
+		if s.worker, err = s.start("worker"); err != nil {
+			s.close()
+			return nil, err
+		}
 	}
 	if err := s.waitReady(ctx); err != nil {
 		s.close()
@@ -205,7 +208,7 @@ func (s *stack) waitReady(ctx context.Context) error {
 		select {
 		case err := <-s.api.done:
 			return fmt.Errorf("the API exited at start (log %s): %v", s.api.log.Name(), err)
-		case err := <-s.worker.done:
+		case err := <-workerDone(s.worker):
 			return fmt.Errorf("the worker exited at start (log %s): %v", s.worker.log.Name(), err)
 		default:
 		}
@@ -215,6 +218,14 @@ func (s *stack) waitReady(ctx context.Context) error {
 		time.Sleep(250 * time.Millisecond)
 	}
 	return fmt.Errorf("playbookd not ready within 90s (logs in %s)", s.dir)
+}
+
+// workerDone is the worker's exit, or nothing when there is no worker.
+func workerDone(p *process) <-chan error {
+	if p == nil {
+		return nil
+	}
+	return p.done
 }
 
 // call sends a request with the admin key and decodes a JSON answer.
@@ -344,24 +355,31 @@ func parallel(n, workers int, fn func(i int)) {
 	wg.Wait()
 }
 
+// close stops everything and drops the database; a second call does
+// nothing (a suite may close one stack before starting the next).
 func (s *stack) close() {
 	if s.worker != nil {
 		s.worker.stop()
+		s.worker = nil
 	}
 	if s.api != nil {
 		s.api.stop()
+		s.api = nil
 	}
 	if s.db != nil {
 		s.db.Close()
+		s.db = nil
 	}
 	if s.temporal != nil {
 		_ = s.temporal.Stop()
+		s.temporal = nil
 	}
 	if s.dbName != "" {
 		if admin, err := pgxpool.New(context.Background(), s.adminURL); err == nil {
 			_, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+s.dbName+" WITH (FORCE)")
 			admin.Close()
 		}
+		s.dbName = ""
 	}
 }
 
