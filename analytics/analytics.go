@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/playbookd/playbookd/playbook"
@@ -184,11 +185,11 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 		return &v.Steps[i]
 	}
 
-	outcomes, err := st.RunOutcomes(ctx, sc)
+	f, err := read(ctx, st, sc, positions, q.Now, health)
 	if err != nil {
 		return Report{}, err
 	}
-	for _, o := range outcomes {
+	for _, o := range f.outcomes {
 		v := byVersion[o.Version]
 		switch {
 		case v == nil:
@@ -206,11 +207,7 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 		}
 	}
 
-	reached, progress, err := st.StepProgress(ctx, sc, positions)
-	if err != nil {
-		return Report{}, err
-	}
-	for _, p := range progress {
+	for _, p := range f.progress {
 		v := byVersion[p.Version]
 		if v == nil {
 			continue
@@ -221,7 +218,7 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 			}
 		}
 	}
-	for _, rc := range reached {
+	for _, rc := range f.reached {
 		if s := step(rc.Version, rc.Step); s != nil && s.Recorded {
 			*s.Reached = rc.Runs
 		}
@@ -234,40 +231,24 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 		}
 	}
 
-	emails, err := st.EmailCounts(ctx, sc)
-	if err != nil {
-		return Report{}, err
-	}
-	for _, e := range emails {
+	for _, e := range f.emails {
 		if s := step(e.Version, e.Step); s != nil {
 			s.Emails = e
 		}
 	}
-	approvals, err := st.ApprovalCounts(ctx, sc)
-	if err != nil {
-		return Report{}, err
-	}
-	for _, a := range approvals {
+	for _, a := range f.approvals {
 		if s := step(a.Version, a.Step); s != nil {
 			s.Approvals = a
 		}
 	}
-	tasks, err := st.TaskCounts(ctx, sc, q.Now)
-	if err != nil {
-		return Report{}, err
-	}
-	for _, t := range tasks {
+	for _, t := range f.tasks {
 		if s := step(t.Version, t.Step); s != nil {
 			s.Tasks = t
 		}
 	}
 
 	if health {
-		outcomes, err := st.HealthOutcomes(ctx, sc)
-		if err != nil {
-			return Report{}, err
-		}
-		for _, o := range outcomes {
+		for _, o := range f.health {
 			if v := byVersion[o.Version]; v != nil && v.Health != nil {
 				addHealth(v.Health, v.Retention, o)
 			}
@@ -279,6 +260,44 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 		}
 	}
 	return r, nil
+}
+
+// figures is what the report's queries read.
+type figures struct {
+	outcomes  []store.RunOutcomeCount
+	reached   []store.StepReach
+	progress  []store.RunProgress
+	emails    []store.StepEmails
+	approvals []store.StepApprovals
+	tasks     []store.StepTasks
+	health    []store.HealthOutcome
+}
+
+// read runs the report's queries at once: each reads its own tables, so
+// they overlap (PostgreSQL runs each on its own connection and core).
+func read(ctx context.Context, st Store, sc store.AnalyticsScope, positions []store.StepPosition, now time.Time, health bool) (figures, error) {
+	var (
+		f    figures
+		wg   sync.WaitGroup
+		errs [6]error
+	)
+	query := func(i int, fn func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn()
+		}()
+	}
+	query(0, func() (err error) { f.outcomes, err = st.RunOutcomes(ctx, sc); return })
+	query(1, func() (err error) { f.reached, f.progress, err = st.StepProgress(ctx, sc, positions); return })
+	query(2, func() (err error) { f.emails, err = st.EmailCounts(ctx, sc); return })
+	query(3, func() (err error) { f.approvals, err = st.ApprovalCounts(ctx, sc); return })
+	query(4, func() (err error) { f.tasks, err = st.TaskCounts(ctx, sc, now); return })
+	if health {
+		query(5, func() (err error) { f.health, err = st.HealthOutcomes(ctx, sc); return })
+	}
+	wg.Wait()
+	return f, errors.Join(errs[:]...)
 }
 
 // walk visits steps depth first, in the order a run meets them.
