@@ -218,9 +218,9 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 			}
 		}
 	}
-	for _, rc := range f.reached {
+	for _, rc := range f.reached { // one row per source of records: the largest counts
 		if s := step(rc.Version, rc.Step); s != nil && s.Recorded {
-			*s.Reached = rc.Runs
+			*s.Reached = max(*s.Reached, rc.Runs)
 		}
 	}
 	for _, v := range r.Versions {

@@ -80,8 +80,8 @@ type StepPosition struct {
 	Pos     int
 }
 
-// StepReach counts the runs that left a record of a step: an email, a
-// task, an approval or an account change.
+// StepReach counts the runs that left records of a step in one source:
+// emails, tasks, approvals or account changes.
 type StepReach struct {
 	Version int    `json:"version"`
 	Step    string `json:"step"`
@@ -98,34 +98,42 @@ type RunProgress struct {
 	Runs     int  `json:"runs"`
 }
 
-// StepProgress counts, for the runs in scope, the runs that reached each
-// step, and how far each run got along positions.
+// StepProgress counts, for the runs in scope, the runs that left records
+// of each step (per source), and how far each run got along positions.
 func (s *Store) StepProgress(ctx context.Context, sc AnalyticsScope, positions []StepPosition) ([]StepReach, []RunProgress, error) {
 	versions, steps, pos := make([]int32, len(positions)), make([]string, len(positions)), make([]int32, len(positions))
 	for i, p := range positions {
 		versions[i], steps[i], pos[i] = int32(p.Version), p.Step, int32(p.Pos)
 	}
+	// How far a run got is the furthest step of any of its records, read
+	// per run through the indexes (no sort of every record); a step's
+	// runs are counted in each source it leaves records in, and the
+	// caller keeps the largest (an approval step's approvals include the
+	// runs of its emails and escalation tasks).
+	furthest := func(table, alias, step, extra string) string {
+		return `(SELECT max(p.pos) FROM ` + table + ` ` + alias + ` JOIN pos p ON p.v = r.v AND p.step = ` + stepOf(step) +
+			` WHERE ` + alias + `.run_id = r.id` + extra + `)`
+	}
+	reachIn := func(table, alias, step, extra string) string {
+		return `SELECT true, r.v, ` + stepOf(step) + `, 0, false, count(DISTINCT ` + alias + `.run_id)::int
+			FROM r JOIN ` + table + ` ` + alias + ` ON ` + alias + `.run_id = r.id` + extra + ` GROUP BY 2, 3`
+	}
+	const changed = ` AND ev.type = 'account_changed'`
 	rows, err := s.pool.Query(ctx, `
 		WITH `+scoped+`,
-		touched AS (
-			SELECT r.v, e.run_id, `+stepOf("e.step_id")+` AS step FROM r JOIN emails e ON e.run_id = r.id
-			UNION
-			SELECT r.v, t.run_id, `+stepOf("t.step_id")+` FROM r JOIN tasks t ON t.run_id = r.id
-			UNION
-			SELECT r.v, a.run_id, `+stepOf("a.step_id")+` FROM r JOIN approvals a ON a.run_id = r.id
-			UNION
-			SELECT r.v, ev.run_id, `+stepOf("(ev.data->>'step_id')")+` FROM r
-			JOIN events ev ON ev.run_id = r.id AND ev.type = 'account_changed'
-		),
-		pos AS (SELECT * FROM unnest($6::int[], $7::text[], $8::int[]) AS p (v, step, pos)),
+		pos AS MATERIALIZED (SELECT * FROM unnest($6::int[], $7::text[], $8::int[]) AS p (v, step, pos)),
 		per_run AS (
-			SELECT r.v, r.status = 'completed' AND r.outcome = 'completed' AS finished, COALESCE(max(pos.pos), -1) AS max_pos
-			FROM r LEFT JOIN touched t ON t.run_id = r.id LEFT JOIN pos ON pos.v = t.v AND pos.step = t.step
-			GROUP BY r.id, r.v, r.status, r.outcome
+			SELECT r.v, r.status = 'completed' AND r.outcome = 'completed' AS finished,
+			       GREATEST(`+furthest("emails", "e", "e.step_id", "")+`, `+furthest("tasks", "t", "t.step_id", "")+`,
+			                `+furthest("approvals", "a", "a.step_id", "")+`, `+furthest("events", "ev", "(ev.data->>'step_id')", changed)+`,
+			                -1) AS max_pos
+			FROM r
 		)
-		SELECT true AS reach, v, step, 0 AS max_pos, false AS finished, count(*)::int AS runs FROM touched GROUP BY v, step
-		UNION ALL
-		SELECT false, v, '', max_pos, finished, count(*)::int FROM per_run GROUP BY v, max_pos, finished`,
+		SELECT false AS reach, v, '' AS step, max_pos, finished, count(*)::int AS runs FROM per_run GROUP BY 2, 4, 5
+		UNION ALL `+reachIn("emails", "e", "e.step_id", "")+`
+		UNION ALL `+reachIn("tasks", "t", "t.step_id", "")+`
+		UNION ALL `+reachIn("approvals", "a", "a.step_id", "")+`
+		UNION ALL `+reachIn("events", "ev", "(ev.data->>'step_id')", changed),
 		append(sc.args(), versions, steps, pos)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("step progress: %w", err)
@@ -177,13 +185,7 @@ type StepEmails struct {
 func (s *Store) EmailCounts(ctx context.Context, sc AnalyticsScope) ([]StepEmails, error) {
 	return rowsOf[StepEmails](ctx, s.pool, `
 		WITH `+scoped+`,
-		em AS MATERIALIZED (SELECT r.v, e.id, `+stepOf("e.step_id")+` AS step, e.status FROM r JOIN emails e ON e.run_id = r.id),
-		ev AS (
-			SELECT s.email_id, bool_or(s.event = 'delivered') AS delivered, bool_or(s.event IN ('open', 'click')) AS opened,
-			       bool_or(s.event = 'click') AS clicked, bool_or(s.event = 'bounce') AS bounced,
-			       bool_or(s.event IN ('unsubscribe', 'group_unsubscribe')) AS unsubscribed
-			FROM sendgrid_events s WHERE s.email_id IN (SELECT id FROM em) GROUP BY s.email_id
-		)
+		em AS (SELECT r.v, e.id, `+stepOf("e.step_id")+` AS step, e.status FROM r JOIN emails e ON e.run_id = r.id)
 		SELECT em.v AS version, em.step,
 		       count(*) FILTER (WHERE em.status IN ('sent', 'captured')) AS sent,
 		       count(*) FILTER (WHERE em.status = 'skipped') AS skipped,
@@ -191,7 +193,16 @@ func (s *Store) EmailCounts(ctx context.Context, sc AnalyticsScope) ([]StepEmail
 		       count(*) FILTER (WHERE ev.delivered) AS delivered, count(*) FILTER (WHERE ev.opened) AS opened,
 		       count(*) FILTER (WHERE ev.clicked) AS clicked, count(*) FILTER (WHERE ev.bounced) AS bounced,
 		       count(*) FILTER (WHERE ev.unsubscribed) AS unsubscribed
-		FROM em LEFT JOIN ev ON ev.email_id = em.id GROUP BY 1, 2`, sc.args()...)
+		FROM em
+		-- Each email's events through the index on (email_id, event): no
+		-- pass over every event, no second grouping of the emails.
+		LEFT JOIN LATERAL (
+			SELECT bool_or(s.event = 'delivered') AS delivered, bool_or(s.event IN ('open', 'click')) AS opened,
+			       bool_or(s.event = 'click') AS clicked, bool_or(s.event = 'bounce') AS bounced,
+			       bool_or(s.event IN ('unsubscribe', 'group_unsubscribe')) AS unsubscribed
+			FROM sendgrid_events s WHERE s.email_id = em.id
+		) ev ON true
+		GROUP BY 1, 2`, sc.args()...)
 }
 
 // StepApprovals counts a step's approvals by status, with the median time

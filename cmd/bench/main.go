@@ -38,6 +38,7 @@ func main() {
 	analyticsBody := flag.Int("analytics-body-bytes", 1000, "perf, analytics: html bytes of each seeded outbox row (text: a quarter)")
 	analyticsRequests := flag.Int("analytics-requests", 100, "perf, analytics: requests measured per case")
 	analyticsKeep := flag.Bool("analytics-keep-db", false, "analytics: keep the seeded database (for EXPLAIN)")
+	analyticsDB := flag.String("analytics-db", "", "analytics: measure this database, kept by an earlier -analytics-keep-db run, without seeding")
 	runs := flag.Int("runs", 300, "chaos: live runs")
 	kills := flag.Int("kills", 4, "chaos: times the worker is killed with SIGKILL")
 	restartPG := flag.Bool("restart-postgres", true, "chaos: restart the local PostgreSQL cluster mid-run (pg_ctlcluster)")
@@ -51,7 +52,7 @@ func main() {
 	}
 	var r report
 	ana := analyticsOptions{repo: repo, adminURL: *adminURL, runs: *analyticsRuns, emails: *analyticsEmails,
-		bodyBytes: *analyticsBody, requests: *analyticsRequests, keepDB: *analyticsKeep}
+		bodyBytes: *analyticsBody, requests: *analyticsRequests, keepDB: *analyticsKeep, database: *analyticsDB}
 	switch *suite {
 	case "perf":
 		r = runPerf(ctx, perfOptions{repo: repo, adminURL: *adminURL, liveRuns: *liveRuns, starts: *starts,

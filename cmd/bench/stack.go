@@ -49,6 +49,7 @@ type stackOptions struct {
 	adminURL string            // a PostgreSQL URL allowed to create databases
 	extraEnv map[string]string // SENDGRID_BASE_URL and the like
 	noWorker bool              // the API alone (what reads only PostgreSQL)
+	database string            // use this existing database (kept by an earlier run) instead of a fresh one
 }
 
 const benchAdminKey = "bench-admin-key-0123456789abcdef"
@@ -75,7 +76,7 @@ func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
 		return nil, fmt.Errorf("start Temporal dev server (run make test once to build bin/temporal): %w", err)
 	}
 	s.client = s.temporal.Client()
-	if err := s.createDatabase(ctx); err != nil {
+	if err := s.createDatabase(ctx, opts.database); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -120,17 +121,21 @@ func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
 	return s, nil
 }
 
-func (s *stack) createDatabase(ctx context.Context) error {
+func (s *stack) createDatabase(ctx context.Context, existing string) error {
 	admin, err := pgxpool.New(ctx, s.adminURL)
 	if err != nil {
 		return err
 	}
 	defer admin.Close()
-	s.dbName = fmt.Sprintf("playbookd_bench_%d", time.Now().UnixNano())
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+s.dbName); err != nil {
-		return fmt.Errorf("create database: %w", err)
+	name := existing
+	if existing == "" {
+		name = fmt.Sprintf("playbookd_bench_%d", time.Now().UnixNano())
+		if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+			return fmt.Errorf("create database: %w", err)
+		}
+		s.dbName = name // dropped at the end
 	}
-	u := strings.Replace(s.adminURL, "/postgres?", "/"+s.dbName+"?", 1)
+	u := strings.Replace(s.adminURL, "/postgres?", "/"+name+"?", 1)
 	if u == s.adminURL {
 		return fmt.Errorf("BENCH_DATABASE_URL must name the database postgres with a query string, got %s", s.adminURL)
 	}
