@@ -64,7 +64,7 @@ var mayImport = map[string][]string{
 	// The edges.
 	"api": {"accounts", "analytics", "approvals", "catalog", "health", "imports", "message", "metrics", "playbook", "portfolio", "runs", "simulate", "store",
 		"tasks", "team", "templates", "triggers", "unsubscribe"}, // never workflows: runs are reached through services
-	"console": {"accounts", "analytics", "approvals", "health", "portfolio", "runs", "store", "tasks", "team", "templates",
+	"console": {"accounts", "analytics", "approvals", "health", "playbook", "portfolio", "runs", "store", "tasks", "team", "templates",
 		"triggers"}, // the web console: the same services as api, never workflows
 	"internal/config": {"accounts", "health", "internal/netguard"},
 	"worker":          {"activities", "workflows"},
