@@ -204,6 +204,7 @@ func newHarness(t testing.TB) *harness {
 		Accounts:           st,
 		Lists:              st,
 		Portfolio:          st,
+		Analytics:          st,
 		Imports:            importService,
 		Deliveries:         st,
 		Unsubscribes:       st,

@@ -58,6 +58,7 @@ func routes(r router, h *handlers) {
 	r.post("/v1/playbooks/:key/duplicate", h.duplicatePlaybook, allow(admin, ops))
 	r.post("/v1/playbooks/:key/simulate", h.simulatePlaybook, allow(admin, ops))
 	r.get("/v1/playbooks/:key/timeline.svg", h.playbookTimelineSVG, allow(admin, ops, csm))
+	r.get("/v1/playbooks/:key/analytics", h.getPlaybookAnalytics, allow(admin, ops, csm))
 	r.post("/v1/runs", h.startRun, allow(admin, ops))
 	r.get("/v1/runs", h.listRuns, allow(admin, ops, csm))
 	r.get("/v1/runs/:id", h.getRun, allow(admin, ops, csm))

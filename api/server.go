@@ -136,6 +136,7 @@ type Config struct {
 	Accounts     Accounts
 	Lists        Lists
 	Portfolio    Portfolio
+	Analytics    Analytics
 	Imports      Imports
 	Deliveries   Deliveries
 	Unsubscribes Unsubscribes
@@ -184,7 +185,7 @@ func New(cfg Config) *echo.Echo {
 	}
 	h := &handlers{accountSchema: doc.Components.Schemas["AccountInput"].Value,
 		runs: cfg.Runs, triggers: cfg.Triggers, approvals: cfg.Approvals, tasks: cfg.Tasks, playbooks: cfg.Playbooks,
-		team: cfg.Team, keys: cfg.Keys, accounts: cfg.Accounts, lists: cfg.Lists, portfolio: cfg.Portfolio,
+		team: cfg.Team, keys: cfg.Keys, accounts: cfg.Accounts, lists: cfg.Lists, portfolio: cfg.Portfolio, analytics: cfg.Analytics,
 		imports: cfg.Imports, segments: segments, emailCap: cfg.EmailCap, log: cfg.Log,
 		ready: cfg.Ready, spec: doc, metrics: cfg.Metrics,
 		unsubscribe: unsubscribeHandlers{store: cfg.Unsubscribes, links: cfg.Links},
@@ -206,6 +207,7 @@ type handlers struct {
 	accounts  Accounts
 	lists     Lists
 	portfolio Portfolio
+	analytics Analytics
 	imports   Imports
 
 	unsubscribe unsubscribeHandlers

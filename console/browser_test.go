@@ -65,6 +65,7 @@ func TestEveryPageAtBothWidths(t *testing.T) {
 	newTask(t, l, "follow-up", now.Add(26*time.Hour))
 	addHealth(t, l, 88, 74, 63, 41)
 	fake.view = sampleView(l.RunID)
+	analyticsVersions(t, l.Store)
 
 	ctx := browsertest.New(t)
 	signIn := func(key string) {
@@ -87,6 +88,7 @@ func TestEveryPageAtBothWidths(t *testing.T) {
 	check("account", "/console/accounts/acme")
 	check("run", "/console/runs/"+l.RunID.String())
 	check("portfolio", "/console/portfolio")
+	check("analytics", "/console/playbooks/onboarding/analytics")
 	check("not-found", "/console/approvals/"+uuid.NewString())
 	signIn(adminKey)
 	check("account-ops", "/console/accounts/acme")

@@ -25,6 +25,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/accounts"
+	"github.com/playbookd/playbookd/analytics"
 	"github.com/playbookd/playbookd/approvals"
 	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/health"
@@ -129,6 +130,7 @@ type Config struct {
 	Accounts  Accounts
 	Lists     Lists
 	Portfolio portfolio.Store
+	Analytics analytics.Store
 	// Bands are the health model's band edges, drawn on health charts.
 	Bands health.Bands
 	// EmailCap is the frequency cap simulations apply, as the API's do.
@@ -189,5 +191,6 @@ func Register(e *echo.Echo, cfg Config) (*Handler, error) {
 	design.GET("/:key/versions/:version/email", h.simulatedEmail)
 	design.GET("/:key/versions/:version/publish", h.publishPage)
 	design.POST("/:key/versions/:version/publish", h.publishVersion)
+	signed.GET("/playbooks/:key/analytics", h.analyticsPage)
 	return h, nil
 }

@@ -107,7 +107,7 @@ func serveConsole(t *testing.T, st *store.Store, admin string) (*httptest.Server
 		Playbooks: &catalog.Service{Store: st, Options: playbook.Options{BuiltinTemplates: set.Names(), CheckTemplate: templates.Check}},
 		Log:       slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		Approvals: &approvals.Service{Store: st, Runs: fake}, Tasks: &tasks.Service{Store: st, Runs: fake},
-		Runs: fake, Events: fake, Accounts: st, Lists: st, Portfolio: st, Bands: health.Bands{Green: 80, Yellow: 50}})
+		Runs: fake, Events: fake, Accounts: st, Lists: st, Portfolio: st, Analytics: st, Bands: health.Bands{Green: 80, Yellow: 50}})
 	require.NoError(t, err)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
@@ -530,4 +530,52 @@ func sampleView(runID uuid.UUID) runs.View {
 			Current:  &workflows.StepRecord{ID: "first-login", Kind: "wait_for", Status: "awaiting", Detail: "awaiting the first_login event until tomorrow", Until: &next},
 			Upcoming: []workflows.StepRecord{{ID: "qbr-invite", Kind: "approval", At: &next, Status: "waiting"}},
 		}}
+}
+
+// analyticsVersions stores two versions of onboarding (the ladder's run is
+// of version 1) with the steps the fixtures leave records of; version 2
+// adds a check-in email.
+func analyticsVersions(t *testing.T, st *store.Store) {
+	steps := `{"id":"welcome","email":{"template":"welcome","to":["champion"]}},
+		{"id":"kickoff","task":{"title":"Kickoff","assignee":"csm","due":"1d"}},
+		{"id":"qbr-invite","approval":{"assignee":"csm","email":{"template":"qbr-invite","to":["exec_sponsor"]}}},
+		{"id":"follow-up","task":{"title":"Follow up","assignee":"csm","due":"1d"}},
+		{"id":"rest","wait":"1d"}`
+	for _, extra := range []string{"", `,{"id":"check-in","email":{"template":"welcome","to":["champion"]}}`} {
+		def := `{"key":"onboarding","name":"Onboarding","trigger":{"on":"health_band","to":"red"},"steps":[` + steps + extra + `]}`
+		_, err := st.CreatePlaybookVersion(context.Background(), store.NewPlaybookVersion{Key: "onboarding", Name: "Onboarding",
+			Definition: json.RawMessage(def), Source: def, SourceFormat: "json"})
+		require.NoError(t, err)
+	}
+}
+
+// The analytics page shows the versions side by side, step by step.
+func TestAnalyticsPage(t *testing.T) {
+	l := storetest.NewLadder(t)
+	srv, _ := workConsole(t, l.Store)
+	analyticsVersions(t, l.Store)
+	newTask(t, l, "kickoff", time.Now().Add(-time.Hour))
+	casey := signedIn(t, srv, keyOf(t, l.Store, storetest.CSM))
+
+	resp, html := casey.get("/console/playbooks/onboarding/analytics")
+	require.Equal(t, 200, resp.StatusCode)
+	for _, s := range []string{"Version 1 <small>draft</small>", "Version 2 <small>draft</small>", "Started</dt><dd>1</dd>",
+		"Live</dt><dd>1</dd>", "No run ended.",
+		// The run's kickoff task: it got past welcome without an email.
+		"reached by 0 of the 1 runs that got this far; skipped by 1", "reached by 1 of the 1 runs that got this far; skipped by 0",
+		"Overdue: 1", "0 runs got this far", "Not in this version.", "Health and retention"} {
+		require.Contains(t, html, s)
+	}
+	resp, html = casey.get("/console/playbooks/onboarding/analytics?version=2&from=2026-01-01&to=2026-12-31")
+	require.Equal(t, 200, resp.StatusCode)
+	require.NotContains(t, html, "Version 1 <small>")
+	require.Contains(t, html, `<option value="2" selected>`)
+	resp, html = casey.get("/console/playbooks/onboarding/analytics?version=9")
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Contains(t, html, "There is no such version of this playbook.")
+	resp, _ = casey.get("/console/playbooks/ghost/analytics")
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+	resp, html = casey.get("/console/portfolio")
+	require.Equal(t, 200, resp.StatusCode)
+	require.Contains(t, html, `href="/console/playbooks/onboarding/analytics"`)
 }

@@ -28,21 +28,11 @@ type playbookRow struct {
 
 // portfolioPage shows GET /v1/metrics/portfolio's report with small charts.
 func (h *Handler) portfolioPage(c echo.Context) error {
-	to := portfolio.Today(time.Now())
 	d := portfolioData{From: c.QueryParam("from"), To: c.QueryParam("to")}
+	from, to := period(&d.Error, d.From, d.To)
 	status := http.StatusOK
-	if t, ok := dateParam(&d, d.To, "to"); ok {
-		to = t
-	}
-	from := portfolio.YearTo(to)
-	if f, ok := dateParam(&d, d.From, "from"); ok {
-		from = f
-	}
-	if d.Error == "" && from.After(to) {
-		d.Error = "The start must not be after the end."
-	}
 	if d.Error != "" {
-		status, from, to = http.StatusBadRequest, portfolio.YearTo(portfolio.Today(time.Now())), portfolio.Today(time.Now())
+		status = http.StatusBadRequest
 	}
 	report, err := portfolio.Build(c.Request().Context(), h.cfg.Portfolio, from, to)
 	if err != nil {
@@ -90,13 +80,36 @@ func (h *Handler) portfolioPage(c echo.Context) error {
 	return h.render(c, status, "portfolio", page{Title: "Portfolio", Nav: "portfolio", Data: d})
 }
 
-func dateParam(d *portfolioData, v, name string) (time.Time, bool) {
+// period reads a form's days from..to (default: the year to today); when
+// something is wrong with them (said in problem), it is the default.
+func period(problem *string, fromText, toText string) (time.Time, time.Time) {
+	to := portfolio.Today(time.Now())
+	if t, ok := dateParam(problem, toText, "to"); ok {
+		to = t
+	}
+	from := portfolio.YearTo(to)
+	if f, ok := dateParam(problem, fromText, "from"); ok {
+		from = f
+	}
+	if *problem == "" && from.After(to) {
+		*problem = "The start must not be after the end."
+	}
+	if *problem != "" {
+		to = portfolio.Today(time.Now())
+		from = portfolio.YearTo(to)
+	}
+	return from, to
+}
+
+// dateParam reads a period's end from a form; what is wrong with it goes
+// into problem.
+func dateParam(problem *string, v, name string) (time.Time, bool) {
 	if v == "" {
 		return time.Time{}, false
 	}
 	t, err := time.Parse(time.DateOnly, v)
 	if err != nil || t.Year() < 1900 || t.Year() > 2200 {
-		d.Error = "The " + map[string]string{"from": "start", "to": "end"}[name] + " is a date from 1900 to 2200, as YYYY-MM-DD."
+		*problem = "The " + map[string]string{"from": "start", "to": "end"}[name] + " is a date from 1900 to 2200, as YYYY-MM-DD."
 		return time.Time{}, false
 	}
 	return t, true

@@ -58,12 +58,13 @@ var mayImport = map[string][]string{
 	"approvals":  {"message", "runs", "store", "team", "templates"},         // deciding
 	"tasks":      {"store", "team"},                                         // completing
 	"portfolio":  {"store"},                                                 // the portfolio report (bands, retention, outcomes)
+	"analytics":  {"playbook", "store"},                                     // a playbook's figures per version and step
 	"imports":    {"activities/contract", "store", "triggers", "workflows"}, // bulk imports, applied by a workflow
 
 	// The edges.
-	"api": {"accounts", "approvals", "catalog", "health", "imports", "message", "metrics", "playbook", "portfolio", "runs", "simulate", "store",
+	"api": {"accounts", "analytics", "approvals", "catalog", "health", "imports", "message", "metrics", "playbook", "portfolio", "runs", "simulate", "store",
 		"tasks", "team", "templates", "triggers", "unsubscribe"}, // never workflows: runs are reached through services
-	"console": {"accounts", "approvals", "catalog", "health", "playbook", "portfolio", "runs", "simulate", "store", "tasks", "team", "templates",
+	"console": {"accounts", "analytics", "approvals", "catalog", "health", "playbook", "portfolio", "runs", "simulate", "store", "tasks", "team", "templates",
 		"triggers"}, // the web console: the same services as api, never workflows
 	"internal/config": {"accounts", "health", "internal/netguard"},
 	"worker":          {"activities", "workflows"},

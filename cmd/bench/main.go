@@ -24,7 +24,7 @@ import (
 )
 
 func main() {
-	suite := flag.String("suite", "perf", "perf or chaos")
+	suite := flag.String("suite", "perf", "perf, chaos, or analytics (the analytics measurement alone; perf includes it)")
 	write := flag.String("write", "BENCHMARKS.md", "file whose generated section is replaced; empty: print only")
 	adminURL := flag.String("db", envOr("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"PostgreSQL URL allowed to create databases (each run makes a fresh one)")
@@ -33,6 +33,12 @@ func main() {
 	concurrency := flag.Int("concurrency", 32, "perf: concurrent starters")
 	rate := flag.Int("rate", 100, "perf: requests per second of the latency figures")
 	duration := flag.Duration("duration", 20*time.Second, "perf: how long each latency figure is measured")
+	analyticsRuns := flag.Int("analytics-runs", 100000, "perf, analytics: runs seeded for the analytics figure")
+	analyticsEmails := flag.Int("analytics-emails", 10, "perf, analytics: outbox rows per seeded run")
+	analyticsBody := flag.Int("analytics-body-bytes", 1000, "perf, analytics: html bytes of each seeded outbox row (text: a quarter)")
+	analyticsRequests := flag.Int("analytics-requests", 100, "perf, analytics: requests measured per case")
+	analyticsKeep := flag.Bool("analytics-keep-db", false, "analytics: keep the seeded database (for EXPLAIN)")
+	analyticsDB := flag.String("analytics-db", "", "analytics: measure this database, kept by an earlier -analytics-keep-db run, without seeding")
 	runs := flag.Int("runs", 300, "chaos: live runs")
 	kills := flag.Int("kills", 4, "chaos: times the worker is killed with SIGKILL")
 	restartPG := flag.Bool("restart-postgres", true, "chaos: restart the local PostgreSQL cluster mid-run (pg_ctlcluster)")
@@ -45,10 +51,14 @@ func main() {
 		fatalf("%v", err)
 	}
 	var r report
+	ana := analyticsOptions{repo: repo, adminURL: *adminURL, runs: *analyticsRuns, emails: *analyticsEmails,
+		bodyBytes: *analyticsBody, requests: *analyticsRequests, keepDB: *analyticsKeep, database: *analyticsDB}
 	switch *suite {
 	case "perf":
 		r = runPerf(ctx, perfOptions{repo: repo, adminURL: *adminURL, liveRuns: *liveRuns, starts: *starts,
-			concurrency: *concurrency, rate: *rate, duration: *duration})
+			concurrency: *concurrency, rate: *rate, duration: *duration, analytics: ana})
+	case "analytics":
+		r = runAnalytics(ctx, ana)
 	case "chaos":
 		r = runChaos(ctx, chaosOptions{repo: repo, adminURL: *adminURL, runs: *runs, kills: *kills, restartPostgres: *restartPG})
 	default:
@@ -102,7 +112,8 @@ func (r *report) writeInto(path, suite string) error {
 		return err
 	}
 	text := string(old)
-	stamp := fmt.Sprintf("\n_Measured %s with `make %s`._\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), map[string]string{"perf": "bench", "chaos": "chaos"}[suite])
+	stamp := fmt.Sprintf("\n_Measured %s with `%s`._\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), map[string]string{"perf": "make bench", "chaos": "make chaos",
+		"analytics": "scripts/bench.sh analytics"}[suite])
 	body := begin + "\n" + stamp + r.String() + "\n" + end
 	i, j := strings.Index(text, begin), strings.Index(text, end)
 	if i < 0 || j < i {

@@ -33,6 +33,7 @@ type perfOptions struct {
 	concurrency int           // concurrent starters on both sides
 	rate        int           // requests per second of the latency figures
 	duration    time.Duration // how long each latency figure is measured
+	analytics   analyticsOptions
 }
 
 // Playbooks made for the suite: one that holds a run live for a month, one
@@ -72,6 +73,10 @@ func runPerf(ctx context.Context, opts perfOptions) report {
 
 	r.section("API latency at a fixed request rate")
 	r.add("", latency(ctx, s, opts))
+	s.close()
+
+	r.section(fmt.Sprintf("Playbook analytics at %d runs", opts.analytics.runs))
+	r.add("", analyticsLatency(ctx, opts.analytics))
 	return r
 }
 

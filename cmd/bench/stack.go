@@ -48,6 +48,8 @@ type stackOptions struct {
 	repo     string
 	adminURL string            // a PostgreSQL URL allowed to create databases
 	extraEnv map[string]string // SENDGRID_BASE_URL and the like
+	noWorker bool              // the API alone (what reads only PostgreSQL)
+	database string            // use this existing database (kept by an earlier run) instead of a fresh one
 }
 
 const benchAdminKey = "bench-admin-key-0123456789abcdef"
@@ -74,7 +76,7 @@ func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
 		return nil, fmt.Errorf("start Temporal dev server (run make test once to build bin/temporal): %w", err)
 	}
 	s.client = s.temporal.Client()
-	if err := s.createDatabase(ctx); err != nil {
+	if err := s.createDatabase(ctx, opts.database); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -106,9 +108,11 @@ func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
 		s.close()
 		return nil, err
 	}
-	if s.worker, err = s.start("worker"); err != nil {
-		s.close()
-		return nil, err
+	if !opts.noWorker {
+		if s.worker, err = s.start("worker"); err != nil {
+			s.close()
+			return nil, err
+		}
 	}
 	if err := s.waitReady(ctx); err != nil {
 		s.close()
@@ -117,17 +121,21 @@ func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
 	return s, nil
 }
 
-func (s *stack) createDatabase(ctx context.Context) error {
+func (s *stack) createDatabase(ctx context.Context, existing string) error {
 	admin, err := pgxpool.New(ctx, s.adminURL)
 	if err != nil {
 		return err
 	}
 	defer admin.Close()
-	s.dbName = fmt.Sprintf("playbookd_bench_%d", time.Now().UnixNano())
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+s.dbName); err != nil {
-		return fmt.Errorf("create database: %w", err)
+	name := existing
+	if existing == "" {
+		name = fmt.Sprintf("playbookd_bench_%d", time.Now().UnixNano())
+		if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+			return fmt.Errorf("create database: %w", err)
+		}
+		s.dbName = name // dropped at the end
 	}
-	u := strings.Replace(s.adminURL, "/postgres?", "/"+s.dbName+"?", 1)
+	u := strings.Replace(s.adminURL, "/postgres?", "/"+name+"?", 1)
 	if u == s.adminURL {
 		return fmt.Errorf("BENCH_DATABASE_URL must name the database postgres with a query string, got %s", s.adminURL)
 	}
@@ -205,7 +213,7 @@ func (s *stack) waitReady(ctx context.Context) error {
 		select {
 		case err := <-s.api.done:
 			return fmt.Errorf("the API exited at start (log %s): %v", s.api.log.Name(), err)
-		case err := <-s.worker.done:
+		case err := <-workerDone(s.worker):
 			return fmt.Errorf("the worker exited at start (log %s): %v", s.worker.log.Name(), err)
 		default:
 		}
@@ -215,6 +223,14 @@ func (s *stack) waitReady(ctx context.Context) error {
 		time.Sleep(250 * time.Millisecond)
 	}
 	return fmt.Errorf("playbookd not ready within 90s (logs in %s)", s.dir)
+}
+
+// workerDone is the worker's exit, or nothing when there is no worker.
+func workerDone(p *process) <-chan error {
+	if p == nil {
+		return nil
+	}
+	return p.done
 }
 
 // call sends a request with the admin key and decodes a JSON answer.
@@ -344,24 +360,31 @@ func parallel(n, workers int, fn func(i int)) {
 	wg.Wait()
 }
 
+// close stops everything and drops the database; a second call does
+// nothing (a suite may close one stack before starting the next).
 func (s *stack) close() {
 	if s.worker != nil {
 		s.worker.stop()
+		s.worker = nil
 	}
 	if s.api != nil {
 		s.api.stop()
+		s.api = nil
 	}
 	if s.db != nil {
 		s.db.Close()
+		s.db = nil
 	}
 	if s.temporal != nil {
 		_ = s.temporal.Stop()
+		s.temporal = nil
 	}
 	if s.dbName != "" {
 		if admin, err := pgxpool.New(context.Background(), s.adminURL); err == nil {
 			_, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+s.dbName+" WITH (FORCE)")
 			admin.Close()
 		}
+		s.dbName = ""
 	}
 }
 

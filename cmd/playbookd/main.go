@@ -261,6 +261,7 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 		Accounts:           st,
 		Lists:              st,
 		Portfolio:          st,
+		Analytics:          st,
 		Imports:            importService,
 		Deliveries:         st,
 		Unsubscribes:       st,
@@ -284,7 +285,7 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 		Sessions: st, AdminKey: cfg.AdminKey, Secure: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Log: log,
 		Approvals: approvalService, Tasks: taskService, Runs: runService, Events: triggerService,
 		Playbooks: playbookService, EmailCap: emailCap,
-		Accounts: st, Lists: st, Portfolio: st, Bands: cfg.Health().Bands,
+		Accounts: st, Lists: st, Portfolio: st, Analytics: st, Bands: cfg.Health().Bands,
 	}); err != nil {
 		return err
 	}

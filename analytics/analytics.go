@@ -1,0 +1,381 @@
+// Package analytics measures what a playbook did, per version, so two
+// versions can be compared on the same figures ("did the new onboarding
+// email improve activation?"): runs started, live and ended by outcome with
+// their median duration; per step the runs that reached, skipped or passed
+// it, its emails with SendGrid's events, its approvals and its tasks; and
+// for recovery and renewal plays the health band before and after and
+// whether the accounts stayed. The API's GET /v1/playbooks/{key}/analytics
+// and the console's analytics page show the same report.
+package analytics
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/store"
+)
+
+// Store is what the report reads.
+type Store interface {
+	PlaybookDefinitions(ctx context.Context, key string) ([]store.PlaybookDefinition, error)
+	RunOutcomes(ctx context.Context, sc store.AnalyticsScope) ([]store.RunOutcomeCount, error)
+	StepProgress(ctx context.Context, sc store.AnalyticsScope, positions []store.StepPosition) ([]store.StepReach, []store.RunProgress, error)
+	EmailCounts(ctx context.Context, sc store.AnalyticsScope) ([]store.StepEmails, error)
+	ApprovalCounts(ctx context.Context, sc store.AnalyticsScope) ([]store.StepApprovals, error)
+	TaskCounts(ctx context.Context, sc store.AnalyticsScope, now time.Time) ([]store.StepTasks, error)
+	HealthOutcomes(ctx context.Context, sc store.AnalyticsScope) ([]store.HealthOutcome, error)
+}
+
+// ErrNotFound says there is no such playbook, or no such version of it.
+var ErrNotFound = errors.New("no such playbook or version")
+
+// Query selects the report: a playbook, one version (0: every version side
+// by side) and the days From..To, both included, in which runs started.
+type Query struct {
+	Key      string
+	Version  int
+	From, To time.Time
+	Now      time.Time // what "overdue" is measured against
+}
+
+// Report is a playbook's figures, one entry per version, oldest first.
+type Report struct {
+	Playbook string    `json:"playbook"`
+	From     string    `json:"from"`
+	To       string    `json:"to"`
+	Versions []Version `json:"versions"`
+}
+
+// Version is the figures of one version's runs.
+type Version struct {
+	Version int    `json:"version"`
+	Status  string `json:"status"` // draft, published or archived
+	Runs    Runs   `json:"runs"`
+	Steps   []Step `json:"steps"`
+	// Health and Retention are reported for recovery and renewal plays
+	// (triggered by a health band, a risk signal or the renewal window, or
+	// counting from the renewal date); nil for the others.
+	Health    *Health    `json:"health"`
+	Retention *Retention `json:"retention"`
+}
+
+// Runs counts a version's runs that started in the period.
+type Runs struct {
+	Started        int       `json:"started"`
+	Live           int       `json:"live"`
+	Ended          int       `json:"ended"`
+	MedianDuration *float64  `json:"median_duration_seconds"` // of the ended ones
+	Outcomes       []Outcome `json:"outcomes"`
+}
+
+// Outcome is how many runs ended one way, and their median duration.
+type Outcome struct {
+	Outcome        string  `json:"outcome"`
+	Count          int     `json:"count"`
+	MedianDuration float64 `json:"median_duration_seconds"`
+}
+
+// Step is one step's figures. Reached counts runs that left a record of
+// the step (an email, a task, an approval, an account change); Passed counts
+// runs that got this far or further (they reached a later step, or went
+// through every step); Skipped is Passed without Reached: the step's
+// condition was false, or its branch was not taken. Steps that leave no
+// record (waits, checks, branches, notifications, starts) have only Passed.
+type Step struct {
+	ID        string              `json:"id"`
+	Kind      string              `json:"kind"`
+	Recorded  bool                `json:"recorded"`
+	Passed    int                 `json:"passed"`
+	Reached   *int                `json:"reached"`
+	Skipped   *int                `json:"skipped"`
+	Emails    store.StepEmails    `json:"emails"`
+	Approvals store.StepApprovals `json:"approvals"`
+	Tasks     store.StepTasks     `json:"tasks"`
+}
+
+// Bands counts runs by a health band.
+type Bands struct {
+	Green    int `json:"green"`
+	Yellow   int `json:"yellow"`
+	Red      int `json:"red"`
+	Unscored int `json:"unscored"`
+}
+
+// Health is the health band of the ended runs' accounts when each run
+// started and when it ended, and how many moved up, stayed or moved down.
+type Health struct {
+	Runs      int   `json:"runs"`
+	Before    Bands `json:"before"`
+	After     Bands `json:"after"`
+	Improved  int   `json:"improved"`
+	Unchanged int   `json:"unchanged"`
+	Worsened  int   `json:"worsened"`
+	Unknown   int   `json:"unknown"` // unscored before or after
+}
+
+// Retention is whether the accounts of the ended runs are customers now.
+type Retention struct {
+	Runs        int      `json:"runs"`
+	Retained    int      `json:"retained"`
+	Churned     int      `json:"churned"`
+	RetainedPct *float64 `json:"retained_pct"`
+}
+
+// recordedKinds are the step kinds that leave a record in PostgreSQL.
+var recordedKinds = []string{playbook.KindEmail, playbook.KindTask, playbook.KindApproval, playbook.KindUpdateAccount}
+
+// Build reads the report.
+func Build(ctx context.Context, st Store, q Query) (Report, error) {
+	defs, err := st.PlaybookDefinitions(ctx, q.Key)
+	if err != nil {
+		return Report{}, err
+	}
+	if q.Version != 0 {
+		defs = slices.DeleteFunc(defs, func(d store.PlaybookDefinition) bool { return d.Version != q.Version })
+	}
+	if len(defs) == 0 {
+		return Report{}, ErrNotFound
+	}
+	sc := store.AnalyticsScope{Key: q.Key, Version: q.Version, From: q.From, To: q.To.AddDate(0, 0, 1)}
+	r := Report{Playbook: q.Key, From: q.From.Format(time.DateOnly), To: q.To.Format(time.DateOnly)}
+	byVersion := map[int]*Version{}
+	var positions []store.StepPosition
+	stepIndex := map[int]map[string]int{} // version → step id → index in its Steps
+	health := false
+	for _, d := range defs {
+		var def playbook.Definition
+		if err := json.Unmarshal(d.Definition, &def); err != nil {
+			return Report{}, fmt.Errorf("decode playbook %s v%d: %w", q.Key, d.Version, err)
+		}
+		v := Version{Version: d.Version, Status: d.Status, Runs: Runs{Outcomes: []Outcome{}}, Steps: []Step{}}
+		stepIndex[d.Version] = map[string]int{}
+		walk(def.Steps, func(s *playbook.Step) {
+			kind := s.Kind()
+			step := Step{ID: s.ID, Kind: kind, Recorded: slices.Contains(recordedKinds, kind)}
+			if step.Recorded {
+				step.Reached, step.Skipped = new(int), new(int)
+			}
+			stepIndex[d.Version][s.ID] = len(v.Steps)
+			positions = append(positions, store.StepPosition{Version: d.Version, Step: s.ID, Pos: len(v.Steps)})
+			v.Steps = append(v.Steps, step)
+		})
+		if measuresHealth(&def) {
+			v.Health, v.Retention, health = &Health{}, &Retention{}, true
+		}
+		r.Versions = append(r.Versions, v)
+	}
+	for i := range r.Versions {
+		byVersion[r.Versions[i].Version] = &r.Versions[i]
+	}
+	step := func(version int, id string) *Step {
+		v, ok := byVersion[version]
+		if !ok {
+			return nil
+		}
+		i, ok := stepIndex[version][id]
+		if !ok {
+			return nil // a record of a step the definition does not have
+		}
+		return &v.Steps[i]
+	}
+
+	f, err := read(ctx, st, sc, positions, q.Now, health)
+	if err != nil {
+		return Report{}, err
+	}
+	for _, o := range f.outcomes {
+		v := byVersion[o.Version]
+		switch {
+		case v == nil:
+		case o.Status == "": // the version's total
+			v.Runs.Started, v.Runs.MedianDuration = o.Count, o.MedianDuration
+		case o.Status == store.RunRunning || o.Status == store.RunPaused:
+			v.Runs.Live += o.Count
+		default:
+			name := o.Outcome
+			if name == "" {
+				name = o.Status
+			}
+			v.Runs.Ended += o.Count
+			v.Runs.Outcomes = append(v.Runs.Outcomes, Outcome{Outcome: name, Count: o.Count, MedianDuration: deref(o.MedianDuration)})
+		}
+	}
+
+	for _, p := range f.progress {
+		v := byVersion[p.Version]
+		if v == nil {
+			continue
+		}
+		for i := range v.Steps {
+			if p.Finished || p.MaxPos >= i {
+				v.Steps[i].Passed += p.Runs
+			}
+		}
+	}
+	for _, rc := range f.reached { // one row per source of records: the largest counts
+		if s := step(rc.Version, rc.Step); s != nil && s.Recorded {
+			*s.Reached = max(*s.Reached, rc.Runs)
+		}
+	}
+	for _, v := range r.Versions {
+		for i := range v.Steps {
+			if s := &v.Steps[i]; s.Recorded {
+				*s.Skipped = max(0, s.Passed-*s.Reached)
+			}
+		}
+	}
+
+	for _, e := range f.emails {
+		if s := step(e.Version, e.Step); s != nil {
+			s.Emails = e
+		}
+	}
+	for _, a := range f.approvals {
+		if s := step(a.Version, a.Step); s != nil {
+			s.Approvals = a
+		}
+	}
+	for _, t := range f.tasks {
+		if s := step(t.Version, t.Step); s != nil {
+			s.Tasks = t
+		}
+	}
+
+	if health {
+		for _, o := range f.health {
+			if v := byVersion[o.Version]; v != nil && v.Health != nil {
+				addHealth(v.Health, v.Retention, o)
+			}
+		}
+		for _, v := range r.Versions {
+			if v.Retention != nil {
+				v.Retention.RetainedPct = percent(v.Retention.Retained, v.Retention.Runs)
+			}
+		}
+	}
+	return r, nil
+}
+
+// figures is what the report's queries read.
+type figures struct {
+	outcomes  []store.RunOutcomeCount
+	reached   []store.StepReach
+	progress  []store.RunProgress
+	emails    []store.StepEmails
+	approvals []store.StepApprovals
+	tasks     []store.StepTasks
+	health    []store.HealthOutcome
+}
+
+// read runs the report's queries at once: each reads its own tables, so
+// they overlap (PostgreSQL runs each on its own connection and core).
+func read(ctx context.Context, st Store, sc store.AnalyticsScope, positions []store.StepPosition, now time.Time, health bool) (figures, error) {
+	var (
+		f    figures
+		wg   sync.WaitGroup
+		errs [6]error
+	)
+	query := func(i int, fn func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn()
+		}()
+	}
+	query(0, func() (err error) { f.outcomes, err = st.RunOutcomes(ctx, sc); return })
+	query(1, func() (err error) { f.reached, f.progress, err = st.StepProgress(ctx, sc, positions); return })
+	query(2, func() (err error) { f.emails, err = st.EmailCounts(ctx, sc); return })
+	query(3, func() (err error) { f.approvals, err = st.ApprovalCounts(ctx, sc); return })
+	query(4, func() (err error) { f.tasks, err = st.TaskCounts(ctx, sc, now); return })
+	if health {
+		query(5, func() (err error) { f.health, err = st.HealthOutcomes(ctx, sc); return })
+	}
+	wg.Wait()
+	return f, errors.Join(errs[:]...)
+}
+
+// walk visits steps depth first, in the order a run meets them.
+func walk(steps []playbook.Step, visit func(*playbook.Step)) {
+	for i := range steps {
+		s := &steps[i]
+		visit(s)
+		walk(s.Then, visit)
+		walk(s.Else, visit)
+		walk(s.OnTimeout, visit)
+		if s.Repeat != nil {
+			walk(s.Repeat.Steps, visit)
+		}
+	}
+}
+
+// measuresHealth says whether a play is about health or renewal: the ones
+// whose before and after health, and retention, say whether they worked.
+func measuresHealth(def *playbook.Definition) bool {
+	if def.Anchor == playbook.AnchorRenewalDate {
+		return true
+	}
+	if def.Trigger == nil {
+		return false
+	}
+	return slices.Contains([]string{"health_band", "risk_signal", "renewal_window"}, def.Trigger.On)
+}
+
+var bandRank = map[string]int{"red": 0, "yellow": 1, "green": 2}
+
+func addHealth(h *Health, ret *Retention, o store.HealthOutcome) {
+	h.Runs += o.Runs
+	count(&h.Before, o.Before, o.Runs)
+	count(&h.After, o.After, o.Runs)
+	before, okB := bandRank[o.Before]
+	after, okA := bandRank[o.After]
+	switch {
+	case !okB || !okA:
+		h.Unknown += o.Runs
+	case after > before:
+		h.Improved += o.Runs
+	case after < before:
+		h.Worsened += o.Runs
+	default:
+		h.Unchanged += o.Runs
+	}
+	ret.Runs += o.Runs
+	if o.AccountStatus == "churned" {
+		ret.Churned += o.Runs
+	} else {
+		ret.Retained += o.Runs
+	}
+}
+
+func count(b *Bands, band string, n int) {
+	switch band {
+	case "green":
+		b.Green += n
+	case "yellow":
+		b.Yellow += n
+	case "red":
+		b.Red += n
+	default:
+		b.Unscored += n
+	}
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func percent(part, whole int) *float64 {
+	if whole == 0 {
+		return nil
+	}
+	p := float64(int(float64(part)/float64(whole)*1000+0.5)) / 10
+	return &p
+}

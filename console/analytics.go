@@ -1,0 +1,198 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/playbookd/playbookd/analytics"
+	"github.com/playbookd/playbookd/playbook"
+)
+
+type analyticsData struct {
+	Report analytics.Report
+	Key    string
+	// The form: the version chosen ("" for every one), the period, and
+	// what was wrong with them.
+	Version, From, To, Error string
+	Versions                 []int // every version of the playbook, for the form
+	Cards                    []versionCard
+	Steps                    []stepRow
+	Health                   bool // some version is a recovery or renewal play
+}
+
+// versionCard is one version's runs, side by side with the others.
+type versionCard struct {
+	analytics.Version
+	Median        string // of the ended runs, in words
+	Outcomes      bars
+	Before, After bars
+}
+
+// stepRow is one step across the versions (a step id one version lacks has
+// an empty cell there).
+type stepRow struct {
+	ID, Kind string
+	Cells    []stepCell
+}
+
+type stepCell struct {
+	Version int
+	Present bool
+	Step    analytics.Step
+	Summary string
+	Chart   *bars
+}
+
+// analyticsPage shows GET /v1/playbooks/{key}/analytics with every version
+// side by side (or one), with small charts.
+func (h *Handler) analyticsPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	key := c.Param("key")
+	defs, err := h.cfg.Analytics.PlaybookDefinitions(ctx, key)
+	if err != nil {
+		return err
+	}
+	if len(defs) == 0 {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no playbook with this key.")
+	}
+	d := analyticsData{Key: key, Version: c.QueryParam("version"), From: c.QueryParam("from"), To: c.QueryParam("to")}
+	for _, def := range defs {
+		d.Versions = append(d.Versions, def.Version)
+	}
+	version := 0
+	if d.Version != "" {
+		n, err := strconv.Atoi(d.Version)
+		if err != nil || !slices.Contains(d.Versions, n) {
+			d.Error = "There is no such version of this playbook."
+		}
+		version = n
+	}
+	from, to := period(&d.Error, d.From, d.To)
+	status := http.StatusOK
+	if d.Error != "" {
+		status, version = http.StatusBadRequest, 0
+	}
+	report, err := analytics.Build(ctx, h.cfg.Analytics, analytics.Query{Key: key, Version: version, From: from, To: to, Now: time.Now()})
+	if errors.Is(err, analytics.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no playbook with this key.")
+	}
+	if err != nil {
+		return err
+	}
+	d.Report = report
+	if d.Error == "" {
+		d.From, d.To = report.From, report.To
+	}
+	d.Cards, d.Steps, d.Health = versionCards(report), stepRows(report), false
+	for _, v := range report.Versions {
+		d.Health = d.Health || v.Health != nil
+	}
+	return h.render(c, status, "analytics", page{Title: key + " analytics", Nav: "playbooks", Data: d})
+}
+
+func versionCards(r analytics.Report) []versionCard {
+	cards := make([]versionCard, 0, len(r.Versions))
+	for _, v := range r.Versions {
+		card := versionCard{Version: v}
+		if v.Runs.MedianDuration != nil {
+			card.Median = duration(*v.Runs.MedianDuration)
+		}
+		var labels, values, classes []string
+		var counts []float64
+		for _, o := range v.Runs.Outcomes {
+			labels = append(labels, o.Outcome)
+			values = append(values, fmt.Sprintf("%d, median %s", o.Count, duration(o.MedianDuration)))
+			classes = append(classes, outcomeClass(o.Outcome))
+			counts = append(counts, float64(o.Count))
+		}
+		card.Outcomes = barChart(fmt.Sprintf("How runs of version %d ended", v.Version), labels, values, classes, counts, 0)
+		if h := v.Health; h != nil {
+			card.Before = bandBars(fmt.Sprintf("Health band when runs of version %d started", v.Version), h.Before)
+			card.After = bandBars(fmt.Sprintf("Health band when runs of version %d ended", v.Version), h.After)
+		}
+		cards = append(cards, card)
+	}
+	return cards
+}
+
+func bandBars(title string, b analytics.Bands) bars {
+	counts := []float64{float64(b.Green), float64(b.Yellow), float64(b.Red), float64(b.Unscored)}
+	total := counts[0] + counts[1] + counts[2] + counts[3]
+	values := make([]string, len(counts))
+	for i, n := range counts {
+		values[i] = fmt.Sprintf("%d (%s)", int(n), share(n, total))
+	}
+	return barChart(title, []string{"Green", "Yellow", "Red", "Not scored"}, values, []string{"green", "yellow", "red", "none"}, counts, 0)
+}
+
+// stepRows lines the steps of every version up by id, in the order they
+// first appear.
+func stepRows(r analytics.Report) []stepRow {
+	var rows []stepRow
+	index := map[string]int{}
+	for _, v := range r.Versions {
+		for _, s := range v.Steps {
+			if _, ok := index[s.ID]; !ok {
+				index[s.ID] = len(rows)
+				rows = append(rows, stepRow{ID: s.ID, Kind: s.Kind})
+			}
+		}
+	}
+	for i := range rows {
+		for _, v := range r.Versions {
+			cell := stepCell{Version: v.Version}
+			for _, s := range v.Steps {
+				if s.ID == rows[i].ID {
+					cell.Present, cell.Step = true, s
+					cell.Summary, cell.Chart = stepFigures(v.Version, s)
+				}
+			}
+			rows[i].Cells = append(rows[i].Cells, cell)
+		}
+	}
+	return rows
+}
+
+// stepFigures says in words how far runs got with a step, and draws what
+// its kind did.
+func stepFigures(version int, s analytics.Step) (string, *bars) {
+	summary := fmt.Sprintf("%d runs got this far", s.Passed)
+	if s.Recorded {
+		summary = fmt.Sprintf("reached by %d of the %d runs that got this far; skipped by %d", *s.Reached, s.Passed, *s.Skipped)
+	}
+	title := fmt.Sprintf("Step %s of version %d", s.ID, version)
+	var chart bars
+	switch s.Kind {
+	case playbook.KindEmail:
+		e := s.Emails
+		sent := float64(e.Sent)
+		rate := func(n int) string { return fmt.Sprintf("%d (%s)", n, share(float64(n), sent)) }
+		chart = barChart(title+": emails", []string{"Sent", "Delivered", "Opened", "Clicked", "Bounced", "Unsubscribed", "Skipped", "Failed"},
+			[]string{fmt.Sprint(e.Sent), rate(e.Delivered), rate(e.Opened), rate(e.Clicked), rate(e.Bounced), rate(e.Unsubscribed), fmt.Sprint(e.Skipped), fmt.Sprint(e.Failed)},
+			[]string{"metric", "green", "green", "green", "red", "red", "none", "red"},
+			[]float64{sent, float64(e.Delivered), float64(e.Opened), float64(e.Clicked), float64(e.Bounced), float64(e.Unsubscribed), float64(e.Skipped), float64(e.Failed)}, 0)
+	case playbook.KindApproval:
+		a := s.Approvals
+		if a.MedianDecision != nil {
+			summary += "; decided in " + duration(*a.MedianDecision) + " (median)"
+		}
+		chart = barChart(title+": approvals", []string{"Approved", "Rejected", "Expired", "Pending", "Escalation tasks"},
+			[]string{fmt.Sprint(a.Approved), fmt.Sprint(a.Rejected), fmt.Sprint(a.Expired), fmt.Sprint(a.Pending), fmt.Sprint(s.Tasks.Created)},
+			[]string{"green", "red", "yellow", "metric", "none"},
+			[]float64{float64(a.Approved), float64(a.Rejected), float64(a.Expired), float64(a.Pending), float64(s.Tasks.Created)}, 0)
+	case playbook.KindTask:
+		t := s.Tasks
+		chart = barChart(title+": tasks", []string{"Done", "Open", "Overdue"},
+			[]string{fmt.Sprint(t.Done), fmt.Sprint(t.Open), fmt.Sprint(t.Overdue)}, []string{"green", "metric", "red"},
+			[]float64{float64(t.Done), float64(t.Open), float64(t.Overdue)}, 0)
+	default:
+		return summary, nil
+	}
+	return summary, &chart
+}

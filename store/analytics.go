@@ -1,0 +1,279 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Playbook analytics: what a playbook's runs did, per version and per step,
+// read from the runs, the outbox, SendGrid's events, approvals, tasks and
+// the audit trail. Every query starts from the runs in scope (the index of
+// migration 00016) and reaches the rest by run id.
+
+// AnalyticsScope is the runs counted: one playbook's, started in [From, To),
+// of one version (Version > 0) or of every version.
+type AnalyticsScope struct {
+	Key      string
+	Version  int
+	From, To time.Time
+}
+
+func (s AnalyticsScope) args() []any {
+	lo, hi := s.Version, s.Version
+	if s.Version == 0 { // a range, not "$2 = 0 OR ...": one plan fits both
+		lo, hi = 1, math.MaxInt32
+	}
+	return []any{s.Key, lo, hi, s.From, s.To}
+}
+
+// scoped is the CTE of the runs in scope; $1..$5 are AnalyticsScope.args.
+const scoped = `r AS MATERIALIZED (
+	SELECT id, playbook_version AS v, account_id, status, outcome, started_at, ended_at FROM runs
+	WHERE playbook_key = $1 AND playbook_version BETWEEN $2 AND $3 AND started_at >= $4 AND started_at < $5)`
+
+// stepOf names the definition step a row belongs to: repeated steps carry
+// "#n", escalation tasks "/escalated-Ln" after the step id.
+func stepOf(col string) string { return "split_part(split_part(" + col + ", '/', 1), '#', 1)" }
+
+// PlaybookDefinition is one stored version of a playbook, for analytics.
+type PlaybookDefinition struct {
+	Version    int             `json:"version"`
+	Status     string          `json:"status"`
+	Definition json.RawMessage `json:"definition"`
+}
+
+// PlaybookDefinitions returns every version of a playbook, oldest first;
+// none when there is no such playbook.
+func (s *Store) PlaybookDefinitions(ctx context.Context, key string) ([]PlaybookDefinition, error) {
+	return rowsOf[PlaybookDefinition](ctx, s.pool, `
+		SELECT version, status, definition FROM playbook_versions WHERE key = $1 ORDER BY version`, key)
+}
+
+// RunOutcomeCount counts the runs of a version by status and outcome, with
+// the median duration of those that ended. Total rows (Status "") count
+// every run of the version.
+type RunOutcomeCount struct {
+	Version        int      `json:"version"`
+	Status         string   `json:"status"`
+	Outcome        string   `json:"outcome"`
+	Count          int      `json:"count"`
+	MedianDuration *float64 `json:"median_duration"`
+}
+
+// RunOutcomes counts the runs in scope by version, status and outcome.
+func (s *Store) RunOutcomes(ctx context.Context, sc AnalyticsScope) ([]RunOutcomeCount, error) {
+	return rowsOf[RunOutcomeCount](ctx, s.pool, `
+		WITH `+scoped+`
+		SELECT v AS version, COALESCE(status, '') AS status, COALESCE(outcome, '') AS outcome, count(*) AS count,
+		       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at))::float8 AS median_duration
+		FROM r GROUP BY GROUPING SETS ((v, status, outcome), (v)) ORDER BY 1, 2, 3`, sc.args()...)
+}
+
+// StepPosition is where a step comes in its version's definition (depth
+// first, branches in order).
+type StepPosition struct {
+	Version int
+	Step    string
+	Pos     int
+}
+
+// StepReach counts the runs that left records of a step in one source:
+// emails, tasks, approvals or account changes.
+type StepReach struct {
+	Version int    `json:"version"`
+	Step    string `json:"step"`
+	Runs    int    `json:"runs"`
+}
+
+// RunProgress counts runs by how far they got: the position of the last
+// step they left a record of (-1: none), and whether they went through
+// every step (completed, not ended early by an exit rule or a decision).
+type RunProgress struct {
+	Version  int  `json:"version"`
+	MaxPos   int  `json:"max_pos"`
+	Finished bool `json:"finished"`
+	Runs     int  `json:"runs"`
+}
+
+// StepProgress counts, for the runs in scope, the runs that left records
+// of each step (per source), and how far each run got along positions.
+func (s *Store) StepProgress(ctx context.Context, sc AnalyticsScope, positions []StepPosition) ([]StepReach, []RunProgress, error) {
+	versions, steps, pos := make([]int32, len(positions)), make([]string, len(positions)), make([]int32, len(positions))
+	for i, p := range positions {
+		versions[i], steps[i], pos[i] = int32(p.Version), p.Step, int32(p.Pos)
+	}
+	// How far a run got is the furthest step of any of its records, read
+	// per run through the indexes (no sort of every record); a step's
+	// runs are counted in each source it leaves records in, and the
+	// caller keeps the largest (an approval step's approvals include the
+	// runs of its emails and escalation tasks).
+	furthest := func(table, alias, step, extra string) string {
+		return `(SELECT max(p.pos) FROM ` + table + ` ` + alias + ` JOIN pos p ON p.v = r.v AND p.step = ` + stepOf(step) +
+			` WHERE ` + alias + `.run_id = r.id` + extra + `)`
+	}
+	reachIn := func(table, alias, step, extra string) string {
+		return `SELECT true, r.v, ` + stepOf(step) + `, 0, false, count(DISTINCT ` + alias + `.run_id)::int
+			FROM r JOIN ` + table + ` ` + alias + ` ON ` + alias + `.run_id = r.id` + extra + ` GROUP BY 2, 3`
+	}
+	const changed = ` AND ev.type = 'account_changed'`
+	rows, err := s.pool.Query(ctx, `
+		WITH `+scoped+`,
+		pos AS MATERIALIZED (SELECT * FROM unnest($6::int[], $7::text[], $8::int[]) AS p (v, step, pos)),
+		per_run AS (
+			SELECT r.v, r.status = 'completed' AND r.outcome = 'completed' AS finished,
+			       GREATEST(`+furthest("emails", "e", "e.step_id", "")+`, `+furthest("tasks", "t", "t.step_id", "")+`,
+			                `+furthest("approvals", "a", "a.step_id", "")+`, `+furthest("events", "ev", "(ev.data->>'step_id')", changed)+`,
+			                -1) AS max_pos
+			FROM r
+		)
+		SELECT false AS reach, v, '' AS step, max_pos, finished, count(*)::int AS runs FROM per_run GROUP BY 2, 4, 5
+		UNION ALL `+reachIn("emails", "e", "e.step_id", "")+`
+		UNION ALL `+reachIn("tasks", "t", "t.step_id", "")+`
+		UNION ALL `+reachIn("approvals", "a", "a.step_id", "")+`
+		UNION ALL `+reachIn("events", "ev", "(ev.data->>'step_id')", changed),
+		append(sc.args(), versions, steps, pos)...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("step progress: %w", err)
+	}
+	defer rows.Close()
+	var (
+		reached  []StepReach
+		progress []RunProgress
+	)
+	for rows.Next() {
+		var (
+			reach, finished bool
+			v, maxPos, n    int
+			step            string
+		)
+		if err := rows.Scan(&reach, &v, &step, &maxPos, &finished, &n); err != nil {
+			return nil, nil, fmt.Errorf("step progress: %w", err)
+		}
+		if reach {
+			reached = append(reached, StepReach{Version: v, Step: step, Runs: n})
+		} else {
+			progress = append(progress, RunProgress{Version: v, MaxPos: maxPos, Finished: finished, Runs: n})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("step progress: %w", err)
+	}
+	return reached, progress, nil
+}
+
+// StepEmails counts a step's outbox rows by what became of them. Sent
+// counts sent and captured emails; the provider's figures count emails with
+// at least one such SendGrid event (a click counts as an open too: images
+// may be blocked).
+type StepEmails struct {
+	Version      int    `json:"-"`
+	Step         string `json:"-"`
+	Sent         int    `json:"sent"`
+	Skipped      int    `json:"skipped"`
+	Failed       int    `json:"failed"`
+	Delivered    int    `json:"delivered"`
+	Opened       int    `json:"opened"`
+	Clicked      int    `json:"clicked"`
+	Bounced      int    `json:"bounced"`
+	Unsubscribed int    `json:"unsubscribed"`
+}
+
+// EmailCounts counts the emails of the runs in scope by version and step.
+func (s *Store) EmailCounts(ctx context.Context, sc AnalyticsScope) ([]StepEmails, error) {
+	return rowsOf[StepEmails](ctx, s.pool, `
+		WITH `+scoped+`,
+		em AS (SELECT r.v, e.id, `+stepOf("e.step_id")+` AS step, e.status FROM r JOIN emails e ON e.run_id = r.id)
+		SELECT em.v AS version, em.step,
+		       count(*) FILTER (WHERE em.status IN ('sent', 'captured')) AS sent,
+		       count(*) FILTER (WHERE em.status = 'skipped') AS skipped,
+		       count(*) FILTER (WHERE em.status = 'failed') AS failed,
+		       count(*) FILTER (WHERE ev.delivered) AS delivered, count(*) FILTER (WHERE ev.opened) AS opened,
+		       count(*) FILTER (WHERE ev.clicked) AS clicked, count(*) FILTER (WHERE ev.bounced) AS bounced,
+		       count(*) FILTER (WHERE ev.unsubscribed) AS unsubscribed
+		FROM em
+		-- Each email's events through the index on (email_id, event): no
+		-- pass over every event, no second grouping of the emails.
+		LEFT JOIN LATERAL (
+			SELECT bool_or(s.event = 'delivered') AS delivered, bool_or(s.event IN ('open', 'click')) AS opened,
+			       bool_or(s.event = 'click') AS clicked, bool_or(s.event = 'bounce') AS bounced,
+			       bool_or(s.event IN ('unsubscribe', 'group_unsubscribe')) AS unsubscribed
+			FROM sendgrid_events s WHERE s.email_id = em.id
+		) ev ON true
+		GROUP BY 1, 2`, sc.args()...)
+}
+
+// StepApprovals counts a step's approvals by status, with the median time
+// from request to decision of those approved or rejected.
+type StepApprovals struct {
+	Version        int      `json:"-"`
+	Step           string   `json:"-"`
+	Requested      int      `json:"requested"`
+	Approved       int      `json:"approved"`
+	Rejected       int      `json:"rejected"`
+	Expired        int      `json:"expired"`
+	Pending        int      `json:"pending"`
+	MedianDecision *float64 `json:"median_decision_seconds"`
+}
+
+// ApprovalCounts counts the approvals of the runs in scope by version and step.
+func (s *Store) ApprovalCounts(ctx context.Context, sc AnalyticsScope) ([]StepApprovals, error) {
+	return rowsOf[StepApprovals](ctx, s.pool, `
+		WITH `+scoped+`
+		SELECT r.v AS version, `+stepOf("a.step_id")+` AS step, count(*) AS requested,
+		       count(*) FILTER (WHERE a.status = 'approved') AS approved, count(*) FILTER (WHERE a.status = 'rejected') AS rejected,
+		       count(*) FILTER (WHERE a.status = 'expired') AS expired, count(*) FILTER (WHERE a.status = 'pending') AS pending,
+		       (percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.decided_at - a.created_at))
+		            FILTER (WHERE a.status IN ('approved', 'rejected')))::float8 AS median_decision
+		FROM r JOIN approvals a ON a.run_id = r.id GROUP BY 1, 2`, sc.args()...)
+}
+
+// StepTasks counts a step's tasks (an approval step's are its escalation
+// tasks): done, open, and open past their due time at now.
+type StepTasks struct {
+	Version int    `json:"-"`
+	Step    string `json:"-"`
+	Created int    `json:"created"`
+	Done    int    `json:"done"`
+	Open    int    `json:"open"`
+	Overdue int    `json:"overdue"`
+}
+
+// TaskCounts counts the tasks of the runs in scope by version and step.
+func (s *Store) TaskCounts(ctx context.Context, sc AnalyticsScope, now time.Time) ([]StepTasks, error) {
+	return rowsOf[StepTasks](ctx, s.pool, `
+		WITH `+scoped+`
+		SELECT r.v AS version, `+stepOf("t.step_id")+` AS step, count(*) AS created,
+		       count(*) FILTER (WHERE t.status = 'completed') AS done, count(*) FILTER (WHERE t.status = 'open') AS open,
+		       count(*) FILTER (WHERE t.status = 'open' AND t.due_at < $6) AS overdue
+		FROM r JOIN tasks t ON t.run_id = r.id GROUP BY 1, 2`, append(sc.args(), now)...)
+}
+
+// HealthOutcome counts the ended runs of a version by the account's health
+// band when the run started and when it ended (the latest snapshot measured
+// by then; "unscored" without one), and the account's status now.
+type HealthOutcome struct {
+	Version       int    `json:"version"`
+	Before        string `json:"before"`
+	After         string `json:"after"`
+	AccountStatus string `json:"account_status"`
+	Runs          int    `json:"runs"`
+}
+
+// HealthOutcomes counts the ended runs in scope by health band before and
+// after, and whether their account is still a customer.
+func (s *Store) HealthOutcomes(ctx context.Context, sc AnalyticsScope) ([]HealthOutcome, error) {
+	return rowsOf[HealthOutcome](ctx, s.pool, `
+		WITH `+scoped+`
+		SELECT r.v AS version, COALESCE(hb.band, 'unscored') AS before, COALESCE(ha.band, 'unscored') AS after,
+		       a.status AS account_status, count(*) AS runs
+		FROM r JOIN accounts a ON a.id = r.account_id
+		LEFT JOIN LATERAL (SELECT band FROM health_snapshots h WHERE h.account_id = r.account_id AND h.measured_at <= r.started_at
+		                   ORDER BY h.measured_at DESC, h.id DESC LIMIT 1) hb ON true
+		LEFT JOIN LATERAL (SELECT band FROM health_snapshots h WHERE h.account_id = r.account_id AND h.measured_at <= r.ended_at
+		                   ORDER BY h.measured_at DESC, h.id DESC LIMIT 1) ha ON true
+		WHERE r.ended_at IS NOT NULL
+		GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, sc.args()...)
+}
