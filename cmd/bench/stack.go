@@ -24,41 +24,63 @@ import (
 	"go.temporal.io/sdk/testsuite"
 )
 
-// stack is a whole playbookd on this machine: a Temporal dev server, a fresh
-// PostgreSQL database, and playbookd's API and worker as separate processes
-// (so the worker can be killed and measured on its own).
+// stack is a whole playbookd on this machine, in one of two topologies:
+//   - devserver: a Temporal dev server, a fresh PostgreSQL database, and
+//     playbookd's API and worker as separate processes (so the worker can be
+//     killed and measured on its own);
+//   - cluster: scripts/cluster.sh's production topology (a real Temporal
+//     server on PostgreSQL, two API and two worker processes), brought up
+//     for the suite on a fresh database and a namespace of its own.
 type stack struct {
+	topology string
+	repo     string
 	dir      string // logs and the built binary
 	bin      string
-	temporal *testsuite.DevServer
+	temporal *testsuite.DevServer // devserver only
 	client   client.Client
 	dbName   string
 	dbURL    string
 	adminURL string
 	db       *pgxpool.Pool
-	api      *process
-	worker   *process
+	apis     []member // the API replicas, in the order of bases
+	workers  []member // the worker processes, in the order of metrics
 	env      []string
-	base     string // the API's URL
-	metrics  string // the worker's /metrics URL
+	bases    []string // the API replicas' URLs
+	metrics  []string // the workers' /metrics URLs
 	http     *http.Client
+}
+
+// member is one playbookd process of the stack, which the suites kill,
+// restart and measure whatever started it.
+type member interface {
+	name() string
+	kill9() error
+	restart(ctx context.Context) error
+	rssMiB() (rss, peak float64, err error)
 }
 
 type stackOptions struct {
 	repo     string
 	adminURL string            // a PostgreSQL URL allowed to create databases
+	topology string            // devserver or cluster
 	extraEnv map[string]string // SENDGRID_BASE_URL and the like
 }
 
-const benchAdminKey = "bench-admin-key-0123456789abcdef"
+const (
+	benchAdminKey   = "bench-admin-key-0123456789abcdef"
+	benchSigningKey = "bench-signing-key-of-at-least-32-characters"
+	benchTaskQueue  = "bench"
+)
 
 func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
+	if opts.topology == "cluster" {
+		return startCluster(ctx, opts)
+	}
 	dir, err := os.MkdirTemp("", "playbookd-bench-")
 	if err != nil {
 		return nil, err
 	}
-	s := &stack{dir: dir, adminURL: opts.adminURL, http: &http.Client{Timeout: 30 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	s := &stack{topology: "devserver", repo: opts.repo, dir: dir, adminURL: opts.adminURL, http: newHTTPClient()}
 	s.bin = filepath.Join(dir, "playbookd")
 	build := exec.CommandContext(ctx, "go", "build", "-o", s.bin, "./cmd/playbookd")
 	build.Dir, build.Stderr = opts.repo, os.Stderr
@@ -79,42 +101,111 @@ func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
 		return nil, err
 	}
 	apiAddr, metricsAddr := freeAddr(), freeAddr()
-	s.base, s.metrics = "http://"+apiAddr, "http://"+metricsAddr+"/metrics"
+	s.bases, s.metrics = []string{"http://" + apiAddr}, []string{"http://" + metricsAddr + "/metrics"}
 	s.env = append(os.Environ(),
 		"DATABASE_URL="+s.dbURL,
 		"TEMPORAL_ADDRESS="+s.temporal.FrontendHostPort(),
 		"TEMPORAL_NAMESPACE=default",
-		"TEMPORAL_TASK_QUEUE=bench",
-		"PLAYBOOKD_ADMIN_KEY="+benchAdminKey,
-		"PLAYBOOKD_SIGNING_KEY=bench-signing-key-of-at-least-32-characters",
-		"EMAIL_CAP=0",
-		"EMAILS_PER_SECOND=0",
-		"LOG_LEVEL=warn",
 		"HTTP_ADDR="+apiAddr,
 		"METRICS_ADDR="+metricsAddr,
 	)
-	for k, v := range opts.extraEnv {
-		s.env = append(s.env, k+"="+v)
-	}
+	s.env = append(s.env, playbookdEnv(opts.extraEnv)...)
 	migrate := exec.CommandContext(ctx, s.bin, "migrate")
 	migrate.Env, migrate.Stderr = s.env, os.Stderr
 	if err := migrate.Run(); err != nil {
 		s.close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	if s.api, err = s.start("api"); err != nil {
-		s.close()
-		return nil, err
-	}
-	if s.worker, err = s.start("worker"); err != nil {
-		s.close()
-		return nil, err
-	}
-	if err := s.waitReady(ctx); err != nil {
-		s.close()
-		return nil, err
+	for _, sub := range []string{"api", "worker"} {
+		p := &localProc{s: s, sub: sub}
+		if err := p.restart(ctx); err != nil {
+			s.close()
+			return nil, err
+		}
+		if sub == "api" {
+			s.apis = []member{p}
+		} else {
+			s.workers = []member{p}
+		}
 	}
 	return s, nil
+}
+
+// playbookdEnv: the settings every suite gives playbookd, then the suite's own.
+func playbookdEnv(extra map[string]string) []string {
+	env := []string{
+		"TEMPORAL_TASK_QUEUE=" + benchTaskQueue,
+		"PLAYBOOKD_ADMIN_KEY=" + benchAdminKey,
+		"PLAYBOOKD_SIGNING_KEY=" + benchSigningKey,
+		"EMAIL_CAP=0",
+		"EMAILS_PER_SECOND=0",
+		"LOG_LEVEL=warn",
+	}
+	for k, v := range extra {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+func newHTTPClient() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+}
+
+// localProc is a playbookd subcommand the devserver stack runs itself.
+type localProc struct {
+	s   *stack
+	sub string
+	p   *process
+}
+
+func (l *localProc) name() string { return l.sub }
+
+func (l *localProc) kill9() error {
+	l.p.kill9()
+	return nil
+}
+
+// restart starts the process and waits until it answers.
+func (l *localProc) restart(ctx context.Context) error {
+	p, err := l.s.start(l.sub)
+	if err != nil {
+		return err
+	}
+	l.p = p
+	url := l.s.bases[0] + "/readyz"
+	if l.sub == "worker" {
+		url = l.s.metrics[0]
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-p.done:
+			return fmt.Errorf("the %s exited at start (log %s): %v", l.sub, p.log.Name(), err)
+		default:
+		}
+		if status, err := l.s.get(ctx, url); err == nil && status == 200 {
+			return nil
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	return fmt.Errorf("the %s did not answer %s within 90s (logs in %s)", l.sub, url, l.s.dir)
+}
+
+func (l *localProc) rssMiB() (rss, peak float64, err error) { return rssOf(l.p.cmd.Process.Pid) }
+
+// get answers the status of a GET without credentials.
+func (s *stack) get(ctx context.Context, url string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }
 
 func (s *stack) createDatabase(ctx context.Context) error {
@@ -175,9 +266,9 @@ func (p *process) stop() {
 	}
 }
 
-// rssMiB reads a process's resident and peak resident memory.
-func (p *process) rssMiB() (rss, peak float64, err error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+// rssOf reads a process's resident and peak resident memory.
+func rssOf(pid int) (rss, peak float64, err error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -199,27 +290,17 @@ func (p *process) rssMiB() (rss, peak float64, err error) {
 	return rss, peak, sc.Err()
 }
 
-func (s *stack) waitReady(ctx context.Context) error {
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-s.api.done:
-			return fmt.Errorf("the API exited at start (log %s): %v", s.api.log.Name(), err)
-		case err := <-s.worker.done:
-			return fmt.Errorf("the worker exited at start (log %s): %v", s.worker.log.Name(), err)
-		default:
-		}
-		if status, _, err := s.call(ctx, "GET", "/readyz", ""); err == nil && status == 200 {
-			return nil
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	return fmt.Errorf("playbookd not ready within 90s (logs in %s)", s.dir)
+// base is the API replica request i goes to: requests rotate over them.
+func (s *stack) base(i int) string { return s.bases[i%len(s.bases)] }
+
+// call sends a request with the admin key to the first replica and decodes a JSON answer.
+func (s *stack) call(ctx context.Context, method, path, body string) (int, map[string]any, error) {
+	return s.callAt(ctx, s.bases[0], method, path, body)
 }
 
-// call sends a request with the admin key and decodes a JSON answer.
-func (s *stack) call(ctx context.Context, method, path, body string) (int, map[string]any, error) {
-	status, raw, err := s.raw(ctx, method, path, "application/json", body)
+// callAt is call on the replica at base.
+func (s *stack) callAt(ctx context.Context, base, method, path, body string) (int, map[string]any, error) {
+	status, raw, err := s.rawAt(ctx, base, method, path, "application/json", body)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -229,7 +310,11 @@ func (s *stack) call(ctx context.Context, method, path, body string) (int, map[s
 }
 
 func (s *stack) raw(ctx context.Context, method, path, contentType, body string) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, s.base+path, strings.NewReader(body))
+	return s.rawAt(ctx, s.bases[0], method, path, contentType, body)
+}
+
+func (s *stack) rawAt(ctx context.Context, base, method, path, contentType, body string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -248,7 +333,12 @@ func (s *stack) raw(ctx context.Context, method, path, contentType, body string)
 
 // must fails the suite on an unexpected answer.
 func (s *stack) must(ctx context.Context, want int, method, path, body string) map[string]any {
-	status, out, err := s.call(ctx, method, path, body)
+	return s.mustAt(ctx, s.bases[0], want, method, path, body)
+}
+
+// mustAt is must on the replica at base.
+func (s *stack) mustAt(ctx context.Context, base string, want int, method, path, body string) map[string]any {
+	status, out, err := s.callAt(ctx, base, method, path, body)
 	if err != nil || status != want {
 		fatalf("%s %s: %d %v %v", method, path, status, out, err)
 	}
@@ -345,11 +435,16 @@ func parallel(n, workers int, fn func(i int)) {
 }
 
 func (s *stack) close() {
-	if s.worker != nil {
-		s.worker.stop()
+	for _, m := range append(s.workers, s.apis...) {
+		if l, ok := m.(*localProc); ok && l.p != nil {
+			l.p.stop()
+		}
 	}
-	if s.api != nil {
-		s.api.stop()
+	if s.topology == "cluster" {
+		stopCluster(s.repo)
+	}
+	if s.client != nil && s.temporal == nil {
+		s.client.Close()
 	}
 	if s.db != nil {
 		s.db.Close()
