@@ -204,16 +204,17 @@ func runChaos(ctx context.Context, opts chaosOptions) report {
 	}
 	pg := map[bool]string{true: " and PostgreSQL restarted once", false: " (PostgreSQL not restarted: -restart-postgres=false)"}[opts.restartPostgres]
 	if cluster {
-		r.section("Chaos on the cluster: workers and an API replica killed, Temporal server and PostgreSQL restarted, SendGrid throttling")
+		r.section("Chaos on the cluster: workers and an API replica killed, Temporal server " +
+			map[bool]string{true: "and PostgreSQL restarted", false: "restarted"}[opts.restartPostgres] + ", SendGrid throttling")
 		pg = fmt.Sprintf(", alternating between the two workers; the first API replica killed with SIGKILL once while %d of the runs were "+
 			"being enrolled through it, each of them then retried against the second replica; the Temporal server restarted once%s", retryAccounts, pg)
 	} else {
-		r.section("Chaos: worker killed, PostgreSQL restarted, SendGrid throttling")
+		r.section("Chaos: worker killed, " + map[bool]string{true: "PostgreSQL restarted, ", false: ""}[opts.restartPostgres] + "SendGrid throttling")
 	}
 	r.add("", fmt.Sprintf(`%d runs of a short playbook (an email, a task, a 15 s wait, an email, a task), started through the API;
 the worker killed with SIGKILL %d times while they ran%s; a SendGrid stand-in answering 429 and 503 in bursts
 for the first %s. Beside them, %d runs parked in each kind of wait (%d per kind) were cancelled through
-the API while the worker was down.
+the API while a worker was down.
 
 %s
 
@@ -391,7 +392,7 @@ func killAPIDuringEnrolments(ctx context.Context, s *stack, from, to int, note f
 	res := retryResult{ran: true, sent: n}
 	body := func(i int) string { return fmt.Sprintf(`{"playbook":"chaos-short","account_id":"acct-%d"}`, from+i) }
 	first := make([]string, n)
-	var answered atomic.Int64
+	var created atomic.Int64
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -399,22 +400,24 @@ func killAPIDuringEnrolments(ctx context.Context, s *stack, from, to int, note f
 			status, out, err := s.callAt(ctx, s.bases[0], "POST", "/v1/runs", body(i))
 			if err == nil && status == 201 {
 				first[i] = fmt.Sprint(out["id"])
+				created.Add(1)
 			}
-			answered.Add(1)
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond)
 		})
 	}()
-	waitFor("half the enrolments through the first API replica", time.Minute, func() bool { return answered.Load() >= int64(n/2) })
+	waitFor("a third of the enrolments through the first API replica", time.Minute, func() bool { return created.Load() >= int64(n/3) })
+	atKill := created.Load()
 	if err := s.apis[0].kill9(); err != nil {
 		fatalf("%v", err)
 	}
-	note("%s killed with SIGKILL during %d enrolments through it (%d answered by then)", s.apis[0].name(), n, answered.Load())
 	<-done
 	for _, id := range first {
 		if id != "" {
 			res.answered++
 		}
 	}
+	note("%s killed with SIGKILL while enrolling %d accounts through it: %d answered 201 when the kill began, %d in all; "+
+		"the other %d were cut off or refused", s.apis[0].name(), n, atKill, res.answered, n-res.answered)
 	got := make([]string, n)
 	var mu sync.Mutex
 	parallel(n, 8, func(i int) {
