@@ -42,6 +42,10 @@ func startCluster(ctx context.Context, opts stackOptions) (*stack, error) {
 		"CLUSTER_NAMESPACE="+namespace,
 		"CLUSTER_API_PORT="+strconv.Itoa(apiPort),
 		"CLUSTER_WORKER_METRICS_PORT="+strconv.Itoa(metricsPort),
+		// PostgreSQL's 100 connections are shared with everything else on
+		// this machine: at the pools' defaults the cluster alone ran out.
+		"CLUSTER_TEMPORAL_DB_CONNS="+envOr("CLUSTER_TEMPORAL_DB_CONNS", "8"),
+		"CLUSTER_PLAYBOOKD_DB_CONNS="+envOr("CLUSTER_PLAYBOOKD_DB_CONNS", "8"),
 	)
 	env = append(env, playbookdEnv(opts.extraEnv)...)
 	cleanups = append(cleanups, func() { stopCluster(opts.repo) })
