@@ -167,7 +167,7 @@ func machine(ctx context.Context, adminURL, topology string) string {
 	shared := "API, worker, dev server, PostgreSQL and the load generator share the machine"
 	if topology == "cluster" {
 		temporal = "Temporal server v1.29.1 (scripts/cluster.sh: on this PostgreSQL, 16 history shards)"
-		shared = "the Temporal server, two APIs, two workers, PostgreSQL and the load generator share the machine"
+		shared = "The Temporal server, two APIs, two workers, PostgreSQL and the load generator share the machine"
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
 	return fmt.Sprintf("%s, %d cores, %s RAM; %s; PostgreSQL %s; %s. "+
