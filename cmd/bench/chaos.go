@@ -68,6 +68,9 @@ var waitingPlaybooks = []struct{ kind, src string }{
 }
 
 func runChaos(ctx context.Context, opts chaosOptions) report {
+	if opts.topology == "cluster" && (opts.kills < 2 || opts.runs < retryAccounts) {
+		fatalf("-topology cluster needs -kills 2 or more (the API kill follows the first, the Temporal restart the second) and -runs %d or more", retryAccounts)
+	}
 	var r report
 	sg := newFlakySendGrid()
 	defer sg.close()
@@ -157,9 +160,7 @@ func runChaos(ctx context.Context, opts chaosOptions) report {
 			note("Temporal server restarted and answering, %s after the stop", away.Round(100*time.Millisecond))
 		}
 	}
-	if cluster && opts.kills < 2 {
-		fatalf("-topology cluster needs -kills 2 or more (the API kill follows the first, the Temporal restart the second)")
-	}
+
 	finished := func() int {
 		return s.count(ctx, `SELECT count(*) FROM runs WHERE status = 'completed' AND playbook_key = 'chaos-short'`)
 	}

@@ -182,7 +182,7 @@ func throughput(ctx context.Context, s *stack, opts perfOptions) string {
 	rawRate, apiRate := float64(n)/raw.Seconds(), float64(n)/api.Seconds()
 	httpMean := meanOf(s.apiMetrics(), "playbookd_http_request_duration_seconds", `route="/v1/runs"`)
 	startMean := meanOf(s.apiMetrics(), "temporal_request_latency", `operation="StartWorkflowExecution"`)
-	return fmt.Sprintf(`%d enrolments each way, %d concurrent clients (the API side rotating over %d API replicas), in halves (raw, API, API, raw) on the
+	return fmt.Sprintf(`%d enrolments each way, %d concurrent clients (the API side rotating over %d API replica(s)), in halves (raw, API, API, raw) on the
 same Temporal server, each half starting once the workers had begun every earlier run. Where an enrolment's time goes, from the
 API's own metrics: %s per `+"`POST /v1/runs`"+` on average, of which %s waiting for Temporal's
 StartWorkflowExecution; a raw start took %s on average (concurrency / rate).
