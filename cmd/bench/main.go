@@ -56,6 +56,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	interrupted = ctx
 	repo, err := os.Getwd()
 	if err != nil {
 		fatalf("%v", err)

@@ -407,6 +407,9 @@ func (s *stack) strings(ctx context.Context, sql string) []string {
 func waitFor(what string, timeout time.Duration, cond func() bool) {
 	deadline := time.Now().Add(timeout)
 	for !cond() {
+		if interrupted.Err() != nil { // Ctrl-C: clean up (stop the cluster) and end
+			fatalf("interrupted while waiting for %s", what)
+		}
 		if time.Now().After(deadline) {
 			fatalf("timed out after %s waiting for %s", timeout, what)
 		}
@@ -468,6 +471,9 @@ func freeAddr() string {
 	defer l.Close()
 	return l.Addr().String()
 }
+
+// interrupted is done once the suite has been asked to stop (SIGINT, SIGTERM).
+var interrupted = context.Background()
 
 // cleanups run before a fatal exit, so no dev server or database is left.
 var cleanups []func()
