@@ -18,10 +18,12 @@ build:
 	go build -o bin/playbookd ./cmd/playbookd
 
 # PRODUCT.md §10 measured on this machine; figures go into BENCHMARKS.md.
+# BENCH_FLAGS="-topology cluster" measures scripts/cluster.sh's topology instead of the dev server.
 bench:
-	./scripts/bench.sh perf
+	./scripts/bench.sh perf $(BENCH_FLAGS)
 
 # Kill -9 the worker, restart PostgreSQL, throttle SendGrid: count runs
-# finished, duplicate emails, lost tasks. CHAOS_FLAGS="-runs 60 -kills 2" for a short one.
+# finished, duplicate emails, lost tasks. CHAOS_FLAGS="-runs 60 -kills 2" for a short one;
+# CHAOS_FLAGS="-topology cluster" also kills an API replica and restarts the Temporal server.
 chaos:
 	./scripts/bench.sh chaos $(CHAOS_FLAGS)

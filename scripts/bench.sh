@@ -4,6 +4,8 @@
 # and PostgreSQL on this machine and write their figures into BENCHMARKS.md.
 #   scripts/bench.sh perf  [flags]   # make bench
 #   scripts/bench.sh chaos [flags]   # make chaos
+# With -topology cluster the suites bring up scripts/cluster.sh (a Temporal
+# server on PostgreSQL, two APIs, two workers) instead, and stop it after.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"

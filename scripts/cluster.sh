@@ -31,6 +31,13 @@ NUM_HISTORY_SHARDS=16 # fixed for the life of the databases: changing it needs n
 DB=${CLUSTER_DATABASE:-playbookd_cluster}
 TEMPORAL_DB_USER=temporal
 TEMPORAL_DB_PASSWORD=temporal
+# Connections to PostgreSQL, which allows 100 by default: the Temporal
+# server's pool per store and service (the visibility store gets half), and
+# each playbookd process's pool (empty: playbookd's default, 20). At the
+# defaults the whole cluster can want more than 100 under load; the
+# benchmarks run with 8 and 8.
+TEMPORAL_DB_CONNS=${CLUSTER_TEMPORAL_DB_CONNS:-20}
+PLAYBOOKD_DB_CONNS=${CLUSTER_PLAYBOOKD_DB_CONNS:-}
 COMPONENTS="temporal api1 api2 worker1 worker2"
 
 pidfile() { echo "$DIR/$1.pid"; }
@@ -226,9 +233,9 @@ persistence:
   visibilityStore: visibility
   datastores:
     default:
-$(sql_store temporal 20)
+$(sql_store temporal "$TEMPORAL_DB_CONNS")
     visibility:
-$(sql_store temporal_visibility 10)
+$(sql_store temporal_visibility $(((TEMPORAL_DB_CONNS + 1) / 2)))
 
 global:
   membership:
@@ -376,7 +383,7 @@ up() {
 	mkdir -p "$DIR"
 	provision_temporal_databases
 	ensure_database "$DB"
-	export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable"
+	export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable${PLAYBOOKD_DB_CONNS:+&pool_max_conns=$PLAYBOOKD_DB_CONNS}"
 	[ "${CLUSTER_TLS:-}" = 1 ] && make_tls
 	[ "${CLUSTER_TLS:-}" = 1 ] || rm -rf "$DIR/tls" # temporal_cli uses TLS when it finds the CA
 	write_server_config

@@ -27,7 +27,7 @@ type analyticsOptions struct {
 // runAnalytics is `-suite analytics` alone: the stack without a worker.
 func runAnalytics(ctx context.Context, opts analyticsOptions) report {
 	var r report
-	r.add("Machine", machine(ctx, opts.adminURL))
+	r.add("Machine", machine(ctx, opts.adminURL, "devserver"))
 	r.section(fmt.Sprintf("Playbook analytics at %d runs", opts.runs))
 	r.add("", analyticsLatency(ctx, opts))
 	return r

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -25,6 +26,9 @@ import (
 
 func main() {
 	suite := flag.String("suite", "perf", "perf, chaos, or analytics (the analytics measurement alone; perf includes it)")
+	topology := flag.String("topology", "devserver", "devserver: a Temporal dev server, one API, one worker; "+
+		"cluster: scripts/cluster.sh (a Temporal server on PostgreSQL, two APIs, two workers), brought up and stopped by the suite")
+	decisionRates := flag.String("decision-rates", "10,25,50,100", "perf: decision rates (per second), 10 s each through the API and as raw Updates")
 	write := flag.String("write", "BENCHMARKS.md", "file whose generated section is replaced; empty: print only")
 	adminURL := flag.String("db", envOr("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"PostgreSQL URL allowed to create databases (each run makes a fresh one)")
@@ -41,11 +45,24 @@ func main() {
 	analyticsDB := flag.String("analytics-db", "", "analytics: measure this database, kept by an earlier -analytics-keep-db run, without seeding")
 	runs := flag.Int("runs", 300, "chaos: live runs")
 	kills := flag.Int("kills", 4, "chaos: times the worker is killed with SIGKILL")
-	restartPG := flag.Bool("restart-postgres", true, "chaos: restart the local PostgreSQL cluster mid-run (pg_ctlcluster)")
+	restartPG := flag.Bool("restart-postgres", true, "chaos: restart the local PostgreSQL cluster mid-run (pg_ctlcluster); "+
+		"it disrupts everything else using it")
 	flag.Parse()
+	if *topology != "devserver" && *topology != "cluster" {
+		fatalf("-topology must be devserver or cluster, got %q", *topology)
+	}
+	var rates []int
+	for _, f := range strings.Split(*decisionRates, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			fatalf("-decision-rates: %q is not a positive number", f)
+		}
+		rates = append(rates, n)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	interrupted = ctx
 	repo, err := os.Getwd()
 	if err != nil {
 		fatalf("%v", err)
@@ -56,17 +73,18 @@ func main() {
 	switch *suite {
 	case "perf":
 		r = runPerf(ctx, perfOptions{repo: repo, adminURL: *adminURL, liveRuns: *liveRuns, starts: *starts,
-			concurrency: *concurrency, rate: *rate, duration: *duration, analytics: ana})
+			concurrency: *concurrency, rate: *rate, duration: *duration, decisions: rates, topology: *topology, analytics: ana})
 	case "analytics":
 		r = runAnalytics(ctx, ana)
 	case "chaos":
-		r = runChaos(ctx, chaosOptions{repo: repo, adminURL: *adminURL, runs: *runs, kills: *kills, restartPostgres: *restartPG})
+		r = runChaos(ctx, chaosOptions{repo: repo, adminURL: *adminURL, runs: *runs, kills: *kills, restartPostgres: *restartPG,
+			topology: *topology})
 	default:
 		fatalf("unknown suite %q", *suite)
 	}
 	fmt.Println(r.String())
 	if *write != "" {
-		if err := r.writeInto(*write, *suite); err != nil {
+		if err := r.writeInto(*write, *suite, *topology); err != nil {
 			fatalf("%v", err)
 		}
 		fmt.Fprintf(os.Stderr, "bench: results written into %s\n", *write)
@@ -104,16 +122,21 @@ func (r *report) add(label, text string) {
 func (r *report) String() string { return r.b.String() }
 
 // writeInto replaces the text between <!-- bench:SUITE:begin --> and
-// <!-- bench:SUITE:end --> in the file (appending the markers if missing).
-func (r *report) writeInto(path, suite string) error {
-	begin, end := "<!-- bench:"+suite+":begin -->", "<!-- bench:"+suite+":end -->"
+// <!-- bench:SUITE:end --> in the file (appending the markers if missing);
+// the cluster's figures have markers of their own (bench:SUITE-cluster:...).
+func (r *report) writeInto(path, suite, topology string) error {
+	key := suite
+	if topology == "cluster" {
+		key += "-cluster"
+	}
+	begin, end := "<!-- bench:"+key+":begin -->", "<!-- bench:"+key+":end -->"
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
 	text := string(old)
-	stamp := fmt.Sprintf("\n_Measured %s with `%s`._\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), map[string]string{"perf": "make bench", "chaos": "make chaos",
-		"analytics": "scripts/bench.sh analytics"}[suite])
+	stamp := fmt.Sprintf("\n_Measured %s with `go run ./cmd/bench %s`._\n", time.Now().UTC().Format("2006-01-02 15:04 MST"),
+		strings.Join(os.Args[1:], " "))
 	body := begin + "\n" + stamp + r.String() + "\n" + end
 	i, j := strings.Index(text, begin), strings.Index(text, end)
 	if i < 0 || j < i {
@@ -125,7 +148,7 @@ func (r *report) writeInto(path, suite string) error {
 }
 
 // machine describes where the figures were measured.
-func machine(ctx context.Context, adminURL string) string {
+func machine(ctx context.Context, adminURL, topology string) string {
 	cpu := "unknown CPU"
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
 		sc := bufio.NewScanner(f)
@@ -150,9 +173,15 @@ func machine(ctx context.Context, adminURL string) string {
 	}
 	temporal := "?"
 	if out, err := exec.Command("bin/temporal", "--version").Output(); err == nil {
-		temporal = strings.TrimSpace(string(out))
+		temporal = strings.TrimSpace(string(out)) + " (dev server, in memory, one history shard)"
 	}
-	return fmt.Sprintf("%s, %d cores, %s RAM; %s; PostgreSQL %s; %s (dev server, in memory). "+
-		"API, worker, dev server, PostgreSQL and the load generator share the machine.\n",
-		cpu, runtime.NumCPU(), mem, runtime.Version(), pg, temporal)
+	shared := "API, worker, dev server, PostgreSQL and the load generator share the machine"
+	if topology == "cluster" {
+		temporal = "Temporal server v1.29.1 (scripts/cluster.sh: on this PostgreSQL, 16 history shards)"
+		shared = "The Temporal server, two APIs, two workers, PostgreSQL and the load generator share the machine"
+	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	return fmt.Sprintf("%s, %d cores, %s RAM; %s; PostgreSQL %s; %s. "+
+		"%s, with other sessions' builds and test runs going on beside them (load average %s at the start).\n",
+		cpu, runtime.NumCPU(), mem, runtime.Version(), pg, temporal, shared, strings.Join(strings.Fields(string(load))[:3], " "))
 }

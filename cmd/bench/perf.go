@@ -33,6 +33,8 @@ type perfOptions struct {
 	concurrency int           // concurrent starters on both sides
 	rate        int           // requests per second of the latency figures
 	duration    time.Duration // how long each latency figure is measured
+	decisions   []int         // decision rates, each measured 10 s through the API and 10 s raw
+	topology    string        // devserver or cluster
 	analytics   analyticsOptions
 }
 
@@ -47,14 +49,16 @@ const (
 
 func runPerf(ctx context.Context, opts perfOptions) report {
 	var r report
-	r.add("Machine", machine(ctx, opts.adminURL))
+	r.add("Machine", machine(ctx, opts.adminURL, opts.topology))
 
-	r.section("Billable Temporal actions per built-in playbook")
-	r.add("", actionsTable(opts.repo))
-	r.section("Simulation time per built-in playbook")
-	r.add("", simulationTable())
+	if opts.topology == "devserver" { // neither depends on the topology
+		r.section("Billable Temporal actions per built-in playbook")
+		r.add("", actionsTable(opts.repo))
+		r.section("Simulation time per built-in playbook")
+		r.add("", simulationTable())
+	}
 
-	s, err := startStack(ctx, stackOptions{repo: opts.repo, adminURL: opts.adminURL})
+	s, err := startStack(ctx, stackOptions{repo: opts.repo, adminURL: opts.adminURL, topology: opts.topology})
 	if err != nil {
 		fatalf("%v", err)
 	}
@@ -145,7 +149,7 @@ func throughput(ctx context.Context, s *stack, opts perfOptions) string {
 		parallel(to-from, c, func(i int) {
 			account := fmt.Sprintf("acct-%d", n+from+i)
 			_, err := s.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-				ID: workflows.RunWorkflowID("bench-hold", account), TaskQueue: "bench",
+				ID: workflows.RunWorkflowID("bench-hold", account), TaskQueue: benchTaskQueue,
 			}, workflows.PlaybookRunName, workflows.RunInput{RunID: uuid.NewString(), AccountID: account,
 				PlaybookKey: "bench-hold", PlaybookVersion: 1, Definition: *def})
 			if err != nil {
@@ -157,7 +161,7 @@ func throughput(ctx context.Context, s *stack, opts perfOptions) string {
 	apiSide := func(from, to int) time.Duration {
 		t0 := time.Now()
 		parallel(to-from, c, func(i int) {
-			status, _, err := s.call(ctx, "POST", "/v1/runs", fmt.Sprintf(`{"playbook":"bench-hold","account_id":"acct-%d"}`, from+i))
+			status, _, err := s.callAt(ctx, s.base(i), "POST", "/v1/runs", fmt.Sprintf(`{"playbook":"bench-hold","account_id":"acct-%d"}`, from+i))
 			if err != nil || status != 201 {
 				failures.Add(1)
 			}
@@ -181,13 +185,13 @@ func throughput(ctx context.Context, s *stack, opts perfOptions) string {
 		fatalf("%d starts failed", failures.Load())
 	}
 	rawRate, apiRate := float64(n)/raw.Seconds(), float64(n)/api.Seconds()
-	httpMean := meanOf(s.base+"/metrics", "playbookd_http_request_duration_seconds", `route="/v1/runs"`)
-	startMean := meanOf(s.base+"/metrics", "temporal_request_latency", `operation="StartWorkflowExecution"`)
-	return fmt.Sprintf(`%d enrolments each way, %d concurrent clients, in halves (raw, API, API, raw) on the
-same dev server, each half starting once the worker had begun every earlier run. Where an enrolment's time goes, from the
+	httpMean := meanOf(s.apiMetrics(), "playbookd_http_request_duration_seconds", `route="/v1/runs"`)
+	startMean := meanOf(s.apiMetrics(), "temporal_request_latency", `operation="StartWorkflowExecution"`)
+	return fmt.Sprintf(`%d enrolments each way, %d concurrent clients (the API side rotating over %d API replica(s)), in halves (raw, API, API, raw) on the
+same Temporal server, each half starting once the workers had begun every earlier run. Where an enrolment's time goes, from the
 API's own metrics: %s per `+"`POST /v1/runs`"+` on average, of which %s waiting for Temporal's
 StartWorkflowExecution; a raw start took %s on average (concurrency / rate).
-`, n, c, ms(httpMean), ms(startMean), ms(time.Duration(float64(c)/rawRate*float64(time.Second)))) + fmt.Sprintf(`
+`, n, c, len(s.bases), ms(httpMean), ms(startMean), ms(time.Duration(float64(c)/rawRate*float64(time.Second)))) + fmt.Sprintf(`
 
 | path | runs started/s | took |
 |---|---:|---:|
@@ -198,10 +202,22 @@ Ratio API / raw: **%.0f %%** (target ≥ 80 %%).
 `, rawRate, raw.Round(time.Millisecond), apiRate, api.Round(time.Millisecond), 100*apiRate/rawRate)
 }
 
-// meanOf reads a histogram's mean from a Prometheus endpoint, over the series
+// apiMetrics are the API replicas' Prometheus endpoints.
+func (s *stack) apiMetrics() []string {
+	out := make([]string, len(s.bases))
+	for i, b := range s.bases {
+		out[i] = b + "/metrics"
+	}
+	return out
+}
+
+// meanOf reads a histogram's mean from Prometheus endpoints, over the series
 // whose labels contain match.
-func meanOf(url, name, match string) time.Duration {
-	lines := scrape(url)
+func meanOf(urls []string, name, match string) time.Duration {
+	var lines []string
+	for _, u := range urls {
+		lines = append(lines, scrape(u)...)
+	}
 	count := sumOf(lines, name+"_count", match)
 	if count == 0 {
 		return 0
@@ -238,7 +254,7 @@ func sumOf(lines []string, series, match string) float64 {
 func workerMemory(ctx context.Context, s *stack, opts perfOptions) string {
 	started := time.Now()
 	parallel(opts.liveRuns-2*opts.starts, opts.concurrency, func(i int) {
-		s.must(ctx, 201, "POST", "/v1/runs", fmt.Sprintf(`{"playbook":"bench-hold","account_id":"acct-%d"}`, i+2*opts.starts))
+		s.mustAt(ctx, s.base(i), 201, "POST", "/v1/runs", fmt.Sprintf(`{"playbook":"bench-hold","account_id":"acct-%d"}`, i+2*opts.starts))
 	})
 	waitFor("every run begun by the worker", 10*time.Minute, func() bool {
 		return activityCount(s, "BeginRun") >= float64(opts.liveRuns)
@@ -246,27 +262,34 @@ func workerMemory(ctx context.Context, s *stack, opts perfOptions) string {
 	took := time.Since(started)
 	time.Sleep(5 * time.Second) // let the last workflow tasks settle
 	live := s.count(ctx, `SELECT count(*) FROM runs WHERE status = 'running'`)
-	rss, peak, err := s.worker.rssMiB()
-	if err != nil {
-		fatalf("worker memory: %v", err)
-	}
-	return fmt.Sprintf(`%d live runs (each waiting on a 30-day timer after its first activity). The worker keeps at
+	var b strings.Builder
+	fmt.Fprintf(&b, `%d live runs (each waiting on a 30-day timer after its first activity), on %d worker process(es). A worker keeps at
 most WORKFLOW_CACHE_SIZE runs in memory between their steps (default 2,000; the SDK's own default,
 10,000, would cache every one of them); the others are replayed from history when their next step comes.
-Starting the %d further runs and the worker beginning all of them took %s.
+Starting the %d further runs and the workers beginning all of them took %s.
 
-| worker process | MiB |
-|---|---:|
-| resident (VmRSS) | %.0f |
-| peak resident (VmHWM) | %.0f |
-
-Target ≤ 300 MB.
-`, live, opts.liveRuns-2*opts.starts, took.Round(time.Second), rss, peak)
+| worker process | runs begun (BeginRun) | resident (VmRSS) MiB | peak resident (VmHWM) MiB |
+|---|---:|---:|---:|
+`, live, len(s.workers), opts.liveRuns-2*opts.starts, took.Round(time.Second))
+	for i, w := range s.workers {
+		rss, peak, err := w.rssMiB()
+		if err != nil {
+			fatalf("worker memory: %v", err)
+		}
+		begun := sumOf(scrape(s.metrics[i]), "temporal_activity_execution_latency_count", `activity_type="BeginRun"`)
+		fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.0f |\n", w.name(), begun, rss, peak)
+	}
+	b.WriteString("\nTarget ≤ 300 MB (per worker process).\n")
+	return b.String()
 }
 
-// activityCount sums the worker's executed activities of one type.
+// activityCount sums the workers' executed activities of one type.
 func activityCount(s *stack, activityType string) float64 {
-	return sumOf(scrape(s.metrics), "temporal_activity_execution_latency_count", `activity_type="`+activityType+`"`)
+	total := 0.0
+	for _, u := range s.metrics {
+		total += sumOf(scrape(u), "temporal_activity_execution_latency_count", `activity_type="`+activityType+`"`)
+	}
+	return total
 }
 
 // latency measures reads and decisions at a fixed rate (open loop: requests
@@ -285,66 +308,164 @@ func latency(ctx context.Context, s *stack, opts perfOptions) string {
 	}
 	readLat := openLoop(opts.rate, total, func(i int) (string, bool) {
 		r := reads[i%len(reads)]
-		status, _, err := s.raw(ctx, "GET", r.path(i), "", "")
+		status, _, err := s.rawAt(ctx, s.base(i/len(reads)), "GET", r.path(i), "", "")
 		return r.name, err == nil && status == 200
 	})
 
-	// Decisions need a pending approval each: one run of bench-ask per
-	// account. They are measured at rising rates, 10 s each, to find where
-	// this machine stops keeping up.
-	rates := []int{10, 25, 50, opts.rate}
-	asks := 0
-	for _, r := range rates {
-		asks += r * 10
-	}
-	asks = min(asks, opts.liveRuns)
-	parallel(asks, opts.concurrency, func(i int) {
-		s.must(ctx, 201, "POST", "/v1/runs", fmt.Sprintf(`{"playbook":"bench-ask","account_id":"acct-%d"}`, i))
-	})
-	waitFor("pending approvals", 5*time.Minute, func() bool {
-		return s.count(ctx, `SELECT count(*) FROM approvals WHERE status = 'pending'`) >= asks
-	})
-	approvals := s.strings(ctx, `SELECT id::text FROM approvals WHERE status = 'pending' ORDER BY created_at`)
-	var decisionRows []string
-	for _, rate := range rates {
-		n := min(rate*10, len(approvals))
-		batch := approvals[:n]
-		approvals = approvals[n:]
-		lat := openLoop(rate, len(batch), func(i int) (string, bool) {
-			status, _, err := s.raw(ctx, "POST", "/v1/approvals/"+batch[i]+"/decision", "application/json", `{"decision":"approve"}`)
-			return fmt.Sprintf("POST /v1/approvals/{id}/decision at %d/s", rate), err == nil && status == 200
-		})
-		decisionRows = append(decisionRows, lat.rows("")...)
-		time.Sleep(5 * time.Second) // let the runs' follow-up work drain before the next rate
-	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Reads: %d requests/s for %s, open loop, with %d live runs, rotating over four endpoints. "+
-		"Decisions: 10 s at each rate, each approving a distinct pending approval (a Temporal Update whose "+
-		"run then sends the approved email and starts a timer). Errors are answers other than 200, or no "+
-		"answer within 30 s.\n\n", opts.rate, opts.duration, opts.liveRuns)
+	fmt.Fprintf(&b, "Reads: %d requests/s for %s, open loop, with %d live runs, rotating over four endpoints "+
+		"(and over %d API replica(s)). Errors are answers other than 200, or no answer within 30 s.\n\n",
+		opts.rate, opts.duration, opts.liveRuns, len(s.bases))
 	b.WriteString("| requests | count | errors | p50 | p99 | max |\n|---|---:|---:|---:|---:|---:|\n")
-	for _, l := range append(readLat.rows("reads, all"), decisionRows...) {
+	for _, l := range readLat.rows("reads, all") {
 		b.WriteString(l)
 	}
 	b.WriteString("\nTarget p99 < 50 ms at 100 requests/s for reads and decisions.\n")
+	b.WriteString(decisions(ctx, s, opts))
 	return b.String()
+}
+
+// decisions measures approving pending approvals at rising rates, 10 s
+// each, through the API and as the raw SDK Update the API sends (the same
+// Update name, argument and wait stage, straight through a Temporal
+// client) on runs of the same playbook, so the API's own cost is a ratio
+// that does not depend on how fast this machine's Temporal server is. At
+// each rate the two sides take turns going first.
+func decisions(ctx context.Context, s *stack, opts perfOptions) string {
+	// Each decision needs a pending approval: one run of bench-ask per
+	// account, twice as many as the API side approves.
+	asks := 0
+	for _, r := range opts.decisions {
+		asks += 2 * r * 10
+	}
+	asks = min(asks, opts.liveRuns)
+	parallel(asks, opts.concurrency, func(i int) {
+		s.mustAt(ctx, s.base(i), 201, "POST", "/v1/runs", fmt.Sprintf(`{"playbook":"bench-ask","account_id":"acct-%d"}`, i))
+	})
+	waitFor("pending approvals", 10*time.Minute, func() bool {
+		return s.count(ctx, `SELECT count(*) FROM approvals WHERE status = 'pending'`) >= asks
+	})
+	type pending struct{ approval, workflow string }
+	rows, err := s.db.Query(ctx, `SELECT a.id::text, r.workflow_id FROM approvals a JOIN runs r ON r.id = a.run_id
+		WHERE a.status = 'pending' ORDER BY a.created_at`)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	var queue []pending
+	for rows.Next() {
+		var p pending
+		if err := rows.Scan(&p.approval, &p.workflow); err != nil {
+			fatalf("%v", err)
+		}
+		queue = append(queue, p)
+	}
+	rows.Close()
+
+	api := func(rate int, batch []pending) *latencies {
+		return openLoop(rate, len(batch), func(i int) (string, bool) {
+			status, _, err := s.rawAt(ctx, s.base(i), "POST", "/v1/approvals/"+batch[i].approval+"/decision",
+				"application/json", `{"decision":"approve"}`)
+			return "api", err == nil && status == 200
+		})
+	}
+	raw := func(rate int, batch []pending) *latencies {
+		return openLoop(rate, len(batch), func(i int) (string, bool) {
+			// The same patience as the HTTP client's with the API.
+			ctx, cancel := context.WithTimeout(ctx, s.http.Timeout)
+			defer cancel()
+			h, err := s.client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+				WorkflowID: batch[i].workflow, UpdateName: workflows.DecideUpdate,
+				Args:         []any{workflows.Decision{ApprovalID: batch[i].approval, Decision: "approve", By: "admin"}},
+				WaitForStage: client.WorkflowUpdateStageCompleted,
+			})
+			if err == nil {
+				var res workflows.DecisionResult
+				err = h.Get(ctx, &res)
+			}
+			return "raw", err == nil
+		})
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `
+Decisions: at each rate, 10 s of `+"`POST /v1/approvals/{id}/decision`"+` (rotating over %d API replica(s)) and 10 s of the
+raw SDK Update the API sends (`+"`UpdateWorkflow`"+` of the same Update with the same argument, waiting for it to
+complete, from the load generator's own Temporal client), each approving a distinct pending approval of a live run
+of the same playbook; the run then sends the approved email and starts a timer. The sides take turns going first;
+after each, the suite waits until every approved run has sent its email, then 2 s. Answered/s = successful
+answers / (last answer − first request); an error is a refusal or no answer within 30 s, on either side.
+
+| rate asked | API: answered/s | raw Update: answered/s | API / raw | API p50 | API p99 | raw p50 | raw p99 | errors API / raw |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+`, len(s.bases))
+	for k, rate := range opts.decisions {
+		n := min(rate*10, len(queue)/2)
+		if n == 0 {
+			break
+		}
+		apiBatch, rawBatch := queue[:n], queue[n:2*n]
+		queue = queue[2*n:]
+		var a, r *latencies
+		if k%2 == 0 {
+			r = raw(rate, rawBatch)
+			drainDecisions(ctx, s)
+			a = api(rate, apiBatch)
+		} else {
+			a = api(rate, apiBatch)
+			drainDecisions(ctx, s)
+			r = raw(rate, rawBatch)
+		}
+		drainDecisions(ctx, s)
+		ap, rp := a.by["api"], r.by["raw"]
+		fmt.Fprintf(&b, "| %d/s | %.1f | %.1f | **%.0f %%** | %s | %s | %s | %s | %d / %d |\n", rate,
+			a.achieved(), r.achieved(), 100*a.achieved()/r.achieved(),
+			ms(pct(ap, 0.50)), ms(pct(ap, 0.99)), ms(pct(rp, 0.50)), ms(pct(rp, 0.99)), a.errors["api"], r.errors["raw"])
+	}
+	b.WriteString("\nTarget: API decisions ≥ 90 % of raw Updates at the same rate; p99 < 50 ms at 100/s.\n")
+	return b.String()
+}
+
+// drainDecisions waits until every approved run has sent its approved
+// email (the follow-up work of a decision), then 2 s more, so neither side
+// of the comparison pays for the other's backlog.
+func drainDecisions(ctx context.Context, s *stack) {
+	waitFor("the approved emails", 10*time.Minute, func() bool {
+		return s.count(ctx, `SELECT (SELECT count(*) FROM approvals WHERE status = 'approved') -
+			(SELECT count(*) FROM emails e JOIN runs r ON r.id = e.run_id WHERE r.playbook_key = 'bench-ask')`) <= 0
+	})
+	time.Sleep(2 * time.Second)
 }
 
 type latencies struct {
 	mu     sync.Mutex
 	by     map[string][]time.Duration
 	errors map[string]int
+	count  int
+	took   time.Duration // from the first request to the last answer
+}
+
+// achieved is the rate of successful answers: answers other than errors /
+// (last answer - first request).
+func (l *latencies) achieved() float64 {
+	errs := 0
+	for _, n := range l.errors {
+		errs += n
+	}
+	return float64(l.count-errs) / l.took.Seconds()
 }
 
 // openLoop sends total requests at rate per second and records each one's
 // latency under the name send returns.
 func openLoop(rate, total int, send func(i int) (string, bool)) *latencies {
-	l := &latencies{by: map[string][]time.Duration{}, errors: map[string]int{}}
+	l := &latencies{by: map[string][]time.Duration{}, errors: map[string]int{}, count: total}
 	var wg sync.WaitGroup
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
+	var first time.Time
 	for i := range total {
 		<-tick.C
+		if i == 0 {
+			first = time.Now()
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -360,6 +481,7 @@ func openLoop(rate, total int, send func(i int) (string, bool)) *latencies {
 		}()
 	}
 	wg.Wait()
+	l.took = time.Since(first)
 	return l
 }
 
@@ -386,8 +508,16 @@ func (l *latencies) rows(all string) []string {
 
 func row(name string, ds []time.Duration, errs int) string {
 	slices.Sort(ds)
-	pct := func(p float64) time.Duration { return ds[min(len(ds)-1, int(p*float64(len(ds))))] }
-	return fmt.Sprintf("| %s | %d | %d | %s | %s | %s |\n", name, len(ds), errs, ms(pct(0.50)), ms(pct(0.99)), ms(ds[len(ds)-1]))
+	return fmt.Sprintf("| %s | %d | %d | %s | %s | %s |\n", name, len(ds), errs, ms(pct(ds, 0.50)), ms(pct(ds, 0.99)), ms(ds[len(ds)-1]))
+}
+
+// pct is the p-th percentile of durations (sorted here).
+func pct(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[min(len(ds)-1, int(p*float64(len(ds))))]
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }

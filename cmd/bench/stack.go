@@ -24,43 +24,65 @@ import (
 	"go.temporal.io/sdk/testsuite"
 )
 
-// stack is a whole playbookd on this machine: a Temporal dev server, a fresh
-// PostgreSQL database, and playbookd's API and worker as separate processes
-// (so the worker can be killed and measured on its own).
+// stack is a whole playbookd on this machine, in one of two topologies:
+//   - devserver: a Temporal dev server, a fresh PostgreSQL database, and
+//     playbookd's API and worker as separate processes (so the worker can be
+//     killed and measured on its own);
+//   - cluster: scripts/cluster.sh's production topology (a real Temporal
+//     server on PostgreSQL, two API and two worker processes), brought up
+//     for the suite on a fresh database and a namespace of its own.
 type stack struct {
+	topology string
+	repo     string
 	dir      string // logs and the built binary
 	bin      string
-	temporal *testsuite.DevServer
+	temporal *testsuite.DevServer // devserver only
 	client   client.Client
 	dbName   string
 	dbURL    string
 	adminURL string
 	db       *pgxpool.Pool
-	api      *process
-	worker   *process
+	apis     []member // the API replicas, in the order of bases
+	workers  []member // the worker processes, in the order of metrics
 	env      []string
-	base     string // the API's URL
-	metrics  string // the worker's /metrics URL
+	bases    []string // the API replicas' URLs
+	metrics  []string // the workers' /metrics URLs
 	http     *http.Client
+}
+
+// member is one playbookd process of the stack, which the suites kill,
+// restart and measure whatever started it.
+type member interface {
+	name() string
+	kill9() error
+	restart(ctx context.Context) error
+	rssMiB() (rss, peak float64, err error)
 }
 
 type stackOptions struct {
 	repo     string
 	adminURL string            // a PostgreSQL URL allowed to create databases
+	topology string            // devserver or cluster
 	extraEnv map[string]string // SENDGRID_BASE_URL and the like
 	noWorker bool              // the API alone (what reads only PostgreSQL)
 	database string            // use this existing database (kept by an earlier run) instead of a fresh one
 }
 
-const benchAdminKey = "bench-admin-key-0123456789abcdef"
+const (
+	benchAdminKey   = "bench-admin-key-0123456789abcdef"
+	benchSigningKey = "bench-signing-key-of-at-least-32-characters"
+	benchTaskQueue  = "bench"
+)
 
 func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
+	if opts.topology == "cluster" {
+		return startCluster(ctx, opts)
+	}
 	dir, err := os.MkdirTemp("", "playbookd-bench-")
 	if err != nil {
 		return nil, err
 	}
-	s := &stack{dir: dir, adminURL: opts.adminURL, http: &http.Client{Timeout: 30 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	s := &stack{topology: "devserver", repo: opts.repo, dir: dir, adminURL: opts.adminURL, http: newHTTPClient()}
 	s.bin = filepath.Join(dir, "playbookd")
 	build := exec.CommandContext(ctx, "go", "build", "-o", s.bin, "./cmd/playbookd")
 	build.Dir, build.Stderr = opts.repo, os.Stderr
@@ -81,46 +103,119 @@ func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
 		return nil, err
 	}
 	apiAddr, metricsAddr := freeAddr(), freeAddr()
-	s.base, s.metrics = "http://"+apiAddr, "http://"+metricsAddr+"/metrics"
+	s.bases, s.metrics = []string{"http://" + apiAddr}, []string{"http://" + metricsAddr + "/metrics"}
 	s.env = append(os.Environ(),
 		"DATABASE_URL="+s.dbURL,
 		"TEMPORAL_ADDRESS="+s.temporal.FrontendHostPort(),
 		"TEMPORAL_NAMESPACE=default",
-		"TEMPORAL_TASK_QUEUE=bench",
-		"PLAYBOOKD_ADMIN_KEY="+benchAdminKey,
-		"PLAYBOOKD_SIGNING_KEY=bench-signing-key-of-at-least-32-characters",
-		"EMAIL_CAP=0",
-		"EMAILS_PER_SECOND=0",
-		"LOG_LEVEL=warn",
 		"HTTP_ADDR="+apiAddr,
 		"METRICS_ADDR="+metricsAddr,
 	)
-	for k, v := range opts.extraEnv {
-		s.env = append(s.env, k+"="+v)
-	}
+	s.env = append(s.env, playbookdEnv(opts.extraEnv)...)
 	migrate := exec.CommandContext(ctx, s.bin, "migrate")
 	migrate.Env, migrate.Stderr = s.env, os.Stderr
 	if err := migrate.Run(); err != nil {
 		s.close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	if s.api, err = s.start("api"); err != nil {
-		s.close()
-		return nil, err
+	subs := []string{"api", "worker"}
+	if opts.noWorker {
+		subs = subs[:1]
 	}
-	if !opts.noWorker {
-		if s.worker, err = s.start("worker"); err != nil {
+	for _, sub := range subs {
+		p := &localProc{s: s, sub: sub}
+		if err := p.restart(ctx); err != nil {
 			s.close()
 			return nil, err
 		}
-	}
-	if err := s.waitReady(ctx); err != nil {
-		s.close()
-		return nil, err
+		if sub == "api" {
+			s.apis = []member{p}
+		} else {
+			s.workers = []member{p}
+		}
 	}
 	return s, nil
 }
 
+// playbookdEnv: the settings every suite gives playbookd, then the suite's own.
+func playbookdEnv(extra map[string]string) []string {
+	env := []string{
+		"TEMPORAL_TASK_QUEUE=" + benchTaskQueue,
+		"PLAYBOOKD_ADMIN_KEY=" + benchAdminKey,
+		"PLAYBOOKD_SIGNING_KEY=" + benchSigningKey,
+		"EMAIL_CAP=0",
+		"EMAILS_PER_SECOND=0",
+		"LOG_LEVEL=warn",
+	}
+	for k, v := range extra {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+func newHTTPClient() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+}
+
+// localProc is a playbookd subcommand the devserver stack runs itself.
+type localProc struct {
+	s   *stack
+	sub string
+	p   *process
+}
+
+func (l *localProc) name() string { return l.sub }
+
+func (l *localProc) kill9() error {
+	l.p.kill9()
+	return nil
+}
+
+// restart starts the process and waits until it answers.
+func (l *localProc) restart(ctx context.Context) error {
+	p, err := l.s.start(l.sub)
+	if err != nil {
+		return err
+	}
+	l.p = p
+	url := l.s.bases[0] + "/readyz"
+	if l.sub == "worker" {
+		url = l.s.metrics[0]
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-p.done:
+			return fmt.Errorf("the %s exited at start (log %s): %v", l.sub, p.log.Name(), err)
+		default:
+		}
+		if status, err := l.s.get(ctx, url); err == nil && status == 200 {
+			return nil
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	return fmt.Errorf("the %s did not answer %s within 90s (logs in %s)", l.sub, url, l.s.dir)
+}
+
+func (l *localProc) rssMiB() (rss, peak float64, err error) { return rssOf(l.p.cmd.Process.Pid) }
+
+// get answers the status of a GET without credentials.
+func (s *stack) get(ctx context.Context, url string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// createDatabase makes a fresh database, dropped at the end, or uses an
+// existing one (kept by an earlier run) as it is.
 func (s *stack) createDatabase(ctx context.Context, existing string) error {
 	admin, err := pgxpool.New(ctx, s.adminURL)
 	if err != nil {
@@ -133,7 +228,7 @@ func (s *stack) createDatabase(ctx context.Context, existing string) error {
 		if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 			return fmt.Errorf("create database: %w", err)
 		}
-		s.dbName = name // dropped at the end
+		s.dbName = name
 	}
 	u := strings.Replace(s.adminURL, "/postgres?", "/"+name+"?", 1)
 	if u == s.adminURL {
@@ -183,9 +278,9 @@ func (p *process) stop() {
 	}
 }
 
-// rssMiB reads a process's resident and peak resident memory.
-func (p *process) rssMiB() (rss, peak float64, err error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+// rssOf reads a process's resident and peak resident memory.
+func rssOf(pid int) (rss, peak float64, err error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -207,35 +302,17 @@ func (p *process) rssMiB() (rss, peak float64, err error) {
 	return rss, peak, sc.Err()
 }
 
-func (s *stack) waitReady(ctx context.Context) error {
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-s.api.done:
-			return fmt.Errorf("the API exited at start (log %s): %v", s.api.log.Name(), err)
-		case err := <-workerDone(s.worker):
-			return fmt.Errorf("the worker exited at start (log %s): %v", s.worker.log.Name(), err)
-		default:
-		}
-		if status, _, err := s.call(ctx, "GET", "/readyz", ""); err == nil && status == 200 {
-			return nil
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	return fmt.Errorf("playbookd not ready within 90s (logs in %s)", s.dir)
-}
+// base is the API replica request i goes to: requests rotate over them.
+func (s *stack) base(i int) string { return s.bases[i%len(s.bases)] }
 
-// workerDone is the worker's exit, or nothing when there is no worker.
-func workerDone(p *process) <-chan error {
-	if p == nil {
-		return nil
-	}
-	return p.done
-}
-
-// call sends a request with the admin key and decodes a JSON answer.
+// call sends a request with the admin key to the first replica and decodes a JSON answer.
 func (s *stack) call(ctx context.Context, method, path, body string) (int, map[string]any, error) {
-	status, raw, err := s.raw(ctx, method, path, "application/json", body)
+	return s.callAt(ctx, s.bases[0], method, path, body)
+}
+
+// callAt is call on the replica at base.
+func (s *stack) callAt(ctx context.Context, base, method, path, body string) (int, map[string]any, error) {
+	status, raw, err := s.rawAt(ctx, base, method, path, "application/json", body)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -245,7 +322,11 @@ func (s *stack) call(ctx context.Context, method, path, body string) (int, map[s
 }
 
 func (s *stack) raw(ctx context.Context, method, path, contentType, body string) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, s.base+path, strings.NewReader(body))
+	return s.rawAt(ctx, s.bases[0], method, path, contentType, body)
+}
+
+func (s *stack) rawAt(ctx context.Context, base, method, path, contentType, body string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -264,7 +345,12 @@ func (s *stack) raw(ctx context.Context, method, path, contentType, body string)
 
 // must fails the suite on an unexpected answer.
 func (s *stack) must(ctx context.Context, want int, method, path, body string) map[string]any {
-	status, out, err := s.call(ctx, method, path, body)
+	return s.mustAt(ctx, s.bases[0], want, method, path, body)
+}
+
+// mustAt is must on the replica at base.
+func (s *stack) mustAt(ctx context.Context, base string, want int, method, path, body string) map[string]any {
+	status, out, err := s.callAt(ctx, base, method, path, body)
 	if err != nil || status != want {
 		fatalf("%s %s: %d %v %v", method, path, status, out, err)
 	}
@@ -333,6 +419,9 @@ func (s *stack) strings(ctx context.Context, sql string) []string {
 func waitFor(what string, timeout time.Duration, cond func() bool) {
 	deadline := time.Now().Add(timeout)
 	for !cond() {
+		if interrupted.Err() != nil { // Ctrl-C: clean up (stop the cluster) and end
+			fatalf("interrupted while waiting for %s", what)
+		}
 		if time.Now().After(deadline) {
 			fatalf("timed out after %s waiting for %s", timeout, what)
 		}
@@ -363,14 +452,20 @@ func parallel(n, workers int, fn func(i int)) {
 // close stops everything and drops the database; a second call does
 // nothing (a suite may close one stack before starting the next).
 func (s *stack) close() {
-	if s.worker != nil {
-		s.worker.stop()
-		s.worker = nil
+	for _, m := range append(s.workers, s.apis...) {
+		if l, ok := m.(*localProc); ok && l.p != nil {
+			l.p.stop()
+			l.p = nil
+		}
 	}
-	if s.api != nil {
-		s.api.stop()
-		s.api = nil
+	if s.topology == "cluster" {
+		stopCluster(s.repo)
+		s.topology = ""
 	}
+	if s.client != nil && s.temporal == nil {
+		s.client.Close()
+	}
+	s.client = nil
 	if s.db != nil {
 		s.db.Close()
 		s.db = nil
@@ -396,6 +491,9 @@ func freeAddr() string {
 	defer l.Close()
 	return l.Addr().String()
 }
+
+// interrupted is done once the suite has been asked to stop (SIGINT, SIGTERM).
+var interrupted = context.Background()
 
 // cleanups run before a fatal exit, so no dev server or database is left.
 var cleanups []func()
