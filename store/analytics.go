@@ -9,8 +9,8 @@ import (
 )
 
 // Playbook analytics: what a playbook's runs did, per version and per step,
-// read from the runs, the outbox, SendGrid's events, approvals, tasks and
-// the audit trail. Every query starts from the runs in scope (the index of
+// read from the runs, the outbox (with what SendGrid reported of each email),
+// approvals, tasks and the audit trail. Every query starts from the runs in scope (the index of
 // migration 00016) and reaches the rest by run id.
 
 // AnalyticsScope is the runs counted: one playbook's, started in [From, To),
@@ -181,27 +181,20 @@ type StepEmails struct {
 	Unsubscribed int    `json:"unsubscribed"`
 }
 
-// EmailCounts counts the emails of the runs in scope by version and step.
+// EmailCounts counts the emails of the runs in scope by version and step,
+// from the outbox's analytics index alone: SendGrid's events are flags on
+// the outbox row (migration 00017), not read here.
 func (s *Store) EmailCounts(ctx context.Context, sc AnalyticsScope) ([]StepEmails, error) {
 	return rowsOf[StepEmails](ctx, s.pool, `
-		WITH `+scoped+`,
-		em AS (SELECT r.v, e.id, `+stepOf("e.step_id")+` AS step, e.status FROM r JOIN emails e ON e.run_id = r.id)
-		SELECT em.v AS version, em.step,
-		       count(*) FILTER (WHERE em.status IN ('sent', 'captured')) AS sent,
-		       count(*) FILTER (WHERE em.status = 'skipped') AS skipped,
-		       count(*) FILTER (WHERE em.status = 'failed') AS failed,
-		       count(*) FILTER (WHERE ev.delivered) AS delivered, count(*) FILTER (WHERE ev.opened) AS opened,
-		       count(*) FILTER (WHERE ev.clicked) AS clicked, count(*) FILTER (WHERE ev.bounced) AS bounced,
-		       count(*) FILTER (WHERE ev.unsubscribed) AS unsubscribed
-		FROM em
-		-- Each email's events through the index on (email_id, event): no
-		-- pass over every event, no second grouping of the emails.
-		LEFT JOIN LATERAL (
-			SELECT bool_or(s.event = 'delivered') AS delivered, bool_or(s.event IN ('open', 'click')) AS opened,
-			       bool_or(s.event = 'click') AS clicked, bool_or(s.event = 'bounce') AS bounced,
-			       bool_or(s.event IN ('unsubscribe', 'group_unsubscribe')) AS unsubscribed
-			FROM sendgrid_events s WHERE s.email_id = em.id
-		) ev ON true
+		WITH `+scoped+`
+		SELECT r.v AS version, `+stepOf("e.step_id")+` AS step,
+		       count(*) FILTER (WHERE e.status IN ('sent', 'captured')) AS sent,
+		       count(*) FILTER (WHERE e.status = 'skipped') AS skipped,
+		       count(*) FILTER (WHERE e.status = 'failed') AS failed,
+		       count(*) FILTER (WHERE e.delivered) AS delivered, count(*) FILTER (WHERE e.opened) AS opened,
+		       count(*) FILTER (WHERE e.clicked) AS clicked, count(*) FILTER (WHERE e.bounced) AS bounced,
+		       count(*) FILTER (WHERE e.unsubscribed) AS unsubscribed
+		FROM r JOIN emails e ON e.run_id = r.id
 		GROUP BY 1, 2`, sc.args()...)
 }
 
