@@ -105,35 +105,34 @@ func (s *Store) StepProgress(ctx context.Context, sc AnalyticsScope, positions [
 	for i, p := range positions {
 		versions[i], steps[i], pos[i] = int32(p.Version), p.Step, int32(p.Pos)
 	}
-	// How far a run got is the furthest step of any of its records, read
-	// per run through the indexes (no sort of every record); a step's
-	// runs are counted in each source it leaves records in, and the
-	// caller keeps the largest (an approval step's approvals include the
-	// runs of its emails and escalation tasks).
-	furthest := func(table, alias, step, extra string) string {
-		return `(SELECT max(p.pos) FROM ` + table + ` ` + alias + ` JOIN pos p ON p.v = r.v AND p.step = ` + stepOf(step) +
-			` WHERE ` + alias + `.run_id = r.id` + extra + `)`
+	// One pass over the records of the runs in scope: each run's steps per
+	// source, once (rs); a step's runs are counted in each source it leaves
+	// records in, and the caller keeps the largest (an approval step's
+	// approvals include the runs of its emails and escalation tasks). How
+	// far a run got is the furthest of its steps, by a hash join of the
+	// runs with rs, not by index lookups per run and source.
+	recordsIn := func(src, table, alias, step, extra string) string {
+		return `SELECT ` + src + ` AS src, r.id, r.v, ` + stepOf(step) + ` AS step FROM r JOIN ` + table + ` ` + alias +
+			` ON ` + alias + `.run_id = r.id` + extra
 	}
-	reachIn := func(table, alias, step, extra string) string {
-		return `SELECT true, r.v, ` + stepOf(step) + `, 0, false, count(DISTINCT ` + alias + `.run_id)::int
-			FROM r JOIN ` + table + ` ` + alias + ` ON ` + alias + `.run_id = r.id` + extra + ` GROUP BY 2, 3`
-	}
-	const changed = ` AND ev.type = 'account_changed'`
 	rows, err := s.pool.Query(ctx, `
 		WITH `+scoped+`,
 		pos AS MATERIALIZED (SELECT * FROM unnest($6::int[], $7::text[], $8::int[]) AS p (v, step, pos)),
+		rs AS MATERIALIZED (
+			SELECT src, id, v, step FROM (
+				`+recordsIn("1", "emails", "e", "e.step_id", "")+`
+				UNION ALL `+recordsIn("2", "tasks", "t", "t.step_id", "")+`
+				UNION ALL `+recordsIn("3", "approvals", "a", "a.step_id", "")+`
+				UNION ALL `+recordsIn("4", "events", "ev", "(ev.data->>'step_id')", ` AND ev.type = 'account_changed'`)+`
+			) u GROUP BY 1, 2, 3, 4),
 		per_run AS (
-			SELECT r.v, r.status = 'completed' AND r.outcome = 'completed' AS finished,
-			       GREATEST(`+furthest("emails", "e", "e.step_id", "")+`, `+furthest("tasks", "t", "t.step_id", "")+`,
-			                `+furthest("approvals", "a", "a.step_id", "")+`, `+furthest("events", "ev", "(ev.data->>'step_id')", changed)+`,
-			                -1) AS max_pos
-			FROM r
+			SELECT r.v, r.status = 'completed' AND r.outcome = 'completed' AS finished, COALESCE(max(p.pos), -1) AS max_pos
+			FROM r LEFT JOIN rs ON rs.id = r.id LEFT JOIN pos p ON p.v = rs.v AND p.step = rs.step
+			GROUP BY r.id, r.v, r.status, r.outcome
 		)
 		SELECT false AS reach, v, '' AS step, max_pos, finished, count(*)::int AS runs FROM per_run GROUP BY 2, 4, 5
-		UNION ALL `+reachIn("emails", "e", "e.step_id", "")+`
-		UNION ALL `+reachIn("tasks", "t", "t.step_id", "")+`
-		UNION ALL `+reachIn("approvals", "a", "a.step_id", "")+`
-		UNION ALL `+reachIn("events", "ev", "(ev.data->>'step_id')", changed),
+		UNION ALL
+		SELECT true, v, step, 0, false, count(*)::int FROM rs GROUP BY src, v, step`,
 		append(sc.args(), versions, steps, pos)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("step progress: %w", err)
