@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+
+	"github.com/playbookd/playbookd/store"
 )
 
 // winback is a recovery play (triggered by a risk signal, so health and
@@ -77,9 +79,14 @@ func seedAnalytics(t *testing.T, h *harness) {
 		id := uuid.New()
 		exec(`INSERT INTO emails (id, run_id, step_id, account_id, recipient, template, subject, html_body, text_body, status)
 			VALUES ($1, $2, $3, $4, 'x@' || $4 || '.test', 't', 's', 'h', 't', $5)`, id, runID, step, account, status)
+		// Through the webhook's store call, which sets the outbox row's flags.
+		var batch []store.DeliveryEvent
 		for i, ev := range events {
-			exec(`INSERT INTO sendgrid_events (event_key, event, email_id, occurred_at) VALUES ($1, $2, $3, now())`,
-				fmt.Sprintf("%s-%d", id, i), ev, id)
+			batch = append(batch, store.DeliveryEvent{Key: fmt.Sprintf("%s-%d", id, i), EmailID: &id, Event: ev, At: time.Now()})
+		}
+		if len(batch) > 0 {
+			_, err := store.New(h.pool).RecordDeliveries(ctx, batch)
+			require.NoError(t, err)
 		}
 	}
 	task := func(runID uuid.UUID, account, step, status string, dueHoursAgo int) {

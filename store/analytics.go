@@ -9,8 +9,8 @@ import (
 )
 
 // Playbook analytics: what a playbook's runs did, per version and per step,
-// read from the runs, the outbox, SendGrid's events, approvals, tasks and
-// the audit trail. Every query starts from the runs in scope (the index of
+// read from the runs, the outbox (with what SendGrid reported of each email),
+// approvals, tasks and the audit trail. Every query starts from the runs in scope (the index of
 // migration 00016) and reaches the rest by run id.
 
 // AnalyticsScope is the runs counted: one playbook's, started in [From, To),
@@ -105,35 +105,34 @@ func (s *Store) StepProgress(ctx context.Context, sc AnalyticsScope, positions [
 	for i, p := range positions {
 		versions[i], steps[i], pos[i] = int32(p.Version), p.Step, int32(p.Pos)
 	}
-	// How far a run got is the furthest step of any of its records, read
-	// per run through the indexes (no sort of every record); a step's
-	// runs are counted in each source it leaves records in, and the
-	// caller keeps the largest (an approval step's approvals include the
-	// runs of its emails and escalation tasks).
-	furthest := func(table, alias, step, extra string) string {
-		return `(SELECT max(p.pos) FROM ` + table + ` ` + alias + ` JOIN pos p ON p.v = r.v AND p.step = ` + stepOf(step) +
-			` WHERE ` + alias + `.run_id = r.id` + extra + `)`
+	// One pass over the records of the runs in scope: each run's steps per
+	// source, once (rs); a step's runs are counted in each source it leaves
+	// records in, and the caller keeps the largest (an approval step's
+	// approvals include the runs of its emails and escalation tasks). How
+	// far a run got is the furthest of its steps, by a hash join of the
+	// runs with rs, not by index lookups per run and source.
+	recordsIn := func(src, table, alias, step, extra string) string {
+		return `SELECT ` + src + ` AS src, r.id, r.v, ` + stepOf(step) + ` AS step FROM r JOIN ` + table + ` ` + alias +
+			` ON ` + alias + `.run_id = r.id` + extra
 	}
-	reachIn := func(table, alias, step, extra string) string {
-		return `SELECT true, r.v, ` + stepOf(step) + `, 0, false, count(DISTINCT ` + alias + `.run_id)::int
-			FROM r JOIN ` + table + ` ` + alias + ` ON ` + alias + `.run_id = r.id` + extra + ` GROUP BY 2, 3`
-	}
-	const changed = ` AND ev.type = 'account_changed'`
 	rows, err := s.pool.Query(ctx, `
 		WITH `+scoped+`,
 		pos AS MATERIALIZED (SELECT * FROM unnest($6::int[], $7::text[], $8::int[]) AS p (v, step, pos)),
+		rs AS MATERIALIZED (
+			SELECT src, id, v, step FROM (
+				`+recordsIn("1", "emails", "e", "e.step_id", "")+`
+				UNION ALL `+recordsIn("2", "tasks", "t", "t.step_id", "")+`
+				UNION ALL `+recordsIn("3", "approvals", "a", "a.step_id", "")+`
+				UNION ALL `+recordsIn("4", "events", "ev", "(ev.data->>'step_id')", ` AND ev.type = 'account_changed'`)+`
+			) u GROUP BY 1, 2, 3, 4),
 		per_run AS (
-			SELECT r.v, r.status = 'completed' AND r.outcome = 'completed' AS finished,
-			       GREATEST(`+furthest("emails", "e", "e.step_id", "")+`, `+furthest("tasks", "t", "t.step_id", "")+`,
-			                `+furthest("approvals", "a", "a.step_id", "")+`, `+furthest("events", "ev", "(ev.data->>'step_id')", changed)+`,
-			                -1) AS max_pos
-			FROM r
+			SELECT r.v, r.status = 'completed' AND r.outcome = 'completed' AS finished, COALESCE(max(p.pos), -1) AS max_pos
+			FROM r LEFT JOIN rs ON rs.id = r.id LEFT JOIN pos p ON p.v = rs.v AND p.step = rs.step
+			GROUP BY r.id, r.v, r.status, r.outcome
 		)
 		SELECT false AS reach, v, '' AS step, max_pos, finished, count(*)::int AS runs FROM per_run GROUP BY 2, 4, 5
-		UNION ALL `+reachIn("emails", "e", "e.step_id", "")+`
-		UNION ALL `+reachIn("tasks", "t", "t.step_id", "")+`
-		UNION ALL `+reachIn("approvals", "a", "a.step_id", "")+`
-		UNION ALL `+reachIn("events", "ev", "(ev.data->>'step_id')", changed),
+		UNION ALL
+		SELECT true, v, step, 0, false, count(*)::int FROM rs GROUP BY src, v, step`,
 		append(sc.args(), versions, steps, pos)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("step progress: %w", err)
@@ -181,27 +180,20 @@ type StepEmails struct {
 	Unsubscribed int    `json:"unsubscribed"`
 }
 
-// EmailCounts counts the emails of the runs in scope by version and step.
+// EmailCounts counts the emails of the runs in scope by version and step,
+// from the outbox's analytics index alone: SendGrid's events are flags on
+// the outbox row (migration 00017), not read here.
 func (s *Store) EmailCounts(ctx context.Context, sc AnalyticsScope) ([]StepEmails, error) {
 	return rowsOf[StepEmails](ctx, s.pool, `
-		WITH `+scoped+`,
-		em AS (SELECT r.v, e.id, `+stepOf("e.step_id")+` AS step, e.status FROM r JOIN emails e ON e.run_id = r.id)
-		SELECT em.v AS version, em.step,
-		       count(*) FILTER (WHERE em.status IN ('sent', 'captured')) AS sent,
-		       count(*) FILTER (WHERE em.status = 'skipped') AS skipped,
-		       count(*) FILTER (WHERE em.status = 'failed') AS failed,
-		       count(*) FILTER (WHERE ev.delivered) AS delivered, count(*) FILTER (WHERE ev.opened) AS opened,
-		       count(*) FILTER (WHERE ev.clicked) AS clicked, count(*) FILTER (WHERE ev.bounced) AS bounced,
-		       count(*) FILTER (WHERE ev.unsubscribed) AS unsubscribed
-		FROM em
-		-- Each email's events through the index on (email_id, event): no
-		-- pass over every event, no second grouping of the emails.
-		LEFT JOIN LATERAL (
-			SELECT bool_or(s.event = 'delivered') AS delivered, bool_or(s.event IN ('open', 'click')) AS opened,
-			       bool_or(s.event = 'click') AS clicked, bool_or(s.event = 'bounce') AS bounced,
-			       bool_or(s.event IN ('unsubscribe', 'group_unsubscribe')) AS unsubscribed
-			FROM sendgrid_events s WHERE s.email_id = em.id
-		) ev ON true
+		WITH `+scoped+`
+		SELECT r.v AS version, `+stepOf("e.step_id")+` AS step,
+		       count(*) FILTER (WHERE e.status IN ('sent', 'captured')) AS sent,
+		       count(*) FILTER (WHERE e.status = 'skipped') AS skipped,
+		       count(*) FILTER (WHERE e.status = 'failed') AS failed,
+		       count(*) FILTER (WHERE e.delivered) AS delivered, count(*) FILTER (WHERE e.opened) AS opened,
+		       count(*) FILTER (WHERE e.clicked) AS clicked, count(*) FILTER (WHERE e.bounced) AS bounced,
+		       count(*) FILTER (WHERE e.unsubscribed) AS unsubscribed
+		FROM r JOIN emails e ON e.run_id = r.id
 		GROUP BY 1, 2`, sc.args()...)
 }
 

@@ -88,3 +88,70 @@ func TestRecordDeliveriesAppliesEachEventOnce(t *testing.T) {
 		t.Errorf("unsubscribed contacts %v %v", flagged, err)
 	}
 }
+
+// Each event turns on its outbox row's analytics flag once: a re-sent event
+// or a second open changes nothing, an old event does not replace a newer
+// delivery but still sets its flag, and the analytics count each email once.
+func TestRecordDeliveriesSetsEmailFlagsOnce(t *testing.T) {
+	f := newFixture(t)
+	run := f.startRun(t)
+	var ids []*uuid.UUID
+	for _, to := range []string{"pat@acme.test", "sam@acme.test", "kim@acme.test"} {
+		e, err := f.st.ClaimEmail(f.ctx, store.NewEmail{RunID: run, StepID: "welcome-email", AccountID: "acme", Recipient: to,
+			Template: "welcome", Subject: "Hi", Status: store.EmailPending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, &e.ID)
+	}
+	pat, sam := ids[0], ids[1]
+	at := func(s int) time.Time { return time.Unix(1_700_000_000+int64(s), 0).UTC() }
+	batches := [][]store.DeliveryEvent{
+		{{Key: "d1", EmailID: pat, Event: "delivered", At: at(10)}, {Key: "o1", EmailID: pat, Event: "open", At: at(20)},
+			{Key: "d2", EmailID: sam, Event: "delivered", At: at(10)}},
+		// Re-sent, plus a second open and a click of pat's, and an old bounce of sam's.
+		{{Key: "d1", EmailID: pat, Event: "delivered", At: at(10)}, {Key: "o1", EmailID: pat, Event: "open", At: at(20)},
+			{Key: "o2", EmailID: pat, Event: "open", At: at(30)}, {Key: "c1", EmailID: pat, Event: "click", At: at(31)},
+			{Key: "b2", EmailID: sam, Event: "bounce", At: at(5)}},
+		// Replayed whole.
+		{{Key: "o2", EmailID: pat, Event: "open", At: at(30)}, {Key: "c1", EmailID: pat, Event: "click", At: at(31)},
+			{Key: "u2", EmailID: sam, Event: "group_unsubscribe", At: at(40)}},
+	}
+	for i, b := range batches {
+		if _, err := f.st.RecordDeliveries(f.ctx, b); err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+	}
+	type flags struct{ delivery, set string }
+	rows, err := f.pool.Query(f.ctx, `
+		SELECT recipient, delivery, concat_ws(',', CASE WHEN delivered THEN 'delivered' END, CASE WHEN opened THEN 'opened' END,
+		       CASE WHEN clicked THEN 'clicked' END, CASE WHEN bounced THEN 'bounced' END, CASE WHEN unsubscribed THEN 'unsubscribed' END)
+		FROM emails WHERE run_id = $1`, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]flags{}
+	var to string
+	var fl flags
+	if _, err := pgx.ForEachRow(rows, []any{&to, &fl.delivery, &fl.set}, func() error { got[to] = fl; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]flags{
+		"pat@acme.test": {"click", "delivered,opened,clicked"},
+		"sam@acme.test": {"group_unsubscribe", "delivered,bounced,unsubscribed"},
+		"kim@acme.test": {"", ""},
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("outbox flags %v, want %v", got, want)
+	}
+
+	counts, err := f.st.EmailCounts(f.ctx, store.AnalyticsScope{Key: "onboarding", Version: 1,
+		From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCounts := []store.StepEmails{{Version: 1, Step: "welcome-email", Delivered: 2, Opened: 1, Clicked: 1, Bounced: 1, Unsubscribed: 1}}
+	if len(counts) != 1 || counts[0] != wantCounts[0] {
+		t.Errorf("email counts %+v, want %+v", counts, wantCounts)
+	}
+}

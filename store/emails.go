@@ -231,7 +231,8 @@ type DeliveryResult struct {
 // a few statements, whatever its size. An event whose key was recorded before
 // changes nothing; a new one is kept with its key, appends its email_<event>
 // to its outbox row's account timeline, replaces the row's delivery unless it
-// is older, and suppresses its address. Keys must be unique in the batch.
+// is older, turns on the row's analytics flag for it (delivered, opened, ...)
+// and suppresses its address. Keys must be unique in the batch.
 func (s *Store) RecordDeliveries(ctx context.Context, events []DeliveryEvent) (DeliveryResult, error) {
 	var res DeliveryResult
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -259,12 +260,21 @@ func (s *Store) RecordDeliveries(ctx context.Context, events []DeliveryEvent) (D
 				list = append(list, suppression{email: e.Address, reason: e.SuppressAs, emailID: e.EmailID})
 			}
 		}
+		// The newest event is the row's delivery; the flags (migration
+		// 00017, for analytics) only ever turn on, whatever the order.
 		if _, err := tx.Exec(ctx, `
-			UPDATE emails e SET delivery = l.event, delivery_at = l.at
-			FROM (SELECT DISTINCT ON (id) id, event, at
+			UPDATE emails e
+			SET delivery = CASE WHEN e.delivery_at IS NULL OR e.delivery_at <= l.at THEN l.event ELSE e.delivery END,
+			    delivery_at = GREATEST(e.delivery_at, l.at),
+			    delivered = e.delivered OR l.delivered, opened = e.opened OR l.opened, clicked = e.clicked OR l.clicked,
+			    bounced = e.bounced OR l.bounced, unsubscribed = e.unsubscribed OR l.unsubscribed
+			FROM (SELECT id, (array_agg(event ORDER BY at DESC, idx DESC))[1] AS event, max(at) AS at,
+			             bool_or(event = 'delivered') AS delivered, bool_or(event IN ('open', 'click')) AS opened,
+			             bool_or(event = 'click') AS clicked, bool_or(event = 'bounce') AS bounced,
+			             bool_or(event IN ('unsubscribe', 'group_unsubscribe')) AS unsubscribed
 			      FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS b (id, event, at, idx)
-			      ORDER BY id, at DESC, idx DESC) l
-			WHERE e.id = l.id AND (e.delivery_at IS NULL OR e.delivery_at <= l.at)`, emailIDs, names, ats); err != nil {
+			      GROUP BY id) l
+			WHERE e.id = l.id`, emailIDs, names, ats); err != nil {
 			return fmt.Errorf("record delivery: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `

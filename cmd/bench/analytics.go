@@ -236,6 +236,17 @@ func seedAnalytics(ctx context.Context, db *pgxpool.Pool, opts analyticsOptions)
 		CROSS JOIN (VALUES ('delivered', 0), ('open', 1), ('click', 2), ('bounce', 3), ('unsubscribe', 4)) ev (name, k)
 		WHERE e.status = 'sent' AND CASE ev.k WHEN 0 THEN h < 950 WHEN 1 THEN h < 450 WHEN 2 THEN h < 120
 		                                      WHEN 3 THEN h >= 970 ELSE h BETWEEN 500 AND 504 END`)
+	// The webhook sets these flags with each event it records (migration
+	// 00017 backfilled the events before it); events seeded here are not
+	// through the webhook.
+	step("outbox flags from SendGrid events", `
+		UPDATE emails e SET delivered = s.delivered, opened = s.opened, clicked = s.clicked, bounced = s.bounced,
+		                    unsubscribed = s.unsubscribed
+		FROM (SELECT email_id, bool_or(event = 'delivered') AS delivered, bool_or(event IN ('open', 'click')) AS opened,
+		             bool_or(event = 'click') AS clicked, bool_or(event = 'bounce') AS bounced,
+		             bool_or(event IN ('unsubscribe', 'group_unsubscribe')) AS unsubscribed
+		      FROM sendgrid_events WHERE email_id IS NOT NULL GROUP BY email_id) s
+		WHERE e.id = s.email_id`)
 	step("tasks", `
 		INSERT INTO tasks (run_id, step_id, account_id, assignee_id, title, status, due_at, created_at, closed_at)
 		SELECT r.id, b.step, r.account_id, a.csm_id, 'A task', s.status, r.started_at + make_interval(days => 1 + b.idx),
