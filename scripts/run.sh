@@ -5,7 +5,22 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
+# warn_orphan_runs: the local database outlives this checkout's dev server
+# history (.data/temporal.db, new here), so live runs recorded by an earlier
+# one (another clone, or after rm -rf .data) have no workflow left: they would
+# show as running forever and block new runs of their playbook.
+warn_orphan_runs() {
+	local live
+	live=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM runs WHERE status IN ('running', 'paused')" 2>/dev/null || echo 0)
+	if [ "${live:-0}" -gt 0 ]; then
+		log "WARNING: the database playbookd holds $live live run(s) from an earlier Temporal dev server whose"
+		log "history is gone (.data/temporal.db is new): they cannot progress. For a clean start:"
+		log "  psql -h 127.0.0.1 -U postgres -c 'DROP DATABASE playbookd WITH (FORCE)'   (then make run again)"
+	fi
+}
+
 ensure_go
+DATABASE_URL_GIVEN=${DATABASE_URL:-}
 if [ -n "${DATABASE_URL:-}" ]; then
 	wait_for_postgres_url "$DATABASE_URL"
 else
@@ -29,6 +44,9 @@ if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
 		log "a Temporal server already answers on $TEMPORAL_ADDRESS; using it"
 	else
 		log "starting the Temporal dev server (state in .data/temporal.db, log in .data/temporal.log)"
+		if [ ! -e .data/temporal.db ] && [ -z "${DATABASE_URL_GIVEN:-}" ]; then
+			warn_orphan_runs
+		fi
 		bin/temporal server start-dev --ip 127.0.0.1 --port 7233 --ui-port "$TEMPORAL_UI_PORT" \
 			--db-filename .data/temporal.db --log-level warn >.data/temporal.log 2>&1 &
 		temporal_pid=$!
