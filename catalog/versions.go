@@ -102,3 +102,38 @@ func (s *Service) Duplicate(ctx context.Context, fromKey string, version int, ne
 	// duplicates racing to one new key cannot both become "version 1".
 	return s.create(ctx, []byte(source), format, true)
 }
+
+// SharedTrigger names the other published playbooks that the given
+// version's trigger would start alongside it: a duplicate of a built-in
+// keeps the original's trigger, so publishing it enrols every such account
+// twice unless one of them changes.
+func (s *Service) SharedTrigger(ctx context.Context, key string, version int) ([]string, error) {
+	def, _, err := s.Definition(ctx, key, version)
+	if err != nil || def.Trigger == nil {
+		return nil, err
+	}
+	var shared []string
+	after := ""
+	for {
+		page, err := s.Store.ListPlaybooks(ctx, after, 200)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range page {
+			if p.Key == key || p.PublishedVersion == nil {
+				continue
+			}
+			other, _, err := s.Definition(ctx, p.Key, 0)
+			if err != nil {
+				return nil, err
+			}
+			if other.Trigger != nil && *other.Trigger == *def.Trigger {
+				shared = append(shared, p.Key)
+			}
+		}
+		if len(page) < 200 {
+			return shared, nil
+		}
+		after = page[len(page)-1].Key
+	}
+}

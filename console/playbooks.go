@@ -251,7 +251,9 @@ type publishData struct {
 	Published int // the version it replaces; 0 when none
 	Staying   int // live runs that keep their versions
 	ByVersion []versionLive
-	Error     string
+	// SharedTrigger are the published playbooks its trigger also starts.
+	SharedTrigger []string
+	Error         string
 }
 
 type versionLive struct{ Version, Live int }
@@ -293,6 +295,9 @@ func (h *Handler) showPublish(c echo.Context, status int, problem string) error 
 	}
 	if !found {
 		return catalogProblem(catalog.ErrNotFound)
+	}
+	if d.SharedTrigger, err = h.cfg.Playbooks.SharedTrigger(ctx, key, version); err != nil {
+		return err
 	}
 	title := fmt.Sprintf("Publish %s version %d", key, version)
 	return h.render(c, status, "publish", page{Title: title, Nav: "playbooks", Data: d})

@@ -151,6 +151,12 @@ func TestOpsDesignAndPublishAPlaybook(t *testing.T) {
 	_, html = ops.get("/console/playbooks/onboarding/versions/2/publish")
 	require.Contains(t, html, "New runs take version 2")
 	require.Contains(t, html, "1 live run(s) stay on the version they started with</strong>\n    (1 on version 1)")
+	require.NotContains(t, html, "shared-trigger", "no other published playbook has onboarding's trigger")
+	// A duplicate keeps the original's trigger: publishing it would enrol
+	// every new account in both, and the page says so.
+	_, dup := ops.get("/console/playbooks/onboarding-plus/versions/1/publish")
+	require.Contains(t, dup, `Its trigger also starts
+    <a href="/console/playbooks/onboarding">onboarding</a>`)
 	resp, _ = ops.post("/console/playbooks/onboarding/versions/2/publish", url.Values{"csrf": {csrfOf(t, html)}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	_, html = ops.get("/console/playbooks/onboarding")
