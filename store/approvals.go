@@ -240,8 +240,7 @@ const approvalSelect = `
 // Escalation is where an approval went when it climbed the ladder.
 type Escalation struct {
 	Approval     Approval
-	ManagerEmail string
-	ManagerName  string
+	ManagerEmail string // the approval's assignee now
 	Task         Task
 }
 
@@ -289,10 +288,7 @@ func (s *Store) EscalateApproval(ctx context.Context, id uuid.UUID, level int, e
 		if out.Approval, err = getApproval(ctx, tx, id); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `SELECT email, name FROM team_members WHERE email = $1`, out.Approval.AssigneeEmail).
-			Scan(&out.ManagerEmail, &out.ManagerName); err != nil {
-			return fmt.Errorf("load manager: %w", err)
-		}
+		out.ManagerEmail = out.Approval.AssigneeEmail
 		taskStep := fmt.Sprintf("%s/escalated-L%d", current.StepID, level)
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO tasks (run_id, step_id, account_id, assignee_id, title, description, priority, due_at)
