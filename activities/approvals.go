@@ -17,7 +17,7 @@ import (
 
 // ErrApprovalNotPending is the error type of a decision on an approval that
 // is no longer pending.
-const ErrApprovalNotPending = "ApprovalNotPending"
+const ErrApprovalNotPending = contract.ErrApprovalNotPending
 
 // draft says what an approval's email is; each recipient's content is in
 // the approval's drafts.
@@ -61,7 +61,13 @@ func (a *Activities) CreateApproval(ctx context.Context, in contract.CreateAppro
 	if err != nil {
 		return res, err
 	}
-	approval, err := a.Store.CreateApproval(ctx, store.NewApproval{RunID: runID, StepID: in.StepID,
+	var approvalID uuid.UUID
+	if in.ApprovalID != "" {
+		if approvalID, err = uuid.Parse(in.ApprovalID); err != nil {
+			return res, temporal.NewNonRetryableApplicationError("approval id is not a UUID", contract.ErrInvalidInput, err)
+		}
+	}
+	approval, err := a.Store.CreateApproval(ctx, store.NewApproval{ID: approvalID, RunID: runID, StepID: in.StepID,
 		AccountID: in.AccountID, AssigneeLevel: in.Assignee, Draft: raw, Drafts: drafts, ExpiresAt: in.ExpiresAt})
 	if errors.Is(err, store.ErrNotFound) {
 		return res, accountNotFound(in.AccountID)

@@ -50,6 +50,7 @@ type ApprovalDraft struct {
 
 // NewApproval is the input of CreateApproval.
 type NewApproval struct {
+	ID            uuid.UUID // uuid.Nil: PostgreSQL picks one
 	RunID         uuid.UUID
 	StepID        string
 	AccountID     string
@@ -79,9 +80,9 @@ func (s *Store) CreateApproval(ctx context.Context, in NewApproval) (Approval, e
 			return err
 		}
 		tag, err := tx.Exec(ctx, `
-			INSERT INTO approvals (run_id, step_id, account_id, assignee_id, draft, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (run_id, step_id) DO NOTHING`,
-			in.RunID, in.StepID, in.AccountID, assigneeID, in.Draft, in.ExpiresAt)
+			INSERT INTO approvals (id, run_id, step_id, account_id, assignee_id, draft, expires_at)
+			VALUES (COALESCE($7, gen_random_uuid()), $1, $2, $3, $4, $5, $6) ON CONFLICT (run_id, step_id) DO NOTHING`,
+			in.RunID, in.StepID, in.AccountID, assigneeID, in.Draft, in.ExpiresAt, nilUUID(in.ID))
 		if err != nil {
 			return fmt.Errorf("insert approval: %w", err)
 		}
@@ -304,4 +305,12 @@ func (s *Store) EscalateApproval(ctx context.Context, id uuid.UUID, level int, e
 		return err
 	})
 	return out, err
+}
+
+// nilUUID is NULL for uuid.Nil, so a column default applies.
+func nilUUID(id uuid.UUID) *uuid.UUID {
+	if id == uuid.Nil {
+		return nil
+	}
+	return &id
 }

@@ -135,7 +135,10 @@ func (s *stubActivities) register(w worker.Worker) {
 		return contract.CreateTaskResult{TaskID: "t-" + in.StepID, Assignee: in.Assignee + "@cs.example"}, nil
 	})
 	reg(contract.CreateApproval, func(ctx context.Context, in contract.CreateApprovalInput) (contract.CreateApprovalResult, error) {
-		id := "a-" + in.StepID
+		id := in.ApprovalID // the run's own id; histories from before had none
+		if id == "" {
+			id = "a-" + in.StepID
+		}
 		wfID := activity.GetInfo(ctx).WorkflowExecution.ID
 		s.later(func() error {
 			h, err := s.c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{

@@ -69,6 +69,12 @@ type interpreter struct {
 type pendingApproval struct {
 	stepID   string
 	decision *Decision
+	// creating is set while the approval the run registered first is being
+	// created: a decision waits for it. failed: it could not be.
+	creating, failed bool
+	// deciding is set while a decision is being recorded; expiring while
+	// the run records that nobody decided in time.
+	deciding, expiring bool
 }
 
 func newInterpreter(ctx workflow.Context, in RunInput) (*interpreter, error) {

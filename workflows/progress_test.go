@@ -188,7 +188,7 @@ func TestViewOfAnApprovalAndATask(t *testing.T) {
 	r.at(2*time.Hour, func() {
 		r.env.UpdateWorkflow(workflows.DecideUpdate, "u1", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("refused: %v", err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
-		}, workflows.Decision{ApprovalID: "a1", Decision: "approve", By: "csm@cs.test"})
+		}, workflows.Decision{ApprovalID: approvalOf("invite"), Decision: "approve", By: "csm@cs.test"})
 	})
 	r.run(parse(t, approvalPlaybook))
 	end := r.progressNow()
@@ -196,16 +196,16 @@ func TestViewOfAnApprovalAndATask(t *testing.T) {
 
 	cur := p.Current
 	require.Equal(t, workflows.StepAwaiting, cur.Status)
-	require.Equal(t, &workflows.ApprovalRef{ID: "a1", Assignee: "csm@cs.test"}, cur.Approval)
+	require.Equal(t, &workflows.ApprovalRef{ID: approvalOf("invite"), Assignee: "csm@cs.test"}, cur.Approval)
 	require.Equal(t, monday9am.Add(4*time.Hour), *cur.Until, "the enterprise level-1 deadline")
-	require.Equal(t, "awaiting the decision of csm@cs.test on approval a1 by 2026-01-05T13:00:00Z", cur.Detail)
+	require.Equal(t, "awaiting the decision of csm@cs.test on approval "+approvalOf("invite")+" by 2026-01-05T13:00:00Z", cur.Detail)
 	after := record(t, p.Upcoming, "after")
 	require.Nil(t, after.At, "it waits for the decision")
 	require.Equal(t, "time not known yet: after the decision on invite", after.Detail)
 
 	task := record(t, end.Done, "after")
 	require.Equal(t, &workflows.TaskRef{ID: "t-after", Assignee: "csm@cs.test"}, task.Task)
-	require.Equal(t, "a1", record(t, end.Done, "invite").Approval.ID)
+	require.Equal(t, approvalOf("invite"), record(t, end.Done, "invite").Approval.ID)
 }
 
 // Holds by the send window and the cap are shown while they last and noted

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
@@ -38,6 +40,14 @@ func EmailTaskQueue(taskQueue string) string { return taskQueue + "-email" }
 // Temporal itself refuses a second live run of the same pair.
 func RunWorkflowID(playbookKey, accountID string) string {
 	return fmt.Sprintf("playbook/%s/account/%s", playbookKey, accountID)
+}
+
+// ApprovalID is the id of a run's approval at a step. It is derived, not
+// drawn, so the run registers the approval before the approval exists and a
+// decision is accepted from the moment any view lists it.
+func ApprovalID(runID, stepID string) string {
+	space := uuid.Must(uuid.Parse("5d8f3b1e-2a61-4c1f-9b5e-0c7a52f4e0d1")) // playbookd approvals
+	return uuid.NewSHA1(space, []byte(runID+"\x00"+stepID)).String()
 }
 
 // RunInput starts one account in one playbook version. The definition travels

@@ -63,7 +63,23 @@ type recorder struct {
 	emailQueues []string
 	// sla, when set, is the run's configured escalation ladder.
 	sla map[string][4]time.Duration
+	// createDelay, when set, is how long CreateApproval takes (simulated).
+	createDelay time.Duration
+	// decisionDelay, when set, is how long recording an approve or reject
+	// takes (simulated); expiredFails makes recording an expiry find the
+	// approval already decided, as when a decision wins the race.
+	decisionDelay time.Duration
+	expiredFails  bool
+	// approvalNames are short names (a1, a2, ...) for the ids runs chose,
+	// so effects read the same whichever way the id was made.
+	approvalNames map[string]string
 }
+
+// testRunID is the RunID of every recorded run.
+const testRunID = "5f0c2b9e-0d5f-4a57-9a43-6a4b8f1d2c3e"
+
+// approvalOf is the id of the recorded run's approval at a step.
+func approvalOf(step string) string { return workflows.ApprovalID(testRunID, step) }
 
 func newRecorder(t testing.TB, account accounts.Snapshot) *recorder {
 	var suite testsuite.WorkflowTestSuite
@@ -73,7 +89,8 @@ func newRecorder(t testing.TB, account accounts.Snapshot) *recorder {
 	env.SetTestTimeout(time.Minute)
 	env.SetStartTime(monday9am) // send windows make timings depend on the weekday
 	(&activities.Activities{}).Register(env)
-	r := &recorder{t: t, env: env, start: env.Now(), account: account, deferred: map[string]bool{}}
+	r := &recorder{t: t, env: env, start: env.Now(), account: account, deferred: map[string]bool{},
+		approvalNames: map[string]string{}}
 	env.OnActivity(contract.BeginRun, mock.Anything, mock.Anything).Return(
 		func(context.Context, contract.BeginRunInput) (accounts.Snapshot, error) { return r.account, nil })
 	env.OnActivity(contract.LoadAccount, mock.Anything, mock.Anything).Return(
@@ -94,7 +111,7 @@ func newRecorder(t testing.TB, account accounts.Snapshot) *recorder {
 				detail += " edited: " + in.Override.Subject
 			}
 			if in.ApprovalID != "" {
-				detail += " as approved in " + in.ApprovalID
+				detail += " as approved in " + r.approvalName(in.ApprovalID)
 			}
 			r.add("email", in.StepID, detail)
 			return contract.SendEmailResult{Sent: 1}, nil
@@ -106,19 +123,30 @@ func newRecorder(t testing.TB, account accounts.Snapshot) *recorder {
 		})
 	env.OnActivity(contract.CreateApproval, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.CreateApprovalInput) (contract.CreateApprovalResult, error) {
+			r.mu.Lock()
 			r.approvalID++
+			name := "a" + string(rune('0'+r.approvalID))
+			id := in.ApprovalID // as the activity does: the run's id, else a new one
+			if id == "" {
+				id = name
+			}
+			r.approvalNames[id] = name
+			r.mu.Unlock()
 			r.add("approval", in.StepID, in.Email.Template)
-			return contract.CreateApprovalResult{ApprovalID: "a" + string(rune('0'+r.approvalID)), Assignee: in.Assignee + "@cs.test"}, nil
-		})
+			return contract.CreateApprovalResult{ApprovalID: id, Assignee: in.Assignee + "@cs.test"}, nil
+		}).AfterFn(func() time.Duration { return r.createDelay })
 	env.OnActivity(contract.RecordApprovalDecision, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.RecordApprovalDecisionInput) error {
+			if in.Status == "expired" && r.expiredFails {
+				return temporal.NewNonRetryableApplicationError("the approval is no longer pending", contract.ErrApprovalNotPending, nil)
+			}
 			detail := in.Status
 			if in.Edits != nil {
 				detail += " edited: " + in.Edits.Subject
 			}
-			r.add("decision", in.ApprovalID, detail)
+			r.add("decision", r.approvalName(in.ApprovalID), detail)
 			return nil
-		})
+		}).AfterFn(func() time.Duration { return r.decisionDelay })
 	env.OnActivity(contract.EscalateApproval, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.EscalateApprovalInput) (contract.EscalateApprovalResult, error) {
 			r.add("escalate", in.StepID, fmt.Sprintf("L%d until %s", in.Level, in.ExpiresAt.Sub(r.start)))
@@ -152,6 +180,15 @@ func newRecorder(t testing.TB, account accounts.Snapshot) *recorder {
 	return r
 }
 
+func (r *recorder) approvalName(id string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if name, ok := r.approvalNames[id]; ok {
+		return name
+	}
+	return id
+}
+
 func (r *recorder) add(kind, step, detail string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -163,7 +200,7 @@ func (r *recorder) at(offset time.Duration, fn func()) { r.env.RegisterDelayedCa
 
 func (r *recorder) run(def *playbook.Definition) {
 	r.env.ExecuteWorkflow(workflows.PlaybookRun, workflows.RunInput{
-		RunID: "5f0c2b9e-0d5f-4a57-9a43-6a4b8f1d2c3e", AccountID: r.account.ID, PlaybookKey: def.Key,
+		RunID: testRunID, AccountID: r.account.ID, PlaybookKey: def.Key,
 		PlaybookVersion: 1, Definition: *def, EscalationSLA: r.sla,
 	})
 	require.True(r.t, r.env.IsWorkflowCompleted())
@@ -376,7 +413,7 @@ func TestApprovalSendsEditedEmailOnceApproved(t *testing.T) {
 				}, workflows.Decision{ApprovalID: "nope", Decision: "approve", By: "csm@cs.test"})
 				r.env.UpdateWorkflow(workflows.DecideUpdate, "u1", &testsuite.TestUpdateCallback{
 					OnReject: func(err error) { accepted = err }, OnAccept: func() {}, OnComplete: func(any, error) {},
-				}, workflows.Decision{ApprovalID: "a1", Decision: "approve", By: "csm@cs.test",
+				}, workflows.Decision{ApprovalID: approvalOf("invite"), Decision: "approve", By: "csm@cs.test",
 					Edits: &message.Content{Subject: "Let's meet"}})
 			})
 			r.run(parse(t, approvalPlaybook))
@@ -397,12 +434,77 @@ func TestRejectedApprovalWithEndRunEndsTheRun(t *testing.T) {
 	r.at(time.Hour, func() {
 		r.env.UpdateWorkflow(workflows.DecideUpdate, "u1", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("refused: %v", err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
-		}, workflows.Decision{ApprovalID: "a1", Decision: "reject", By: "csm@cs.test"})
+		}, workflows.Decision{ApprovalID: approvalOf("invite"), Decision: "reject", By: "csm@cs.test"})
 	})
 	r.run(parse(t, approvalPlaybook))
 	require.Equal(t, "rejected:invite", r.finished.Outcome)
 	require.NotContains(t, r.byStep(), "task:after")
 	require.NotContains(t, r.byStep(), "email:invite")
+}
+
+// A decision that arrives while the approval is still being created (the
+// row and the assignee's notice exist; the run has not heard back) is
+// accepted and applied once the approval exists. Runs from before the change
+// register the approval only once created, and refuse it.
+func TestDecisionWhileTheApprovalIsBeingCreated(t *testing.T) {
+	tests := []struct {
+		name     string
+		version  workflow.Version
+		id       string
+		accepted bool
+	}{
+		{"registered first", 1, approvalOf("invite"), true},
+		{"histories from before", workflow.DefaultVersion, "a1", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRecorder(t, account("enterprise"))
+			r.env.OnGetVersion("approval-registered-first", workflow.DefaultVersion, 1).Return(tt.version)
+			r.createDelay = time.Minute
+			var refused, completed error
+			accepted := false
+			r.at(30*time.Second, func() {
+				r.env.UpdateWorkflow(workflows.DecideUpdate, "u1", &testsuite.TestUpdateCallback{
+					OnReject: func(err error) { refused = err }, OnAccept: func() { accepted = true },
+					OnComplete: func(_ any, err error) { completed = err },
+				}, workflows.Decision{ApprovalID: tt.id, Decision: "approve", By: "csm@cs.test"})
+			})
+			r.run(parse(t, approvalPlaybook))
+			if !tt.accepted {
+				require.ErrorContains(t, refused, "not pending")
+				require.NotContains(t, r.byStep(), "email:invite", "nobody decided: it expired")
+				return
+			}
+			require.NoError(t, refused)
+			require.True(t, accepted)
+			require.NoError(t, completed)
+			require.Equal(t, []effect{
+				{At: time.Minute, Kind: "approval", StepID: "invite", Detail: "qbr-invite"},
+				{At: time.Minute, Kind: "decision", StepID: "a1", Detail: "approved"},
+				{At: time.Minute, Kind: "email", StepID: "invite", Detail: "qbr-invite as approved in a1"},
+				{At: time.Minute, Kind: "task", StepID: "after", Detail: "csm: After"},
+			}, r.effects)
+		})
+	}
+}
+
+// A decision accepted just before the deadline wins over the expiry that
+// finds the approval decided: the approved email goes out, the run does not
+// fail. Once the run records the expiry, a decision is refused as expired.
+func TestDecisionRacingTheExpiryStands(t *testing.T) {
+	r := newRecorder(t, account("enterprise"))
+	r.decisionDelay = 2 * time.Minute // still being recorded at the 4 h deadline
+	r.expiredFails = true
+	r.at(4*time.Hour-time.Minute, func() {
+		r.env.UpdateWorkflow(workflows.DecideUpdate, "u1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("refused: %v", err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, workflows.Decision{ApprovalID: approvalOf("invite"), Decision: "approve", By: "csm@cs.test"})
+	})
+	r.run(parse(t, strings.Replace(approvalPlaybook, "on_reject: end_run", "on_expire: end_run", 1)))
+	require.NoError(t, r.env.GetWorkflowError())
+	require.Equal(t, "completed", r.finished.Status)
+	require.Contains(t, r.byStep(), "email:invite")
+	require.Contains(t, r.byStep(), "task:after")
 }
 
 // The ladder (seed 000 "Escalation Levels"): each level has its SLA, then
@@ -584,7 +686,7 @@ func TestCarriedStateResumesWhereTheRunLeftOff(t *testing.T) {
 		}
 	}
 	r.env.ExecuteWorkflow(workflows.PlaybookRun, workflows.RunInput{
-		RunID: "5f0c2b9e-0d5f-4a57-9a43-6a4b8f1d2c3e", AccountID: "acme", PlaybookKey: def.Key, PlaybookVersion: 1,
+		RunID: testRunID, AccountID: "acme", PlaybookKey: def.Key, PlaybookVersion: 1,
 		Definition: *def,
 		Carried: &workflows.CarriedState{EnrolledAt: enrolled, Next: next, Account: r.account,
 			Events: []workflows.Event{{Name: "kickoff_completed", At: enrolled.Add(3 * day)}},

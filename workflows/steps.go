@@ -359,28 +359,59 @@ func (r *interpreter) repeat(ctx workflow.Context, rep *playbook.Repeat, suffix 
 // made, so a run whose draft predates it keeps re-rendering.
 const approvedContentChange = "approved-content"
 
+// registerFirstChange marks the interpreter change that derives the
+// approval's id and registers it before the approval is created, so a
+// decision is accepted from the moment the approval can be listed (before,
+// one in that window was refused as "not pending"), and applies a decision
+// that wins the race against the run's own escalation or expiry.
+const registerFirstChange = "approval-registered-first"
+
 // approval drafts the email, waits for a decision until the deadline, and
 // sends the (possibly edited) email when approved.
 func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.ApprovalAction, rec *StepRecord) (string, error) {
 	fromApproval := workflow.GetVersion(ctx, approvedContentChange, workflow.DefaultVersion, 1) == 1
+	registerFirst := workflow.GetVersion(ctx, registerFirstChange, workflow.DefaultVersion, 1) == 1
 	sla := r.ladder()
 	expires, longest := r.approvalDeadlines(a)
-	var created contract.CreateApprovalResult
-	err := workflow.ExecuteActivity(ctx, contract.CreateApproval, contract.CreateApprovalInput{
+	in := contract.CreateApprovalInput{
 		RunID: r.in.RunID, StepID: id, AccountID: r.in.AccountID, Assignee: a.Assignee,
 		Email: r.emailInput(id, a.Email, nil), ExpiresAt: workflow.Now(ctx).Add(expires).UTC(),
-	}).Get(ctx, &created)
+	}
+	var pending *pendingApproval
+	if registerFirst {
+		in.ApprovalID = ApprovalID(r.in.RunID, id)
+		pending = &pendingApproval{stepID: id, creating: true}
+		r.approvals[in.ApprovalID] = pending
+		defer delete(r.approvals, in.ApprovalID)
+	}
+	var created contract.CreateApprovalResult
+	err := workflow.ExecuteActivity(ctx, contract.CreateApproval, in).Get(ctx, &created)
+	if pending != nil {
+		pending.creating, pending.failed = false, err != nil
+	}
 	if err != nil {
 		return "", err
 	}
-	pending := &pendingApproval{stepID: id}
-	r.approvals[created.ApprovalID] = pending
-	defer delete(r.approvals, created.ApprovalID)
+	if pending == nil {
+		pending = &pendingApproval{stepID: id}
+		r.approvals[created.ApprovalID] = pending
+		defer delete(r.approvals, created.ApprovalID)
+	}
 	rec.Approval = &ApprovalRef{ID: created.ApprovalID, Assignee: created.Assignee}
 	r.awaitDecision(rec, workflow.Now(ctx).Add(expires), created.Assignee)
 	r.bound = workflow.Now(ctx).Add(longest)
 
 	decided := func() bool { return pending.decision != nil }
+	// closedByDecision: an escalation or expiry found the approval decided
+	// by a decision still being recorded here; the decision stands.
+	closedByDecision := func(err error) bool {
+		var appErr *temporal.ApplicationError
+		if !registerFirst || !errors.As(err, &appErr) || appErr.Type() != contract.ErrApprovalNotPending {
+			return false
+		}
+		_ = workflow.Await(ctx, func() bool { return !pending.deciding })
+		return decided()
+	}
 	for level := 1; ; level++ {
 		ok, err := workflow.AwaitWithTimeout(ctx, expires, decided)
 		if err != nil {
@@ -398,6 +429,9 @@ func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.Appr
 				RunID: r.in.RunID, StepID: id, AccountID: r.in.AccountID, ApprovalID: created.ApprovalID,
 				Level: level + 1, ExpiresAt: workflow.Now(ctx).Add(expires).UTC(),
 			}).Get(ctx, &esc)
+			if closedByDecision(err) {
+				break
+			}
 			if err != nil {
 				return "", err
 			}
@@ -409,9 +443,13 @@ func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.Appr
 				continue
 			}
 		}
+		pending.expiring = true
 		err = workflow.ExecuteActivity(ctx, contract.RecordApprovalDecision, contract.RecordApprovalDecisionInput{
 			ApprovalID: created.ApprovalID, Status: "expired",
 		}).Get(ctx, nil)
+		if closedByDecision(err) {
+			break
+		}
 		if err != nil {
 			return "", err
 		}
@@ -432,11 +470,11 @@ func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.Appr
 	if err := r.waitForSendWindow(ctx, rec); err != nil {
 		return "", err
 	}
-	in := r.emailInput(id, a.Email, d.Edits)
+	send := r.emailInput(id, a.Email, d.Edits)
 	if fromApproval {
-		in.Override, in.ApprovalID = nil, created.ApprovalID
+		send.Override, send.ApprovalID = nil, created.ApprovalID
 	}
-	detail, err := r.sendEmail(ctx, in, rec)
+	detail, err := r.sendEmail(ctx, send, rec)
 	return fmt.Sprintf("approved by %s; %s", d.By, detail), err
 }
 
@@ -480,8 +518,13 @@ func (r *interpreter) approvalDeadlines(a *playbook.ApprovalAction) (expires, lo
 // on an approval that is not pending in this run.
 func (r *interpreter) validateDecision(d Decision) error {
 	p, ok := r.approvals[d.ApprovalID]
-	if !ok || p.decision != nil {
+	switch {
+	case !ok || p.decision != nil || p.failed:
 		return fmt.Errorf("approval %s is not pending in this run", d.ApprovalID)
+	case p.deciding:
+		return fmt.Errorf("approval %s is being decided by another decision", d.ApprovalID)
+	case p.expiring:
+		return fmt.Errorf("approval %s was not decided in time: it has expired", d.ApprovalID)
 	}
 	if d.Decision != "approve" && d.Decision != "reject" {
 		return fmt.Errorf("decision must be approve or reject, not %q", d.Decision)
@@ -491,6 +534,21 @@ func (r *interpreter) validateDecision(d Decision) error {
 
 func (r *interpreter) decide(ctx workflow.Context, d Decision) (DecisionResult, error) {
 	status := map[string]string{"approve": "approved", "reject": "rejected"}[d.Decision]
+	p := r.approvals[d.ApprovalID] // the validator saw it
+	if p != nil {
+		// An approval registered first may still be being created.
+		if p.creating {
+			if err := workflow.Await(ctx, func() bool { return !p.creating }); err != nil {
+				return DecisionResult{}, err
+			}
+		}
+		if p.failed {
+			return DecisionResult{}, temporal.NewApplicationError(
+				fmt.Sprintf("approval %s could not be created", d.ApprovalID), contract.ErrApprovalNotPending)
+		}
+		p.deciding = true
+		defer func() { p.deciding = false }()
+	}
 	in := contract.RecordApprovalDecisionInput{
 		ApprovalID: d.ApprovalID, Status: status, DecidedBy: d.By, Comment: d.Comment, Edits: d.Edits,
 	}
@@ -504,8 +562,8 @@ func (r *interpreter) decide(ctx workflow.Context, d Decision) (DecisionResult, 
 		return DecisionResult{}, err
 	}
 	// The validator ran before the activity; another decision may have been
-	// accepted while it ran.
-	if p, ok := r.approvals[d.ApprovalID]; ok && p.decision == nil {
+	// accepted while it ran (histories from before deciding was tracked).
+	if p != nil && p.decision == nil {
 		p.decision = &d
 	}
 	return DecisionResult{ApprovalID: d.ApprovalID, Status: status}, nil

@@ -69,6 +69,9 @@ const (
 	ErrWebhookBlocked  = "WebhookBlocked" // the target is an address webhooks may not reach
 	ErrEmailTooLarge   = "EmailTooLarge"  // a rendered part is over its bound (templates.Max*)
 	ErrTemplate        = "TemplateFailed" // a template does not render over the account's data
+	// ErrApprovalNotPending: a decision, escalation or expiry on an approval
+	// that another of them has already closed.
+	ErrApprovalNotPending = "ApprovalNotPending"
 )
 
 // ErrNoSuchPlaybook is what a run starter returns for a key with no
@@ -81,7 +84,7 @@ var ErrPlaybookOverLimits = errors.New("the published playbook is over the defin
 
 // NonRetryable lists the error types above for retry policies.
 var NonRetryable = []string{ErrAccountNotFound, ErrUnknownTemplate, ErrLiveRun, ErrInvalidInput, ErrUnknownPlaybook, ErrWebhookRefused,
-	ErrWebhookBlocked, ErrEmailTooLarge, ErrTemplate}
+	ErrWebhookBlocked, ErrEmailTooLarge, ErrTemplate, ErrApprovalNotPending}
 
 // BeginRunInput indexes a run in PostgreSQL and asks for its account.
 type BeginRunInput struct {
@@ -177,6 +180,10 @@ type CreateApprovalInput struct {
 	Assignee  string // team level
 	Email     SendEmailInput
 	ExpiresAt time.Time
+	// ApprovalID is the id the run chose and registered before asking for
+	// the approval, so a decision is accepted from the moment the approval
+	// can be seen; empty in histories from before (PostgreSQL picks one).
+	ApprovalID string `json:",omitempty"`
 }
 
 // CreateApprovalResult identifies the approval. The drafts stay in

@@ -25,7 +25,8 @@ import (
 )
 
 func main() {
-	suite := flag.String("suite", "perf", "perf, chaos, or analytics (the analytics measurement alone; perf includes it)")
+	suite := flag.String("suite", "perf", "perf, chaos, analytics (the analytics measurement alone; perf includes it), "+
+		"or approvals (decisions made the moment an approval is listed)")
 	topology := flag.String("topology", "devserver", "devserver: a Temporal dev server, one API, one worker; "+
 		"cluster: scripts/cluster.sh (a Temporal server on PostgreSQL, two APIs, two workers), brought up and stopped by the suite")
 	decisionRates := flag.String("decision-rates", "10,25,50,100", "perf: decision rates (per second), 10 s each through the API and as raw Updates")
@@ -43,6 +44,7 @@ func main() {
 	analyticsRequests := flag.Int("analytics-requests", 100, "perf, analytics: requests measured per case")
 	analyticsKeep := flag.Bool("analytics-keep-db", false, "analytics: keep the seeded database (for EXPLAIN)")
 	analyticsDB := flag.String("analytics-db", "", "analytics: measure this database, kept by an earlier -analytics-keep-db run, without seeding")
+	approvalCount := flag.Int("approvals", 100, "approvals: approvals decided the moment they are listed")
 	runs := flag.Int("runs", 300, "chaos: live runs")
 	kills := flag.Int("kills", 4, "chaos: times the worker is killed with SIGKILL")
 	restartPG := flag.Bool("restart-postgres", true, "chaos: restart the local PostgreSQL cluster mid-run (pg_ctlcluster); "+
@@ -76,6 +78,9 @@ func main() {
 			concurrency: *concurrency, rate: *rate, duration: *duration, decisions: rates, topology: *topology, analytics: ana})
 	case "analytics":
 		r = runAnalytics(ctx, ana)
+	case "approvals":
+		r = runApprovalRace(ctx, approvalRaceOptions{repo: repo, adminURL: *adminURL, topology: *topology,
+			approvals: *approvalCount, concurrency: *concurrency})
 	case "chaos":
 		r = runChaos(ctx, chaosOptions{repo: repo, adminURL: *adminURL, runs: *runs, kills: *kills, restartPostgres: *restartPG,
 			topology: *topology})
