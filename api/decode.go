@@ -19,7 +19,8 @@ import (
 // and turns every decoding failure into a problem naming what is wrong.
 func decodeJSON(c echo.Context, v any) error {
 	req := c.Request()
-	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
+	ct := req.Header.Get(echo.HeaderContentType)
+	if ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != echo.MIMEApplicationJSON {
 			return problem(http.StatusUnsupportedMediaType, fmt.Sprintf("send application/json, not %q", ct))
 		}
@@ -27,6 +28,14 @@ func decodeJSON(c echo.Context, v any) error {
 	raw, err := io.ReadAll(req.Body)
 	if err != nil {
 		return decodeProblem(err)
+	}
+	if ct == "" && len(bytes.TrimSpace(raw)) > 0 {
+		return problem(http.StatusUnsupportedMediaType, "the body has no Content-Type: send application/json")
+	}
+	// The edge checks again, whatever route or middleware brought the body
+	// here: one walk, and no handler decodes what they would refuse.
+	if p := checkJSONBody(raw); p != nil {
+		return p
 	}
 	// null (or any non-object) would decode into the zero request silently.
 	if trimmed := bytes.TrimSpace(raw); len(trimmed) > 0 && trimmed[0] != '{' {

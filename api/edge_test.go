@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -254,4 +256,101 @@ func TestSlowClientIsCutOff(t *testing.T) {
 		require.False(t, errors.As(err, &netErr) && netErr.Timeout(), "the server held the connection: %v", err)
 		_ = conn.Close()
 	}
+}
+
+// A body's checks do not depend on its media type. A valid body of each
+// route that writes, with a hostile value in one of its texts, sent without a
+// Content-Type, chunked, or as another media type, is refused (4xx, never a
+// 500), and nothing is stored; and every route that takes a body answers a
+// body without a media type with 415.
+func TestBodiesAreCheckedWhateverTheirMediaType(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t)
+	task := h.openTask(t)
+	writes := []struct{ path, body string }{ // %s: the hostile text
+		{"/v1/team", `{"email":"new@cs.test","name":"%s","level":"csm"}`},
+		{"/v1/keys", `{"name":"%s","role":"ops"}`},
+		{"/v1/accounts", `{"id":"newco","name":"%s","csm_email":"casey@cs.test","contacts":[{"email":"a@newco.test","name":"A","role":"champion"}]}`},
+		{"/v1/accounts/acme/events", `{"name":"first_login","data":{"note":"%s"}}`},
+		{"/v1/playbooks/onboarding/duplicate", `{"key":"copy","name":"%s"}`},
+		{"/v1/playbooks/onboarding/simulate", `{"account":{"name":"%s","segment":"smb"}}`},
+		{"/v1/runs", `{"playbook":"onboarding","account_id":"acme%s"}`},
+		{"/v1/tasks/" + task + "/complete", `{"outcome":"done","note":"%s"}`},
+	}
+	hostile := map[string]string{
+		"NUL":        `a\u0000b`,
+		"escape":     `\u001b[31mred`,
+		"line break": `x\r\nBcc: victim@example.com`,
+		"huge":       strings.Repeat("n", 600_000),
+		"C1 control": `\u0085`,
+		"DEL":        `\u007f`,
+	}
+	contentTypes := []string{"", "chunked", "text/plain", "application/x-www-form-urlencoded", "application/octet-stream"}
+	before := h.counts(t)
+	for _, w := range writes {
+		for _, kind := range slices.Sorted(maps.Keys(hostile)) {
+			body := fmt.Sprintf(w.body, hostile[kind])
+			for _, ct := range contentTypes {
+				t.Run(fmt.Sprintf("%s: %s as %q", w.path, kind, ct), func(t *testing.T) {
+					r := h.sendAs(t, "POST", w.path, ct, body)
+					require.GreaterOrEqual(t, r.status, 400, r.raw)
+					require.Less(t, r.status, 500, r.raw)
+				})
+			}
+		}
+	}
+	require.Equal(t, before, h.counts(t), "a refused request wrote something")
+
+	doc, ops := specOperations(t)
+	tried := 0
+	for _, op := range ops {
+		o := doc.Paths.Value(op.path).GetOperation(op.method)
+		if o.RequestBody == nil || !strings.HasPrefix(op.path, "/v1/") || op.path == "/v1/webhooks/sendgrid" ||
+			op.path == "/v1/unsubscribe" || op.path == "/v1/accounts/import" {
+			continue // the webhook verifies a signature, unsubscribe takes a form, the import has its own test
+		}
+		for _, ct := range []string{"", "chunked"} {
+			t.Run(fmt.Sprintf("%s %s without a media type, %q", op.method, op.path, ct), func(t *testing.T) {
+				tried++
+				r := h.sendAs(t, op.method, concretePath(op.path), ct, `{"name":"x"}`)
+				require.Equal(t, 415, r.status, r.raw)
+				require.Contains(t, r.body["detail"], "Content-Type")
+			})
+		}
+	}
+	require.Greater(t, tried, 20, "the probes cover the API")
+	r := h.sendAs(t, "POST", "/v1/accounts/import", "", `[{"id":"x\u0000"}]`)
+	require.Equal(t, 415, r.status, r.raw)
+	require.Equal(t, before, h.counts(t), "a refused request wrote something")
+}
+
+// openTask starts a run of onboarding for acme and gives it an open task.
+func (h *harness) openTask(t *testing.T) string {
+	t.Helper()
+	r := h.do(t, "POST", "/v1/runs", `{"playbook":"onboarding","account_id":"acme"}`)
+	require.Equal(t, 201, r.status, r.raw)
+	var taskID string
+	require.NoError(t, h.pool.QueryRow(context.Background(), `
+		INSERT INTO tasks (run_id, step_id, account_id, assignee_id, title)
+		SELECT $1, 'welcome-call', 'acme', csm_id, 'Welcome call' FROM accounts WHERE id = 'acme' RETURNING id`,
+		r.body["id"]).Scan(&taskID))
+	return taskID
+}
+
+// sendAs sends a body as the admin: ct is its Content-Type, "" none, or
+// "chunked" for a body of unknown length without one.
+func (h *harness) sendAs(t *testing.T, method, path, ct, body string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, h.srv.URL+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	switch ct {
+	case "":
+	case "chunked":
+		req.ContentLength = -1
+		req.Body = io.NopCloser(strings.NewReader(body))
+	default:
+		req.Header.Set("Content-Type", ct)
+	}
+	return roundTrip(t, req)
 }

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -68,6 +69,22 @@ func specRoute(doc *openapi3.T, c echo.Context) *routers.Route {
 	return &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}
 }
 
+// takesBody says whether the route's operation documents a request body.
+func takesBody(route *routers.Route) bool {
+	return route.Operation.RequestBody != nil && route.Operation.RequestBody.Value != nil &&
+		len(route.Operation.RequestBody.Value.Content) > 0
+}
+
+// bodyMediaTypes are the media types the route's body may have, sorted.
+func bodyMediaTypes(route *routers.Route) []string {
+	types := make([]string, 0, len(route.Operation.RequestBody.Value.Content))
+	for mt := range route.Operation.RequestBody.Value.Content {
+		types = append(types, mt)
+	}
+	sort.Strings(types)
+	return types
+}
+
 func pathParams(c echo.Context) map[string]string {
 	out := map[string]string{}
 	for i, name := range c.ParamNames() {
@@ -95,7 +112,15 @@ func validateRequests(doc *openapi3.T, ownBody bool) echo.MiddlewareFunc {
 				return next(c)
 			}
 			req := c.Request()
-			mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+			ct := req.Header.Get(echo.HeaderContentType)
+			// A body's checks must not depend on what its sender calls it: a
+			// body without a media type is refused, not decoded unchecked
+			// (ContentLength is -1 for a chunked body).
+			if !ownBody && req.ContentLength != 0 && ct == "" && takesBody(route) {
+				return problem(http.StatusUnsupportedMediaType,
+					"the body has no Content-Type: send "+strings.Join(bodyMediaTypes(route), " or "))
+			}
+			mt, _, _ := mime.ParseMediaType(ct)
 			skipBody := ownBody || mt != echo.MIMEApplicationJSON || req.ContentLength == 0
 			if !skipBody {
 				// Read within the body limit first, so an oversized body is a 413.

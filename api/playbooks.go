@@ -37,7 +37,10 @@ func definitionBody(c echo.Context) ([]byte, string, error) {
 
 func definitionFormat(contentType string) (string, error) {
 	if contentType == "" {
-		return "yaml", nil
+		// Named, so the edge checks of its kind apply (a JSON definition sent
+		// as nothing would otherwise be read as YAML).
+		return "", problem(http.StatusUnsupportedMediaType,
+			"the definition has no Content-Type: send application/yaml or application/json")
 	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	switch {

@@ -52,6 +52,8 @@ func (v *validator) limits() {
 	case len(raw) > MaxDefinitionBytes:
 		v.add("", "the definition is %d bytes as JSON (aliases expanded); the limit is %d bytes (%d KiB)",
 			len(raw), MaxDefinitionBytes, MaxDefinitionBytes>>10)
+	default:
+		v.texts(raw)
 	}
 	for i, r := range v.def.Exit {
 		v.conditionDepth(fmt.Sprintf("exit[%d].when", i), r.When, 1)

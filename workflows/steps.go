@@ -392,8 +392,13 @@ func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.Appr
 	if err != nil {
 		return "", err
 	}
-	if pending == nil {
-		pending = &pendingApproval{stepID: id}
+	if pending == nil || created.ApprovalID != in.ApprovalID {
+		// Registered now (histories from before), or under the id the
+		// activity answered if it chose another (the simulator's own ids).
+		if pending == nil {
+			pending = &pendingApproval{stepID: id}
+		}
+		delete(r.approvals, in.ApprovalID)
 		r.approvals[created.ApprovalID] = pending
 		defer delete(r.approvals, created.ApprovalID)
 	}
