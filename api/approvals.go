@@ -19,7 +19,7 @@ func (h *handlers) listApprovals(c echo.Context) error {
 	}
 	q := queryFilter{c: c}
 	f := store.ApprovalFilter{AssigneeEmail: q.assignee(), Status: q.enum("status", approvalStatuses),
-		After: after, Limit: pg.limit + 1}
+		AccountID: c.QueryParam("account_id"), RunID: q.uuid("run_id"), After: after, Limit: pg.limit + 1}
 	if err := q.err(); err != nil {
 		return err
 	}

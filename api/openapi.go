@@ -10,7 +10,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -69,6 +71,39 @@ func specRoute(doc *openapi3.T, c echo.Context) *routers.Route {
 	return &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}
 }
 
+// unknownQueryParameters refuses a query parameter the route does not
+// document: a misspelt or unsupported filter silently ignored would answer
+// a question that was not asked (every account's approvals for one account).
+func unknownQueryParameters(route *routers.Route, query url.Values) *Problem {
+	if len(query) == 0 {
+		return nil
+	}
+	var known []string
+	for _, params := range []openapi3.Parameters{route.PathItem.Parameters, route.Operation.Parameters} {
+		for _, p := range params {
+			if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
+				known = append(known, p.Value.Name)
+			}
+		}
+	}
+	slices.Sort(known)
+	var fe fieldErrors
+	for _, name := range sortedKeys(query) {
+		if slices.Contains(known, name) {
+			continue
+		}
+		if len(known) == 0 {
+			fe.add(name, "unknown query parameter; this route takes none")
+		} else {
+			fe.add(name, "unknown query parameter; this route takes %s", strings.Join(known, ", "))
+		}
+	}
+	if len(fe) == 0 {
+		return nil
+	}
+	return problem(http.StatusBadRequest, "the query has invalid parameters", fe...)
+}
+
 // takesBody says whether the route's operation documents a request body.
 func takesBody(route *routers.Route) bool {
 	return route.Operation.RequestBody != nil && route.Operation.RequestBody.Value != nil &&
@@ -112,6 +147,9 @@ func validateRequests(doc *openapi3.T, ownBody bool) echo.MiddlewareFunc {
 				return next(c)
 			}
 			req := c.Request()
+			if p := unknownQueryParameters(route, c.QueryParams()); p != nil {
+				return p
+			}
 			ct := req.Header.Get(echo.HeaderContentType)
 			// A body's checks must not depend on what its sender calls it: a
 			// body without a media type is refused, not decoded unchecked

@@ -210,6 +210,8 @@ func draftsOf(ctx context.Context, q querier, ids []uuid.UUID) (map[uuid.UUID][]
 type ApprovalFilter struct {
 	AssigneeEmail string
 	Status        string
+	AccountID     string
+	RunID         *uuid.UUID
 	After         *Keyset
 	Limit         int
 }
@@ -217,8 +219,9 @@ type ApprovalFilter struct {
 // ListApprovals returns approvals, oldest first: an inbox.
 func (s *Store) ListApprovals(ctx context.Context, f ApprovalFilter) ([]Approval, error) {
 	out, err := page[Approval](ctx, s.pool, approvalSelect+`
-		WHERE ($1 = '' OR t.email = $1) AND ($2 = '' OR a.status = $2)`,
-		keysetOrder{at: "a.created_at", id: "a.id"}, f.After, f.Limit, f.AssigneeEmail, f.Status)
+		WHERE ($1 = '' OR t.email = $1) AND ($2 = '' OR a.status = $2)
+		  AND ($3 = '' OR a.account_id = $3) AND ($4::uuid IS NULL OR a.run_id = $4)`,
+		keysetOrder{at: "a.created_at", id: "a.id"}, f.After, f.Limit, f.AssigneeEmail, f.Status, f.AccountID, f.RunID)
 	if err != nil {
 		return nil, err
 	}
