@@ -65,6 +65,7 @@ type Activities struct {
 	Links     *unsubscribe.Links // signed one-click unsubscribe links
 	Cap       store.FrequencyCap // automated emails per address; zero: no cap
 	HTTP      *http.Client       // for notify webhooks, from NewWebhookClient; nil: production's guard
+	Secrets   Secrets            // the webhook URLs notify steps name; nil: such steps fail
 	Triggers  Triggers
 	Imports   Imports
 	Log       *slog.Logger

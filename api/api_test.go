@@ -34,6 +34,7 @@ import (
 	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/imports"
+	"github.com/playbookd/playbookd/internal/throttle"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
@@ -175,7 +176,10 @@ type harness struct {
 	mismatch func(format string, args ...any)
 }
 
-func newHarness(t testing.TB) *harness {
+// newHarness serves the API over a fresh database; options change its
+// configuration (the throttle of failed authentications is off unless one
+// sets it: most tests send many requests without a key on purpose).
+func newHarness(t testing.TB, options ...func(*api.Config)) *harness {
 	t.Helper()
 	_, pool := storetest.NewDatabase(t)
 	st := store.New(pool)
@@ -193,7 +197,7 @@ func newHarness(t testing.TB) *harness {
 	h.temporal.acts = &activities.Activities{Imports: importService, Log: log}
 	// Before the database is dropped: imports still running finish first.
 	t.Cleanup(h.temporal.imports.Wait)
-	e := api.New(api.Config{
+	cfg := api.Config{
 		Runs:               runService,
 		Triggers:           triggerService,
 		Approvals:          &approvals.Service{Store: st, Runs: runService},
@@ -208,6 +212,8 @@ func newHarness(t testing.TB) *harness {
 		Imports:            importService,
 		Deliveries:         st,
 		Unsubscribes:       st,
+		Secrets:            st,
+		AuthFailures:       throttle.New(throttle.Options{Every: time.Nanosecond, Burst: 1 << 30, Clients: 1}),
 		Ready:              []api.Check{{Name: "postgres", Ping: st.Ping}, {Name: "temporal", Ping: func(context.Context) error { return h.readyErr }}},
 		AdminKey:           adminKey,
 		Links:              testLinks,
@@ -215,8 +221,11 @@ func newHarness(t testing.TB) *harness {
 		Log:                log,
 		// Every response of every API test is checked against openapi.yaml.
 		CheckResponses: func(err error) { h.mismatch("response does not match openapi.yaml: %v", err) },
-	})
-	h.srv = httptest.NewServer(e)
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	h.srv = httptest.NewServer(api.New(cfg))
 	t.Cleanup(h.srv.Close)
 	return h
 }
@@ -474,7 +483,7 @@ func fieldsOf(body map[string]any) []string {
 
 func (h *harness) counts(t *testing.T) map[string]int {
 	out := map[string]int{}
-	for _, table := range []string{"team_members", "accounts", "contacts", "runs", "tasks", "emails", "events", "playbook_versions", "approvals"} {
+	for _, table := range []string{"team_members", "accounts", "contacts", "runs", "tasks", "emails", "events", "playbook_versions", "approvals", "secrets"} {
 		var n int
 		require.NoError(t, h.pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n))
 		out[table] = n

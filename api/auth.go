@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/playbookd/playbookd/internal/throttle"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/team"
 )
@@ -20,34 +22,60 @@ type KeyLookup interface {
 	LookupAPIKey(ctx context.Context, secret string) (store.APIKey, error)
 }
 
+// Throttle slows down clients that keep failing to authenticate, by client
+// address (throttle.Failures); the API and the console share one, so that
+// guesses through either count alike.
+type Throttle interface {
+	// Wait is how long the client must wait before it may try again; 0: now.
+	Wait(client string) time.Duration
+	// Fail counts one failed authentication of the client.
+	Fail(client string)
+}
+
 // authenticator knows who is calling from "Authorization: Bearer <key>":
 // PLAYBOOKD_ADMIN_KEY, or a key made with POST /v1/keys.
 type authenticator struct {
 	adminKey string
 	keys     KeyLookup
+	failures Throttle
 }
 
-func (a authenticator) actor(c echo.Context) (team.Actor, error) {
+// adminKeyCaller is how audit columns name PLAYBOOKD_ADMIN_KEY.
+const adminKeyCaller = "PLAYBOOKD_ADMIN_KEY"
+
+// actor is who is calling, and the key as audit columns name it. A client
+// that has failed too often is refused before its key is looked at, so
+// that a throttled client learns nothing from its attempts; a missing or
+// unknown key counts as a failure, a key of the wrong role does not.
+func (a authenticator) actor(c echo.Context) (team.Actor, string, error) {
+	client := c.RealIP()
+	if wait := a.failures.Wait(client); wait > 0 {
+		c.Response().Header().Set(echo.HeaderRetryAfter, throttle.RetryAfter(wait))
+		return team.Actor{}, "", problem(http.StatusTooManyRequests,
+			fmt.Sprintf("too many failed authentications from this address: try again in %s s", throttle.RetryAfter(wait)))
+	}
 	// The scheme is case-insensitive (RFC 9110 §11.1).
 	scheme, secret, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
 	switch {
 	case !ok || !strings.EqualFold(scheme, "Bearer") || secret == "":
-		return team.Actor{}, unauthorized(c)
+		a.failures.Fail(client)
+		return team.Actor{}, "", unauthorized(c)
 	case subtle.ConstantTimeCompare([]byte(secret), []byte(a.adminKey)) == 1:
-		return team.Actor{Role: team.RoleAdmin}, nil
+		return team.Actor{Role: team.RoleAdmin}, adminKeyCaller, nil
 	}
 	k, err := a.keys.LookupAPIKey(c.Request().Context(), secret)
 	if errors.Is(err, store.ErrUnknownKey) {
-		return team.Actor{}, unauthorized(c)
+		a.failures.Fail(client)
+		return team.Actor{}, "", unauthorized(c)
 	}
 	if err != nil {
-		return team.Actor{}, err
+		return team.Actor{}, "", err
 	}
 	who := team.Actor{Role: k.Role}
 	if k.MemberEmail != nil {
 		who.Email = *k.MemberEmail
 	}
-	return who, nil
+	return who, fmt.Sprintf("key %s… (%s)", k.Prefix, k.Name), nil
 }
 
 func unauthorized(c echo.Context) error {
@@ -73,7 +101,7 @@ func (a access) isPublic() bool { return len(a.roles) == 0 }
 func (a authenticator) require(acc access) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			who, err := a.actor(c)
+			who, caller, err := a.actor(c)
 			if err != nil {
 				return err
 			}
@@ -82,15 +110,26 @@ func (a authenticator) require(acc access) echo.MiddlewareFunc {
 					who.Role, c.Request().Method, c.Path(), strings.Join(acc.roles, " or ")))
 			}
 			c.Set(actorKey, who)
+			c.Set(callerKey, caller)
 			return next(c)
 		}
 	}
 }
 
-const actorKey = "actor"
+const (
+	actorKey  = "actor"
+	callerKey = "caller"
+)
 
 // actorOf is who is calling a route that takes a key.
 func actorOf(c echo.Context) team.Actor {
 	who, _ := c.Get(actorKey).(team.Actor)
 	return who
+}
+
+// callerOf is the key calling a route, as audit columns name it: never
+// the secret, only its prefix and name.
+func callerOf(c echo.Context) string {
+	caller, _ := c.Get(callerKey).(string)
+	return caller
 }

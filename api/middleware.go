@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,7 +67,7 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 			if v.Status >= 500 {
 				level = slog.LevelError
 			}
-			attrs := []slog.Attr{slog.String("method", v.Method), slog.String("uri", v.URI), slog.Int("status", v.Status),
+			attrs := []slog.Attr{slog.String("method", v.Method), slog.String("uri", redactSecrets(v.URI)), slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency), slog.String("request_id", v.RequestID)}
 			if runID := requestRunID(c); runID != "" {
 				attrs = append(attrs, slog.String("run_id", runID))
@@ -74,6 +76,43 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 			return nil
 		},
 	})
+}
+
+// secretParams are the query parameters whose values are credentials: an
+// unsubscribe link's token, a console form's CSRF token (which the console
+// takes only from the body; a request may still carry one in its address).
+var secretParams = []string{"token", "csrf"}
+
+// redactSecrets is a request URI fit for the log: the values of
+// secretParams replaced, all else as sent. Pairs are split at ; too, as
+// a request the edge refuses is logged all the same.
+func redactSecrets(uri string) string {
+	path, query, ok := strings.Cut(uri, "?")
+	if !ok {
+		return uri
+	}
+	var b strings.Builder
+	b.WriteString(path)
+	b.WriteByte('?')
+	for query != "" {
+		i := strings.IndexAny(query, "&;")
+		pair, sep := query, ""
+		if i >= 0 {
+			pair, sep, query = query[:i], query[i:i+1], query[i+1:]
+		} else {
+			query = ""
+		}
+		name, _, hasValue := strings.Cut(pair, "=")
+		if unescaped, err := url.QueryUnescape(name); err == nil {
+			name = unescaped
+		}
+		if hasValue && slices.Contains(secretParams, strings.ToLower(name)) {
+			pair = pair[:strings.IndexByte(pair, '=')] + "=REDACTED"
+		}
+		b.WriteString(pair)
+		b.WriteString(sep)
+	}
+	return b.String()
 }
 
 const runIDKey = "run_id"

@@ -35,6 +35,12 @@ func routes(r router, h *handlers) {
 	r.post("/v1/keys", h.createKey, allow(admin))
 	r.get("/v1/keys", h.listKeys, allow(admin))
 	r.post("/v1/keys/:id/revoke", h.revokeKey, allow(admin))
+	// The webhook URLs that are credentials: only admins write them, ops
+	// (who write definitions naming them) list their names, nobody reads
+	// a value back.
+	r.get("/v1/secrets", h.listSecrets, allow(admin, ops))
+	r.put("/v1/secrets/:name", h.putSecret, allow(admin))
+	r.delete("/v1/secrets/:name", h.deleteSecret, allow(admin))
 	r.post("/v1/team", h.upsertTeamMember, allow(admin, ops))
 	r.get("/v1/team", h.listTeam, allow(admin, ops, csm))
 	r.post("/v1/accounts", h.upsertAccount, allow(admin, ops))
@@ -92,6 +98,14 @@ func (r router) get(path string, h echo.HandlerFunc, a access, opts ...routeOpti
 
 func (r router) post(path string, h echo.HandlerFunc, a access, opts ...routeOption) {
 	r.add(echo.POST, path, h, a, opts)
+}
+
+func (r router) put(path string, h echo.HandlerFunc, a access, opts ...routeOption) {
+	r.add(echo.PUT, path, h, a, opts)
+}
+
+func (r router) delete(path string, h echo.HandlerFunc, a access, opts ...routeOption) {
+	r.add(echo.DELETE, path, h, a, opts)
 }
 
 // add registers a route with its middleware, per route rather than on a

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"html/template"
 	"net/http"
@@ -19,14 +21,50 @@ type unsubscribeHandlers struct {
 	links *unsubscribe.Links
 }
 
+// unsubscribeCSS is the page's only style: readable on a phone (it fits
+// 390 px; a long address wraps), a large button that shows its focus. It
+// is inline, allowed by its hash alone.
+const unsubscribeCSS = `body{margin:0;padding:1.5rem 1rem;font:1.125rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:#fff}
+main{max-width:32rem;margin:0 auto}
+h1{font-size:1.5rem;line-height:1.25;margin:0 0 1rem}
+p{margin:0 0 1.25rem;overflow-wrap:anywhere}
+button{font:inherit;font-weight:600;color:#fff;background:#0b57d0;border:0;border-radius:.5rem;padding:.75rem 1.5rem;min-height:3rem;width:100%;cursor:pointer}
+button:focus-visible{outline:3px solid #1f2328;outline-offset:3px}
+@media (min-width:30rem){button{width:auto}}`
+
+// The one page customers see: it works without script (there is none),
+// names what the button does, and fits a phone.
 var unsubscribePage = template.Must(template.New("page").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><title>Unsubscribe</title></head>
-<body style="font-family: sans-serif; max-width: 32em; margin: 4em auto">
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{if .Done}}You are unsubscribed{{else if .Error}}This link does not work{{else}}Unsubscribe{{end}}</title>
+<style>` + unsubscribeCSS + `</style>
+</head>
+<body><main>
 {{if .Done}}<h1>You are unsubscribed</h1><p>{{.Email}} will get no more emails from us about {{.Account}}.</p>
 {{else if .Error}}<h1>This link does not work</h1><p>{{.Error}}</p>
-{{else}}<h1>Unsubscribe?</h1><p>Stop emails to {{.Email}} about {{.Account}}.</p>
-<form method="post"><button type="submit">Unsubscribe</button></form>{{end}}
-</body></html>`))
+{{else}}<h1>Unsubscribe?</h1><p id="what">Stop emails to {{.Email}} about {{.Account}}.</p>
+<form method="post"><button type="submit" aria-describedby="what">Unsubscribe</button></form>{{end}}
+</main></body></html>`))
+
+// unsubscribeCSP allows the page's own style (by its hash) and its form,
+// posting back to this address, and nothing else: no script, no image, no
+// frame around it (clickjacking the button).
+var unsubscribeCSP = func() string {
+	sum := sha256.Sum256([]byte(unsubscribeCSS))
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
+		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+}()
+
+// pageHeaders are those of every answer of the unsubscribe routes, the
+// console's but the referrer: the address holds the link's token.
+func pageHeaders(c echo.Context) {
+	hdr := c.Response().Header()
+	hdr.Set("Content-Security-Policy", unsubscribeCSP)
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Referrer-Policy", "no-referrer")
+	hdr.Set("Cache-Control", "no-store")
+}
 
 type unsubscribeView struct {
 	Done                  bool
@@ -40,6 +78,7 @@ func (u unsubscribeHandlers) render(c echo.Context, status int, v unsubscribeVie
 }
 
 func (u unsubscribeHandlers) page(c echo.Context) error {
+	pageHeaders(c)
 	id, err := u.links.Verify(c.QueryParam("token"))
 	if err != nil {
 		return u.render(c, http.StatusBadRequest, unsubscribeView{Error: "The unsubscribe link is incomplete or damaged."})
@@ -60,6 +99,7 @@ func (u unsubscribeHandlers) page(c echo.Context) error {
 }
 
 func (u unsubscribeHandlers) unsubscribe(c echo.Context) error {
+	pageHeaders(c)
 	id, err := u.links.Verify(c.QueryParam("token"))
 	if err != nil {
 		return u.render(c, http.StatusBadRequest, unsubscribeView{Error: "The unsubscribe link is incomplete or damaged."})

@@ -32,6 +32,7 @@ type Store interface {
 	PublishedDefinitions(ctx context.Context) (map[string]json.RawMessage, error)
 	ListPlaybookVersions(ctx context.Context, key string) ([]store.PlaybookVersion, error)
 	PlaybookRunCounts(ctx context.Context, keys []string) ([]store.RunCount, error)
+	MissingSecrets(ctx context.Context, names []string) ([]string, error)
 }
 
 // Service validates, stores and publishes playbook versions.
@@ -95,16 +96,18 @@ func (s *Service) create(ctx context.Context, source []byte, format string, firs
 	if err != nil {
 		return store.PlaybookVersion{}, err
 	}
-	return s.Store.CreatePlaybookVersion(ctx, store.NewPlaybookVersion{
+	v, err := s.Store.CreatePlaybookVersion(ctx, store.NewPlaybookVersion{
 		Key: def.Key, Name: def.Name, Definition: canonical, Source: string(source), SourceFormat: format,
 		FirstOnly: firstOnly,
 	})
+	return shown(v), err
 }
 
 // Publish makes a version the one new runs get, archiving the one before.
 // A version stored before a rule of the language existed (the definition
-// limits, the templates' type-check) and breaking it is refused with its
-// errors: its runs would be refused, or fail at the step.
+// limits, the templates' type-check, no credential in a notify URL) and
+// breaking it is refused with its errors: its runs would be refused, or
+// fail at the step. So is one naming a secret nobody stored.
 func (s *Service) Publish(ctx context.Context, key string, version int) (store.PlaybookVersion, error) {
 	if err := s.stillValid(ctx, key, version); err != nil {
 		return store.PlaybookVersion{}, err
@@ -113,11 +116,11 @@ func (s *Service) Publish(ctx context.Context, key string, version int) (store.P
 	if errors.Is(err, store.ErrArchived) {
 		return store.PlaybookVersion{}, ErrArchived
 	}
-	return v, notFound(err)
+	return shown(v), notFound(err)
 }
 
 func (s *Service) stillValid(ctx context.Context, key string, version int) error {
-	v, err := s.Version(ctx, key, version)
+	v, err := s.stored(ctx, key, version)
 	if err != nil {
 		return err
 	}
@@ -132,14 +135,45 @@ func (s *Service) stillValid(ctx context.Context, key string, version int) error
 			err = perr
 		}
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	missing, err := s.Store.MissingSecrets(ctx, def.SecretNames())
+	if err != nil {
+		return err
+	}
+	var perrs playbook.Errors
+	if err := playbook.CheckSecrets(def, missing); errors.As(err, &perrs) && v.Source != "" {
+		return playbook.Locate([]byte(v.Source), perrs)
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // Version returns one version; version 0 means the published one, or the
-// latest draft when none is published.
+// latest draft when none is published. It is the version as people see it:
+// a URL that carries a credential, stored before such URLs were refused,
+// is cut to its host (playbook.RedactSecrets); runs read the stored one.
 func (s *Service) Version(ctx context.Context, key string, version int) (store.PlaybookVersion, error) {
+	v, err := s.stored(ctx, key, version)
+	return shown(v), err
+}
+
+// stored is a version as stored, for the service's own checks.
+func (s *Service) stored(ctx context.Context, key string, version int) (store.PlaybookVersion, error) {
 	v, err := s.Store.GetPlaybookVersion(ctx, key, version)
 	return v, notFound(err)
+}
+
+// shown is a version as every read path shows it: no URL that carries a
+// credential, in its source or its definition.
+func shown(v store.PlaybookVersion) store.PlaybookVersion {
+	v.Source = playbook.RedactSecrets(v.Source)
+	if len(v.Definition) > 0 {
+		v.Definition = json.RawMessage(playbook.RedactSecrets(string(v.Definition)))
+	}
+	return v
 }
 
 // Definition returns a stored version's definition and its version number,

@@ -15,6 +15,9 @@ func (s *Service) Versions(ctx context.Context, key string) ([]store.PlaybookVer
 	if err == nil && len(vs) == 0 {
 		return nil, ErrNotFound
 	}
+	for i := range vs {
+		vs[i] = shown(vs[i])
+	}
 	return vs, err
 }
 
@@ -75,7 +78,8 @@ var (
 // new playbook, through the same validation as any draft. The source keeps
 // its comments and layout; only its key and name lines change.
 func (s *Service) Duplicate(ctx context.Context, fromKey string, version int, newKey, newName string) (store.PlaybookVersion, error) {
-	v, err := s.Version(ctx, fromKey, version)
+	// As stored: a credential in it is refused by name, not as a redacted URL.
+	v, err := s.stored(ctx, fromKey, version)
 	if err != nil {
 		return store.PlaybookVersion{}, err
 	}

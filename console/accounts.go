@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/accounts"
+	"github.com/playbookd/playbookd/internal/text"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/team"
@@ -236,8 +237,12 @@ func signals(acct store.Account, events []store.Event) []signalView {
 // /v1/runs does.
 func (h *Handler) startRun(c echo.Context) error {
 	key := c.FormValue("playbook")
-	run, err := h.cfg.Runs.Start(c.Request().Context(), runs.StartInput{PlaybookKey: key, AccountID: c.Param("id")})
 	sent := &accountData{Start: startForm{Playbook: key}}
+	if !oneLine(key) { // a key is one line, as the API's is
+		sent.Start.Error = "The playbook is one line: choose one from the list."
+		return h.showAccount(c, http.StatusUnprocessableEntity, sent)
+	}
+	run, err := h.cfg.Runs.Start(c.Request().Context(), runs.StartInput{PlaybookKey: key, AccountID: c.Param("id")})
 	var liveRun *runs.LiveRunError
 	switch {
 	case errors.As(err, &liveRun):
@@ -295,8 +300,8 @@ func (h *Handler) postEvent(c echo.Context) error {
 const maxEventFields = 100
 
 // eventData reads the event form's data: empty, or a JSON object of at
-// most maxEventFields fields without NUL in any string, as the API's edge
-// requires of every body.
+// most maxEventFields fields without control characters in any string or
+// key, as the API's edge requires of every body.
 func eventData(raw string) (map[string]any, string) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, ""
@@ -319,16 +324,17 @@ func eventData(raw string) (map[string]any, string) {
 // the first level and the data the second.
 const maxDataDepth = 15
 
-// jsonProblem finds what the API's edge refuses in any JSON body: a NUL
-// in a string or a key (PostgreSQL refuses it), nesting past its depth.
+// jsonProblem finds what the API's edge refuses in any JSON body: a
+// control character but tab, CR and LF in a string or a key (escaped, as
+// \u0007, it passes the form's own check), nesting past its depth.
 func jsonProblem(v any, depth int) string {
 	if depth > maxDataDepth {
 		return fmt.Sprintf("Data nests objects and lists at most %d deep.", maxDataDepth)
 	}
 	switch v := v.(type) {
 	case string:
-		if strings.ContainsRune(v, 0) {
-			return "Data must not contain NUL characters."
+		if text.ControlIndex(v, true) >= 0 {
+			return "Data must not contain control characters such as NUL (\\u0000) or escape (\\u001b)."
 		}
 	case map[string]any:
 		for k, e := range v {

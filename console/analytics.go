@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -66,9 +65,12 @@ func (h *Handler) analyticsPage(c echo.Context) error {
 		d.Versions = append(d.Versions, def.Version)
 	}
 	version := 0
-	if d.Version != "" {
-		n, err := strconv.Atoi(d.Version)
-		if err != nil || !slices.Contains(d.Versions, n) {
+	if d.Version != "" { // "": every version, as the form's first choice says
+		n, ok := versionNumber(d.Version)
+		switch {
+		case !ok:
+			d.Error = fmt.Sprintf("The query parameter version must be a version number from 1 to %d, or empty for every version.", maxVersion)
+		case !slices.Contains(d.Versions, n):
 			d.Error = "There is no such version of this playbook."
 		}
 		version = n

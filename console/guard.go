@@ -3,14 +3,16 @@ package console
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/playbookd/playbookd/internal/text"
 	"github.com/playbookd/playbookd/team"
 )
 
@@ -18,12 +20,30 @@ import (
 // percent-encoded, with room for the rest.
 const maxFormBytes = 2 << 20
 
-// readableForms bounds form bodies and refuses, before any handler sees
-// them, values no handler should: NUL (PostgreSQL refuses it in text) and
-// bytes that are not UTF-8, as the API's edge does.
-func readableForms(next echo.HandlerFunc) echo.HandlerFunc {
+// readableInput refuses, before any handler sees it, what no handler
+// should: a path, query parameter or form field with a control character
+// or bytes that are not UTF-8, a query that does not parse, a form past
+// maxFormBytes. The rules are the API edge's, from internal/text, so what
+// one edge refuses the other does not store: a form field is held to the
+// rule of any string of a JSON body (tab, CR and LF allowed); that a field
+// is one line is its own rule, checked where it is read (as the API's
+// schema does), so the page can say it next to the field. The API's edge
+// checks paths and queries for the whole server too; the console checks
+// its own so that it holds when mounted alone.
+func readableInput(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
+		if p := text.Problem(r.URL.Path, false); p != "" {
+			return echo.NewHTTPError(http.StatusBadRequest, "The address (its path) "+p+".")
+		}
+		query, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest,
+				"The address's query cannot be read: it is name=value pairs separated by &, with ; and % escaped.")
+		}
+		if err := readable("query parameter", query, false); err != nil {
+			return err
+		}
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
 			return next(c)
 		}
@@ -35,15 +55,47 @@ func readableForms(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
 		}
-		for name, values := range r.PostForm {
-			for _, v := range values {
-				if !utf8.ValidString(name) || !utf8.ValidString(v) || strings.ContainsRune(v, 0) || strings.ContainsRune(name, 0) {
-					return echo.NewHTTPError(http.StatusBadRequest, "The form has a NUL character or bytes that are not UTF-8 text.")
-				}
-			}
+		if err := readable("form field", r.PostForm, true); err != nil {
+			return err
 		}
 		return next(c)
 	}
+}
+
+// readable is a 400 naming the first of values (in name order) that
+// breaks the text rules, or nil; multiline allows CR and LF in values.
+func readable(what string, values url.Values, multiline bool) error {
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if p := text.Problem(name, false); p != "" {
+			// Not echoed: the name itself is what is wrong.
+			return echo.NewHTTPError(http.StatusBadRequest, "The name of a "+what+" "+p+".")
+		}
+		for _, v := range values[name] {
+			if p := text.Problem(v, multiline); p != "" {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("The %s %s %s.", what, shortName(name), p))
+			}
+		}
+	}
+	return nil
+}
+
+// shortName is a parameter's name as a page shows it: a hand-made request
+// may send a name of any length.
+func shortName(name string) string {
+	const most = 60
+	if len(name) <= most {
+		return name
+	}
+	cut := most
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut] + "…"
 }
 
 // errorPages turns what a console handler could not do into a page: a

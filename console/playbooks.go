@@ -165,18 +165,18 @@ func catalogProblem(err error) error {
 
 // pathVersion reads the :version of the path.
 func pathVersion(c echo.Context) (int, error) {
-	v, err := strconv.Atoi(c.Param("version"))
-	if err != nil || v < 1 || v > 1<<31-1 {
-		return 0, echo.ErrNotFound
-	}
-	return v, nil
+	return versionFrom("The path parameter", "version", c.Param("version"))
 }
 
 // duplicatePlaybook copies a version as the first draft of a new playbook,
 // through the catalog's rules, and opens it in the editor.
 func (h *Handler) duplicatePlaybook(c echo.Context) error {
 	form := duplicateForm{Key: strings.TrimSpace(c.FormValue("new_key")), Name: strings.TrimSpace(c.FormValue("new_name"))}
-	version, _ := strconv.Atoi(c.FormValue("version"))
+	// The form's list always sends one; the API's "left out" is not offered.
+	version, err := versionFrom("The form field", "version", c.FormValue("version"))
+	if err != nil {
+		return err
+	}
 	if form.Key == "" || form.Name == "" {
 		form.Error = "Give the new playbook a key and a name."
 		return h.showPlaybook(c, http.StatusUnprocessableEntity, form)
@@ -217,11 +217,16 @@ type diffData struct {
 func (h *Handler) playbookDiff(c echo.Context) error {
 	ctx := c.Request().Context()
 	key := c.Param("key")
-	from, errFrom := strconv.Atoi(c.QueryParam("from"))
-	to, errTo := strconv.Atoi(c.QueryParam("to"))
-	if errFrom != nil || errTo != nil || from < 1 || to < 1 {
-		return echo.NewHTTPError(http.StatusBadRequest, "Choose two versions to compare on the playbook's page.")
+	var versions [2]int
+	for i, name := range []string{"from", "to"} {
+		n, ok := versionNumber(c.QueryParam(name))
+		if !ok {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf(
+				"The query parameter %s must be a version number from 1 to %d: choose two versions to compare on the playbook's page.", name, maxVersion))
+		}
+		versions[i] = n
 	}
+	from, to := versions[0], versions[1]
 	diff, err := h.cfg.Playbooks.Diff(ctx, key, from, to)
 	if err != nil {
 		return catalogProblem(err)

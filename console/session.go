@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/playbookd/playbookd/internal/throttle"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/team"
 )
@@ -70,7 +72,7 @@ func (h *Handler) sessionCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		if c.Request().Method == http.MethodGet || c.Request().Method == http.MethodHead {
 			return next(c)
 		}
-		if !sameToken(c.FormValue(csrfField), current(c).CSRF) || !sameOrigin(c) {
+		if !sameToken(formToken(c), current(c).CSRF) || !sameOrigin(c) {
 			return h.failure(c, http.StatusForbidden, "This form has expired",
 				"The page was not sent by this console, or it is older than your sign-in. Go back, reload it and try again.")
 		}
@@ -82,11 +84,18 @@ func (h *Handler) sessionCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 func (h *Handler) signInCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		cookie, err := c.Cookie(signInCookie)
-		if err != nil || !sameToken(c.FormValue(csrfField), cookie.Value) || !sameOrigin(c) {
+		if err != nil || !sameToken(formToken(c), cookie.Value) || !sameOrigin(c) {
 			return h.failure(c, http.StatusForbidden, "This form has expired", "Reload the sign-in page and try again.")
 		}
 		return next(c)
 	}
+}
+
+// formToken is the CSRF token a form sent, from its body only: a token in
+// the address would be written to request logs and browser history, and
+// sent on in Referer headers.
+func formToken(c echo.Context) string {
+	return c.Request().PostFormValue(csrfField)
 }
 
 func sameToken(got, want string) bool {
@@ -134,15 +143,28 @@ func (h *Handler) showSignIn(c echo.Context, status int, problem string) error {
 		Data: signInData{Next: safeNext(c.QueryParam("next")), Error: problem}})
 }
 
-// signIn trades an API key for a session.
+// Throttle slows down clients that keep failing to sign in, by client
+// address (throttle.Failures); the API's key checks count in the same one.
+type Throttle interface {
+	Wait(client string) time.Duration
+	Fail(client string)
+}
+
+// signIn trades an API key for a session. A client that has failed too
+// often is refused before its key is looked at, whatever the key.
 func (h *Handler) signIn(c echo.Context) error {
 	ctx := c.Request().Context()
 	key := strings.TrimSpace(c.FormValue("key"))
+	client := c.RealIP()
 	var (
 		token string
 		err   error
 	)
-	switch {
+	switch wait := h.failures.Wait(client); {
+	case wait > 0:
+		c.Response().Header().Set(echo.HeaderRetryAfter, throttle.RetryAfter(wait))
+		return h.failure(c, http.StatusTooManyRequests, "Too many failed sign-ins",
+			fmt.Sprintf("Sign-ins from this address failed too often. Try again in %s seconds.", throttle.RetryAfter(wait)))
 	case key == "":
 		return h.showSignIn(c, http.StatusUnprocessableEntity, "Paste your API key.")
 	case h.cfg.AdminKey != "" && subtle.ConstantTimeCompare([]byte(key), []byte(h.cfg.AdminKey)) == 1:
@@ -150,6 +172,7 @@ func (h *Handler) signIn(c echo.Context) error {
 	default:
 		k, lookupErr := h.cfg.Sessions.LookupAPIKey(ctx, key)
 		if errors.Is(lookupErr, store.ErrUnknownKey) {
+			h.failures.Fail(client)
 			return h.showSignIn(c, http.StatusUnauthorized, "This key is unknown or has been revoked.")
 		}
 		if lookupErr != nil {
@@ -175,9 +198,10 @@ func (h *Handler) signOut(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, Prefix+"/sign-in")
 }
 
-// safeNext keeps a redirect inside the console: never another site.
+// safeNext keeps a redirect inside the console: never another site, and
+// one line (a form field's line breaks are allowed by the forms' rules).
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, Prefix+"/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+	if !strings.HasPrefix(next, Prefix+"/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") || !oneLine(next) {
 		return Prefix + "/"
 	}
 	return next

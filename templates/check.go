@@ -43,7 +43,10 @@ func Check(src string, html bool, report func(line int, message string)) {
 		c.escape()
 	}
 	sort.SliceStable(c.problems, func(i, j int) bool { return c.problems[i].line < c.problems[j].line })
-	for _, p := range c.problems {
+	for i, p := range c.problems {
+		if i > 0 && p == c.problems[i-1] {
+			continue // the same mistake repeated on a line is said once
+		}
 		report(p.line, p.message)
 	}
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // function is what Check knows of a function templates can call: text/template's
-// built-ins (Render registers no others).
+// built-ins, those that build text bounded (boundedFuncs) under the same
+// names and types.
 type function struct {
 	min, max int // arguments; max -1: any number
 	result   func(args []reflect.Type) reflect.Type
@@ -86,6 +87,9 @@ func (c *checker) call(dot reflect.Type, n *parse.IdentifierNode, args []parse.N
 		vals = append(vals, *final)
 	}
 	switch {
+	case len(vals) > MaxCallArgs:
+		c.errorf(n, "%s takes %d arguments here; a call may take at most %d", n.Ident, len(vals), MaxCallArgs)
+		return nil
 	case len(vals) < f.min && f.min == f.max:
 		c.errorf(n, "%s takes %d argument(s), not %d", n.Ident, f.min, len(vals))
 		return nil
@@ -124,12 +128,41 @@ func checkCall(c *checker, n parse.Node, name string, args []value) {
 	}
 }
 
+// checkPrintf wants the format written in the template, within the bounds
+// of checkFormat: a format made as the template runs (from a variable or
+// the data) could hold any width, and only rendering would tell.
 func checkPrintf(c *checker, n parse.Node, name string, args []value) {
-	switch a := args[0]; {
-	case a.typ == nil:
-	case isNumberNode(a.node) || a.typ.Kind() != reflect.String:
+	a := args[0]
+	if a.typ != nil && (isNumberNode(a.node) || a.typ.Kind() != reflect.String) {
 		c.errorf(n, "printf takes its format first, as a string such as \"%%.0f\"; %s is %s", a.node, describe(a.typ))
+		return
 	}
+	format, ok := constantString(a.node)
+	if !ok {
+		c.errorf(n, "printf takes its format as a quoted string such as \"%%.0f\", not %s: the widths of a format made as the template runs cannot be checked", a.node)
+		return
+	}
+	if _, err := checkFormat(format); err != nil {
+		c.errorf(n, "printf: %v", err)
+	}
+}
+
+// constantString is the text of a quoted string, also when piped in
+// ({{"%d" | printf}}) or in parentheses.
+func constantString(n parse.Node) (string, bool) {
+	switch n := n.(type) {
+	case *parse.StringNode:
+		return n.Text, true
+	case *parse.CommandNode:
+		if len(n.Args) == 1 {
+			return constantString(n.Args[0])
+		}
+	case *parse.PipeNode:
+		if len(n.Cmds) == 1 && len(n.Decl) == 0 {
+			return constantString(n.Cmds[0])
+		}
+	}
+	return "", false
 }
 
 func isNumberNode(n parse.Node) bool {

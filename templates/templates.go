@@ -137,11 +137,14 @@ func parseDir(fsys embed.FS, dir string) (*Set, error) {
 }
 
 func (s *Set) add(name, src string) error {
-	text, err := texttemplate.New(name).Option("missingkey=error").Parse(src)
+	text, err := texttemplate.New(name).Option("missingkey=error").Funcs(boundedFuncs).Parse(src)
 	if err != nil {
 		return fmt.Errorf("template %s: %w", name, err)
 	}
-	html, err := htmltemplate.New(name).Option("missingkey=error").Parse(src)
+	if err := checkArgs(text); err != nil {
+		return fmt.Errorf("template %s: %w", name, err)
+	}
+	html, err := htmltemplate.New(name).Option("missingkey=error").Funcs(boundedFuncs).Parse(src)
 	if err != nil {
 		return fmt.Errorf("template %s: %w", name, err)
 	}
@@ -226,10 +229,14 @@ func (s *Set) render(name string, data any) (Rendered, error) {
 // RenderMessage fills in a one-off text template, such as a notify step's
 // message, within MaxMessageBytes.
 func RenderMessage(src string, data Data) (string, error) {
-	t, err := texttemplate.New("message").Option("missingkey=error").Parse(src)
+	t, err := texttemplate.New("message").Option("missingkey=error").Funcs(boundedFuncs).Parse(src)
 	if err != nil {
 		line, msg := parseError(err)
 		return "", &RenderError{Part: "message", Line: line, Reason: msg}
+	}
+	if _, n := callOverArgs(t); n != nil {
+		line := 1 + strings.Count(src[:min(int(n.Position()), len(src))], "\n")
+		return "", &RenderError{Part: "message", Line: line, Reason: tooManyArgs(n)}
 	}
 	out := bounded("message", MaxMessageBytes)
 	if err := t.Execute(out, data); err != nil {

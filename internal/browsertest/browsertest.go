@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -58,8 +59,17 @@ func New(t testing.TB) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}
-	return ctx
+	// Every action of the test is bounded: a wait for what never appears
+	// fails the test with a deadline instead of hanging the suite. Derived
+	// after the start, its end cancels actions, not the browser.
+	bounded, cancelBounded := context.WithTimeout(ctx, testBound)
+	t.Cleanup(cancelBounded)
+	return bounded
 }
+
+// testBound is the longest a browser test's actions may take together: a
+// page load under -race on a loaded machine takes seconds, not minutes.
+const testBound = 4 * time.Minute
 
 // ScreenshotDir is where a test run writes its screenshots.
 func ScreenshotDir(t testing.TB) string {
