@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/compose"
 	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
@@ -26,6 +27,10 @@ type draft struct {
 	SendGridTemplateID string   `json:"sendgrid_template_id,omitempty"`
 	ToRoles            []string `json:"to_roles"`
 	To                 []string `json:"to"`
+	// The template's subject and text with their fields, what a person
+	// edits once for every recipient (approvals.EditSource).
+	SourceSubject string `json:"source_subject,omitempty"`
+	SourceText    string `json:"source_text,omitempty"`
 }
 
 // CreateApproval drafts the step's email for each recipient and asks the
@@ -47,6 +52,9 @@ func (a *Activities) CreateApproval(ctx context.Context, in contract.CreateAppro
 		return res, err
 	}
 	d := draft{Template: in.Email.Template, SendGridTemplateID: in.Email.SendGridTemplateID, ToRoles: in.Email.ToRoles, To: []string{}}
+	if in.Email.SendGridTemplateID == "" {
+		d.SourceSubject, d.SourceText, _ = set.Source(in.Email.Template)
+	}
 	drafts := make([]store.ApprovalDraft, 0, len(contacts))
 	for _, c := range contacts {
 		content, err := render(set, in.Email, acct, c)
@@ -99,7 +107,11 @@ func (a *Activities) RecordApprovalDecision(ctx context.Context, in contract.Rec
 		if err != nil {
 			return fmt.Errorf("load approval: %w", err)
 		}
-		if d.Approved, err = approvedContent(approval.Drafts, in.Edits); err != nil {
+		acct, err := a.Store.GetAccount(ctx, approval.AccountID)
+		if err != nil {
+			return fmt.Errorf("load account: %w", err)
+		}
+		if d.Approved, err = approvedContent(acct, approval.Drafts, in.Edits); err != nil {
 			return temporal.NewNonRetryableApplicationError("the approver's edits: "+err.Error(), contract.ErrInvalidInput, err)
 		}
 	}
@@ -110,23 +122,22 @@ func (a *Activities) RecordApprovalDecision(ctx context.Context, in contract.Rec
 	return err
 }
 
-// approvedContent applies the approver's edits to every recipient's draft:
-// an edited part replaces that part for everyone (templates.Edited).
-func approvedContent(drafts []store.ApprovalDraft, edits *message.Content) (map[string]message.Content, error) {
-	var e templates.Rendered
+// approvedContent is each recipient's email as approved: their own draft
+// with the edits filled in for them (compose.Approved), so one edit keeps
+// every recipient's greeting.
+func approvedContent(acct store.Account, drafts []store.ApprovalDraft, edits *message.Content) (map[string]message.Content, error) {
+	var e *templates.Rendered
 	if edits != nil {
-		e = templates.Rendered(*edits)
+		r := templates.Rendered(*edits)
+		e = &r
 	}
-	if err := templates.CheckEdits(e); err != nil {
+	approved, err := compose.Approved(acct, drafts, e)
+	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]message.Content, len(drafts))
-	for _, d := range drafts {
-		r, err := templates.Rendered(d.Content).Edited(e)
-		if err != nil {
-			return nil, fmt.Errorf("for %s: %w", d.To, err)
-		}
-		out[d.To] = message.Content(r)
+	out := make(map[string]message.Content, len(approved))
+	for to, r := range approved {
+		out[to] = message.Content(r)
 	}
 	return out, nil
 }

@@ -14,10 +14,14 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/approvals"
 	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/simulate"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/team"
 	"github.com/playbookd/playbookd/templates"
 	"github.com/playbookd/playbookd/unsubscribe"
 	"github.com/playbookd/playbookd/workflows"
@@ -213,4 +217,90 @@ func TestApproverEditsThatCannotBeSentAreRefused(t *testing.T) {
 			require.Equal(t, "pending", approval.Status)
 		})
 	}
+}
+
+// One edit of the text for two recipients keeps each one's greeting: the
+// edit's fields are filled in for each (before, the CEO got "Hi Dana,").
+func TestAnEditedTextGreetsEachRecipientByName(t *testing.T) {
+	f := newFixture(t, false)
+	_, _, err := f.st.UpsertAccount(context.Background(), store.UpsertAccount{ID: "acme", Name: "Acme", ARR: 12000, Segment: "smb",
+		CSMEmail: "csm@cs.test", Timezone: "UTC", LifecycleStage: "onboarding", Status: "active", Contacts: []store.UpsertContact{
+			{Email: "dana@acme.test", Name: "Dana Diaz", Role: "champion"},
+			{Email: "ceo@acme.test", Name: "Lee Chen", Role: "champion"}}})
+	require.NoError(t, err)
+	edits := &message.Content{Text: "Hi {{.Contact.FirstName}},\n\nCould we meet next week about {{.Account.Name}}'s results?"}
+	approval, _ := f.approveRun(t, "qbr-invite", edits, nil)
+	sent := map[string]store.Email{}
+	for _, e := range f.emails(t) {
+		sent[e.Recipient] = e
+	}
+	for to, name := range map[string]string{"dana@acme.test": "Dana", "ceo@acme.test": "Lee"} {
+		want := "Hi " + name + ",\n\nCould we meet next week about Acme's results?"
+		require.Equal(t, want, sent[to].Text)
+		require.Contains(t, sent[to].HTML, "Hi "+name+",")
+		require.Equal(t, want, approvedFor(t, approval, to).Text, "stored as approved for %s", to)
+	}
+}
+
+// The preview is the send: one approved, edited email to two recipients,
+// made three ways (the send path, the simulation, the approval page), is the
+// same email for each recipient, fields filled in for each (ARR included).
+func TestOneEditedApprovalComposedThreeWays(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	contacts := []store.UpsertContact{{Email: "dana@acme.test", Name: "Dana Diaz", Role: "champion"},
+		{Email: "ceo@acme.test", Name: "Lee Chen", Role: "champion"}}
+	_, _, err := f.st.UpsertAccount(ctx, store.UpsertAccount{ID: "acme", Name: "Acme", ARR: 12000, Segment: "smb",
+		CSMEmail: "csm@cs.test", Timezone: "UTC", LifecycleStage: "onboarding", Status: "active", Contacts: contacts})
+	require.NoError(t, err)
+	edits := &message.Content{Subject: "Your {{.Account.Name}} review", Text: "Hi {{.Contact.FirstName}},\n\n" +
+		"{{.Account.Name}} ({{.Account.ARR}} a year) is doing well. {{.CSM.Name}}"}
+
+	// 1. The send path: the run drafts, the CSM approves with the edits, the activity sends.
+	approval, _ := f.approveRun(t, "qbr-invite", edits, nil)
+	sent := map[string]message.Content{}
+	for _, e := range f.emails(t) {
+		sent[e.Recipient] = message.Content{Subject: e.Subject, HTML: e.HTML, Text: e.Text}
+	}
+	require.Len(t, sent, 3, "pat, the seeded champion, dana and lee")
+
+	// 2. The approval page: every recipient's final email before approving.
+	svc := &approvals.Service{Store: f.st}
+	e := templates.Rendered(*edits)
+	page, err := svc.Preview(ctx, team.Actor{Role: team.RoleAdmin}, approval.ID, &e)
+	require.NoError(t, err)
+
+	// 3. The simulation, for the same account.
+	acct, err := f.st.GetAccount(ctx, "acme")
+	require.NoError(t, err)
+	def, err := playbook.Parse([]byte(fmt.Sprintf(approvalDefinition, "qbr-invite")), playbook.Options{BuiltinTemplates: f.acts.Templates.Names()})
+	require.NoError(t, err)
+	in := simulate.Input{Definition: def, Account: accounts.Snapshot{ID: "acme", Segment: "smb", Status: "active",
+		LifecycleStage: "onboarding", Timezone: "UTC"}, AccountName: acct.Name, AccountARR: acct.ARR,
+		CSM: acct.CSMEmail, CSMName: acct.CSMName,
+		Decisions: []simulate.Decision{{StepID: "invite", Decision: "approve", At: playbook.Duration(time.Hour), Edits: edits}}}
+	for _, c := range acct.Contacts {
+		in.Contacts = append(in.Contacts, simulate.Contact{Email: c.Email, Name: c.Name, Role: c.Role})
+	}
+	res, err := simulate.Run(in)
+	require.NoError(t, err)
+	simulated := map[string]message.Content{}
+	for _, entry := range res.Timeline {
+		if entry.Action == "email" && entry.StepID == "invite" {
+			for _, m := range entry.Emails {
+				simulated[m.To] = message.Content{Subject: m.Subject, HTML: m.HTML, Text: m.Text}
+			}
+		}
+	}
+
+	require.Len(t, page, 3)
+	for _, p := range page {
+		want := sent[p.To]
+		require.Equal(t, want, message.Content(p.Email), "the approval page shows %s what is sent", p.To)
+		require.Equal(t, want, simulated[p.To], "the simulation shows %s what is sent", p.To)
+		require.Equal(t, want, approvedFor(t, approval, p.To), "the approval stores for %s what is sent", p.To)
+		require.Contains(t, want.Text, "Acme (12000 a year)")
+	}
+	require.Contains(t, sent["ceo@acme.test"].Text, "Hi Lee,")
+	require.Contains(t, sent["dana@acme.test"].Text, "Hi Dana,")
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	htmlpkg "html"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/compose"
 	"github.com/playbookd/playbookd/mail"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
@@ -53,7 +53,7 @@ func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) 
 			// Delay, never drop: the workflow calls again when the cap frees up.
 			if res.DeferUntil == nil || capped.Until.Before(*res.DeferUntil) {
 				until := capped.Until.UTC()
-				res.DeferUntil = &until
+				res.DeferUntil, res.DeferReason = &until, capped.Reason
 			}
 			continue
 		}
@@ -152,26 +152,6 @@ func (a *Activities) recipients(ctx context.Context, in contract.SendEmailInput)
 	return acct, contacts, err
 }
 
-func templateData(acct store.Account, c store.Contact) templates.Data {
-	d := templates.Data{
-		Account: templates.Account{ID: acct.ID, Name: acct.Name, Segment: acct.Segment, ARR: acct.ARR,
-			LifecycleStage: acct.LifecycleStage, RenewalDate: deref(acct.RenewalDate), ContractStart: deref(acct.ContractStart)},
-		Contact: templates.Person{Name: c.Name, Email: c.Email},
-		CSM:     templates.Person{Name: acct.CSMName, Email: acct.CSMEmail},
-	}
-	if h := acct.Health; h != nil {
-		d.Health = templates.Health{Score: int(math.Round(h.Score)), Band: h.Band}
-	}
-	return d
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 // render fills the template in for one contact; an approver's edits replace
 // the parts they changed. Content over the render bounds is a business
 // failure: rendering again gives the same.
@@ -181,7 +161,7 @@ func render(set *templates.Set, in contract.SendEmailInput, acct store.Account, 
 		out.Subject = "(SendGrid template " + in.SendGridTemplateID + ")"
 	} else {
 		var err error
-		out, err = set.Render(in.Template, templateData(acct, c))
+		out, err = set.Render(in.Template, compose.Data(acct, c))
 		var tooLarge *templates.TooLargeError
 		if errors.As(err, &tooLarge) {
 			return out, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrEmailTooLarge, err)
@@ -191,18 +171,12 @@ func render(set *templates.Set, in contract.SendEmailInput, acct store.Account, 
 		}
 	}
 	if e := in.Override; e != nil {
-		if err := templates.Rendered(*e).Check(); err != nil {
+		edits := templates.Rendered(*e)
+		composed, err := templates.Compose(out, &edits, compose.Data(acct, c))
+		if err != nil {
 			return out, temporal.NewNonRetryableApplicationError("the approver's edits: "+err.Error(), contract.ErrEmailTooLarge, err)
 		}
-		if e.Subject != "" {
-			out.Subject = e.Subject
-		}
-		if e.HTML != "" {
-			out.HTML = e.HTML
-		}
-		if e.Text != "" {
-			out.Text = e.Text
-		}
+		out = composed
 	}
 	return out, nil
 }

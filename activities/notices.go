@@ -17,6 +17,7 @@ import (
 
 	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/compose"
 	"github.com/playbookd/playbookd/internal/netguard"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
@@ -61,7 +62,7 @@ func (a *Activities) tellAssignee(ctx context.Context, approval store.Approval, 
 	if err != nil {
 		return fmt.Errorf("load assignee: %w", err)
 	}
-	data := templateData(acct, store.Contact{})
+	data := compose.Data(acct, store.Contact{})
 	n := templates.Notice{To: templates.Person{Name: member.Name, Email: member.Email}, Account: data.Account, CSM: data.CSM,
 		Playbook: run.PlaybookKey, Step: approval.StepID, Level: levelWords(approval.Level),
 		Deadline: approval.ExpiresAt.UTC().Format(noticeTime), Link: a.approvalLink(approval)}

@@ -14,15 +14,23 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/playbookd/playbookd/activities/contract"
+	"github.com/playbookd/playbookd/compose"
 	"github.com/playbookd/playbookd/internal/netguard"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
 )
 
+// Secrets reads the named secrets notify steps post to (the store).
+type Secrets interface {
+	SecretValue(ctx context.Context, name string) (string, error)
+}
+
 // Notify posts {"text": message} (what Slack's incoming webhooks take) to the
-// step's URL. The message is a Go template over the account and its CSM.
-// 4xx answers other than 429 are refusals and are not retried. Errors give
-// the answer's status and timing, never its body.
+// step's URL, or to the URL stored as the step's secret, read now: a secret
+// changed since the run started is the one used. The message is a Go
+// template over the account and its CSM. 4xx answers other than 429 are
+// refusals and are not retried; neither is a secret nobody stored. Errors
+// give the answer's status and timing, never its body, nor the URL.
 func (a *Activities) Notify(ctx context.Context, in contract.NotifyInput) error {
 	acct, err := a.Store.GetAccount(ctx, in.AccountID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -31,12 +39,16 @@ func (a *Activities) Notify(ctx context.Context, in contract.NotifyInput) error 
 	if err != nil {
 		return err
 	}
-	text, err := templates.RenderMessage(in.Message, templateData(acct, store.Contact{}))
+	text, err := templates.RenderMessage(in.Message, compose.Data(acct, store.Contact{}))
 	if err != nil {
 		return templateFailure(err, contract.ErrInvalidInput)
 	}
+	target, err := a.notifyURL(ctx, in)
+	if err != nil {
+		return err
+	}
 	body, _ := json.Marshal(map[string]string{"text": text})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.URL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil { // the error would quote the URL, whose path may be a secret
 		return temporal.NewNonRetryableApplicationError("notify: the webhook URL does not parse", contract.ErrInvalidInput, nil)
 	}
@@ -67,6 +79,26 @@ func (a *Activities) Notify(ctx context.Context, in contract.NotifyInput) error 
 	default:
 		return temporal.NewNonRetryableApplicationError(answer, contract.ErrWebhookRefused, nil)
 	}
+}
+
+// notifyURL is where a notify step posts: its URL, or its secret's value.
+// A store that fails is retried; a secret that does not exist is not.
+func (a *Activities) notifyURL(ctx context.Context, in contract.NotifyInput) (string, error) {
+	if in.Secret == "" {
+		return in.URL, nil
+	}
+	if a.Secrets == nil {
+		return "", temporal.NewNonRetryableApplicationError("notify: this worker has no secret store", contract.ErrInvalidInput, nil)
+	}
+	u, err := a.Secrets.SecretValue(ctx, in.Secret)
+	if errors.Is(err, store.ErrUnknownSecret) {
+		return "", temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+			"notify: no secret is named %q (an admin stores it with PUT /v1/secrets/%s)", in.Secret, in.Secret), contract.ErrUnknownSecret, nil)
+	}
+	if err != nil {
+		return "", fmt.Errorf("notify: read secret %q: %w", in.Secret, err)
+	}
+	return u, nil
 }
 
 // webhookFailure names the host, never the full URL (a Slack webhook's path

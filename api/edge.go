@@ -12,10 +12,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/playbookd/playbookd/internal/text"
 )
 
 // What any request may carry, whatever the route: PostgreSQL refuses NUL in
@@ -29,15 +30,20 @@ const (
 )
 
 // refuseUnreadableInput answers 400 for a path or query no handler should
-// see: NUL and other control characters (PostgreSQL refuses NUL in text),
+// see: NUL and other control characters (PostgreSQL refuses NUL in text;
+// internal/text holds the rule, which the console's forms follow too),
 // a query that does not parse (Go drops "a=1;b" silently), oversized values.
 // It runs before routing, so every route, documented or not, is covered.
 func refuseUnreadableInput(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u := c.Request().URL
-		if i := controlIndex(u.Path, false); i >= 0 {
+		if i := text.ControlIndex(u.Path, false); i >= 0 {
 			return problem(http.StatusBadRequest, "the path has a control character",
 				FieldError{Field: "path", Message: fmt.Sprintf("must not contain control characters (byte %d)", i)})
+		}
+		if !utf8.ValidString(u.Path) { // PostgreSQL refuses it in text: no handler should see it
+			return problem(http.StatusBadRequest, "the path is not UTF-8 text",
+				FieldError{Field: "path", Message: "must be UTF-8 text (percent-escapes included)"})
 		}
 		values, err := url.ParseQuery(u.RawQuery)
 		if err != nil {
@@ -50,7 +56,7 @@ func refuseUnreadableInput(next echo.HandlerFunc) echo.HandlerFunc {
 				switch {
 				case len(v) > maxQueryValue:
 					fe.add(name, "at most %d bytes", maxQueryValue)
-				case controlIndex(v, false) >= 0 || controlIndex(name, false) >= 0 || !utf8.ValidString(v):
+				case text.ControlIndex(v, false) >= 0 || text.ControlIndex(name, false) >= 0 || !utf8.ValidString(v):
 					fe.add(name, "must be UTF-8 text without control characters")
 				default:
 					continue
@@ -70,7 +76,7 @@ func queryErrorField(raw string) string {
 	for _, pair := range strings.Split(raw, "&") {
 		if _, err := url.ParseQuery(pair); err != nil {
 			name, _, _ := strings.Cut(pair, "=")
-			if n, err := url.QueryUnescape(name); err == nil && controlIndex(n, false) < 0 && len(n) <= 100 {
+			if n, err := url.QueryUnescape(name); err == nil && text.ControlIndex(n, false) < 0 && len(n) <= 100 {
 				return n
 			}
 			return "query"
@@ -86,20 +92,6 @@ func sortedKeys(v url.Values) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// controlIndex is the byte index of the first control character in s, or
-// -1; multiline allows tab, CR and LF (notes, templates, comments).
-func controlIndex(s string, multiline bool) int {
-	for i, r := range s {
-		if r == '\t' || (multiline && (r == '\n' || r == '\r')) {
-			continue
-		}
-		if unicode.IsControl(r) {
-			return i
-		}
-	}
-	return -1
 }
 
 // checkJSONBody walks a JSON body once, before any handler decodes it, and
@@ -146,7 +138,7 @@ func checkJSONBody(raw []byte) *Problem {
 		if inObject && expectKey[n-1] {
 			switch k := tok.(type) {
 			case string:
-				if controlIndex(k, true) >= 0 || !utf8.ValidString(k) {
+				if text.ControlIndex(k, true) >= 0 || !utf8.ValidString(k) {
 					// Named by its object: the key itself is not fit to echo.
 					return problem(http.StatusBadRequest, "the body has a field name no field may have",
 						FieldError{Field: jsonField(path[:len(path)-1]) + "", Message: "field names must not contain control characters"})
@@ -179,7 +171,7 @@ func checkJSONBody(raw []byte) *Problem {
 			if len(v) > maxJSONString {
 				return bad(fmt.Sprintf("a string of at most %d bytes", maxJSONString))
 			}
-			if controlIndex(v, true) >= 0 {
+			if text.ControlIndex(v, true) >= 0 {
 				return bad("must not contain control characters such as NUL (\\u0000)")
 			}
 			valueDone()

@@ -75,6 +75,8 @@ func TestEveryRouteRefusesHostileInput(t *testing.T) {
 			case "path":
 				path := strings.Replace(op.path, "{"+p.Value.Name+"}", "x%00y", 1)
 				probes = append(probes, probe{"NUL in " + p.Value.Name, concretePath(path), "", ""})
+				latin1 := strings.Replace(op.path, "{"+p.Value.Name+"}", "caf%e9", 1)
+				probes = append(probes, probe{"not UTF-8 in " + p.Value.Name, concretePath(latin1), "", ""})
 			case "query":
 				probes = append(probes,
 					probe{"NUL in " + p.Value.Name, concretePath(op.path) + "?" + p.Value.Name + "=a%00b", "", p.Value.Name},

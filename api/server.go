@@ -9,6 +9,8 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"log/slog"
+	"net"
+	"net/netip"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -20,6 +22,8 @@ import (
 	"github.com/playbookd/playbookd/approvals"
 	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/health"
+	"github.com/playbookd/playbookd/internal/netguard"
+	"github.com/playbookd/playbookd/internal/throttle"
 	"github.com/playbookd/playbookd/metrics"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/portfolio"
@@ -115,6 +119,14 @@ type Unsubscribes interface {
 	UnsubscribeByEmailID(ctx context.Context, emailID uuid.UUID) (store.Unsubscribed, error)
 }
 
+// Secrets keeps the named secrets notify steps post to: admins write them,
+// nobody reads a value back.
+type Secrets interface {
+	PutSecret(ctx context.Context, name, value, by string) (store.Secret, bool, error)
+	DeleteSecret(ctx context.Context, name string) error
+	ListSecrets(ctx context.Context, after string, n int) ([]store.Secret, error)
+}
+
 // Check is a readiness probe of one dependency.
 type Check struct {
 	Name string
@@ -140,11 +152,20 @@ type Config struct {
 	Imports      Imports
 	Deliveries   Deliveries
 	Unsubscribes Unsubscribes
+	Secrets      Secrets
+	// Webhooks is where a secret's URL may point: where notify steps may post.
+	Webhooks netguard.Policy
 
 	// Segments derive an account's segment from its ARR when none is given.
 	Segments accounts.SegmentThresholds
 	Ready    []Check
 	AdminKey string // required on every /v1 route
+	// AuthFailures throttles clients that keep failing to authenticate;
+	// nil: a throttle of this API's own, throttle.Default.
+	AuthFailures Throttle
+	// TrustedProxies are the load balancers in front: from them, the client
+	// is the one X-Forwarded-For names. None: the connection's peer is.
+	TrustedProxies []netip.Prefix
 	// Links checks the signed unsubscribe links in emails.
 	Links *unsubscribe.Links
 	// SendGridWebhookKey verifies the event webhook; nil disables it.
@@ -155,8 +176,10 @@ type Config struct {
 	CheckResponses ResponseCheck
 	// Metrics registers the HTTP metrics and serves /metrics; nil: neither.
 	Metrics *metrics.Metrics
-	// EmailCap is the worker's frequency cap, so simulations apply it too.
-	EmailCap store.FrequencyCap
+	// EmailCap is the worker's frequency cap, so simulations apply it too;
+	// SendWindow the organisation's send window (nil: none), likewise.
+	EmailCap   store.FrequencyCap
+	SendWindow *playbook.SendWindow
 }
 
 // New builds the HTTP handler.
@@ -167,6 +190,7 @@ func New(cfg Config) *echo.Echo {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = clientIP(cfg.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(cfg.Log)
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(cfg.Log))
@@ -186,13 +210,31 @@ func New(cfg Config) *echo.Echo {
 	h := &handlers{accountSchema: doc.Components.Schemas["AccountInput"].Value,
 		runs: cfg.Runs, triggers: cfg.Triggers, approvals: cfg.Approvals, tasks: cfg.Tasks, playbooks: cfg.Playbooks,
 		team: cfg.Team, keys: cfg.Keys, accounts: cfg.Accounts, lists: cfg.Lists, portfolio: cfg.Portfolio, analytics: cfg.Analytics,
-		imports: cfg.Imports, segments: segments, emailCap: cfg.EmailCap, log: cfg.Log,
+		imports: cfg.Imports, secrets: cfg.Secrets, webhooks: cfg.Webhooks, segments: segments, emailCap: cfg.EmailCap, sendWindow: cfg.SendWindow, log: cfg.Log,
 		ready: cfg.Ready, spec: doc, metrics: cfg.Metrics,
 		unsubscribe: unsubscribeHandlers{store: cfg.Unsubscribes, links: cfg.Links},
 		webhook:     webhookHandler{store: cfg.Deliveries, key: cfg.SendGridWebhookKey, now: time.Now, log: cfg.Log},
 	}
-	routes(router{e: e, auth: authenticator{adminKey: cfg.AdminKey, keys: cfg.Keys}, doc: doc}, h)
+	failures := cfg.AuthFailures
+	if failures == nil {
+		failures = throttle.New(throttle.Default)
+	}
+	routes(router{e: e, auth: authenticator{adminKey: cfg.AdminKey, keys: cfg.Keys, failures: failures}, doc: doc}, h)
 	return e
+}
+
+// clientIP is who a request comes from, as throttles and logs see it: the
+// connection's peer, or, from a trusted proxy, the client X-Forwarded-For
+// names. Nothing else is trusted: a client writes whatever headers it likes.
+func clientIP(trusted []netip.Prefix) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range trusted {
+		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 type handlers struct {
@@ -209,16 +251,19 @@ type handlers struct {
 	portfolio Portfolio
 	analytics Analytics
 	imports   Imports
+	secrets   Secrets
 
 	unsubscribe unsubscribeHandlers
 	webhook     webhookHandler
 
-	segments accounts.SegmentThresholds
-	emailCap store.FrequencyCap
-	log      *slog.Logger
-	ready    []Check
-	spec     *openapi3.T
-	metrics  *metrics.Metrics
+	segments   accounts.SegmentThresholds
+	webhooks   netguard.Policy
+	emailCap   store.FrequencyCap
+	sendWindow *playbook.SendWindow
+	log        *slog.Logger
+	ready      []Check
+	spec       *openapi3.T
+	metrics    *metrics.Metrics
 	// accountSchema holds the limits of an account, which import rows are
 	// checked against as POST /v1/accounts bodies are.
 	accountSchema *openapi3.Schema

@@ -83,7 +83,8 @@ func (h *handlers) simulatePlaybook(c echo.Context) error {
 		}
 	}
 	in := simulate.Input{Start: start, Events: req.Events, Decisions: req.Decisions,
-		Cap: simulate.Cap{Count: h.emailCap.Count, Window: h.emailCap.Window}}
+		Cap:        simulate.Cap{Count: h.emailCap.Count, Window: h.emailCap.Window, MinGap: h.emailCap.MinGap},
+		SendWindow: h.sendWindow}
 	if req.Account != nil {
 		req.Account.toInput(&fe, start, &in)
 	}
@@ -108,9 +109,9 @@ func (h *handlers) simulatePlaybook(c echo.Context) error {
 			return err
 		}
 	}
-	res, err := simulate.Run(in)
+	res, err := simulate.RunContext(c.Request().Context(), in)
 	if err != nil {
-		return err
+		return simulationProblem(err, version)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"playbook": def.Key, "version": version, "start": start,
 		"status": res.Status, "outcome": res.Outcome, "timeline": res.Timeline})
@@ -145,14 +146,15 @@ func (h *handlers) playbookTimelineSVG(c echo.Context) error {
 		}
 		start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC) // a Monday: a stable picture
 		title := fmt.Sprintf("%s (v%d) — %s, day 0 = enrolment", def.Name, v, segment)
-		return h.drawTimeline(c, title, simulate.Sample(def, segment, start), simulate.AxisDays)
+		return h.drawTimeline(c, title, simulate.Sample(def, segment, start), v, simulate.AxisDays)
 	}
 	acct, err := h.accounts.GetAccount(c.Request().Context(), accountID)
 	if err != nil {
 		return notFoundAs(err, "account")
 	}
 	in := simulate.Input{Definition: def, Start: time.Now().UTC().Truncate(time.Minute),
-		Cap: simulate.Cap{Count: h.emailCap.Count, Window: h.emailCap.Window}}
+		Cap:        simulate.Cap{Count: h.emailCap.Count, Window: h.emailCap.Window, MinGap: h.emailCap.MinGap},
+		SendWindow: h.sendWindow}
 	if err := h.storedAccount(c, accountID, &in); err != nil {
 		return err
 	}
@@ -160,15 +162,30 @@ func (h *handlers) playbookTimelineSVG(c echo.Context) error {
 		return invalid([]FieldError{{Field: "account_id", Message: fmt.Sprintf("the account has no %s, which this playbook counts from", missing)}})
 	}
 	title := fmt.Sprintf("%s (v%d) — %s (%s, %s) if enrolled now", def.Name, v, acct.Name, acct.ID, in.Account.Segment)
-	return h.drawTimeline(c, title, in, simulate.AxisDates)
+	return h.drawTimeline(c, title, in, v, simulate.AxisDates)
 }
 
-func (h *handlers) drawTimeline(c echo.Context, title string, in simulate.Input, axis simulate.Axis) error {
-	res, err := simulate.Run(in)
+func (h *handlers) drawTimeline(c echo.Context, title string, in simulate.Input, version int, axis simulate.Axis) error {
+	res, err := simulate.RunContext(c.Request().Context(), in)
 	if err != nil {
-		return err
+		return simulationProblem(err, version)
 	}
 	return c.Blob(http.StatusOK, "image/svg+xml", []byte(simulate.SVG(title, in, res, axis)))
+}
+
+// simulationProblem is the 422 of a simulation refused or stopped: a
+// version over the definition limits (stored before a limit existed) at
+// the request's version, or a spent budget saying which bound. Any other
+// error stays itself (a client gone away is no one's answer).
+func simulationProblem(err error, version int) error {
+	switch {
+	case errors.Is(err, simulate.ErrOverLimits):
+		msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "simulate: "), "\n", "; ")
+		return invalid([]FieldError{{Field: "version", Message: fmt.Sprintf("version %d cannot be simulated: %s; no run can start from it either", version, msg)}})
+	case errors.Is(err, simulate.ErrBudget):
+		return problem(http.StatusUnprocessableEntity, err.Error())
+	}
+	return err
 }
 
 // storedAccount fills in the simulation's account from PostgreSQL.
@@ -190,7 +207,7 @@ func (h *handlers) storedAccount(c echo.Context, id string, in *simulate.Input) 
 			in.Contacts = append(in.Contacts, simulate.Contact{Email: ct.Email, Name: ct.Name, Role: ct.Role})
 		}
 	}
-	in.AccountName, in.CSM, in.CSMName = acct.Name, acct.CSMEmail, acct.CSMName
+	in.AccountName, in.AccountARR, in.CSM, in.CSMName = acct.Name, acct.ARR, acct.CSMEmail, acct.CSMName
 	return nil
 }
 

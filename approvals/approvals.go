@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/playbookd/playbookd/compose"
 	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
@@ -57,6 +58,7 @@ func (e *InvalidError) err() error {
 // Store is what deciding needs from PostgreSQL.
 type Store interface {
 	GetApproval(ctx context.Context, id uuid.UUID) (store.Approval, error)
+	GetAccount(ctx context.Context, id string) (store.Account, error)
 	ListApprovals(ctx context.Context, f store.ApprovalFilter) ([]store.Approval, error)
 	team.Ladder
 }
@@ -117,7 +119,7 @@ func (s *Service) Decide(ctx context.Context, by team.Actor, d Decision) (Decide
 		return out, fmt.Errorf("%w: it is already %s", ErrNotPending, approval.Status)
 	}
 	if d.Edits != nil {
-		if err := editable(approval, *d.Edits); err != nil {
+		if _, err := s.composed(ctx, approval, d.Edits); err != nil {
 			return out, err
 		}
 	}
@@ -165,26 +167,84 @@ func editsField(err error) (string, bool) {
 	return "edits", false
 }
 
-// editable refuses edits that cannot be sent as approved: of a SendGrid
-// dynamic template (SendGrid renders it), or that take a recipient's email
-// over the bounds (the layout of an edited text can outgrow the html bound).
-func editable(approval store.Approval, edits templates.Rendered) error {
+// EditSource is what a person edits once for every recipient: the
+// template's subject and text with their fields ({{.Contact.FirstName}}), so
+// an edit keeps each recipient's own greeting. ok is false for an approval
+// drafted before the source was stored, or of a SendGrid template.
+func EditSource(approval store.Approval) (subject, text string, ok bool) {
+	var d struct {
+		SourceSubject string `json:"source_subject"`
+		SourceText    string `json:"source_text"`
+	}
+	if json.Unmarshal(approval.Draft, &d) != nil || d.SourceText == "" {
+		return "", "", false
+	}
+	return d.SourceSubject, d.SourceText, true
+}
+
+// Recipient is one recipient's email as it would be sent.
+type Recipient struct {
+	To    string
+	Name  string
+	Email templates.Rendered
+}
+
+// Preview is every recipient's email as approving with the edits would send
+// it (nil edits: the drafts), made the way the decision makes it
+// (compose.Approved); edits that cannot be sent are an *InvalidError.
+func (s *Service) Preview(ctx context.Context, by team.Actor, id uuid.UUID, edits *templates.Rendered) ([]Recipient, error) {
+	approval, err := s.Get(ctx, by, id)
+	if err != nil {
+		return nil, err
+	}
+	if edits != nil {
+		if err := (Decision{Decision: "approve", Edits: edits}).check(); err != nil {
+			return nil, err
+		}
+	}
+	emails, err := s.composed(ctx, approval, edits)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Recipient, len(approval.Drafts))
+	for i, d := range approval.Drafts {
+		out[i] = Recipient{To: d.To, Name: d.Name, Email: emails[d.To]}
+	}
+	return out, nil
+}
+
+// composed is each recipient's email with the edits filled in for them. It
+// refuses edits of a SendGrid dynamic template (SendGrid renders it) and
+// edits that cannot be made for every recipient (a field that does not
+// exist, a part over its bound once filled in).
+func (s *Service) composed(ctx context.Context, approval store.Approval, edits *templates.Rendered) (map[string]templates.Rendered, error) {
 	var d struct {
 		SendGridTemplateID string `json:"sendgrid_template_id"`
 	}
 	var inv InvalidError
-	if json.Unmarshal(approval.Draft, &d) == nil && d.SendGridTemplateID != "" {
+	if edits != nil && json.Unmarshal(approval.Draft, &d) == nil && d.SendGridTemplateID != "" {
 		inv.add("edits", "the email is the SendGrid template %s: SendGrid renders it, so it cannot be edited here", d.SendGridTemplateID)
-		return inv.err()
+		return nil, inv.err()
 	}
-	for _, draft := range approval.Drafts {
-		_, err := templates.Rendered{Subject: draft.Subject, HTML: draft.HTML, Text: draft.Text}.Edited(edits)
-		if field, ok := editsField(err); ok {
-			inv.add(field, "the email to %s: %v", draft.To, err)
-			return inv.err()
-		}
+	acct, err := s.Store.GetAccount(ctx, approval.AccountID)
+	if err != nil {
+		return nil, fmt.Errorf("load the approval's account: %w", err)
 	}
-	return nil
+	emails, err := compose.Approved(acct, approval.Drafts, edits)
+	if err == nil {
+		return emails, nil
+	}
+	field, ok := editsField(err)
+	if !ok {
+		return nil, err
+	}
+	var who *compose.RecipientError
+	if errors.As(err, &who) {
+		inv.add(field, "the email to %s: %v", who.To, who.Err)
+	} else {
+		inv.add(field, "%v", err)
+	}
+	return nil, inv.err()
 }
 
 // Get returns one approval, with its drafts, to someone who may see it: as

@@ -199,3 +199,43 @@ func TestGetShowsOnlyWhatTheCallerMayDecide(t *testing.T) {
 		})
 	}
 }
+
+// The approval page shows every recipient's email as approving would send
+// it: one edit with fields greets each by name; an edit that cannot be made
+// for a recipient is refused naming the part and the recipient.
+func TestPreviewShowsEveryRecipientsFinalEmail(t *testing.T) {
+	l := storetest.NewLadder(t)
+	ctx := context.Background()
+	draft := func(name string) message.Content {
+		text := "Hi " + name + ",\n\nShall we review the quarter?\n"
+		return message.Content{Subject: "QBR", HTML: templates.Layout("QBR", text), Text: text}
+	}
+	a, err := l.Store.CreateApproval(ctx, store.NewApproval{RunID: l.RunID, StepID: "qbr", AccountID: l.AccountID,
+		AssigneeLevel: "csm", Draft: json.RawMessage(`{"template":"qbr-invite"}`), ExpiresAt: time.Now().Add(time.Hour),
+		Drafts: []store.ApprovalDraft{
+			{To: "pat@acme.test", Name: "Pat", Content: draft("Pat")},
+			{To: "ceo@acme.test", Name: "Lee Chen", Content: draft("Lee")}}})
+	require.NoError(t, err)
+	s := &approvals.Service{Store: l.Store, Runs: &fakeRuns{}}
+
+	drafts, err := s.Preview(ctx, casey, a.ID, nil)
+	require.NoError(t, err)
+	require.Len(t, drafts, 2)
+	require.Equal(t, "Hi Lee,\n\nShall we review the quarter?\n", drafts[1].Email.Text, "no edits: each recipient's draft")
+
+	edited, err := s.Preview(ctx, casey, a.ID, &templates.Rendered{Text: "Hi {{.Contact.FirstName}}, a shorter note."})
+	require.NoError(t, err)
+	require.Equal(t, "pat@acme.test", edited[0].To)
+	require.Equal(t, "Hi Pat, a shorter note.", edited[0].Email.Text)
+	require.Equal(t, "Hi Lee, a shorter note.", edited[1].Email.Text)
+	require.Contains(t, edited[1].Email.HTML, "Hi Lee, a shorter note.")
+
+	_, err = s.Preview(ctx, casey, a.ID, &templates.Rendered{Text: "Hi {{.Contact.Nickname}}"})
+	var inv *approvals.InvalidError
+	require.ErrorAs(t, err, &inv)
+	require.Equal(t, "edits.text", inv.Errors[0].Field)
+	_, err = s.Decide(ctx, casey, approvals.Decision{ApprovalID: a.ID, Decision: "approve", Edits: &templates.Rendered{Text: "Hi {{.Contact.Nickname}}"}})
+	require.ErrorAs(t, err, &inv, "a decision with the same edits is refused before the run hears of it")
+	_, err = s.Preview(ctx, other, a.ID, nil)
+	require.ErrorIs(t, err, team.ErrNotInLadder)
+}

@@ -37,11 +37,18 @@ type approvalData struct {
 	SendGridTemplate string
 	Roles            []string // the roles the email goes to
 	Overdue          bool
-	// The form: as drafted, or as last sent and refused, with what was
-	// wrong next to each field.
+	// The form: the template's subject and text with their fields (or, for
+	// an approval drafted before those were kept, the first recipient's
+	// draft), or as last sent, with what was wrong next to each field.
 	Subject, Text, Comment string
-	Errors                 map[string]string
-	Notice                 string // why the decision could not be made, when no field is at fault
+	// WithFields is set when the form holds the template with its fields:
+	// an edit is filled in for each recipient.
+	WithFields bool
+	// Finals are every recipient's email as approving with the form's
+	// edits sends it, once the person asked for a preview.
+	Finals []draftView
+	Errors map[string]string
+	Notice string // why the decision could not be made, when no field is at fault
 }
 
 // draftView is one recipient's email as they will get it: the approved
@@ -116,12 +123,11 @@ func (h *Handler) showApproval(c echo.Context, status int, sent *approvalData) e
 		v.Preview = fmt.Sprintf("%s/approvals/%s/preview?to=%s", Prefix, a.ID, url.QueryEscape(dr.To))
 		d.Drafts = append(d.Drafts, v)
 	}
-	if len(a.Drafts) > 0 {
-		d.Subject, d.Text = a.Drafts[0].Subject, a.Drafts[0].Text
-	}
+	d.Subject, d.Text, d.WithFields = editBaseline(a)
 	d.Overdue = a.Status == "pending" && a.ExpiresAt.Before(time.Now())
 	if sent != nil {
 		d.Subject, d.Text, d.Comment, d.Errors, d.Notice = sent.Subject, sent.Text, sent.Comment, sent.Errors, sent.Notice
+		d.Finals = sent.Finals
 	}
 	title := "Approval: " + a.StepID
 	if d.Account.Name != "" {
@@ -168,6 +174,9 @@ func (h *Handler) decideApproval(c echo.Context) error {
 		sent.Errors["comment"] = fmt.Sprintf("At most %d characters.", tasks.MaxNoteBytes)
 		return h.showApproval(c, http.StatusUnprocessableEntity, sent)
 	}
+	if d.Decision == "preview" {
+		return h.previewEdits(c, id, sent)
+	}
 	if d.Decision == "approve" && c.Request().PostForm.Has("subject") {
 		a, err := h.cfg.Approvals.Get(ctx, me, id)
 		if err != nil {
@@ -181,6 +190,46 @@ func (h *Handler) decideApproval(c echo.Context) error {
 		d.Edits = edits
 	}
 	decided, err := h.cfg.Approvals.Decide(ctx, me, d)
+	if problem := h.editsRefused(c, err, sent); problem != nil {
+		return problem
+	}
+	msg := "Rejected: nothing is sent."
+	if decided.Result.Status == "approved" {
+		msg = "Approved: the run sends the email now, or when the account's send window opens."
+		if d.Edits != nil {
+			msg = "Approved with your edits: each recipient gets them with their own details filled in, now or when the account's send window opens."
+		}
+	}
+	return h.redirect(c, Prefix+"/", msg)
+}
+
+// previewEdits shows the page again with every recipient's email as
+// approving with the form's edits would send it, deciding nothing.
+func (h *Handler) previewEdits(c echo.Context, id uuid.UUID, sent *approvalData) error {
+	ctx := c.Request().Context()
+	me := current(c).Actor
+	a, err := h.cfg.Approvals.Get(ctx, me, id)
+	if err != nil {
+		return h.showApproval(c, http.StatusOK, nil) // the page says what is wrong
+	}
+	edits, problems := editsOf(a, sent.Subject, sent.Text)
+	if len(problems) > 0 {
+		sent.Errors = problems
+		return h.showApproval(c, http.StatusUnprocessableEntity, sent)
+	}
+	finals, err := h.cfg.Approvals.Preview(ctx, me, id, edits)
+	if problem := h.editsRefused(c, err, sent); problem != nil {
+		return problem
+	}
+	for _, f := range finals {
+		sent.Finals = append(sent.Finals, draftView{To: f.To, Name: f.Name, Subject: f.Email.Subject, Text: f.Email.Text})
+	}
+	return h.showApproval(c, http.StatusOK, sent)
+}
+
+// editsRefused shows the page again for a decision or preview the service
+// refused, the reason next to its field; nil when err is nil.
+func (h *Handler) editsRefused(c echo.Context, err error, sent *approvalData) error {
 	var bad *approvals.InvalidError
 	switch {
 	case errors.Is(err, approvals.ErrNotFound):
@@ -199,21 +248,28 @@ func (h *Handler) decideApproval(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	msg := "Rejected: nothing is sent."
-	if decided.Result.Status == "approved" {
-		msg = "Approved: the run sends the email now, or when the account's send window opens."
-		if d.Edits != nil {
-			msg = "Approved with your edits: the run sends the edited email now, or when the account's send window opens."
-		}
+	return nil
+}
+
+// editBaseline is what the edit form starts from: the template's subject
+// and text with their fields, so an edit is filled in for each recipient
+// (withFields); for an approval drafted before those were kept, the first
+// recipient's draft.
+func editBaseline(a store.Approval) (subject, text string, withFields bool) {
+	if subject, text, ok := approvals.EditSource(a); ok {
+		return subject, text, true
 	}
-	return h.redirect(c, Prefix+"/", msg)
+	if len(a.Drafts) > 0 {
+		return a.Drafts[0].Subject, a.Drafts[0].Text, false
+	}
+	return "", "", false
 }
 
 // editsOf turns the form's subject and text into the decision's edits: only
-// the parts the person changed from the draft they were shown (the first
-// recipient's), so that an untouched form sends each recipient their own
-// draft. The service holds the edits to its rules; the console only refuses
-// an emptied field, which the API reads as "not edited".
+// the parts the person changed from what the form started from, so that an
+// untouched form sends each recipient their own draft. The service holds the
+// edits to its rules (and fills their fields in for each recipient); the
+// console only refuses an emptied field, which the API reads as "not edited".
 func editsOf(a store.Approval, subject, text string) (*templates.Rendered, map[string]string) {
 	problems := map[string]string{}
 	if strings.TrimSpace(subject) == "" {
@@ -222,14 +278,15 @@ func editsOf(a store.Approval, subject, text string) (*templates.Rendered, map[s
 	if strings.TrimSpace(text) == "" {
 		problems["text"] = "The text is required. Reload the page to start again from the draft."
 	}
+	baseSubject, baseText, _ := editBaseline(a)
 	if len(problems) > 0 || len(a.Drafts) == 0 {
 		return nil, problems
 	}
 	var e templates.Rendered
-	if subject != a.Drafts[0].Subject {
+	if subject != baseSubject {
 		e.Subject = subject
 	}
-	if text != a.Drafts[0].Text {
+	if strings.TrimSpace(text) != strings.TrimSpace(baseText) {
 		e.Text = text
 	}
 	if e == (templates.Rendered{}) {

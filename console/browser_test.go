@@ -1,6 +1,9 @@
 package console_test
 
 import (
+	"context"
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,8 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/playbookd/playbookd/internal/browsertest"
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
+	"github.com/playbookd/playbookd/templates"
 )
 
 // The sign-in page works in a real browser, keyboard first: the key field
@@ -99,4 +104,53 @@ func TestEveryPageAtBothWidths(t *testing.T) {
 	check("editor-builtin", "/console/playbooks/onboarding/versions/1?account=acme")
 	check("diff", "/console/playbooks/hello/diff?from=1&to=2")
 	check("publish", "/console/playbooks/hello/versions/2/publish")
+}
+
+// A CSM edits a two-recipient approval once, in a real browser: the form
+// starts from the template's text with its fields, the preview shows each
+// recipient their own greeting, and approving sends the edits with the
+// fields (filled in for each recipient when the approval is decided).
+func TestEditAnApprovalForTwoRecipientsInABrowser(t *testing.T) {
+	l := storetest.NewLadder(t)
+	srv, fake := workConsole(t, l.Store)
+	text := func(name string) string { return "Hi " + name + ",\n\nShall we review the quarter?\n" }
+	a, err := l.Store.CreateApproval(context.Background(), store.NewApproval{RunID: l.RunID, StepID: "qbr-invitation",
+		AccountID: l.AccountID, AssigneeLevel: "csm", ExpiresAt: time.Now().Add(4 * time.Hour),
+		Draft: json.RawMessage(`{"template":"qbr-invite","to_roles":["champion","exec_sponsor"],` +
+			`"source_subject":"Quarterly review","source_text":"Hi {{.Contact.FirstName}},\n\nShall we review the quarter?"}`),
+		Drafts: []store.ApprovalDraft{
+			{To: "dana@acme.test", Name: "Dana Diaz", Content: message.Content{Subject: "Quarterly review",
+				HTML: templates.Layout("Quarterly review", text("Dana")), Text: text("Dana")}},
+			{To: "ceo@acme.test", Name: "Lee Chen", Content: message.Content{Subject: "Quarterly review",
+				HTML: templates.Layout("Quarterly review", text("Lee")), Text: text("Lee")}}}})
+	require.NoError(t, err)
+
+	ctx := browsertest.New(t)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/sign-in"),
+		chromedp.SendKeys("#key", keyOf(t, l.Store, storetest.CSM)+"\n"), chromedp.WaitVisible("main h1")))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/approvals/"+a.ID.String()), chromedp.WaitVisible("#text")))
+	box, err := chromedp.Run(ctx, chromedp.Value("#text"))
+	require.NoError(t, err)
+	require.Contains(t, box, "Hi {{.Contact.FirstName}},", "the form holds the fields, not the first recipient's name")
+
+	edited := "Hi {{.Contact.FirstName}},\n\nCould we meet next Tuesday instead?"
+	require.NoError(t, chromedp.Do(ctx, chromedp.SetValue("#text", edited), chromedp.Click("#preview"), chromedp.WaitVisible("#finals")))
+	finals, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("section.final pre")].map(p => p.textContent)`))
+	require.NoError(t, err)
+	require.Equal(t, []string{"Hi Dana,\n\nCould we meet next Tuesday instead?", "Hi Lee,\n\nCould we meet next Tuesday instead?"}, finals)
+	problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](pageChecks))
+	require.NoError(t, err)
+	require.Empty(t, problems)
+	browsertest.Screenshot(ctx, t, "approval-preview", browsertest.Desktop)
+
+	// Approving redirects to the inbox, which has no approve button.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click("#approve"), chromedp.WaitNotPresent("#approve"), chromedp.WaitVisible("main h1")))
+	fake.mu.Lock()
+	decisions := slices.Clone(fake.decisions)
+	fake.mu.Unlock()
+	require.Len(t, decisions, 1)
+	require.Equal(t, "approve", decisions[0].Decision)
+	require.NotNil(t, decisions[0].Edits)
+	require.Equal(t, edited, decisions[0].Edits.Text, "the run gets the edit with its fields")
+	require.Empty(t, decisions[0].Edits.Subject, "the subject was left as it was")
 }

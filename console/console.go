@@ -29,11 +29,13 @@ import (
 	"github.com/playbookd/playbookd/approvals"
 	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/health"
+	"github.com/playbookd/playbookd/internal/throttle"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/portfolio"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/team"
+	"github.com/playbookd/playbookd/templates"
 )
 
 // Prefix is where the console lives; / redirects to it.
@@ -55,6 +57,7 @@ type Approvals interface {
 	Decide(ctx context.Context, by team.Actor, d approvals.Decision) (approvals.Decided, error)
 	List(ctx context.Context, by team.Actor, f store.ApprovalFilter) ([]store.Approval, error)
 	Get(ctx context.Context, by team.Actor, id uuid.UUID) (store.Approval, error)
+	Preview(ctx context.Context, by team.Actor, id uuid.UUID, edits *templates.Rendered) ([]approvals.Recipient, error)
 }
 
 // Tasks completes tasks and lists the inboxes, as the API does.
@@ -115,6 +118,9 @@ type Config struct {
 	Sessions Sessions
 	// AdminKey is PLAYBOOKD_ADMIN_KEY: it signs in as admin.
 	AdminKey string
+	// SignInFailures throttles clients that keep failing to sign in; nil:
+	// a throttle of the console's own, throttle.Default.
+	SignInFailures Throttle
 	// Secure marks cookies Secure: the console is served over https
 	// (PUBLIC_BASE_URL says so).
 	Secure bool
@@ -134,8 +140,10 @@ type Config struct {
 	Analytics analytics.Store
 	// Bands are the health model's band edges, drawn on health charts.
 	Bands health.Bands
-	// EmailCap is the frequency cap simulations apply, as the API's do.
-	EmailCap store.FrequencyCap
+	// EmailCap is the frequency cap simulations apply, as the API's do, and
+	// SendWindow the organisation's send window (nil: none).
+	EmailCap   store.FrequencyCap
+	SendWindow *playbook.SendWindow
 }
 
 //go:embed templates/*.html
@@ -146,8 +154,9 @@ var staticFiles embed.FS
 
 // Handler serves the console.
 type Handler struct {
-	cfg   Config
-	pages map[string]*template.Template
+	cfg      Config
+	pages    map[string]*template.Template
+	failures Throttle
 }
 
 // Register mounts the console on e, under Prefix.
@@ -156,10 +165,13 @@ func Register(e *echo.Echo, cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{cfg: cfg, pages: pages}
+	h := &Handler{cfg: cfg, pages: pages, failures: cfg.SignInFailures}
+	if h.failures == nil {
+		h.failures = throttle.New(throttle.Default)
+	}
 	static, _ := fs.Sub(staticFiles, "static")
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, Prefix+"/") })
-	g := e.Group(Prefix, secureHeaders, h.errorPages, readableForms)
+	g := e.Group(Prefix, secureHeaders, h.errorPages, readableInput)
 	g.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, Prefix+"/") })
 	g.GET("/static/*", echo.WrapHandler(http.StripPrefix(Prefix+"/static/", http.FileServer(http.FS(static)))))
 	g.GET("/sign-in", h.signInPage)

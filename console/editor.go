@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -42,6 +43,7 @@ type simulation struct {
 	Outcome  string
 	Entries  []simEntry
 	Problem  string // why there is no simulation
+	Refused  bool   // refused or stopped (the definition limits, its budget): the page is a 422
 	Accounts []store.Account
 }
 
@@ -100,6 +102,9 @@ func (h *Handler) showEditor(c echo.Context, status int, edited *string, errs []
 	if d.AccountID != "" && d.Simulation.Problem == "" {
 		d.AccountTimeline = fmt.Sprintf("%s/timeline.svg?account=%s", editorURL(key, version), url.QueryEscape(d.AccountID))
 	}
+	if d.Simulation.Refused && status < http.StatusBadRequest {
+		status = http.StatusUnprocessableEntity
+	}
 	title := fmt.Sprintf("%s version %d", key, version)
 	return h.render(c, status, "editor", page{Title: title, Nav: "playbooks", Data: d})
 }
@@ -110,6 +115,11 @@ func (h *Handler) showEditor(c echo.Context, status int, edited *string, errs []
 // every error at its line.
 func (h *Handler) saveDraft(c echo.Context) error {
 	key := c.Param("key")
+	// The draft is the playbook's next version whichever it was edited
+	// from, but the address is held to the range all the same.
+	if _, err := pathVersion(c); err != nil {
+		return err
+	}
 	source := normaliseNewlines(c.FormValue("source"))
 	errs, err := h.checkSource(c, key, source)
 	if err != nil {
@@ -161,7 +171,14 @@ func (h *Handler) simulateFor(ctx context.Context, key string, version int, acco
 		sim.Problem = fmt.Sprintf("%s has no %s, which this playbook counts from: set it on the account to simulate.", accountID, missing)
 		return sim, nil
 	}
-	res, err := simulate.Run(in)
+	res, err := simulate.RunContext(ctx, in)
+	if refused := simulationRefused(err); refused != nil {
+		sim.Problem, sim.Refused = refused.Message.(string), true
+		return sim, nil
+	}
+	if err != nil && ctx.Err() != nil {
+		return nil, err // the client went away
+	}
 	if err != nil {
 		sim.Problem = "The simulation could not run: " + err.Error() + "."
 		return sim, nil
@@ -185,7 +202,8 @@ func (h *Handler) simulateFor(ctx context.Context, key string, version int, acco
 // simulationInput is a stored account enrolled at start, its unsubscribed
 // contacts left out, as the API's simulation reads it.
 func (h *Handler) simulationInput(ctx context.Context, def *playbook.Definition, accountID string, start time.Time) (simulate.Input, error) {
-	in := simulate.Input{Definition: def, Start: start, Cap: simulate.Cap{Count: h.cfg.EmailCap.Count, Window: h.cfg.EmailCap.Window}}
+	in := simulate.Input{Definition: def, Start: start, SendWindow: h.cfg.SendWindow,
+		Cap: simulate.Cap{Count: h.cfg.EmailCap.Count, Window: h.cfg.EmailCap.Window, MinGap: h.cfg.EmailCap.MinGap}}
 	acct, err := h.cfg.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
 		return in, err
@@ -198,7 +216,7 @@ func (h *Handler) simulationInput(ctx context.Context, def *playbook.Definition,
 			in.Contacts = append(in.Contacts, simulate.Contact{Email: ct.Email, Name: ct.Name, Role: ct.Role})
 		}
 	}
-	in.AccountName, in.CSM, in.CSMName = acct.Name, acct.CSMEmail, acct.CSMName
+	in.AccountName, in.AccountARR, in.CSM, in.CSMName = acct.Name, acct.ARR, acct.CSMEmail, acct.CSMName
 	return in, nil
 }
 
@@ -227,7 +245,10 @@ func (h *Handler) simulatedEmail(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := simulate.Run(in)
+	res, err := simulate.RunContext(ctx, in)
+	if refused := simulationRefused(err); refused != nil {
+		return refused
+	}
 	if err != nil {
 		return echo.ErrNotFound
 	}
@@ -241,6 +262,22 @@ func (h *Handler) simulatedEmail(c echo.Context) error {
 		}
 	}
 	return echo.ErrNotFound
+}
+
+// simulationRefused is the 422 of a simulation refused (a version over the
+// definition limits, stored before a limit existed) or stopped (its
+// budget spent), saying why; nil for any other error.
+func simulationRefused(err error) *echo.HTTPError {
+	switch {
+	case errors.Is(err, simulate.ErrOverLimits):
+		msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "simulate: "), "\n", "; ")
+		return echo.NewHTTPError(http.StatusUnprocessableEntity,
+			"This version cannot be simulated, and no run can start from it: "+msg+". Save a version within the limits.")
+	case errors.Is(err, simulate.ErrBudget):
+		msg := err.Error()
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, strings.ToUpper(msg[:1])+msg[1:]+".")
+	}
+	return nil
 }
 
 // servePreview serves an email's html on its own, for a sandboxed iframe.
@@ -288,7 +325,10 @@ func (h *Handler) timelineSVG(c echo.Context) error {
 }
 
 func drawTimeline(c echo.Context, title string, in simulate.Input, axis simulate.Axis) error {
-	res, err := simulate.Run(in)
+	res, err := simulate.RunContext(c.Request().Context(), in)
+	if refused := simulationRefused(err); refused != nil {
+		return refused
+	}
 	if err != nil {
 		return err
 	}

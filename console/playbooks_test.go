@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -96,8 +97,13 @@ func TestOpsDesignAndPublishAPlaybook(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 	lines := lineError.FindAllStringSubmatch(html, -1)
 	require.Len(t, lines, 2, html)
-	require.Equal(t, []string{"18", "23"}, []string{lines[0][1], lines[1][1]})
-	require.Contains(t, html, `data-error-lines="18 23"`)
+	// The lines of the built-in's source where the two mistakes were made.
+	lineOf := func(needle string) string {
+		return fmt.Sprint(1 + strings.Count(broken[:strings.Index(broken, needle)], "\n"))
+	}
+	want := []string{lineOf("priority: highest}"), lineOf("template: no-such-template,")}
+	require.Equal(t, want, []string{lines[0][1], lines[1][1]})
+	require.Contains(t, html, `data-error-lines="`+want[0]+" "+want[1]+`"`)
 	require.Contains(t, html, "priority: highest}", "the text as sent comes back")
 	_, html = ops.get("/console/playbooks/onboarding")
 	require.NotContains(t, html, `id="version-2"`)
@@ -105,8 +111,8 @@ func TestOpsDesignAndPublishAPlaybook(t *testing.T) {
 	// The same errors as you type.
 	resp, body := ops.post("/console/playbooks/onboarding/validate", url.Values{"csrf": {csrfOf(t, html)}, "source": {broken}})
 	require.Equal(t, 200, resp.StatusCode)
-	require.Contains(t, body, `"line":18`)
-	require.Contains(t, body, `"line":23`)
+	require.Contains(t, body, `"line":`+want[0])
+	require.Contains(t, body, `"line":`+want[1])
 	_, body = ops.post("/console/playbooks/onboarding/validate", url.Values{"csrf": {csrfOf(t, html)},
 		"source": {strings.Replace(source, "key: onboarding", "key: other", 1)}})
 	require.Contains(t, body, `"line":4`, "the editor saves its own playbook's drafts")
@@ -121,7 +127,7 @@ func TestOpsDesignAndPublishAPlaybook(t *testing.T) {
 	_, html = ops.get("/console/playbooks/onboarding/diff?from=1&to=2")
 	require.Contains(t, html, "<dt>Changed</dt><dd><code>welcome-call</code></dd>")
 	require.Contains(t, html, "1 line(s) removed, 1 added")
-	require.Regexp(t, `<div class="line del" role="row"><span class="no" role="cell">18</span><span class="no" role="cell"></span><span class="op" role="cell">−</span><code role="cell">.*priority: high}</code>`, html)
+	require.Regexp(t, `<div class="line del" role="row"><span class="no" role="cell">`+want[0]+`</span><span class="no" role="cell"></span><span class="op" role="cell">−</span><code role="cell">.*priority: high}</code>`, html)
 
 	// A simulation for acme shows the email in a sandboxed frame served
 	// under the preview CSP.

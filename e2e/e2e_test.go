@@ -30,7 +30,7 @@ import (
 	"github.com/playbookd/playbookd/workflows"
 )
 
-const adminKey = "e2e-admin-key-0123456789"
+const adminKey = "e2e-admin-key-0123456789abcdefghijk" // as strong as config.CheckAdminKey wants
 
 // syncBuffer collects the subprocess's log safely across goroutines.
 type syncBuffer struct {
@@ -360,6 +360,10 @@ func startPlaybookd(t *testing.T, env ...string) *playbookd {
 		"PLAYBOOKD_SIGNING_KEY=e2e-signing-key-of-at-least-32-chars",
 		"PUBLIC_BASE_URL=http://"+addr,
 		"LOG_LEVEL=info",
+		// The playbooks these tests write have no send window of their own
+		// and must email at once on any day; the organisation's window has
+		// workflow and simulation tests.
+		"SEND_WINDOW=none",
 	), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	require.NoError(t, p.cmd.Start())

@@ -67,6 +67,7 @@ func (v *validator) limits() {
 	if n := v.stepLimits("steps", v.def.Steps, 1); n > MaxSteps {
 		v.add("steps", "the definition has %d steps (nested ones included); the limit is %d", n, MaxSteps)
 	}
+	v.runLimits()
 }
 
 // stepLimits checks the steps at one level and below and returns how many

@@ -98,8 +98,8 @@ func TestNotifyURLs(t *testing.T) {
 		opts Options
 		why  string // empty: accepted
 	}{
-		{url: "https://hooks.slack.com/services/T0/B0/x"},
-		{url: "https://hooks.slack.com:8443/x"},
+		{url: "https://hooks.example.com/services/T0/B0/x"},
+		{url: "https://hooks.example.com:8443/x"},
 		{url: "https://Hooks.Example.COM./x"},
 		{url: "https://93.184.216.34/hook"},
 		{url: "https://[2606:4700::1111]/hook"},
@@ -108,12 +108,15 @@ func TestNotifyURLs(t *testing.T) {
 		{url: "http://[::1]:9000/hook", opts: dev},
 		{url: "http://hooks.example.com/x", opts: dev},
 
-		{url: "http://hooks.slack.com/x", why: "plain http is not allowed"},
-		{url: "ftp://hooks.slack.com/x", why: "got scheme ftp"},
-		{url: "hooks.slack.com/x", why: "absolute URL with a host"},
+		{url: "http://hooks.example.com/x", why: "plain http is not allowed"},
+		{url: "ftp://hooks.example.com/x", why: "got scheme ftp"},
+		{url: "hooks.example.com/x", why: "absolute URL with a host"},
 		{url: "https:///x", why: "absolute URL with a host"},
-		{url: "https://user:pw@hooks.slack.com/x", why: "user name or password"},
-		{url: "https://hooks.slack.com@127.0.0.1/x", why: "user name or password"},
+		{url: "https://user:pw@hooks.example.com/x", why: "user name or password"},
+		{url: "https://hooks.example.com@127.0.0.1/x", why: "user name or password"},
+		// A URL that is a credential belongs in a named secret, whatever else is wrong with it.
+		{url: "https://hooks.slack.com/services/T0/B0/x", why: "carries a credential"},
+		{url: "http://hooks.slack.com/x", why: "carries a credential"},
 		{url: "https://127.0.0.1:8080/v1/keys", why: "127.0.0.1 is a loopback address"},
 		{url: "https://127.9.9.9/", why: "loopback address"},
 		{url: "https://[::1]/", why: "::1 is a loopback address"},

@@ -31,7 +31,7 @@ var fieldPatterns = map[string]*regexp.Regexp{
 	"ExitRule.outcome": outcomePattern, "SendWindow.start": clockPattern, "SendWindow.end": clockPattern,
 	"WaitFor.event": eventPattern, "Condition.event_received": eventPattern, "StartPlaybook.key": keyPattern,
 	"EmailAction.sendgrid_template_id": sgTemplateID, "TaskAction.title": notBlank, "FieldCondition.name": notBlank,
-	"Notify.url": notBlank, "Notify.message": notBlank,
+	"Notify.url": notBlank, "Notify.secret": SecretNamePattern, "Notify.message": notBlank,
 	"Trigger.to": stagePattern, "Trigger.from": stagePattern, "Trigger.event": eventPattern,
 }
 
@@ -40,7 +40,7 @@ var required = map[string][]string{
 	"Definition": {"key", "name", "steps"}, "Step": {"id"}, "ExitRule": {"when", "outcome"}, "Trigger": {"on"},
 	"SendWindow": {"start", "end"}, "Template": {"name", "subject", "html", "text"}, "EmailAction": {"to"},
 	"TaskAction": {"title", "assignee"}, "ApprovalAction": {"assignee", "email"}, "WaitFor": {"event"},
-	"Repeat": {"every", "steps"}, "StartPlaybook": {"key"}, "Notify": {"url", "message"}, "FieldCondition": {"name"},
+	"Repeat": {"every", "steps"}, "StartPlaybook": {"key"}, "Notify": {"message"}, "FieldCondition": {"name"},
 }
 
 // templateHelp is said of every template text.
@@ -54,7 +54,14 @@ var descriptions = map[string]string{
 	"Template.html":    templateHelp + " Customer data is escaped for HTML.",
 	"Template.text":    templateHelp,
 	"Notify.message":   templateHelp + " .Contact is empty in a message.",
-	"Step":             "One touchpoint, with exactly one action: " + strings.Join(StepKinds, ", ") + ".",
+	"Step.skip_if_late": "With at: skip the step when the run reaches it more than this after its time (an account " +
+		"enrolled late), with the reason in the run view; such as 14d.",
+	"Definition.priority": "1 to 100. While a play of higher priority is live on the account, this play's automated " +
+		"customer emails wait (red-recovery holds renewal's). Without one the play is unranked: it neither holds nor waits.",
+	"Step":          "One touchpoint, with exactly one action: " + strings.Join(StepKinds, ", ") + ".",
+	"Notify.secret": "The name of a secret an admin stored (PUT /v1/secrets/{name}): the webhook's URL, looked up when the step runs.",
+	"Notify.url": "A webhook URL with no credential in it. One that is a credential (a Slack incoming webhook's, " +
+		"a user name or password, a token in the query) is refused: an admin stores it as a named secret and the step gives secret instead.",
 }
 
 // Schema is the JSON Schema (2020-12) of the definition language. It is
@@ -198,6 +205,8 @@ func refine(defs map[string]any) {
 	// One of template and sendgrid_template_id; at least one contact role.
 	def("EmailAction")["oneOf"] = requires("template", "sendgrid_template_id")
 	prop("EmailAction", "to")["anyOf"].([]any)[1].(map[string]any)["minItems"] = 1
+	// A notify step posts to a URL or to a stored secret's.
+	def("Notify")["oneOf"] = requires("url", "secret")
 
 	var triggerRules []any
 	for _, o := range triggerOptions {

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/playbookd/playbookd/internal/text"
 )
 
 // multilineFields are the definition's fields whose text may hold line
@@ -46,7 +46,7 @@ func (v *validator) textsIn(path, field string, value any) {
 			if path != "" {
 				p = path + "." + k
 			}
-			if i := controlIndex(k, false); i >= 0 || !utf8.ValidString(k) {
+			if text.Problem(k, false) != "" {
 				v.add(path, "has a field name with a control character")
 				continue
 			}
@@ -56,32 +56,7 @@ func (v *validator) textsIn(path, field string, value any) {
 }
 
 func (v *validator) textValue(path, field, s string) {
-	multiline := slices.Contains(multilineFields, field)
-	if !utf8.ValidString(s) {
-		v.add(path, "is not valid UTF-8 text")
-		return
+	if problem := text.Problem(s, slices.Contains(multilineFields, field)); problem != "" {
+		v.add(path, "%s", problem)
 	}
-	if i := controlIndex(s, multiline); i >= 0 {
-		r, _ := utf8.DecodeRuneInString(s[i:])
-		allowed := "no control characters"
-		if multiline {
-			allowed = "no control characters but tab and line breaks"
-		}
-		v.add(path, "has the control character %U at byte %d: text holds %s", r, i, allowed)
-	}
-}
-
-// controlIndex is the byte index of the first control character in s, or
-// -1; tab is allowed, and CR and LF in multiline text. The API's edge
-// applies the same rule to every request.
-func controlIndex(s string, multiline bool) int {
-	for i, r := range s {
-		if r == '\t' || multiline && (r == '\n' || r == '\r') {
-			continue
-		}
-		if unicode.IsControl(r) {
-			return i
-		}
-	}
-	return -1
 }

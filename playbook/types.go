@@ -13,8 +13,12 @@ type Definition struct {
 	Segments    []string    `json:"segments,omitempty"` // who may enrol; empty: everyone
 	Exit        []ExitRule  `json:"exit,omitempty"`
 	SendWindow  *SendWindow `json:"send_window,omitempty"`
-	Templates   []Template  `json:"templates,omitempty"`
-	Steps       []Step      `json:"steps"`
+	// Priority ranks plays on one account (1-100; 0, unset: unranked): while
+	// a ranked play of higher priority is live on the account, this one's
+	// customer emails wait. An unranked play neither holds nor waits.
+	Priority  int        `json:"priority,omitempty"`
+	Templates []Template `json:"templates,omitempty"`
+	Steps     []Step     `json:"steps"`
 }
 
 // Anchors: what top-level `at` offsets count from.
@@ -61,6 +65,9 @@ type Step struct {
 	At    *Duration  `json:"at,omitempty"`    // top level only: offset from the anchor
 	After *Duration  `json:"after,omitempty"` // delay after the previous step
 	When  *Condition `json:"when,omitempty"`  // skip the step unless it holds
+	// SkipIfLate skips an at step reached more than this after its time
+	// (an account enrolled late must not get stale milestones together).
+	SkipIfLate *Duration `json:"skip_if_late,omitempty"`
 
 	Email         *EmailAction    `json:"email,omitempty"`
 	Task          *TaskAction     `json:"task,omitempty"`
@@ -185,8 +192,15 @@ type UpdateAccount struct {
 	Fields         map[string]any `json:"fields,omitempty"`
 }
 
-// Notify posts a message to an outbound webhook (e.g. Slack).
+// Notify posts a message to an outbound webhook (e.g. Slack): one given by
+// its URL, when the URL is no credential, or one an admin stored as a named
+// secret (a Slack incoming webhook's URL is a credential), looked up when
+// the step runs.
 type Notify struct {
-	URL     string `json:"url"`
+	URL     string `json:"url,omitempty"`
+	Secret  string `json:"secret,omitempty"`
 	Message string `json:"message"`
 }
+
+// MaxPriority is the highest priority a playbook may have.
+const MaxPriority = 100

@@ -1,7 +1,6 @@
 package playbook
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -142,6 +141,9 @@ func (def *Definition) validate(opts Options, pos *positions) Errors {
 		v.pattern(p+".outcome", r.Outcome, outcomePattern, "a lower-case outcome such as churned or recovered")
 	}
 	v.sendWindow(def.SendWindow)
+	if def.Priority < 0 || def.Priority > MaxPriority {
+		v.add("priority", "must be from 1 to %d, or left out (higher holds the customer emails of lower plays on the same account)", MaxPriority)
+	}
 	v.ownTemplates(def.Templates)
 	v.list("steps", len(def.Steps), def.Steps == nil, "at least one step")
 	v.steps("steps", def.Steps, 1)
@@ -355,6 +357,14 @@ func (v *validator) step(p string, s *Step, depth int) {
 	if s.After != nil && *s.After < 0 {
 		v.add(p+".after", "must not be negative")
 	}
+	if s.SkipIfLate != nil {
+		switch {
+		case s.At == nil:
+			v.add(p+".skip_if_late", "only a step with at has a time to be late for")
+		case *s.SkipIfLate <= 0:
+			v.add(p+".skip_if_late", "must be positive, such as 14d")
+		}
+	}
 	if s.When != nil {
 		v.condition(p+".when", s.When, 1)
 	}
@@ -415,7 +425,7 @@ func (v *validator) step(p string, s *Step, depth int) {
 				v.add(p+".repeat.until", "is shorter than every (%s): the steps would never repeat", r.Every)
 			}
 		}
-		if r.Times > maxRepeats || (r.Until != nil && r.Every != nil && *r.Every > 0 && *r.Until / *r.Every > maxRepeats) {
+		if r.Times > maxRepeats || r.iterations() > maxRepeats {
 			v.add(p+".repeat", "would repeat more than %d times", maxRepeats)
 		}
 		v.list(p+".repeat.steps", len(r.Steps), r.Steps == nil, "the steps to repeat")
@@ -434,15 +444,7 @@ func (v *validator) step(p string, s *Step, depth int) {
 			v.oneOf(p+".update_account.status", accounts.Statuses)
 		}
 	case KindNotify:
-		var blocked *netguard.BlockedError
-		switch err := v.opts.Webhooks.CheckURL(s.Notify.URL); {
-		case !v.text(p+".notify.url", s.Notify.URL, "an https webhook URL"):
-		case errors.As(err, &blocked) && blocked.Host != "":
-			v.add(p+".notify.url", "%v; webhooks may reach public hosts only", err)
-		case err != nil:
-			v.add(p+".notify.url", "%v", err)
-		}
-		v.template(p+".notify.message", "", "message", s.Notify.Message, false)
+		v.notify(p+".notify", s.Notify)
 	}
 }
 

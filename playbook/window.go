@@ -1,6 +1,7 @@
 package playbook
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -52,4 +53,42 @@ func (w *SendWindow) String() string {
 		}
 	}
 	return days + " " + w.Start + "-" + w.End
+}
+
+// ParseSendWindow reads a window as String writes it: days (mon-fri, a list
+// such as mon,wed,fri, or "every day"), then HH:MM-HH:MM. "" and "none" are
+// no window (nil): emails go at any hour.
+func ParseSendWindow(s string) (*SendWindow, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "none" {
+		return nil, nil
+	}
+	i := strings.LastIndexByte(s, ' ')
+	if i < 0 {
+		return nil, fmt.Errorf("want days and hours such as \"mon-fri 09:00-17:00\", got %q", s)
+	}
+	days, hours := strings.TrimSpace(s[:i]), s[i+1:]
+	start, end, ok := strings.Cut(hours, "-")
+	if !ok {
+		return nil, fmt.Errorf("want hours as HH:MM-HH:MM, such as 09:00-17:00, got %q", hours)
+	}
+	w := &SendWindow{Start: start, End: end}
+	switch {
+	case days == "every day":
+	case strings.Contains(days, "-"):
+		from, to, _ := strings.Cut(days, "-")
+		a, b := slices.Index(Weekdays, from), slices.Index(Weekdays, to)
+		if a < 0 || b < a {
+			return nil, fmt.Errorf("want a range of days such as mon-fri, got %q", days)
+		}
+		w.Days = slices.Clone(Weekdays[a : b+1])
+	default:
+		w.Days = strings.Split(days, ",")
+	}
+	v := &validator{}
+	v.sendWindow(w)
+	if len(v.errs) > 0 {
+		return nil, fmt.Errorf("%s: %s", v.errs[0].Path, v.errs[0].Message)
+	}
+	return w, nil
 }

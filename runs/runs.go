@@ -114,6 +114,9 @@ type Service struct {
 	// EscalationSLA, when set, replaces the ladder's default deadlines for
 	// runs started from now on.
 	EscalationSLA map[string][4]time.Duration
+	// SendWindow is the organisation's default send window for runs started
+	// from now on whose definition sets none; nil: none.
+	SendWindow *playbook.SendWindow
 
 	// definitions caches decoded definitions by "key@version": a version
 	// that is not a draft never changes (a database trigger refuses it).
@@ -168,7 +171,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (store.Run, error) {
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}, workflows.PlaybookRunName, workflows.RunInput{
 		RunID: runID.String(), AccountID: in.AccountID, PlaybookKey: in.PlaybookKey, PlaybookVersion: version,
-		Definition: *def, EscalationSLA: s.EscalationSLA,
+		Definition: *def, EscalationSLA: s.EscalationSLA, DefaultSendWindow: s.SendWindow,
 	})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &already) {

@@ -55,10 +55,11 @@ type Decision struct {
 }
 
 // Cap is the frequency cap: at most Count automated emails to one address
-// in any Window. Zero: no cap.
+// in any Window, at least MinGap apart (store.FrequencyCap). Zero: no cap.
 type Cap struct {
 	Count  int
 	Window time.Duration
+	MinGap time.Duration
 }
 
 // Input is one simulation.
@@ -66,6 +67,7 @@ type Input struct {
 	Definition  *playbook.Definition
 	Account     accounts.Snapshot
 	AccountName string
+	AccountARR  float64
 	Contacts    []Contact
 	CSM         string // the CSM's email, for task and approval assignees
 	CSMName     string
@@ -75,8 +77,12 @@ type Input struct {
 	// Cap applies to the emails of this simulation; emails other runs sent
 	// the same contacts are not counted.
 	Cap Cap
+	// SendWindow is the organisation's, for a definition without one.
+	SendWindow *playbook.SendWindow
 	// Templates renders the emails; nil: the built-in templates.
 	Templates *templates.Set
+	// Budget bounds the simulation; a bound left at zero is DefaultBudget's.
+	Budget Budget
 }
 
 // Entry is one line of the timeline.
@@ -135,16 +141,35 @@ type recorder struct {
 	reached map[string]bool
 	// applied counts the approvals each decision answered.
 	applied []int
+	budget  Budget
+	// emailBytes are the rendered emails' bytes so far, for the budget.
+	emailBytes int
+	// stopped is why the simulation was halted (halt); nil while it runs.
+	stopped error
 }
 
 var builtinTemplates = sync.OnceValues(templates.Builtin)
 
 var discard = tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 
-// Run simulates the definition for the account.
-func Run(in Input) (Result, error) {
+// Run simulates the definition for the account, for a caller that cannot
+// go away (a benchmark); a request's simulation is RunContext's.
+func Run(in Input) (Result, error) { return RunContext(context.Background(), in) }
+
+// RunContext simulates the definition for the account within in.Budget,
+// and stops when ctx is done (the client went away). A definition over
+// the limits runs are held to is refused (ErrOverLimits), a simulation
+// that spends its budget is stopped (ErrBudget); either is the caller's
+// 422.
+func RunContext(ctx context.Context, in Input) (Result, error) {
 	if in.Definition == nil {
 		return Result{}, fmt.Errorf("simulate: no definition")
+	}
+	if err := in.Definition.CheckLimits(); err != nil {
+		return Result{}, fmt.Errorf("simulate: %w: %w", ErrOverLimits, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("simulate: %w", context.Cause(ctx))
 	}
 	if in.Start.IsZero() {
 		in.Start = time.Now().UTC().Truncate(time.Minute)
@@ -162,7 +187,7 @@ func Run(in Input) (Result, error) {
 	env.SetStartTime(in.Start)
 	env.RegisterWorkflowWithOptions(workflows.PlaybookRun, workflow.RegisterOptions{Name: workflows.PlaybookRunName})
 	r := &recorder{env: env, in: in, edits: map[string]*message.Content{}, sent: map[string][]time.Time{},
-		reached: map[string]bool{}, applied: make([]int, len(in.Decisions))}
+		reached: map[string]bool{}, applied: make([]int, len(in.Decisions)), budget: in.Budget.orDefault()}
 	r.registerActivities()
 	for _, e := range in.Events {
 		e := e
@@ -171,10 +196,15 @@ func Run(in Input) (Result, error) {
 			env.SignalWorkflow(workflows.EventSignal, workflows.Event{Name: e.Name})
 		}, e.At.Std())
 	}
+	stopWatching := r.watch(ctx)
 	env.ExecuteWorkflow(workflows.PlaybookRunName, workflows.RunInput{
 		RunID: "00000000-0000-0000-0000-000000000000", AccountID: in.Account.ID, PlaybookKey: in.Definition.Key,
-		PlaybookVersion: 1, Definition: *in.Definition,
+		PlaybookVersion: 1, Definition: *in.Definition, DefaultSendWindow: in.SendWindow,
 	})
+	stopWatching()
+	if err := r.stopErr(); err != nil {
+		return Result{}, err
+	}
 	if !env.IsWorkflowCompleted() {
 		return Result{}, fmt.Errorf("simulate: the run did not complete")
 	}
@@ -190,6 +220,11 @@ func Run(in Input) (Result, error) {
 		}
 	}
 	r.add("", "end", nil, r.result.Outcome)
+	// The reasons explain adds count too; the run is over, so the bound is
+	// checked here rather than by halting it.
+	if err := r.overEntries(); err != nil {
+		return Result{}, err
+	}
 	r.result.Timeline = r.entries
 	if v, err := env.QueryWorkflow(workflows.ProgressQuery); err == nil {
 		var p workflows.Progress
@@ -256,12 +291,20 @@ func (r *recorder) add(step, action string, to []string, detail string) {
 
 func (r *recorder) addDeadline(step, action string, to []string, detail string, deadline time.Time) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	if r.stopped != nil { // halted: the run is being cancelled
+		r.mu.Unlock()
+		return
+	}
 	e := r.entry(step, action, to, detail)
 	if !deadline.IsZero() {
 		e.Deadline = deadline.UTC()
 	}
 	r.entries = append(r.entries, e)
+	over := r.overEntries()
+	r.mu.Unlock()
+	if over != nil {
+		r.halt(over)
+	}
 }
 
 func (r *recorder) entry(step, action string, to []string, detail string) Entry {
@@ -356,7 +399,11 @@ func (r *recorder) registerActivities() {
 		return contract.StartPlaybookResult{RunID: "simulated"}, nil
 	})
 	reg(contract.Notify, func(_ context.Context, in contract.NotifyInput) error {
-		r.add(in.StepID, "notify", []string{in.URL}, in.Message)
+		to := playbook.RedactSecrets(in.URL) // a timeline is shown to people
+		if in.Secret != "" {
+			to = "secret " + in.Secret
+		}
+		r.add(in.StepID, "notify", []string{to}, playbook.RedactSecrets(in.Message))
 		return nil
 	})
 	reg(contract.RecordRunStatus, func(context.Context, contract.RecordRunStatusInput) error { return nil })
@@ -392,9 +439,18 @@ func (r *recorder) scheduleDecisions(stepID string) {
 // applies the frequency cap as the real activity does: a capped recipient is
 // deferred, and the run asks again when the cap frees up.
 func (r *recorder) sendEmail(_ context.Context, in contract.SendEmailInput) (contract.SendEmailResult, error) {
+	var over error // halts the simulation once mu is released
+	defer func() {
+		if over != nil {
+			r.halt(over)
+		}
+	}()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var res contract.SendEmailResult
+	if r.stopped != nil {
+		return res, temporal.NewNonRetryableApplicationError(r.stopped.Error(), "SimulationStopped", nil)
+	}
 	now := r.env.Now().UTC()
 	to := r.recipients(in.ToRoles)
 	entry := r.entry(in.StepID, "email", nil, in.Template+in.SendGridTemplateID)
@@ -408,9 +464,9 @@ func (r *recorder) sendEmail(_ context.Context, in contract.SendEmailInput) (con
 			res.Sent++ // sent on an earlier call
 			continue
 		}
-		if until, capped := r.capped(c.Email, now); in.Automated && capped {
+		if until, why, capped := r.capped(c, now); in.Automated && capped {
 			if res.DeferUntil == nil || until.Before(*res.DeferUntil) {
-				res.DeferUntil = &until
+				res.DeferUntil, res.DeferReason = &until, why
 			}
 			continue
 		}
@@ -424,6 +480,10 @@ func (r *recorder) sendEmail(_ context.Context, in contract.SendEmailInput) (con
 				kind = contract.ErrEmailTooLarge
 			}
 			return res, temporal.NewNonRetryableApplicationError(err.Error(), kind, err)
+		}
+		if r.emailBytes += len(email.Subject) + len(email.Text) + len(email.HTML); r.emailBytes > r.budget.EmailBytes {
+			over = &BudgetError{Spent: fmt.Sprintf("its emails reached %s, the most a simulation renders", bytesIn(r.budget.EmailBytes))}
+			return res, temporal.NewNonRetryableApplicationError(over.Error(), "SimulationStopped", nil)
 		}
 		r.reached[key] = true
 		if in.Automated {
@@ -442,30 +502,61 @@ func (r *recorder) sendEmail(_ context.Context, in contract.SendEmailInput) (con
 		return res, nil // every recipient capped: the run notes the hold
 	}
 	r.entries = append(r.entries, entry)
+	over = r.overEntries()
 	return res, nil
 }
 
-// capped says whether the address already got Cap.Count automated emails
-// in the window, and when it may get the next.
-func (r *recorder) capped(address string, now time.Time) (time.Time, bool) {
+// capped says whether the contact may not get an automated email now, as
+// store.ClaimEmail decides it for this run's own emails: the last went less
+// than MinGap ago, or Count went out in the window; when they may get the
+// next, and why (the run view's words).
+func (r *recorder) capped(c Contact, now time.Time) (time.Time, string, bool) {
+	sent := r.sent[c.Email]
+	if gap := r.in.Cap.MinGap; gap > 0 && len(sent) > 0 && sent[len(sent)-1].After(now.Add(-gap)) {
+		last := sent[len(sent)-1]
+		name := c.Name
+		if name == "" {
+			name = c.Email
+		}
+		return last.Add(gap), fmt.Sprintf("held: %s emailed %s %s ago; automated emails to a contact are at least %s apart",
+			r.in.Definition.Key, name, roughly(now.Sub(last)), roughly(gap)), true
+	}
 	if r.in.Cap.Count <= 0 {
-		return time.Time{}, false
+		return time.Time{}, "", false
 	}
 	var recent []time.Time
-	for _, t := range r.sent[address] {
+	for _, t := range sent {
 		if t.After(now.Add(-r.in.Cap.Window)) {
 			recent = append(recent, t)
 		}
 	}
 	if len(recent) < r.in.Cap.Count {
-		return time.Time{}, false
+		return time.Time{}, "", false
 	}
 	// Free again when the oldest of the last Count leaves the window.
-	return recent[len(recent)-r.in.Cap.Count].Add(r.in.Cap.Window), true
+	return recent[len(recent)-r.in.Cap.Count].Add(r.in.Cap.Window), fmt.Sprintf("held: %s already got %d automated emails in %s (the frequency cap)",
+		c.Email, r.in.Cap.Count, roughly(r.in.Cap.Window)), true
+}
+
+// roughly says a duration as the run view does: minutes, hours or days.
+func roughly(d time.Duration) string {
+	n, unit := int(d/(24*time.Hour)), "day"
+	switch {
+	case d < time.Minute:
+		return "less than a minute"
+	case d < 2*time.Hour:
+		n, unit = int(d/time.Minute), "minute"
+	case d < 24*time.Hour:
+		n, unit = int(d/time.Hour), "hour"
+	}
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // render fills the email in for one recipient as the real activity does;
-// an approver's edits replace the parts they changed.
+// an approver's edits are filled in for them (templates.Compose).
 func (r *recorder) render(in contract.SendEmailInput, c Contact, edits *message.Content) (Email, error) {
 	out := Email{To: c.Email}
 	if in.SendGridTemplateID != "" {
@@ -479,31 +570,28 @@ func (r *recorder) render(in contract.SendEmailInput, c Contact, edits *message.
 				return out, err
 			}
 		}
-		rendered, err := set.Render(in.Template, r.templateData(c))
+		data := r.templateData(c)
+		rendered, err := set.Render(in.Template, data)
 		if err != nil {
 			return out, err
 		}
+		if edits != nil { // filled in for this recipient, as the approval does
+			e := templates.Rendered(*edits)
+			if rendered, err = templates.Compose(rendered, &e, data); err != nil {
+				return out, err
+			}
+		}
 		out.Subject, out.Text, out.HTML = rendered.Subject, rendered.Text, rendered.HTML
-	}
-	if e := edits; e != nil {
-		if e.Subject != "" {
-			out.Subject = e.Subject
-		}
-		if e.Text != "" {
-			out.Text = e.Text
-			// As approvals lay an edited email out again from its text.
-			out.HTML = templates.Layout(out.Subject, out.Text)
-		}
 	}
 	return out, nil
 }
 
-// templateData is what the real activity renders with, as far as the
-// simulation knows the account (a made-up account has no ARR).
+// templateData is what the real activity renders with (compose.Data), as
+// far as the simulation knows the account.
 func (r *recorder) templateData(c Contact) templates.Data {
 	a := r.in.Account
 	d := templates.Data{
-		Account: templates.Account{ID: a.ID, Name: r.in.AccountName, Segment: a.Segment, LifecycleStage: a.LifecycleStage,
+		Account: templates.Account{ID: a.ID, Name: r.in.AccountName, Segment: a.Segment, ARR: r.in.AccountARR, LifecycleStage: a.LifecycleStage,
 			RenewalDate: dateIn(a.RenewalAt, a.Timezone), ContractStart: dateIn(a.ContractStartAt, a.Timezone)},
 		Contact: templates.Person{Name: c.Name, Email: c.Email},
 		CSM:     templates.Person{Name: r.in.CSMName, Email: r.in.CSM},

@@ -180,7 +180,7 @@ steps:
 		"email 2h al@acme.test",
 		"email 1d pat@acme.test",
 	}, sent, "the champion had two emails in the day: held until the first is a day old")
-	require.Equal(t, "held by the frequency cap until 2026-01-06T09:00:00Z", find(res, "three", "shift").Detail)
+	require.Equal(t, "held: pat@acme.test already got 2 automated emails in 1 day (the frequency cap) until 2026-01-06T09:00:00Z", find(res, "three", "shift").Detail)
 }
 
 func TestSimulatedDecisionCountsFromTheApproval(t *testing.T) {
@@ -197,4 +197,81 @@ func TestSimulatedDecisionCountsFromTheApproval(t *testing.T) {
 	require.Equal(t, "rejected", decision.Detail)
 	require.Nil(t, find(res, "qbr-invitation", "email"))
 	require.Equal(t, "approve not applied: the step asked for no approval", find(res, "welcome-call", "decision").Detail)
+}
+
+// Every built-in, for an smb account enrolled at 02:00 on a Tuesday in its
+// zone, sends every customer email inside the organisation's business hours
+// and never two to one contact within a day; the timeline says why an email
+// moved.
+func TestBuiltinsEmailSMBInsideBusinessHours(t *testing.T) {
+	business, err := playbook.ParseSendWindow("mon-fri 09:00-17:00")
+	require.NoError(t, err)
+	chicago, err := time.LoadLocation("America/Chicago")
+	require.NoError(t, err)
+	tuesday2am := time.Date(2026, 1, 6, 2, 0, 0, 0, chicago)
+	health := map[string]float64{"red-recovery": 35, "at-risk": 65, "expansion": 90}
+	for key, def := range builtins(t) {
+		t.Run(key, func(t *testing.T) {
+			in := sampleInput(def, "smb")
+			in.Start = tuesday2am.UTC()
+			in.Account.Timezone = "America/Chicago"
+			renewal := in.Start.Add(120 * playbook.Day)
+			in.Account.RenewalAt = &renewal
+			if score, ok := health[key]; ok {
+				in.Account.HealthScore = &score
+				in.Account.HealthBand = map[bool]string{true: "red", false: "yellow"}[score < 50]
+				if score >= 80 {
+					in.Account.HealthBand = "green"
+					in.Account.Fields = map[string]any{"seats_used_pct": 90.0, "feature_adoption_pct": 75.0}
+				}
+			}
+			in.SendWindow = business
+			in.Cap = Cap{Count: 3, Window: 7 * playbook.Day, MinGap: playbook.Day}
+			res, err := Run(in)
+			require.NoError(t, err)
+			last := map[string]time.Time{}
+			emails := 0
+			for _, e := range res.Timeline {
+				if e.Action != "email" {
+					continue
+				}
+				local := e.At.In(chicago)
+				require.True(t, local.Weekday() != time.Saturday && local.Weekday() != time.Sunday &&
+					local.Hour() >= 9 && local.Hour() < 17, "%s %s at %s local", key, e.StepID, local.Format(time.RFC1123))
+				for _, to := range e.To {
+					if prev, ok := last[to]; ok {
+						require.GreaterOrEqual(t, e.At.Sub(prev), playbook.Day, "%s: two emails to %s within a day", e.StepID, to)
+					}
+					last[to] = e.At
+					emails++
+				}
+			}
+			if key != "champion-change" { // no customer email by design
+				require.Positive(t, emails, "%s sends smb customers email", key)
+			}
+		})
+	}
+}
+
+// Two emails of one run to one contact an hour apart: the second waits for
+// the day to pass, and the timeline says why.
+func TestSimulatedMinimumGapExplains(t *testing.T) {
+	def, err := playbook.Parse([]byte(`key: gap
+name: Gap
+steps:
+  - id: one
+    email: {template: welcome, to: [champion]}
+  - id: two
+    after: 1h
+    email: {template: welcome, to: [champion]}
+`), playbook.Options{BuiltinTemplates: []string{"welcome"}})
+	require.NoError(t, err)
+	in := sampleInput(def, "smb")
+	in.Contacts[0].Name = "Pat Lee"
+	in.Cap = Cap{MinGap: playbook.Day}
+	res, err := Run(in)
+	require.NoError(t, err)
+	require.Equal(t, "1d", find(res, "two", "email").Offset)
+	require.Equal(t, "held: gap emailed Pat Lee 60 minutes ago; automated emails to a contact are at least 1 day apart until "+
+		start.Add(playbook.Day).UTC().Format(time.RFC3339), find(res, "two", "shift").Detail)
 }

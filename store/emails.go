@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -69,16 +70,28 @@ type NewEmail struct {
 	Cap       FrequencyCap
 }
 
-// FrequencyCap limits automated emails per address.
+// FrequencyCap limits automated emails per address, across runs: at most
+// Count in any Window, at least MinGap apart; and while a play of higher
+// priority is live on the account, a lower play's wait (HoldRecheck later
+// they are asked again). Zero values turn a rule off.
 type FrequencyCap struct {
-	Count  int
-	Window time.Duration
+	Count       int
+	Window      time.Duration
+	MinGap      time.Duration
+	HoldRecheck time.Duration
 }
 
-// CappedError says when the address may get another automated email.
-type CappedError struct{ Until time.Time }
+// CappedError says when the address may get another automated email, and
+// why not now (Reason, for the run view).
+type CappedError struct {
+	Until  time.Time
+	Reason string
+}
 
 func (e *CappedError) Error() string {
+	if e.Reason != "" {
+		return e.Reason
+	}
 	return "frequency cap reached until " + e.Until.Format(time.RFC3339)
 }
 
@@ -88,7 +101,7 @@ func (e *CappedError) Error() string {
 func (s *Store) ClaimEmail(ctx context.Context, in NewEmail) (Email, error) {
 	var email Email
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if in.Automated && in.Cap.Count > 0 && in.Status == EmailPending {
+		if in.Automated && in.Status == EmailPending && (in.Cap.Count > 0 || in.Cap.MinGap > 0 || in.Cap.HoldRecheck > 0) {
 			if err := checkCap(ctx, tx, in); err != nil {
 				return err
 			}
@@ -340,10 +353,11 @@ func recordEventKeys(ctx context.Context, tx pgx.Tx, events []DeliveryEvent) ([]
 	return out, nil
 }
 
-// checkCap returns a *CappedError when the address already got Cap.Count
-// automated emails in the window. The per-address lock makes concurrent runs
-// count each other; a row that already exists for this run and step is not
-// capped (a retry).
+// checkCap returns a *CappedError when the address may not get an automated
+// email now: a play of higher priority is live on the account, the last one
+// went less than MinGap ago, or Count went out in the window. The
+// per-address lock makes concurrent runs, on any worker, count each other; a
+// row that already exists for this run and step is not capped (a retry).
 func checkCap(ctx context.Context, tx pgx.Tx, in NewEmail) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('email-cap:' || $1))`, in.Recipient); err != nil {
 		return fmt.Errorf("lock recipient: %w", err)
@@ -352,6 +366,19 @@ func checkCap(ctx context.Context, tx pgx.Tx, in NewEmail) error {
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM emails WHERE run_id = $1 AND step_id = $2 AND recipient = $3)`,
 		in.RunID, in.StepID, in.Recipient).Scan(&exists); err != nil || exists {
 		return err
+	}
+	if in.Cap.HoldRecheck > 0 {
+		if err := heldByHigherPlay(ctx, tx, in); err != nil {
+			return err
+		}
+	}
+	if in.Cap.MinGap > 0 {
+		if err := tooSoon(ctx, tx, in); err != nil {
+			return err
+		}
+	}
+	if in.Cap.Count == 0 {
+		return nil
 	}
 	rows, err := tx.Query(ctx, `
 		SELECT created_at FROM emails
@@ -368,6 +395,87 @@ func checkCap(ctx context.Context, tx pgx.Tx, in NewEmail) error {
 	if len(recent) < in.Cap.Count {
 		return nil
 	}
-	// Free again when the oldest of the last Count emails leaves the window.
-	return &CappedError{Until: recent[in.Cap.Count-1].Add(in.Cap.Window)}
+	until := recent[in.Cap.Count-1].Add(in.Cap.Window)
+	return &CappedError{Until: until, Reason: fmt.Sprintf("held: %s already got %d automated emails in %s (the frequency cap)",
+		in.Recipient, in.Cap.Count, roughly(in.Cap.Window))}
+}
+
+// playPriority is a run's playbook priority, from the version it runs;
+// NULL for a play without one (unranked).
+const playPriority = `(SELECT (pv.definition->>'priority')::int FROM playbook_versions pv
+	WHERE pv.key = r.playbook_key AND pv.version = r.playbook_version)`
+
+// heldByHigherPlay holds the email while a play of higher priority than
+// the email's own is live on the account (red-recovery holds renewal). A
+// play without a priority is unranked: it neither holds nor is held (the
+// gap between emails still applies to it).
+func heldByHigherPlay(ctx context.Context, tx pgx.Tx, in NewEmail) error {
+	var (
+		key      string
+		priority int
+	)
+	err := tx.QueryRow(ctx, `
+		WITH mine AS (SELECT `+playPriority+` AS priority FROM runs r WHERE r.id = $2)
+		SELECT r.playbook_key, `+playPriority+` FROM runs r, mine
+		WHERE r.account_id = $1 AND r.id <> $2 AND r.status IN ('running', 'paused')
+		  AND `+playPriority+` > mine.priority -- NULL on either side: unranked
+		ORDER BY 2 DESC, r.started_at LIMIT 1`, in.AccountID, in.RunID).Scan(&key, &priority)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find a higher play: %w", err)
+	}
+	var until time.Time
+	if err := tx.QueryRow(ctx, `SELECT now() + make_interval(secs => $1)`, in.Cap.HoldRecheck.Seconds()).Scan(&until); err != nil {
+		return err
+	}
+	return &CappedError{Until: until, Reason: fmt.Sprintf("held: %s (priority %d) is live on this account and holds "+
+		"the customer emails of lower plays", key, priority)}
+}
+
+// tooSoon holds the email until MinGap after the last automated email to
+// the address, from any run.
+func tooSoon(ctx context.Context, tx pgx.Tx, in NewEmail) error {
+	var (
+		at        time.Time
+		key, name string
+		ago       float64
+	)
+	err := tx.QueryRow(ctx, `
+		SELECT e.created_at, r.playbook_key, COALESCE(NULLIF(c.name, ''), e.recipient), EXTRACT(EPOCH FROM now() - e.created_at)
+		FROM emails e JOIN runs r ON r.id = e.run_id
+		LEFT JOIN contacts c ON c.account_id = e.account_id AND c.email = e.recipient
+		WHERE e.recipient = $1 AND e.automated AND e.status IN ('pending', 'sending', 'sent', 'captured', 'uncertain')
+		  AND e.created_at > now() - make_interval(secs => $2)
+		ORDER BY e.created_at DESC LIMIT 1`, in.Recipient, in.Cap.MinGap.Seconds()).Scan(&at, &key, &name, &ago)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find the last email: %w", err)
+	}
+	return &CappedError{Until: at.Add(in.Cap.MinGap), Reason: fmt.Sprintf("held: %s emailed %s %s ago; automated emails to a contact are at least %s apart",
+		key, name, roughly(time.Duration(ago*float64(time.Second))), roughly(in.Cap.MinGap))}
+}
+
+// roughly says a duration as a person would: minutes, hours or days.
+func roughly(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "less than a minute"
+	case d < 2*time.Hour:
+		return plural(int(d/time.Minute), "minute")
+	case d < 24*time.Hour:
+		return plural(int(d/time.Hour), "hour")
+	default:
+		return plural(int(d/(24*time.Hour)), "day")
+	}
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }

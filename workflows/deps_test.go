@@ -14,7 +14,8 @@ import (
 //
 // Layers, bottom up:
 //   - pure leaves: the account model, the health model, email content, the
-//     webhook guard; they import nothing of ours and do no I/O;
+//     webhook guard, the edges' text rules; they import nothing of ours and
+//     do no I/O;
 //   - the definition language and the templates, pure too, over the leaves;
 //   - what workflow code sees (activities/contract) and workflow code itself
 //     (workflows, simulate): deterministic, no store, no mailer, no HTTP;
@@ -31,13 +32,15 @@ var mayImport = map[string][]string{
 	"message":               nil,
 	"internal/netguard":     nil,
 	"internal/historystats": nil,
+	"internal/text":         nil, // the text rules both edges apply
+	"internal/throttle":     nil, // failed authentications by client, for both edges (in memory)
 	"metrics":               nil,
 	"migrations":            nil,
 	"unsubscribe":           nil,
 	"mail":                  nil, // senders: I/O, but over plain values
 
 	// The language and the templates.
-	"playbook":  {"accounts", "internal/netguard"},
+	"playbook":  {"accounts", "internal/netguard", "internal/text"},
 	"templates": {"message"},
 
 	// Workflow code and what it sees of activities.
@@ -49,26 +52,27 @@ var mayImport = map[string][]string{
 	"store": {"accounts", "message"},
 
 	// Side effects and services.
-	"activities": {"accounts", "activities/contract", "internal/netguard", "mail", "message", "store", "templates", "unsubscribe"},
+	"compose":    {"store", "templates"}, // a recipient's email from the records
+	"activities": {"accounts", "activities/contract", "compose", "internal/netguard", "mail", "message", "store", "templates", "unsubscribe"},
 	"runs":       {"accounts", "activities/contract", "catalog", "message", "playbook", "store", "workflows"},
 	"triggers":   {"accounts", "activities/contract", "health", "playbook", "runs", "store"},
-	"playbooks":  {"playbook"},                                              // the built-in definitions; seeding does not reach into store types
-	"team":       nil,                                                       // who may act on whose work
-	"catalog":    {"playbook", "playbooks", "store"},                        // drafts, validation, publishing
-	"approvals":  {"message", "runs", "store", "team", "templates"},         // deciding
-	"tasks":      {"store", "team"},                                         // completing
-	"portfolio":  {"store"},                                                 // the portfolio report (bands, retention, outcomes)
-	"analytics":  {"playbook", "store"},                                     // a playbook's figures per version and step
-	"imports":    {"activities/contract", "store", "triggers", "workflows"}, // bulk imports, applied by a workflow
+	"playbooks":  {"playbook"},                                                 // the built-in definitions; seeding does not reach into store types
+	"team":       nil,                                                          // who may act on whose work
+	"catalog":    {"playbook", "playbooks", "store"},                           // drafts, validation, publishing
+	"approvals":  {"compose", "message", "runs", "store", "team", "templates"}, // deciding
+	"tasks":      {"store", "team"},                                            // completing
+	"portfolio":  {"store"},                                                    // the portfolio report (bands, retention, outcomes)
+	"analytics":  {"playbook", "store"},                                        // a playbook's figures per version and step
+	"imports":    {"activities/contract", "store", "triggers", "workflows"},    // bulk imports, applied by a workflow
 
 	// The edges.
-	"api": {"accounts", "analytics", "approvals", "catalog", "health", "imports", "message", "metrics", "playbook", "portfolio", "runs", "simulate", "store",
+	"api": {"accounts", "analytics", "approvals", "catalog", "health", "imports", "internal/netguard", "internal/text", "internal/throttle", "message", "metrics", "playbook", "portfolio", "runs", "simulate", "store",
 		"tasks", "team", "templates", "triggers", "unsubscribe"}, // never workflows: runs are reached through services
-	"console": {"accounts", "analytics", "approvals", "catalog", "health", "playbook", "portfolio", "runs", "simulate", "store", "tasks", "team", "templates",
+	"console": {"accounts", "analytics", "approvals", "catalog", "health", "internal/text", "internal/throttle", "playbook", "portfolio", "runs", "simulate", "store", "tasks", "team", "templates",
 		"triggers"}, // the web console: the same services as api, never workflows
-	"internal/config": {"accounts", "health", "internal/netguard"},
+	"internal/config": {"accounts", "health", "internal/netguard", "playbook"},
 	"worker":          {"activities", "workflows"},
-	"cmd/playbookd": {"activities", "api", "approvals", "catalog", "console", "imports", "internal/config", "internal/netguard", "mail", "metrics", "migrations", "playbook",
+	"cmd/playbookd": {"activities", "api", "approvals", "catalog", "console", "imports", "internal/config", "internal/netguard", "internal/throttle", "mail", "metrics", "migrations", "playbook",
 		"playbooks", "runs", "store", "tasks", "templates", "triggers", "unsubscribe", "worker", "workflows"},
 	"cmd/bench": {"internal/historystats", "playbook", "playbooks", "simulate", "templates", "workflows"},
 	"e2e":       nil,
@@ -98,6 +102,7 @@ var mayNotReach = map[string][]string{
 	"playbook":            noIO,
 	"templates":           noIO,
 	"internal/netguard":   noIO,
+	"internal/text":       noIO,
 }
 
 var noIO = []string{"net", "net/http", "os/exec", "database/sql", "github.com/jackc/pgx/v5", "go.temporal.io/sdk/client"}

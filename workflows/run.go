@@ -62,6 +62,10 @@ type RunInput struct {
 	// segment, levels 1-4; it travels in the input so a run keeps the
 	// deadlines it started with.
 	EscalationSLA map[string][4]time.Duration `json:",omitempty"`
+	// DefaultSendWindow is the organisation's send window, for a definition
+	// that sets none; it travels in the input so a run keeps the one it
+	// started with (runs from before carry none: no window).
+	DefaultSendWindow *playbook.SendWindow `json:",omitempty"`
 	// Carried is set when the run continues as new.
 	Carried *CarriedState `json:",omitempty"`
 }

@@ -57,12 +57,16 @@ type recorder struct {
 	// topLevel, when set, is the highest level the ladder has people for.
 	topLevel int
 	// capped, when set, makes the first SendEmail of each step defer by it.
-	capped   time.Duration
-	deferred map[string]bool
+	capped time.Duration
+	// deferReason is why the email was deferred, as the activity says it.
+	deferReason string
+	deferred    map[string]bool
 	// emailQueues are the task queues SendEmail ran on.
 	emailQueues []string
 	// sla, when set, is the run's configured escalation ladder.
 	sla map[string][4]time.Duration
+	// window, when set, is the organisation's default send window.
+	window *playbook.SendWindow
 	// createDelay, when set, is how long CreateApproval takes (simulated).
 	createDelay time.Duration
 	// decisionDelay, when set, is how long recording an approve or reject
@@ -104,7 +108,7 @@ func newRecorder(t testing.TB, account accounts.Snapshot) *recorder {
 			if r.capped > 0 && !r.deferred[in.StepID] {
 				r.deferred[in.StepID] = true
 				until := env.Now().Add(r.capped)
-				return contract.SendEmailResult{DeferUntil: &until}, nil
+				return contract.SendEmailResult{DeferUntil: &until, DeferReason: r.deferReason}, nil
 			}
 			detail := in.Template
 			if in.Override != nil {
@@ -201,7 +205,7 @@ func (r *recorder) at(offset time.Duration, fn func()) { r.env.RegisterDelayedCa
 func (r *recorder) run(def *playbook.Definition) {
 	r.env.ExecuteWorkflow(workflows.PlaybookRun, workflows.RunInput{
 		RunID: testRunID, AccountID: r.account.ID, PlaybookKey: def.Key,
-		PlaybookVersion: 1, Definition: *def, EscalationSLA: r.sla,
+		PlaybookVersion: 1, Definition: *def, EscalationSLA: r.sla, DefaultSendWindow: r.window,
 	})
 	require.True(r.t, r.env.IsWorkflowCompleted())
 }
@@ -635,6 +639,32 @@ func TestRenewalZonesChooseThePath(t *testing.T) {
 	}
 }
 
+// An account enrolled in renewal at T-45 does not get the T-90 and T-60
+// emails together on its first day: both are past skip_if_late, and the run
+// says so; what is still due happens.
+func TestLateEnrolmentSkipsStaleMilestones(t *testing.T) {
+	r := newRecorder(t, account("smb"))
+	renewal := r.start.Add(45 * day)
+	r.account.RenewalAt = &renewal
+	r.run(builtin(t, "renewal"))
+	steps := r.byStep()
+	require.NotContains(t, steps, "email:renewal-reminder")
+	require.NotContains(t, steps, "email:renewal-options-email")
+	require.Equal(t, 15*day, steps["task:agreement-legal"], "T-30 is still ahead")
+	p := r.progressNow()
+	reminder := record(t, p.Done, "renewal-reminder")
+	require.Equal(t, workflows.StepSkipped, reminder.Status)
+	require.Equal(t, "skipped: too late, 45d after its time 2025-11-21T09:00:00Z (skip_if_late: 2w)", reminder.Detail)
+	require.Equal(t, workflows.StepSkipped, record(t, p.Done, "renewal-options-email").Status)
+
+	// Enrolled at T-80: ten days late is within the bound; the reminder goes.
+	r = newRecorder(t, account("smb"))
+	renewal = r.start.Add(80 * day)
+	r.account.RenewalAt = &renewal
+	r.run(builtin(t, "renewal"))
+	require.Contains(t, r.byStep(), "email:renewal-reminder")
+}
+
 func TestSignedRenewalEndsRenewed(t *testing.T) {
 	r := newRecorder(t, account("smb"))
 	renewal := r.start.Add(120 * day)
@@ -747,6 +777,36 @@ func TestEmailsWaitForTheSendWindowInTheAccountsZone(t *testing.T) {
 }
 
 // The frequency cap delays an email; the run waits and sends it then.
+// A definition without a send window follows the organisation's: an email
+// due at 18:00 on a Monday in Tokyo waits for 09:00 on Tuesday there; the
+// definition's own window wins over it; without either it goes at once.
+func TestOrganisationSendWindowAppliesWhenTheDefinitionSetsNone(t *testing.T) {
+	business, err := playbook.ParseSendWindow("mon-fri 09:00-17:00")
+	require.NoError(t, err)
+	const noWindow = "key: w\nname: W\nsteps:\n  - id: hello\n    email: {template: welcome, to: champion}\n"
+	const ownWindow = "key: w\nname: W\nsend_window: {start: \"19:00\", end: \"20:00\"}\nsteps:\n  - id: hello\n    email: {template: welcome, to: champion}\n"
+	tests := []struct {
+		name   string
+		window *playbook.SendWindow
+		src    string
+		want   time.Duration
+	}{
+		{"organisation's window", business, noWindow, 15 * time.Hour},
+		{"the definition's own", business, ownWindow, time.Hour},
+		{"no window anywhere", nil, noWindow, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			acct := account("smb")
+			acct.Timezone = "Asia/Tokyo" // Monday 09:00 UTC is 18:00 there
+			r := newRecorder(t, acct)
+			r.window = tt.window
+			r.run(parse(t, tt.src))
+			require.Equal(t, tt.want, r.byStep()["email:hello"])
+		})
+	}
+}
+
 func TestCappedEmailIsSentWhenTheCapFreesUp(t *testing.T) {
 	def := parse(t, "key: c\nname: C\nsteps:\n  - id: hello\n    email: {template: welcome, to: champion}\n  - id: call\n    task: {title: Call, assignee: csm}\n")
 	r := newRecorder(t, account("smb"))
@@ -754,6 +814,22 @@ func TestCappedEmailIsSentWhenTheCapFreesUp(t *testing.T) {
 	r.run(def)
 	require.Equal(t, 30*time.Hour, r.byStep()["email:hello"])
 	require.Equal(t, 30*time.Hour, r.byStep()["task:call"], "the next step waits behind the email")
+}
+
+// The run view says why an email waits, as PostgreSQL decided it: another
+// play emailed the contact, or a higher play is live.
+func TestHeldEmailSaysWhy(t *testing.T) {
+	def := parse(t, "key: c\nname: C\nsteps:\n  - id: hello\n    email: {template: welcome, to: champion}\n")
+	r := newRecorder(t, account("smb"))
+	r.capped = 21 * time.Hour
+	r.deferReason = "held: red-recovery emailed Dana 3 hours ago; automated emails to a contact are at least 1 day apart"
+	p := r.progressAt(time.Hour)
+	r.run(def)
+	require.Equal(t, r.deferReason+" until 2026-01-06T06:00:00Z", p.Current.Detail)
+	hello := record(t, r.progressNow().Done, "hello")
+	require.Len(t, hello.Notes, 1)
+	require.Equal(t, workflows.NoteCap, hello.Notes[0].Kind)
+	require.Equal(t, r.deferReason+" until 2026-01-06T06:00:00Z", hello.Notes[0].Text)
 }
 
 // A run keeps the escalation deadlines configured when it started.

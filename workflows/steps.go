@@ -19,15 +19,19 @@ import (
 // the definition's send window; histories from before it send at once.
 const sendWindowChange = "send-window"
 
-// waitForSendWindow holds an email until the definition's send window is
-// open in the account's time zone. The opening is computed in a SideEffect:
+// waitForSendWindow holds an email until the definition's send window (or
+// else the organisation's) is open in the account's time zone. The opening is computed in a SideEffect:
 // time zone rules can change between releases, and replays must not.
 func (r *interpreter) waitForSendWindow(ctx workflow.Context, rec *StepRecord) error {
-	if r.def.SendWindow == nil || workflow.GetVersion(ctx, sendWindowChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	window := r.def.SendWindow
+	if window == nil {
+		window = r.in.DefaultSendWindow
+	}
+	if window == nil || workflow.GetVersion(ctx, sendWindowChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return nil
 	}
 	now := workflow.Now(ctx)
-	window, zone := r.def.SendWindow, r.account.Timezone
+	zone := r.account.Timezone
 	var open time.Time
 	err := workflow.SideEffect(ctx, func(workflow.Context) any {
 		loc, err := time.LoadLocation(zone)
@@ -68,6 +72,12 @@ func (r *interpreter) execStep(ctx workflow.Context, s *playbook.Step, suffix st
 		if err := r.waitUntil(ctx, func() time.Time { return r.anchor().Add(offset) }); err != nil {
 			return err
 		}
+		if due := r.anchor().Add(offset); s.SkipIfLate != nil && workflow.Now(ctx).Sub(due) > s.SkipIfLate.Std() {
+			rec.At = Stamp(workflow.Now(ctx))
+			r.record(rec, StepSkipped, fmt.Sprintf("skipped: too late, %s after its time %s (skip_if_late: %s)",
+				lateness(workflow.Now(ctx).Sub(due)), due.UTC().Format(time.RFC3339), s.SkipIfLate))
+			return nil
+		}
 	case s.After != nil:
 		due := workflow.Now(ctx).Add(s.After.Std())
 		if err := r.waitUntil(ctx, func() time.Time { return due }); err != nil {
@@ -94,6 +104,14 @@ func (r *interpreter) execStep(ctx workflow.Context, s *playbook.Step, suffix st
 		r.record(rec, StepDone, detail)
 	}
 	return err
+}
+
+// lateness says how late a step is, in days once it is a day or more.
+func lateness(d time.Duration) string {
+	if d >= 24*time.Hour {
+		return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+	}
+	return d.Round(time.Minute).String()
 }
 
 // failure is a failed step's detail: an activity's own message, without the
@@ -180,7 +198,7 @@ func (r *interpreter) perform(ctx workflow.Context, s *playbook.Step, id, suffix
 		return "account updated", nil
 	case playbook.KindNotify:
 		err := workflow.ExecuteActivity(ctx, contract.Notify, contract.NotifyInput{
-			RunID: r.in.RunID, StepID: id, AccountID: r.in.AccountID, URL: s.Notify.URL, Message: s.Notify.Message,
+			RunID: r.in.RunID, StepID: id, AccountID: r.in.AccountID, URL: s.Notify.URL, Secret: s.Notify.Secret, Message: s.Notify.Message,
 		}).Get(ctx, nil)
 		return "notified", err
 	}
@@ -252,7 +270,11 @@ func (r *interpreter) sendEmail(ctx workflow.Context, in contract.SendEmailInput
 			break
 		}
 		until := *res.DeferUntil
-		r.hold(rec, workflow.Now(ctx), until, NoteCap, "held by the frequency cap until "+until.UTC().Format(time.RFC3339))
+		why := "held by the frequency cap"
+		if res.DeferReason != "" {
+			why = res.DeferReason
+		}
+		r.hold(rec, workflow.Now(ctx), until, NoteCap, why+" until "+until.UTC().Format(time.RFC3339))
 		if err := r.waitUntil(ctx, func() time.Time { return until }); err != nil {
 			return "", err
 		}

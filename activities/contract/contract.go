@@ -67,6 +67,7 @@ const (
 	ErrUnknownPlaybook = "UnknownPlaybook"
 	ErrWebhookRefused  = "WebhookRefused"
 	ErrWebhookBlocked  = "WebhookBlocked" // the target is an address webhooks may not reach
+	ErrUnknownSecret   = "UnknownSecret"  // a notify step names a secret nobody stored (or one deleted since)
 	ErrEmailTooLarge   = "EmailTooLarge"  // a rendered part is over its bound (templates.Max*)
 	ErrTemplate        = "TemplateFailed" // a template does not render over the account's data
 	// ErrApprovalNotPending: a decision, escalation or expiry on an approval
@@ -84,7 +85,7 @@ var ErrPlaybookOverLimits = errors.New("the published playbook is over the defin
 
 // NonRetryable lists the error types above for retry policies.
 var NonRetryable = []string{ErrAccountNotFound, ErrUnknownTemplate, ErrLiveRun, ErrInvalidInput, ErrUnknownPlaybook, ErrWebhookRefused,
-	ErrWebhookBlocked, ErrEmailTooLarge, ErrTemplate, ErrApprovalNotPending}
+	ErrWebhookBlocked, ErrEmailTooLarge, ErrTemplate, ErrApprovalNotPending, ErrUnknownSecret}
 
 // BeginRunInput indexes a run in PostgreSQL and asks for its account.
 type BeginRunInput struct {
@@ -149,6 +150,8 @@ type SendEmailResult struct {
 	// DeferUntil is set when some recipients hit the frequency cap: call
 	// again then; those already sent are not sent twice.
 	DeferUntil *time.Time
+	// DeferReason says why, for the run view ("held: red-recovery emailed Dana 3 minutes ago").
+	DeferReason string `json:",omitempty"`
 	// Unapproved counts contacts holding the roles now who were not in the
 	// approved draft (they got the role after it was made): not sent to.
 	Unapproved int
@@ -226,12 +229,15 @@ type StartPlaybookResult struct {
 	AlreadyLive bool
 }
 
-// NotifyInput posts a message (a Go template over the account) to a webhook.
+// NotifyInput posts a message (a Go template over the account) to a webhook:
+// URL, or the URL stored as the secret named Secret (never in the input,
+// so never in the run's history).
 type NotifyInput struct {
 	RunID     string
 	StepID    string
 	AccountID string
 	URL       string
+	Secret    string
 	Message   string
 }
 

@@ -36,6 +36,7 @@ import (
 	"github.com/playbookd/playbookd/console"
 	"github.com/playbookd/playbookd/imports"
 	"github.com/playbookd/playbookd/internal/config"
+	"github.com/playbookd/playbookd/internal/throttle"
 	"github.com/playbookd/playbookd/mail"
 	"github.com/playbookd/playbookd/metrics"
 	"github.com/playbookd/playbookd/migrations"
@@ -163,7 +164,8 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 	}
 	defer tc.Close()
 	runService := &runs.Service{Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue,
-		Namespace: cfg.TemporalNamespace, TemporalUIURL: cfg.TemporalUIURL, EscalationSLA: cfg.EscalationSLA()}
+		Namespace: cfg.TemporalNamespace, TemporalUIURL: cfg.TemporalUIURL, EscalationSLA: cfg.EscalationSLA(),
+		SendWindow: cfg.DefaultSendWindow()}
 	triggerService := &triggers.Service{Store: st, Runs: runService, Model: cfg.Health(), Now: time.Now, Log: log}
 	importService := &imports.Service{Store: st, Triggers: triggerService, Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Log: log}
 
@@ -179,7 +181,8 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 			return err
 		}
 		acts.Links = links
-		acts.Cap = store.FrequencyCap{Count: cfg.EmailCap, Window: cfg.EmailCapWindow}
+		acts.Cap = store.FrequencyCap{Count: cfg.EmailCap, Window: cfg.EmailCapWindow, MinGap: cfg.EmailMinGap,
+			HoldRecheck: cfg.EmailHoldRecheck}
 		acts.Triggers = triggerService
 		acts.Imports = importService
 		if err := ensureSweepSchedule(ctx, tc, cfg); err != nil {
@@ -223,7 +226,7 @@ func newActivities(cfg config.Config, st *store.Store, set *templates.Set, start
 	}
 	name, addr := cfg.EmailFromAddress()
 	return &activities.Activities{Store: st, Sender: sender, Templates: set, Runs: starter,
-		HTTP: activities.NewWebhookClient(activities.WebhookClientConfig{Guard: cfg.Webhooks()}),
+		HTTP: activities.NewWebhookClient(activities.WebhookClientConfig{Guard: cfg.Webhooks()}), Secrets: st,
 		From: mail.Address{Name: name, Email: addr}, Log: log,
 		PublicBaseURL: cfg.PublicBaseURL, SlackWebhookURL: cfg.SlackWebhookURL,
 		Digests: cfg.DigestHourUTC >= 0, DigestHourUTC: cfg.DigestHourUTC}, nil
@@ -249,7 +252,12 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 	approvalService := &approvals.Service{Store: st, Runs: runService}
 	taskService := &tasks.Service{Store: st, Runs: runService}
 	playbookService := &catalog.Service{Store: st, Options: playbookOptions(set, cfg.Webhooks())}
-	emailCap := store.FrequencyCap{Count: cfg.EmailCap, Window: cfg.EmailCapWindow}
+	emailCap := store.FrequencyCap{Count: cfg.EmailCap, Window: cfg.EmailCapWindow, MinGap: cfg.EmailMinGap,
+		HoldRecheck: cfg.EmailHoldRecheck}
+	// One record of failed authentications for the API's keys and the
+	// console's sign-ins: guesses through either count alike.
+	failures := throttle.New(throttle.Default)
+	proxies, _ := cfg.TrustedProxyRanges() // config has checked them
 	e := api.New(api.Config{
 		Runs:               runService,
 		Triggers:           triggerService,
@@ -265,6 +273,8 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 		Imports:            importService,
 		Deliveries:         st,
 		Unsubscribes:       st,
+		Secrets:            st,
+		Webhooks:           cfg.Webhooks(),
 		Segments:           cfg.Segments(),
 		Metrics:            promMetrics,
 		Links:              links,
@@ -276,15 +286,18 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 				return err
 			}},
 		},
-		AdminKey: cfg.AdminKey,
-		Log:      log,
-		EmailCap: emailCap,
+		AdminKey:       cfg.AdminKey,
+		AuthFailures:   failures,
+		TrustedProxies: proxies,
+		Log:            log,
+		EmailCap:       emailCap,
+		SendWindow:     cfg.DefaultSendWindow(),
 	})
 	// The console: the same binary, the same domain services as the API.
 	if _, err := console.Register(e, console.Config{
-		Sessions: st, AdminKey: cfg.AdminKey, Secure: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Log: log,
+		Sessions: st, AdminKey: cfg.AdminKey, SignInFailures: failures, Secure: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Log: log,
 		Approvals: approvalService, Tasks: taskService, Runs: runService, Events: triggerService,
-		Playbooks: playbookService, EmailCap: emailCap,
+		Playbooks: playbookService, EmailCap: emailCap, SendWindow: cfg.DefaultSendWindow(),
 		Accounts: st, Lists: st, Portfolio: st, Analytics: st, Bands: cfg.Health().Bands,
 	}); err != nil {
 		return err

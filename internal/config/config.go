@@ -8,17 +8,20 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"reflect"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/caarlos0/env/v11"
 
 	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/internal/netguard"
+	"github.com/playbookd/playbookd/playbook"
 )
 
 // Config holds every setting the processes read at start-up. The defaults suit
@@ -36,11 +39,25 @@ type Config struct {
 	// DER ECDSA public key, from SendGrid's mail settings); empty: no webhook.
 	SendGridWebhookKey string `env:"SENDGRID_WEBHOOK_PUBLIC_KEY"`
 	EmailFrom          string `env:"EMAIL_FROM" envDefault:"Customer Success <success@playbookd.local>"`
-	AdminKey           string `env:"PLAYBOOKD_ADMIN_KEY"`
+	// AdminKey is the operator's own key (CheckAdminKey says how strong).
+	AdminKey string `env:"PLAYBOOKD_ADMIN_KEY"`
+	// TrustedProxies are the addresses (CIDR ranges or single addresses) of
+	// the load balancers in front of the API: from them, the client is the
+	// one X-Forwarded-For names. Empty: the client is the connection's peer
+	// (X-Forwarded-For is ignored: any client could write it).
+	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
 	// EmailCap automated emails at most to one address per EmailCapWindow,
 	// across playbooks; 0 turns the cap off.
 	EmailCap       int           `env:"EMAIL_CAP" envDefault:"3"`
 	EmailCapWindow time.Duration `env:"EMAIL_CAP_WINDOW" envDefault:"168h"`
+	// EmailMinGap is the least time between two automated emails to one
+	// contact, across every run; 0 turns it off. EmailHoldRecheck is how
+	// often an email held by a play of higher priority asks again.
+	EmailMinGap      time.Duration `env:"EMAIL_MIN_GAP" envDefault:"24h"`
+	EmailHoldRecheck time.Duration `env:"EMAIL_HOLD_RECHECK" envDefault:"6h"`
+	// SendWindow is when customer emails go, in each account's time zone,
+	// for playbooks whose definition sets no send_window ("none": any time).
+	SendWindow string `env:"SEND_WINDOW" envDefault:"mon-fri 09:00-17:00"`
 	// EmailsPerSecond limits sends across all workers (SendGrid's limit is
 	// per account); 0: unlimited.
 	EmailsPerSecond float64 `env:"EMAILS_PER_SECOND" envDefault:"10"`
@@ -227,6 +244,15 @@ func (c Config) validate() error {
 	if c.EmailCapWindow <= 0 {
 		bad("EMAIL_CAP_WINDOW", "must be a positive duration such as 168h")
 	}
+	if _, err := playbook.ParseSendWindow(c.SendWindow); err != nil {
+		bad("SEND_WINDOW", "%v (\"none\" sends at any time)", err)
+	}
+	if c.EmailMinGap < 0 {
+		bad("EMAIL_MIN_GAP", "must not be negative (0 turns it off), such as 24h")
+	}
+	if c.EmailHoldRecheck < time.Minute {
+		bad("EMAIL_HOLD_RECHECK", "must be at least 1m, such as 6h")
+	}
 	if c.SigningKey != "" && len(c.SigningKey) < 32 {
 		bad("PLAYBOOKD_SIGNING_KEY", "must be at least 32 characters")
 	}
@@ -242,8 +268,14 @@ func (c Config) validate() error {
 			bad("SLACK_WEBHOOK_URL", "want an incoming webhook's https URL on a public host: %v", err)
 		}
 	}
-	if c.AdminKey != "" && len(c.AdminKey) < 16 {
-		bad("PLAYBOOKD_ADMIN_KEY", "must be at least 16 characters")
+	if c.AdminKey != "" {
+		// The key is never quoted back.
+		if err := CheckAdminKey(c.AdminKey); err != nil {
+			bad("PLAYBOOKD_ADMIN_KEY", "%v", err)
+		}
+	}
+	if _, err := c.TrustedProxyRanges(); err != nil {
+		bad("TRUSTED_PROXIES", "%v", err)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -251,6 +283,54 @@ func (c Config) validate() error {
 		bad("LOG_LEVEL", "want debug, info, warn or error, got %q", c.LogLevel)
 	}
 	return errors.Join(errs...)
+}
+
+// The admin key's strength: it opens everything, and the operator chooses
+// it, so it is held to what a random key has (`openssl rand -hex 24`, the
+// keys `make run` and `dev` generate). Failed sign-ins are throttled too,
+// but per client and per replica.
+const (
+	AdminKeyMinLength   = 32
+	AdminKeyMinDistinct = 8
+)
+
+// CheckAdminKey refuses an admin key too short or too repetitive to resist
+// guessing, or one that cannot travel in a header as typed.
+func CheckAdminKey(key string) error {
+	distinct := map[rune]bool{}
+	for _, r := range key {
+		if r <= ' ' || r == 0x7f {
+			return errors.New("must not contain spaces, line breaks or control characters (a newline usually comes from the file it was read from)")
+		}
+		distinct[r] = true
+	}
+	if utf8.RuneCountInString(key) < AdminKeyMinLength || len(distinct) < AdminKeyMinDistinct {
+		return fmt.Errorf("too weak: want at least %d characters, at least %d of them different, such as the output of `openssl rand -hex 24`",
+			AdminKeyMinLength, AdminKeyMinDistinct)
+	}
+	return nil
+}
+
+// TrustedProxyRanges is TRUSTED_PROXIES parsed: a single address is a
+// range of one.
+func (c Config) TrustedProxyRanges() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.TrustedProxies {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(s); err == nil {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("want addresses or CIDR ranges such as 10.0.0.0/8, got %q", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 func hostPort(s string) bool {
@@ -297,4 +377,11 @@ func WebhookPublicKey(b64 string) (*ecdsa.PublicKey, error) {
 func (c Config) EscalationSLA() map[string][4]time.Duration {
 	four := func(d []time.Duration) [4]time.Duration { return [4]time.Duration{d[0], d[1], d[2], d[3]} }
 	return map[string][4]time.Duration{"enterprise": four(c.SLAEnterprise), "mid_market": four(c.SLAMidMarket), "smb": four(c.SLASMB)}
+}
+
+// DefaultSendWindow is the organisation's send window (validated by Load);
+// nil when it is "none".
+func (c Config) DefaultSendWindow() *playbook.SendWindow {
+	w, _ := playbook.ParseSendWindow(c.SendWindow)
+	return w
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/netip"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -74,6 +75,10 @@ func TestLoadRejectsBadValuesNamingThem(t *testing.T) {
 		{"sendgrid url", map[string]string{"SENDGRID_BASE_URL": "not a url"}, []string{"SENDGRID_BASE_URL"}},
 		{"email from", map[string]string{"EMAIL_FROM": "nobody"}, []string{"EMAIL_FROM"}},
 		{"short admin key", map[string]string{"PLAYBOOKD_ADMIN_KEY": "short"}, []string{"PLAYBOOKD_ADMIN_KEY"}},
+		{"admin key of the old minimum", map[string]string{"PLAYBOOKD_ADMIN_KEY": "test-admin-key-0123456789"}, []string{"PLAYBOOKD_ADMIN_KEY: too weak"}},
+		{"repetitive admin key", map[string]string{"PLAYBOOKD_ADMIN_KEY": strings.Repeat("ab12", 16)}, []string{"PLAYBOOKD_ADMIN_KEY: too weak"}},
+		{"admin key with a newline", map[string]string{"PLAYBOOKD_ADMIN_KEY": "bench-admin-key-0123456789abcdef\n"}, []string{"PLAYBOOKD_ADMIN_KEY: must not contain"}},
+		{"trusted proxy not an address", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,lb.internal"}, []string{"TRUSTED_PROXIES"}},
 		{"log level", map[string]string{"LOG_LEVEL": "loud"}, []string{"LOG_LEVEL"}},
 		{"short signing key", map[string]string{"PLAYBOOKD_SIGNING_KEY": "short"}, []string{"PLAYBOOKD_SIGNING_KEY"}},
 		{"public url", map[string]string{"PUBLIC_BASE_URL": "cs.example"}, []string{"PUBLIC_BASE_URL"}},
@@ -90,6 +95,10 @@ func TestLoadRejectsBadValuesNamingThem(t *testing.T) {
 		{"SLA not durations", map[string]string{"ESCALATION_SLA_MID_MARKET": "a day"}, []string{"ESCALATION_SLA_MID_MARKET"}},
 		{"cap window", map[string]string{"EMAIL_CAP_WINDOW": "0s"}, []string{"EMAIL_CAP_WINDOW"}},
 		{"cap window not a duration", map[string]string{"EMAIL_CAP_WINDOW": "a week"}, []string{"EMAIL_CAP_WINDOW"}},
+		{"send window backwards", map[string]string{"SEND_WINDOW": "mon-fri 17:00-09:00"}, []string{"SEND_WINDOW"}},
+		{"send window without hours", map[string]string{"SEND_WINDOW": "weekdays"}, []string{"SEND_WINDOW"}},
+		{"negative email gap", map[string]string{"EMAIL_MIN_GAP": "-1h"}, []string{"EMAIL_MIN_GAP"}},
+		{"hold recheck too often", map[string]string{"EMAIL_HOLD_RECHECK": "1s"}, []string{"EMAIL_HOLD_RECHECK"}},
 		{"several at once", map[string]string{"HTTP_ADDR": "x", "EMAIL_FROM": "y"}, []string{"HTTP_ADDR", "EMAIL_FROM"}},
 		{"cert without key", map[string]string{"TEMPORAL_TLS_CERT": p.certFile}, []string{"TEMPORAL_TLS_KEY: required"}},
 		{"key without cert", map[string]string{"TEMPORAL_TLS_KEY": p.keyFile}, []string{"TEMPORAL_TLS_CERT: required"}},
@@ -144,5 +153,57 @@ func TestEscalationSLAFromEnvironment(t *testing.T) {
 				t.Fatalf("EscalationSLA() = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// The admin keys the repository's scripts, suites and examples use are
+// strong enough; a refused key is never quoted back.
+func TestAdminKeyStrength(t *testing.T) {
+	tests := []struct {
+		key    string
+		reason string // empty: accepted
+	}{
+		{key: "bench-admin-key-0123456789abcdef"},                                  // cmd/bench
+		{key: "e2e-admin-key-0123456789abcdefghijk"},                               // e2e
+		{key: "pbk_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},                        // scripts/lib.sh, dev: pbk_ and 24 random bytes
+		{key: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822c"},                  // openssl rand -hex 24
+		{key: "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5"},                      // openssl rand -base64 33
+		{key: "test-admin-key-0123456789", reason: "too weak"},                     // the old minimum, 16+
+		{key: strings.Repeat("a", 64), reason: "too weak"},                         // long, one character
+		{key: "0123456" + strings.Repeat("0", 40), reason: "too weak"},             // 7 different
+		{key: "9f86d081884c7d659a2feaa0c55ad015 a3bf", reason: "must not contain"}, // a space
+		{key: "9f86d081884c7d659a2feaa0c55ad015a3bf\n", reason: "must not contain"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			_, err := LoadFrom(map[string]string{"PLAYBOOKD_ADMIN_KEY": tt.key})
+			if tt.reason == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "PLAYBOOKD_ADMIN_KEY: "+tt.reason) {
+				t.Fatalf("want PLAYBOOKD_ADMIN_KEY: %s..., got %v", tt.reason, err)
+			}
+			if strings.Contains(err.Error(), strings.TrimSpace(tt.key)) {
+				t.Fatalf("the error quotes the key: %v", err)
+			}
+		})
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	cfg, err := LoadFrom(map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7 ,2001:db8::1/64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := cfg.TrustedProxyRanges()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"), netip.MustParsePrefix("2001:db8::/64")}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("TrustedProxyRanges() = %v, want %v", got, want)
 	}
 }
