@@ -22,9 +22,14 @@ var fuzzRoutes = []struct{ method, path string }{
 	{"POST", "/v1/keys"},
 }
 
-// FuzzAPIBodies sends arbitrary bodies to every route that takes JSON: the
-// answer is never a 5xx, always JSON or problem+json, and matches the
-// OpenAPI document (the harness checks every response against it).
+// fuzzMediaTypes are what a fuzzed body claims to be: JSON, nothing at all,
+// or another type (a body's checks must not depend on it).
+var fuzzMediaTypes = []string{"application/json", "", "chunked", "text/plain", "application/x-www-form-urlencoded", "text/csv"}
+
+// FuzzAPIBodies sends arbitrary bodies, under any media type or none, to
+// every route that takes JSON: the answer is never a 5xx, always JSON or
+// problem+json, and matches the OpenAPI document (the harness checks every
+// response against it).
 //
 //	go test -run XXX -fuzz FuzzAPIBodies -fuzztime 60s ./api
 func FuzzAPIBodies(f *testing.F) {
@@ -43,16 +48,20 @@ func FuzzAPIBodies(f *testing.F) {
 		`{"outcome":"done","note":"n"}`,
 		`{"name":"k","role":"ops"}`,
 	} {
-		f.Add(uint8(i), []byte(body))
+		for m := range fuzzMediaTypes {
+			f.Add(uint8(i), uint8(m), []byte(body))
+		}
 	}
-	f.Add(uint8(1), []byte(`{"id":"x","arr":1e309}`))
-	f.Add(uint8(3), []byte(`{"score":"NaN","measured_at":"2026-02-30T00:00:00Z"}`))
+	f.Add(uint8(1), uint8(0), []byte(`{"id":"x","arr":1e309}`))
+	f.Add(uint8(3), uint8(0), []byte(`{"score":"NaN","measured_at":"2026-02-30T00:00:00Z"}`))
 	// Found by hand after fuzzing: a timer 8,000 years away failed the simulation (500).
-	f.Add(uint8(7), []byte(`{"account":{"segment":"smb","timezone":"UTC","renewal_date":"9999-12-31"}}`))
-	f.Fuzz(func(t *testing.T, route uint8, body []byte) {
+	f.Add(uint8(7), uint8(0), []byte(`{"account":{"segment":"smb","timezone":"UTC","renewal_date":"9999-12-31"}}`))
+	// Stored, unchecked, before bodies without a media type were refused.
+	f.Add(uint8(0), uint8(1), []byte(`{"email":"a@b.test","name":"A\u0000","level":"csm"}`))
+	f.Fuzz(func(t *testing.T, route, media uint8, body []byte) {
 		h.mismatch = t.Errorf
 		r := fuzzRoutes[int(route)%len(fuzzRoutes)]
-		resp := h.request(t, adminKey, r.method, r.path, "application/json", string(body))
+		resp := h.sendAs(t, r.method, r.path, fuzzMediaTypes[int(media)%len(fuzzMediaTypes)], string(body))
 		if resp.status >= 500 {
 			t.Fatalf("%s %s %q: %d %s", r.method, r.path, body, resp.status, resp.raw)
 		}
