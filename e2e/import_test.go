@@ -139,7 +139,7 @@ func TestImportSurvivesKilledAPIAndWorker(t *testing.T) {
 	status, im = c.call("GET", "/v1/accounts/imports/"+id, "")
 	require.Equal(t, 200, status, im)
 	require.Equal(t, "running", im["status"], "no worker: the import waits")
-	worker = startProc(t, bin, env, "worker")
+	startProc(t, bin, env, "worker") // stopped with the test
 
 	deadline = time.Now().Add(2 * time.Minute)
 	for im["status"] == "running" {

@@ -86,10 +86,7 @@ func Schema() map[string]any {
 	return out
 }
 
-var (
-	durationType = reflect.TypeOf(Duration(0))
-	triggerType  = reflect.TypeOf(Trigger{})
-)
+var durationType = reflect.TypeOf(Duration(0))
 
 // durationPattern is ParseDuration's syntax: whole numbers with units,
 // largest first, each unit at most once.

@@ -311,12 +311,8 @@ func rssOf(pid int) (rss, peak float64, err error) {
 // base is the API replica request i goes to: requests rotate over them.
 func (s *stack) base(i int) string { return s.bases[i%len(s.bases)] }
 
-// call sends a request with the admin key to the first replica and decodes a JSON answer.
-func (s *stack) call(ctx context.Context, method, path, body string) (int, map[string]any, error) {
-	return s.callAt(ctx, s.bases[0], method, path, body)
-}
-
-// callAt is call on the replica at base.
+// callAt sends a request with the admin key to the replica at base and
+// decodes a JSON answer.
 func (s *stack) callAt(ctx context.Context, base, method, path, body string) (int, map[string]any, error) {
 	status, raw, err := s.rawAt(ctx, base, method, path, "application/json", body)
 	if err != nil {
