@@ -127,11 +127,33 @@ func (h *handlers) publishPlaybook(c echo.Context) error {
 		return problem(http.StatusBadRequest, "the path has an invalid version",
 			FieldError{Field: "version", Message: "must be a whole number from 1 to 2147483647"})
 	}
-	v, err := h.playbooks.Publish(c.Request().Context(), c.Param("key"), version)
+	ctx := c.Request().Context()
+	v, err := h.playbooks.Publish(ctx, c.Param("key"), version)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, v)
+	warnings, err := h.playbooks.PublishWarnings(ctx, v.Key, v.Version)
+	if err != nil {
+		return err
+	}
+	out := publishAnswer{PlaybookVersion: v, Warnings: []publishWarning{}}
+	for _, w := range warnings {
+		out.Warnings = append(out.Warnings, publishWarning{Code: w.Code, Message: w.Message, Playbooks: w.Playbooks})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// publishAnswer is the published version with what publishing it does
+// beyond itself (the console's publish page shows the same warnings).
+type publishAnswer struct {
+	store.PlaybookVersion
+	Warnings []publishWarning `json:"warnings"`
+}
+
+type publishWarning struct {
+	Code      string   `json:"code"`
+	Message   string   `json:"message"`
+	Playbooks []string `json:"playbooks,omitempty"`
 }
 
 func (h *handlers) playbookSchema(c echo.Context) error {

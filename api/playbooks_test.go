@@ -604,3 +604,28 @@ func messagesOf(body map[string]any) []string {
 	}
 	return out
 }
+
+// Publishing answers with what it does beyond the version itself, the
+// warnings the console's publish page shows: a duplicate keeps its
+// original's trigger, so each account it enrols would get both.
+func TestPublishAnswersWithTheConsolesWarnings(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t)
+	r := h.do(t, "POST", "/v1/playbooks/onboarding/duplicate", `{"key":"onboarding-plus","name":"Onboarding plus"}`)
+	require.Equal(t, 201, r.status, r.raw)
+	r = h.do(t, "POST", fmt.Sprintf("/v1/playbooks/onboarding-plus/versions/%v/publish", r.body["version"]), "")
+	require.Equal(t, 200, r.status, r.raw)
+	require.Equal(t, "published", r.body["status"])
+	warnings := r.body["warnings"].([]any)
+	require.Len(t, warnings, 1, r.raw)
+	w := warnings[0].(map[string]any)
+	require.Equal(t, "shared_trigger", w["code"])
+	require.Equal(t, []any{"onboarding"}, w["playbooks"])
+	require.Contains(t, w["message"], "its trigger also starts onboarding")
+
+	r = h.do(t, "POST", "/v1/playbooks", "{\"key\":\"quiet\",\"name\":\"Quiet\",\"steps\":[{\"id\":\"a\",\"wait\":\"1d\"}]}")
+	require.Equal(t, 201, r.status, r.raw)
+	r = h.do(t, "POST", "/v1/playbooks/quiet/versions/1/publish", "")
+	require.Equal(t, 200, r.status, r.raw)
+	require.Equal(t, []any{}, r.body["warnings"], "no trigger, nothing beyond itself")
+}

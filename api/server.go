@@ -65,6 +65,7 @@ type Playbooks interface {
 	Validate(ctx context.Context, source []byte) (*playbook.Definition, error)
 	Create(ctx context.Context, source []byte, format string) (store.PlaybookVersion, error)
 	Publish(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
+	PublishWarnings(ctx context.Context, key string, version int) ([]catalog.Warning, error)
 	Version(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
 	Definition(ctx context.Context, key string, version int) (*playbook.Definition, int, error)
 	List(ctx context.Context, afterKey string, n int) ([]store.PlaybookSummary, error)

@@ -3,7 +3,9 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/store"
@@ -140,4 +142,28 @@ func (s *Service) SharedTrigger(ctx context.Context, key string, version int) ([
 		}
 		after = page[len(page)-1].Key
 	}
+}
+
+// Warning is something publishing a version does that its author may not
+// mean: the API's publish answer and the console's publish page show the
+// same ones.
+type Warning struct {
+	Code      string   // shared_trigger
+	Message   string   // a sentence for the author
+	Playbooks []string // the other playbooks it is about
+}
+
+// WarningSharedTrigger: another published playbook has the version's
+// trigger, so each account it enrols gets both.
+const WarningSharedTrigger = "shared_trigger"
+
+// PublishWarnings says what publishing the version does beyond itself.
+func (s *Service) PublishWarnings(ctx context.Context, key string, version int) ([]Warning, error) {
+	shared, err := s.SharedTrigger(ctx, key, version)
+	if err != nil || len(shared) == 0 {
+		return nil, err
+	}
+	return []Warning{{Code: WarningSharedTrigger, Playbooks: shared, Message: fmt.Sprintf(
+		"its trigger also starts %s: once published, each account it enrols gets both playbooks; change this "+
+			"version's trigger (or remove it to start runs by hand) unless that is what you want", strings.Join(shared, ", "))}}, nil
 }

@@ -28,7 +28,7 @@ func TestSignInInABrowser(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/"), chromedp.WaitVisible("#key")))
 	browsertest.Screenshot(ctx, t, "sign-in", browsertest.Phone)
 	browsertest.Screenshot(ctx, t, "sign-in", browsertest.Desktop)
-	require.NoError(t, chromedp.Do(ctx, chromedp.SendKeys("#key", adminKey+"\n"), chromedp.WaitVisible("main h1")))
+	require.NoError(t, chromedp.Do(ctx, chromedp.SendKeys("#key", adminKey+"\n"), chromedp.WaitNotPresent("#key"), chromedp.WaitVisible("main h1")))
 	heading, err := chromedp.Run(ctx, chromedp.Text("main h1"))
 	require.NoError(t, err)
 	require.Equal(t, "Inbox", heading)
@@ -74,7 +74,7 @@ func TestEveryPageAtBothWidths(t *testing.T) {
 
 	ctx := browsertest.New(t)
 	signIn := func(key string) {
-		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/sign-in"), chromedp.SendKeys("#key", key+"\n"), chromedp.WaitVisible("main h1")))
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/sign-in"), chromedp.SendKeys("#key", key+"\n"), chromedp.WaitNotPresent("#key"), chromedp.WaitVisible("main h1")))
 	}
 	check := func(name, path string) {
 		t.Helper()
@@ -127,7 +127,7 @@ func TestEditAnApprovalForTwoRecipientsInABrowser(t *testing.T) {
 
 	ctx := browsertest.New(t)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/sign-in"),
-		chromedp.SendKeys("#key", keyOf(t, l.Store, storetest.CSM)+"\n"), chromedp.WaitVisible("main h1")))
+		chromedp.SendKeys("#key", keyOf(t, l.Store, storetest.CSM)+"\n"), chromedp.WaitNotPresent("#key"), chromedp.WaitVisible("main h1")))
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/approvals/"+a.ID.String()), chromedp.WaitVisible("#text")))
 	box, err := chromedp.Run(ctx, chromedp.Value("#text"))
 	require.NoError(t, err)

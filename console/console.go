@@ -100,7 +100,7 @@ type Playbooks interface {
 	RunCounts(ctx context.Context, keys ...string) ([]store.RunCount, error)
 	Diff(ctx context.Context, key string, from, to int) (catalog.Diff, error)
 	Duplicate(ctx context.Context, fromKey string, version int, newKey, newName string) (store.PlaybookVersion, error)
-	SharedTrigger(ctx context.Context, key string, version int) ([]string, error)
+	PublishWarnings(ctx context.Context, key string, version int) ([]catalog.Warning, error)
 }
 
 // Lists reads runs, the outbox, the team and the playbooks.

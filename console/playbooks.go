@@ -301,8 +301,14 @@ func (h *Handler) showPublish(c echo.Context, status int, problem string) error 
 	if !found {
 		return catalogProblem(catalog.ErrNotFound)
 	}
-	if d.SharedTrigger, err = h.cfg.Playbooks.SharedTrigger(ctx, key, version); err != nil {
+	warnings, err := h.cfg.Playbooks.PublishWarnings(ctx, key, version)
+	if err != nil {
 		return err
+	}
+	for _, w := range warnings { // the API's publish answer carries the same
+		if w.Code == catalog.WarningSharedTrigger {
+			d.SharedTrigger = w.Playbooks
+		}
 	}
 	title := fmt.Sprintf("Publish %s version %d", key, version)
 	return h.render(c, status, "publish", page{Title: title, Nav: "playbooks", Data: d})
