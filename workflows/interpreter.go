@@ -69,9 +69,10 @@ type interpreter struct {
 type pendingApproval struct {
 	stepID   string
 	decision *Decision
-	// creating is set while the approval the run registered first is being
-	// created: a decision waits for it. failed: it could not be.
-	creating, failed bool
+	// first is set for an approval the run registered before creating it
+	// (registerFirstChange); creating while it is being created: a decision
+	// waits for it. failed: it could not be.
+	first, creating, failed bool
 	// deciding is set while a decision is being recorded; expiring while
 	// the run records that nobody decided in time.
 	deciding, expiring bool

@@ -509,6 +509,40 @@ func TestDecisionWhileTheApprovalIsBeingCreated(t *testing.T) {
 	}
 }
 
+// Two decisions that arrive while the approval is being created: the first
+// is applied, the second refused at once, and the email goes out once.
+func TestTwoDecisionsWhileTheApprovalIsBeingCreated(t *testing.T) {
+	r := newRecorder(t, account("enterprise"))
+	r.createDelay = time.Minute
+	var first, second error
+	done := 0
+	r.at(20*time.Second, func() {
+		r.env.UpdateWorkflow(workflows.DecideUpdate, "u1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { first = err }, OnAccept: func() {},
+			OnComplete: func(_ any, err error) { done++; first = err },
+		}, workflows.Decision{ApprovalID: approvalOf("invite"), Decision: "approve", By: "csm@cs.test"})
+	})
+	r.at(40*time.Second, func() {
+		r.env.UpdateWorkflow(workflows.DecideUpdate, "u2", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { second = err }, OnAccept: func() {},
+			OnComplete: func(_ any, err error) { done++; second = err },
+		}, workflows.Decision{ApprovalID: approvalOf("invite"), Decision: "reject", By: "lead@cs.test"})
+	})
+	r.run(parse(t, approvalPlaybook))
+	require.NoError(t, first)
+	require.ErrorContains(t, second, "being decided by another decision", "refused by the validator: never in history")
+	var decisions, emails int
+	for _, e := range r.effects {
+		switch e.Kind {
+		case "decision":
+			decisions++
+		case "email":
+			emails++
+		}
+	}
+	require.Equal(t, []int{1, 1}, []int{decisions, emails}, "one decision recorded, one email")
+}
+
 // A decision accepted just before the deadline wins over the expiry that
 // finds the approval decided: the approved email goes out, the run does not
 // fail. Once the run records the expiry, a decision is refused as expired.

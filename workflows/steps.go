@@ -402,7 +402,7 @@ func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.Appr
 	var pending *pendingApproval
 	if registerFirst {
 		in.ApprovalID = ApprovalID(r.in.RunID, id)
-		pending = &pendingApproval{stepID: id, creating: true}
+		pending = &pendingApproval{stepID: id, creating: true, first: true}
 		r.approvals[in.ApprovalID] = pending
 		defer delete(r.approvals, in.ApprovalID)
 	}
@@ -562,8 +562,11 @@ func (r *interpreter) validateDecision(d Decision) error {
 func (r *interpreter) decide(ctx workflow.Context, d Decision) (DecisionResult, error) {
 	status := map[string]string{"approve": "approved", "reject": "rejected"}[d.Decision]
 	p := r.approvals[d.ApprovalID] // the validator saw it
-	if p != nil {
-		// An approval registered first may still be being created.
+	if p != nil && p.first {
+		// Taken at once, so the validator refuses a second decision while
+		// this one waits for the approval to exist or is being recorded.
+		p.deciding = true
+		defer func() { p.deciding = false }()
 		if p.creating {
 			if err := workflow.Await(ctx, func() bool { return !p.creating }); err != nil {
 				return DecisionResult{}, err
@@ -573,8 +576,6 @@ func (r *interpreter) decide(ctx workflow.Context, d Decision) (DecisionResult, 
 			return DecisionResult{}, temporal.NewApplicationError(
 				fmt.Sprintf("approval %s could not be created", d.ApprovalID), contract.ErrApprovalNotPending)
 		}
-		p.deciding = true
-		defer func() { p.deciding = false }()
 	}
 	in := contract.RecordApprovalDecisionInput{
 		ApprovalID: d.ApprovalID, Status: status, DecidedBy: d.By, Comment: d.Comment, Edits: d.Edits,
