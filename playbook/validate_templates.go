@@ -1,0 +1,130 @@
+package playbook
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	texttemplate "text/template"
+	"text/template/parse"
+)
+
+func (v *validator) ownTemplates(ts []Template) {
+	for i, t := range ts {
+		p := fmt.Sprintf("templates[%d]", i)
+		if v.pattern(p+".name", t.Name, idPattern, "lower-case letters, digits and '-', such as \"renewal-note\"") &&
+			v.templates[t.Name] && !slices.Contains(v.opts.BuiltinTemplates, t.Name) {
+			v.add(p+".name", "template %q is defined twice", t.Name)
+		}
+		v.templates[t.Name] = true
+		v.template(p+".subject", t.Name, "subject", t.Subject, false)
+		v.template(p+".html", t.Name, "html", t.HTML, true)
+		v.template(p+".text", t.Name, "text", t.Text, false)
+	}
+}
+
+// template checks a part of a template the definition carries, or a notify
+// message: it must parse, and it may not loop, define templates or include
+// them. Its data has no lists, so a range can only count up to a number: a
+// loop that writes nothing would burn CPU for as long as it likes, which no
+// bound on the output stops; an include can do the same by recursion. A
+// part is rendered inside a {{define}}, where another define does not parse.
+// Then opts.CheckTemplate type-checks it. Errors name the template, the part
+// and its line, and are placed at that line of the source.
+func (v *validator) template(p, name, part, src string, html bool) {
+	if !v.text(p, src, "the "+part) {
+		return
+	}
+	problem := func(line int, format string, args ...any) {
+		where := fmt.Sprintf("line %d of the %s: ", line, part)
+		if name != "" {
+			where = fmt.Sprintf("template %q, %s", name, where)
+		}
+		v.errs.add(p, v.pos.textLine(p, line), where+format, args...)
+	}
+	// Render registers no functions: a part parses here as it does there.
+	// html/template parses the same syntax.
+	t, err := texttemplate.New("part").Parse(src)
+	if err != nil {
+		line, msg := parseError(err)
+		problem(line, "not a valid Go template: %s", msg)
+		return
+	}
+	lineOf := func(n parse.Node) int { return 1 + strings.Count(src[:min(int(n.Position()), len(src))], "\n") }
+	for _, d := range t.Templates() {
+		if d.Name() != "part" {
+			problem(lineOf(d.Tree.Root), "must not define templates ({{define}} or {{block}})")
+			return
+		}
+	}
+	switch n := forbidden(t.Tree.Root); n.(type) {
+	case *parse.RangeNode:
+		problem(lineOf(n), "must not use {{range}}: templates see no lists, and a loop over a number has no use in an email")
+		return
+	case *parse.TemplateNode:
+		problem(lineOf(n), "must not use {{template}}: a part cannot include another")
+		return
+	}
+	if v.opts.CheckTemplate != nil {
+		v.opts.CheckTemplate(src, html, func(line int, msg string) { problem(line, "%s", msg) })
+	}
+}
+
+var parseErrorPattern = regexp.MustCompile(`^template: [^:]*:(\d+):\s*(.*)$`)
+
+// parseError turns "template: part:3: message" into a line and a message.
+func parseError(err error) (int, string) {
+	if m := parseErrorPattern.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return line, m[2]
+	}
+	return 1, err.Error()
+}
+
+// forbidden is the first {{range}} or {{template}} below n, or nil.
+func forbidden(n parse.Node) parse.Node {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return nil
+		}
+		for _, c := range n.Nodes {
+			if f := forbidden(c); f != nil {
+				return f
+			}
+		}
+	case *parse.RangeNode, *parse.TemplateNode:
+		return n
+	case *parse.IfNode:
+		return firstOf(forbidden(n.List), forbidden(n.ElseList))
+	case *parse.WithNode:
+		return firstOf(forbidden(n.List), forbidden(n.ElseList))
+	}
+	return nil
+}
+
+func firstOf(a, b parse.Node) parse.Node {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// knownTemplates lists the templates for messages; steps come after the
+// templates, so the list is worked out once.
+func (v *validator) knownTemplates() string {
+	if v.known == "" {
+		names := make([]string, 0, len(v.templates))
+		for n := range v.templates {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		if extra := len(names) - maxListedTemplates; extra > 0 {
+			names = append(names[:maxListedTemplates], fmt.Sprintf("and %d more", extra))
+		}
+		v.known = strings.Join(names, ", ")
+	}
+	return v.known
+}
