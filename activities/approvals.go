@@ -102,7 +102,7 @@ func (a *Activities) RecordApprovalDecision(ctx context.Context, in contract.Rec
 			return err
 		}
 	}
-	if in.Status == "approved" {
+	if in.Status == store.ApprovalApproved {
 		approval, err := a.Store.GetApproval(ctx, id)
 		if err != nil {
 			return fmt.Errorf("load approval: %w", err)

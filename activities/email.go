@@ -108,7 +108,7 @@ func (a *Activities) contents(ctx context.Context, in contract.SendEmailInput) (
 	if err != nil {
 		return nil, fmt.Errorf("load approval: %w", err)
 	}
-	if approval.Status != "approved" {
+	if approval.Status != store.ApprovalApproved {
 		return nil, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("approval %s is %s, not approved", in.ApprovalID, approval.Status), contract.ErrInvalidInput, nil)
 	}

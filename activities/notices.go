@@ -47,7 +47,7 @@ const (
 // neither again. Both link to the approval's console page, which only opens
 // it. An error is for Temporal to retry.
 func (a *Activities) tellAssignee(ctx context.Context, approval store.Approval, kind string) error {
-	if approval.Status != "pending" {
+	if approval.Status != store.ApprovalPending {
 		return nil // decided or closed since (a late retry): nothing to ask
 	}
 	acct, err := a.Store.GetAccount(ctx, approval.AccountID)

@@ -10,7 +10,7 @@ import (
 	"github.com/playbookd/playbookd/templates"
 )
 
-var approvalStatuses = []string{"pending", "approved", "rejected", "expired", "cancelled"}
+var approvalStatuses = store.ApprovalStatuses
 
 func (h *handlers) listApprovals(c echo.Context) error {
 	pg, after, err := keysetPage(c)

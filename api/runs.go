@@ -70,7 +70,7 @@ func (h *handlers) getRun(c echo.Context) error {
 	return c.JSON(http.StatusOK, view)
 }
 
-var runStatuses = []string{"running", "paused", "completed", "cancelled", "failed"}
+var runStatuses = store.RunStatuses
 
 func (h *handlers) listRuns(c echo.Context) error {
 	pg, after, err := keysetPage(c)

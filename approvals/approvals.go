@@ -115,7 +115,7 @@ func (s *Service) Decide(ctx context.Context, by team.Actor, d Decision) (Decide
 	// (the run handles Updates one at a time), and the row lock in
 	// store.DecideApproval keeps the row right against the run's own
 	// writes (expiry, escalation) whatever the callers do.
-	if approval.Status != "pending" {
+	if approval.Status != store.ApprovalPending {
 		return out, fmt.Errorf("%w: it is already %s", ErrNotPending, approval.Status)
 	}
 	if d.Edits != nil {

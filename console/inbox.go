@@ -115,7 +115,7 @@ func (h *Handler) showInbox(c echo.Context, status int, refused *taskItem) error
 // deadline first.
 func (h *Handler) pendingApprovals(ctx context.Context, me team.Actor, whose string) ([]store.Approval, bool, error) {
 	out, cut, err := allPages(func(after *store.Keyset) ([]store.Approval, error) {
-		return h.cfg.Approvals.List(ctx, me, store.ApprovalFilter{AssigneeEmail: whose, Status: "pending", After: after, Limit: inboxPage})
+		return h.cfg.Approvals.List(ctx, me, store.ApprovalFilter{AssigneeEmail: whose, Status: store.ApprovalPending, After: after, Limit: inboxPage})
 	}, func(a store.Approval) store.Keyset { return store.Keyset{At: a.CreatedAt, ID: a.ID} })
 	slices.SortStableFunc(out, func(a, b store.Approval) int { return a.ExpiresAt.Compare(b.ExpiresAt) })
 	return out, cut, err

@@ -48,6 +48,19 @@ type ApprovalDraft struct {
 	Approved *message.Content `json:"approved"`
 }
 
+// Approval statuses.
+const (
+	ApprovalPending   = "pending"
+	ApprovalApproved  = "approved"
+	ApprovalRejected  = "rejected"
+	ApprovalExpired   = "expired"
+	ApprovalCancelled = "cancelled"
+)
+
+// ApprovalStatuses are every approval status, as the approvals table's CHECK
+// has them.
+var ApprovalStatuses = []string{ApprovalPending, ApprovalApproved, ApprovalRejected, ApprovalExpired, ApprovalCancelled}
+
 // NewApproval is the input of CreateApproval.
 type NewApproval struct {
 	ID            uuid.UUID // uuid.Nil: PostgreSQL picks one
@@ -120,7 +133,7 @@ func (s *Store) DecideApproval(ctx context.Context, id uuid.UUID, d ApprovalDeci
 		if err != nil {
 			return err
 		}
-		if current.Status != "pending" {
+		if current.Status != ApprovalPending {
 			if current.Status == d.Status && (current.DecidedBy == nil && d.By == "" || current.DecidedBy != nil && *current.DecidedBy == d.By) {
 				a = current
 				a.Drafts, err = drafts(ctx, tx, id)
@@ -269,7 +282,7 @@ func (s *Store) EscalateApproval(ctx context.Context, id uuid.UUID, level int, e
 		if err != nil {
 			return err
 		}
-		if current.Status != "pending" {
+		if current.Status != ApprovalPending {
 			return ErrNotPending
 		}
 		if curLevel < level {

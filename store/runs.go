@@ -19,6 +19,9 @@ const (
 	RunFailed    = "failed"
 )
 
+// RunStatuses are every run status, as the runs table's CHECK has them.
+var RunStatuses = []string{RunRunning, RunPaused, RunCompleted, RunCancelled, RunFailed}
+
 // Run is the index row of one account in one playbook version.
 type Run struct {
 	ID              uuid.UUID  `json:"id"`

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -253,5 +255,29 @@ func TestTimesScanAsUTC(t *testing.T) {
 	cmd.Env = append(os.Environ(), "PLAYBOOKD_UTC_CHILD=1", "TZ=Asia/Tokyo")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("in Asia/Tokyo: %v\n%s", err, out)
+	}
+}
+
+// The status lists of the code are the database's: a status added to one
+// and not the other fails here (the CHECK constraints are the truth).
+func TestStatusesMatchTheDatabase(t *testing.T) {
+	f := newFixture(t)
+	for table, want := range map[string][]string{"runs": store.RunStatuses, "approvals": store.ApprovalStatuses} {
+		var def string
+		err := f.pool.QueryRow(f.ctx, `SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c
+			WHERE c.conrelid = $1::regclass AND c.contype = 'c' AND pg_get_constraintdef(c.oid) LIKE 'CHECK ((status = ANY%'`,
+			table).Scan(&def)
+		if err != nil {
+			t.Fatalf("%s: %v", table, err)
+		}
+		var got []string
+		for _, m := range regexp.MustCompile(`'([a-z_]+)'::text`).FindAllStringSubmatch(def, -1) {
+			got = append(got, m[1])
+		}
+		slices.Sort(got)
+		sorted := slices.Sorted(slices.Values(want))
+		if !slices.Equal(got, sorted) {
+			t.Errorf("%s: the database allows %v, the code knows %v", table, got, sorted)
+		}
 	}
 }
