@@ -518,8 +518,7 @@ func (r *recorder) capped(c Contact, now time.Time) (time.Time, string, bool) {
 		if name == "" {
 			name = c.Email
 		}
-		return last.Add(gap), fmt.Sprintf("held: %s emailed %s %s ago; automated emails to a contact are at least %s apart",
-			r.in.Definition.Key, name, roughly(now.Sub(last)), roughly(gap)), true
+		return last.Add(gap), message.HeldByGap(r.in.Definition.Key, name, now.Sub(last), gap), true
 	}
 	if r.in.Cap.Count <= 0 {
 		return time.Time{}, "", false
@@ -534,25 +533,7 @@ func (r *recorder) capped(c Contact, now time.Time) (time.Time, string, bool) {
 		return time.Time{}, "", false
 	}
 	// Free again when the oldest of the last Count leaves the window.
-	return recent[len(recent)-r.in.Cap.Count].Add(r.in.Cap.Window), fmt.Sprintf("held: %s already got %d automated emails in %s (the frequency cap)",
-		c.Email, r.in.Cap.Count, roughly(r.in.Cap.Window)), true
-}
-
-// roughly says a duration as the run view does: minutes, hours or days.
-func roughly(d time.Duration) string {
-	n, unit := int(d/(24*time.Hour)), "day"
-	switch {
-	case d < time.Minute:
-		return "less than a minute"
-	case d < 2*time.Hour:
-		n, unit = int(d/time.Minute), "minute"
-	case d < 24*time.Hour:
-		n, unit = int(d/time.Hour), "hour"
-	}
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
+	return recent[len(recent)-r.in.Cap.Count].Add(r.in.Cap.Window), message.HeldByCap(c.Email, r.in.Cap.Count, r.in.Cap.Window), true
 }
 
 // render fills the email in for one recipient as the real activity does;

@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/playbookd/playbookd/message"
 )
 
 // Email outbox statuses.
@@ -396,8 +398,7 @@ func checkCap(ctx context.Context, tx pgx.Tx, in NewEmail) error {
 		return nil
 	}
 	until := recent[in.Cap.Count-1].Add(in.Cap.Window)
-	return &CappedError{Until: until, Reason: fmt.Sprintf("held: %s already got %d automated emails in %s (the frequency cap)",
-		in.Recipient, in.Cap.Count, roughly(in.Cap.Window))}
+	return &CappedError{Until: until, Reason: message.HeldByCap(in.Recipient, in.Cap.Count, in.Cap.Window)}
 }
 
 // playPriority is a run's playbook priority, from the version it runs;
@@ -430,8 +431,7 @@ func heldByHigherPlay(ctx context.Context, tx pgx.Tx, in NewEmail) error {
 	if err := tx.QueryRow(ctx, `SELECT now() + make_interval(secs => $1)`, in.Cap.HoldRecheck.Seconds()).Scan(&until); err != nil {
 		return err
 	}
-	return &CappedError{Until: until, Reason: fmt.Sprintf("held: %s (priority %d) is live on this account and holds "+
-		"the customer emails of lower plays", key, priority)}
+	return &CappedError{Until: until, Reason: message.HeldByHigherPlay(key, priority)}
 }
 
 // tooSoon holds the email until MinGap after the last automated email to
@@ -455,27 +455,6 @@ func tooSoon(ctx context.Context, tx pgx.Tx, in NewEmail) error {
 	if err != nil {
 		return fmt.Errorf("find the last email: %w", err)
 	}
-	return &CappedError{Until: at.Add(in.Cap.MinGap), Reason: fmt.Sprintf("held: %s emailed %s %s ago; automated emails to a contact are at least %s apart",
-		key, name, roughly(time.Duration(ago*float64(time.Second))), roughly(in.Cap.MinGap))}
-}
-
-// roughly says a duration as a person would: minutes, hours or days.
-func roughly(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return "less than a minute"
-	case d < 2*time.Hour:
-		return plural(int(d/time.Minute), "minute")
-	case d < 24*time.Hour:
-		return plural(int(d/time.Hour), "hour")
-	default:
-		return plural(int(d/(24*time.Hour)), "day")
-	}
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
+	return &CappedError{Until: at.Add(in.Cap.MinGap),
+		Reason: message.HeldByGap(key, name, time.Duration(ago*float64(time.Second)), in.Cap.MinGap)}
 }
