@@ -14,9 +14,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities/contract"
-	"github.com/playbookd/playbookd/approvals"
+	"github.com/playbookd/playbookd/internal/app"
+	"github.com/playbookd/playbookd/internal/netguard"
 	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/simulate"
@@ -243,8 +243,9 @@ func TestAnEditedTextGreetsEachRecipientByName(t *testing.T) {
 }
 
 // The preview is the send: one approved, edited email to two recipients,
-// made three ways (the send path, the simulation, the approval page), is the
-// same email for each recipient, fields filled in for each (ARR included).
+// made three ways (the send path, and the simulation and the approval page
+// as every edge gets them from the application core), is the same email for
+// each recipient, fields filled in for each (ARR included).
 func TestOneEditedApprovalComposedThreeWays(t *testing.T) {
 	f := newFixture(t, false)
 	ctx := context.Background()
@@ -265,23 +266,17 @@ func TestOneEditedApprovalComposedThreeWays(t *testing.T) {
 	require.Len(t, sent, 3, "pat, the seeded champion, dana and lee")
 
 	// 2. The approval page: every recipient's final email before approving.
-	svc := &approvals.Service{Store: f.st}
+	core, _ := app.Build(app.Deps{Store: f.st, Templates: f.acts.Templates})
 	e := templates.Rendered(*edits)
-	page, err := svc.Preview(ctx, team.Actor{Role: team.RoleAdmin}, approval.ID, &e)
+	page, err := core.Approvals.Preview(ctx, team.Actor{Role: team.RoleAdmin}, approval.ID, &e)
 	require.NoError(t, err)
 
-	// 3. The simulation, for the same account.
-	acct, err := f.st.GetAccount(ctx, "acme")
+	// 3. The simulation, for the same stored account.
+	def, err := playbook.Parse([]byte(fmt.Sprintf(approvalDefinition, "qbr-invite")), app.PlaybookOptions(f.acts.Templates, netguard.Policy{}))
 	require.NoError(t, err)
-	def, err := playbook.Parse([]byte(fmt.Sprintf(approvalDefinition, "qbr-invite")), playbook.Options{BuiltinTemplates: f.acts.Templates.Names()})
+	in, err := core.SimulationFor(ctx, def, "acme", time.Now())
 	require.NoError(t, err)
-	in := simulate.Input{Definition: def, Account: accounts.Snapshot{ID: "acme", Segment: "smb", Status: "active",
-		LifecycleStage: "onboarding", Timezone: "UTC"}, AccountName: acct.Name, AccountARR: acct.ARR,
-		CSM: acct.CSMEmail, CSMName: acct.CSMName,
-		Decisions: []simulate.Decision{{StepID: "invite", Decision: "approve", At: playbook.Duration(time.Hour), Edits: edits}}}
-	for _, c := range acct.Contacts {
-		in.Contacts = append(in.Contacts, simulate.Contact{Email: c.Email, Name: c.Name, Role: c.Role})
-	}
+	in.Decisions = []simulate.Decision{{StepID: "invite", Decision: "approve", At: playbook.Duration(time.Hour), Edits: edits}}
 	res, err := simulate.Run(in)
 	require.NoError(t, err)
 	simulated := map[string]message.Content{}

@@ -160,13 +160,13 @@ func (h *handlers) upsertAccount(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	in, err := req.toStore(h.segments)
+	in, err := req.toStore(h.app.Segments)
 	if err != nil {
 		return err
 	}
 	// Saving fires triggers (account created, renewal window) and tells live
 	// runs, which re-check exit rules and re-plan date anchors.
-	saved, err := h.triggers.SaveAccount(c.Request().Context(), in)
+	saved, err := h.app.Triggers.SaveAccount(c.Request().Context(), in)
 	if errors.Is(err, store.ErrUnknownCSM) {
 		return invalid([]FieldError{unknownCSM})
 	}
@@ -192,7 +192,7 @@ func (h *handlers) listAccounts(c echo.Context) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	rows, err := h.accounts.ListAccounts(c.Request().Context(), f)
+	rows, err := h.app.Accounts.ListAccounts(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func (h *handlers) reportEvent(c echo.Context) error {
 	if err := fe.err(); err != nil {
 		return err
 	}
-	n, signal, err := h.triggers.Event(c.Request().Context(), c.Param("id"), req.Name, req.Data)
+	n, signal, err := h.app.Triggers.Event(c.Request().Context(), c.Param("id"), req.Name, req.Data)
 	if errors.Is(err, runs.ErrUnknownAccount) {
 		return problem(http.StatusNotFound, "account not found")
 	}
@@ -231,7 +231,7 @@ func (h *handlers) reportEvent(c echo.Context) error {
 }
 
 func (h *handlers) getAccount(c echo.Context) error {
-	acct, err := h.accounts.GetAccount(c.Request().Context(), c.Param("id"))
+	acct, err := h.app.Accounts.GetAccount(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return notFoundAs(err, "account")
 	}

@@ -5,16 +5,11 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/analytics"
-	"github.com/playbookd/playbookd/portfolio"
 )
-
-// Analytics reads what GET /v1/playbooks/{key}/analytics reports.
-type Analytics = analytics.Store
 
 // getPlaybookAnalytics reports a playbook's runs that started in the days
 // from..to (both included; default the year to today), per version: one, or
@@ -30,16 +25,11 @@ func (h *handlers) getPlaybookAnalytics(c echo.Context) error {
 		}
 		version = n
 	}
-	to := dateParam(c, &q.fe, "to", portfolio.Today(time.Now()))
-	from := dateParam(c, &q.fe, "from", portfolio.YearTo(to))
-	if len(q.fe) == 0 && from.After(to) {
-		q.fe.add("from", "must not be after to")
-	}
+	period := h.period(c, &q.fe)
 	if err := q.err(); err != nil {
 		return err
 	}
-	report, err := analytics.Build(c.Request().Context(), h.analytics,
-		analytics.Query{Key: c.Param("key"), Version: version, From: from, To: to, Now: time.Now()})
+	report, err := h.app.PlaybookAnalytics(c.Request().Context(), c.Param("key"), version, period)
 	if errors.Is(err, analytics.ErrNotFound) {
 		what := "playbook " + c.Param("key")
 		if version != 0 {

@@ -30,18 +30,14 @@ import (
 
 	"github.com/playbookd/playbookd/activities"
 	"github.com/playbookd/playbookd/api"
-	"github.com/playbookd/playbookd/approvals"
 	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/health"
-	"github.com/playbookd/playbookd/imports"
+	"github.com/playbookd/playbookd/internal/app"
+	"github.com/playbookd/playbookd/internal/netguard"
 	"github.com/playbookd/playbookd/internal/throttle"
-	"github.com/playbookd/playbookd/playbook"
-	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
-	"github.com/playbookd/playbookd/tasks"
 	"github.com/playbookd/playbookd/templates"
-	"github.com/playbookd/playbookd/triggers"
 	"github.com/playbookd/playbookd/unsubscribe"
 	"github.com/playbookd/playbookd/workflows"
 )
@@ -185,35 +181,19 @@ func newHarness(t testing.TB, options ...func(*api.Config)) *harness {
 	st := store.New(pool)
 	set, err := templates.Builtin()
 	require.NoError(t, err)
-	opts := playbook.Options{BuiltinTemplates: set.Names(), CheckTemplate: templates.Check}
-	_, err = catalog.Seed(context.Background(), st, opts)
+	_, err = catalog.Seed(context.Background(), st, app.PlaybookOptions(set, netguard.Policy{}))
 	require.NoError(t, err)
 	h := &harness{pool: pool, temporal: &fakeTemporal{live: map[string]bool{}}, mismatch: t.Errorf}
-	runService := &runs.Service{Temporal: h.temporal, Store: st, TaskQueue: "q", Namespace: "default",
-		TemporalUIURL: "http://ui.test"}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	triggerService := &triggers.Service{Store: st, Runs: runService, Model: health.Presets[health.DefaultModel], Now: time.Now, Log: log}
-	importService := &imports.Service{Store: st, Triggers: triggerService, Temporal: h.temporal, TaskQueue: "q", Log: log}
-	h.temporal.acts = &activities.Activities{Imports: importService, Log: log}
+	a, wired := app.Build(app.Deps{Store: st, Temporal: h.temporal, TaskQueue: "q", Namespace: "default",
+		TemporalUIURL: "http://ui.test", Health: health.Presets[health.DefaultModel], Templates: set, Log: log,
+		// Most tests send many requests without a key on purpose.
+		AuthFailures: throttle.New(throttle.Options{Every: time.Nanosecond, Burst: 1 << 30, Clients: 1})})
+	h.temporal.acts = &activities.Activities{Imports: wired.Imports, Log: log}
 	// Before the database is dropped: imports still running finish first.
 	t.Cleanup(h.temporal.imports.Wait)
 	cfg := api.Config{
-		Runs:               runService,
-		Triggers:           triggerService,
-		Approvals:          &approvals.Service{Store: st, Runs: runService},
-		Tasks:              &tasks.Service{Store: st, Runs: runService},
-		Playbooks:          &catalog.Service{Store: st, Options: opts},
-		Team:               st,
-		Keys:               st,
-		Accounts:           st,
-		Lists:              st,
-		Portfolio:          st,
-		Analytics:          st,
-		Imports:            importService,
-		Deliveries:         st,
-		Unsubscribes:       st,
-		Secrets:            st,
-		AuthFailures:       throttle.New(throttle.Options{Every: time.Nanosecond, Burst: 1 << 30, Clients: 1}),
+		App:                a,
 		Ready:              []api.Check{{Name: "postgres", Ping: st.Ping}, {Name: "temporal", Ping: func(context.Context) error { return h.readyErr }}},
 		AdminKey:           adminKey,
 		Links:              testLinks,

@@ -23,7 +23,7 @@ func (h *handlers) listApprovals(c echo.Context) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	items, err := h.approvals.List(c.Request().Context(), actorOf(c), f)
+	items, err := h.app.Approvals.List(c.Request().Context(), actorOf(c), f)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (h *handlers) decideApproval(c echo.Context) error {
 	if e := req.Edits; e != nil {
 		d.Edits = &templates.Rendered{Subject: e.Subject, HTML: e.HTML, Text: e.Text}
 	}
-	decided, err := h.approvals.Decide(c.Request().Context(), actorOf(c), d)
+	decided, err := h.app.Approvals.Decide(c.Request().Context(), actorOf(c), d)
 	setRunID(c, decided.RunID)
 	if err != nil {
 		return err

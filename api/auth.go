@@ -1,43 +1,27 @@
 package api
 
 import (
-	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/playbookd/playbookd/internal/app"
 	"github.com/playbookd/playbookd/internal/throttle"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/team"
 )
 
-// KeyLookup finds the API key a secret belongs to.
-type KeyLookup interface {
-	LookupAPIKey(ctx context.Context, secret string) (store.APIKey, error)
-}
-
-// Throttle slows down clients that keep failing to authenticate, by client
-// address (throttle.Failures); the API and the console share one, so that
-// guesses through either count alike.
-type Throttle interface {
-	// Wait is how long the client must wait before it may try again; 0: now.
-	Wait(client string) time.Duration
-	// Fail counts one failed authentication of the client.
-	Fail(client string)
-}
-
 // authenticator knows who is calling from "Authorization: Bearer <key>":
 // PLAYBOOKD_ADMIN_KEY, or a key made with POST /v1/keys.
 type authenticator struct {
 	adminKey string
-	keys     KeyLookup
-	failures Throttle
+	keys     app.KeyLookup
+	failures app.Throttle
 }
 
 // adminKeyCaller is how audit columns name PLAYBOOKD_ADMIN_KEY.

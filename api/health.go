@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/health"
+	"github.com/playbookd/playbookd/internal/app"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/triggers"
 )
@@ -92,7 +93,7 @@ func (h *handlers) recordHealth(c echo.Context) error {
 	if err := fe.err(); err != nil {
 		return err
 	}
-	rec, err := h.triggers.RecordHealth(c.Request().Context(), c.Param("id"), req.Inputs, at)
+	rec, err := h.app.Triggers.RecordHealth(c.Request().Context(), c.Param("id"), req.Inputs, at)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return problem(http.StatusNotFound, "account not found")
@@ -110,7 +111,7 @@ func (h *handlers) healthHistory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	snaps, err := h.accounts.HealthHistory(c.Request().Context(), c.Param("id"), before, pg.limit+1)
+	snaps, err := h.app.Accounts.HealthHistory(c.Request().Context(), c.Param("id"), before, pg.limit+1)
 	if err != nil {
 		return notFoundAs(err, "account")
 	}
@@ -121,4 +122,4 @@ func (h *handlers) healthHistory(c echo.Context) error {
 	return c.JSON(http.StatusOK, pageOf(pg, views, func(v snapshotView) any { return v.ID }))
 }
 
-var _ Triggers = (*triggers.Service)(nil)
+var _ app.Triggers = (*triggers.Service)(nil)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -14,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/imports"
@@ -23,12 +21,6 @@ import (
 
 // maxImportBytes bounds an import's body; imports.MaxRows bounds its rows.
 const maxImportBytes = 32 << 20
-
-// Imports records bulk imports and runs them as workflows.
-type Imports interface {
-	Start(ctx context.Context, format string, rows []imports.Row) (imports.Started, error)
-	Get(ctx context.Context, id uuid.UUID) (store.Import, error)
-}
 
 // importRow is one row of an import, validated or refused.
 type importRow struct {
@@ -63,7 +55,7 @@ func (h *handlers) importAccounts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	im, err := h.imports.Start(req.Context(), format, toImportRows(rows))
+	im, err := h.app.Imports.Start(req.Context(), format, toImportRows(rows))
 	switch {
 	case errors.Is(err, imports.ErrNoRows):
 		return problem(http.StatusBadRequest, "the import has no rows", FieldError{Field: "body", Message: "at least one account"})
@@ -220,7 +212,7 @@ func (h *handlers) csvImportRows(body io.Reader) ([]importRow, error) {
 func (h *handlers) validateRow(row *importRow, req accountRequest) {
 	row.ID = req.ID
 	limits := h.rowLimits(req)
-	in, err := req.toStore(h.segments)
+	in, err := req.toStore(h.app.Segments)
 	var p *Problem
 	if errors.As(err, &p) || len(limits) > 0 {
 		row.Errors = limits
@@ -266,7 +258,7 @@ func (h *handlers) getImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	im, err := h.imports.Get(c.Request().Context(), id)
+	im, err := h.app.Imports.Get(c.Request().Context(), id)
 	if err != nil {
 		return notFoundAs(err, "import")
 	}

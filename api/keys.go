@@ -41,7 +41,7 @@ func (h *handlers) createKey(c echo.Context) error {
 	if err := fe.err(); err != nil {
 		return err
 	}
-	k, secret, err := h.keys.CreateAPIKey(c.Request().Context(), req.Name, req.Role, req.TeamMemberEmail)
+	k, secret, err := h.app.Keys.CreateAPIKey(c.Request().Context(), req.Name, req.Role, req.TeamMemberEmail)
 	if errors.Is(err, store.ErrUnknownCSM) {
 		return invalid([]FieldError{{Field: "team_member_email", Message: "no team member has this email"}})
 	}
@@ -57,7 +57,7 @@ func (h *handlers) listKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	keys, err := h.keys.ListAPIKeys(c.Request().Context(), after, pg.limit+1)
+	keys, err := h.app.Keys.ListAPIKeys(c.Request().Context(), after, pg.limit+1)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (h *handlers) revokeKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	k, err := h.keys.RevokeAPIKey(c.Request().Context(), id)
+	k, err := h.app.Keys.RevokeAPIKey(c.Request().Context(), id)
 	if err != nil {
 		return notFoundAs(err, "API key")
 	}

@@ -91,7 +91,7 @@ func (h *handlers) listEmails(c echo.Context) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	emails, err := h.lists.ListEmails(c.Request().Context(), f)
+	emails, err := h.app.Lists.ListEmails(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (h *handlers) listTasks(c echo.Context) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	tasks, err := h.tasks.List(c.Request().Context(), actorOf(c), f)
+	tasks, err := h.app.Tasks.List(c.Request().Context(), actorOf(c), f)
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (h *handlers) completeTask(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	task, err := h.tasks.Complete(c.Request().Context(), actorOf(c), id, req.Outcome, req.Note)
+	task, err := h.app.Tasks.Complete(c.Request().Context(), actorOf(c), id, req.Outcome, req.Note)
 	setRunID(c, task.RunID)
 	if err != nil {
 		return err

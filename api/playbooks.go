@@ -77,7 +77,7 @@ func (h *handlers) validatePlaybook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	def, err := h.playbooks.Validate(c.Request().Context(), raw)
+	def, err := h.app.Playbooks.Validate(c.Request().Context(), raw)
 	if err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func (h *handlers) createPlaybook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.playbooks.Create(c.Request().Context(), raw, format)
+	v, err := h.app.Playbooks.Create(c.Request().Context(), raw, format)
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (h *handlers) listPlaybooks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	summaries, err := h.playbooks.List(c.Request().Context(), after, pg.limit+1)
+	summaries, err := h.app.Playbooks.List(c.Request().Context(), after, pg.limit+1)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (h *handlers) getPlaybook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.playbooks.Version(c.Request().Context(), c.Param("key"), version)
+	v, err := h.app.Playbooks.Version(c.Request().Context(), c.Param("key"), version)
 	if err != nil {
 		return err
 	}
@@ -128,16 +128,12 @@ func (h *handlers) publishPlaybook(c echo.Context) error {
 			FieldError{Field: "version", Message: "must be a whole number from 1 to 2147483647"})
 	}
 	ctx := c.Request().Context()
-	v, err := h.playbooks.Publish(ctx, c.Param("key"), version)
+	published, err := h.app.Publish(ctx, c.Param("key"), version)
 	if err != nil {
 		return err
 	}
-	warnings, err := h.playbooks.PublishWarnings(ctx, v.Key, v.Version)
-	if err != nil {
-		return err
-	}
-	out := publishAnswer{PlaybookVersion: v, Warnings: []publishWarning{}}
-	for _, w := range warnings {
+	out := publishAnswer{PlaybookVersion: published.Version, Warnings: []publishWarning{}}
+	for _, w := range published.Warnings {
 		out.Warnings = append(out.Warnings, publishWarning{Code: w.Code, Message: w.Message, Playbooks: w.Playbooks})
 	}
 	return c.JSON(http.StatusOK, out)
@@ -198,11 +194,7 @@ type versionRunCount struct {
 
 func (h *handlers) listPlaybookVersions(c echo.Context) error {
 	ctx := c.Request().Context()
-	vs, err := h.playbooks.Versions(ctx, c.Param("key"))
-	if err != nil {
-		return err
-	}
-	counts, err := h.playbooks.RunCounts(ctx, c.Param("key"))
+	vs, err := h.app.VersionsWithRuns(ctx, c.Param("key"))
 	if err != nil {
 		return err
 	}
@@ -210,10 +202,8 @@ func (h *handlers) listPlaybookVersions(c echo.Context) error {
 	for i, v := range vs {
 		items[i] = playbookVersionRuns{Version: v.Version, Name: v.Name, Status: v.Status, Builtin: v.Builtin,
 			CreatedAt: v.CreatedAt, PublishedAt: v.PublishedAt, Runs: []versionRunCount{}}
-		for _, rc := range counts {
-			if rc.Version == v.Version {
-				items[i].Runs = append(items[i].Runs, versionRunCount{Status: rc.Status, Outcome: rc.Outcome, Runs: rc.Runs})
-			}
+		for _, rc := range v.Counts {
+			items[i].Runs = append(items[i].Runs, versionRunCount{Status: rc.Status, Outcome: rc.Outcome, Runs: rc.Runs})
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": items})
@@ -233,7 +223,7 @@ func (h *handlers) diffPlaybookVersions(c echo.Context) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	d, err := h.playbooks.Diff(c.Request().Context(), c.Param("key"), versions["from"], versions["to"])
+	d, err := h.app.Playbooks.Diff(c.Request().Context(), c.Param("key"), versions["from"], versions["to"])
 	if err != nil {
 		return err
 	}
@@ -262,7 +252,7 @@ func (h *handlers) duplicatePlaybook(c echo.Context) error {
 	if err := fe.err(); err != nil {
 		return err
 	}
-	v, err := h.playbooks.Duplicate(c.Request().Context(), c.Param("key"), req.Version, req.Key, req.Name)
+	v, err := h.app.Playbooks.Duplicate(c.Request().Context(), c.Param("key"), req.Version, req.Key, req.Name)
 	if err != nil {
 		return err
 	}

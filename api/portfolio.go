@@ -1,12 +1,12 @@
 package api
 
 import (
+	"errors"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/playbookd/playbookd/portfolio"
+	"github.com/playbookd/playbookd/internal/app"
 )
 
 // getPortfolio reports band distribution now, and over the days from..to, both
@@ -14,24 +14,25 @@ import (
 // playbook runs ended.
 func (h *handlers) getPortfolio(c echo.Context) error {
 	var fe fieldErrors
-	to := dateParam(c, &fe, "to", portfolio.Today(time.Now()))
-	from := dateParam(c, &fe, "from", portfolio.YearTo(to))
-	if len(fe) == 0 && from.After(to) {
-		fe.add("from", "must not be after to")
-	}
+	period := h.period(c, &fe)
 	if len(fe) > 0 {
 		return problem(http.StatusBadRequest, "the query has invalid parameters", fe...)
 	}
-	report, err := portfolio.Build(c.Request().Context(), h.portfolio, from, to)
+	report, err := h.app.PortfolioReport(c.Request().Context(), period)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, report)
 }
 
-func dateParam(c echo.Context, fe *fieldErrors, name string, fallback time.Time) time.Time {
-	if d := parseDate(fe, name, c.QueryParam(name)); d != nil {
-		return *d
+// period reads a report's from and to (app.ReportPeriod fills in what is
+// left out); what is wrong with them goes into fe.
+func (h *handlers) period(c echo.Context, fe *fieldErrors) app.Period {
+	from := parseDate(fe, "from", c.QueryParam("from"))
+	to := parseDate(fe, "to", c.QueryParam("to"))
+	p, err := h.app.ReportPeriod(from, to)
+	if errors.Is(err, app.ErrPeriodReversed) && len(*fe) == 0 {
+		fe.add("from", "must not be after to")
 	}
-	return fallback
+	return p
 }

@@ -36,7 +36,7 @@ func (h *handlers) startRun(c echo.Context) error {
 	if err := fe.err(); err != nil {
 		return err
 	}
-	run, err := h.runs.Start(c.Request().Context(), runs.StartInput{
+	run, err := h.app.Runs.Start(c.Request().Context(), runs.StartInput{
 		PlaybookKey: req.Playbook, Version: req.Version, AccountID: req.AccountID,
 	})
 	var live *runs.LiveRunError
@@ -63,7 +63,7 @@ func (h *handlers) getRun(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	view, err := h.runs.Get(c.Request().Context(), id)
+	view, err := h.app.Runs.Get(c.Request().Context(), id)
 	if err != nil {
 		return notFoundAs(err, "run")
 	}
@@ -83,7 +83,7 @@ func (h *handlers) listRuns(c echo.Context) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	items, err := h.lists.ListRuns(c.Request().Context(), f)
+	items, err := h.app.Lists.ListRuns(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (h *handlers) controlRun(action string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		run, err := h.runs.Control(c.Request().Context(), id, action)
+		run, err := h.app.Runs.Control(c.Request().Context(), id, action)
 		if err != nil {
 			return notFoundAs(err, "run")
 		}

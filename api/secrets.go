@@ -23,10 +23,10 @@ func (h *handlers) putSecret(c echo.Context) error {
 	}
 	// Checked now, as notify steps' URLs are at validation, so that a
 	// mistake shows here and not when a run posts. Never quoted back.
-	if err := h.webhooks.CheckURL(req.Value); err != nil {
+	if err := h.app.Webhooks.CheckURL(req.Value); err != nil {
 		return invalid([]FieldError{{Field: "value", Message: "want a webhook's https URL on a public host: " + err.Error()}})
 	}
-	s, created, err := h.secrets.PutSecret(c.Request().Context(), c.Param("name"), req.Value, callerOf(c))
+	s, created, err := h.app.Secrets.PutSecret(c.Request().Context(), c.Param("name"), req.Value, callerOf(c))
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (h *handlers) putSecret(c echo.Context) error {
 // deleteSecret forgets a secret no version in use names; drafts naming it
 // cannot be published after.
 func (h *handlers) deleteSecret(c echo.Context) error {
-	err := h.secrets.DeleteSecret(c.Request().Context(), c.Param("name"))
+	err := h.app.Secrets.DeleteSecret(c.Request().Context(), c.Param("name"))
 	switch {
 	case errors.Is(err, store.ErrUnknownSecret):
 		return problem(http.StatusNotFound, "secret not found")
@@ -58,7 +58,7 @@ func (h *handlers) listSecrets(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	secrets, err := h.secrets.ListSecrets(c.Request().Context(), after, pg.limit+1)
+	secrets, err := h.app.Secrets.ListSecrets(c.Request().Context(), after, pg.limit+1)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/sendgrid/sendgrid-go/helpers/eventwebhook"
 
+	"github.com/playbookd/playbookd/internal/app"
 	"github.com/playbookd/playbookd/store"
 )
 
@@ -92,7 +93,7 @@ type webhookResult struct {
 }
 
 type webhookHandler struct {
-	store Deliveries
+	store app.Deliveries
 	key   *ecdsa.PublicKey
 	now   func() time.Time
 	log   *slog.Logger

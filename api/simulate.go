@@ -82,16 +82,15 @@ func (h *handlers) simulatePlaybook(c echo.Context) error {
 			fe.add(fmt.Sprintf("decisions[%d].step_id", i), "required: the approval step's id")
 		}
 	}
-	in := simulate.Input{Start: start, Events: req.Events, Decisions: req.Decisions,
-		Cap:        simulate.Cap{Count: h.emailCap.Count, Window: h.emailCap.Window, MinGap: h.emailCap.MinGap},
-		SendWindow: h.sendWindow}
+	in := h.app.Simulation(nil, start)
+	in.Events, in.Decisions = req.Events, req.Decisions
 	if req.Account != nil {
 		req.Account.toInput(&fe, start, &in)
 	}
 	if err := fe.err(); err != nil {
 		return err
 	}
-	def, version, err := h.playbooks.Definition(c.Request().Context(), c.Param("key"), req.Version)
+	def, version, err := h.app.Playbooks.Definition(c.Request().Context(), c.Param("key"), req.Version)
 	if err != nil {
 		return err
 	}
@@ -105,9 +104,12 @@ func (h *handlers) simulatePlaybook(c echo.Context) error {
 		return err
 	}
 	if req.AccountID != "" {
-		if err := h.storedAccount(c, req.AccountID, &in); err != nil {
+		stored, err := h.storedAccount(c, def, req.AccountID, start)
+		if err != nil {
 			return err
 		}
+		stored.Events, stored.Decisions = in.Events, in.Decisions
+		in = stored
 	}
 	res, err := simulate.RunContext(c.Request().Context(), in)
 	if err != nil {
@@ -136,7 +138,7 @@ func (h *handlers) playbookTimelineSVG(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	def, v, err := h.playbooks.Definition(c.Request().Context(), c.Param("key"), version)
+	def, v, err := h.app.Playbooks.Definition(c.Request().Context(), c.Param("key"), version)
 	if err != nil {
 		return err
 	}
@@ -148,14 +150,12 @@ func (h *handlers) playbookTimelineSVG(c echo.Context) error {
 		title := fmt.Sprintf("%s (v%d) — %s, day 0 = enrolment", def.Name, v, segment)
 		return h.drawTimeline(c, title, simulate.Sample(def, segment, start), v, simulate.AxisDays)
 	}
-	acct, err := h.accounts.GetAccount(c.Request().Context(), accountID)
+	acct, err := h.app.Accounts.GetAccount(c.Request().Context(), accountID)
 	if err != nil {
 		return notFoundAs(err, "account")
 	}
-	in := simulate.Input{Definition: def, Start: time.Now().UTC().Truncate(time.Minute),
-		Cap:        simulate.Cap{Count: h.emailCap.Count, Window: h.emailCap.Window, MinGap: h.emailCap.MinGap},
-		SendWindow: h.sendWindow}
-	if err := h.storedAccount(c, accountID, &in); err != nil {
+	in, err := h.storedAccount(c, def, accountID, time.Now().UTC().Truncate(time.Minute))
+	if err != nil {
 		return err
 	}
 	if missing := simulate.MissingAnchor(def, in.Account); missing != "" {
@@ -188,27 +188,14 @@ func simulationProblem(err error, version int) error {
 	return err
 }
 
-// storedAccount fills in the simulation's account from PostgreSQL.
-func (h *handlers) storedAccount(c echo.Context, id string, in *simulate.Input) error {
-	ctx := c.Request().Context()
-	acct, err := h.accounts.GetAccount(ctx, id)
+// storedAccount is the simulation of a stored account enrolled at start
+// (app.SimulationFor); no such account is a field error.
+func (h *handlers) storedAccount(c echo.Context, def *playbook.Definition, id string, start time.Time) (simulate.Input, error) {
+	in, err := h.app.SimulationFor(c.Request().Context(), def, id, start)
 	if errors.Is(err, store.ErrNotFound) {
-		return invalid([]FieldError{{Field: "account_id", Message: "no account with this id"}})
+		return in, invalid([]FieldError{{Field: "account_id", Message: "no account with this id"}})
 	}
-	if err != nil {
-		return err
-	}
-	if in.Account, err = h.accounts.AccountSnapshot(ctx, id); err != nil {
-		return err
-	}
-	in.Contacts = make([]simulate.Contact, 0, len(acct.Contacts))
-	for _, ct := range acct.Contacts {
-		if !ct.Unsubscribed {
-			in.Contacts = append(in.Contacts, simulate.Contact{Email: ct.Email, Name: ct.Name, Role: ct.Role})
-		}
-	}
-	in.AccountName, in.AccountARR, in.CSM, in.CSMName = acct.Name, acct.ARR, acct.CSMEmail, acct.CSMName
-	return nil
+	return in, err
 }
 
 // toInput fills in the simulation's made-up account, reporting bad fields.

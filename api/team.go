@@ -60,7 +60,7 @@ func (h *handlers) upsertTeamMember(c echo.Context) error {
 	if err := req.normalise(); err != nil {
 		return err
 	}
-	member, created, err := h.team.UpsertTeamMember(c.Request().Context(), store.UpsertTeamMember{
+	member, created, err := h.app.Team.UpsertTeamMember(c.Request().Context(), store.UpsertTeamMember{
 		Email: req.Email, Name: req.Name, Level: req.Level, ManagerEmail: req.ManagerEmail,
 	})
 	switch {
@@ -79,7 +79,7 @@ func (h *handlers) listTeam(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	members, err := h.team.ListTeamMembers(c.Request().Context(), after, pg.limit+1)
+	members, err := h.app.Team.ListTeamMembers(c.Request().Context(), after, pg.limit+1)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func (h *harness) requestFrom(t *testing.T, addr, auth, method, path string) res
 // client is not held back, and nothing is written.
 func TestFailedAuthenticationIsThrottledOnEveryKeyedRoute(t *testing.T) {
 	h := newHarness(t, func(c *api.Config) {
-		c.AuthFailures = throttle.New(throttle.Default)
+		c.App.AuthFailures = throttle.New(throttle.Default)
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	})
 	h.seed(t)
@@ -101,7 +101,7 @@ func TestFailedAuthenticationIsThrottledOnEveryKeyedRoute(t *testing.T) {
 // Without trusted proxies a client is its connection: X-Forwarded-For,
 // which any client may write, does not buy it fresh attempts.
 func TestForwardedForIsNotTrustedFromAnyone(t *testing.T) {
-	h := newHarness(t, func(c *api.Config) { c.AuthFailures = throttle.New(throttle.Default) })
+	h := newHarness(t, func(c *api.Config) { c.App.AuthFailures = throttle.New(throttle.Default) })
 	for n := range throttle.Default.Burst {
 		r := h.requestFrom(t, "192.0.2."+strconv.Itoa(n+1), "Bearer wrong", "GET", "/v1/tasks")
 		require.Equal(t, 401, r.status, r.raw)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/playbookd/playbookd/internal/app"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/unsubscribe"
 )
@@ -17,7 +18,7 @@ import (
 // button (mail scanners open links; they must not unsubscribe anyone); POST
 // unsubscribes, which is also what mail clients' one-click (RFC 8058) does.
 type unsubscribeHandlers struct {
-	store Unsubscribes
+	store app.Unsubscribes
 	links *unsubscribe.Links
 }
 

@@ -43,7 +43,7 @@ func (h *Handler) accountList(c echo.Context) error {
 		CSMEmail: strings.ToLower(strings.TrimSpace(q.Get("csm"))), Status: known(q.Get("status"), accounts.Statuses),
 		Search: strings.TrimSpace(q.Get("q")), After: q.Get("after"), Limit: accountsPage + 1,
 	}
-	rows, err := h.cfg.Accounts.ListAccounts(ctx, f)
+	rows, err := h.app.Accounts.ListAccounts(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (h *Handler) accountList(c echo.Context) error {
 		}
 		d.Next = Prefix + "/accounts?" + next.Encode()
 	}
-	if d.CSMs, err = h.cfg.Lists.ListTeamMembers(ctx, "", 500); err != nil {
+	if d.CSMs, err = h.app.Team.ListTeamMembers(ctx, "", 500); err != nil {
 		return err
 	}
 	return h.render(c, http.StatusOK, "accounts", page{Title: "Accounts", Nav: "accounts", Data: d})
@@ -114,7 +114,7 @@ func (h *Handler) accountPage(c echo.Context) error {
 func (h *Handler) showAccount(c echo.Context, status int, sent *accountData) error {
 	ctx := c.Request().Context()
 	me := current(c).Actor
-	acct, err := h.cfg.Accounts.GetAccount(ctx, c.Param("id"))
+	acct, err := h.app.Accounts.GetAccount(ctx, c.Param("id"))
 	if errors.Is(err, store.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no account with this id.")
 	}
@@ -125,14 +125,14 @@ func (h *Handler) showAccount(c echo.Context, status int, sent *accountData) err
 	if sent != nil {
 		d.Start, d.Event, d.LiveRunID = sent.Start, sent.Event, sent.LiveRunID
 	}
-	history, err := h.cfg.Accounts.HealthHistory(ctx, acct.ID, 0, chartPoints)
+	history, err := h.app.Accounts.HealthHistory(ctx, acct.ID, 0, chartPoints)
 	if err != nil {
 		return err
 	}
 	slices.Reverse(history)
 	d.History = history
-	d.Chart = healthChart(acct.Name, history, h.cfg.Bands)
-	runList, err := h.cfg.Lists.ListRuns(ctx, store.RunFilter{AccountID: acct.ID, Limit: 100})
+	d.Chart = healthChart(acct.Name, history, h.app.Bands)
+	runList, err := h.app.Lists.ListRuns(ctx, store.RunFilter{AccountID: acct.ID, Limit: 100})
 	if err != nil {
 		return err
 	}
@@ -143,13 +143,13 @@ func (h *Handler) showAccount(c echo.Context, status int, sent *accountData) err
 			d.Past = append(d.Past, r)
 		}
 	}
-	if d.Emails, err = h.cfg.Lists.ListEmails(ctx, store.EmailFilter{AccountID: acct.ID, Kind: store.EmailToCustomer, Latest: true, Limit: 50}); err != nil {
+	if d.Emails, err = h.app.Lists.ListEmails(ctx, store.EmailFilter{AccountID: acct.ID, Kind: store.EmailToCustomer, Latest: true, Limit: 50}); err != nil {
 		return err
 	}
 	if d.Tasks, d.TasksOf, err = h.accountTasks(c, acct); err != nil {
 		return err
 	}
-	if d.Events, err = h.cfg.Accounts.AccountEvents(ctx, acct.ID, 50); err != nil {
+	if d.Events, err = h.app.Accounts.AccountEvents(ctx, acct.ID, 50); err != nil {
 		return err
 	}
 	d.Signals = signals(acct, d.Events)
@@ -167,14 +167,14 @@ func (h *Handler) showAccount(c echo.Context, status int, sent *accountData) err
 func (h *Handler) accountTasks(c echo.Context, acct store.Account) ([]store.Task, string, error) {
 	ctx, me := c.Request().Context(), current(c).Actor
 	f := store.TaskFilter{AccountID: acct.ID, Limit: 100}
-	list, err := h.cfg.Tasks.List(ctx, me, f)
+	list, err := h.app.Tasks.List(ctx, me, f)
 	if err != nil || me.Role != team.RoleCSM {
 		return list, "", err
 	}
 	whose := "yours"
 	if acct.CSMEmail != me.Email {
 		f.AssigneeEmail = acct.CSMEmail
-		theirs, err := h.cfg.Tasks.List(ctx, me, f)
+		theirs, err := h.app.Tasks.List(ctx, me, f)
 		switch {
 		case errors.Is(err, team.ErrNotInLadder):
 		case err != nil:
@@ -189,7 +189,7 @@ func (h *Handler) accountTasks(c echo.Context, acct store.Account) ([]store.Task
 
 // startable lists the playbooks with a published version.
 func (h *Handler) startable(c echo.Context) ([]store.PlaybookSummary, error) {
-	all, err := h.cfg.Lists.ListPlaybooks(c.Request().Context(), "", 500)
+	all, err := h.app.Playbooks.List(c.Request().Context(), "", 500)
 	return slices.DeleteFunc(all, func(p store.PlaybookSummary) bool { return p.PublishedVersion == nil }), err
 }
 
@@ -242,7 +242,7 @@ func (h *Handler) startRun(c echo.Context) error {
 		sent.Start.Error = "The playbook is one line: choose one from the list."
 		return h.showAccount(c, http.StatusUnprocessableEntity, sent)
 	}
-	run, err := h.cfg.Runs.Start(c.Request().Context(), runs.StartInput{PlaybookKey: key, AccountID: c.Param("id")})
+	run, err := h.app.Runs.Start(c.Request().Context(), runs.StartInput{PlaybookKey: key, AccountID: c.Param("id")})
 	var liveRun *runs.LiveRunError
 	switch {
 	case errors.As(err, &liveRun):
@@ -282,7 +282,7 @@ func (h *Handler) postEvent(c echo.Context) error {
 	if form.NameError != "" || form.DataError != "" {
 		return h.showAccount(c, http.StatusUnprocessableEntity, &accountData{Event: form})
 	}
-	n, signal, err := h.cfg.Events.Event(c.Request().Context(), c.Param("id"), form.Name, data)
+	n, signal, err := h.app.Triggers.Event(c.Request().Context(), c.Param("id"), form.Name, data)
 	if errors.Is(err, runs.ErrUnknownAccount) {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no account with this id.")
 	}

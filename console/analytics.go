@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -53,7 +52,7 @@ type stepCell struct {
 func (h *Handler) analyticsPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	key := c.Param("key")
-	defs, err := h.cfg.Analytics.PlaybookDefinitions(ctx, key)
+	defs, err := h.app.Analytics.PlaybookDefinitions(ctx, key)
 	if err != nil {
 		return err
 	}
@@ -75,12 +74,12 @@ func (h *Handler) analyticsPage(c echo.Context) error {
 		}
 		version = n
 	}
-	from, to := period(&d.Error, d.From, d.To)
+	p := h.period(&d.Error, d.From, d.To)
 	status := http.StatusOK
 	if d.Error != "" {
 		status, version = http.StatusBadRequest, 0
 	}
-	report, err := analytics.Build(ctx, h.cfg.Analytics, analytics.Query{Key: key, Version: version, From: from, To: to, Now: time.Now()})
+	report, err := h.app.PlaybookAnalytics(ctx, key, version, p)
 	if errors.Is(err, analytics.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no playbook with this key.")
 	}

@@ -75,7 +75,7 @@ func (h *Handler) approval(c echo.Context) (store.Approval, error) {
 	if err != nil {
 		return store.Approval{}, err
 	}
-	a, err := h.cfg.Approvals.Get(c.Request().Context(), current(c).Actor, id)
+	a, err := h.app.Approvals.Get(c.Request().Context(), current(c).Actor, id)
 	switch {
 	case errors.Is(err, approvals.ErrNotFound):
 		return a, echo.ErrNotFound
@@ -102,10 +102,10 @@ func (h *Handler) showApproval(c echo.Context, status int, sent *approvalData) e
 	}
 	ctx := c.Request().Context()
 	d := approvalData{Approval: a, Errors: map[string]string{}}
-	if d.Account, err = h.cfg.Accounts.GetAccount(ctx, a.AccountID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if d.Account, err = h.app.Accounts.GetAccount(ctx, a.AccountID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	if d.Run, err = h.cfg.Lists.GetRun(ctx, a.RunID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if d.Run, err = h.app.Lists.GetRun(ctx, a.RunID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	var what struct {
@@ -178,7 +178,7 @@ func (h *Handler) decideApproval(c echo.Context) error {
 		return h.previewEdits(c, id, sent)
 	}
 	if d.Decision == "approve" && c.Request().PostForm.Has("subject") {
-		a, err := h.cfg.Approvals.Get(ctx, me, id)
+		a, err := h.app.Approvals.Get(ctx, me, id)
 		if err != nil {
 			return h.showApproval(c, http.StatusOK, nil) // the page says what is wrong
 		}
@@ -189,7 +189,7 @@ func (h *Handler) decideApproval(c echo.Context) error {
 		}
 		d.Edits = edits
 	}
-	decided, err := h.cfg.Approvals.Decide(ctx, me, d)
+	decided, err := h.app.Approvals.Decide(ctx, me, d)
 	if problem := h.editsRefused(c, err, sent); problem != nil {
 		return problem
 	}
@@ -208,7 +208,7 @@ func (h *Handler) decideApproval(c echo.Context) error {
 func (h *Handler) previewEdits(c echo.Context, id uuid.UUID, sent *approvalData) error {
 	ctx := c.Request().Context()
 	me := current(c).Actor
-	a, err := h.cfg.Approvals.Get(ctx, me, id)
+	a, err := h.app.Approvals.Get(ctx, me, id)
 	if err != nil {
 		return h.showApproval(c, http.StatusOK, nil) // the page says what is wrong
 	}
@@ -217,7 +217,7 @@ func (h *Handler) previewEdits(c echo.Context, id uuid.UUID, sent *approvalData)
 		sent.Errors = problems
 		return h.showApproval(c, http.StatusUnprocessableEntity, sent)
 	}
-	finals, err := h.cfg.Approvals.Preview(ctx, me, id, edits)
+	finals, err := h.app.Approvals.Preview(ctx, me, id, edits)
 	if problem := h.editsRefused(c, err, sent); problem != nil {
 		return problem
 	}

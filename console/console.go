@@ -13,7 +13,6 @@
 package console
 
 import (
-	"context"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -21,21 +20,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
-	"github.com/playbookd/playbookd/accounts"
-	"github.com/playbookd/playbookd/analytics"
-	"github.com/playbookd/playbookd/approvals"
-	"github.com/playbookd/playbookd/catalog"
-	"github.com/playbookd/playbookd/health"
-	"github.com/playbookd/playbookd/internal/throttle"
-	"github.com/playbookd/playbookd/playbook"
-	"github.com/playbookd/playbookd/portfolio"
-	"github.com/playbookd/playbookd/runs"
-	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/internal/app"
 	"github.com/playbookd/playbookd/team"
-	"github.com/playbookd/playbookd/templates"
 )
 
 // Prefix is where the console lives; / redirects to it.
@@ -44,106 +32,18 @@ const Prefix = "/console"
 // sessionTTL is how long a sign-in lasts: a working day.
 const sessionTTL = 12 * time.Hour
 
-// Sessions signs people in and out.
-type Sessions interface {
-	LookupAPIKey(ctx context.Context, secret string) (store.APIKey, error)
-	CreateSession(ctx context.Context, keyID *uuid.UUID, adminKeyHash []byte, role string, ttl time.Duration) (string, store.Session, error)
-	LookupSession(ctx context.Context, token string) (store.Session, error)
-	EndSession(ctx context.Context, token string) error
-}
-
-// Approvals decides approvals and shows them, as the API does.
-type Approvals interface {
-	Decide(ctx context.Context, by team.Actor, d approvals.Decision) (approvals.Decided, error)
-	List(ctx context.Context, by team.Actor, f store.ApprovalFilter) ([]store.Approval, error)
-	Get(ctx context.Context, by team.Actor, id uuid.UUID) (store.Approval, error)
-	Preview(ctx context.Context, by team.Actor, id uuid.UUID, edits *templates.Rendered) ([]approvals.Recipient, error)
-}
-
-// Tasks completes tasks and lists the inboxes, as the API does.
-type Tasks interface {
-	Complete(ctx context.Context, by team.Actor, id uuid.UUID, outcome, note string) (store.Task, error)
-	List(ctx context.Context, by team.Actor, f store.TaskFilter) ([]store.Task, error)
-}
-
-// Runs starts, shows and controls runs, as the API does.
-type Runs interface {
-	Start(ctx context.Context, in runs.StartInput) (store.Run, error)
-	Get(ctx context.Context, id uuid.UUID) (runs.View, error)
-	Control(ctx context.Context, id uuid.UUID, action string) (store.Run, error)
-}
-
-// Events records the events people report (triggers.Service).
-type Events interface {
-	Event(ctx context.Context, accountID, name string, data map[string]any) (int, string, error)
-}
-
-// Accounts reads accounts and what happened to them.
-type Accounts interface {
-	GetAccount(ctx context.Context, id string) (store.Account, error)
-	ListAccounts(ctx context.Context, f store.AccountFilter) ([]store.Account, error)
-	HealthHistory(ctx context.Context, accountID string, before int64, n int) ([]store.HealthSnapshot, error)
-	AccountEvents(ctx context.Context, accountID string, n int) ([]store.Event, error)
-	AccountSnapshot(ctx context.Context, id string) (accounts.Snapshot, error)
-}
-
-// Playbooks validates, stores, compares and publishes playbook versions,
-// as the API does (catalog.Service).
-type Playbooks interface {
-	Validate(ctx context.Context, source []byte) (*playbook.Definition, error)
-	Create(ctx context.Context, source []byte, format string) (store.PlaybookVersion, error)
-	Publish(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
-	Version(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
-	Definition(ctx context.Context, key string, version int) (*playbook.Definition, int, error)
-	List(ctx context.Context, afterKey string, n int) ([]store.PlaybookSummary, error)
-	Versions(ctx context.Context, key string) ([]store.PlaybookVersion, error)
-	RunCounts(ctx context.Context, keys ...string) ([]store.RunCount, error)
-	Diff(ctx context.Context, key string, from, to int) (catalog.Diff, error)
-	Duplicate(ctx context.Context, fromKey string, version int, newKey, newName string) (store.PlaybookVersion, error)
-	PublishWarnings(ctx context.Context, key string, version int) ([]catalog.Warning, error)
-}
-
-// Lists reads runs, the outbox, the team and the playbooks.
-type Lists interface {
-	GetRun(ctx context.Context, id uuid.UUID) (store.Run, error)
-	ListRuns(ctx context.Context, f store.RunFilter) ([]store.Run, error)
-	ListEmails(ctx context.Context, f store.EmailFilter) ([]store.Email, error)
-	ListTeamMembers(ctx context.Context, afterEmail string, n int) ([]store.TeamMember, error)
-	MembersBelow(ctx context.Context, email string) ([]store.TeamMember, error)
-	ListPlaybooks(ctx context.Context, afterKey string, n int) ([]store.PlaybookSummary, error)
-}
-
 // Config is what the console needs.
 type Config struct {
-	Sessions Sessions
+	// App is the application the console is an edge of (app.Build), as the
+	// API is: what the console changes goes through the same rules, and the
+	// failed sign-ins count with the API's failed keys (App.AuthFailures).
+	App *app.App
 	// AdminKey is PLAYBOOKD_ADMIN_KEY: it signs in as admin.
 	AdminKey string
-	// SignInFailures throttles clients that keep failing to sign in; nil:
-	// a throttle of the console's own, throttle.Default.
-	SignInFailures Throttle
 	// Secure marks cookies Secure: the console is served over https
 	// (PUBLIC_BASE_URL says so).
 	Secure bool
 	Log    *slog.Logger
-
-	// The domain services the API uses: what the console changes goes
-	// through their rules.
-	Approvals Approvals
-	Tasks     Tasks
-	Runs      Runs
-	Events    Events
-	Playbooks Playbooks
-	// Plain reads of PostgreSQL (the store, in practice).
-	Accounts  Accounts
-	Lists     Lists
-	Portfolio portfolio.Store
-	Analytics analytics.Store
-	// Bands are the health model's band edges, drawn on health charts.
-	Bands health.Bands
-	// EmailCap is the frequency cap simulations apply, as the API's do, and
-	// SendWindow the organisation's send window (nil: none).
-	EmailCap   store.FrequencyCap
-	SendWindow *playbook.SendWindow
 }
 
 //go:embed templates/*.html
@@ -154,9 +54,9 @@ var staticFiles embed.FS
 
 // Handler serves the console.
 type Handler struct {
-	cfg      Config
-	pages    map[string]*template.Template
-	failures Throttle
+	cfg   Config
+	app   *app.App
+	pages map[string]*template.Template
 }
 
 // Register mounts the console on e, under Prefix.
@@ -165,9 +65,9 @@ func Register(e *echo.Echo, cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{cfg: cfg, pages: pages, failures: cfg.SignInFailures}
-	if h.failures == nil {
-		h.failures = throttle.New(throttle.Default)
+	h := &Handler{cfg: cfg, app: cfg.App, pages: pages}
+	if h.app == nil {
+		h.app, _ = app.Build(app.Deps{}) // routes and middleware only (tests of the edge itself)
 	}
 	static, _ := fs.Sub(staticFiles, "static")
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, Prefix+"/") })

@@ -71,7 +71,7 @@ func (h *Handler) showEditor(c echo.Context, status int, edited *string, errs []
 	if err != nil {
 		return err
 	}
-	v, err := h.cfg.Playbooks.Version(ctx, key, version)
+	v, err := h.app.Playbooks.Version(ctx, key, version)
 	if err != nil {
 		return catalogProblem(err)
 	}
@@ -128,7 +128,7 @@ func (h *Handler) saveDraft(c echo.Context) error {
 	if len(errs) > 0 {
 		return h.showEditor(c, http.StatusUnprocessableEntity, &source, errs)
 	}
-	v, err := h.cfg.Playbooks.Create(c.Request().Context(), []byte(source), "yaml")
+	v, err := h.app.Playbooks.Create(c.Request().Context(), []byte(source), "yaml")
 	var perrs playbook.Errors
 	if errors.As(err, &perrs) { // a rule that held a moment ago may not now
 		return h.showEditor(c, http.StatusUnprocessableEntity, &source, lineErrors(perrs))
@@ -149,17 +149,17 @@ const previewSamples = 50
 func (h *Handler) simulateFor(ctx context.Context, key string, version int, accountID string, start time.Time) (*simulation, error) {
 	sim := &simulation{Start: start}
 	var err error
-	if sim.Accounts, err = h.cfg.Accounts.ListAccounts(ctx, store.AccountFilter{Limit: previewSamples}); err != nil {
+	if sim.Accounts, err = h.app.Accounts.ListAccounts(ctx, store.AccountFilter{Limit: previewSamples}); err != nil {
 		return nil, err
 	}
 	if accountID == "" {
 		return sim, nil
 	}
-	def, _, err := h.cfg.Playbooks.Definition(ctx, key, version)
+	def, _, err := h.app.Playbooks.Definition(ctx, key, version)
 	if err != nil {
 		return nil, catalogProblem(err)
 	}
-	in, err := h.simulationInput(ctx, def, accountID, start)
+	in, err := h.app.SimulationFor(ctx, def, accountID, start)
 	if errors.Is(err, store.ErrNotFound) {
 		sim.Problem = "There is no account " + accountID + "."
 		return sim, nil
@@ -199,27 +199,6 @@ func (h *Handler) simulateFor(ctx context.Context, key string, version int, acco
 	return sim, nil
 }
 
-// simulationInput is a stored account enrolled at start, its unsubscribed
-// contacts left out, as the API's simulation reads it.
-func (h *Handler) simulationInput(ctx context.Context, def *playbook.Definition, accountID string, start time.Time) (simulate.Input, error) {
-	in := simulate.Input{Definition: def, Start: start, SendWindow: h.cfg.SendWindow,
-		Cap: simulate.Cap{Count: h.cfg.EmailCap.Count, Window: h.cfg.EmailCap.Window, MinGap: h.cfg.EmailCap.MinGap}}
-	acct, err := h.cfg.Accounts.GetAccount(ctx, accountID)
-	if err != nil {
-		return in, err
-	}
-	if in.Account, err = h.cfg.Accounts.AccountSnapshot(ctx, accountID); err != nil {
-		return in, err
-	}
-	for _, ct := range acct.Contacts {
-		if !ct.Unsubscribed {
-			in.Contacts = append(in.Contacts, simulate.Contact{Email: ct.Email, Name: ct.Name, Role: ct.Role})
-		}
-	}
-	in.AccountName, in.AccountARR, in.CSM, in.CSMName = acct.Name, acct.ARR, acct.CSMEmail, acct.CSMName
-	return in, nil
-}
-
 // simulatedEmail serves one simulated email's html for the editor's
 // sandboxed frame, under previewCSP: the simulation runs again with the
 // same start, so it is the email the page listed.
@@ -234,11 +213,11 @@ func (h *Handler) simulatedEmail(c echo.Context) error {
 	if err != nil || errEntry != nil {
 		return echo.ErrNotFound
 	}
-	def, _, err := h.cfg.Playbooks.Definition(ctx, c.Param("key"), version)
+	def, _, err := h.app.Playbooks.Definition(ctx, c.Param("key"), version)
 	if err != nil {
 		return catalogProblem(err)
 	}
-	in, err := h.simulationInput(ctx, def, c.QueryParam("account"), start)
+	in, err := h.app.SimulationFor(ctx, def, c.QueryParam("account"), start)
 	if errors.Is(err, store.ErrNotFound) {
 		return echo.ErrNotFound
 	}
@@ -297,13 +276,13 @@ func (h *Handler) timelineSVG(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	def, v, err := h.cfg.Playbooks.Definition(ctx, c.Param("key"), version)
+	def, v, err := h.app.Playbooks.Definition(ctx, c.Param("key"), version)
 	if err != nil {
 		return catalogProblem(err)
 	}
 	if id := c.QueryParam("account"); id != "" {
 		// The account's own timeline, enrolled now, on its calendar.
-		in, err := h.simulationInput(ctx, def, id, time.Now().UTC().Truncate(time.Minute))
+		in, err := h.app.SimulationFor(ctx, def, id, time.Now().UTC().Truncate(time.Minute))
 		if errors.Is(err, store.ErrNotFound) {
 			return echo.ErrNotFound
 		}

@@ -115,7 +115,7 @@ func (h *Handler) showInbox(c echo.Context, status int, refused *taskItem) error
 // deadline first.
 func (h *Handler) pendingApprovals(ctx context.Context, me team.Actor, whose string) ([]store.Approval, bool, error) {
 	out, cut, err := allPages(func(after *store.Keyset) ([]store.Approval, error) {
-		return h.cfg.Approvals.List(ctx, me, store.ApprovalFilter{AssigneeEmail: whose, Status: store.ApprovalPending, After: after, Limit: inboxPage})
+		return h.app.Approvals.List(ctx, me, store.ApprovalFilter{AssigneeEmail: whose, Status: store.ApprovalPending, After: after, Limit: inboxPage})
 	}, func(a store.Approval) store.Keyset { return store.Keyset{At: a.CreatedAt, ID: a.ID} })
 	slices.SortStableFunc(out, func(a, b store.Approval) int { return a.ExpiresAt.Compare(b.ExpiresAt) })
 	return out, cut, err
@@ -125,7 +125,7 @@ func (h *Handler) pendingApprovals(ctx context.Context, me team.Actor, whose str
 // (tasks without a due date last).
 func (h *Handler) openTasks(ctx context.Context, me team.Actor, whose string) ([]store.Task, bool, error) {
 	out, cut, err := allPages(func(after *store.Keyset) ([]store.Task, error) {
-		return h.cfg.Tasks.List(ctx, me, store.TaskFilter{AssigneeEmail: whose, Status: "open", After: after, Limit: inboxPage})
+		return h.app.Tasks.List(ctx, me, store.TaskFilter{AssigneeEmail: whose, Status: "open", After: after, Limit: inboxPage})
 	}, func(t store.Task) store.Keyset { return store.Keyset{At: t.CreatedAt, ID: t.ID} })
 	slices.SortStableFunc(out, func(a, b store.Task) int {
 		switch {
@@ -171,9 +171,9 @@ func allPages[T any](list func(after *store.Keyset) ([]T, error), key func(T) st
 // a csm, those below them in the ladder; for admin and ops, everyone's.
 func (h *Handler) inboxChoices(ctx context.Context, me team.Actor) ([]store.TeamMember, error) {
 	if me.Role == team.RoleCSM {
-		return h.cfg.Lists.MembersBelow(ctx, me.Email)
+		return h.app.Team.MembersBelow(ctx, me.Email)
 	}
-	return h.cfg.Lists.ListTeamMembers(ctx, "", 500)
+	return h.app.Team.ListTeamMembers(ctx, "", 500)
 }
 
 // completeTask closes a task with its outcome, through tasks.Service as
@@ -190,7 +190,7 @@ func (h *Handler) completeTask(c echo.Context) error {
 	if !oneLine(outcome) || utf8.RuneCountInString(outcome) > 200 {
 		return refuse(http.StatusUnprocessableEntity, "The outcome is one line of at most 200 characters.")
 	}
-	task, err := h.cfg.Tasks.Complete(c.Request().Context(), current(c).Actor, id, outcome, note)
+	task, err := h.app.Tasks.Complete(c.Request().Context(), current(c).Actor, id, outcome, note)
 	switch {
 	case errors.Is(err, tasks.ErrNotFound):
 		return echo.ErrNotFound
@@ -241,7 +241,7 @@ func (n *names) account(ctx context.Context, id string) string {
 	if name, ok := n.accounts[id]; ok {
 		return name
 	}
-	a, err := n.h.cfg.Accounts.GetAccount(ctx, id)
+	a, err := n.h.app.Accounts.GetAccount(ctx, id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) && n.err == nil {
 		n.err = err
 	}
@@ -257,7 +257,7 @@ func (n *names) run(ctx context.Context, id uuid.UUID) store.Run {
 	if r, ok := n.runs[id]; ok {
 		return r
 	}
-	r, err := n.h.cfg.Lists.GetRun(ctx, id)
+	r, err := n.h.app.Lists.GetRun(ctx, id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) && n.err == nil {
 		n.err = err
 	}

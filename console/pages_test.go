@@ -18,16 +18,13 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/require"
 
-	"github.com/playbookd/playbookd/approvals"
-	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/console"
 	"github.com/playbookd/playbookd/health"
+	"github.com/playbookd/playbookd/internal/app"
 	"github.com/playbookd/playbookd/message"
-	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
-	"github.com/playbookd/playbookd/tasks"
 	"github.com/playbookd/playbookd/templates"
 	"github.com/playbookd/playbookd/workflows"
 )
@@ -84,13 +81,15 @@ func (f *fakeTemporal) Control(_ context.Context, id uuid.UUID, action string) (
 	return store.Run{ID: id, AccountID: "acme", PlaybookKey: "onboarding"}, nil
 }
 
-func (f *fakeTemporal) Event(_ context.Context, accountID, name string, data map[string]any) (int, string, error) {
+func (f *fakeTemporal) DeliverEvent(_ context.Context, accountID, name string, data map[string]any, _ []store.NewFiring) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	raw, _ := json.Marshal(data)
 	f.events = append(f.events, accountID+" "+name+" "+string(raw))
-	return 1, "", nil
+	return 1, nil
 }
+
+func (f *fakeTemporal) AccountChanged(context.Context, string) (int, error) { return 0, nil }
 
 // workConsole serves the console over a ladder (storetest.NewLadder) with
 // the real approval and task services; Temporal is the fake.
@@ -100,18 +99,22 @@ func workConsole(t *testing.T, st *store.Store) (*httptest.Server, *fakeTemporal
 
 func serveConsole(t *testing.T, st *store.Store, admin string) (*httptest.Server, *fakeTemporal) {
 	fake := &fakeTemporal{}
-	e := echo.New()
 	set, err := templates.Builtin()
 	require.NoError(t, err)
-	_, err = console.Register(e, console.Config{Sessions: st, AdminKey: admin,
-		Playbooks: &catalog.Service{Store: st, Options: playbook.Options{BuiltinTemplates: set.Names(), CheckTemplate: templates.Check}},
-		Log:       slog.New(slog.NewTextHandler(os.Stderr, nil)),
-		Approvals: &approvals.Service{Store: st, Runs: fake}, Tasks: &tasks.Service{Store: st, Runs: fake},
-		Runs: fake, Events: fake, Accounts: st, Lists: st, Portfolio: st, Analytics: st, Bands: health.Bands{Green: 80, Yellow: 50}})
+	a, _ := app.Build(app.Deps{Store: st, Engine: fake, Templates: set,
+		Health: health.Model{Bands: health.Bands{Green: 80, Yellow: 50}}})
+	return serve(t, console.Config{App: a, AdminKey: admin}), fake
+}
+
+// serve serves the console of cfg, logging to the test's output.
+func serve(t *testing.T, cfg console.Config) *httptest.Server {
+	e := echo.New()
+	cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	_, err := console.Register(e, cfg)
 	require.NoError(t, err)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return srv, fake
+	return srv
 }
 
 // keyOf makes a csm key for a team member of the ladder.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/catalog"
+	"github.com/playbookd/playbookd/internal/app"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/team"
@@ -31,82 +31,19 @@ const designAdvice = "The playbook pages are for CS ops and admins: they design,
 // built-ins and what ops wrote).
 const listed = 500
 
-type catalogRow struct {
-	store.PlaybookSummary
-	Live     int
-	Outcomes []outcomeCount
-}
-
-type outcomeCount struct {
-	Outcome string
-	Runs    int
-}
-
-// tally sums a playbook's (or one version's) runs: live ones, and the
-// ended ones by outcome, most frequent first.
-func tally(counts []store.RunCount, key string, version int) (int, []outcomeCount) {
-	live := 0
-	by := map[string]int{}
-	for _, rc := range counts {
-		if rc.Key != key || (version > 0 && rc.Version != version) {
-			continue
-		}
-		if rc.Status == store.RunRunning || rc.Status == store.RunPaused {
-			live += rc.Runs
-			continue
-		}
-		name := rc.Outcome
-		if name == "" {
-			name = rc.Status
-		}
-		by[name] += rc.Runs
-	}
-	out := make([]outcomeCount, 0, len(by))
-	for o, n := range by {
-		out = append(out, outcomeCount{Outcome: o, Runs: n})
-	}
-	slices.SortFunc(out, func(a, b outcomeCount) int {
-		if a.Runs != b.Runs {
-			return b.Runs - a.Runs
-		}
-		return strings.Compare(a.Outcome, b.Outcome)
-	})
-	return live, out
-}
-
 // playbookList lists the playbooks: published version, drafts, live runs
 // and how ended runs came out.
 func (h *Handler) playbookList(c echo.Context) error {
-	ctx := c.Request().Context()
-	list, err := h.cfg.Playbooks.List(ctx, "", listed)
+	rows, err := h.app.PlaybooksWithRuns(c.Request().Context(), "", listed)
 	if err != nil {
 		return err
-	}
-	keys := make([]string, len(list))
-	for i, p := range list {
-		keys[i] = p.Key
-	}
-	counts, err := h.cfg.Playbooks.RunCounts(ctx, keys...)
-	if err != nil {
-		return err
-	}
-	rows := make([]catalogRow, len(list))
-	for i, p := range list {
-		rows[i].PlaybookSummary = p
-		rows[i].Live, rows[i].Outcomes = tally(counts, p.Key, 0)
 	}
 	return h.render(c, http.StatusOK, "playbooks", page{Title: "Playbooks", Nav: "playbooks", Data: rows})
 }
 
-type versionRow struct {
-	store.PlaybookVersion
-	Live     int
-	Outcomes []outcomeCount
-}
-
 type playbookData struct {
 	Key, Name   string
-	Versions    []versionRow
+	Versions    []app.VersionRuns
 	Published   int // 0 when none is
 	From, To    int // the diff form's defaults
 	Duplicate   duplicateForm
@@ -126,20 +63,13 @@ func (h *Handler) playbookPage(c echo.Context) error {
 func (h *Handler) showPlaybook(c echo.Context, status int, dup duplicateForm) error {
 	ctx := c.Request().Context()
 	key := c.Param("key")
-	vs, err := h.cfg.Playbooks.Versions(ctx, key)
+	vs, err := h.app.VersionsWithRuns(ctx, key)
 	if err != nil {
 		return catalogProblem(err)
 	}
-	counts, err := h.cfg.Playbooks.RunCounts(ctx, key)
-	if err != nil {
-		return err
-	}
-	d := playbookData{Key: key, Name: vs[0].Name, Duplicate: dup,
+	d := playbookData{Key: key, Name: vs[0].Name, Duplicate: dup, Versions: vs,
 		AnalyticsAt: Prefix + "/playbooks/" + url.PathEscape(key) + "/analytics"}
 	for _, v := range vs {
-		row := versionRow{PlaybookVersion: v}
-		row.Live, row.Outcomes = tally(counts, key, v.Version)
-		d.Versions = append(d.Versions, row)
 		if v.Status == store.VersionPublished {
 			d.Published = v.Version
 		}
@@ -181,7 +111,7 @@ func (h *Handler) duplicatePlaybook(c echo.Context) error {
 		form.Error = "Give the new playbook a key and a name."
 		return h.showPlaybook(c, http.StatusUnprocessableEntity, form)
 	}
-	v, err := h.cfg.Playbooks.Duplicate(c.Request().Context(), c.Param("key"), version, form.Key, form.Name)
+	v, err := h.app.Playbooks.Duplicate(c.Request().Context(), c.Param("key"), version, form.Key, form.Name)
 	var perrs playbook.Errors
 	switch {
 	case errors.Is(err, catalog.ErrKeyTaken):
@@ -227,11 +157,11 @@ func (h *Handler) playbookDiff(c echo.Context) error {
 		versions[i] = n
 	}
 	from, to := versions[0], versions[1]
-	diff, err := h.cfg.Playbooks.Diff(ctx, key, from, to)
+	diff, err := h.app.Playbooks.Diff(ctx, key, from, to)
 	if err != nil {
 		return catalogProblem(err)
 	}
-	vs, err := h.cfg.Playbooks.Versions(ctx, key)
+	vs, err := h.app.Playbooks.Versions(ctx, key)
 	if err != nil {
 		return catalogProblem(err)
 	}
@@ -276,32 +206,28 @@ func (h *Handler) showPublish(c echo.Context, status int, problem string) error 
 	if err != nil {
 		return err
 	}
-	vs, err := h.cfg.Playbooks.Versions(ctx, key)
+	vs, err := h.app.VersionsWithRuns(ctx, key)
 	if err != nil {
 		return catalogProblem(err)
-	}
-	counts, err := h.cfg.Playbooks.RunCounts(ctx, key)
-	if err != nil {
-		return err
 	}
 	d := publishData{Error: problem}
 	found := false
 	for _, v := range vs {
 		if v.Version == version {
-			d.Version, found = v, true
+			d.Version, found = v.PlaybookVersion, true
 		}
 		if v.Status == store.VersionPublished {
 			d.Published = v.Version
 		}
-		if live, _ := tally(counts, key, v.Version); live > 0 {
-			d.Staying += live
-			d.ByVersion = append(d.ByVersion, versionLive{Version: v.Version, Live: live})
+		if v.Live > 0 {
+			d.Staying += v.Live
+			d.ByVersion = append(d.ByVersion, versionLive{Version: v.Version, Live: v.Live})
 		}
 	}
 	if !found {
 		return catalogProblem(catalog.ErrNotFound)
 	}
-	warnings, err := h.cfg.Playbooks.PublishWarnings(ctx, key, version)
+	warnings, err := h.app.Playbooks.PublishWarnings(ctx, key, version)
 	if err != nil {
 		return err
 	}
@@ -322,7 +248,7 @@ func (h *Handler) publishVersion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.cfg.Playbooks.Publish(c.Request().Context(), key, version)
+	published, err := h.app.Publish(c.Request().Context(), key, version)
 	var perrs playbook.Errors
 	switch {
 	case errors.Is(err, catalog.ErrArchived):
@@ -333,8 +259,12 @@ func (h *Handler) publishVersion(c echo.Context) error {
 	case err != nil:
 		return catalogProblem(err)
 	}
-	return h.redirect(c, Prefix+"/playbooks/"+url.PathEscape(key),
-		fmt.Sprintf("Published %s version %d: new runs take it; live runs keep the version they started with.", v.Key, v.Version))
+	flash := fmt.Sprintf("Published %s version %d: new runs take it; live runs keep the version they started with.",
+		published.Version.Key, published.Version.Version)
+	for _, w := range published.Warnings {
+		flash += " Note: " + w.Message + "."
+	}
+	return h.redirect(c, Prefix+"/playbooks/"+url.PathEscape(key), flash)
 }
 
 // lineError is a definition error where the editor shows it.
@@ -366,7 +296,7 @@ func errorLines(errs []lineError) string {
 // the language at its line, and a key other than the page's (the editor
 // saves drafts of its own playbook; a new one starts as a duplicate).
 func (h *Handler) checkSource(c echo.Context, key string, source string) ([]lineError, error) {
-	def, err := h.cfg.Playbooks.Validate(c.Request().Context(), []byte(source))
+	def, err := h.app.Playbooks.Validate(c.Request().Context(), []byte(source))
 	var perrs playbook.Errors
 	if errors.As(err, &perrs) {
 		return lineErrors(perrs), nil

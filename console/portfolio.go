@@ -1,12 +1,14 @@
 package console
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/playbookd/playbookd/internal/app"
 	"github.com/playbookd/playbookd/portfolio"
 )
 
@@ -29,12 +31,12 @@ type playbookRow struct {
 // portfolioPage shows GET /v1/metrics/portfolio's report with small charts.
 func (h *Handler) portfolioPage(c echo.Context) error {
 	d := portfolioData{From: c.QueryParam("from"), To: c.QueryParam("to")}
-	from, to := period(&d.Error, d.From, d.To)
+	p := h.period(&d.Error, d.From, d.To)
 	status := http.StatusOK
 	if d.Error != "" {
 		status = http.StatusBadRequest
 	}
-	report, err := portfolio.Build(c.Request().Context(), h.cfg.Portfolio, from, to)
+	report, err := h.app.PortfolioReport(c.Request().Context(), p)
 	if err != nil {
 		return err
 	}
@@ -80,25 +82,27 @@ func (h *Handler) portfolioPage(c echo.Context) error {
 	return h.render(c, status, "portfolio", page{Title: "Portfolio", Nav: "portfolio", Data: d})
 }
 
-// period reads a form's days from..to (default: the year to today); when
-// something is wrong with them (said in problem), it is the default.
-func period(problem *string, fromText, toText string) (time.Time, time.Time) {
-	to := portfolio.Today(time.Now())
-	if t, ok := dateParam(problem, toText, "to"); ok {
-		to = t
+// period reads a form's days from..to (app.ReportPeriod fills in what is
+// left out); when something is wrong with them (said in problem), it is
+// the default period.
+func (h *Handler) period(problem *string, fromText, toText string) app.Period {
+	to, okTo := dateParam(problem, toText, "to")
+	from, okFrom := dateParam(problem, fromText, "from")
+	var given [2]*time.Time
+	if okFrom {
+		given[0] = &from
 	}
-	from := portfolio.YearTo(to)
-	if f, ok := dateParam(problem, fromText, "from"); ok {
-		from = f
+	if okTo {
+		given[1] = &to
 	}
-	if *problem == "" && from.After(to) {
+	p, err := h.app.ReportPeriod(given[0], given[1])
+	if errors.Is(err, app.ErrPeriodReversed) && *problem == "" {
 		*problem = "The start must not be after the end."
 	}
 	if *problem != "" {
-		to = portfolio.Today(time.Now())
-		from = portfolio.YearTo(to)
+		p, _ = h.app.ReportPeriod(nil, nil)
 	}
-	return from, to
+	return p
 }
 
 // dateParam reads a period's end from a form; what is wrong with it goes

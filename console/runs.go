@@ -35,7 +35,7 @@ func (h *Handler) runPage(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	ctx := c.Request().Context()
-	view, err := h.cfg.Runs.Get(ctx, id)
+	view, err := h.app.Runs.Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no run with this id.")
 	}
@@ -67,7 +67,7 @@ func (h *Handler) controlRun(action string) echo.HandlerFunc {
 		if back == Prefix+"/" {
 			back = fmt.Sprintf("%s/runs/%s", Prefix, id)
 		}
-		run, err := h.cfg.Runs.Control(c.Request().Context(), id, action)
+		run, err := h.app.Runs.Control(c.Request().Context(), id, action)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return echo.NewHTTPError(http.StatusNotFound, "There is no run with this id.")

@@ -50,7 +50,7 @@ func (h *Handler) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		cookie, err := c.Cookie(sessionCookie)
 		if err == nil && cookie.Value != "" {
-			sess, err := h.cfg.Sessions.LookupSession(c.Request().Context(), cookie.Value)
+			sess, err := h.app.Sessions.LookupSession(c.Request().Context(), cookie.Value)
 			switch {
 			case err == nil && (sess.KeyID != nil || subtle.ConstantTimeCompare(sess.AdminKeyHash, adminKeyHash(h.cfg.AdminKey)) == 1):
 				c.Set(sessionKey, session{Actor: team.Actor{Role: sess.Role, Email: sess.MemberEmail}, CSRF: sess.CSRFToken})
@@ -143,13 +143,6 @@ func (h *Handler) showSignIn(c echo.Context, status int, problem string) error {
 		Data: signInData{Next: safeNext(c.QueryParam("next")), Error: problem}})
 }
 
-// Throttle slows down clients that keep failing to sign in, by client
-// address (throttle.Failures); the API's key checks count in the same one.
-type Throttle interface {
-	Wait(client string) time.Duration
-	Fail(client string)
-}
-
 // signIn trades an API key for a session. A client that has failed too
 // often is refused before its key is looked at, whatever the key.
 func (h *Handler) signIn(c echo.Context) error {
@@ -160,7 +153,7 @@ func (h *Handler) signIn(c echo.Context) error {
 		token string
 		err   error
 	)
-	switch wait := h.failures.Wait(client); {
+	switch wait := h.app.AuthFailures.Wait(client); {
 	case wait > 0:
 		c.Response().Header().Set(echo.HeaderRetryAfter, throttle.RetryAfter(wait))
 		return h.failure(c, http.StatusTooManyRequests, "Too many failed sign-ins",
@@ -168,17 +161,17 @@ func (h *Handler) signIn(c echo.Context) error {
 	case key == "":
 		return h.showSignIn(c, http.StatusUnprocessableEntity, "Paste your API key.")
 	case h.cfg.AdminKey != "" && subtle.ConstantTimeCompare([]byte(key), []byte(h.cfg.AdminKey)) == 1:
-		token, _, err = h.cfg.Sessions.CreateSession(ctx, nil, adminKeyHash(key), "admin", sessionTTL)
+		token, _, err = h.app.Sessions.CreateSession(ctx, nil, adminKeyHash(key), "admin", sessionTTL)
 	default:
-		k, lookupErr := h.cfg.Sessions.LookupAPIKey(ctx, key)
+		k, lookupErr := h.app.Sessions.LookupAPIKey(ctx, key)
 		if errors.Is(lookupErr, store.ErrUnknownKey) {
-			h.failures.Fail(client)
+			h.app.AuthFailures.Fail(client)
 			return h.showSignIn(c, http.StatusUnauthorized, "This key is unknown or has been revoked.")
 		}
 		if lookupErr != nil {
 			return lookupErr
 		}
-		token, _, err = h.cfg.Sessions.CreateSession(ctx, &k.ID, nil, k.Role, sessionTTL)
+		token, _, err = h.app.Sessions.CreateSession(ctx, &k.ID, nil, k.Role, sessionTTL)
 	}
 	if err != nil {
 		return err
@@ -190,7 +183,7 @@ func (h *Handler) signIn(c echo.Context) error {
 
 func (h *Handler) signOut(c echo.Context) error {
 	if cookie, err := c.Cookie(sessionCookie); err == nil {
-		if err := h.cfg.Sessions.EndSession(c.Request().Context(), cookie.Value); err != nil {
+		if err := h.app.Sessions.EndSession(c.Request().Context(), cookie.Value); err != nil {
 			return err
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/playbookd/playbookd/console"
+	"github.com/playbookd/playbookd/internal/app"
 	"github.com/playbookd/playbookd/internal/throttle"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
@@ -34,7 +35,8 @@ func (f from) RoundTrip(r *http.Request) (*http.Response, error) {
 func signInConsole(t *testing.T, st *store.Store, f *throttle.Failures) *httptest.Server {
 	e := echo.New()
 	e.IPExtractor = echo.ExtractIPFromXFFHeader() // trusts loopback: the test
-	_, err := console.Register(e, console.Config{Sessions: st, AdminKey: adminKey, SignInFailures: f,
+	a, _ := app.Build(app.Deps{Store: st, AuthFailures: f})
+	_, err := console.Register(e, console.Config{App: a, AdminKey: adminKey,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	srv := httptest.NewServer(e)

@@ -54,13 +54,9 @@ type Decision struct {
 	Edits    *message.Content  `json:"edits,omitempty"`
 }
 
-// Cap is the frequency cap: at most Count automated emails to one address
-// in any Window, at least MinGap apart (store.FrequencyCap). Zero: no cap.
-type Cap struct {
-	Count  int
-	Window time.Duration
-	MinGap time.Duration
-}
+// Cap is the frequency cap, as the store applies it (HoldRecheck aside:
+// a simulation has no other plays).
+type Cap = message.Cap
 
 // Input is one simulation.
 type Input struct {
@@ -512,28 +508,20 @@ func (r *recorder) sendEmail(_ context.Context, in contract.SendEmailInput) (con
 // next, and why (the run view's words).
 func (r *recorder) capped(c Contact, now time.Time) (time.Time, string, bool) {
 	sent := r.sent[c.Email]
-	if gap := r.in.Cap.MinGap; gap > 0 && len(sent) > 0 && sent[len(sent)-1].After(now.Add(-gap)) {
+	if len(sent) > 0 {
 		last := sent[len(sent)-1]
-		name := c.Name
-		if name == "" {
-			name = c.Email
-		}
-		return last.Add(gap), message.HeldByGap(r.in.Definition.Key, name, now.Sub(last), gap), true
-	}
-	if r.in.Cap.Count <= 0 {
-		return time.Time{}, "", false
-	}
-	var recent []time.Time
-	for _, t := range sent {
-		if t.After(now.Add(-r.in.Cap.Window)) {
-			recent = append(recent, t)
+		if until, held := r.in.Cap.GapUntil(last, now); held {
+			name := c.Name
+			if name == "" {
+				name = c.Email
+			}
+			return until, message.HeldByGap(r.in.Definition.Key, name, now.Sub(last), r.in.Cap.MinGap), true
 		}
 	}
-	if len(recent) < r.in.Cap.Count {
-		return time.Time{}, "", false
+	if until, held := r.in.Cap.CountUntil(sent, now); held {
+		return until, message.HeldByCap(c.Email, r.in.Cap.Count, r.in.Cap.Window), true
 	}
-	// Free again when the oldest of the last Count leaves the window.
-	return recent[len(recent)-r.in.Cap.Count].Add(r.in.Cap.Window), message.HeldByCap(c.Email, r.in.Cap.Count, r.in.Cap.Window), true
+	return time.Time{}, "", false
 }
 
 // render fills the email in for one recipient as the real activity does;

@@ -72,16 +72,9 @@ type NewEmail struct {
 	Cap       FrequencyCap
 }
 
-// FrequencyCap limits automated emails per address, across runs: at most
-// Count in any Window, at least MinGap apart; and while a play of higher
-// priority is live on the account, a lower play's wait (HoldRecheck later
-// they are asked again). Zero values turn a rule off.
-type FrequencyCap struct {
-	Count       int
-	Window      time.Duration
-	MinGap      time.Duration
-	HoldRecheck time.Duration
-}
+// FrequencyCap limits automated emails per address, across runs
+// (message.Cap).
+type FrequencyCap = message.Cap
 
 // CappedError says when the address may get another automated email, and
 // why not now (Reason, for the run view).
@@ -382,23 +375,29 @@ func checkCap(ctx context.Context, tx pgx.Tx, in NewEmail) error {
 	if in.Cap.Count == 0 {
 		return nil
 	}
+	// The window is on the database's clock, as created_at is: its now()
+	// comes with the rows.
 	rows, err := tx.Query(ctx, `
-		SELECT created_at FROM emails
+		SELECT created_at, now() FROM emails
 		WHERE recipient = $1 AND automated AND status IN ('pending', 'sending', 'sent', 'captured', 'uncertain')
-		  AND created_at > now() - make_interval(secs => $2)
-		ORDER BY created_at DESC`, in.Recipient, in.Cap.Window.Seconds())
+		  AND created_at > now() - make_interval(secs => $2)`, in.Recipient, in.Cap.Window.Seconds())
 	if err != nil {
 		return fmt.Errorf("count recent emails: %w", err)
 	}
-	recent, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
-	if err != nil {
-		return fmt.Errorf("count recent emails: %w", err)
-	}
-	if len(recent) < in.Cap.Count {
+	var (
+		recent  []time.Time
+		at, now time.Time
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&at, &now}, func() error {
+		recent = append(recent, at)
 		return nil
+	}); err != nil {
+		return fmt.Errorf("count recent emails: %w", err)
 	}
-	until := recent[in.Cap.Count-1].Add(in.Cap.Window)
-	return &CappedError{Until: until, Reason: message.HeldByCap(in.Recipient, in.Cap.Count, in.Cap.Window)}
+	if until, held := in.Cap.CountUntil(recent, now); held {
+		return &CappedError{Until: until, Reason: message.HeldByCap(in.Recipient, in.Cap.Count, in.Cap.Window)}
+	}
+	return nil
 }
 
 // playPriority is a run's playbook priority, from the version it runs;

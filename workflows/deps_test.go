@@ -1,7 +1,12 @@
 package workflows_test
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os/exec"
+	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +26,10 @@ import (
 //     (workflows, simulate): deterministic, no store, no mailer, no HTTP;
 //   - the store (PostgreSQL), over the pure value types only;
 //   - side effects (activities) and services (runs, triggers, playbooks);
-//   - the edges: api, worker, commands.
+//   - the application core (internal/app): the one place the services are
+//     wired and the interfaces the edges call are declared, with the use
+//     cases more than one edge needs;
+//   - the edges: api, console (over internal/app), worker, commands.
 //
 // To add a package, add its row (path below the module → what it may
 // import); to add an edge, add it to the importer's row.
@@ -65,15 +73,22 @@ var mayImport = map[string][]string{
 	"analytics":  {"playbook", "store"},                                        // a playbook's figures per version and step
 	"imports":    {"activities/contract", "store", "triggers", "workflows"},    // bulk imports, applied by a workflow
 
-	// The edges.
-	"api": {"accounts", "analytics", "approvals", "catalog", "health", "imports", "internal/netguard", "internal/text", "internal/throttle", "message", "metrics", "playbook", "portfolio", "runs", "simulate", "store",
-		"tasks", "team", "templates", "triggers", "unsubscribe"}, // never workflows: runs are reached through services
-	"console": {"accounts", "analytics", "approvals", "catalog", "health", "internal/text", "internal/throttle", "playbook", "portfolio", "runs", "simulate", "store", "tasks", "team", "templates",
-		"triggers"}, // the web console: the same services as api, never workflows
-	"internal/config": {"accounts", "health", "internal/netguard", "playbook"},
+	// The application core: services wired once, the edges' interfaces
+	// declared once, the shared use cases. Never an edge, never workflow
+	// code or activities.
+	"internal/app": {"accounts", "analytics", "approvals", "catalog", "health", "imports", "internal/netguard", "internal/throttle", "message",
+		"playbook", "portfolio", "runs", "simulate", "store", "tasks", "team", "templates", "triggers"},
+
+	// The edges: they reach the services through internal/app (the other
+	// packages are there for their types and errors; mayWire says none is
+	// built here), never workflows.
+	"api": {"accounts", "analytics", "approvals", "catalog", "health", "imports", "internal/app", "internal/text", "internal/throttle", "metrics", "playbook", "runs", "simulate", "store",
+		"tasks", "team", "templates", "triggers", "unsubscribe"},
+	"console":         {"accounts", "analytics", "approvals", "catalog", "health", "internal/app", "internal/text", "internal/throttle", "playbook", "portfolio", "runs", "simulate", "store", "tasks", "team", "templates", "triggers"},
+	"internal/config": {"accounts", "health", "internal/netguard", "message", "playbook"},
 	"worker":          {"activities", "workflows"},
-	"cmd/playbookd": {"activities", "api", "approvals", "catalog", "console", "imports", "internal/config", "internal/netguard", "internal/throttle", "mail", "metrics", "migrations", "playbook",
-		"playbooks", "runs", "store", "tasks", "templates", "triggers", "unsubscribe", "worker", "workflows"},
+	"cmd/playbookd": {"activities", "api", "catalog", "console", "internal/app", "internal/config", "internal/netguard", "mail", "metrics", "migrations", "playbook",
+		"store", "templates", "unsubscribe", "worker", "workflows"},
 	"cmd/bench": {"internal/historystats", "playbook", "playbooks", "simulate", "templates", "workflows"},
 	"e2e":       nil,
 
@@ -166,6 +181,45 @@ func TestImportTable(t *testing.T) {
 			if slices.Contains(deny, dep) {
 				t.Errorf("%s depends on %s (go list -deps ./%s shows the way)", pkg, dep, pkg)
 			}
+		}
+	}
+}
+
+// Only the application core wires the domain services: an edge (or the
+// command) that built a runs.Service, a catalog.Service and so on of its
+// own would be a second application with its own rules.
+func TestOnlyTheApplicationCoreWiresServices(t *testing.T) {
+	services := []string{}
+	for pkg := range mayImport {
+		services = append(services, path.Base(pkg))
+	}
+	for _, dir := range []string{"api", "console", "cmd/playbookd", "worker"} {
+		files, err := filepath.Glob(filepath.Join("..", dir, "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no source in %s: %v", dir, err)
+		}
+		for _, file := range files {
+			if strings.HasSuffix(file, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				lit, ok := n.(*ast.CompositeLit)
+				if !ok {
+					return true
+				}
+				sel, ok := lit.Type.(*ast.SelectorExpr)
+				if !ok {
+					return true
+				}
+				if pkg, ok := sel.X.(*ast.Ident); ok && sel.Sel.Name == "Service" && slices.Contains(services, pkg.Name) {
+					t.Errorf("%s builds a %s.Service: take it from internal/app (app.Build) instead", file, pkg.Name)
+				}
+				return true
+			})
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -31,20 +32,14 @@ import (
 
 	"github.com/playbookd/playbookd/activities"
 	"github.com/playbookd/playbookd/api"
-	"github.com/playbookd/playbookd/approvals"
-	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/console"
-	"github.com/playbookd/playbookd/imports"
+	"github.com/playbookd/playbookd/internal/app"
 	"github.com/playbookd/playbookd/internal/config"
-	"github.com/playbookd/playbookd/internal/throttle"
 	"github.com/playbookd/playbookd/mail"
 	"github.com/playbookd/playbookd/metrics"
 	"github.com/playbookd/playbookd/migrations"
-	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
-	"github.com/playbookd/playbookd/tasks"
 	"github.com/playbookd/playbookd/templates"
-	"github.com/playbookd/playbookd/triggers"
 	"github.com/playbookd/playbookd/unsubscribe"
 	"github.com/playbookd/playbookd/worker"
 	"github.com/playbookd/playbookd/workflows"
@@ -163,11 +158,11 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 		return err
 	}
 	defer tc.Close()
-	runService := &runs.Service{Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue,
+	proxies, _ := cfg.TrustedProxyRanges() // config has checked them
+	application, wired := app.Build(app.Deps{Store: st, Temporal: tc, TaskQueue: cfg.TemporalTaskQueue,
 		Namespace: cfg.TemporalNamespace, TemporalUIURL: cfg.TemporalUIURL, EscalationSLA: cfg.EscalationSLA(),
-		SendWindow: cfg.DefaultSendWindow()}
-	triggerService := &triggers.Service{Store: st, Runs: runService, Model: cfg.Health(), Now: time.Now, Log: log}
-	importService := &imports.Service{Store: st, Triggers: triggerService, Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Log: log}
+		EmailCap: cfg.FrequencyCap(), SendWindow: cfg.DefaultSendWindow(), Health: cfg.Health(), Segments: cfg.Segments(),
+		Templates: set, Webhooks: cfg.Webhooks(), Log: log})
 
 	// The first part to stop takes the process down: the others are told to
 	// stop through this context and waited for.
@@ -176,15 +171,14 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 	errs := make(chan error, 3)
 	started := 0
 	if cmd == "worker" || cmd == "dev" {
-		acts, err := newActivities(cfg, st, set, runService, log)
+		acts, err := newActivities(cfg, st, set, wired.Runs, log)
 		if err != nil {
 			return err
 		}
 		acts.Links = links
-		acts.Cap = store.FrequencyCap{Count: cfg.EmailCap, Window: cfg.EmailCapWindow, MinGap: cfg.EmailMinGap,
-			HoldRecheck: cfg.EmailHoldRecheck}
-		acts.Triggers = triggerService
-		acts.Imports = importService
+		acts.Cap = cfg.FrequencyCap()
+		acts.Triggers = wired.Triggers
+		acts.Imports = wired.Imports
 		if err := ensureSweepSchedule(ctx, tc, cfg); err != nil {
 			return err
 		}
@@ -204,7 +198,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 		}
 		started++
 		go func() {
-			errs <- serveAPI(ctx, cfg, st, tc, runService, triggerService, importService, promMetrics, set, links, log)
+			errs <- serveAPI(ctx, cfg, application, st, tc, promMetrics, links, proxies, log)
 		}()
 	}
 	var firstErr error
@@ -246,36 +240,10 @@ func runWorker(ctx context.Context, tc client.Client, cfg config.Config, acts *a
 	return nil
 }
 
-func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client.Client, runService *runs.Service,
-	triggerService *triggers.Service, importService *imports.Service, promMetrics *metrics.Metrics, set *templates.Set,
-	links *unsubscribe.Links, log *slog.Logger) error {
-	approvalService := &approvals.Service{Store: st, Runs: runService}
-	taskService := &tasks.Service{Store: st, Runs: runService}
-	playbookService := &catalog.Service{Store: st, Options: playbookOptions(set, cfg.Webhooks())}
-	emailCap := store.FrequencyCap{Count: cfg.EmailCap, Window: cfg.EmailCapWindow, MinGap: cfg.EmailMinGap,
-		HoldRecheck: cfg.EmailHoldRecheck}
-	// One record of failed authentications for the API's keys and the
-	// console's sign-ins: guesses through either count alike.
-	failures := throttle.New(throttle.Default)
-	proxies, _ := cfg.TrustedProxyRanges() // config has checked them
+func serveAPI(ctx context.Context, cfg config.Config, application *app.App, st *store.Store, tc client.Client,
+	promMetrics *metrics.Metrics, links *unsubscribe.Links, proxies []netip.Prefix, log *slog.Logger) error {
 	e := api.New(api.Config{
-		Runs:               runService,
-		Triggers:           triggerService,
-		Approvals:          approvalService,
-		Tasks:              taskService,
-		Playbooks:          playbookService,
-		Team:               st,
-		Keys:               st,
-		Accounts:           st,
-		Lists:              st,
-		Portfolio:          st,
-		Analytics:          st,
-		Imports:            importService,
-		Deliveries:         st,
-		Unsubscribes:       st,
-		Secrets:            st,
-		Webhooks:           cfg.Webhooks(),
-		Segments:           cfg.Segments(),
+		App:                application,
 		Metrics:            promMetrics,
 		Links:              links,
 		SendGridWebhookKey: webhookKey(cfg),
@@ -287,19 +255,12 @@ func serveAPI(ctx context.Context, cfg config.Config, st *store.Store, tc client
 			}},
 		},
 		AdminKey:       cfg.AdminKey,
-		AuthFailures:   failures,
 		TrustedProxies: proxies,
 		Log:            log,
-		EmailCap:       emailCap,
-		SendWindow:     cfg.DefaultSendWindow(),
 	})
-	// The console: the same binary, the same domain services as the API.
-	if _, err := console.Register(e, console.Config{
-		Sessions: st, AdminKey: cfg.AdminKey, SignInFailures: failures, Secure: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Log: log,
-		Approvals: approvalService, Tasks: taskService, Runs: runService, Events: triggerService,
-		Playbooks: playbookService, EmailCap: emailCap, SendWindow: cfg.DefaultSendWindow(),
-		Accounts: st, Lists: st, Portfolio: st, Analytics: st, Bands: cfg.Health().Bands,
-	}); err != nil {
+	// The console: the same binary, the same application as the API.
+	if _, err := console.Register(e, console.Config{App: application, AdminKey: cfg.AdminKey,
+		Secure: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Log: log}); err != nil {
 		return err
 	}
 	srv := api.NewServer(cfg.HTTPAddr, e, api.DefaultTimeouts)

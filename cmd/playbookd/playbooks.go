@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/playbookd/playbookd/catalog"
+	"github.com/playbookd/playbookd/internal/app"
 	"github.com/playbookd/playbookd/internal/netguard"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/store"
@@ -18,7 +19,7 @@ import (
 
 // seedPlaybooks publishes the built-in playbooks at start.
 func seedPlaybooks(ctx context.Context, st *store.Store, set *templates.Set, log *slog.Logger) error {
-	changed, err := catalog.Seed(ctx, st, playbookOptions(set, netguard.Policy{}))
+	changed, err := catalog.Seed(ctx, st, app.PlaybookOptions(set, netguard.Policy{}))
 	if err != nil {
 		return err
 	}
@@ -26,12 +27,6 @@ func seedPlaybooks(ctx context.Context, st *store.Store, set *templates.Set, log
 		log.Info("built-in playbook published", "version", v)
 	}
 	return nil
-}
-
-// playbookOptions is what definitions are checked against: the built-in
-// templates, the template fields (type-checked) and where webhooks may post.
-func playbookOptions(set *templates.Set, webhooks netguard.Policy) playbook.Options {
-	return playbook.Options{BuiltinTemplates: set.Names(), Webhooks: webhooks, CheckTemplate: templates.Check}
 }
 
 const validateUsage = `usage: playbookd validate [--] FILE...
@@ -72,7 +67,7 @@ func validateFiles(args []string, out io.Writer) int {
 		fmt.Fprintln(out, err)
 		return 2
 	}
-	opts := playbookOptions(set, netguard.Policy{})
+	opts := app.PlaybookOptions(set, netguard.Policy{})
 	failed := 0
 	for _, p := range paths {
 		src, err := os.ReadFile(p)

@@ -21,6 +21,7 @@ import (
 	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/internal/netguard"
+	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
 )
 
@@ -384,4 +385,10 @@ func (c Config) EscalationSLA() map[string][4]time.Duration {
 func (c Config) DefaultSendWindow() *playbook.SendWindow {
 	w, _ := playbook.ParseSendWindow(c.SendWindow)
 	return w
+}
+
+// FrequencyCap is the frequency cap the worker applies to automated
+// emails, and simulations with it.
+func (c Config) FrequencyCap() message.Cap {
+	return message.Cap{Count: c.EmailCap, Window: c.EmailCapWindow, MinGap: c.EmailMinGap, HoldRecheck: c.EmailHoldRecheck}
 }
