@@ -86,7 +86,7 @@ func TestNotifyPostsAndClassifiesAnswers(t *testing.T) {
 
 	status = http.StatusNotFound
 	err = acts.Notify(context.Background(), in)
-	requireAppError(t, err, contract.ErrWebhookRefused)
+	_ = requireAppError(t, err, contract.ErrWebhookRefused)
 }
 
 // TestNotifyNeverShowsTheAnswerBody: the reply of whatever the URL reached
@@ -200,7 +200,7 @@ func TestNotifyWithoutAClientKeepsTheGuard(t *testing.T) {
 	acts.HTTP = nil
 	in.URL = srv.URL
 	err := acts.Notify(context.Background(), in)
-	requireAppError(t, err, contract.ErrWebhookBlocked)
+	_ = requireAppError(t, err, contract.ErrWebhookBlocked)
 	require.Zero(t, hits.Load())
 }
 

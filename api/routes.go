@@ -9,13 +9,6 @@ import (
 	"github.com/playbookd/playbookd/team"
 )
 
-// Key roles, as routes name them.
-const (
-	admin = team.RoleAdmin
-	ops   = team.RoleOps
-	csm   = team.RoleCSM
-)
-
 // routes declares every route and who may call it. A csm key reads, and
 // changes only its ladder's work (decisions, tasks), whose own checks
 // apply; only admins manage keys.
@@ -32,50 +25,50 @@ func routes(r router, h *handlers) {
 	// SendGrid signs its batches.
 	r.post("/v1/webhooks/sendgrid", h.webhook.handle, public, ownBody)
 
-	r.post("/v1/keys", h.createKey, allow(admin))
-	r.get("/v1/keys", h.listKeys, allow(admin))
-	r.post("/v1/keys/:id/revoke", h.revokeKey, allow(admin))
+	r.post("/v1/keys", h.createKey, allow(team.Admins...))
+	r.get("/v1/keys", h.listKeys, allow(team.Admins...))
+	r.post("/v1/keys/:id/revoke", h.revokeKey, allow(team.Admins...))
 	// The webhook URLs that are credentials: only admins write them, ops
 	// (who write definitions naming them) list their names, nobody reads
 	// a value back.
-	r.get("/v1/secrets", h.listSecrets, allow(admin, ops))
-	r.put("/v1/secrets/:name", h.putSecret, allow(admin))
-	r.delete("/v1/secrets/:name", h.deleteSecret, allow(admin))
-	r.post("/v1/team", h.upsertTeamMember, allow(admin, ops))
-	r.get("/v1/team", h.listTeam, allow(admin, ops, csm))
-	r.post("/v1/accounts", h.upsertAccount, allow(admin, ops))
-	r.get("/v1/accounts", h.listAccounts, allow(admin, ops, csm))
-	r.post("/v1/accounts/import", h.importAccounts, allow(admin, ops), ownBody)
-	r.get("/v1/accounts/imports/:id", h.getImport, allow(admin, ops, csm))
-	r.get("/v1/accounts/:id", h.getAccount, allow(admin, ops, csm))
-	r.post("/v1/accounts/:id/events", h.reportEvent, allow(admin, ops))
-	r.post("/v1/accounts/:id/health", h.recordHealth, allow(admin, ops))
-	r.get("/v1/accounts/:id/health", h.healthHistory, allow(admin, ops, csm))
-	r.get("/v1/metrics/portfolio", h.getPortfolio, allow(admin, ops, csm))
-	r.get("/v1/playbooks", h.listPlaybooks, allow(admin, ops, csm))
-	r.get("/v1/playbooks/schema.json", h.playbookSchema, allow(admin, ops, csm))
-	r.get("/v1/playbooks/template-fields", h.templateFields, allow(admin, ops, csm))
-	r.post("/v1/playbooks", h.createPlaybook, allow(admin, ops))
-	r.post("/v1/playbooks/validate", h.validatePlaybook, allow(admin, ops))
-	r.get("/v1/playbooks/:key", h.getPlaybook, allow(admin, ops, csm))
-	r.post("/v1/playbooks/:key/versions/:version/publish", h.publishPlaybook, allow(admin, ops))
-	r.get("/v1/playbooks/:key/versions", h.listPlaybookVersions, allow(admin, ops, csm))
-	r.get("/v1/playbooks/:key/diff", h.diffPlaybookVersions, allow(admin, ops, csm))
-	r.post("/v1/playbooks/:key/duplicate", h.duplicatePlaybook, allow(admin, ops))
-	r.post("/v1/playbooks/:key/simulate", h.simulatePlaybook, allow(admin, ops))
-	r.get("/v1/playbooks/:key/timeline.svg", h.playbookTimelineSVG, allow(admin, ops, csm))
-	r.get("/v1/playbooks/:key/analytics", h.getPlaybookAnalytics, allow(admin, ops, csm))
-	r.post("/v1/runs", h.startRun, allow(admin, ops))
-	r.get("/v1/runs", h.listRuns, allow(admin, ops, csm))
-	r.get("/v1/runs/:id", h.getRun, allow(admin, ops, csm))
-	r.post("/v1/runs/:id/cancel", h.controlRun("cancel"), allow(admin, ops))
-	r.post("/v1/runs/:id/pause", h.controlRun("pause"), allow(admin, ops))
-	r.post("/v1/runs/:id/resume", h.controlRun("resume"), allow(admin, ops))
-	r.get("/v1/approvals", h.listApprovals, allow(admin, ops, csm))
-	r.post("/v1/approvals/:id/decision", h.decideApproval, allow(admin, ops, csm))
-	r.get("/v1/emails", h.listEmails, allow(admin, ops, csm))
-	r.get("/v1/tasks", h.listTasks, allow(admin, ops, csm))
-	r.post("/v1/tasks/:id/complete", h.completeTask, allow(admin, ops, csm))
+	r.get("/v1/secrets", h.listSecrets, allow(team.SecretListers...))
+	r.put("/v1/secrets/:name", h.putSecret, allow(team.Admins...))
+	r.delete("/v1/secrets/:name", h.deleteSecret, allow(team.Admins...))
+	r.post("/v1/team", h.upsertTeamMember, allow(team.Operators...))
+	r.get("/v1/team", h.listTeam, allow(team.Readers...))
+	r.post("/v1/accounts", h.upsertAccount, allow(team.Operators...))
+	r.get("/v1/accounts", h.listAccounts, allow(team.Readers...))
+	r.post("/v1/accounts/import", h.importAccounts, allow(team.Operators...), ownBody)
+	r.get("/v1/accounts/imports/:id", h.getImport, allow(team.Readers...))
+	r.get("/v1/accounts/:id", h.getAccount, allow(team.Readers...))
+	r.post("/v1/accounts/:id/events", h.reportEvent, allow(team.Operators...))
+	r.post("/v1/accounts/:id/health", h.recordHealth, allow(team.Operators...))
+	r.get("/v1/accounts/:id/health", h.healthHistory, allow(team.Readers...))
+	r.get("/v1/metrics/portfolio", h.getPortfolio, allow(team.Readers...))
+	r.get("/v1/playbooks", h.listPlaybooks, allow(team.Readers...))
+	r.get("/v1/playbooks/schema.json", h.playbookSchema, allow(team.Readers...))
+	r.get("/v1/playbooks/template-fields", h.templateFields, allow(team.Readers...))
+	r.post("/v1/playbooks", h.createPlaybook, allow(team.Designers...))
+	r.post("/v1/playbooks/validate", h.validatePlaybook, allow(team.Designers...))
+	r.get("/v1/playbooks/:key", h.getPlaybook, allow(team.Readers...))
+	r.post("/v1/playbooks/:key/versions/:version/publish", h.publishPlaybook, allow(team.Designers...))
+	r.get("/v1/playbooks/:key/versions", h.listPlaybookVersions, allow(team.Readers...))
+	r.get("/v1/playbooks/:key/diff", h.diffPlaybookVersions, allow(team.Readers...))
+	r.post("/v1/playbooks/:key/duplicate", h.duplicatePlaybook, allow(team.Designers...))
+	r.post("/v1/playbooks/:key/simulate", h.simulatePlaybook, allow(team.Designers...))
+	r.get("/v1/playbooks/:key/timeline.svg", h.playbookTimelineSVG, allow(team.Readers...))
+	r.get("/v1/playbooks/:key/analytics", h.getPlaybookAnalytics, allow(team.Readers...))
+	r.post("/v1/runs", h.startRun, allow(team.Operators...))
+	r.get("/v1/runs", h.listRuns, allow(team.Readers...))
+	r.get("/v1/runs/:id", h.getRun, allow(team.Readers...))
+	r.post("/v1/runs/:id/cancel", h.controlRun("cancel"), allow(team.Operators...))
+	r.post("/v1/runs/:id/pause", h.controlRun("pause"), allow(team.Operators...))
+	r.post("/v1/runs/:id/resume", h.controlRun("resume"), allow(team.Operators...))
+	r.get("/v1/approvals", h.listApprovals, allow(team.Readers...))
+	r.post("/v1/approvals/:id/decision", h.decideApproval, allow(team.Deciders...))
+	r.get("/v1/emails", h.listEmails, allow(team.Readers...))
+	r.get("/v1/tasks", h.listTasks, allow(team.Readers...))
+	r.post("/v1/tasks/:id/complete", h.completeTask, allow(team.Deciders...))
 }
 
 // router adds routes with what their access needs.

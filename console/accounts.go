@@ -121,7 +121,7 @@ func (h *Handler) showAccount(c echo.Context, status int, sent *accountData) err
 	if err != nil {
 		return err
 	}
-	d := accountData{Account: acct, MayRun: may(me, team.RoleAdmin, team.RoleOps)}
+	d := accountData{Account: acct, MayRun: may(me, team.Operators...)}
 	if sent != nil {
 		d.Start, d.Event, d.LiveRunID = sent.Start, sent.Event, sent.LiveRunID
 	}

@@ -85,14 +85,14 @@ func Register(e *echo.Echo, cfg Config) (*Handler, error) {
 	signed.POST("/tasks/:id/complete", h.completeTask)
 	signed.GET("/accounts", h.accountList)
 	signed.GET("/accounts/:id", h.accountPage)
-	signed.POST("/accounts/:id/runs", h.startRun, h.allow(team.RoleAdmin, team.RoleOps))
-	signed.POST("/accounts/:id/events", h.postEvent, h.allow(team.RoleAdmin, team.RoleOps))
+	signed.POST("/accounts/:id/runs", h.startRun, h.allow(team.Operators...))
+	signed.POST("/accounts/:id/events", h.postEvent, h.allow(team.Operators...))
 	signed.GET("/runs/:id", h.runPage)
 	for _, action := range runActions {
-		signed.POST("/runs/:id/"+action, h.controlRun(action), h.allow(team.RoleAdmin, team.RoleOps))
+		signed.POST("/runs/:id/"+action, h.controlRun(action), h.allow(team.Operators...))
 	}
 	signed.GET("/portfolio", h.portfolioPage)
-	design := signed.Group("/playbooks", h.allowWith(designAdvice, designers...))
+	design := signed.Group("/playbooks", h.allowWith(designAdvice, team.Designers...))
 	design.GET("", h.playbookList)
 	design.GET("/:key", h.playbookPage)
 	design.GET("/:key/diff", h.playbookDiff)

@@ -15,16 +15,13 @@ import (
 	"github.com/playbookd/playbookd/internal/app"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/store"
-	"github.com/playbookd/playbookd/team"
 )
 
 // The CS ops pages: the playbooks, a version's editor with its preview,
 // the diff between two versions, publishing and duplicating. They are for
-// ops and admins, as writing playbooks is in the API; a CSM runs playbooks
+// team.Designers, as writing playbooks is in the API; a CSM runs playbooks
 // and reads a run's steps on its run page, so the design pages are not
 // theirs (a 403 page, and no menu entry).
-var designers = []string{team.RoleAdmin, team.RoleOps}
-
 const designAdvice = "The playbook pages are for CS ops and admins: they design, preview and publish playbooks."
 
 // listed is how many playbooks the list shows: the catalog is small (the

@@ -42,7 +42,7 @@ func (h *Handler) runPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := runData{View: view, Live: live(view.Run), MayControl: may(current(c).Actor, team.RoleAdmin, team.RoleOps)}
+	d := runData{View: view, Live: live(view.Run), MayControl: may(current(c).Actor, team.Operators...)}
 	names := h.newNames()
 	d.AccountName = names.account(ctx, view.AccountID)
 	if names.err != nil {

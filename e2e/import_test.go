@@ -45,7 +45,7 @@ func startProc(t *testing.T, bin string, env []string, sub string) *proc {
 // kill9 kills the process without warning and waits until it is gone.
 func (p *proc) kill9(t *testing.T) {
 	require.NoError(t, p.cmd.Process.Signal(syscall.SIGKILL))
-	<-p.exited
+	<-p.exited //nolint:errcheck // "signal: killed", as asked
 }
 
 // An import runs as a workflow: the API that took it can die at once, and

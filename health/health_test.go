@@ -180,7 +180,9 @@ func TestValidateInputs(t *testing.T) {
 func TestLoadModelFromFile(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "model.yaml")
-	os.WriteFile(good, []byte("name: ours\nbands: {green: 75, yellow: 40}\ncomponents:\n  - {name: usage, weight: 1, terms: [{measure: seat_utilisation, weight: 1}]}\n"), 0o600)
+	if err := os.WriteFile(good, []byte("name: ours\nbands: {green: 75, yellow: 40}\ncomponents:\n  - {name: usage, weight: 1, terms: [{measure: seat_utilisation, weight: 1}]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	m, err := LoadModel(good)
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +191,9 @@ func TestLoadModelFromFile(t *testing.T) {
 		t.Errorf("custom model scored %d %s, want 75 green", r.Score, r.Band)
 	}
 	bad := filepath.Join(dir, "bad.json")
-	os.WriteFile(bad, []byte(`{"bands":{"green":40,"yellow":60},"components":[{"name":"u","weight":0,"terms":[{"measure":"logins","weight":1}]}]}`), 0o600)
+	if err := os.WriteFile(bad, []byte(`{"bands":{"green":40,"yellow":60},"components":[{"name":"u","weight":0,"terms":[{"measure":"logins","weight":1}]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	_, err = LoadModel(bad)
 	for _, want := range []string{"bands", "components[0].weight", `unknown "logins"`} {
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -99,6 +99,7 @@ func (c *Condition) settled(f Facts, healthDue bool) truth {
 				if anyOf == no {
 					anyOf = maybe
 				}
+			case no: // changes nothing: any is no only while every one is
 			}
 		}
 		and(anyOf)

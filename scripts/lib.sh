@@ -5,7 +5,7 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TEMPORAL_CLI_VERSION=v1.5.1
 WORKFLOWCHECK_VERSION=v0.6.0
-STATICCHECK_VERSION=v0.8.2 # staticcheck 2026.2.2
+GOLANGCI_LINT_VERSION=v2.15.0
 PRISM_VERSION=5.16.0
 # Built tools are cached outside the checkout, so a fresh clone on the same
 # machine does not rebuild the Temporal CLI (~8 minutes on 2 cores).
@@ -60,9 +60,9 @@ ensure_workflowcheck() {
 	install_go_tool workflowcheck "go.temporal.io/sdk/contrib/tools/workflowcheck@$WORKFLOWCHECK_VERSION"
 }
 
-# ensure_staticcheck: the linter make test runs (its checks: staticcheck.conf).
-ensure_staticcheck() {
-	install_go_tool staticcheck "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+# ensure_golangci_lint: the linters make test runs (.golangci.yml).
+ensure_golangci_lint() {
+	install_go_tool golangci-lint "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION"
 }
 
 # ensure_prism: Stoplight Prism from the npm registry, to serve SendGrid's

@@ -13,7 +13,7 @@ if [ -z "${PLAYBOOKD_TEST_DATABASE_URL:-}" ]; then
 fi
 ensure_temporal_cli
 ensure_workflowcheck
-ensure_staticcheck
+ensure_golangci_lint
 ensure_prism
 ensure_chromium
 export TEMPORAL_CLI_PATH="$ROOT/bin/temporal"
@@ -27,8 +27,8 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' 
 [ -z "$unformatted" ] || die "gofmt needed on: $unformatted"
 log "go vet"
 go vet ./...
-log "staticcheck (staticcheck.conf)"
-bin/staticcheck ./...
+log "golangci-lint (.golangci.yml: staticcheck, errcheck, exhaustive, ...)"
+bin/golangci-lint run ./...
 log "workflowcheck (workflow code must be deterministic)"
 bin/workflowcheck ./workflows/...
 log "go test"

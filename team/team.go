@@ -17,6 +17,28 @@ const (
 	RoleCSM   = "csm"
 )
 
+// Who may do what, by role: every edge (the API's routes, the console's
+// pages) holds its actions to these lists, so that a role cannot do through
+// one edge what another refuses it. A csm's own checks (their ladder's work
+// only) are in the services.
+var (
+	// Readers read everything: accounts, runs, playbooks, reports.
+	Readers = []string{RoleAdmin, RoleOps, RoleCSM}
+	// Deciders decide approvals and complete tasks (a csm: their ladder's).
+	Deciders = []string{RoleAdmin, RoleOps, RoleCSM}
+	// Operators run the playbooks: start, pause, resume and cancel runs,
+	// save accounts and their health, report events, import books, keep the
+	// team.
+	Operators = []string{RoleAdmin, RoleOps}
+	// Designers write, simulate, publish and duplicate playbooks.
+	Designers = []string{RoleAdmin, RoleOps}
+	// Admins manage API keys and write secrets.
+	Admins = []string{RoleAdmin}
+	// SecretListers see the names of the secrets (ops write definitions that
+	// name them); nobody reads a value back.
+	SecretListers = []string{RoleAdmin, RoleOps}
+)
+
 // Actor is who is calling: a role, and for a csm key the team member.
 type Actor struct {
 	Role  string

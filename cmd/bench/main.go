@@ -168,8 +168,9 @@ func machine(ctx context.Context, adminURL, topology string) string {
 	mem := "?"
 	if raw, err := os.ReadFile("/proc/meminfo"); err == nil {
 		var kb float64
-		fmt.Sscanf(strings.TrimPrefix(strings.SplitN(string(raw), "\n", 2)[0], "MemTotal:"), "%f", &kb)
-		mem = fmt.Sprintf("%.0f GiB", kb/1024/1024)
+		if _, err := fmt.Sscanf(strings.TrimPrefix(strings.SplitN(string(raw), "\n", 2)[0], "MemTotal:"), "%f", &kb); err == nil {
+			mem = fmt.Sprintf("%.0f GiB", kb/1024/1024)
+		}
 	}
 	pg := "?"
 	if pool, err := pgxpool.New(ctx, adminURL); err == nil {

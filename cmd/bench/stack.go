@@ -271,14 +271,14 @@ func (s *stack) start(sub string) (*process, error) {
 // kill9 kills a process without warning and waits for it to be gone.
 func (p *process) kill9() {
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
+	<-p.done //nolint:errcheck // "signal: killed", as asked
 }
 
 // stop asks a process to stop and waits a while.
 func (p *process) stop() {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-p.done:
+	case <-p.done: //nolint:errcheck // the exit status of a process told to stop says nothing more
 	case <-time.After(30 * time.Second):
 		p.kill9()
 	}

@@ -6,14 +6,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestValidateFiles(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yaml")
 	bad := filepath.Join(dir, "bad.yaml")
-	os.WriteFile(good, []byte("key: hello\nname: Hello\nsteps: [{id: a, email: {template: welcome, to: champion}}]\n"), 0o644)
-	os.WriteFile(bad, []byte("key: hello\nname: Hello\nsteps:\n  - id: a\n    task: {title: T, assignee: cms}\n"), 0o644)
+	require.NoError(t, os.WriteFile(good, []byte("key: hello\nname: Hello\nsteps: [{id: a, email: {template: welcome, to: champion}}]\n"), 0o644))
+	require.NoError(t, os.WriteFile(bad, []byte("key: hello\nname: Hello\nsteps:\n  - id: a\n    task: {title: T, assignee: cms}\n"), 0o644))
 
 	var out bytes.Buffer
 	if code := validateFiles([]string{good}, &out); code != 0 {
@@ -57,7 +59,7 @@ func TestValidateUsage(t *testing.T) {
 	}
 	// After --, a name is a file, whatever it looks like.
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "-odd.yaml"), []byte("key: odd\nname: Odd\nsteps: [{id: a, wait: 1d}]\n"), 0o644)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "-odd.yaml"), []byte("key: odd\nname: Odd\nsteps: [{id: a, wait: 1d}]\n"), 0o644))
 	t.Chdir(dir)
 	out.Reset()
 	if code := validateFiles([]string{"--", "-odd.yaml"}, &out); code != 0 {
@@ -69,7 +71,7 @@ func TestValidateUsage(t *testing.T) {
 func TestValidateFilesTypeChecksTemplates(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "nonsense.yaml")
-	os.WriteFile(p, []byte(`key: nonsense
+	require.NoError(t, os.WriteFile(p, []byte(`key: nonsense
 name: Nonsense
 templates:
   - name: note
@@ -81,7 +83,7 @@ templates:
 steps:
   - id: a
     notify: {url: "https://hooks.example.com/x", message: "{{.CSM.Nmae}} has news"}
-`), 0o644)
+`), 0o644))
 	var out bytes.Buffer
 	if code := validateFiles([]string{p}, &out); code != 1 {
 		t.Fatalf("exit %d: %s", code, out.String())
