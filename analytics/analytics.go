@@ -88,15 +88,50 @@ type Outcome struct {
 // condition was false, or its branch was not taken. Steps that leave no
 // record (waits, checks, branches, notifications, starts) have only Passed.
 type Step struct {
-	ID        string              `json:"id"`
-	Kind      string              `json:"kind"`
-	Recorded  bool                `json:"recorded"`
-	Passed    int                 `json:"passed"`
-	Reached   *int                `json:"reached"`
-	Skipped   *int                `json:"skipped"`
-	Emails    store.StepEmails    `json:"emails"`
-	Approvals store.StepApprovals `json:"approvals"`
-	Tasks     store.StepTasks     `json:"tasks"`
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	Recorded  bool      `json:"recorded"`
+	Passed    int       `json:"passed"`
+	Reached   *int      `json:"reached"`
+	Skipped   *int      `json:"skipped"`
+	Emails    Emails    `json:"emails"`
+	Approvals Approvals `json:"approvals"`
+	Tasks     Tasks     `json:"tasks"`
+}
+
+// Emails counts a step's emails by what became of them: Sent counts sent
+// and captured ones, the provider's figures those with at least one such
+// SendGrid event (a click counts as an open too). Emails, Approvals and
+// Tasks are the report's own figures, not the store's rows, because the
+// report is the API's answer.
+type Emails struct {
+	Sent         int `json:"sent"`
+	Skipped      int `json:"skipped"`
+	Failed       int `json:"failed"`
+	Delivered    int `json:"delivered"`
+	Opened       int `json:"opened"`
+	Clicked      int `json:"clicked"`
+	Bounced      int `json:"bounced"`
+	Unsubscribed int `json:"unsubscribed"`
+}
+
+// Approvals counts a step's approvals by status, with the median seconds
+// from request to decision of those approved or rejected.
+type Approvals struct {
+	Requested      int      `json:"requested"`
+	Approved       int      `json:"approved"`
+	Rejected       int      `json:"rejected"`
+	Expired        int      `json:"expired"`
+	Pending        int      `json:"pending"`
+	MedianDecision *float64 `json:"median_decision_seconds"`
+}
+
+// Tasks counts a step's tasks: done, open, and open past their due time.
+type Tasks struct {
+	Created int `json:"created"`
+	Done    int `json:"done"`
+	Open    int `json:"open"`
+	Overdue int `json:"overdue"`
 }
 
 // Bands counts runs by a health band.
@@ -233,17 +268,19 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 
 	for _, e := range f.emails {
 		if s := step(e.Version, e.Step); s != nil {
-			s.Emails = e
+			s.Emails = Emails{Sent: e.Sent, Skipped: e.Skipped, Failed: e.Failed, Delivered: e.Delivered,
+				Opened: e.Opened, Clicked: e.Clicked, Bounced: e.Bounced, Unsubscribed: e.Unsubscribed}
 		}
 	}
 	for _, a := range f.approvals {
 		if s := step(a.Version, a.Step); s != nil {
-			s.Approvals = a
+			s.Approvals = Approvals{Requested: a.Requested, Approved: a.Approved, Rejected: a.Rejected,
+				Expired: a.Expired, Pending: a.Pending, MedianDecision: a.MedianDecision}
 		}
 	}
 	for _, t := range f.tasks {
 		if s := step(t.Version, t.Step); s != nil {
-			s.Tasks = t
+			s.Tasks = Tasks{Created: t.Created, Done: t.Done, Open: t.Open, Overdue: t.Overdue}
 		}
 	}
 

@@ -173,7 +173,7 @@ func (h *handlers) upsertAccount(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(createdOrOK(saved.Created), saved)
+	return c.JSON(createdOrOK(saved.Created), savedAccountResponse(saved))
 }
 
 var unknownCSM = FieldError{Field: "csm_email", Message: "no team member has this email; add them with POST /v1/team"}
@@ -196,7 +196,7 @@ func (h *handlers) listAccounts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, pageOf(pg, rows, func(a store.Account) any { return a.ID }))
+	return c.JSON(http.StatusOK, pageOf(pg, each(rows, accountResponse), func(a accountJSON) any { return a.ID }))
 }
 
 type eventRequest struct {
@@ -235,5 +235,5 @@ func (h *handlers) getAccount(c echo.Context) error {
 	if err != nil {
 		return notFoundAs(err, "account")
 	}
-	return c.JSON(http.StatusOK, acct)
+	return c.JSON(http.StatusOK, accountResponse(acct))
 }

@@ -27,7 +27,7 @@ func (h *handlers) listApprovals(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, pageOf(pg, items, func(a store.Approval) any { return store.Keyset{At: a.CreatedAt, ID: a.ID} }))
+	return c.JSON(http.StatusOK, pageOf(pg, each(items, approvalResponse), func(a approvalJSON) any { return keyset{At: a.CreatedAt, ID: a.ID} }))
 }
 
 type emailEdits struct {

@@ -57,10 +57,10 @@ func viewSnapshot(s store.HealthSnapshot) snapshotView {
 
 type recordedView struct {
 	snapshotView
-	NewSignals   []string       `json:"new_signals"`
-	Triggered    []store.Firing `json:"triggered"`
-	NotifiedRuns int            `json:"notified_runs"`
-	Warning      string         `json:"warning,omitempty"`
+	NewSignals   []string     `json:"new_signals"`
+	Triggered    []firingJSON `json:"triggered"`
+	NotifiedRuns int          `json:"notified_runs"`
+	Warning      string       `json:"warning,omitempty"`
 }
 
 func (h *handlers) recordHealth(c echo.Context) error {
@@ -103,7 +103,7 @@ func (h *handlers) recordHealth(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, recordedView{snapshotView: viewSnapshot(rec.Snapshot), NewSignals: rec.NewSignals,
-		Triggered: rec.Firings, NotifiedRuns: rec.NotifiedRuns, Warning: rec.Warning})
+		Triggered: each(rec.Firings, firingResponse), NotifiedRuns: rec.NotifiedRuns, Warning: rec.Warning})
 }
 
 func (h *handlers) healthHistory(c echo.Context) error {

@@ -65,7 +65,7 @@ func (h *handlers) importAccounts(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/accounts/imports/"+im.ID.String())
-	return c.JSON(http.StatusAccepted, im)
+	return c.JSON(http.StatusAccepted, startedImportResponse(im))
 }
 
 func toImportRows(rows []importRow) []imports.Row {
@@ -262,5 +262,5 @@ func (h *handlers) getImport(c echo.Context) error {
 	if err != nil {
 		return notFoundAs(err, "import")
 	}
-	return c.JSON(http.StatusOK, im)
+	return c.JSON(http.StatusOK, importResponse(im))
 }

@@ -48,7 +48,7 @@ func (h *handlers) createKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"key": secret, "api_key": k,
+	return c.JSON(http.StatusCreated, map[string]any{"key": secret, "api_key": apiKeyResponse(k),
 		"note": "store the key now: it is shown once and kept only as a hash"})
 }
 
@@ -61,7 +61,7 @@ func (h *handlers) listKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, pageOf(pg, keys, func(k store.APIKey) any { return k.ID }))
+	return c.JSON(http.StatusOK, pageOf(pg, each(keys, apiKeyResponse), func(k apiKeyJSON) any { return k.ID }))
 }
 
 // revokeKey stops a key from working at once; requests with it get 401.
@@ -74,5 +74,5 @@ func (h *handlers) revokeKey(c echo.Context) error {
 	if err != nil {
 		return notFoundAs(err, "API key")
 	}
-	return c.JSON(http.StatusOK, k)
+	return c.JSON(http.StatusOK, apiKeyResponse(k))
 }

@@ -95,7 +95,7 @@ func (h *handlers) listEmails(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, pageOf(pg, emails, func(e store.Email) any { return store.Keyset{At: e.CreatedAt, ID: e.ID} }))
+	return c.JSON(http.StatusOK, pageOf(pg, each(emails, emailResponse), func(e emailJSON) any { return keyset{At: e.CreatedAt, ID: e.ID} }))
 }
 
 func (h *handlers) listTasks(c echo.Context) error {
@@ -115,7 +115,7 @@ func (h *handlers) listTasks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, pageOf(pg, tasks, func(t store.Task) any { return store.Keyset{At: t.CreatedAt, ID: t.ID} }))
+	return c.JSON(http.StatusOK, pageOf(pg, each(tasks, taskResponse), func(t taskJSON) any { return keyset{At: t.CreatedAt, ID: t.ID} }))
 }
 
 type completeTaskRequest struct {
@@ -137,5 +137,5 @@ func (h *handlers) completeTask(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, task)
+	return c.JSON(http.StatusOK, taskResponse(task))
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/store"
@@ -85,5 +87,18 @@ func pageAfter[K any](c echo.Context) (page, K, error) {
 	return pg, after, err
 }
 
+// keyset is the cursor of a list ordered by (time, id). Its JSON is the
+// cursor's format: these names are what cursors already given out carry.
+type keyset struct {
+	At time.Time `json:"t"`
+	ID uuid.UUID `json:"id"`
+}
+
 // keysetPage reads the page parameters of a list ordered by (time, id).
-func keysetPage(c echo.Context) (page, *store.Keyset, error) { return pageAfter[*store.Keyset](c) }
+func keysetPage(c echo.Context) (page, *store.Keyset, error) {
+	pg, after, err := pageAfter[*keyset](c)
+	if err != nil || after == nil {
+		return pg, nil, err
+	}
+	return pg, &store.Keyset{At: after.At, ID: after.ID}, nil
+}

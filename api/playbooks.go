@@ -14,7 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/playbook"
-	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
 )
 
@@ -94,7 +93,7 @@ func (h *handlers) createPlaybook(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, fmt.Sprintf("/v1/playbooks/%s?version=%d", v.Key, v.Version))
-	return c.JSON(http.StatusCreated, v)
+	return c.JSON(http.StatusCreated, playbookVersionResponse(v))
 }
 
 func (h *handlers) listPlaybooks(c echo.Context) error {
@@ -106,7 +105,7 @@ func (h *handlers) listPlaybooks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, pageOf(pg, summaries, func(p store.PlaybookSummary) any { return p.Key }))
+	return c.JSON(http.StatusOK, pageOf(pg, each(summaries, playbookSummaryResponse), func(p playbookSummaryJSON) any { return p.Key }))
 }
 
 func (h *handlers) getPlaybook(c echo.Context) error {
@@ -118,7 +117,7 @@ func (h *handlers) getPlaybook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, v)
+	return c.JSON(http.StatusOK, playbookVersionResponse(v))
 }
 
 func (h *handlers) publishPlaybook(c echo.Context) error {
@@ -132,7 +131,7 @@ func (h *handlers) publishPlaybook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := publishAnswer{PlaybookVersion: published.Version, Warnings: []publishWarning{}}
+	out := publishAnswer{playbookVersionJSON: playbookVersionResponse(published.Version), Warnings: []publishWarning{}}
 	for _, w := range published.Warnings {
 		out.Warnings = append(out.Warnings, publishWarning{Code: w.Code, Message: w.Message, Playbooks: w.Playbooks})
 	}
@@ -142,7 +141,7 @@ func (h *handlers) publishPlaybook(c echo.Context) error {
 // publishAnswer is the published version with what publishing it does
 // beyond itself (the console's publish page shows the same warnings).
 type publishAnswer struct {
-	store.PlaybookVersion
+	playbookVersionJSON
 	Warnings []publishWarning `json:"warnings"`
 }
 
@@ -257,5 +256,5 @@ func (h *handlers) duplicatePlaybook(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, fmt.Sprintf("/v1/playbooks/%s?version=%d", v.Key, v.Version))
-	return c.JSON(http.StatusCreated, v)
+	return c.JSON(http.StatusCreated, playbookVersionResponse(v))
 }

@@ -55,7 +55,7 @@ func (h *handlers) startRun(c echo.Context) error {
 	}
 	setRunID(c, run.ID)
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/runs/"+run.ID.String())
-	return c.JSON(http.StatusCreated, run)
+	return c.JSON(http.StatusCreated, runResponse(run))
 }
 
 func (h *handlers) getRun(c echo.Context) error {
@@ -67,7 +67,7 @@ func (h *handlers) getRun(c echo.Context) error {
 	if err != nil {
 		return notFoundAs(err, "run")
 	}
-	return c.JSON(http.StatusOK, view)
+	return c.JSON(http.StatusOK, runViewResponse(view))
 }
 
 var runStatuses = store.RunStatuses
@@ -87,7 +87,7 @@ func (h *handlers) listRuns(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, pageOf(pg, items, func(r store.Run) any { return store.Keyset{At: r.StartedAt, ID: r.ID} }))
+	return c.JSON(http.StatusOK, pageOf(pg, each(items, runResponse), func(r runJSON) any { return keyset{At: r.StartedAt, ID: r.ID} }))
 }
 
 // controlRun pauses, resumes or cancels a run; the answer is 202 because the

@@ -31,9 +31,9 @@ func (h *handlers) putSecret(c echo.Context) error {
 		return err
 	}
 	if created {
-		return c.JSON(http.StatusCreated, s)
+		return c.JSON(http.StatusCreated, secretResponse(s))
 	}
-	return c.JSON(http.StatusOK, s)
+	return c.JSON(http.StatusOK, secretResponse(s))
 }
 
 // deleteSecret forgets a secret no version in use names; drafts naming it
@@ -62,5 +62,5 @@ func (h *handlers) listSecrets(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, pageOf(pg, secrets, func(s store.Secret) any { return s.Name }))
+	return c.JSON(http.StatusOK, pageOf(pg, each(secrets, secretResponse), func(s secretJSON) any { return s.Name }))
 }

@@ -71,7 +71,7 @@ func (h *handlers) upsertTeamMember(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	return c.JSON(createdOrOK(created), member)
+	return c.JSON(createdOrOK(created), teamMemberResponse(member))
 }
 
 func (h *handlers) listTeam(c echo.Context) error {
@@ -83,7 +83,7 @@ func (h *handlers) listTeam(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, pageOf(pg, members, func(m store.TeamMember) any { return m.Email }))
+	return c.JSON(http.StatusOK, pageOf(pg, each(members, teamMemberResponse), func(m teamMemberJSON) any { return m.Email }))
 }
 
 func createdOrOK(created bool) int {

@@ -36,18 +36,36 @@ type Retention struct {
 
 // Playbook is how one playbook's runs ended, and how many are live.
 type Playbook struct {
-	Playbook string               `json:"playbook"`
-	Live     int                  `json:"live"`
-	Outcomes []store.OutcomeStats `json:"outcomes"`
+	Playbook string    `json:"playbook"`
+	Live     int       `json:"live"`
+	Outcomes []Outcome `json:"outcomes"`
+}
+
+// Outcome is how many runs of a playbook ended one way in the period, and
+// their median duration. Outcome and Bands are the report's own, not the
+// store's rows, because the report is the API's answer.
+type Outcome struct {
+	Outcome        string  `json:"outcome"`
+	Count          int     `json:"count"`
+	MedianDuration float64 `json:"median_duration_seconds"`
+}
+
+// Bands counts active accounts by their latest health band; Unscored have
+// no snapshot yet.
+type Bands struct {
+	Green    int `json:"green"`
+	Yellow   int `json:"yellow"`
+	Red      int `json:"red"`
+	Unscored int `json:"unscored"`
 }
 
 // Report is the portfolio over the days From..To, both included.
 type Report struct {
-	From      string           `json:"from"`
-	To        string           `json:"to"`
-	Bands     store.BandCounts `json:"bands"`
-	Retention Retention        `json:"retention"`
-	Playbooks []Playbook       `json:"playbooks"`
+	From      string     `json:"from"`
+	To        string     `json:"to"`
+	Bands     Bands      `json:"bands"`
+	Retention Retention  `json:"retention"`
+	Playbooks []Playbook `json:"playbooks"`
 }
 
 // Build reads the report of the days from..to (dates, both included).
@@ -69,7 +87,8 @@ func Build(ctx context.Context, st Store, from, to time.Time) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	r := Report{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), Bands: bands,
+	r := Report{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly),
+		Bands: Bands{Green: bands.Green, Yellow: bands.Yellow, Red: bands.Red, Unscored: bands.Unscored},
 		Retention: Retention{AccountsAtStart: cohort.Accounts, AccountsKept: cohort.Retained,
 			ARRAtStart: cohort.ARRStart, ARRKept: cohort.ARRKept, ARRAtEnd: cohort.ARREnd,
 			GRR: percent(cohort.ARRKept, cohort.ARRStart), NRR: percent(cohort.ARREnd, cohort.ARRStart),
@@ -81,12 +100,12 @@ func Build(ctx context.Context, st Store, from, to time.Time) (Report, error) {
 			return i
 		}
 		byKey[key] = len(r.Playbooks)
-		r.Playbooks = append(r.Playbooks, Playbook{Playbook: key, Live: live[key], Outcomes: []store.OutcomeStats{}})
+		r.Playbooks = append(r.Playbooks, Playbook{Playbook: key, Live: live[key], Outcomes: []Outcome{}})
 		return byKey[key]
 	}
 	for _, o := range outcomes { // ordered by key
 		i := add(o.PlaybookKey)
-		r.Playbooks[i].Outcomes = append(r.Playbooks[i].Outcomes, o)
+		r.Playbooks[i].Outcomes = append(r.Playbooks[i].Outcomes, Outcome{Outcome: o.Outcome, Count: o.Count, MedianDuration: o.MedianDuration})
 	}
 	for _, key := range slices.Sorted(maps.Keys(live)) {
 		add(key)

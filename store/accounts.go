@@ -13,30 +13,30 @@ import (
 
 // Account is a customer account with its contacts. Dates are YYYY-MM-DD.
 type Account struct {
-	ID             string          `json:"id"`
-	Name           string          `json:"name"`
-	ARR            float64         `json:"arr"`
-	Segment        string          `json:"segment"`
-	CSMEmail       string          `json:"csm_email"`
-	CSMName        string          `json:"csm_name"`
-	Timezone       string          `json:"timezone"`
-	ContractStart  *string         `json:"contract_start"`
-	RenewalDate    *string         `json:"renewal_date"`
-	LifecycleStage string          `json:"lifecycle_stage"`
-	Status         string          `json:"status"`
-	CustomFields   json.RawMessage `json:"custom_fields"`
-	Contacts       []Contact       `json:"contacts"`
-	Health         *HealthSummary  `json:"health"` // the latest snapshot; null before the first
-	CreatedAt      time.Time       `json:"created_at"`
-	UpdatedAt      time.Time       `json:"updated_at"`
+	ID             string
+	Name           string
+	ARR            float64
+	Segment        string
+	CSMEmail       string
+	CSMName        string
+	Timezone       string
+	ContractStart  *string
+	RenewalDate    *string
+	LifecycleStage string
+	Status         string
+	CustomFields   json.RawMessage
+	Contacts       []Contact
+	Health         *HealthSummary // the latest snapshot; nil before the first
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // HealthSummary is an account's latest health snapshot in brief.
 type HealthSummary struct {
-	Score      float64   `json:"score"`
-	Band       string    `json:"band"`
-	Signals    []string  `json:"signals"`
-	MeasuredAt time.Time `json:"measured_at"`
+	Score      float64
+	Band       string
+	Signals    []string
+	MeasuredAt time.Time
 }
 
 // latestHealth is a lateral join giving h.* of the latest snapshot of a.
@@ -54,14 +54,16 @@ func healthSummary(score *float64, band *string, signals []string, at *time.Time
 // Contact is a person at a customer account. Unsubscribed is also true when
 // the address is on the suppression list (bounced, reported spam).
 type Contact struct {
-	ID           uuid.UUID `json:"id"`
-	Email        string    `json:"email"`
-	Name         string    `json:"name"`
-	Role         string    `json:"role"`
-	Unsubscribed bool      `json:"unsubscribed"`
+	ID           uuid.UUID
+	Email        string
+	Name         string
+	Role         string
+	Unsubscribed bool
 }
 
 // UpsertAccount is the input of UpsertAccount, already validated.
+// Tagged: an import stores it as JSONB (import_rows.account, by Go field
+// name); the tags below keep the triggers and the row reference out.
 type UpsertAccount struct {
 	ID             string
 	Name           string

@@ -40,9 +40,9 @@ func stepOf(col string) string { return "split_part(split_part(" + col + ", '/',
 
 // PlaybookDefinition is one stored version of a playbook, for analytics.
 type PlaybookDefinition struct {
-	Version    int             `json:"version"`
-	Status     string          `json:"status"`
-	Definition json.RawMessage `json:"definition"`
+	Version    int
+	Status     string
+	Definition json.RawMessage
 }
 
 // PlaybookDefinitions returns every version of a playbook, oldest first;
@@ -56,11 +56,11 @@ func (s *Store) PlaybookDefinitions(ctx context.Context, key string) ([]Playbook
 // the median duration of those that ended. Total rows (Status "") count
 // every run of the version.
 type RunOutcomeCount struct {
-	Version        int      `json:"version"`
-	Status         string   `json:"status"`
-	Outcome        string   `json:"outcome"`
-	Count          int      `json:"count"`
-	MedianDuration *float64 `json:"median_duration"`
+	Version        int
+	Status         string
+	Outcome        string
+	Count          int
+	MedianDuration *float64
 }
 
 // RunOutcomes counts the runs in scope by version, status and outcome.
@@ -83,19 +83,19 @@ type StepPosition struct {
 // StepReach counts the runs that left records of a step in one source:
 // emails, tasks, approvals or account changes.
 type StepReach struct {
-	Version int    `json:"version"`
-	Step    string `json:"step"`
-	Runs    int    `json:"runs"`
+	Version int
+	Step    string
+	Runs    int
 }
 
 // RunProgress counts runs by how far they got: the position of the last
 // step they left a record of (-1: none), and whether they went through
 // every step (completed, not ended early by an exit rule or a decision).
 type RunProgress struct {
-	Version  int  `json:"version"`
-	MaxPos   int  `json:"max_pos"`
-	Finished bool `json:"finished"`
-	Runs     int  `json:"runs"`
+	Version  int
+	MaxPos   int
+	Finished bool
+	Runs     int
 }
 
 // StepProgress counts, for the runs in scope, the runs that left records
@@ -168,16 +168,16 @@ func (s *Store) StepProgress(ctx context.Context, sc AnalyticsScope, positions [
 // at least one such SendGrid event (a click counts as an open too: images
 // may be blocked).
 type StepEmails struct {
-	Version      int    `json:"-"`
-	Step         string `json:"-"`
-	Sent         int    `json:"sent"`
-	Skipped      int    `json:"skipped"`
-	Failed       int    `json:"failed"`
-	Delivered    int    `json:"delivered"`
-	Opened       int    `json:"opened"`
-	Clicked      int    `json:"clicked"`
-	Bounced      int    `json:"bounced"`
-	Unsubscribed int    `json:"unsubscribed"`
+	Version      int
+	Step         string
+	Sent         int
+	Skipped      int
+	Failed       int
+	Delivered    int
+	Opened       int
+	Clicked      int
+	Bounced      int
+	Unsubscribed int
 }
 
 // EmailCounts counts the emails of the runs in scope by version and step,
@@ -200,14 +200,14 @@ func (s *Store) EmailCounts(ctx context.Context, sc AnalyticsScope) ([]StepEmail
 // StepApprovals counts a step's approvals by status, with the median time
 // from request to decision of those approved or rejected.
 type StepApprovals struct {
-	Version        int      `json:"-"`
-	Step           string   `json:"-"`
-	Requested      int      `json:"requested"`
-	Approved       int      `json:"approved"`
-	Rejected       int      `json:"rejected"`
-	Expired        int      `json:"expired"`
-	Pending        int      `json:"pending"`
-	MedianDecision *float64 `json:"median_decision_seconds"`
+	Version        int
+	Step           string
+	Requested      int
+	Approved       int
+	Rejected       int
+	Expired        int
+	Pending        int
+	MedianDecision *float64
 }
 
 // ApprovalCounts counts the approvals of the runs in scope by version and step.
@@ -225,12 +225,12 @@ func (s *Store) ApprovalCounts(ctx context.Context, sc AnalyticsScope) ([]StepAp
 // StepTasks counts a step's tasks (an approval step's are its escalation
 // tasks): done, open, and open past their due time at now.
 type StepTasks struct {
-	Version int    `json:"-"`
-	Step    string `json:"-"`
-	Created int    `json:"created"`
-	Done    int    `json:"done"`
-	Open    int    `json:"open"`
-	Overdue int    `json:"overdue"`
+	Version int
+	Step    string
+	Created int
+	Done    int
+	Open    int
+	Overdue int
 }
 
 // TaskCounts counts the tasks of the runs in scope by version and step.
@@ -247,11 +247,11 @@ func (s *Store) TaskCounts(ctx context.Context, sc AnalyticsScope, now time.Time
 // band when the run started and when it ended (the latest snapshot measured
 // by then; "unscored" without one), and the account's status now.
 type HealthOutcome struct {
-	Version       int    `json:"version"`
-	Before        string `json:"before"`
-	After         string `json:"after"`
-	AccountStatus string `json:"account_status"`
-	Runs          int    `json:"runs"`
+	Version       int
+	Before        string
+	After         string
+	AccountStatus string
+	Runs          int
 }
 
 // HealthOutcomes counts the ended runs in scope by health band before and

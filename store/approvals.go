@@ -19,33 +19,33 @@ var ErrNotPending = errors.New("the approval is no longer pending")
 
 // Approval is a drafted email waiting for a team member's decision.
 type Approval struct {
-	ID            uuid.UUID       `json:"id"`
-	RunID         uuid.UUID       `json:"run_id"`
-	WorkflowID    string          `json:"-"`
-	TemporalRunID string          `json:"-"`
-	StepID        string          `json:"step_id"`
-	AccountID     string          `json:"account_id"`
-	AssigneeEmail string          `json:"assignee"`
-	Level         int             `json:"level"`
-	Status        string          `json:"status"`
-	Draft         json.RawMessage `json:"draft"`
-	Drafts        []ApprovalDraft `json:"drafts" db:"-"`
-	Edits         json.RawMessage `json:"edits,omitempty"`
-	Comment       string          `json:"comment,omitempty"`
-	DecidedBy     *string         `json:"decided_by,omitempty"`
-	ExpiresAt     time.Time       `json:"expires_at"`
-	CreatedAt     time.Time       `json:"created_at"`
-	DecidedAt     *time.Time      `json:"decided_at,omitempty"`
+	ID            uuid.UUID
+	RunID         uuid.UUID
+	WorkflowID    string
+	TemporalRunID string
+	StepID        string
+	AccountID     string
+	AssigneeEmail string
+	Level         int
+	Status        string
+	Draft         json.RawMessage
+	Drafts        []ApprovalDraft `db:"-"`
+	Edits         json.RawMessage
+	Comment       string
+	DecidedBy     *string
+	ExpiresAt     time.Time
+	CreatedAt     time.Time
+	DecidedAt     *time.Time
 }
 
 // ApprovalDraft is one recipient's email of an approval: as drafted, and
 // once approved, as approved (the draft with the approver's edits), which is
 // exactly what is sent to them.
 type ApprovalDraft struct {
-	To   string `json:"to"`
-	Name string `json:"name"`
+	To   string
+	Name string
 	message.Content
-	Approved *message.Content `json:"approved"`
+	Approved *message.Content
 }
 
 // Approval statuses.

@@ -31,24 +31,24 @@ const (
 
 // Email is one outbox row: one message to one recipient from one run step.
 type Email struct {
-	ID                uuid.UUID  `json:"id"`
-	RunID             uuid.UUID  `json:"run_id"`
-	StepID            string     `json:"step_id"`
-	AccountID         string     `json:"account_id"`
-	ContactID         *uuid.UUID `json:"contact_id"`
-	Recipient         string     `json:"to"`
-	Kind              string     `json:"kind"` // EmailToCustomer or EmailToTeam
-	Template          string     `json:"template"`
-	Subject           string     `json:"subject"`
-	HTML              string     `json:"html"`
-	Text              string     `json:"text"`
-	Status            string     `json:"status"`
-	Detail            string     `json:"detail,omitempty"`
-	ProviderMessageID *string    `json:"provider_message_id,omitempty"`
-	CreatedAt         time.Time  `json:"created_at"`
-	SentAt            *time.Time `json:"sent_at"`
-	Delivery          string     `json:"delivery,omitempty"` // last SendGrid event: delivered, open, bounce, ...
-	DeliveryAt        *time.Time `json:"delivery_at,omitempty"`
+	ID                uuid.UUID
+	RunID             uuid.UUID
+	StepID            string
+	AccountID         string
+	ContactID         *uuid.UUID
+	Recipient         string
+	Kind              string // EmailToCustomer or EmailToTeam
+	Template          string
+	Subject           string
+	HTML              string
+	Text              string
+	Status            string
+	Detail            string
+	ProviderMessageID *string
+	CreatedAt         time.Time
+	SentAt            *time.Time
+	Delivery          string // last SendGrid event: delivered, open, bounce, ...
+	DeliveryAt        *time.Time
 }
 
 // NewEmail is the input of ClaimEmail.

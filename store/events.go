@@ -11,12 +11,12 @@ import (
 
 // Event is one entry of an account's audit timeline.
 type Event struct {
-	ID        int64          `json:"id"`
-	AccountID string         `json:"account_id"`
-	RunID     *uuid.UUID     `json:"run_id,omitempty"`
-	Type      string         `json:"type"`
-	Data      map[string]any `json:"data"`
-	CreatedAt time.Time      `json:"created_at"`
+	ID        int64
+	AccountID string
+	RunID     *uuid.UUID
+	Type      string
+	Data      map[string]any
+	CreatedAt time.Time
 }
 
 func appendEvent(ctx context.Context, q querier, accountID string, runID *uuid.UUID, typ string, data map[string]any) error {

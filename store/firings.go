@@ -27,14 +27,14 @@ const (
 
 // Firing is a trigger that fired for an account.
 type Firing struct {
-	ID          int64      `json:"id"`
-	AccountID   string     `json:"account_id"`
-	PlaybookKey string     `json:"playbook"`
-	Occasion    string     `json:"occasion"`
-	Status      string     `json:"status"`
-	RunID       *uuid.UUID `json:"run_id,omitempty"`
-	Detail      string     `json:"detail,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
+	ID          int64
+	AccountID   string
+	PlaybookKey string
+	Occasion    string
+	Status      string
+	RunID       *uuid.UUID
+	Detail      string
+	CreatedAt   time.Time
 }
 
 func addFirings(ctx context.Context, q querier, accountID string, firings []NewFiring) error {

@@ -15,17 +15,17 @@ var ErrStaleSnapshot = errors.New("measured before the account's latest health s
 
 // HealthSnapshot is one health measurement of an account.
 type HealthSnapshot struct {
-	ID             int64           `json:"id"`
-	AccountID      string          `json:"account_id"`
-	Score          float64         `json:"score"`
-	Band           string          `json:"band"`
-	Model          string          `json:"model"`
-	Components     json.RawMessage `json:"components"`
-	Inputs         json.RawMessage `json:"inputs"`
-	Signals        []string        `json:"signals"`
-	ExpansionReady bool            `json:"expansion_ready"`
-	MeasuredAt     time.Time       `json:"measured_at"`
-	CreatedAt      time.Time       `json:"created_at"`
+	ID             int64
+	AccountID      string
+	Score          float64
+	Band           string
+	Model          string
+	Components     json.RawMessage
+	Inputs         json.RawMessage
+	Signals        []string
+	ExpansionReady bool
+	MeasuredAt     time.Time
+	CreatedAt      time.Time
 }
 
 // NewHealthSnapshot is what a HealthDecider makes of a measurement.

@@ -26,18 +26,18 @@ var ErrImportRowApplied = errors.New("import row already applied")
 
 // Import is a bulk account import and its progress.
 type Import struct {
-	ID         uuid.UUID       `json:"id"`
-	Status     string          `json:"status"` // running | done | failed
-	Format     string          `json:"format"`
-	Total      int             `json:"total"`
-	Processed  int             `json:"processed"`
-	Created    int             `json:"created"`
-	Updated    int             `json:"updated"`
-	Refused    int             `json:"refused"`
-	Errors     json.RawMessage `json:"errors"` // [{row, id, errors:[{field, message}]}]
-	CreatedAt  time.Time       `json:"created_at"`
-	UpdatedAt  time.Time       `json:"updated_at"`
-	FinishedAt *time.Time      `json:"finished_at"`
+	ID         uuid.UUID
+	Status     string // running | done | failed
+	Format     string
+	Total      int
+	Processed  int
+	Created    int
+	Updated    int
+	Refused    int
+	Errors     json.RawMessage // [{row, id, errors:[{field, message}]}]
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	FinishedAt *time.Time
 }
 
 // ImportRow is one stored row: the validated account to save (an

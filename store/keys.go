@@ -15,13 +15,13 @@ import (
 
 // APIKey describes a key; the secret itself is shown once, at creation.
 type APIKey struct {
-	ID          uuid.UUID  `json:"id"`
-	Name        string     `json:"name"`
-	Role        string     `json:"role"`
-	MemberEmail *string    `json:"team_member_email,omitempty"`
-	Prefix      string     `json:"prefix"`
-	CreatedAt   time.Time  `json:"created_at"`
-	RevokedAt   *time.Time `json:"revoked_at"`
+	ID          uuid.UUID
+	Name        string
+	Role        string
+	MemberEmail *string
+	Prefix      string
+	CreatedAt   time.Time
+	RevokedAt   *time.Time
 }
 
 // ErrUnknownKey is returned for a key that does not exist or was revoked.

@@ -36,8 +36,8 @@ func rowsOf[T any](ctx context.Context, q querier, sql string, args ...any) ([]T
 // Keyset is where a page of a list ordered by (time, id) ends; the next page
 // starts after it. Nil: the first page.
 type Keyset struct {
-	At time.Time `json:"t"`
-	ID uuid.UUID `json:"id"`
+	At time.Time
+	ID uuid.UUID
 }
 
 // keysetOrder is the order of a paged list: a time column, then the id

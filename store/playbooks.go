@@ -22,16 +22,16 @@ var ErrArchived = errors.New("this version is archived")
 
 // PlaybookVersion is one stored version of a playbook definition.
 type PlaybookVersion struct {
-	Key          string          `json:"key"`
-	Version      int             `json:"version"`
-	Name         string          `json:"name"`
-	Status       string          `json:"status"`
-	Definition   json.RawMessage `json:"definition"`
-	Source       string          `json:"source"`
-	SourceFormat string          `json:"source_format"`
-	Builtin      bool            `json:"builtin"`
-	CreatedAt    time.Time       `json:"created_at"`
-	PublishedAt  *time.Time      `json:"published_at"`
+	Key          string
+	Version      int
+	Name         string
+	Status       string
+	Definition   json.RawMessage
+	Source       string
+	SourceFormat string
+	Builtin      bool
+	CreatedAt    time.Time
+	PublishedAt  *time.Time
 }
 
 // NewPlaybookVersion is the input of CreatePlaybookVersion.
@@ -175,12 +175,12 @@ func (s *Store) RunnableVersion(ctx context.Context, key string, version int) (i
 
 // PlaybookSummary describes a playbook across its versions.
 type PlaybookSummary struct {
-	Key              string `json:"key"`
-	Name             string `json:"name"`
-	PublishedVersion *int   `json:"published_version"`
-	LatestVersion    int    `json:"latest_version"`
-	Drafts           int    `json:"drafts"`
-	Builtin          bool   `json:"builtin"`
+	Key              string
+	Name             string
+	PublishedVersion *int
+	LatestVersion    int
+	Drafts           int
+	Builtin          bool
 }
 
 // ListPlaybooks returns playbook keys after afterKey with their versions, by key.
@@ -238,11 +238,11 @@ func (s *Store) ListPlaybookVersions(ctx context.Context, key string) ([]Playboo
 // RunCount is how many runs of a playbook version are in a status, with an
 // outcome ("" while live or when none was recorded).
 type RunCount struct {
-	Key     string `json:"key"`
-	Version int    `json:"version"`
-	Status  string `json:"status"`
-	Outcome string `json:"outcome"`
-	Runs    int    `json:"runs"`
+	Key     string
+	Version int
+	Status  string
+	Outcome string
+	Runs    int
 }
 
 // PlaybookRunCounts counts the runs of the playbooks by version, status and

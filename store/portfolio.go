@@ -9,10 +9,10 @@ import (
 // BandCounts counts active accounts by their latest band; Unscored have no
 // snapshot yet.
 type BandCounts struct {
-	Green    int `json:"green"`
-	Yellow   int `json:"yellow"`
-	Red      int `json:"red"`
-	Unscored int `json:"unscored"`
+	Green    int
+	Yellow   int
+	Red      int
+	Unscored int
 }
 
 // BandDistribution counts active accounts by latest band.
@@ -66,10 +66,10 @@ func (s *Store) RetentionCohort(ctx context.Context, from, to time.Time) (Cohort
 
 // OutcomeStats is how runs of one playbook ended in a period.
 type OutcomeStats struct {
-	PlaybookKey    string  `json:"-"`
-	Outcome        string  `json:"outcome"`
-	Count          int     `json:"count"`
-	MedianDuration float64 `json:"median_duration_seconds"`
+	PlaybookKey    string
+	Outcome        string
+	Count          int
+	MedianDuration float64
 }
 
 // PlaybookOutcomes counts runs ended in [from, to) by playbook and outcome

@@ -24,16 +24,16 @@ var RunStatuses = []string{RunRunning, RunPaused, RunCompleted, RunCancelled, Ru
 
 // Run is the index row of one account in one playbook version.
 type Run struct {
-	ID              uuid.UUID  `json:"id"`
-	AccountID       string     `json:"account_id"`
-	PlaybookKey     string     `json:"playbook"`
-	PlaybookVersion int        `json:"version"`
-	WorkflowID      string     `json:"workflow_id"`
-	TemporalRunID   string     `json:"temporal_run_id"`
-	Status          string     `json:"status"`
-	Outcome         *string    `json:"outcome"`
-	StartedAt       time.Time  `json:"started_at"`
-	EndedAt         *time.Time `json:"ended_at"`
+	ID              uuid.UUID
+	AccountID       string
+	PlaybookKey     string
+	PlaybookVersion int
+	WorkflowID      string
+	TemporalRunID   string
+	Status          string
+	Outcome         *string
+	StartedAt       time.Time
+	EndedAt         *time.Time
 }
 
 // NewRun is the input of RecordRunStarted.

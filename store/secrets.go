@@ -12,11 +12,11 @@ import (
 
 // Secret is a named secret as it is listed: never its value.
 type Secret struct {
-	Name      string    `json:"name"`
-	CreatedBy string    `json:"created_by"`
-	UpdatedBy string    `json:"updated_by"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Name      string
+	CreatedBy string
+	UpdatedBy string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Sentinel errors of secrets.

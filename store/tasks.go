@@ -14,22 +14,22 @@ import (
 
 // Task is a to-do for a team member, created by a run.
 type Task struct {
-	ID            uuid.UUID  `json:"id"`
-	RunID         uuid.UUID  `json:"run_id"`
-	StepID        string     `json:"step_id"`
-	AccountID     string     `json:"account_id"`
-	AssigneeEmail string     `json:"assignee"`
-	Title         string     `json:"title"`
-	Description   string     `json:"description,omitempty"`
-	Priority      string     `json:"priority"`
-	Status        string     `json:"status"`
-	DueAt         *time.Time `json:"due_at"`
-	CreatedAt     time.Time  `json:"created_at"`
-	ClosedAt      *time.Time `json:"closed_at"`
-	Outcome       string     `json:"outcome,omitempty"`
-	Note          string     `json:"note,omitempty"`
-	WorkflowID    string     `json:"-"`
-	RunStatus     string     `json:"-"`
+	ID            uuid.UUID
+	RunID         uuid.UUID
+	StepID        string
+	AccountID     string
+	AssigneeEmail string
+	Title         string
+	Description   string
+	Priority      string
+	Status        string
+	DueAt         *time.Time
+	CreatedAt     time.Time
+	ClosedAt      *time.Time
+	Outcome       string
+	Note          string
+	WorkflowID    string
+	RunStatus     string
 }
 
 // NewTask is the input of CreateTask. AssigneeLevel picks the first member of

@@ -12,13 +12,13 @@ import (
 
 // TeamMember is a CSM or anyone above one in the escalation ladder.
 type TeamMember struct {
-	ID           uuid.UUID `json:"id"`
-	Email        string    `json:"email"`
-	Name         string    `json:"name"`
-	Level        string    `json:"level"`
-	ManagerEmail *string   `json:"manager_email"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	ID           uuid.UUID
+	Email        string
+	Name         string
+	Level        string
+	ManagerEmail *string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // UpsertTeamMember is the input of UpsertTeamMember; emails are lower-case.
