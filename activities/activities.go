@@ -18,6 +18,7 @@ import (
 	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/mail"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
 	"github.com/playbookd/playbookd/unsubscribe"
@@ -26,15 +27,15 @@ import (
 // Store is what the activities need from PostgreSQL.
 type Store interface {
 	RecordRunStarted(ctx context.Context, in store.NewRun) (store.Run, error)
-	SetRunStatus(ctx context.Context, id uuid.UUID, status string) error
-	RecordRunFinished(ctx context.Context, id uuid.UUID, status, outcome string, closeTasks bool) error
+	SetRunStatus(ctx context.Context, id uuid.UUID, status states.Run) error
+	RecordRunFinished(ctx context.Context, id uuid.UUID, status states.Run, outcome string, closeTasks bool) error
 	GetAccount(ctx context.Context, id string) (store.Account, error)
 	AccountSnapshot(ctx context.Context, id string) (accounts.Snapshot, error)
 	ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (accounts.Snapshot, error)
 	ContactsWithRoles(ctx context.Context, accountID string, roles []string) ([]store.Contact, error)
 	ClaimEmail(ctx context.Context, in store.NewEmail) (store.Email, error)
-	MarkEmail(ctx context.Context, id uuid.UUID, status, detail, providerMessageID string) (bool, error)
-	StartSending(ctx context.Context, id uuid.UUID) (string, error)
+	MarkEmail(ctx context.Context, id uuid.UUID, status states.Email, detail, providerMessageID string) (bool, error)
+	StartSending(ctx context.Context, id uuid.UUID) (states.Email, error)
 	CreateTask(ctx context.Context, in store.NewTask) (store.Task, bool, error)
 	CreateApproval(ctx context.Context, in store.NewApproval) (store.Approval, error)
 	GetApproval(ctx context.Context, id uuid.UUID) (store.Approval, error)
@@ -45,8 +46,8 @@ type Store interface {
 	StartNotice(ctx context.Context, n store.ApprovalNotice) (string, error)
 	SettleNotice(ctx context.Context, n store.ApprovalNotice, status, detail string) error
 	Digests(ctx context.Context, now time.Time) ([]store.Digest, error)
-	StartDigest(ctx context.Context, memberID uuid.UUID, day time.Time) (string, error)
-	SettleDigest(ctx context.Context, memberID uuid.UUID, day time.Time, status, detail string) error
+	StartDigest(ctx context.Context, memberID uuid.UUID, day time.Time) (states.Email, error)
+	SettleDigest(ctx context.Context, memberID uuid.UUID, day time.Time, status states.Email, detail string) error
 }
 
 // RunStarter enrols an account in a playbook; start_playbook steps use it.

@@ -18,6 +18,7 @@ import (
 	"github.com/playbookd/playbookd/activities"
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/mail"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
 	"github.com/playbookd/playbookd/templates"
@@ -38,7 +39,7 @@ func (s *scriptedSender) Send(_ context.Context, msg mail.Message) (mail.Receipt
 		s.errs = s.errs[1:]
 		return mail.Receipt{}, err
 	}
-	return mail.Receipt{Status: mail.StatusSent, ProviderMessageID: fmt.Sprintf("msg-%d", s.calls)}, nil
+	return mail.Receipt{Status: states.EmailSent, ProviderMessageID: fmt.Sprintf("msg-%d", s.calls)}, nil
 }
 
 type fixture struct {
@@ -128,7 +129,7 @@ func TestSendEmailTwiceSendsOnce(t *testing.T) {
 	require.Equal(t, 1, f.sender.calls, "a re-run activity must not call the provider again")
 	emails := f.emails(t)
 	require.Len(t, emails, 1)
-	require.Equal(t, store.EmailSent, emails[0].Status)
+	require.Equal(t, states.EmailSent, emails[0].Status)
 	require.Equal(t, "pat@acme.test", emails[0].Recipient)
 	require.Contains(t, emails[0].Subject, "Acme")
 }
@@ -142,13 +143,13 @@ func TestSendEmailRetryableErrorLeavesRowPendingThenSendsOnce(t *testing.T) {
 	if errors.As(err, &appErr) {
 		require.False(t, appErr.NonRetryable(), "a 503 must be retried")
 	}
-	require.Equal(t, store.EmailPending, f.emails(t)[0].Status)
+	require.Equal(t, states.EmailPending, f.emails(t)[0].Status)
 
 	res, err := f.sendWelcome()
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Sent)
 	require.Len(t, f.emails(t), 1)
-	require.Equal(t, store.EmailSent, f.emails(t)[0].Status)
+	require.Equal(t, states.EmailSent, f.emails(t)[0].Status)
 }
 
 func TestSendEmailRejectedIsRecordedNotRetried(t *testing.T) {
@@ -158,7 +159,7 @@ func TestSendEmailRejectedIsRecordedNotRetried(t *testing.T) {
 	require.NoError(t, err, "a refused email must not fail the run")
 	require.Equal(t, 1, res.Failed)
 	emails := f.emails(t)
-	require.Equal(t, store.EmailFailed, emails[0].Status)
+	require.Equal(t, states.EmailFailed, emails[0].Status)
 	require.Contains(t, emails[0].Detail, "bad address")
 	_, err = f.sendWelcome()
 	require.NoError(t, err)
@@ -171,7 +172,7 @@ func TestSendEmailSkipsUnsubscribed(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, contract.SendEmailResult{Skipped: 1, EmailIDs: res.EmailIDs}, res)
 	require.Zero(t, f.sender.calls)
-	require.Equal(t, store.EmailSkipped, f.emails(t)[0].Status)
+	require.Equal(t, states.EmailSkipped, f.emails(t)[0].Status)
 }
 
 func TestSendEmailUnknownTemplateIsNonRetryable(t *testing.T) {
@@ -223,7 +224,7 @@ func TestSendEmailRateLimitedRetriesAtTheResetTime(t *testing.T) {
 	require.False(t, appErr.NonRetryable())
 	require.GreaterOrEqual(t, appErr.NextRetryDelay(), 42*time.Second, "not before the reset")
 	require.Less(t, appErr.NextRetryDelay(), 43*time.Second, "up to a second of jitter")
-	require.Equal(t, store.EmailPending, f.emails(t)[0].Status)
+	require.Equal(t, states.EmailPending, f.emails(t)[0].Status)
 	res, err := f.sendWelcome()
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Sent)
@@ -242,7 +243,7 @@ func TestSendEmailAmbiguousFailureIsNeverRetried(t *testing.T) {
 	require.Equal(t, 1, again.Failed)
 	require.Equal(t, 1, f.sender.calls)
 	e := f.emails(t)[0]
-	require.Equal(t, store.EmailUncertain, e.Status)
+	require.Equal(t, states.EmailUncertain, e.Status)
 	require.Contains(t, e.Detail, "deadline exceeded")
 }
 
@@ -253,7 +254,7 @@ func TestSendEmailAfterAnInterruptedAttemptDoesNotSendAgain(t *testing.T) {
 	_, err := f.sendWelcome()
 	require.Error(t, err)
 	e := f.emails(t)[0]
-	require.Equal(t, store.EmailPending, e.Status)
+	require.Equal(t, states.EmailPending, e.Status)
 	require.Contains(t, e.Detail, "last attempt")
 	// Simulate a crash after the row was marked sending.
 	_, err = f.st.StartSending(context.Background(), e.ID)
@@ -262,5 +263,5 @@ func TestSendEmailAfterAnInterruptedAttemptDoesNotSendAgain(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Failed)
 	require.Equal(t, 1, f.sender.calls, "only the first, refused, call")
-	require.Equal(t, store.EmailUncertain, f.emails(t)[0].Status)
+	require.Equal(t, states.EmailUncertain, f.emails(t)[0].Status)
 }

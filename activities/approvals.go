@@ -12,6 +12,7 @@ import (
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/compose"
 	"github.com/playbookd/playbookd/message"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
 )
@@ -102,7 +103,7 @@ func (a *Activities) RecordApprovalDecision(ctx context.Context, in contract.Rec
 			return err
 		}
 	}
-	if in.Status == store.ApprovalApproved {
+	if in.Status == states.ApprovalApproved {
 		approval, err := a.Store.GetApproval(ctx, id)
 		if err != nil {
 			return fmt.Errorf("load approval: %w", err)

@@ -147,7 +147,7 @@ func TestEachRecipientGetsTheDraftApprovedForThem(t *testing.T) {
 	require.Equal(t, "approved by csm@cs.test; 2 sent, 0 skipped, 0 failed; "+
 		"1 not sent: not in the approved draft (given the role after it was made)", detail)
 
-	require.Equal(t, "approved", approval.Status)
+	require.EqualValues(t, "approved", approval.Status)
 	require.Equal(t, "csm@cs.test", *approval.DecidedBy)
 	require.NotNil(t, approval.DecidedAt)
 	require.Equal(t, "ok", approval.Comment)
@@ -214,7 +214,7 @@ func TestApproverEditsThatCannotBeSentAreRefused(t *testing.T) {
 			require.Equal(t, tt.message, appErr.Message())
 			approval, err := f.st.GetApproval(context.Background(), uuid.MustParse(created.ApprovalID))
 			require.NoError(t, err)
-			require.Equal(t, "pending", approval.Status)
+			require.EqualValues(t, "pending", approval.Status)
 		})
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/playbookd/playbookd/mail"
-	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/states"
 )
 
 // fakeSendGrid answers each request with the next scripted behaviour and
@@ -78,15 +78,15 @@ func (f *fakeSendGrid) counts(outboxID string) (requests, accepted int) {
 func TestDeliveryAgainstAMisbehavingServer(t *testing.T) {
 	tests := []struct {
 		script       []string
-		wantStatus   string
+		wantStatus   states.Email
 		wantAccepted int
 		wantRequests int
 	}{
-		{[]string{"429", "202"}, store.EmailSent, 1, 2},
-		{[]string{"503", "503", "202"}, store.EmailSent, 1, 3},
-		{[]string{"400"}, store.EmailFailed, 0, 1},
-		{[]string{"slow"}, store.EmailUncertain, 1, 1},
-		{[]string{"drop"}, store.EmailUncertain, 0, 1},
+		{[]string{"429", "202"}, states.EmailSent, 1, 2},
+		{[]string{"503", "503", "202"}, states.EmailSent, 1, 3},
+		{[]string{"400"}, states.EmailFailed, 0, 1},
+		{[]string{"slow"}, states.EmailUncertain, 1, 1},
+		{[]string{"drop"}, states.EmailUncertain, 0, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.script[0], func(t *testing.T) {

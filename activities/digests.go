@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/playbookd/playbookd/mail"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
 )
@@ -62,10 +63,10 @@ func (a *Activities) sendDigest(ctx context.Context, set *templates.Set, d store
 		return false, err
 	}
 	before, err := a.Store.StartDigest(ctx, d.MemberID, day)
-	if err != nil || before != store.EmailPending {
+	if err != nil || before != states.EmailPending {
 		// sending: an earlier attempt died mid-call; never risk a second.
-		if err == nil && before == store.EmailSending {
-			err = a.Store.SettleDigest(ctx, d.MemberID, day, store.EmailUncertain, "an earlier attempt was interrupted while sending")
+		if err == nil && before == states.EmailSending {
+			err = a.Store.SettleDigest(ctx, d.MemberID, day, states.EmailUncertain, "an earlier attempt was interrupted while sending")
 		}
 		return false, err
 	}
@@ -76,13 +77,13 @@ func (a *Activities) sendDigest(ctx context.Context, set *templates.Set, d store
 	case err == nil:
 		return true, a.Store.SettleDigest(ctx, d.MemberID, day, receipt.Status, "")
 	case errors.Is(err, mail.ErrRejected):
-		return false, a.Store.SettleDigest(ctx, d.MemberID, day, store.EmailFailed, err.Error())
+		return false, a.Store.SettleDigest(ctx, d.MemberID, day, states.EmailFailed, err.Error())
 	case errors.Is(err, mail.ErrNotAccepted):
-		if serr := a.Store.SettleDigest(ctx, d.MemberID, day, store.EmailPending, "last attempt: "+err.Error()); serr != nil {
+		if serr := a.Store.SettleDigest(ctx, d.MemberID, day, states.EmailPending, "last attempt: "+err.Error()); serr != nil {
 			return false, serr
 		}
 		return false, fmt.Errorf("digest to %s: %w", d.Email, err)
 	default:
-		return false, a.Store.SettleDigest(ctx, d.MemberID, day, store.EmailUncertain, err.Error())
+		return false, a.Store.SettleDigest(ctx, d.MemberID, day, states.EmailUncertain, err.Error())
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/compose"
 	"github.com/playbookd/playbookd/mail"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
 )
@@ -62,18 +63,19 @@ func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) 
 		}
 		res.EmailIDs = append(res.EmailIDs, email.ID.String())
 		// sending: an earlier attempt died mid-call; deliver settles it.
-		if email.Status == store.EmailPending || email.Status == store.EmailSending {
+		if email.Status == states.EmailPending || email.Status == states.EmailSending {
 			if email.Status, err = a.deliver(ctx, in, email, c, acct); err != nil {
 				return res, err
 			}
 		}
 		switch email.Status {
-		case store.EmailSent, store.EmailCaptured:
+		case states.EmailSent, states.EmailCaptured:
 			res.Sent++
-		case store.EmailSkipped:
+		case states.EmailSkipped:
 			res.Skipped++
-		case store.EmailFailed, store.EmailUncertain:
+		case states.EmailFailed, states.EmailUncertain:
 			res.Failed++
+		case states.EmailPending, states.EmailSending: // not left so: deliver settles them or fails
 		}
 	}
 	return res, nil
@@ -108,7 +110,7 @@ func (a *Activities) contents(ctx context.Context, in contract.SendEmailInput) (
 	if err != nil {
 		return nil, fmt.Errorf("load approval: %w", err)
 	}
-	if approval.Status != store.ApprovalApproved {
+	if approval.Status != states.ApprovalApproved {
 		return nil, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("approval %s is %s, not approved", in.ApprovalID, approval.Status), contract.ErrInvalidInput, nil)
 	}
@@ -202,9 +204,9 @@ func (a *Activities) claim(ctx context.Context, runID uuid.UUID, in contract.Sen
 		content.Text += "\n--\nUnsubscribe: " + link + "\n"
 		content.HTML = withFooter(content.HTML, link)
 	}
-	status, detail := store.EmailPending, ""
+	status, detail := states.EmailPending, ""
 	if c.Unsubscribed {
-		status, detail = store.EmailSkipped, "recipient unsubscribed or suppressed"
+		status, detail = states.EmailSkipped, "recipient unsubscribed or suppressed"
 	}
 	template := in.Template
 	if in.SendGridTemplateID != "" {
@@ -230,7 +232,7 @@ func (a *Activities) claim(ctx context.Context, runID uuid.UUID, in contract.Sen
 // deliver calls the provider for a claimed row and records its answer. A
 // refusal is recorded on the row and does not fail the run; anything else is
 // returned so Temporal retries.
-func (a *Activities) deliver(ctx context.Context, in contract.SendEmailInput, email store.Email, c store.Contact, acct store.Account) (string, error) {
+func (a *Activities) deliver(ctx context.Context, in contract.SendEmailInput, email store.Email, c store.Contact, acct store.Account) (states.Email, error) {
 	msg := mail.Message{
 		From:       a.From,
 		To:         mail.Address{Name: c.Name, Email: c.Email},
@@ -263,11 +265,11 @@ func (a *Activities) deliver(ctx context.Context, in contract.SendEmailInput, em
 		return "", fmt.Errorf("start sending %s: %w", email.ID, err)
 	}
 	switch before {
-	case store.EmailPending:
-	case store.EmailSending:
+	case states.EmailPending:
+	case states.EmailSending:
 		// An earlier attempt died while calling the provider: it may have
 		// gone out. Never risk a second email.
-		return a.settle(ctx, email.ID, store.EmailUncertain, "an earlier attempt was interrupted while sending; not retried, to avoid a duplicate", "")
+		return a.settle(ctx, email.ID, states.EmailUncertain, "an earlier attempt was interrupted while sending; not retried, to avoid a duplicate", "")
 	default:
 		return before, nil // settled by an earlier attempt
 	}
@@ -279,10 +281,10 @@ func (a *Activities) deliver(ctx context.Context, in contract.SendEmailInput, em
 		return a.settle(ctx, email.ID, receipt.Status, "", receipt.ProviderMessageID)
 	case errors.Is(err, mail.ErrRejected):
 		a.Log.WarnContext(ctx, "email refused by provider", "run_id", email.RunID, "step_id", email.StepID, "outbox_id", email.ID, "error", err)
-		return a.settle(ctx, email.ID, store.EmailFailed, err.Error(), "")
+		return a.settle(ctx, email.ID, states.EmailFailed, err.Error(), "")
 	case errors.Is(err, mail.ErrNotAccepted):
 		// Certainly not sent: back to pending, and Temporal retries.
-		if _, merr := a.settle(ctx, email.ID, store.EmailPending, "last attempt: "+err.Error(), ""); merr != nil {
+		if _, merr := a.settle(ctx, email.ID, states.EmailPending, "last attempt: "+err.Error(), ""); merr != nil {
 			return "", merr
 		}
 		// Jittered, so that emails refused together do not all come back
@@ -298,7 +300,7 @@ func (a *Activities) deliver(ctx context.Context, in contract.SendEmailInput, em
 		// Timed out or dropped after the request went out: the provider may
 		// have accepted it.
 		a.Log.WarnContext(ctx, "email outcome unknown; not retried", "run_id", email.RunID, "step_id", email.StepID, "outbox_id", email.ID, "error", err)
-		return a.settle(ctx, email.ID, store.EmailUncertain, err.Error(), "")
+		return a.settle(ctx, email.ID, states.EmailUncertain, err.Error(), "")
 	}
 }
 
@@ -313,7 +315,7 @@ func retryDelay(attempt int32, jitter float64) time.Duration {
 }
 
 // settle records an email's status and returns it.
-func (a *Activities) settle(ctx context.Context, id uuid.UUID, status, detail, providerID string) (string, error) {
+func (a *Activities) settle(ctx context.Context, id uuid.UUID, status states.Email, detail, providerID string) (states.Email, error) {
 	if _, err := a.Store.MarkEmail(ctx, id, status, detail, providerID); err != nil {
 		return "", fmt.Errorf("record email %s: %w", id, err)
 	}

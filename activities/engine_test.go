@@ -42,7 +42,7 @@ func TestBeginRunReturnsTheAccountSnapshot(t *testing.T) {
 		PlaybookVersion: 1, StartedAt: time.Now()})
 	require.NoError(t, err, "recording the same run again is fine")
 	require.Equal(t, "smb", snap.Segment)
-	require.Equal(t, "active", snap.Status)
+	require.EqualValues(t, "active", snap.Status)
 
 	_, err = exec[accounts.Snapshot](t, f, contract.LoadAccount, "ghost")
 	var appErr *temporal.ApplicationError

@@ -19,6 +19,7 @@ import (
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/compose"
 	"github.com/playbookd/playbookd/internal/netguard"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
 )
@@ -47,7 +48,7 @@ const (
 // neither again. Both link to the approval's console page, which only opens
 // it. An error is for Temporal to retry.
 func (a *Activities) tellAssignee(ctx context.Context, approval store.Approval, kind string) error {
-	if approval.Status != store.ApprovalPending {
+	if approval.Status != states.ApprovalPending {
 		return nil // decided or closed since (a late retry): nothing to ask
 	}
 	acct, err := a.Store.GetAccount(ctx, approval.AccountID)
@@ -109,17 +110,17 @@ func (a *Activities) emailNotice(ctx context.Context, approval store.Approval, k
 	}
 	email, err := a.Store.ClaimEmail(ctx, store.NewEmail{RunID: approval.RunID, StepID: in.StepID, AccountID: approval.AccountID,
 		Recipient: n.To.Email, Template: in.Template, Subject: content.Subject, HTML: content.HTML, Text: content.Text,
-		Status: store.EmailPending, Kind: store.EmailToTeam})
+		Status: states.EmailPending, Kind: store.EmailToTeam})
 	if err != nil {
 		return fmt.Errorf("claim %s notice: %w", kind, err)
 	}
-	if email.Status != store.EmailPending && email.Status != store.EmailSending {
+	if email.Status != states.EmailPending && email.Status != states.EmailSending {
 		return nil
 	}
 	to := store.Contact{Email: n.To.Email, Name: n.To.Name}
 	if _, err := a.deliver(ctx, in, email, to, store.Account{}); err != nil {
 		if activity.GetInfo(ctx).Attempt >= noticeAttempts {
-			_, _ = a.settle(ctx, email.ID, store.EmailFailed, "not accepted after several attempts: "+err.Error(), "")
+			_, _ = a.settle(ctx, email.ID, states.EmailFailed, "not accepted after several attempts: "+err.Error(), "")
 		}
 		return err
 	}

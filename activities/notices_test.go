@@ -17,6 +17,7 @@ import (
 	"github.com/playbookd/playbookd/activities"
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/mail"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/triggers"
 )
@@ -88,13 +89,13 @@ func TestAnAssignmentNoticeIsRetriedUntilSent(t *testing.T) {
 	f.sender.errs = []error{fmt.Errorf("%w: status 503", mail.ErrNotAccepted)}
 	_, err := exec[contract.CreateApprovalResult](t, f, contract.CreateApproval, f.approvalInput("invite"))
 	require.Error(t, err)
-	require.Equal(t, store.EmailPending, f.notices(t)[0].Status)
+	require.Equal(t, states.EmailPending, f.notices(t)[0].Status)
 	created, err := exec[contract.CreateApprovalResult](t, f, contract.CreateApproval, f.approvalInput("invite"))
 	require.NoError(t, err)
 	require.Equal(t, 2, f.sender.calls)
 	notices := f.notices(t)
 	require.Len(t, notices, 1)
-	require.Equal(t, store.EmailSent, notices[0].Status)
+	require.Equal(t, states.EmailSent, notices[0].Status)
 	approvals, err := f.st.ListApprovals(context.Background(), store.ApprovalFilter{})
 	require.NoError(t, err)
 	require.Len(t, approvals, 1)

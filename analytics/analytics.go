@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 )
 
@@ -54,10 +55,10 @@ type Report struct {
 
 // Version is the figures of one version's runs.
 type Version struct {
-	Version int    `json:"version"`
-	Status  string `json:"status"` // draft, published or archived
-	Runs    Runs   `json:"runs"`
-	Steps   []Step `json:"steps"`
+	Version int            `json:"version"`
+	Status  states.Version `json:"status"` // draft, published or archived
+	Runs    Runs           `json:"runs"`
+	Steps   []Step         `json:"steps"`
 	// Health and Retention are reported for recovery and renewal plays
 	// (triggered by a health band, a risk signal or the renewal window, or
 	// counting from the renewal date); nil for the others.
@@ -230,12 +231,12 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 		case v == nil:
 		case o.Status == "": // the version's total
 			v.Runs.Started, v.Runs.MedianDuration = o.Count, o.MedianDuration
-		case o.Status == store.RunRunning || o.Status == store.RunPaused:
+		case o.Status.Live():
 			v.Runs.Live += o.Count
 		default:
 			name := o.Outcome
 			if name == "" {
-				name = o.Status
+				name = string(o.Status)
 			}
 			v.Runs.Ended += o.Count
 			v.Runs.Outcomes = append(v.Runs.Outcomes, Outcome{Outcome: name, Count: o.Count, MedianDuration: deref(o.MedianDuration)})

@@ -35,6 +35,7 @@ import (
 	"github.com/playbookd/playbookd/internal/app"
 	"github.com/playbookd/playbookd/internal/netguard"
 	"github.com/playbookd/playbookd/internal/throttle"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
 	"github.com/playbookd/playbookd/templates"
@@ -140,7 +141,7 @@ type fakeUpdate struct {
 }
 
 func (u fakeUpdate) Get(_ context.Context, v any) error {
-	*v.(*workflows.DecisionResult) = workflows.DecisionResult{ApprovalID: u.d.ApprovalID, Status: u.d.Decision + "d"}
+	*v.(*workflows.DecisionResult) = workflows.DecisionResult{ApprovalID: u.d.ApprovalID, Status: states.Approval(u.d.Decision + "d")}
 	return nil
 }
 

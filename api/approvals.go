@@ -6,11 +6,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/approvals"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
 )
-
-var approvalStatuses = store.ApprovalStatuses
 
 func (h *handlers) listApprovals(c echo.Context) error {
 	pg, after, err := keysetPage(c)
@@ -18,7 +17,7 @@ func (h *handlers) listApprovals(c echo.Context) error {
 		return err
 	}
 	q := queryFilter{c: c}
-	f := store.ApprovalFilter{AssigneeEmail: q.assignee(), Status: q.enum("status", approvalStatuses),
+	f := store.ApprovalFilter{AssigneeEmail: q.assignee(), Status: enum(&q, "status", states.Approvals),
 		AccountID: c.QueryParam("account_id"), RunID: q.uuid("run_id"), After: after, Limit: pg.limit + 1}
 	if err := q.err(); err != nil {
 		return err

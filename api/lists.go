@@ -8,14 +8,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
-	"github.com/playbookd/playbookd/accounts"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 )
 
 var (
-	emailStatuses = []string{store.EmailPending, store.EmailSending, store.EmailSent, store.EmailCaptured, store.EmailFailed, store.EmailSkipped, store.EmailUncertain}
-	taskStatuses  = []string{"open", "completed", "cancelled"}
-	emailKinds    = []string{store.EmailToCustomer, store.EmailToTeam, "all"}
+	emailKinds = []string{store.EmailToCustomer, store.EmailToTeam, "all"}
 )
 
 // queryFilter reads and checks list query parameters, collecting errors.
@@ -25,9 +23,19 @@ type queryFilter struct {
 }
 
 func (q *queryFilter) enum(name string, allowed []string) string {
-	v := q.c.QueryParam(name)
-	if v != "" && !accounts.Valid(allowed, v) {
-		q.fe.add(name, "must be one of %s", strings.Join(allowed, ", "))
+	return enum(q, name, allowed)
+}
+
+// enum reads a query parameter that must be one of allowed (a typed state
+// such as states.Run, or plain words); "" when it is left out.
+func enum[T ~string](q *queryFilter, name string, allowed []T) T {
+	v := T(q.c.QueryParam(name))
+	if v != "" && !slices.Contains(allowed, v) {
+		words := make([]string, len(allowed))
+		for i, a := range allowed {
+			words[i] = string(a)
+		}
+		q.fe.add(name, "must be one of %s", strings.Join(words, ", "))
 	}
 	return v
 }
@@ -78,7 +86,7 @@ func (h *handlers) listEmails(c echo.Context) error {
 		return err
 	}
 	q := queryFilter{c: c}
-	f := store.EmailFilter{AccountID: c.QueryParam("account_id"), RunID: q.uuid("run_id"), Status: q.enum("status", emailStatuses),
+	f := store.EmailFilter{AccountID: c.QueryParam("account_id"), RunID: q.uuid("run_id"), Status: enum(&q, "status", states.Emails),
 		Kind: q.enum("kind", emailKinds), After: after, Limit: pg.limit + 1}
 	// Unasked, the list is of what customers were sent: approval notices to
 	// the team are kind=team, or kind=all.
@@ -106,7 +114,7 @@ func (h *handlers) listTasks(c echo.Context) error {
 	q := queryFilter{c: c}
 	f := store.TaskFilter{
 		AssigneeEmail: q.assignee(), AccountID: c.QueryParam("account_id"),
-		RunID: q.uuid("run_id"), Status: q.enum("status", taskStatuses), After: after, Limit: pg.limit + 1,
+		RunID: q.uuid("run_id"), Status: enum(&q, "status", states.Tasks), After: after, Limit: pg.limit + 1,
 	}
 	if err := q.err(); err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 )
 
@@ -30,7 +31,7 @@ func TestEveryListPagesWithoutGapsOrRepeats(t *testing.T) {
 			_, _, err := st.CreateTask(ctx, store.NewTask{RunID: run, StepID: step, AccountID: "acme", AssigneeLevel: "csm", Title: step, Priority: "normal"})
 			require.NoError(t, err)
 			_, err = st.ClaimEmail(ctx, store.NewEmail{RunID: run, StepID: step, AccountID: "acme", Recipient: "pat@acme.test",
-				Template: "welcome", Subject: step, Status: store.EmailPending})
+				Template: "welcome", Subject: step, Status: states.EmailPending})
 			require.NoError(t, err)
 			_, err = st.CreateApproval(ctx, store.NewApproval{RunID: run, StepID: step + "-ok", AccountID: "acme", AssigneeLevel: "csm",
 				Draft: json.RawMessage(`{}`), ExpiresAt: time.Now().Add(time.Hour)})
@@ -96,9 +97,9 @@ func TestEmailsListCustomerEmailsUnlessAskedForTheTeams(t *testing.T) {
 	require.Equal(t, 201, r.status, r.raw)
 	run := uuid.MustParse(r.body["id"].(string))
 	for _, e := range []store.NewEmail{
-		{RunID: run, StepID: "invite", AccountID: "acme", Recipient: "pat@acme.test", Template: "welcome", Subject: "Hi", Status: store.EmailPending},
+		{RunID: run, StepID: "invite", AccountID: "acme", Recipient: "pat@acme.test", Template: "welcome", Subject: "Hi", Status: states.EmailPending},
 		{RunID: run, StepID: "invite/assigned", AccountID: "acme", Recipient: "casey@cs.test", Template: "approval-assigned",
-			Subject: "Approval needed", Status: store.EmailPending, Kind: store.EmailToTeam},
+			Subject: "Approval needed", Status: states.EmailPending, Kind: store.EmailToTeam},
 	} {
 		_, err := st.ClaimEmail(context.Background(), e)
 		require.NoError(t, err)

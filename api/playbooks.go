@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/templates"
 )
 
@@ -178,7 +179,7 @@ func queryVersion(c echo.Context) (int, error) {
 type playbookVersionRuns struct {
 	Version     int               `json:"version"`
 	Name        string            `json:"name"`
-	Status      string            `json:"status"`
+	Status      states.Version    `json:"status"`
 	Builtin     bool              `json:"builtin"`
 	CreatedAt   time.Time         `json:"created_at"`
 	PublishedAt *time.Time        `json:"published_at"`
@@ -186,9 +187,9 @@ type playbookVersionRuns struct {
 }
 
 type versionRunCount struct {
-	Status  string `json:"status"`
-	Outcome string `json:"outcome"`
-	Runs    int    `json:"runs"`
+	Status  states.Run `json:"status"`
+	Outcome string     `json:"outcome"`
+	Runs    int        `json:"runs"`
 }
 
 func (h *handlers) listPlaybookVersions(c echo.Context) error {

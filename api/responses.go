@@ -8,6 +8,7 @@ import (
 
 	"github.com/playbookd/playbookd/imports"
 	"github.com/playbookd/playbookd/runs"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/triggers"
 )
@@ -98,7 +99,7 @@ type runJSON struct {
 	PlaybookVersion int        `json:"version"`
 	WorkflowID      string     `json:"workflow_id"`
 	TemporalRunID   string     `json:"temporal_run_id"`
-	Status          string     `json:"status"`
+	Status          states.Run `json:"status"`
 	Outcome         *string    `json:"outcome"`
 	StartedAt       time.Time  `json:"started_at"`
 	EndedAt         *time.Time `json:"ended_at"`
@@ -148,7 +149,7 @@ type approvalJSON struct {
 	AccountID     string              `json:"account_id"`
 	AssigneeEmail string              `json:"assignee"`
 	Level         int                 `json:"level"`
-	Status        string              `json:"status"`
+	Status        states.Approval     `json:"status"`
 	Draft         json.RawMessage     `json:"draft"`
 	Drafts        []approvalDraftJSON `json:"drafts"`
 	Edits         json.RawMessage     `json:"edits,omitempty"`
@@ -192,24 +193,24 @@ func approvalDraftResponse(d store.ApprovalDraft) approvalDraftJSON {
 
 // emailJSON is one outbox row.
 type emailJSON struct {
-	ID                uuid.UUID  `json:"id"`
-	RunID             uuid.UUID  `json:"run_id"`
-	StepID            string     `json:"step_id"`
-	AccountID         string     `json:"account_id"`
-	ContactID         *uuid.UUID `json:"contact_id"`
-	Recipient         string     `json:"to"`
-	Kind              string     `json:"kind"`
-	Template          string     `json:"template"`
-	Subject           string     `json:"subject"`
-	HTML              string     `json:"html"`
-	Text              string     `json:"text"`
-	Status            string     `json:"status"`
-	Detail            string     `json:"detail,omitempty"`
-	ProviderMessageID *string    `json:"provider_message_id,omitempty"`
-	CreatedAt         time.Time  `json:"created_at"`
-	SentAt            *time.Time `json:"sent_at"`
-	Delivery          string     `json:"delivery,omitempty"` // the last SendGrid event
-	DeliveryAt        *time.Time `json:"delivery_at,omitempty"`
+	ID                uuid.UUID    `json:"id"`
+	RunID             uuid.UUID    `json:"run_id"`
+	StepID            string       `json:"step_id"`
+	AccountID         string       `json:"account_id"`
+	ContactID         *uuid.UUID   `json:"contact_id"`
+	Recipient         string       `json:"to"`
+	Kind              string       `json:"kind"`
+	Template          string       `json:"template"`
+	Subject           string       `json:"subject"`
+	HTML              string       `json:"html"`
+	Text              string       `json:"text"`
+	Status            states.Email `json:"status"`
+	Detail            string       `json:"detail,omitempty"`
+	ProviderMessageID *string      `json:"provider_message_id,omitempty"`
+	CreatedAt         time.Time    `json:"created_at"`
+	SentAt            *time.Time   `json:"sent_at"`
+	Delivery          string       `json:"delivery,omitempty"` // the last SendGrid event
+	DeliveryAt        *time.Time   `json:"delivery_at,omitempty"`
 }
 
 func emailResponse(e store.Email) emailJSON {
@@ -221,20 +222,20 @@ func emailResponse(e store.Email) emailJSON {
 
 // taskJSON is a team member's to-do.
 type taskJSON struct {
-	ID            uuid.UUID  `json:"id"`
-	RunID         uuid.UUID  `json:"run_id"`
-	StepID        string     `json:"step_id"`
-	AccountID     string     `json:"account_id"`
-	AssigneeEmail string     `json:"assignee"`
-	Title         string     `json:"title"`
-	Description   string     `json:"description,omitempty"`
-	Priority      string     `json:"priority"`
-	Status        string     `json:"status"`
-	DueAt         *time.Time `json:"due_at"`
-	CreatedAt     time.Time  `json:"created_at"`
-	ClosedAt      *time.Time `json:"closed_at"`
-	Outcome       string     `json:"outcome,omitempty"`
-	Note          string     `json:"note,omitempty"`
+	ID            uuid.UUID   `json:"id"`
+	RunID         uuid.UUID   `json:"run_id"`
+	StepID        string      `json:"step_id"`
+	AccountID     string      `json:"account_id"`
+	AssigneeEmail string      `json:"assignee"`
+	Title         string      `json:"title"`
+	Description   string      `json:"description,omitempty"`
+	Priority      string      `json:"priority"`
+	Status        states.Task `json:"status"`
+	DueAt         *time.Time  `json:"due_at"`
+	CreatedAt     time.Time   `json:"created_at"`
+	ClosedAt      *time.Time  `json:"closed_at"`
+	Outcome       string      `json:"outcome,omitempty"`
+	Note          string      `json:"note,omitempty"`
 }
 
 func taskResponse(t store.Task) taskJSON {
@@ -316,7 +317,7 @@ type playbookVersionJSON struct {
 	Key          string          `json:"key"`
 	Version      int             `json:"version"`
 	Name         string          `json:"name"`
-	Status       string          `json:"status"`
+	Status       states.Version  `json:"status"`
 	Definition   json.RawMessage `json:"definition"`
 	Source       string          `json:"source"`
 	SourceFormat string          `json:"source_format"`

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/runs"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 )
 
@@ -70,8 +71,6 @@ func (h *handlers) getRun(c echo.Context) error {
 	return c.JSON(http.StatusOK, runViewResponse(view))
 }
 
-var runStatuses = store.RunStatuses
-
 func (h *handlers) listRuns(c echo.Context) error {
 	pg, after, err := keysetPage(c)
 	if err != nil {
@@ -79,7 +78,7 @@ func (h *handlers) listRuns(c echo.Context) error {
 	}
 	q := queryFilter{c: c}
 	f := store.RunFilter{AccountID: c.QueryParam("account_id"), PlaybookKey: c.QueryParam("playbook"),
-		Status: q.enum("status", runStatuses), After: after, Limit: pg.limit + 1}
+		Status: enum(&q, "status", states.Runs), After: after, Limit: pg.limit + 1}
 	if err := q.err(); err != nil {
 		return err
 	}

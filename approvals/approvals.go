@@ -15,6 +15,7 @@ import (
 	"github.com/playbookd/playbookd/compose"
 	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/runs"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/team"
 	"github.com/playbookd/playbookd/templates"
@@ -115,7 +116,7 @@ func (s *Service) Decide(ctx context.Context, by team.Actor, d Decision) (Decide
 	// (the run handles Updates one at a time), and the row lock in
 	// store.DecideApproval keeps the row right against the run's own
 	// writes (expiry, escalation) whatever the callers do.
-	if approval.Status != store.ApprovalPending {
+	if approval.Status != states.ApprovalPending {
 		return out, fmt.Errorf("%w: it is already %s", ErrNotPending, approval.Status)
 	}
 	if d.Edits != nil {

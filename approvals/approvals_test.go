@@ -13,6 +13,7 @@ import (
 	"github.com/playbookd/playbookd/approvals"
 	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/runs"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
 	"github.com/playbookd/playbookd/team"
@@ -31,7 +32,7 @@ func (f *fakeRuns) Decide(_ context.Context, _ string, d runs.Decision) (runs.De
 		return runs.DecisionResult{}, fmt.Errorf("%w: approval is not pending in this run", runs.ErrDecisionRefused)
 	}
 	f.sent = append(f.sent, d)
-	return runs.DecisionResult{ApprovalID: d.ApprovalID, Status: d.Decision + "d"}, nil
+	return runs.DecisionResult{ApprovalID: d.ApprovalID, Status: states.Approval(d.Decision + "d")}, nil
 }
 
 var (
@@ -46,14 +47,14 @@ func TestDecide(t *testing.T) {
 	l := storetest.NewLadder(t)
 	ctx := context.Background()
 	// create makes an approval assigned to casey, the account's CSM.
-	create := func(t *testing.T, step, draft, status string) uuid.UUID {
+	create := func(t *testing.T, step, draft string, status states.Approval) uuid.UUID {
 		text := "Hi Pat,\n\nShall we review the quarter?\n"
 		a, err := l.Store.CreateApproval(ctx, store.NewApproval{RunID: l.RunID, StepID: step, AccountID: l.AccountID,
 			AssigneeLevel: "csm", Draft: json.RawMessage(draft), ExpiresAt: time.Now().Add(time.Hour),
 			Drafts: []store.ApprovalDraft{{To: "pat@acme.test", Name: "Pat", Content: message.Content{
 				Subject: "QBR", HTML: templates.Layout("QBR", text), Text: text}}}})
 		require.NoError(t, err)
-		if status != "pending" {
+		if status != states.ApprovalPending {
 			_, err := l.Store.DecideApproval(ctx, a.ID, store.ApprovalDecision{Status: status, By: storetest.CSM})
 			require.NoError(t, err)
 		}
@@ -64,7 +65,7 @@ func TestDecide(t *testing.T) {
 		name     string
 		by       team.Actor
 		draft    string
-		status   string // of the approval before the decision
+		status   states.Approval // of the approval before the decision
 		decision approvals.Decision
 		refuse   bool   // the run's validator refuses (a decision raced this one)
 		want     error  // nil: sent to the run
@@ -99,7 +100,7 @@ func TestDecide(t *testing.T) {
 				draft = plain
 			}
 			if status == "" {
-				status = "pending"
+				status = states.ApprovalPending
 			}
 			id := create(t, "step-"+string(rune('a'+i)), draft, status)
 			r := &fakeRuns{refuse: tt.refuse}

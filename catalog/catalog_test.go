@@ -10,6 +10,7 @@ import (
 
 	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
 	"github.com/playbookd/playbookd/templates"
@@ -66,7 +67,7 @@ func TestCreateValidatesAgainstTheLanguageAndThePublishedPlaybooks(t *testing.T)
 
 	v, err := s.Create(ctx, []byte(hello), "yaml")
 	require.NoError(t, err)
-	require.Equal(t, store.VersionDraft, v.Status)
+	require.Equal(t, states.VersionDraft, v.Status)
 	require.Equal(t, hello, v.Source, "the source as written is kept")
 	_, err = s.Publish(ctx, "hello", 1)
 	require.NoError(t, err)
@@ -95,14 +96,14 @@ func TestPublish(t *testing.T) {
 		name    string
 		version int
 		want    error
-		field   string // of a playbook.Errors
-		status  string // of the version afterwards
+		field   string         // of a playbook.Errors
+		status  states.Version // of the version afterwards
 	}{
-		{name: "a draft", version: 1, status: store.VersionPublished},
-		{name: "the published version again", version: 1, status: store.VersionPublished},
-		{name: "a newer draft archives the one before", version: 2, status: store.VersionPublished},
-		{name: "an archived version", version: 1, want: catalog.ErrArchived, status: store.VersionArchived},
-		{name: "a version that breaks a rule made since", version: 3, field: "steps[0].email.template", status: store.VersionDraft},
+		{name: "a draft", version: 1, status: states.VersionPublished},
+		{name: "the published version again", version: 1, status: states.VersionPublished},
+		{name: "a newer draft archives the one before", version: 2, status: states.VersionPublished},
+		{name: "an archived version", version: 1, want: catalog.ErrArchived, status: states.VersionArchived},
+		{name: "a version that breaks a rule made since", version: 3, field: "steps[0].email.template", status: states.VersionDraft},
 		{name: "no such version", version: 9, want: catalog.ErrNotFound},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

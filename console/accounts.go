@@ -193,7 +193,7 @@ func (h *Handler) startable(c echo.Context) ([]store.PlaybookSummary, error) {
 	return slices.DeleteFunc(all, func(p store.PlaybookSummary) bool { return p.PublishedVersion == nil }), err
 }
 
-func live(r store.Run) bool { return r.Status == store.RunRunning || r.Status == store.RunPaused }
+func live(r store.Run) bool { return r.Status.Live() }
 
 // signalWords say what each risk signal of seed 000 means.
 var signalWords = map[string]string{

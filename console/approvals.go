@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/approvals"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/tasks"
 	"github.com/playbookd/playbookd/team"
@@ -124,7 +125,7 @@ func (h *Handler) showApproval(c echo.Context, status int, sent *approvalData) e
 		d.Drafts = append(d.Drafts, v)
 	}
 	d.Subject, d.Text, d.WithFields = editBaseline(a)
-	d.Overdue = a.Status == "pending" && a.ExpiresAt.Before(time.Now())
+	d.Overdue = a.Status == states.ApprovalPending && a.ExpiresAt.Before(time.Now())
 	if sent != nil {
 		d.Subject, d.Text, d.Comment, d.Errors, d.Notice = sent.Subject, sent.Text, sent.Comment, sent.Errors, sent.Notice
 		d.Finals = sent.Finals
@@ -194,7 +195,7 @@ func (h *Handler) decideApproval(c echo.Context) error {
 		return problem
 	}
 	msg := "Rejected: nothing is sent."
-	if decided.Result.Status == "approved" {
+	if decided.Result.Status == states.ApprovalApproved {
 		msg = "Approved: the run sends the email now, or when the account's send window opens."
 		if d.Edits != nil {
 			msg = "Approved with your edits: each recipient gets them with their own details filled in, now or when the account's send window opens."

@@ -15,6 +15,7 @@ import (
 
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/simulate"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
 )
@@ -39,7 +40,7 @@ type editorData struct {
 
 type simulation struct {
 	Start    time.Time
-	Status   string
+	Status   states.Run
 	Outcome  string
 	Entries  []simEntry
 	Problem  string // why there is no simulation

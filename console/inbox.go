@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/tasks"
 	"github.com/playbookd/playbookd/team"
@@ -115,7 +116,7 @@ func (h *Handler) showInbox(c echo.Context, status int, refused *taskItem) error
 // deadline first.
 func (h *Handler) pendingApprovals(ctx context.Context, me team.Actor, whose string) ([]store.Approval, bool, error) {
 	out, cut, err := allPages(func(after *store.Keyset) ([]store.Approval, error) {
-		return h.app.Approvals.List(ctx, me, store.ApprovalFilter{AssigneeEmail: whose, Status: store.ApprovalPending, After: after, Limit: inboxPage})
+		return h.app.Approvals.List(ctx, me, store.ApprovalFilter{AssigneeEmail: whose, Status: states.ApprovalPending, After: after, Limit: inboxPage})
 	}, func(a store.Approval) store.Keyset { return store.Keyset{At: a.CreatedAt, ID: a.ID} })
 	slices.SortStableFunc(out, func(a, b store.Approval) int { return a.ExpiresAt.Compare(b.ExpiresAt) })
 	return out, cut, err
@@ -125,7 +126,7 @@ func (h *Handler) pendingApprovals(ctx context.Context, me team.Actor, whose str
 // (tasks without a due date last).
 func (h *Handler) openTasks(ctx context.Context, me team.Actor, whose string) ([]store.Task, bool, error) {
 	out, cut, err := allPages(func(after *store.Keyset) ([]store.Task, error) {
-		return h.app.Tasks.List(ctx, me, store.TaskFilter{AssigneeEmail: whose, Status: "open", After: after, Limit: inboxPage})
+		return h.app.Tasks.List(ctx, me, store.TaskFilter{AssigneeEmail: whose, Status: states.TaskOpen, After: after, Limit: inboxPage})
 	}, func(t store.Task) store.Keyset { return store.Keyset{At: t.CreatedAt, ID: t.ID} })
 	slices.SortStableFunc(out, func(a, b store.Task) int {
 		switch {

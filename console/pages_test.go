@@ -23,6 +23,7 @@ import (
 	"github.com/playbookd/playbookd/internal/app"
 	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/runs"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
 	"github.com/playbookd/playbookd/templates"
@@ -47,7 +48,7 @@ func (f *fakeTemporal) Decide(_ context.Context, _ string, d runs.Decision) (run
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.decisions = append(f.decisions, d)
-	return runs.DecisionResult{ApprovalID: d.ApprovalID, Status: d.Decision + "d"}, nil
+	return runs.DecisionResult{ApprovalID: d.ApprovalID, Status: states.Approval(d.Decision + "d")}, nil
 }
 
 func (f *fakeTemporal) TaskCompleted(_ context.Context, t store.Task) error {
@@ -351,7 +352,7 @@ func TestCompletingATask(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	closed, err := l.Store.GetTask(context.Background(), task.ID)
 	require.NoError(t, err)
-	require.Equal(t, "completed", closed.Status)
+	require.EqualValues(t, "completed", closed.Status)
 	require.Equal(t, "met", closed.Outcome)
 	require.Equal(t, []uuid.UUID{task.ID}, fake.completed, "its run is told")
 	_, html = casey.get("/console/")

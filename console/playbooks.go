@@ -14,6 +14,7 @@ import (
 	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/internal/app"
 	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 )
 
@@ -67,7 +68,7 @@ func (h *Handler) showPlaybook(c echo.Context, status int, dup duplicateForm) er
 	d := playbookData{Key: key, Name: vs[0].Name, Duplicate: dup, Versions: vs,
 		AnalyticsAt: Prefix + "/playbooks/" + url.PathEscape(key) + "/analytics"}
 	for _, v := range vs {
-		if v.Status == store.VersionPublished {
+		if v.Status == states.VersionPublished {
 			d.Published = v.Version
 		}
 	}
@@ -213,7 +214,7 @@ func (h *Handler) showPublish(c echo.Context, status int, problem string) error 
 		if v.Version == version {
 			d.Version, found = v.PlaybookVersion, true
 		}
-		if v.Status == store.VersionPublished {
+		if v.Status == states.VersionPublished {
 			d.Published = v.Version
 		}
 		if v.Live > 0 {

@@ -3,6 +3,8 @@ package mail
 import (
 	"context"
 	"log/slog"
+
+	"github.com/playbookd/playbookd/states"
 )
 
 // Capture is the default sender when no SendGrid key is configured: the email
@@ -16,5 +18,5 @@ type Capture struct {
 func (c Capture) Send(ctx context.Context, msg Message) (Receipt, error) {
 	c.Log.InfoContext(ctx, "email captured (no SENDGRID_API_KEY)",
 		"to", msg.To.Email, "subject", msg.Subject, "outbox_id", msg.CustomArgs["outbox_id"])
-	return Receipt{Status: StatusCaptured}, nil
+	return Receipt{Status: states.EmailCaptured}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/playbookd/playbookd/internal/sendgridtest"
+	"github.com/playbookd/playbookd/states"
 )
 
 // Every kind of request the sender builds is valid against the spec.
@@ -33,7 +34,7 @@ func TestSendGridRequestsMatchTheOfficialSpec(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the spec refuses our request: %v", err)
 			}
-			if receipt.Status != StatusSent {
+			if receipt.Status != states.EmailSent {
 				t.Fatalf("receipt = %+v", receipt)
 			}
 		})

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/playbookd/playbookd/states"
 )
 
 // Address is a display name and an email address.
@@ -31,15 +33,10 @@ type Message struct {
 	TemplateData map[string]any
 }
 
-// Delivery statuses a Sender reports.
-const (
-	StatusSent     = "sent"
-	StatusCaptured = "captured"
-)
-
-// Receipt is the provider's acceptance of a message.
+// Receipt is the provider's acceptance of a message: states.EmailSent, or
+// states.EmailCaptured by the capturing sender.
 type Receipt struct {
-	Status            string
+	Status            states.Email
 	ProviderMessageID string
 }
 

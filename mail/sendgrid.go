@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/playbookd/playbookd/states"
 	"github.com/sendgrid/rest"
 	"github.com/sendgrid/sendgrid-go"
 	sgmail "github.com/sendgrid/sendgrid-go/helpers/mail"
@@ -51,7 +52,7 @@ func (s *SendGrid) Send(ctx context.Context, msg Message) (Receipt, error) {
 	}
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		return Receipt{Status: StatusSent, ProviderMessageID: header(resp.Headers, "X-Message-Id")}, nil
+		return Receipt{Status: states.EmailSent, ProviderMessageID: header(resp.Headers, "X-Message-Id")}, nil
 	case resp.StatusCode == http.StatusTooManyRequests:
 		// SendGrid says when its limit resets (epoch seconds); retrying sooner is wasted.
 		if reset, err := strconv.ParseInt(header(resp.Headers, "X-RateLimit-Reset"), 10, 64); err == nil {

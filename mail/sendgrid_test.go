@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/playbookd/playbookd/states"
 )
 
 func TestSendGridSender(t *testing.T) {
@@ -53,7 +55,7 @@ func TestSendGridSender(t *testing.T) {
 			if (err != nil) != tt.wantErr || errors.Is(err, ErrRejected) != tt.wantRejected {
 				t.Fatalf("err = %v; wantErr %v, wantRejected %v", err, tt.wantErr, tt.wantRejected)
 			}
-			if !tt.wantErr && (receipt.Status != StatusSent || receipt.ProviderMessageID != tt.wantMessageID) {
+			if !tt.wantErr && (receipt.Status != states.EmailSent || receipt.ProviderMessageID != tt.wantMessageID) {
 				t.Fatalf("receipt = %+v", receipt)
 			}
 			content := body["content"].([]any)

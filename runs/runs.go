@@ -23,6 +23,7 @@ import (
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/workflows"
 )
@@ -98,7 +99,7 @@ type Store interface {
 	LiveRuns(ctx context.Context, accountID string) ([]store.Run, error)
 	RunEvents(ctx context.Context, runID uuid.UUID) ([]store.Event, error)
 	GetPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
-	RunnableVersion(ctx context.Context, key string, version int) (int, string, error)
+	RunnableVersion(ctx context.Context, key string, version int) (int, states.Version, error)
 	RecordAccountEvent(ctx context.Context, accountID, name string, data map[string]any, firings []store.NewFiring) error
 	ListTasks(ctx context.Context, f store.TaskFilter) ([]store.Task, error)
 	GetApproval(ctx context.Context, id uuid.UUID) (store.Approval, error)
@@ -227,7 +228,7 @@ func (s *Service) definition(ctx context.Context, key string, version int) (*pla
 	if err != nil {
 		return nil, 0, err
 	}
-	if status == store.VersionDraft {
+	if status == states.VersionDraft {
 		if version == 0 {
 			return nil, 0, ErrUnknownPlaybook // nothing published yet
 		}
@@ -305,7 +306,7 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (View, error) {
 	// An empty run ID follows continue-as-new to the run's current history;
 	// the workflow ID alone would reach a newer run of the same pair.
 	queryRunID := ""
-	if run.Status != store.RunRunning && run.Status != store.RunPaused {
+	if run.Status != states.RunRunning && run.Status != states.RunPaused {
 		queryRunID = run.TemporalRunID
 	}
 	encoded, err := s.Temporal.QueryWorkflow(ctx, run.WorkflowID, queryRunID, workflows.ProgressQuery)

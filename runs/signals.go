@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/playbookd/playbookd/message"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/workflows"
 )
@@ -68,7 +69,7 @@ func (s *Service) Control(ctx context.Context, id uuid.UUID, action string) (sto
 	if err != nil {
 		return store.Run{}, err
 	}
-	if run.Status != store.RunRunning && run.Status != store.RunPaused {
+	if run.Status != states.RunRunning && run.Status != states.RunPaused {
 		return run, notLive(run)
 	}
 	switch action {
@@ -109,8 +110,8 @@ type Decision struct {
 
 // DecisionResult is the run's answer to a decision.
 type DecisionResult struct {
-	ApprovalID string `json:"approval_id"`
-	Status     string `json:"status"` // approved | rejected
+	ApprovalID string          `json:"approval_id"`
+	Status     states.Approval `json:"status"` // approved | rejected
 }
 
 // Decide delivers a decision on an approval to its run through the Update,
@@ -153,7 +154,7 @@ func TaskCompletedEvent(stepID string) string {
 
 // TaskCompleted tells the task's run, when it is still live.
 func (s *Service) TaskCompleted(ctx context.Context, t store.Task) error {
-	if t.RunStatus != store.RunRunning && t.RunStatus != store.RunPaused {
+	if t.RunStatus != states.RunRunning && t.RunStatus != states.RunPaused {
 		return nil
 	}
 	err := s.Temporal.SignalWorkflow(ctx, t.WorkflowID, "", workflows.EventSignal, workflows.Event{

@@ -26,6 +26,7 @@ import (
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/templates"
 	"github.com/playbookd/playbookd/workflows"
 )
@@ -113,9 +114,9 @@ type Email struct {
 
 // Result is the timeline and how the run ended.
 type Result struct {
-	Timeline []Entry `json:"timeline"`
-	Status   string  `json:"status"`
-	Outcome  string  `json:"outcome"`
+	Timeline []Entry    `json:"timeline"`
+	Status   states.Run `json:"status"`
+	Outcome  string     `json:"outcome"`
 	// Steps are the run's step records (the progress query's done list):
 	// when each step ran, including waits, branches and skipped steps,
 	// which leave no entry. The picture draws from them.
@@ -371,7 +372,7 @@ func (r *recorder) registerActivities() {
 		r.mu.Lock()
 		r.edits[in.ApprovalID] = in.Edits
 		r.mu.Unlock()
-		r.add(strings.TrimPrefix(in.ApprovalID, "sim-"), "decision", nil, in.Status)
+		r.add(strings.TrimPrefix(in.ApprovalID, "sim-"), "decision", nil, string(in.Status))
 		return nil
 	})
 	reg(contract.EscalateApproval, func(_ context.Context, in contract.EscalateApprovalInput) (contract.EscalateApprovalResult, error) {

@@ -87,7 +87,7 @@ func TestSimulateEveryBuiltinForEverySegment(t *testing.T) {
 			res, err := Run(sampleInput(def, segment))
 			require.NoError(t, err, "%s/%s", key, segment)
 			require.NotEmpty(t, res.Timeline, "%s/%s", key, segment)
-			require.Equal(t, "completed", res.Status, "%s/%s", key, segment)
+			require.EqualValues(t, "completed", res.Status, "%s/%s", key, segment)
 		}
 	}
 }

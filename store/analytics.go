@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/playbookd/playbookd/states"
 )
 
 // Playbook analytics: what a playbook's runs did, per version and per step,
@@ -41,7 +43,7 @@ func stepOf(col string) string { return "split_part(split_part(" + col + ", '/',
 // PlaybookDefinition is one stored version of a playbook, for analytics.
 type PlaybookDefinition struct {
 	Version    int
-	Status     string
+	Status     states.Version
 	Definition json.RawMessage
 }
 
@@ -57,7 +59,7 @@ func (s *Store) PlaybookDefinitions(ctx context.Context, key string) ([]Playbook
 // every run of the version.
 type RunOutcomeCount struct {
 	Version        int
-	Status         string
+	Status         states.Run
 	Outcome        string
 	Count          int
 	MedianDuration *float64

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/playbookd/playbookd/message"
+	"github.com/playbookd/playbookd/states"
 )
 
 // ErrNotPending refuses a decision on an approval that is already decided,
@@ -27,7 +28,7 @@ type Approval struct {
 	AccountID     string
 	AssigneeEmail string
 	Level         int
-	Status        string
+	Status        states.Approval
 	Draft         json.RawMessage
 	Drafts        []ApprovalDraft `db:"-"`
 	Edits         json.RawMessage
@@ -48,19 +49,6 @@ type ApprovalDraft struct {
 	Approved *message.Content
 }
 
-// Approval statuses.
-const (
-	ApprovalPending   = "pending"
-	ApprovalApproved  = "approved"
-	ApprovalRejected  = "rejected"
-	ApprovalExpired   = "expired"
-	ApprovalCancelled = "cancelled"
-)
-
-// ApprovalStatuses are every approval status, as the approvals table's CHECK
-// has them.
-var ApprovalStatuses = []string{ApprovalPending, ApprovalApproved, ApprovalRejected, ApprovalExpired, ApprovalCancelled}
-
 // NewApproval is the input of CreateApproval.
 type NewApproval struct {
 	ID            uuid.UUID // uuid.Nil: PostgreSQL picks one
@@ -75,7 +63,7 @@ type NewApproval struct {
 
 // ApprovalDecision is approved, rejected or expired, by whom.
 type ApprovalDecision struct {
-	Status  string
+	Status  states.Approval
 	By      string
 	Comment string
 	Edits   json.RawMessage
@@ -133,7 +121,7 @@ func (s *Store) DecideApproval(ctx context.Context, id uuid.UUID, d ApprovalDeci
 		if err != nil {
 			return err
 		}
-		if current.Status != ApprovalPending {
+		if current.Status != states.ApprovalPending {
 			if current.Status == d.Status && (current.DecidedBy == nil && d.By == "" || current.DecidedBy != nil && *current.DecidedBy == d.By) {
 				a = current
 				a.Drafts, err = drafts(ctx, tx, id)
@@ -161,7 +149,7 @@ func (s *Store) DecideApproval(ctx context.Context, id uuid.UUID, d ApprovalDeci
 		if a, err = getApproval(ctx, tx, id); err != nil {
 			return err
 		}
-		return appendEvent(ctx, tx, a.AccountID, &a.RunID, "approval_"+d.Status,
+		return appendEvent(ctx, tx, a.AccountID, &a.RunID, "approval_"+string(d.Status),
 			map[string]any{"step_id": a.StepID, "approval_id": id, "by": d.By})
 	})
 	return a, err
@@ -222,7 +210,7 @@ func draftsOf(ctx context.Context, q querier, ids []uuid.UUID) (map[uuid.UUID][]
 // ApprovalFilter narrows ListApprovals.
 type ApprovalFilter struct {
 	AssigneeEmail string
-	Status        string
+	Status        states.Approval
 	AccountID     string
 	RunID         *uuid.UUID
 	After         *Keyset
@@ -282,7 +270,7 @@ func (s *Store) EscalateApproval(ctx context.Context, id uuid.UUID, level int, e
 		if err != nil {
 			return err
 		}
-		if current.Status != ApprovalPending {
+		if current.Status != states.ApprovalPending {
 			return ErrNotPending
 		}
 		if curLevel < level {

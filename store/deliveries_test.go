@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 )
 
@@ -21,7 +22,7 @@ func TestRecordDeliveriesAppliesEachEventOnce(t *testing.T) {
 	outbox := map[string]*uuid.UUID{}
 	for _, to := range []string{"pat@acme.test", "sam@acme.test"} {
 		e, err := f.st.ClaimEmail(f.ctx, store.NewEmail{RunID: run, StepID: "welcome-email", AccountID: "acme", Recipient: to,
-			Template: "welcome", Subject: "Hi", Status: store.EmailPending})
+			Template: "welcome", Subject: "Hi", Status: states.EmailPending})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +99,7 @@ func TestRecordDeliveriesSetsEmailFlagsOnce(t *testing.T) {
 	var ids []*uuid.UUID
 	for _, to := range []string{"pat@acme.test", "sam@acme.test", "kim@acme.test"} {
 		e, err := f.st.ClaimEmail(f.ctx, store.NewEmail{RunID: run, StepID: "welcome-email", AccountID: "acme", Recipient: to,
-			Template: "welcome", Subject: "Hi", Status: store.EmailPending})
+			Template: "welcome", Subject: "Hi", Status: states.EmailPending})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/playbookd/playbookd/states"
 )
 
 // Digest is what one team member has waiting: pending approvals assigned
@@ -94,8 +95,8 @@ func (s *Store) Digests(ctx context.Context, now time.Time) ([]Digest, error) {
 
 // StartDigest claims the member's digest of the day and moves it from
 // pending to sending; it returns the status it found, as StartNotice does.
-func (s *Store) StartDigest(ctx context.Context, memberID uuid.UUID, day time.Time) (string, error) {
-	var before string
+func (s *Store) StartDigest(ctx context.Context, memberID uuid.UUID, day time.Time) (states.Email, error) {
+	var before states.Email
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO digests (member_id, day) VALUES ($1, $2::date) ON CONFLICT DO NOTHING`,
 			memberID, day.Format(time.DateOnly)); err != nil {
@@ -105,7 +106,7 @@ func (s *Store) StartDigest(ctx context.Context, memberID uuid.UUID, day time.Ti
 			memberID, day.Format(time.DateOnly)).Scan(&before); err != nil {
 			return fmt.Errorf("claim digest: %w", err)
 		}
-		if before != EmailPending {
+		if before != states.EmailPending {
 			return nil
 		}
 		_, err := tx.Exec(ctx, `UPDATE digests SET status = 'sending' WHERE member_id = $1 AND day = $2::date`,
@@ -116,7 +117,7 @@ func (s *Store) StartDigest(ctx context.Context, memberID uuid.UUID, day time.Ti
 }
 
 // SettleDigest records how sending a digest went (an outbox status).
-func (s *Store) SettleDigest(ctx context.Context, memberID uuid.UUID, day time.Time, status, detail string) error {
+func (s *Store) SettleDigest(ctx context.Context, memberID uuid.UUID, day time.Time, status states.Email, detail string) error {
 	_, err := s.pool.Exec(ctx, `
 		UPDATE digests SET status = $3, detail = $4, sent_at = CASE WHEN $3 IN ('sent', 'captured') THEN now() END
 		WHERE member_id = $1 AND day = $2::date AND status = 'sending'`, memberID, day.Format(time.DateOnly), status, detail)

@@ -10,17 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/playbookd/playbookd/message"
-)
-
-// Email outbox statuses.
-const (
-	EmailPending   = "pending"   // written, provider not called yet
-	EmailSending   = "sending"   // the provider is being called
-	EmailUncertain = "uncertain" // the call's outcome is unknown; never retried
-	EmailSent      = "sent"      // accepted by SendGrid
-	EmailCaptured  = "captured"  // no SendGrid key: stored and logged instead
-	EmailFailed    = "failed"    // refused by the provider; not retried
-	EmailSkipped   = "skipped"   // recipient unsubscribed or suppressed
+	"github.com/playbookd/playbookd/states"
 )
 
 // Email kinds: to a contact of the account, or a notice to the team.
@@ -42,7 +32,7 @@ type Email struct {
 	Subject           string
 	HTML              string
 	Text              string
-	Status            string
+	Status            states.Email
 	Detail            string
 	ProviderMessageID *string
 	CreatedAt         time.Time
@@ -63,7 +53,7 @@ type NewEmail struct {
 	Subject   string
 	HTML      string
 	Text      string
-	Status    string // EmailPending, or EmailSkipped with Detail
+	Status    states.Email // states.EmailPending, or states.EmailSkipped with Detail
 	Detail    string
 	Kind      string // "": EmailToCustomer
 	// Automated emails obey the cap: at most Cap.Count to one address in any
@@ -96,7 +86,7 @@ func (e *CappedError) Error() string {
 func (s *Store) ClaimEmail(ctx context.Context, in NewEmail) (Email, error) {
 	var email Email
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if in.Automated && in.Status == EmailPending && (in.Cap.Count > 0 || in.Cap.MinGap > 0 || in.Cap.HoldRecheck > 0) {
+		if in.Automated && in.Status == states.EmailPending && (in.Cap.Count > 0 || in.Cap.MinGap > 0 || in.Cap.HoldRecheck > 0) {
 			if err := checkCap(ctx, tx, in); err != nil {
 				return err
 			}
@@ -114,7 +104,7 @@ func (s *Store) ClaimEmail(ctx context.Context, in NewEmail) (Email, error) {
 		}
 		email, err = rowOf[Email](ctx, tx, emailSelect+`
 			WHERE run_id = $1 AND step_id = $2 AND recipient = $3`, in.RunID, in.StepID, in.Recipient)
-		if err != nil || tag.RowsAffected() == 0 || in.Status != EmailSkipped {
+		if err != nil || tag.RowsAffected() == 0 || in.Status != states.EmailSkipped {
 			return err
 		}
 		return appendEvent(ctx, tx, in.AccountID, &in.RunID, "email_skipped",
@@ -126,13 +116,13 @@ func (s *Store) ClaimEmail(ctx context.Context, in NewEmail) (Email, error) {
 // StartSending moves a pending email to sending before the provider is
 // called, and returns the status it found: pending means go ahead; sending
 // means an earlier attempt died mid-call, so its outcome is unknown.
-func (s *Store) StartSending(ctx context.Context, id uuid.UUID) (string, error) {
-	var before string
+func (s *Store) StartSending(ctx context.Context, id uuid.UUID) (states.Email, error) {
+	var before states.Email
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT status FROM emails WHERE id = $1 FOR UPDATE`, id).Scan(&before); err != nil {
 			return notFound(err)
 		}
-		if before != EmailPending {
+		if before != states.EmailPending {
 			return nil
 		}
 		_, err := tx.Exec(ctx, `UPDATE emails SET status = 'sending' WHERE id = $1`, id)
@@ -143,7 +133,7 @@ func (s *Store) StartSending(ctx context.Context, id uuid.UUID) (string, error) 
 
 // MarkEmail records the provider's answer for an email being sent (or still
 // pending). It returns false when the row had already been settled.
-func (s *Store) MarkEmail(ctx context.Context, id uuid.UUID, status, detail, providerMessageID string) (bool, error) {
+func (s *Store) MarkEmail(ctx context.Context, id uuid.UUID, status states.Email, detail, providerMessageID string) (bool, error) {
 	var marked bool
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var (
@@ -163,10 +153,10 @@ func (s *Store) MarkEmail(ctx context.Context, id uuid.UUID, status, detail, pro
 			return fmt.Errorf("mark email: %w", err)
 		}
 		marked = true
-		if status == EmailPending {
+		if status == states.EmailPending {
 			return nil // back to pending for a retry: nothing happened
 		}
-		return appendEvent(ctx, tx, accountID, &runID, "email_"+status,
+		return appendEvent(ctx, tx, accountID, &runID, "email_"+string(status),
 			map[string]any{"step_id": stepID, "email_id": id, "to": recipient, "detail": detail})
 	})
 	return marked, err
@@ -176,7 +166,7 @@ func (s *Store) MarkEmail(ctx context.Context, id uuid.UUID, status, detail, pro
 type EmailFilter struct {
 	AccountID string
 	RunID     *uuid.UUID
-	Status    string
+	Status    states.Email
 	// Kind is EmailToCustomer or EmailToTeam; "": both.
 	Kind  string
 	After *Keyset

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 )
 
@@ -31,7 +32,7 @@ func (f fixture) runOf(t *testing.T, key string, priority int) uuid.UUID {
 
 func (f fixture) claimAs(run uuid.UUID, step, to string, limit store.FrequencyCap) (store.Email, error) {
 	return f.st.ClaimEmail(f.ctx, store.NewEmail{RunID: run, StepID: step, AccountID: "acme", Recipient: to,
-		Template: "t", Subject: "s", Status: store.EmailPending, Automated: true, Cap: limit})
+		Template: "t", Subject: "s", Status: states.EmailPending, Automated: true, Cap: limit})
 }
 
 // Two plays do not email one contact in the same day: the later email waits
@@ -54,7 +55,7 @@ func TestMinimumGapBetweenEmailsToOneContact(t *testing.T) {
 	_, err = f.claimAs(renewal, "renewal-reminder", "pat@acme.test", gap)
 	require.NoError(t, err, "a retry of the email already claimed is not held")
 	_, err = f.st.ClaimEmail(f.ctx, store.NewEmail{RunID: atRisk, StepID: "approved", AccountID: "acme", Recipient: "pat@acme.test",
-		Template: "t", Subject: "s", Status: store.EmailPending, Automated: false, Cap: gap})
+		Template: "t", Subject: "s", Status: states.EmailPending, Automated: false, Cap: gap})
 	require.NoError(t, err, "an email a person approved is not held")
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 )
 
@@ -27,7 +28,7 @@ func TestListsPageByKeyset(t *testing.T) {
 			AssigneeLevel: "csm", Draft: []byte(`{}`), ExpiresAt: time.Now().Add(time.Hour)})
 		require.NoError(t, err)
 		_, err = f.st.ClaimEmail(f.ctx, store.NewEmail{RunID: run, StepID: step, AccountID: "acme",
-			Recipient: "pat@acme.test", Template: "welcome", Subject: "Hi", Status: store.EmailPending})
+			Recipient: "pat@acme.test", Template: "welcome", Subject: "Hi", Status: states.EmailPending})
 		require.NoError(t, err)
 		if i > 0 { // the first run is started above
 			_, err = f.st.RecordRunStarted(f.ctx, store.NewRun{ID: uuid.New(), AccountID: "acme",

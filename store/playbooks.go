@@ -8,13 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-)
-
-// Playbook version statuses.
-const (
-	VersionDraft     = "draft"
-	VersionPublished = "published"
-	VersionArchived  = "archived"
+	"github.com/playbookd/playbookd/states"
 )
 
 // ErrArchived refuses publishing a version that has been archived.
@@ -25,7 +19,7 @@ type PlaybookVersion struct {
 	Key          string
 	Version      int
 	Name         string
-	Status       string
+	Status       states.Version
 	Definition   json.RawMessage
 	Source       string
 	SourceFormat string
@@ -100,10 +94,11 @@ func publish(ctx context.Context, tx pgx.Tx, key string, version int) (PlaybookV
 		return PlaybookVersion{}, err
 	}
 	switch v.Status {
-	case VersionPublished:
+	case states.VersionPublished:
 		return v, nil
-	case VersionArchived:
+	case states.VersionArchived:
 		return PlaybookVersion{}, ErrArchived
+	case states.VersionDraft: // published below, archiving the one before
 	}
 	if _, err := tx.Exec(ctx, `UPDATE playbook_versions SET status = 'archived' WHERE key = $1 AND status = 'published'`, key); err != nil {
 		return PlaybookVersion{}, fmt.Errorf("archive previous version: %w", err)
@@ -160,9 +155,9 @@ func (s *Store) GetPlaybookVersion(ctx context.Context, key string, version int)
 // RunnableVersion names the version GetPlaybookVersion would return and its
 // status, without the definition: starts use it to find a definition they
 // may have cached (versions other than drafts never change).
-func (s *Store) RunnableVersion(ctx context.Context, key string, version int) (int, string, error) {
+func (s *Store) RunnableVersion(ctx context.Context, key string, version int) (int, states.Version, error) {
 	var v int
-	var status string
+	var status states.Version
 	err := s.pool.QueryRow(ctx, `
 		SELECT version, status FROM playbook_versions
 		WHERE key = $1 AND (version = $2 OR ($2 = 0 AND status <> 'archived'))
@@ -240,7 +235,7 @@ func (s *Store) ListPlaybookVersions(ctx context.Context, key string) ([]Playboo
 type RunCount struct {
 	Key     string
 	Version int
-	Status  string
+	Status  states.Run
 	Outcome string
 	Runs    int
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/playbookd/playbookd/message"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 )
 
@@ -32,7 +33,7 @@ func TestPlaybookVersionsPublishArchiveAndSeed(t *testing.T) {
 	_, err = f.st.PublishPlaybookVersion(f.ctx, "hello", 2)
 	require.NoError(t, err)
 	old, _ := f.st.GetPlaybookVersion(f.ctx, "hello", 1)
-	require.Equal(t, store.VersionArchived, old.Status)
+	require.Equal(t, states.VersionArchived, old.Status)
 	_, err = f.st.PublishPlaybookVersion(f.ctx, "hello", 1)
 	require.ErrorIs(t, err, store.ErrArchived)
 	_, err = f.st.PublishPlaybookVersion(f.ctx, "hello", 7)
@@ -51,7 +52,7 @@ func TestPlaybookVersionsPublishArchiveAndSeed(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, changed)
 	require.Equal(t, s1.Version+1, s2.Version)
-	require.Equal(t, store.VersionPublished, s2.Status)
+	require.Equal(t, states.VersionPublished, s2.Status)
 
 	list, err := f.st.ListPlaybooks(f.ctx, "", 0)
 	require.NoError(t, err)
@@ -85,7 +86,7 @@ func TestApprovalsOnceAndDecidedOnce(t *testing.T) {
 		Edits: json.RawMessage(`{"subject":"Edited"}`), Approved: approved}
 	decided, err := f.st.DecideApproval(f.ctx, a1.ID, decision)
 	require.NoError(t, err)
-	require.Equal(t, "approved", decided.Status)
+	require.EqualValues(t, "approved", decided.Status)
 	for _, d := range decided.Drafts {
 		require.Equal(t, approved[d.To], *d.Approved, d.To)
 	}
@@ -107,10 +108,10 @@ func TestApprovalsOnceAndDecidedOnce(t *testing.T) {
 	in.StepID = "other"
 	pending, err := f.st.CreateApproval(f.ctx, in)
 	require.NoError(t, err)
-	require.NoError(t, f.st.RecordRunFinished(f.ctx, run, store.RunCancelled, "cancelled", true))
+	require.NoError(t, f.st.RecordRunFinished(f.ctx, run, states.RunCancelled, "cancelled", true))
 	after, err := f.st.GetApproval(f.ctx, pending.ID)
 	require.NoError(t, err)
-	require.Equal(t, "cancelled", after.Status)
+	require.EqualValues(t, "cancelled", after.Status)
 }
 
 func TestAccountSnapshotAnchorsAndHealth(t *testing.T) {
@@ -198,7 +199,7 @@ func TestFrequencyCapAcrossRuns(t *testing.T) {
 	limit := store.FrequencyCap{Count: 3, Window: 7 * 24 * time.Hour}
 	claim := func(run uuid.UUID, step string, automated bool) (store.Email, error) {
 		return f.st.ClaimEmail(f.ctx, store.NewEmail{RunID: run, StepID: step, AccountID: "acme", Recipient: "pat@acme.test",
-			Template: "t", Subject: "s", Status: store.EmailPending, Automated: automated, Cap: limit})
+			Template: "t", Subject: "s", Status: states.EmailPending, Automated: automated, Cap: limit})
 	}
 	runA, runB := f.startRun(t), uuid.New()
 	_, err := f.st.RecordRunStarted(f.ctx, store.NewRun{ID: runB, AccountID: "acme", PlaybookKey: "renewal",
@@ -224,6 +225,6 @@ func TestFrequencyCapAcrossRuns(t *testing.T) {
 	require.Equal(t, first.ID, again.ID)
 
 	_, err = f.st.ClaimEmail(f.ctx, store.NewEmail{RunID: runB, StepID: "five", AccountID: "acme", Recipient: "pat@acme.test",
-		Template: "t", Subject: "s", Status: store.EmailPending, Automated: true})
+		Template: "t", Subject: "s", Status: states.EmailPending, Automated: true})
 	require.NoError(t, err, "no cap configured, no cap")
 }

@@ -8,19 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/playbookd/playbookd/states"
 )
-
-// Run statuses.
-const (
-	RunRunning   = "running"
-	RunPaused    = "paused"
-	RunCompleted = "completed"
-	RunCancelled = "cancelled"
-	RunFailed    = "failed"
-)
-
-// RunStatuses are every run status, as the runs table's CHECK has them.
-var RunStatuses = []string{RunRunning, RunPaused, RunCompleted, RunCancelled, RunFailed}
 
 // Run is the index row of one account in one playbook version.
 type Run struct {
@@ -30,7 +19,7 @@ type Run struct {
 	PlaybookVersion int
 	WorkflowID      string
 	TemporalRunID   string
-	Status          string
+	Status          states.Run
 	Outcome         *string
 	StartedAt       time.Time
 	EndedAt         *time.Time
@@ -89,7 +78,7 @@ func (s *Store) RecordRunStarted(ctx context.Context, in NewRun) (Run, error) {
 // that was cancelled or exited. A run that completed leaves its tasks to the
 // people they are for. Closing an already closed run is a no-op, so a retried
 // activity is harmless.
-func (s *Store) RecordRunFinished(ctx context.Context, id uuid.UUID, status, outcome string, closeTasks bool) error {
+func (s *Store) RecordRunFinished(ctx context.Context, id uuid.UUID, status states.Run, outcome string, closeTasks bool) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var accountID string
 		err := tx.QueryRow(ctx, `
@@ -112,7 +101,7 @@ func (s *Store) RecordRunFinished(ctx context.Context, id uuid.UUID, status, out
 			UPDATE approvals SET status = 'cancelled', decided_at = now() WHERE run_id = $1 AND status = 'pending'`, id); err != nil {
 			return fmt.Errorf("close run approvals: %w", err)
 		}
-		return appendEvent(ctx, tx, accountID, &id, "run_"+status, map[string]any{"outcome": outcome})
+		return appendEvent(ctx, tx, accountID, &id, "run_"+string(status), map[string]any{"outcome": outcome})
 	})
 }
 
@@ -136,7 +125,7 @@ func getRun(ctx context.Context, q querier, id uuid.UUID) (Run, error) {
 }
 
 // SetRunStatus records a live run as running or paused.
-func (s *Store) SetRunStatus(ctx context.Context, id uuid.UUID, status string) error {
+func (s *Store) SetRunStatus(ctx context.Context, id uuid.UUID, status states.Run) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var accountID string
 		err := tx.QueryRow(ctx, `
@@ -148,7 +137,7 @@ func (s *Store) SetRunStatus(ctx context.Context, id uuid.UUID, status string) e
 		if err != nil {
 			return fmt.Errorf("set run status: %w", err)
 		}
-		return appendEvent(ctx, tx, accountID, &id, "run_"+status, nil)
+		return appendEvent(ctx, tx, accountID, &id, "run_"+string(status), nil)
 	})
 }
 
@@ -162,7 +151,7 @@ func (s *Store) LiveRuns(ctx context.Context, accountID string) ([]Run, error) {
 type RunFilter struct {
 	AccountID   string
 	PlaybookKey string
-	Status      string
+	Status      states.Run
 	After       *Keyset
 	Limit       int
 }

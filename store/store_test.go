@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
 )
@@ -132,7 +133,7 @@ func TestOneLiveRunPerAccountAndPlaybook(t *testing.T) {
 		t.Fatalf("second live run: err = %v, want ErrLiveRun", err)
 	}
 	// Once the first has finished, a new one may start.
-	if err := f.st.RecordRunFinished(f.ctx, first, store.RunCompleted, "completed", false); err != nil {
+	if err := f.st.RecordRunFinished(f.ctx, first, states.RunCompleted, "completed", false); err != nil {
 		t.Fatal(err)
 	}
 	f.startRun(t)
@@ -170,7 +171,7 @@ func TestCreateTaskOnceAndLadderAssignee(t *testing.T) {
 		t.Fatalf("tasks = %d, err = %v; want %d", len(tasks), err, len(tests))
 	}
 	// Cancelling the run closes its open tasks.
-	if err := f.st.RecordRunFinished(f.ctx, run, store.RunCancelled, "", true); err != nil {
+	if err := f.st.RecordRunFinished(f.ctx, run, states.RunCancelled, "", true); err != nil {
 		t.Fatal(err)
 	}
 	open, _ := f.st.ListTasks(f.ctx, store.TaskFilter{RunID: &run, Status: "open"})
@@ -183,20 +184,20 @@ func TestClaimEmailOncePerRunStepRecipient(t *testing.T) {
 	f := newFixture(t)
 	run := f.startRun(t)
 	in := store.NewEmail{RunID: run, StepID: "welcome-email", AccountID: "acme", Recipient: "pat@acme.test",
-		Template: "welcome", Subject: "Hi", HTML: "<p>Hi</p>", Text: "Hi", Status: store.EmailPending}
+		Template: "welcome", Subject: "Hi", HTML: "<p>Hi</p>", Text: "Hi", Status: states.EmailPending}
 	first, err := f.st.ClaimEmail(f.ctx, in)
-	if err != nil || first.Status != store.EmailPending {
+	if err != nil || first.Status != states.EmailPending {
 		t.Fatalf("claim: %+v %v", first, err)
 	}
-	marked, err := f.st.MarkEmail(f.ctx, first.ID, store.EmailCaptured, "", "")
+	marked, err := f.st.MarkEmail(f.ctx, first.ID, states.EmailCaptured, "", "")
 	if err != nil || !marked {
 		t.Fatalf("mark: %v %v", marked, err)
 	}
 	again, err := f.st.ClaimEmail(f.ctx, in)
-	if err != nil || again.ID != first.ID || again.Status != store.EmailCaptured {
+	if err != nil || again.ID != first.ID || again.Status != states.EmailCaptured {
 		t.Fatalf("second claim must return the captured row: %+v %v", again, err)
 	}
-	if marked, _ := f.st.MarkEmail(f.ctx, first.ID, store.EmailSent, "", "x"); marked {
+	if marked, _ := f.st.MarkEmail(f.ctx, first.ID, states.EmailSent, "", "x"); marked {
 		t.Fatal("a non-pending email was marked again")
 	}
 	emails, err := f.st.ListEmails(f.ctx, store.EmailFilter{AccountID: "acme"})
@@ -225,7 +226,7 @@ func TestCompletedRunLeavesItsTasksOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.st.RecordRunFinished(f.ctx, run, store.RunCompleted, "completed", false); err != nil {
+	if err := f.st.RecordRunFinished(f.ctx, run, states.RunCompleted, "completed", false); err != nil {
 		t.Fatal(err)
 	}
 	open, _ := f.st.ListTasks(f.ctx, store.TaskFilter{RunID: &run, Status: "open"})
@@ -262,7 +263,8 @@ func TestTimesScanAsUTC(t *testing.T) {
 // and not the other fails here (the CHECK constraints are the truth).
 func TestStatusesMatchTheDatabase(t *testing.T) {
 	f := newFixture(t)
-	for table, want := range map[string][]string{"runs": store.RunStatuses, "approvals": store.ApprovalStatuses} {
+	for table, want := range map[string][]string{"runs": words(states.Runs), "approvals": words(states.Approvals),
+		"tasks": words(states.Tasks), "emails": words(states.Emails), "playbook_versions": words(states.Versions)} {
 		var def string
 		err := f.pool.QueryRow(f.ctx, `SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c
 			WHERE c.conrelid = $1::regclass AND c.contype = 'c' AND pg_get_constraintdef(c.oid) LIKE 'CHECK ((status = ANY%'`,
@@ -280,4 +282,12 @@ func TestStatusesMatchTheDatabase(t *testing.T) {
 			t.Errorf("%s: the database allows %v, the code knows %v", table, got, sorted)
 		}
 	}
+}
+
+func words[T ~string](states []T) []string {
+	out := make([]string, len(states))
+	for i, s := range states {
+		out[i] = string(s)
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/playbookd/playbookd/accounts"
+	"github.com/playbookd/playbookd/states"
 )
 
 // Task is a to-do for a team member, created by a run.
@@ -22,14 +23,14 @@ type Task struct {
 	Title         string
 	Description   string
 	Priority      string
-	Status        string
+	Status        states.Task
 	DueAt         *time.Time
 	CreatedAt     time.Time
 	ClosedAt      *time.Time
 	Outcome       string
 	Note          string
 	WorkflowID    string
-	RunStatus     string
+	RunStatus     states.Run
 }
 
 // NewTask is the input of CreateTask. AssigneeLevel picks the first member of
@@ -80,7 +81,7 @@ func (s *Store) CreateTask(ctx context.Context, in NewTask) (Task, bool, error) 
 // TaskFilter narrows ListTasks; empty fields match everything.
 type TaskFilter struct {
 	AssigneeEmail string
-	Status        string
+	Status        states.Task
 	AccountID     string
 	RunID         *uuid.UUID
 	After         *Keyset
@@ -144,8 +145,8 @@ func (s *Store) CompleteTask(ctx context.Context, id uuid.UUID, outcome, note st
 		if err != nil {
 			return err
 		}
-		if current.Status != "open" {
-			if current.Status == "completed" && current.Outcome == outcome {
+		if current.Status != states.TaskOpen {
+			if current.Status == states.TaskCompleted && current.Outcome == outcome {
 				task = current
 				return nil
 			}

@@ -80,7 +80,7 @@ func TestComplete(t *testing.T) {
 			stored, err := l.Store.GetTask(ctx, task.ID)
 			require.NoError(t, err)
 			if tt.wantOutcome == "" && tt.completedAs == "" {
-				require.Equal(t, "open", stored.Status, "a refusal changes nothing")
+				require.EqualValues(t, "open", stored.Status, "a refusal changes nothing")
 				return
 			}
 			if tt.wantOutcome != "" {

@@ -107,7 +107,7 @@ func TestCancelInEveryWaitEndsTheRunCancelled(t *testing.T) {
 			r.run(parse(t, tt.def))
 			require.Error(t, r.env.GetWorkflowError())
 			require.NotNil(t, r.finished, "the end of the run is recorded")
-			require.Equal(t, "cancelled", r.finished.Status)
+			require.EqualValues(t, "cancelled", r.finished.Status)
 			require.True(t, r.finished.CloseTasks)
 			require.NotEmpty(t, r.effects, "the run was under way")
 			for _, e := range r.effects {

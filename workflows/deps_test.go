@@ -46,33 +46,33 @@ var mayImport = map[string][]string{
 	"metrics":               nil,
 	"migrations":            nil,
 	"unsubscribe":           nil,
-	"mail":                  nil, // senders: I/O, but over plain values
+	"mail":                  {"states"}, // senders: I/O, but over plain values
 
 	// The language and the templates.
 	"playbook":  {"accounts", "internal/netguard", "internal/text"},
 	"templates": {"message"},
 
 	// Workflow code and what it sees of activities.
-	"activities/contract": {"message"},
-	"workflows":           {"accounts", "activities/contract", "message", "playbook"},
-	"simulate":            {"accounts", "activities/contract", "message", "playbook", "templates", "workflows"},
+	"activities/contract": {"message", "states"},
+	"workflows":           {"accounts", "activities/contract", "message", "playbook", "states"},
+	"simulate":            {"accounts", "activities/contract", "message", "playbook", "states", "templates", "workflows"},
 
 	// The system of record: no activities, no workflows, no HTTP.
-	"store": {"accounts", "message"},
+	"store": {"accounts", "message", "states"},
 
 	// Side effects and services.
 	"compose":    {"store", "templates"}, // a recipient's email from the records
-	"activities": {"accounts", "activities/contract", "compose", "internal/netguard", "mail", "message", "store", "templates", "unsubscribe"},
-	"runs":       {"accounts", "activities/contract", "catalog", "message", "playbook", "store", "workflows"},
+	"activities": {"accounts", "activities/contract", "compose", "internal/netguard", "mail", "message", "states", "store", "templates", "unsubscribe"},
+	"runs":       {"accounts", "activities/contract", "catalog", "message", "playbook", "states", "store", "workflows"},
 	"triggers":   {"accounts", "activities/contract", "health", "playbook", "runs", "store"},
-	"playbooks":  {"playbook"},                                                 // the built-in definitions; seeding does not reach into store types
-	"team":       nil,                                                          // who may act on whose work
-	"catalog":    {"playbook", "playbooks", "store"},                           // drafts, validation, publishing
-	"approvals":  {"compose", "message", "runs", "store", "team", "templates"}, // deciding
-	"tasks":      {"store", "team"},                                            // completing
-	"portfolio":  {"store"},                                                    // the portfolio report (bands, retention, outcomes)
-	"analytics":  {"playbook", "store"},                                        // a playbook's figures per version and step
-	"imports":    {"activities/contract", "store", "triggers", "workflows"},    // bulk imports, applied by a workflow
+	"playbooks":  {"playbook"},                                                           // the built-in definitions; seeding does not reach into store types
+	"team":       nil,                                                                    // who may act on whose work
+	"catalog":    {"playbook", "playbooks", "store"},                                     // drafts, validation, publishing
+	"approvals":  {"compose", "message", "runs", "states", "store", "team", "templates"}, // deciding
+	"tasks":      {"store", "team"},                                                      // completing
+	"portfolio":  {"store"},                                                              // the portfolio report (bands, retention, outcomes)
+	"analytics":  {"playbook", "states", "store"},                                        // a playbook's figures per version and step
+	"imports":    {"activities/contract", "store", "triggers", "workflows"},              // bulk imports, applied by a workflow
 
 	// The application core: services wired once, the edges' interfaces
 	// declared once, the shared use cases. Never an edge, never workflow
@@ -83,9 +83,8 @@ var mayImport = map[string][]string{
 	// The edges: they reach the services through internal/app (the other
 	// packages are there for their types and errors; mayWire says none is
 	// built here), never workflows.
-	"api": {"accounts", "analytics", "approvals", "catalog", "health", "imports", "internal/app", "internal/text", "internal/throttle", "metrics", "playbook", "runs", "simulate", "store",
-		"tasks", "team", "templates", "triggers", "unsubscribe"},
-	"console":         {"accounts", "analytics", "approvals", "catalog", "health", "internal/app", "internal/text", "internal/throttle", "playbook", "portfolio", "runs", "simulate", "store", "tasks", "team", "templates", "triggers"},
+	"api":             {"accounts", "analytics", "approvals", "catalog", "health", "imports", "internal/app", "internal/text", "internal/throttle", "metrics", "playbook", "runs", "simulate", "states", "store", "tasks", "team", "templates", "triggers", "unsubscribe"},
+	"console":         {"accounts", "analytics", "approvals", "catalog", "health", "internal/app", "internal/text", "internal/throttle", "playbook", "portfolio", "runs", "simulate", "states", "store", "tasks", "team", "templates", "triggers"},
 	"internal/config": {"accounts", "health", "internal/netguard", "message", "playbook"},
 	"worker":          {"activities", "workflows"},
 	"cmd/playbookd": {"activities", "api", "catalog", "console", "internal/app", "internal/config", "internal/netguard", "mail", "metrics", "migrations", "playbook",

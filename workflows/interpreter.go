@@ -12,14 +12,11 @@ import (
 	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/states"
 )
 
 // Run statuses as recorded in PostgreSQL.
-const (
-	statusCompleted = "completed"
-	statusCancelled = "cancelled"
-	statusFailed    = "failed"
-)
+const ()
 
 // maxCarriedDone bounds the step records carried across continue-as-new.
 const maxCarriedDone = 200
@@ -165,9 +162,9 @@ func (r *interpreter) setPaused(ctx workflow.Context, paused bool) {
 		return
 	}
 	r.paused = paused
-	status := "running"
+	status := states.RunRunning
 	if paused {
-		status = "paused"
+		status = states.RunPaused
 	}
 	err := workflow.ExecuteActivity(ctx, contract.RecordRunStatus,
 		contract.RecordRunStatusInput{RunID: r.in.RunID, Status: status}).Get(ctx, nil)
@@ -326,21 +323,21 @@ func (r *interpreter) setCurrentAt(at time.Time, status string) {
 // finish records how the run ended. A cancelled workflow context cannot run
 // activities, so the record is written from a disconnected one.
 func (r *interpreter) finish(ctx workflow.Context, runErr error) (RunResult, error) {
-	result := RunResult{Status: statusCompleted, Outcome: "completed"}
+	result := RunResult{Status: states.RunCompleted, Outcome: "completed"}
 	switch {
 	case r.exitOutcome != "":
 		result.Outcome = r.exitOutcome
 		runErr = nil
 	case temporal.IsCanceledError(runErr):
-		result = RunResult{Status: statusCancelled, Outcome: "cancelled"}
+		result = RunResult{Status: states.RunCancelled, Outcome: "cancelled"}
 	case runErr != nil:
-		result = RunResult{Status: statusFailed, Outcome: "failed"}
+		result = RunResult{Status: states.RunFailed, Outcome: "failed"}
 	}
 	ctx, _ = workflow.NewDisconnectedContext(ctx)
 	err := workflow.ExecuteActivity(ctx, contract.RecordRunFinished, contract.RecordRunFinishedInput{
 		RunID: r.in.RunID, Status: result.Status, Outcome: result.Outcome,
 		// Cancelling or exiting a run closes its open tasks; completing does not.
-		CloseTasks: result.Status == statusCancelled || r.exitOutcome != "",
+		CloseTasks: result.Status == states.RunCancelled || r.exitOutcome != "",
 	}).Get(ctx, nil)
 	if runErr != nil {
 		// The run's own failure is what callers must see; a failed record of

@@ -13,6 +13,7 @@ import (
 	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/states"
 )
 
 // DefaultTaskQueue is the task queue when TEMPORAL_TASK_QUEUE is not set.
@@ -82,7 +83,7 @@ type CarriedState struct {
 
 // RunResult is how a run ended.
 type RunResult struct {
-	Status  string
+	Status  states.Run
 	Outcome string
 }
 
@@ -104,8 +105,8 @@ type Decision struct {
 
 // DecisionResult is the Update's answer.
 type DecisionResult struct {
-	ApprovalID string `json:"approval_id"`
-	Status     string `json:"status"` // approved | rejected
+	ApprovalID string          `json:"approval_id"`
+	Status     states.Approval `json:"status"` // approved | rejected
 }
 
 // Step statuses in Progress.
@@ -156,12 +157,12 @@ const (
 // TaskRef is the task a task step created. The workflow knows its id and
 // assignee; the run view adds the task's own state from PostgreSQL.
 type TaskRef struct {
-	ID       string     `json:"id"`
-	Assignee string     `json:"assignee,omitempty"`
-	Status   string     `json:"status,omitempty"` // open | completed | cancelled
-	Outcome  string     `json:"outcome,omitempty"`
-	Note     string     `json:"note,omitempty"`
-	ClosedAt *time.Time `json:"closed_at,omitempty"`
+	ID       string      `json:"id"`
+	Assignee string      `json:"assignee,omitempty"`
+	Status   states.Task `json:"status,omitempty"` // open | completed | cancelled
+	Outcome  string      `json:"outcome,omitempty"`
+	Note     string      `json:"note,omitempty"`
+	ClosedAt *time.Time  `json:"closed_at,omitempty"`
 }
 
 // ApprovalRef is the approval an approval step asked for; the run view adds
@@ -169,7 +170,7 @@ type TaskRef struct {
 type ApprovalRef struct {
 	ID        string          `json:"id"`
 	Assignee  string          `json:"assignee,omitempty"`
-	Status    string          `json:"status,omitempty"` // pending | approved | rejected | expired | cancelled
+	Status    states.Approval `json:"status,omitempty"` // pending | approved | rejected | expired | cancelled
 	Level     int             `json:"level,omitempty"`
 	DecidedBy string          `json:"decided_by,omitempty"`
 	DecidedAt *time.Time      `json:"decided_at,omitempty"`

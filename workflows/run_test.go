@@ -144,7 +144,7 @@ func newRecorder(t testing.TB, account accounts.Snapshot) *recorder {
 			if in.Status == "expired" && r.expiredFails {
 				return temporal.NewNonRetryableApplicationError("the approval is no longer pending", contract.ErrApprovalNotPending, nil)
 			}
-			detail := in.Status
+			detail := string(in.Status)
 			if in.Edits != nil {
 				detail += " edited: " + in.Edits.Subject
 			}
@@ -176,7 +176,7 @@ func newRecorder(t testing.TB, account accounts.Snapshot) *recorder {
 		func(_ context.Context, in contract.NotifyInput) error { r.add("notify", in.StepID, in.URL); return nil })
 	env.OnActivity(contract.RecordRunStatus, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.RecordRunStatusInput) error {
-			r.statuses = append(r.statuses, in.Status)
+			r.statuses = append(r.statuses, string(in.Status))
 			return nil
 		})
 	env.OnActivity(contract.RecordRunFinished, mock.Anything, mock.Anything).Return(
@@ -289,7 +289,7 @@ func TestOnboardingStepsFireOnTheirSeedDays(t *testing.T) {
 				}
 			}
 			require.Equal(t, want, r.byStep())
-			require.Equal(t, "completed", r.finished.Status)
+			require.EqualValues(t, "completed", r.finished.Status)
 			require.False(t, r.finished.CloseTasks, "a completed run leaves its tasks to the CSM")
 		})
 	}
@@ -557,7 +557,7 @@ func TestDecisionRacingTheExpiryStands(t *testing.T) {
 	})
 	r.run(parse(t, strings.Replace(approvalPlaybook, "on_reject: end_run", "on_expire: end_run", 1)))
 	require.NoError(t, r.env.GetWorkflowError())
-	require.Equal(t, "completed", r.finished.Status)
+	require.EqualValues(t, "completed", r.finished.Status)
 	require.Contains(t, r.byStep(), "email:invite")
 	require.Contains(t, r.byStep(), "task:after")
 }
@@ -631,7 +631,7 @@ func TestCancelStopsEverythingAndRecordsCancelled(t *testing.T) {
 	r.at(10*day, r.env.CancelWorkflow)
 	r.run(builtin(t, "onboarding"))
 	require.Error(t, r.env.GetWorkflowError())
-	require.Equal(t, "cancelled", r.finished.Status)
+	require.EqualValues(t, "cancelled", r.finished.Status)
 	require.True(t, r.finished.CloseTasks)
 	for _, e := range r.effects {
 		require.LessOrEqual(t, e.At, 10*day)
@@ -717,7 +717,7 @@ func TestBusinessFailureEndsRunFailed(t *testing.T) {
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(r.env.GetWorkflowError(), &appErr))
 	require.Equal(t, contract.ErrAccountNotFound, appErr.Type())
-	require.Equal(t, "failed", r.finished.Status)
+	require.EqualValues(t, "failed", r.finished.Status)
 }
 
 func TestSegmentNotEligibleEndsAtOnce(t *testing.T) {

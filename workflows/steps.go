@@ -13,6 +13,7 @@ import (
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/states"
 )
 
 // sendWindowChange marks the interpreter change that made emails wait for
@@ -472,7 +473,7 @@ func (r *interpreter) approval(ctx workflow.Context, id string, a *playbook.Appr
 		}
 		pending.expiring = true
 		err = workflow.ExecuteActivity(ctx, contract.RecordApprovalDecision, contract.RecordApprovalDecisionInput{
-			ApprovalID: created.ApprovalID, Status: "expired",
+			ApprovalID: created.ApprovalID, Status: states.ApprovalExpired,
 		}).Get(ctx, nil)
 		if closedByDecision(err) {
 			break
@@ -560,7 +561,7 @@ func (r *interpreter) validateDecision(d Decision) error {
 }
 
 func (r *interpreter) decide(ctx workflow.Context, d Decision) (DecisionResult, error) {
-	status := map[string]string{"approve": "approved", "reject": "rejected"}[d.Decision]
+	status := map[string]states.Approval{"approve": states.ApprovalApproved, "reject": states.ApprovalRejected}[d.Decision]
 	p := r.approvals[d.ApprovalID] // the validator saw it
 	if p != nil && p.first {
 		// Taken at once, so the validator refuses a second decision while

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/playbookd/playbookd/message"
+	"github.com/playbookd/playbookd/states"
 )
 
 // Activity names, registered by the worker and scheduled by workflows.
@@ -101,14 +102,14 @@ type BeginRunInput struct {
 // RecordRunStatusInput records pause and resume.
 type RecordRunStatusInput struct {
 	RunID  string
-	Status string // running | paused
+	Status states.Run // running | paused
 }
 
 // RecordRunFinishedInput closes a run's index row and its pending approvals;
 // CloseTasks also closes its open tasks (a cancelled or exited run).
 type RecordRunFinishedInput struct {
 	RunID      string
-	Status     string // completed | cancelled | failed
+	Status     states.Run // completed | cancelled | failed
 	Outcome    string
 	CloseTasks bool
 }
@@ -200,7 +201,7 @@ type CreateApprovalResult struct {
 // RecordApprovalDecisionInput stores a decision or an expiry.
 type RecordApprovalDecisionInput struct {
 	ApprovalID string
-	Status     string // approved | rejected | expired
+	Status     states.Approval // approved | rejected | expired
 	DecidedBy  string
 	Comment    string
 	Edits      *message.Content

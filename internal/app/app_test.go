@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 )
 
@@ -41,12 +42,12 @@ func TestReportPeriodFillsInWhatIsLeftOut(t *testing.T) {
 
 func TestTallyCountsLiveRunsAndOutcomesOfOneVersionOrAll(t *testing.T) {
 	counts := []store.RunCount{
-		{Key: "onboarding", Version: 1, Status: store.RunCompleted, Outcome: "activated", Runs: 4},
-		{Key: "onboarding", Version: 1, Status: store.RunRunning, Runs: 2},
-		{Key: "onboarding", Version: 2, Status: store.RunPaused, Runs: 1},
-		{Key: "onboarding", Version: 2, Status: store.RunCompleted, Outcome: "activated", Runs: 3},
-		{Key: "onboarding", Version: 2, Status: store.RunCancelled, Runs: 3},
-		{Key: "renewal", Version: 1, Status: store.RunRunning, Runs: 9},
+		{Key: "onboarding", Version: 1, Status: states.RunCompleted, Outcome: "activated", Runs: 4},
+		{Key: "onboarding", Version: 1, Status: states.RunRunning, Runs: 2},
+		{Key: "onboarding", Version: 2, Status: states.RunPaused, Runs: 1},
+		{Key: "onboarding", Version: 2, Status: states.RunCompleted, Outcome: "activated", Runs: 3},
+		{Key: "onboarding", Version: 2, Status: states.RunCancelled, Runs: 3},
+		{Key: "renewal", Version: 1, Status: states.RunRunning, Runs: 9},
 	}
 	all := tally(counts, "onboarding", 0)
 	require.Equal(t, 3, all.Live)

@@ -107,13 +107,13 @@ func tally(counts []store.RunCount, key string, version int) RunTally {
 			continue
 		}
 		t.Counts = append(t.Counts, rc)
-		if rc.Status == store.RunRunning || rc.Status == store.RunPaused {
+		if rc.Status.Live() {
 			t.Live += rc.Runs
 			continue
 		}
 		name := rc.Outcome
 		if name == "" {
-			name = rc.Status
+			name = string(rc.Status)
 		}
 		by[name] += rc.Runs
 	}
