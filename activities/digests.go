@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -13,9 +14,28 @@ import (
 	"github.com/playbookd/playbookd/templates"
 )
 
-// noticeTime is how notices write a time: team members are in many time
-// zones, so UTC, said so.
+// noticeTime is how notices write a time, with its zone's abbreviation:
+// approval notices in UTC (team members are in many time zones), a digest
+// in its member's zone.
 const noticeTime = "Mon 2 Jan 2006 15:04 MST"
+
+// startedWords says what a risk alert started and who holds it: "started
+// red-recovery (approval held by Lee Lead; task held by Vic)".
+func startedWords(r store.RiskAlert) string {
+	var parts []string
+	for _, s := range r.Started {
+		words := s.PlaybookKey + " " + strings.ReplaceAll(s.Status, "_", " ")
+		var holders []string
+		for _, w := range s.Work {
+			holders = append(holders, w.Kind+" held by "+w.AssigneeName)
+		}
+		if len(holders) > 0 {
+			words += " (" + strings.Join(holders, "; ") + ")"
+		}
+		parts = append(parts, words)
+	}
+	return strings.Join(parts, ", ")
+}
 
 // sendDigests emails every team member with pending approvals or overdue
 // tasks their digest of the day, once: the first sweep at or after
@@ -50,13 +70,22 @@ func (a *Activities) sendDigests(ctx context.Context, now time.Time) (int, error
 
 func (a *Activities) sendDigest(ctx context.Context, set *templates.Set, d store.Digest, day, now time.Time) (bool, error) {
 	base := strings.TrimRight(a.PublicBaseURL, "/") + "/console"
-	data := templates.Digest{To: templates.Person{Name: d.Name, Email: d.Email}, Day: now.Format("Mon 2 Jan 2006"), Inbox: base + "/"}
+	// Times in the member's own zone (UTC unless they set one).
+	loc, err := time.LoadLocation(d.Timezone)
+	if err != nil || d.Timezone == "" {
+		loc = time.UTC
+	}
+	data := templates.Digest{To: templates.Person{Name: d.Name, Email: d.Email}, Day: now.In(loc).Format("Mon 2 Jan 2006"), Inbox: base + "/"}
+	for _, r := range d.Risks {
+		data.Risks = append(data.Risks, templates.DigestLine{What: r.Headline(), Account: r.AccountName,
+			When: r.CreatedAt.In(loc).Format(noticeTime), Link: base + "/accounts/" + url.PathEscape(r.AccountID), Started: startedWords(r)})
+	}
 	for _, ap := range d.Approvals {
 		data.Approvals = append(data.Approvals, templates.DigestLine{What: fmt.Sprintf("%s at level %s", ap.StepID, levelWords(ap.Level)),
-			Account: ap.AccountName, When: ap.ExpiresAt.UTC().Format(noticeTime), Link: base + "/approvals/" + ap.ID.String()})
+			Account: ap.AccountName, When: ap.ExpiresAt.In(loc).Format(noticeTime), Link: base + "/approvals/" + ap.ID.String()})
 	}
 	for _, t := range d.Overdue {
-		data.Overdue = append(data.Overdue, templates.DigestLine{What: t.Title, Account: t.AccountName, When: t.DueAt.UTC().Format(noticeTime)})
+		data.Overdue = append(data.Overdue, templates.DigestLine{What: t.Title, Account: t.AccountName, When: t.DueAt.In(loc).Format(noticeTime)})
 	}
 	content, err := set.RenderDigest("daily-digest", data)
 	if err != nil {

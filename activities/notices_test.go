@@ -257,3 +257,58 @@ func TestTheDailyDigestGoesOnceToWhoeverHasWorkWaiting(t *testing.T) {
 	require.NotContains(t, msg.Text, "Plan the QBR", "a task not yet due is not overdue")
 	require.Contains(t, msg.HTML, `<a href="https://cs.example/console/">Open your inbox</a>`)
 }
+
+// recordingSender keeps every message it is given.
+type recordingSender struct{ sent []mail.Message }
+
+func (s *recordingSender) Send(_ context.Context, msg mail.Message) (mail.Receipt, error) {
+	s.sent = append(s.sent, msg)
+	return mail.Receipt{Status: states.EmailSent}, nil
+}
+
+// An account that turned red is in the next digest of its CSM (who has
+// nothing else waiting) and of the manager who holds the recovery's
+// approval, with what it started and who holds it, in each one's time zone.
+func TestTheDailyDigestTellsOfRiskOnTheMembersAccounts(t *testing.T) {
+	f := newFixture(t, false)
+	f.withManager(t)
+	ctx := context.Background()
+	_, _, err := f.st.UpsertTeamMember(ctx, store.UpsertTeamMember{Email: "csm@cs.test", Name: "Casey", Level: "csm",
+		ManagerEmail: "lead@cs.test", Timezone: "Europe/Berlin"})
+	require.NoError(t, err)
+	measure := func(score float64, band string, firings ...store.NewFiring) {
+		_, err := f.st.AddHealthSnapshot(ctx, "acme", time.Now(), time.Hour, func([]store.HealthSnapshot) (store.NewHealthSnapshot, error) {
+			return store.NewHealthSnapshot{Score: score, Band: band, Inputs: json.RawMessage(`{}`), Firings: firings}, nil
+		})
+		require.NoError(t, err)
+	}
+	measure(85, "green")
+	measure(35, "red", store.NewFiring{PlaybookKey: "red-recovery", Occasion: "band:red"})
+	starts := &startRecorder{st: f.st}
+	trig := &triggers.Service{Store: f.st, Runs: starts, Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	require.NoError(t, trig.Process(ctx, "acme"))
+	recovery, err := f.st.LiveRun(ctx, "acme", "red-recovery")
+	require.NoError(t, err)
+	_, err = f.st.CreateApproval(ctx, store.NewApproval{RunID: recovery.ID, StepID: "c-level-outreach", AccountID: "acme",
+		AssigneeLevel: "senior_csm", Draft: []byte(`{}`), ExpiresAt: time.Now().Add(time.Hour)})
+	require.NoError(t, err)
+
+	sender := &recordingSender{}
+	f.acts.Sender, f.acts.Triggers, f.acts.Digests = sender, trig, true
+	res, err := exec[contract.SweepResult](t, f, contract.SweepTriggers, nil)
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Digests)
+	byTo := map[string]mail.Message{}
+	for _, m := range sender.sent {
+		byTo[m.To.Email] = m
+	}
+	casey := byTo["csm@cs.test"]
+	require.Equal(t, "Your day: 0 approvals pending, 0 tasks overdue, 1 risk change on your accounts", casey.Subject)
+	require.Contains(t, casey.Text, "Risk on your accounts since the last digest:\n- Acme: Health fell from green to red (score 35), ")
+	require.Regexp(t, `\d\d:\d\d CES?T; red-recovery started \(approval held by Lee Lead\): https://cs\.example/console/accounts/acme\n`, casey.Text,
+		"in Casey's zone, with what started and who holds it")
+	require.Contains(t, casey.HTML, `<a href="https://cs.example/console/accounts/acme">Acme</a>: Health fell from green to red (score 35)`)
+	lee := byTo["lead@cs.test"]
+	require.Equal(t, "Your day: 1 approval pending, 0 tasks overdue, 1 risk change on your accounts", lee.Subject)
+	require.Regexp(t, `Health fell from green to red \(score 35\), .* UTC; red-recovery started`, lee.Text)
+}

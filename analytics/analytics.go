@@ -90,6 +90,7 @@ type Outcome struct {
 // record (waits, checks, branches, notifications, starts) have only Passed.
 type Step struct {
 	ID        string    `json:"id"`
+	Name      string    `json:"name,omitempty"` // the step's title, when it has one
 	Kind      string    `json:"kind"`
 	Recorded  bool      `json:"recorded"`
 	Passed    int       `json:"passed"`
@@ -193,7 +194,7 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 		stepIndex[d.Version] = map[string]int{}
 		walk(def.Steps, func(s *playbook.Step) {
 			kind := s.Kind()
-			step := Step{ID: s.ID, Kind: kind, Recorded: slices.Contains(recordedKinds, kind)}
+			step := Step{ID: s.ID, Name: s.Name, Kind: kind, Recorded: slices.Contains(recordedKinds, kind)}
 			if step.Recorded {
 				step.Reached, step.Skipped = new(int), new(int)
 			}

@@ -15,7 +15,6 @@ import (
 	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
-	"github.com/playbookd/playbookd/triggers"
 )
 
 type accountRequest struct {
@@ -168,7 +167,10 @@ func (h *handlers) upsertAccount(c echo.Context) error {
 	// runs, which re-check exit rules and re-plan date anchors.
 	saved, err := h.app.Triggers.SaveAccount(c.Request().Context(), in)
 	if errors.Is(err, store.ErrUnknownCSM) {
-		return invalid([]FieldError{unknownCSM})
+		return unprocessable([]FieldError{unknownCSM})
+	}
+	if errors.Is(err, store.ErrInactiveMember) {
+		return unprocessable([]FieldError{{Field: "csm_email", Message: "this team member is deactivated: choose an active CSM"}})
 	}
 	if err != nil {
 		return err
@@ -204,28 +206,23 @@ type eventRequest struct {
 	Data map[string]any `json:"data"`
 }
 
+// reportEvent records an event through app.ReportEvent, as the console's
+// event form and run page do: a csm for the accounts of their ladder.
 func (h *handlers) reportEvent(c echo.Context) error {
 	var req eventRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var fe fieldErrors
-	for _, bad := range triggers.CheckEvent(req.Name, req.Data) {
-		fe = append(fe, FieldError{Field: bad.Field, Message: bad.Message})
-	}
-	if err := fe.err(); err != nil {
-		return err
-	}
-	n, signal, err := h.app.Triggers.Event(c.Request().Context(), c.Param("id"), req.Name, req.Data)
+	rep, err := h.app.ReportEvent(c.Request().Context(), actorOf(c), c.Param("id"), req.Name, req.Data)
 	if errors.Is(err, runs.ErrUnknownAccount) {
 		return problem(http.StatusNotFound, "account not found")
 	}
 	if err != nil {
 		return err
 	}
-	body := map[string]any{"name": req.Name, "delivered_to_runs": n}
-	if signal != "" {
-		body["risk_signal"] = signal
+	body := map[string]any{"name": req.Name, "delivered_to_runs": rep.DeliveredTo}
+	if rep.Signal != "" {
+		body["risk_signal"] = rep.Signal
 	}
 	return c.JSON(http.StatusAccepted, body)
 }

@@ -98,7 +98,7 @@ func (h *handlers) recordHealth(c echo.Context) error {
 	case errors.Is(err, store.ErrNotFound):
 		return problem(http.StatusNotFound, "account not found")
 	case errors.Is(err, store.ErrStaleSnapshot):
-		return invalid([]FieldError{{Field: "measured_at", Message: err.Error()}})
+		return unprocessable([]FieldError{{Field: "measured_at", Message: err.Error()}})
 	case err != nil:
 		return err
 	}

@@ -1,14 +1,12 @@
 package api
 
 import (
-	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
-	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/internal/app"
 )
 
 type keyRequest struct {
@@ -17,34 +15,14 @@ type keyRequest struct {
 	TeamMemberEmail string `json:"team_member_email"`
 }
 
-// createKey makes an API key; its secret is in this answer only.
+// createKey makes an API key through app.CreateKey, as the console's keys
+// page does; its secret is in this answer only.
 func (h *handlers) createKey(c echo.Context) error {
 	var req keyRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var fe fieldErrors
-	req.Name = strings.TrimSpace(req.Name)
-	if req.Name == "" {
-		fe.add("name", "required: what the key is for")
-	}
-	switch req.Role {
-	case "admin", "ops":
-		if req.TeamMemberEmail != "" {
-			fe.add("team_member_email", "only a csm key is bound to a team member")
-		}
-	case "csm":
-		req.TeamMemberEmail = normaliseEmail(&fe, "team_member_email", req.TeamMemberEmail, true)
-	default:
-		fe.add("role", "must be one of admin, ops, csm")
-	}
-	if err := fe.err(); err != nil {
-		return err
-	}
-	k, secret, err := h.app.Keys.CreateAPIKey(c.Request().Context(), req.Name, req.Role, req.TeamMemberEmail)
-	if errors.Is(err, store.ErrUnknownCSM) {
-		return invalid([]FieldError{{Field: "team_member_email", Message: "no team member has this email"}})
-	}
+	k, secret, err := h.app.CreateKey(c.Request().Context(), app.NewKey{Name: req.Name, Role: req.Role, TeamMemberEmail: req.TeamMemberEmail})
 	if err != nil {
 		return err
 	}

@@ -99,7 +99,7 @@ func (h *handlers) listEmails(c echo.Context) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	emails, err := h.app.Lists.ListEmails(c.Request().Context(), f)
+	emails, err := h.app.ListEmails(c.Request().Context(), actorOf(c), f)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,8 @@ func (h *handlers) listTasks(c echo.Context) error {
 	q := queryFilter{c: c}
 	f := store.TaskFilter{
 		AssigneeEmail: q.assignee(), AccountID: c.QueryParam("account_id"),
-		RunID: q.uuid("run_id"), Status: enum(&q, "status", states.Tasks), After: after, Limit: pg.limit + 1,
+		RunID: q.uuid("run_id"), Status: enum(&q, "status", states.Tasks),
+		Snoozed: q.enum("snoozed", []string{store.SnoozedAwake, store.SnoozedOnly}), After: after, Limit: pg.limit + 1,
 	}
 	if err := q.err(); err != nil {
 		return err
@@ -141,7 +142,9 @@ func (h *handlers) completeTask(c echo.Context) error {
 		return err
 	}
 	task, err := h.app.Tasks.Complete(c.Request().Context(), actorOf(c), id, req.Outcome, req.Note)
-	setRunID(c, task.RunID)
+	if task.RunID != nil {
+		setRunID(c, *task.RunID)
+	}
 	if err != nil {
 		return err
 	}

@@ -248,7 +248,7 @@ func specProblem(err error) *Problem {
 	case len(body) > 0:
 		return problem(http.StatusBadRequest, "the body does not match the API's schema", body...)
 	case len(limits) > 0:
-		return invalid(limits)
+		return unprocessable(limits)
 	}
 	return nil
 }

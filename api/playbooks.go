@@ -64,7 +64,7 @@ func definitionProblem(errs playbook.Errors) *Problem {
 		}
 		out[i] = FieldError{Field: field, Line: e.Line, Message: e.Message}
 	}
-	p := invalid(out)
+	p := unprocessable(out)
 	p.Detail = fmt.Sprintf("the playbook definition has %d error(s)", len(out))
 	if p.ErrorCount > 0 {
 		p.Detail += fmt.Sprintf("; the first %d are listed", len(p.Errors))
@@ -192,21 +192,33 @@ type versionRunCount struct {
 	Runs    int        `json:"runs"`
 }
 
+// listPlaybookVersions pages a playbook's versions, newest first; the
+// cursor is the last version of the page before.
 func (h *handlers) listPlaybookVersions(c echo.Context) error {
+	pg, before, err := pageAfter[int](c)
+	if err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	vs, err := h.app.VersionsWithRuns(ctx, c.Param("key"))
 	if err != nil {
 		return err
 	}
-	items := make([]playbookVersionRuns, len(vs))
-	for i, v := range vs {
-		items[i] = playbookVersionRuns{Version: v.Version, Name: v.Name, Status: v.Status, Builtin: v.Builtin,
+	items := make([]playbookVersionRuns, 0, len(vs))
+	for _, v := range vs {
+		if before > 0 && v.Version >= before {
+			continue
+		}
+		item := playbookVersionRuns{Version: v.Version, Name: v.Name, Status: v.Status, Builtin: v.Builtin,
 			CreatedAt: v.CreatedAt, PublishedAt: v.PublishedAt, Runs: []versionRunCount{}}
 		for _, rc := range v.Counts {
-			items[i].Runs = append(items[i].Runs, versionRunCount{Status: rc.Status, Outcome: rc.Outcome, Runs: rc.Runs})
+			item.Runs = append(item.Runs, versionRunCount{Status: rc.Status, Outcome: rc.Outcome, Runs: rc.Runs})
+		}
+		if items = append(items, item); len(items) > pg.limit {
+			break
 		}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	return c.JSON(http.StatusOK, pageOf(pg, items, func(v playbookVersionRuns) any { return v.Version }))
 }
 
 func (h *handlers) diffPlaybookVersions(c echo.Context) error {

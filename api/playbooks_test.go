@@ -258,6 +258,7 @@ func TestSimulateShowsTheSameTimelineWithoutSideEffects(t *testing.T) {
 	require.NotNil(t, call, "acme is enterprise: a welcome call")
 	require.Equal(t, "2026-01-05T09:00:00Z", call["at"])
 	require.Equal(t, []any{"casey@cs.test"}, call["to"])
+	require.Equal(t, "Welcome call", call["step_name"], "the step's name in the definition")
 	require.Nil(t, entry("zero-logins", "task"), "first_login on day 2")
 	qbr := entry("qbr-invitation", "email")
 	require.Equal(t, "91d4h", qbr["offset"], "approved on a Saturday; the window opens Monday 09:00 in New York (13:00 UTC in April)")

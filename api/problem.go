@@ -10,6 +10,7 @@ import (
 
 	"github.com/playbookd/playbookd/approvals"
 	"github.com/playbookd/playbookd/catalog"
+	"github.com/playbookd/playbookd/internal/invalid"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
@@ -45,10 +46,10 @@ func problem(status int, detail string, errs ...FieldError) *Problem {
 	return &Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Errors: errs}
 }
 
-// invalid is a 422 listing the bad fields: the first
+// unprocessable is a 422 listing the bad fields: the first
 // playbook.MaxReportedErrors, and how many there are when there are more, so
 // that an answer stays small whatever the request.
-func invalid(errs []FieldError) *Problem {
+func unprocessable(errs []FieldError) *Problem {
 	p := problem(http.StatusUnprocessableEntity, "the request has invalid fields", errs...)
 	if len(errs) > playbook.MaxReportedErrors {
 		p.Errors, p.ErrorCount = errs[:playbook.MaxReportedErrors], len(errs)
@@ -68,7 +69,7 @@ func (fe fieldErrors) err() error {
 	if len(fe) == 0 {
 		return nil
 	}
-	return invalid(fe)
+	return unprocessable(fe)
 }
 
 const problemContentType = "application/problem+json"
@@ -119,7 +120,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 func domainProblem(err error) *Problem {
 	var (
 		p     *Problem
-		bad   *approvals.InvalidError
+		bad   *invalid.Error
 		perrs playbook.Errors
 	)
 	switch {
@@ -137,13 +138,13 @@ func domainProblem(err error) *Problem {
 		for i, fe := range bad.Errors {
 			fields[i] = FieldError{Field: fe.Field, Message: fe.Message}
 		}
-		return invalid(fields)
+		return unprocessable(fields)
 	case errors.Is(err, tasks.ErrTooLong):
-		return invalid([]FieldError{{Field: "note", Message: err.Error()}})
+		return unprocessable([]FieldError{{Field: "note", Message: err.Error()}})
 	case errors.As(err, &perrs):
 		return definitionProblem(perrs)
 	}
-	return nil
+	return peopleProblem(err)
 }
 
 // notFoundAs answers 404 naming what a plain read did not find.

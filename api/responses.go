@@ -10,6 +10,7 @@ import (
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/timeline"
 	"github.com/playbookd/playbookd/triggers"
 )
 
@@ -220,11 +221,12 @@ func emailResponse(e store.Email) emailJSON {
 		SentAt: e.SentAt, Delivery: e.Delivery, DeliveryAt: e.DeliveryAt}
 }
 
-// taskJSON is a team member's to-do.
+// taskJSON is a team member's to-do: a run's (run_id, step_id), or an
+// ad-hoc one a person made (created_by; run_id and step_id null).
 type taskJSON struct {
 	ID            uuid.UUID   `json:"id"`
-	RunID         uuid.UUID   `json:"run_id"`
-	StepID        string      `json:"step_id"`
+	RunID         *uuid.UUID  `json:"run_id"`
+	StepID        *string     `json:"step_id"`
 	AccountID     string      `json:"account_id"`
 	AssigneeEmail string      `json:"assignee"`
 	Title         string      `json:"title"`
@@ -236,12 +238,20 @@ type taskJSON struct {
 	ClosedAt      *time.Time  `json:"closed_at"`
 	Outcome       string      `json:"outcome,omitempty"`
 	Note          string      `json:"note,omitempty"`
+	SnoozedUntil  *time.Time  `json:"snoozed_until"`
+	CreatedBy     *string     `json:"created_by"`
 }
 
 func taskResponse(t store.Task) taskJSON {
-	return taskJSON{ID: t.ID, RunID: t.RunID, StepID: t.StepID, AccountID: t.AccountID, AssigneeEmail: t.AssigneeEmail,
+	out := taskJSON{ID: t.ID, RunID: t.RunID, AccountID: t.AccountID, AssigneeEmail: t.AssigneeEmail,
 		Title: t.Title, Description: t.Description, Priority: t.Priority, Status: t.Status, DueAt: t.DueAt,
-		CreatedAt: t.CreatedAt, ClosedAt: t.ClosedAt, Outcome: t.Outcome, Note: t.Note}
+		CreatedAt: t.CreatedAt, ClosedAt: t.ClosedAt, Outcome: t.Outcome, Note: t.Note,
+		SnoozedUntil: t.SnoozedUntil, CreatedBy: t.CreatedBy}
+	if t.RunID != nil {
+		step := t.StepID
+		out.StepID = &step
+	}
+	return out
 }
 
 // firingJSON is a trigger that fired, as a health recording lists them.
@@ -304,11 +314,12 @@ type apiKeyJSON struct {
 	Prefix      string     `json:"prefix"`
 	CreatedAt   time.Time  `json:"created_at"`
 	RevokedAt   *time.Time `json:"revoked_at"`
+	LastUsedAt  *time.Time `json:"last_used_at"`
 }
 
 func apiKeyResponse(k store.APIKey) apiKeyJSON {
 	return apiKeyJSON{ID: k.ID, Name: k.Name, Role: k.Role, MemberEmail: k.MemberEmail, Prefix: k.Prefix,
-		CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
+		CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt, LastUsedAt: k.LastUsedAt}
 }
 
 // playbookVersionJSON is one version of a playbook: its definition as
@@ -361,16 +372,76 @@ func secretResponse(s store.Secret) secretJSON {
 
 // teamMemberJSON is a member of the escalation ladder.
 type teamMemberJSON struct {
-	ID           uuid.UUID `json:"id"`
-	Email        string    `json:"email"`
-	Name         string    `json:"name"`
-	Level        string    `json:"level"`
-	ManagerEmail *string   `json:"manager_email"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	ID            uuid.UUID  `json:"id"`
+	Email         string     `json:"email"`
+	Name          string     `json:"name"`
+	Level         string     `json:"level"`
+	ManagerEmail  *string    `json:"manager_email"`
+	Role          string     `json:"role"`
+	Timezone      string     `json:"timezone"`
+	DeactivatedAt *time.Time `json:"deactivated_at"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
 }
 
 func teamMemberResponse(m store.TeamMember) teamMemberJSON {
 	return teamMemberJSON{ID: m.ID, Email: m.Email, Name: m.Name, Level: m.Level, ManagerEmail: m.ManagerEmail,
-		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+		Role: m.Role, Timezone: m.Timezone, DeactivatedAt: m.DeactivatedAt, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+}
+
+// deactivationJSON is what deactivating a member moved.
+type deactivationJSON struct {
+	Member      teamMemberJSON `json:"member"`
+	Successor   string         `json:"successor"`
+	Accounts    []string       `json:"accounts"`
+	Approvals   int            `json:"approvals"`
+	Tasks       int            `json:"tasks"`
+	Reports     int            `json:"reports"`
+	KeysRevoked int            `json:"keys_revoked"`
+}
+
+func deactivationResponse(d store.Deactivation) deactivationJSON {
+	return deactivationJSON{Member: teamMemberResponse(d.Member), Successor: d.Successor, Accounts: d.Accounts,
+		Approvals: d.Approvals, Tasks: d.Tasks, Reports: d.Reports, KeysRevoked: d.KeysRevoked}
+}
+
+// noteJSON is a call, meeting or note logged on an account.
+type noteJSON struct {
+	ID         uuid.UUID `json:"id"`
+	AccountID  string    `json:"account_id"`
+	Kind       string    `json:"kind"`
+	Body       string    `json:"body"`
+	Author     string    `json:"author"`
+	HappenedAt time.Time `json:"happened_at"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+func noteResponse(n store.Note) noteJSON {
+	return noteJSON{ID: n.ID, AccountID: n.AccountID, Kind: n.Kind, Body: n.Body, Author: n.AuthorEmail,
+		HappenedAt: n.HappenedAt, CreatedAt: n.CreatedAt}
+}
+
+// timelineEntryJSON is one entry of an account's timeline, with links to
+// what it is about.
+type timelineEntryJSON struct {
+	Kind       string     `json:"kind"`
+	Type       string     `json:"type"`
+	At         time.Time  `json:"at"`
+	Summary    string     `json:"summary"`
+	By         string     `json:"by,omitempty"`
+	Body       string     `json:"body,omitempty"`
+	RunID      *uuid.UUID `json:"run_id,omitempty"`
+	TaskID     *uuid.UUID `json:"task_id,omitempty"`
+	ApprovalID *uuid.UUID `json:"approval_id,omitempty"`
+	EmailID    *uuid.UUID `json:"email_id,omitempty"`
+	NoteID     *uuid.UUID `json:"note_id,omitempty"`
+	EventID    *int64     `json:"event_id,omitempty"`
+
+	key store.TimelineKey // the next page's cursor, when this entry ends a page
+}
+
+func timelineEntryResponse(e timeline.Entry) timelineEntryJSON {
+	return timelineEntryJSON{Kind: e.Kind, Type: e.Type, At: e.At, Summary: e.Summary, By: e.By, Body: e.Body,
+		RunID: e.RunID, TaskID: e.TaskID, ApprovalID: e.ApprovalID, EmailID: e.EmailID, NoteID: e.NoteID, EventID: e.EventID,
+		key: e.Key}
 }

@@ -10,8 +10,9 @@ import (
 )
 
 // routes declares every route and who may call it. A csm key reads, and
-// changes only its ladder's work (decisions, tasks), whose own checks
-// apply; only admins manage keys.
+// changes only its ladder's work (decisions, tasks, events and notes of
+// its ladder's accounts), whose own checks apply; only admins manage keys
+// and deactivate members.
 func routes(r router, h *handlers) {
 	r.get("/healthz", healthz, public)
 	r.get("/readyz", readyz(h.ready), public)
@@ -36,12 +37,16 @@ func routes(r router, h *handlers) {
 	r.delete("/v1/secrets/:name", h.deleteSecret, allow(team.Admins...))
 	r.post("/v1/team", h.upsertTeamMember, allow(team.Operators...))
 	r.get("/v1/team", h.listTeam, allow(team.Readers...))
+	r.post("/v1/team/:email/deactivate", h.deactivateMember, allow(team.Admins...))
+	r.post("/v1/team/:email/reactivate", h.reactivateMember, allow(team.Admins...))
 	r.post("/v1/accounts", h.upsertAccount, allow(team.Operators...))
 	r.get("/v1/accounts", h.listAccounts, allow(team.Readers...))
 	r.post("/v1/accounts/import", h.importAccounts, allow(team.Operators...), ownBody)
 	r.get("/v1/accounts/imports/:id", h.getImport, allow(team.Readers...))
 	r.get("/v1/accounts/:id", h.getAccount, allow(team.Readers...))
-	r.post("/v1/accounts/:id/events", h.reportEvent, allow(team.Operators...))
+	r.post("/v1/accounts/:id/events", h.reportEvent, allow(team.Reporters...))
+	r.post("/v1/accounts/:id/notes", h.addNote, allow(team.Reporters...))
+	r.get("/v1/accounts/:id/timeline", h.accountTimeline, allow(team.Readers...))
 	r.post("/v1/accounts/:id/health", h.recordHealth, allow(team.Operators...))
 	r.get("/v1/accounts/:id/health", h.healthHistory, allow(team.Readers...))
 	r.get("/v1/metrics/portfolio", h.getPortfolio, allow(team.Readers...))
@@ -67,8 +72,13 @@ func routes(r router, h *handlers) {
 	r.get("/v1/approvals", h.listApprovals, allow(team.Readers...))
 	r.post("/v1/approvals/:id/decision", h.decideApproval, allow(team.Deciders...))
 	r.get("/v1/emails", h.listEmails, allow(team.Readers...))
+	r.get("/v1/alerts", h.listRiskAlerts, allow(team.Readers...))
+	r.post("/v1/alerts/:id/seen", h.markRiskAlertSeen, allow(team.Deciders...))
 	r.get("/v1/tasks", h.listTasks, allow(team.Readers...))
+	r.post("/v1/tasks", h.createTask, allow(team.Reporters...))
 	r.post("/v1/tasks/:id/complete", h.completeTask, allow(team.Deciders...))
+	r.post("/v1/tasks/:id/reassign", h.reassignTask, allow(team.Reporters...))
+	r.post("/v1/tasks/:id/snooze", h.snoozeTask, allow(team.Reporters...))
 }
 
 // router adds routes with what their access needs.

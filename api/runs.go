@@ -50,7 +50,7 @@ func (h *handlers) startRun(c echo.Context) error {
 		return p
 	case err != nil:
 		if field, msg, ok := runs.Refusal(err); ok {
-			return invalid([]FieldError{{Field: field, Message: msg}})
+			return unprocessable([]FieldError{{Field: field, Message: msg}})
 		}
 		return err
 	}

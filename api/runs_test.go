@@ -41,13 +41,20 @@ func TestRunViewShowsTaskStatusAndApprovalDecision(t *testing.T) {
 			{ID: "qbr-invitation", Kind: "approval", At: workflows.Stamp(started), Status: workflows.StepDone,
 				Approval: &workflows.ApprovalRef{ID: approvalID, Assignee: "casey@cs.test"}},
 		},
-		Upcoming: []workflows.StepRecord{},
+		Upcoming: []workflows.StepRecord{{ID: "usage-review#2", Kind: "task", Status: workflows.StepWaiting},
+			{ID: "not-in-the-definition", Kind: "wait", Status: workflows.StepWaiting}},
 	}
 	r = h.do(t, "GET", "/v1/runs/"+runID, "")
 	require.Equal(t, 200, r.status, r.raw)
 	done := r.body["steps"].(map[string]any)["done"].([]any)
 	call := done[0].(map[string]any)
 	require.Equal(t, "2026-01-05T09:00:00Z", call["at"], "whole seconds")
+	// Steps carry their names from the run's version of the definition.
+	require.Equal(t, "Welcome call", call["name"])
+	require.Equal(t, "QBR invitation", done[1].(map[string]any)["name"])
+	upcoming := r.body["steps"].(map[string]any)["upcoming"].([]any)
+	require.Equal(t, "Usage review #2", upcoming[0].(map[string]any)["name"])
+	require.NotContains(t, upcoming[1].(map[string]any), "name", "no name: the id is all")
 	task := call["task"].(map[string]any)
 	require.Equal(t, "completed", task["status"])
 	require.Equal(t, "held", task["outcome"])

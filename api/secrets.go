@@ -24,7 +24,7 @@ func (h *handlers) putSecret(c echo.Context) error {
 	// Checked now, as notify steps' URLs are at validation, so that a
 	// mistake shows here and not when a run posts. Never quoted back.
 	if err := h.app.Webhooks.CheckURL(req.Value); err != nil {
-		return invalid([]FieldError{{Field: "value", Message: "want a webhook's https URL on a public host: " + err.Error()}})
+		return unprocessable([]FieldError{{Field: "value", Message: "want a webhook's https URL on a public host: " + err.Error()}})
 	}
 	s, created, err := h.app.Secrets.PutSecret(c.Request().Context(), c.Param("name"), req.Value, callerOf(c))
 	if err != nil {

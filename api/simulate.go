@@ -159,7 +159,7 @@ func (h *handlers) playbookTimelineSVG(c echo.Context) error {
 		return err
 	}
 	if missing := simulate.MissingAnchor(def, in.Account); missing != "" {
-		return invalid([]FieldError{{Field: "account_id", Message: fmt.Sprintf("the account has no %s, which this playbook counts from", missing)}})
+		return unprocessable([]FieldError{{Field: "account_id", Message: fmt.Sprintf("the account has no %s, which this playbook counts from", missing)}})
 	}
 	title := fmt.Sprintf("%s (v%d) — %s (%s, %s) if enrolled now", def.Name, v, acct.Name, acct.ID, in.Account.Segment)
 	return h.drawTimeline(c, title, in, v, simulate.AxisDates)
@@ -181,7 +181,7 @@ func simulationProblem(err error, version int) error {
 	switch {
 	case errors.Is(err, simulate.ErrOverLimits):
 		msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "simulate: "), "\n", "; ")
-		return invalid([]FieldError{{Field: "version", Message: fmt.Sprintf("version %d cannot be simulated: %s; no run can start from it either", version, msg)}})
+		return unprocessable([]FieldError{{Field: "version", Message: fmt.Sprintf("version %d cannot be simulated: %s; no run can start from it either", version, msg)}})
 	case errors.Is(err, simulate.ErrBudget):
 		return problem(http.StatusUnprocessableEntity, err.Error())
 	}
@@ -193,7 +193,7 @@ func simulationProblem(err error, version int) error {
 func (h *handlers) storedAccount(c echo.Context, def *playbook.Definition, id string, start time.Time) (simulate.Input, error) {
 	in, err := h.app.SimulationFor(c.Request().Context(), def, id, start)
 	if errors.Is(err, store.ErrNotFound) {
-		return in, invalid([]FieldError{{Field: "account_id", Message: "no account with this id"}})
+		return in, unprocessable([]FieldError{{Field: "account_id", Message: "no account with this id"}})
 	}
 	return in, err
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/playbookd/playbookd/accounts"
+	"github.com/playbookd/playbookd/internal/app"
 	"github.com/playbookd/playbookd/store"
 )
 
@@ -17,23 +17,8 @@ type teamMemberRequest struct {
 	Name         string `json:"name"`
 	Level        string `json:"level"`
 	ManagerEmail string `json:"manager_email"`
-}
-
-func (r *teamMemberRequest) normalise() error {
-	var fe fieldErrors
-	r.Email = normaliseEmail(&fe, "email", r.Email, true)
-	r.ManagerEmail = normaliseEmail(&fe, "manager_email", r.ManagerEmail, false)
-	r.Name = strings.TrimSpace(r.Name)
-	if r.Name == "" {
-		fe.add("name", "required")
-	}
-	if !accounts.Valid(accounts.Levels, r.Level) {
-		fe.add("level", "must be one of %s", strings.Join(accounts.Levels, ", "))
-	}
-	if r.ManagerEmail != "" && r.ManagerEmail == r.Email {
-		fe.add("manager_email", "a team member cannot manage themselves")
-	}
-	return fe.err()
+	Role         string `json:"role"`
+	Timezone     string `json:"timezone"`
 }
 
 // normaliseEmail lower-cases and checks an address, recording a field error.
@@ -52,23 +37,17 @@ func normaliseEmail(fe *fieldErrors, field, v string, required bool) string {
 	return v
 }
 
+// upsertTeamMember adds or edits a member through app.SaveMember, as the
+// console's team page does.
 func (h *handlers) upsertTeamMember(c echo.Context) error {
 	var req teamMemberRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := req.normalise(); err != nil {
-		return err
-	}
-	member, created, err := h.app.Team.UpsertTeamMember(c.Request().Context(), store.UpsertTeamMember{
-		Email: req.Email, Name: req.Name, Level: req.Level, ManagerEmail: req.ManagerEmail,
+	member, created, err := h.app.SaveMember(c.Request().Context(), actorOf(c), app.Member{
+		Email: req.Email, Name: req.Name, Level: req.Level, ManagerEmail: req.ManagerEmail, Role: req.Role, Timezone: req.Timezone,
 	})
-	switch {
-	case errors.Is(err, store.ErrUnknownManager):
-		return invalid([]FieldError{{Field: "manager_email", Message: "no team member has this email; add the manager first"}})
-	case errors.Is(err, store.ErrManagerCycle):
-		return invalid([]FieldError{{Field: "manager_email", Message: "this manager is already below the member in the chain"}})
-	case err != nil:
+	if err != nil {
 		return err
 	}
 	return c.JSON(createdOrOK(created), teamMemberResponse(member))
@@ -84,6 +63,47 @@ func (h *handlers) listTeam(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, pageOf(pg, each(members, teamMemberResponse), func(m teamMemberJSON) any { return m.Email }))
+}
+
+type deactivateRequest struct {
+	Successor string `json:"successor"`
+}
+
+// deactivateMember hands a member's work to a successor and deactivates
+// them (app.DeactivateMember, as the console's team page does).
+func (h *handlers) deactivateMember(c echo.Context) error {
+	var req deactivateRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	d, err := h.app.DeactivateMember(c.Request().Context(), c.Param("email"), req.Successor)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, deactivationResponse(d))
+}
+
+// reactivateMember lets a deactivated member be given work again.
+func (h *handlers) reactivateMember(c echo.Context) error {
+	m, err := h.app.ReactivateMember(c.Request().Context(), c.Param("email"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, teamMemberResponse(m))
+}
+
+// peopleProblem answers the refusals of the team's, tasks' and
+// timeline's use cases; nil for any other error.
+func peopleProblem(err error) *Problem {
+	switch {
+	case errors.Is(err, app.ErrUnknownMember):
+		return problem(http.StatusNotFound, err.Error())
+	case errors.Is(err, app.ErrAdminOnly):
+		return problem(http.StatusForbidden, err.Error())
+	case errors.Is(err, store.ErrLastAdmin), errors.Is(err, store.ErrAlreadyDeactivated):
+		return problem(http.StatusConflict, err.Error())
+	}
+	return loopsProblem(err)
 }
 
 func createdOrOK(created bool) int {

@@ -8,11 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/google/uuid"
 
 	"github.com/playbookd/playbookd/compose"
+	"github.com/playbookd/playbookd/internal/invalid"
 	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/states"
@@ -26,35 +26,6 @@ var (
 	ErrNotFound   = errors.New("approval not found")
 	ErrNotPending = errors.New("the approval is no longer pending")
 )
-
-// FieldError is a part of a decision that cannot be accepted, named as
-// the API names it (decision, edits.subject, ...).
-type FieldError struct {
-	Field   string
-	Message string
-}
-
-// InvalidError lists every part of a decision that cannot be accepted.
-type InvalidError struct{ Errors []FieldError }
-
-func (e *InvalidError) Error() string {
-	msgs := make([]string, len(e.Errors))
-	for i, fe := range e.Errors {
-		msgs[i] = fe.Field + ": " + fe.Message
-	}
-	return "invalid decision: " + strings.Join(msgs, "; ")
-}
-
-func (e *InvalidError) add(field, format string, args ...any) {
-	e.Errors = append(e.Errors, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
-}
-
-func (e *InvalidError) err() error {
-	if len(e.Errors) == 0 {
-		return nil
-	}
-	return e
-}
 
 // Store is what deciding needs from PostgreSQL.
 type Store interface {
@@ -138,20 +109,20 @@ func (s *Service) Decide(ctx context.Context, by team.Actor, d Decision) (Decide
 
 // check refuses what no approval could take, before anything is read.
 func (d Decision) check() error {
-	var inv InvalidError
+	inv := invalid.Error{What: "decision"}
 	if d.Decision != "approve" && d.Decision != "reject" {
-		inv.add("decision", "required: approve or reject")
+		inv.Add("decision", "required: approve or reject")
 	}
 	if d.Edits != nil && d.Decision == "reject" {
-		inv.add("edits", "only an approval carries edits")
+		inv.Add("edits", "only an approval carries edits")
 	}
 	if d.Edits != nil {
 		if err := templates.CheckEdits(*d.Edits); err != nil {
 			field, _ := editsField(err)
-			inv.add(field, "%s", err)
+			inv.Add(field, "%s", err)
 		}
 	}
-	return inv.err()
+	return inv.Err()
 }
 
 // editsField names the part of the edits an error of templates.CheckEdits or
@@ -192,7 +163,7 @@ type Recipient struct {
 
 // Preview is every recipient's email as approving with the edits would send
 // it (nil edits: the drafts), made the way the decision makes it
-// (compose.Approved); edits that cannot be sent are an *InvalidError.
+// (compose.Approved); edits that cannot be sent are an *invalid.Error.
 func (s *Service) Preview(ctx context.Context, by team.Actor, id uuid.UUID, edits *templates.Rendered) ([]Recipient, error) {
 	approval, err := s.Get(ctx, by, id)
 	if err != nil {
@@ -222,10 +193,10 @@ func (s *Service) composed(ctx context.Context, approval store.Approval, edits *
 	var d struct {
 		SendGridTemplateID string `json:"sendgrid_template_id"`
 	}
-	var inv InvalidError
+	inv := invalid.Error{What: "decision"}
 	if edits != nil && json.Unmarshal(approval.Draft, &d) == nil && d.SendGridTemplateID != "" {
-		inv.add("edits", "the email is the SendGrid template %s: SendGrid renders it, so it cannot be edited here", d.SendGridTemplateID)
-		return nil, inv.err()
+		inv.Add("edits", "the email is the SendGrid template %s: SendGrid renders it, so it cannot be edited here", d.SendGridTemplateID)
+		return nil, inv.Err()
 	}
 	acct, err := s.Store.GetAccount(ctx, approval.AccountID)
 	if err != nil {
@@ -241,11 +212,11 @@ func (s *Service) composed(ctx context.Context, approval store.Approval, edits *
 	}
 	var who *compose.RecipientError
 	if errors.As(err, &who) {
-		inv.add(field, "the email to %s: %v", who.To, who.Err)
+		inv.Add(field, "the email to %s: %v", who.To, who.Err)
 	} else {
-		inv.add(field, "%v", err)
+		inv.Add(field, "%v", err)
 	}
-	return nil, inv.err()
+	return nil, inv.Err()
 }
 
 // Get returns one approval, with its drafts, to someone who may see it: as

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/playbookd/playbookd/approvals"
+	"github.com/playbookd/playbookd/internal/invalid"
 	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/states"
@@ -69,7 +70,7 @@ func TestDecide(t *testing.T) {
 		decision approvals.Decision
 		refuse   bool   // the run's validator refuses (a decision raced this one)
 		want     error  // nil: sent to the run
-		field    string // of an *approvals.InvalidError
+		field    string // of an *invalid.Error
 		sentBy   string
 	}{
 		{name: "the assignee decides", by: casey, decision: approvals.Decision{Decision: "approve"}, sentBy: storetest.CSM},
@@ -108,7 +109,7 @@ func TestDecide(t *testing.T) {
 			d := tt.decision
 			d.ApprovalID = id
 			got, err := s.Decide(ctx, tt.by, d)
-			var bad *approvals.InvalidError
+			var bad *invalid.Error
 			switch {
 			case tt.field != "":
 				require.ErrorAs(t, err, &bad)
@@ -232,7 +233,7 @@ func TestPreviewShowsEveryRecipientsFinalEmail(t *testing.T) {
 	require.Contains(t, edited[1].Email.HTML, "Hi Lee, a shorter note.")
 
 	_, err = s.Preview(ctx, casey, a.ID, &templates.Rendered{Text: "Hi {{.Contact.Nickname}}"})
-	var inv *approvals.InvalidError
+	var inv *invalid.Error
 	require.ErrorAs(t, err, &inv)
 	require.Equal(t, "edits.text", inv.Errors[0].Field)
 	_, err = s.Decide(ctx, casey, approvals.Decision{ApprovalID: a.ID, Decision: "approve", Edits: &templates.Rendered{Text: "Hi {{.Contact.Nickname}}"}})

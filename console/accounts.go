@@ -25,7 +25,12 @@ const accountsPage = 50
 var accountBands = []string{"green", "yellow", "red", "none"}
 
 type accountListData struct {
-	Filter   store.AccountFilter
+	Filter store.AccountFilter
+	// Scope is "mine" (the signed-in member's book: theirs and the accounts
+	// of those below them) or "all"; Book says whether there is a book to
+	// switch to (a session without a member has none).
+	Scope    string
+	Book     bool
 	Accounts []store.Account
 	Next     string // the next page's URL
 	Segments []string
@@ -35,24 +40,37 @@ type accountListData struct {
 }
 
 // accountList lists accounts with filters and a search, a page at a time.
+// A csm's list opens on their book ("My accounts"), with a switch to all;
+// admin and ops open on all.
 func (h *Handler) accountList(c echo.Context) error {
 	ctx := c.Request().Context()
+	me := current(c).Actor
 	q := c.QueryParams()
 	f := store.AccountFilter{
 		Segment: known(q.Get("segment"), accounts.Segments), Band: known(q.Get("band"), accountBands),
 		CSMEmail: strings.ToLower(strings.TrimSpace(q.Get("csm"))), Status: known(q.Get("status"), accounts.Statuses),
 		Search: strings.TrimSpace(q.Get("q")), After: q.Get("after"), Limit: accountsPage + 1,
 	}
+	d := accountListData{Scope: known(q.Get("scope"), []string{"mine", "all"}), Book: me.Email != ""}
+	if d.Scope == "" {
+		d.Scope = "all"
+		if me.Role == team.RoleCSM && d.Book {
+			d.Scope = "mine"
+		}
+	}
+	if d.Scope == "mine" && d.Book {
+		f.BookOf = me.Email
+	}
 	rows, err := h.app.Accounts.ListAccounts(ctx, f)
 	if err != nil {
 		return err
 	}
-	d := accountListData{Filter: f, Accounts: rows, Segments: accounts.Segments, Bands: accountBands, Statuses: accounts.Statuses}
+	d.Filter, d.Accounts, d.Segments, d.Bands, d.Statuses = f, rows, accounts.Segments, accountBands, accounts.Statuses
 	if len(rows) > accountsPage {
 		d.Accounts = rows[:accountsPage]
 		next := url.Values{}
 		for k, v := range map[string]string{"segment": f.Segment, "band": f.Band, "csm": f.CSMEmail, "status": f.Status,
-			"q": f.Search, "after": rows[accountsPage-1].ID} {
+			"q": f.Search, "scope": d.Scope, "after": rows[accountsPage-1].ID} {
 			if v != "" {
 				next.Set(k, v)
 			}
@@ -86,11 +104,16 @@ type accountData struct {
 	TasksOf   string // whose tasks these are, when not everyone's
 	Events    []store.Event
 	Playbooks []store.PlaybookSummary // those that can be started
-	MayRun    bool                    // the person may start, pause, cancel runs and post events
+	MayRun    bool                    // the person may start, pause and cancel runs
 	// The start and event forms, as sent and refused.
 	Start     startForm
 	Event     eventForm
 	LiveRunID string // the live run a start collided with
+	// Loops: posting events, new tasks, notes and the timeline (loops.go).
+	Loops loopsData
+	// The next pages of the runs and the emails ("": the last), newest
+	// first (pages.go).
+	NextRuns, NextEmails string
 }
 
 type startForm struct{ Playbook, Error string }
@@ -131,11 +154,20 @@ func (h *Handler) showAccount(c echo.Context, status int, sent *accountData) err
 	}
 	slices.Reverse(history)
 	d.History = history
-	d.Chart = healthChart(acct.Name, history, h.app.Bands)
-	runList, err := h.app.Lists.ListRuns(ctx, store.RunFilter{AccountID: acct.ID, Limit: 100})
+	d.Chart = healthChart(acct.Name, history, h.app.Bands, h.zone(c))
+	runsAfter, err := keysetQuery(c, "runs_after")
 	if err != nil {
 		return err
 	}
+	emailsAfter, err := keysetQuery(c, "emails_after")
+	if err != nil {
+		return err
+	}
+	runList, err := h.app.Lists.ListRuns(ctx, store.RunFilter{AccountID: acct.ID, After: runsAfter, Limit: accountListPage + 1})
+	if err != nil {
+		return err
+	}
+	runList, d.NextRuns = pageOn(c, runList, "runs_after", func(r store.Run) store.Keyset { return store.Keyset{At: r.StartedAt, ID: r.ID} })
 	for _, r := range runList {
 		if live(r) {
 			d.Live = append(d.Live, r)
@@ -143,9 +175,11 @@ func (h *Handler) showAccount(c echo.Context, status int, sent *accountData) err
 			d.Past = append(d.Past, r)
 		}
 	}
-	if d.Emails, err = h.app.Lists.ListEmails(ctx, store.EmailFilter{AccountID: acct.ID, Kind: store.EmailToCustomer, Latest: true, Limit: 50}); err != nil {
+	if d.Emails, err = h.app.ListEmails(ctx, me, store.EmailFilter{AccountID: acct.ID, Kind: store.EmailToCustomer, Latest: true,
+		After: emailsAfter, Limit: accountListPage + 1}); err != nil {
 		return err
 	}
+	d.Emails, d.NextEmails = pageOn(c, d.Emails, "emails_after", func(e store.Email) store.Keyset { return store.Keyset{At: e.CreatedAt, ID: e.ID} })
 	if d.Tasks, d.TasksOf, err = h.accountTasks(c, acct); err != nil {
 		return err
 	}
@@ -153,6 +187,13 @@ func (h *Handler) showAccount(c echo.Context, status int, sent *accountData) err
 		return err
 	}
 	d.Signals = signals(acct, d.Events)
+	var sentLoops *loopsData
+	if sent != nil {
+		sentLoops = &sent.Loops
+	}
+	if d.Loops, err = h.accountLoops(c, acct, sentLoops); err != nil {
+		return err
+	}
 	if d.MayRun {
 		if d.Playbooks, err = h.startable(c); err != nil {
 			return err
@@ -264,8 +305,10 @@ func (h *Handler) startRun(c echo.Context) error {
 	return h.redirect(c, fmt.Sprintf("%s/runs/%s", Prefix, run.ID), "Started "+run.PlaybookKey+" (version "+fmt.Sprint(run.PlaybookVersion)+").")
 }
 
-// postEvent records an account event through triggers.Service, as POST
-// /v1/accounts/{id}/events does: delivered to live runs, triggers fired.
+// postEvent records an account event through app.ReportEvent, as POST
+// /v1/accounts/{id}/events does: delivered to live runs, triggers fired; a
+// csm for the accounts of their ladder. The run page's buttons send back
+// (the run's page) to return to.
 func (h *Handler) postEvent(c echo.Context) error {
 	form := eventForm{Name: strings.TrimSpace(c.FormValue("name")), Data: normaliseNewlines(c.FormValue("data"))}
 	data, dataErr := eventData(form.Data)
@@ -282,18 +325,24 @@ func (h *Handler) postEvent(c echo.Context) error {
 	if form.NameError != "" || form.DataError != "" {
 		return h.showAccount(c, http.StatusUnprocessableEntity, &accountData{Event: form})
 	}
-	n, signal, err := h.app.Triggers.Event(c.Request().Context(), c.Param("id"), form.Name, data)
-	if errors.Is(err, runs.ErrUnknownAccount) {
+	rep, err := h.app.ReportEvent(c.Request().Context(), current(c).Actor, c.Param("id"), form.Name, data)
+	switch {
+	case errors.Is(err, runs.ErrUnknownAccount):
 		return echo.NewHTTPError(http.StatusNotFound, "There is no account with this id.")
-	}
-	if err != nil {
+	case errors.Is(err, team.ErrNotInLadder):
+		return h.forbidden(c, "You report events for the accounts of your escalation ladder: yours and those of the people below you.")
+	case err != nil:
 		return err
 	}
-	msg := fmt.Sprintf("Recorded %s; delivered to %d live run(s).", form.Name, n)
-	if signal != "" {
-		msg += " It raised the risk signal " + signal + "."
+	msg := fmt.Sprintf("Recorded %s; delivered to %d live run(s).", form.Name, rep.DeliveredTo)
+	if rep.Signal != "" {
+		msg += " It raised the risk signal " + rep.Signal + "."
 	}
-	return h.redirect(c, Prefix+"/accounts/"+url.PathEscape(c.Param("id")), msg)
+	back := accountURL(c.Param("id"))
+	if next := safeNext(c.FormValue("back")); next != Prefix+"/" {
+		back = next
+	}
+	return h.redirect(c, back, msg)
 }
 
 // maxEventFields is the OpenAPI document's bound on an event's data.
@@ -353,4 +402,10 @@ func jsonProblem(v any, depth int) string {
 		}
 	}
 	return ""
+}
+
+// showAccountLoops shows the account page again with a loops form as sent
+// and refused.
+func (h *Handler) showAccountLoops(c echo.Context, status int, sent *loopsData) error {
+	return h.showAccount(c, status, &accountData{Loops: *sent})
 }

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -36,6 +37,7 @@ type versionCard struct {
 // an empty cell there).
 type stepRow struct {
 	ID, Kind string
+	Name     string // the first version's that names it ("": the id is all)
 	Cells    []stepCell
 }
 
@@ -139,9 +141,14 @@ func stepRows(r analytics.Report) []stepRow {
 	index := map[string]int{}
 	for _, v := range r.Versions {
 		for _, s := range v.Steps {
-			if _, ok := index[s.ID]; !ok {
-				index[s.ID] = len(rows)
+			i, ok := index[s.ID]
+			if !ok {
+				i = len(rows)
+				index[s.ID] = i
 				rows = append(rows, stepRow{ID: s.ID, Kind: s.Kind})
+			}
+			if rows[i].Name == "" {
+				rows[i].Name = s.Name
 			}
 		}
 	}
@@ -167,7 +174,7 @@ func stepFigures(version int, s analytics.Step) (string, *bars) {
 	if s.Recorded {
 		summary = fmt.Sprintf("reached by %d of the %d runs that got this far; skipped by %d", *s.Reached, s.Passed, *s.Skipped)
 	}
-	title := fmt.Sprintf("Step %s of version %d", s.ID, version)
+	title := fmt.Sprintf("Step %s of version %d", cmp.Or(s.Name, s.ID), version)
 	var chart bars
 	switch s.Kind {
 	case playbook.KindEmail:

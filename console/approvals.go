@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/approvals"
+	"github.com/playbookd/playbookd/internal/invalid"
 	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/tasks"
@@ -29,6 +30,7 @@ const previewCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https
 
 type approvalData struct {
 	store.Approval
+	Step     string // the step's name, or its id
 	Account  store.Account
 	Run      store.Run
 	Drafts   []draftView
@@ -130,7 +132,8 @@ func (h *Handler) showApproval(c echo.Context, status int, sent *approvalData) e
 		d.Subject, d.Text, d.Comment, d.Errors, d.Notice = sent.Subject, sent.Text, sent.Comment, sent.Errors, sent.Notice
 		d.Finals = sent.Finals
 	}
-	title := "Approval: " + a.StepID
+	d.Step = h.newNames().step(ctx, a.RunID, a.StepID)
+	title := "Approval: " + d.Step
 	if d.Account.Name != "" {
 		title += " for " + d.Account.Name
 	}
@@ -231,7 +234,7 @@ func (h *Handler) previewEdits(c echo.Context, id uuid.UUID, sent *approvalData)
 // editsRefused shows the page again for a decision or preview the service
 // refused, the reason next to its field; nil when err is nil.
 func (h *Handler) editsRefused(c echo.Context, err error, sent *approvalData) error {
-	var bad *approvals.InvalidError
+	var bad *invalid.Error
 	switch {
 	case errors.Is(err, approvals.ErrNotFound):
 		return echo.ErrNotFound

@@ -19,16 +19,19 @@ import (
 	"github.com/playbookd/playbookd/templates"
 )
 
-// The sign-in page works in a real browser, keyboard first: the key field
-// has focus and a label, Enter signs in.
+// The sign-in page works in a real browser, keyboard first: the email
+// field has focus, the API key's form opens, Enter signs in.
 func TestSignInInABrowser(t *testing.T) {
 	_, pool := storetest.NewDatabase(t)
 	srv := newConsole(t, store.New(pool), adminKey)
 	ctx := browsertest.New(t)
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/"), chromedp.WaitVisible("#key")))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/"), chromedp.WaitVisible("#email")))
+	focused, err := chromedp.Run(ctx, chromedp.Evaluate[string]("document.activeElement.id"))
+	require.NoError(t, err)
+	require.Equal(t, "email", focused)
 	browsertest.Screenshot(ctx, t, "sign-in", browsertest.Phone)
 	browsertest.Screenshot(ctx, t, "sign-in", browsertest.Desktop)
-	require.NoError(t, chromedp.Do(ctx, chromedp.SendKeys("#key", adminKey+"\n"), chromedp.WaitNotPresent("#key"), chromedp.WaitVisible("main h1")))
+	require.NoError(t, chromedp.Do(ctx, keySignIn(adminKey)))
 	heading, err := chromedp.Run(ctx, chromedp.Text("main h1"))
 	require.NoError(t, err)
 	require.Equal(t, "Inbox", heading)
@@ -74,7 +77,7 @@ func TestEveryPageAtBothWidths(t *testing.T) {
 
 	ctx := browsertest.New(t)
 	signIn := func(key string) {
-		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/sign-in"), chromedp.SendKeys("#key", key+"\n"), chromedp.WaitNotPresent("#key"), chromedp.WaitVisible("main h1")))
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/sign-in"), keySignIn(key)))
 	}
 	check := func(name, path string) {
 		t.Helper()
@@ -126,8 +129,7 @@ func TestEditAnApprovalForTwoRecipientsInABrowser(t *testing.T) {
 	require.NoError(t, err)
 
 	ctx := browsertest.New(t)
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/sign-in"),
-		chromedp.SendKeys("#key", keyOf(t, l.Store, storetest.CSM)+"\n"), chromedp.WaitNotPresent("#key"), chromedp.WaitVisible("main h1")))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/sign-in"), keySignIn(keyOf(t, l.Store, storetest.CSM))))
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/approvals/"+a.ID.String()), chromedp.WaitVisible("#text")))
 	box, err := chromedp.Run(ctx, chromedp.Value("#text"))
 	require.NoError(t, err)

@@ -37,6 +37,7 @@ type chart struct {
 	Thresholds  []chartRule
 	YTicks      []chartTick
 	XTicks      []chartTick
+	Zone        string // the time zone the dates are in
 }
 
 type chartPoint struct {
@@ -62,8 +63,8 @@ type chartTick struct {
 
 // healthChart draws an account's health scores over time (oldest first)
 // against the model's bands.
-func healthChart(account string, history []store.HealthSnapshot, bands health.Bands) chart {
-	c := chart{Title: "Health score of " + account, Width: chartWidth, Height: chartHeight,
+func healthChart(account string, history []store.HealthSnapshot, bands health.Bands, loc *time.Location) chart {
+	c := chart{Title: "Health score of " + account, Width: chartWidth, Height: chartHeight, Zone: loc.String(),
 		Left: plotLeft, Right: plotRight, Top: plotTop, Bottom: plotBottom, Empty: len(history) == 0}
 	y := func(score float64) float64 {
 		return round1(plotTop + (100-math.Max(0, math.Min(100, score)))/100*(plotBottom-plotTop))
@@ -96,7 +97,7 @@ func healthChart(account string, history []store.HealthSnapshot, bands health.Ba
 	var line []string
 	for _, s := range history {
 		p := chartPoint{X: x(s.MeasuredAt), Y: y(s.Score), Band: s.Band,
-			Label: fmt.Sprintf("%s: %s (%s)", s.MeasuredAt.UTC().Format("2 Jan 2006 15:04"), score(s.Score), s.Band)}
+			Label: fmt.Sprintf("%s: %s (%s)", s.MeasuredAt.In(loc).Format("2 Jan 2006 15:04 MST"), score(s.Score), s.Band)}
 		c.Points = append(c.Points, p)
 		line = append(line, fmt.Sprintf("%g,%g", p.X, p.Y))
 	}
@@ -106,16 +107,16 @@ func healthChart(account string, history []store.HealthSnapshot, bands health.Ba
 		layout = "2 Jan 15:04"
 	}
 	if span <= 0 {
-		c.XTicks = []chartTick{{Pos: x(first), Label: first.UTC().Format(layout)}}
+		c.XTicks = []chartTick{{Pos: x(first), Label: first.In(loc).Format(layout)}}
 	} else {
 		for i := 0; i <= 3; i++ {
 			t := first.Add(span * time.Duration(i) / 3)
-			c.XTicks = append(c.XTicks, chartTick{Pos: x(t), Label: t.UTC().Format(layout)})
+			c.XTicks = append(c.XTicks, chartTick{Pos: x(t), Label: t.In(loc).Format(layout)})
 		}
 	}
 	latest := history[len(history)-1]
 	c.Desc = fmt.Sprintf("%d snapshots from %s to %s; the latest is %s (%s). Bands: %s.", len(history),
-		first.UTC().Format("2 Jan 2006"), last.UTC().Format("2 Jan 2006"), score(latest.Score), latest.Band, bandWords)
+		first.In(loc).Format("2 Jan 2006"), last.In(loc).Format("2 Jan 2006"), score(latest.Score), latest.Band, bandWords)
 	return c
 }
 

@@ -5,11 +5,13 @@
 // escalation ladder, one live run per account and exactly-once sends hold
 // here too.
 //
-// Safety: a sign-in with an API key makes a server-side session (an
-// HttpOnly, SameSite=Strict cookie, Secure over https; revoking the key ends
-// it); every form carries the session's CSRF token; every page is served
-// with a strict Content-Security-Policy; customer email HTML is shown only
-// in a sandboxed iframe (no scripts, no same-origin) from its own route.
+// Safety: a sign-in (a team member's emailed one-time link or single
+// sign-on, or an API key) makes a server-side session (an HttpOnly,
+// SameSite=Strict cookie, Secure over https; deactivating the member or
+// revoking the key ends it); every form carries the session's CSRF token;
+// every page is served with a strict Content-Security-Policy; customer
+// email HTML is shown only in a sandboxed iframe (no scripts, no
+// same-origin) from its own route.
 package console
 
 import (
@@ -18,6 +20,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -56,12 +59,13 @@ var staticFiles embed.FS
 type Handler struct {
 	cfg   Config
 	app   *app.App
-	pages map[string]*template.Template
+	pages map[string]*template.Template // times in UTC
+	zoned sync.Map                      // zone name → pages with times in it (zones.go)
 }
 
 // Register mounts the console on e, under Prefix.
 func Register(e *echo.Echo, cfg Config) (*Handler, error) {
-	pages, err := parsePages()
+	pages, err := parsePages(time.UTC)
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +80,7 @@ func Register(e *echo.Echo, cfg Config) (*Handler, error) {
 	g.GET("/static/*", echo.WrapHandler(http.StripPrefix(Prefix+"/static/", http.FileServer(http.FS(static)))))
 	g.GET("/sign-in", h.signInPage)
 	g.POST("/sign-in", h.signIn, h.signInCSRF)
+	h.memberSignInRoutes(g)
 	signed := g.Group("", h.signedIn, h.sessionCSRF)
 	signed.POST("/sign-out", h.signOut)
 	signed.GET("/", h.inbox)
@@ -83,10 +88,13 @@ func Register(e *echo.Echo, cfg Config) (*Handler, error) {
 	signed.GET("/approvals/:id/preview", h.approvalPreview)
 	signed.POST("/approvals/:id/decision", h.decideApproval)
 	signed.POST("/tasks/:id/complete", h.completeTask)
+	h.riskRoutes(signed)
 	signed.GET("/accounts", h.accountList)
 	signed.GET("/accounts/:id", h.accountPage)
 	signed.POST("/accounts/:id/runs", h.startRun, h.allow(team.Operators...))
-	signed.POST("/accounts/:id/events", h.postEvent, h.allow(team.Operators...))
+	signed.POST("/accounts/:id/events", h.postEvent, h.allowWith(loopAdvice, team.Reporters...))
+	h.loopRoutes(signed)
+	h.teamRoutes(signed)
 	signed.GET("/runs/:id", h.runPage)
 	for _, action := range runActions {
 		signed.POST("/runs/:id/"+action, h.controlRun(action), h.allow(team.Operators...))

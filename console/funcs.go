@@ -29,6 +29,8 @@ var workFuncs = map[string]any{
 	"sub":    func(a, b any) float64 { return number(a) - number(b) },
 	"div":    func(a, b any) float64 { return number(a) / number(b) },
 	"backTo": func(back string, rc runControls) runControls { rc.Back = back; return rc },
+	// A task's reassign and snooze forms (loops.go).
+	"taskLoops": taskLoopsOf,
 	"runRow": func(r store.Run, controls bool, csrf string) runControls {
 		return runControls{Run: r, Controls: controls && live(r), CSRF: csrf, Back: Prefix + "/accounts/" + url.PathEscape(r.AccountID)}
 	},

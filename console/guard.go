@@ -131,7 +131,7 @@ func (h *Handler) errorPages(next echo.HandlerFunc) echo.HandlerFunc {
 // allow lets only the roles through; anyone else gets a 403 page (the
 // console hides what a role may not do, so this is a hand-made request).
 func (h *Handler) allow(roles ...string) echo.MiddlewareFunc {
-	return h.allowWith("Starting, pausing and cancelling runs and posting events are for ops and admins.", roles...)
+	return h.allowWith("Starting, pausing and cancelling runs are for ops and admins.", roles...)
 }
 
 // allowWith is allow with its own advice.

@@ -117,6 +117,21 @@ func (h *hostile) forms() []consoleForm {
 	for _, action := range []string{"pause", "resume", "cancel"} {
 		forms = append(forms, consoleForm{action + " a run", "/console/runs/" + h.runID.String() + "/" + action, url.Values{"back": {"/console/accounts/acme"}}})
 	}
+	task := "/console/tasks/" + h.task.ID.String()
+	forms = append(forms,
+		consoleForm{"add a member", "/console/team", url.Values{"email": {"robin@cs.test"}, "name": {"Robin"}, "level": {"csm"},
+			"manager_email": {storetest.Manager}, "role": {"csm"}, "timezone": {"Europe/Berlin"}}},
+		consoleForm{"edit a member", "/console/team/" + storetest.CSM, url.Values{"name": {"Casey J"}, "level": {"csm"},
+			"manager_email": {storetest.Manager}, "role": {"csm"}, "timezone": {"UTC"}}},
+		consoleForm{"deactivate a member", "/console/team/" + storetest.CSM + "/deactivate", url.Values{"successor": {storetest.Manager}}},
+		consoleForm{"reactivate a member", "/console/team/" + storetest.CSM + "/reactivate", url.Values{}},
+		consoleForm{"create a key", "/console/keys", url.Values{"name": {"casey laptop"}, "role": {"csm"}, "team_member_email": {storetest.CSM}}},
+		consoleForm{"new task", "/console/accounts/acme/tasks", url.Values{"title": {"Send the deck"}, "priority": {"high"},
+			"due_at": {"2030-01-02T09:30"}, "assignee": {storetest.CSM}, "description": {"the new one\r\nwith pricing"}}},
+		consoleForm{"log a note", "/console/accounts/acme/notes", url.Values{"kind": {"call"}, "body": {"Kickoff\r\n\tSSO first"}, "happened_at": {""}}},
+		consoleForm{"reassign a task", task + "/reassign", url.Values{"assignee": {storetest.Manager}, "back": {"/console/"}}},
+		consoleForm{"snooze a task", task + "/snooze", url.Values{"for": {"3d"}, "back": {"/console/"}}},
+	)
 	return forms
 }
 
@@ -234,6 +249,10 @@ func TestConsoleInputFollowsTheAPITextRules(t *testing.T) {
 			{"duplicate", "new_key", `id="dup-error" role="alert">The copy is not a valid playbook`},
 			{"duplicate", "new_name", `id="dup-error" role="alert">The copy is not a valid playbook`},
 			{"start a run", "playbook", `id="start-error" role="alert">The playbook is one line`},
+			{"add a member", "name", `id="member-name-error" role="alert">The email, name and time zone are one line each`},
+			{"edit a member", "timezone", `id="member-name-error" role="alert">The name and time zone are one line each`},
+			{"create a key", "name", `id="new-key-name-error" role="alert">The name is one line`},
+			{"new task", "title", `id="task-title-error" role="alert">One line`},
 		} {
 			for _, br := range []string{"\n", "\r\n", "\r"} {
 				f := forms[tt.form]

@@ -19,30 +19,35 @@ import (
 	"github.com/playbookd/playbookd/team"
 )
 
-// maxInboxItems bounds each list of the inbox: more pending work than this
-// is a team problem the page cannot solve, and it says so.
-const maxInboxItems = 500
-
 type inboxData struct {
 	Whose     string // the assignee whose work is shown; "" is everyone's
 	Choices   []store.TeamMember
 	Approvals []approvalItem
 	Tasks     []taskItem
-	Cut       bool // a list stopped at maxInboxItems
-	Overdue   int
-	Notice    string // why a task that is no longer listed could not be completed
+	// The lists are pages, most urgent first: Next* are the next pages'
+	// URLs ("" on the last), Counts the whole inbox's.
+	NextApprovals, NextTasks string
+	Counts                   store.InboxCounts
+	Overdue                  int
+	Notice                   string // why a task that is no longer listed could not be completed
+	// Risk is what changed on the inbox's accounts (alerts.go), shown first.
+	Risk riskSection
+	// Loops: each task's reassign and snooze forms, the snoozed tasks (loops.go).
+	Loops inboxLoops
 }
 
 type approvalItem struct {
 	store.Approval
 	AccountName string
 	Playbook    string
+	Step        string // the step's name, or its id
 	Overdue     bool
 }
 
 type taskItem struct {
 	store.Task
 	AccountName string
+	Step        string // the run's step, by its name or id
 	Overdue     bool
 	// What a refused completion was sent, and why it was refused.
 	Outcome, Note, Error string
@@ -62,32 +67,55 @@ func (h *Handler) showInbox(c echo.Context, status int, refused *taskItem) error
 	if refused != nil {
 		whose = strings.ToLower(strings.TrimSpace(c.FormValue("assignee")))
 	}
-	pending, cutA, err := h.pendingApprovals(ctx, me, whose)
+	afterA, err := keysetQuery(c, "approvals_after")
+	if err != nil {
+		return err
+	}
+	afterT, err := keysetQuery(c, "tasks_after")
+	if err != nil {
+		return err
+	}
+	pending, nextA, err := h.pendingApprovals(ctx, me, whose, afterA)
 	if errors.Is(err, team.ErrNotInLadder) {
 		return h.forbidden(c, "You may open your own inbox and the inboxes of the people below you in the escalation ladder.")
 	}
 	if err != nil {
 		return err
 	}
-	open, cutT, err := h.openTasks(ctx, me, whose)
+	open, nextT, err := h.openTasks(ctx, me, whose, afterT)
 	if err != nil {
 		return err
 	}
-	d := inboxData{Whose: whose, Cut: cutA || cutT}
+	d := inboxData{Whose: whose, NextApprovals: inboxPageURL(whose, "approvals_after", nextA),
+		NextTasks: inboxPageURL(whose, "tasks_after", nextT)}
+	if d.Counts, err = h.app.CountInbox(ctx, me, whose); err != nil {
+		return err
+	}
+	d.Overdue = d.Counts.OverdueApprovals + d.Counts.OverdueTasks
 	if d.Choices, err = h.inboxChoices(ctx, me); err != nil {
 		return err
 	}
 	names := h.newNames()
+	if d.Risk, err = h.riskSection(c, whose, names); err != nil {
+		return err
+	}
+	if d.Loops, err = h.inboxLoops(c, whose); err != nil {
+		return err
+	}
 	now := time.Now()
 	for _, a := range pending {
 		item := approvalItem{Approval: a, Overdue: a.ExpiresAt.Before(now)}
 		item.AccountName = names.account(ctx, a.AccountID)
 		item.Playbook = names.run(ctx, a.RunID).PlaybookKey
+		item.Step = names.step(ctx, a.RunID, a.StepID)
 		d.Approvals = append(d.Approvals, item)
 	}
 	for _, t := range open {
 		item := taskItem{Task: t, Overdue: t.DueAt != nil && t.DueAt.Before(now)}
 		item.AccountName = names.account(ctx, t.AccountID)
+		if t.RunID != nil {
+			item.Step = names.step(ctx, *t.RunID, t.StepID)
+		}
 		if refused != nil && refused.ID == t.ID {
 			item.Outcome, item.Note, item.Error = refused.Outcome, refused.Note, refused.Error
 		}
@@ -96,76 +124,73 @@ func (h *Handler) showInbox(c echo.Context, status int, refused *taskItem) error
 	if refused != nil && !slices.ContainsFunc(d.Tasks, func(t taskItem) bool { return t.ID == refused.ID }) {
 		d.Notice = refused.Error
 	}
-	for _, a := range d.Approvals {
-		if a.Overdue {
-			d.Overdue++
-		}
-	}
-	for _, t := range d.Tasks {
-		if t.Overdue {
-			d.Overdue++
-		}
-	}
 	if err := names.err; err != nil {
 		return err
 	}
 	return h.render(c, status, "inbox", page{Title: "Inbox", Nav: "inbox", Data: d})
 }
 
-// pendingApprovals lists the pending approvals of whose inbox, the soonest
-// deadline first.
-func (h *Handler) pendingApprovals(ctx context.Context, me team.Actor, whose string) ([]store.Approval, bool, error) {
-	out, cut, err := allPages(func(after *store.Keyset) ([]store.Approval, error) {
-		return h.app.Approvals.List(ctx, me, store.ApprovalFilter{AssigneeEmail: whose, Status: states.ApprovalPending, After: after, Limit: inboxPage})
-	}, func(a store.Approval) store.Keyset { return store.Keyset{At: a.CreatedAt, ID: a.ID} })
-	slices.SortStableFunc(out, func(a, b store.Approval) int { return a.ExpiresAt.Compare(b.ExpiresAt) })
-	return out, cut, err
-}
+// inboxPage is how many approvals, and how many tasks, a page of the inbox
+// shows.
+const inboxPage = 25
 
-// openTasks lists the open tasks of whose inbox, the soonest due first
-// (tasks without a due date last).
-func (h *Handler) openTasks(ctx context.Context, me team.Actor, whose string) ([]store.Task, bool, error) {
-	out, cut, err := allPages(func(after *store.Keyset) ([]store.Task, error) {
-		return h.app.Tasks.List(ctx, me, store.TaskFilter{AssigneeEmail: whose, Status: states.TaskOpen, After: after, Limit: inboxPage})
-	}, func(t store.Task) store.Keyset { return store.Keyset{At: t.CreatedAt, ID: t.ID} })
-	slices.SortStableFunc(out, func(a, b store.Task) int {
-		switch {
-		case a.DueAt == nil && b.DueAt == nil:
-			return 0
-		case a.DueAt == nil:
-			return 1
-		case b.DueAt == nil:
-			return -1
-		}
-		return a.DueAt.Compare(*b.DueAt)
-	})
-	return out, cut, err
-}
-
-const inboxPage = 200
-
-// allPages reads a keyset-paged list to its end, or to maxInboxItems (and
-// says it stopped there).
-func allPages[T any](list func(after *store.Keyset) ([]T, error), key func(T) store.Keyset) ([]T, bool, error) {
-	var (
-		out   []T
-		after *store.Keyset
-	)
-	for {
-		page, err := list(after)
-		if err != nil {
-			return nil, false, err
-		}
-		out = append(out, page...)
-		if len(out) > maxInboxItems {
-			return out[:maxInboxItems], true, nil
-		}
-		if len(page) < inboxPage {
-			return out, false, nil
-		}
-		k := key(page[len(page)-1])
-		after = &k
+// pendingApprovals is a page of the pending approvals of whose inbox, the
+// soonest deadline first, and where the next page starts (nil: none).
+func (h *Handler) pendingApprovals(ctx context.Context, me team.Actor, whose string, after *store.Keyset) ([]store.Approval, *store.Keyset, error) {
+	out, err := h.app.Approvals.List(ctx, me, store.ApprovalFilter{AssigneeEmail: whose, Status: states.ApprovalPending,
+		ByDeadline: true, After: after, Limit: inboxPage + 1})
+	if err != nil || len(out) <= inboxPage {
+		return out, nil, err
 	}
+	last := out[inboxPage-1]
+	return out[:inboxPage], &store.Keyset{At: last.ExpiresAt, ID: last.ID}, nil
+}
+
+// openTasks is a page of the open tasks of whose inbox (those snoozed until
+// later left out), the soonest due first and tasks without a due date last,
+// and where the next page starts (nil: none).
+func (h *Handler) openTasks(ctx context.Context, me team.Actor, whose string, after *store.Keyset) ([]store.Task, *store.Keyset, error) {
+	out, err := h.app.Tasks.List(ctx, me, store.TaskFilter{AssigneeEmail: whose, Status: states.TaskOpen,
+		Snoozed: store.SnoozedAwake, ByDue: true, After: after, Limit: inboxPage + 1})
+	if err != nil || len(out) <= inboxPage {
+		return out, nil, err
+	}
+	last := out[inboxPage-1]
+	next := store.Keyset{At: store.NoDue, ID: last.ID}
+	if last.DueAt != nil {
+		next.At = *last.DueAt
+	}
+	return out[:inboxPage], &next, nil
+}
+
+// keysetQuery reads where a page starts from a query parameter ("": the
+// first page); anything but what a Next link gave out is a 400 naming it.
+func keysetQuery(c echo.Context, name string) (*store.Keyset, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return nil, nil
+	}
+	at, id, _ := strings.Cut(v, "~")
+	t, err := time.Parse(time.RFC3339Nano, at)
+	u, uerr := uuid.Parse(id)
+	if err != nil || uerr != nil || t.Year() < 1900 || t.Year() > 9999 {
+		return nil, echo.NewHTTPError(http.StatusBadRequest,
+			"The query parameter "+name+" is not a page this list gave out: start again without it.")
+	}
+	return &store.Keyset{At: t, ID: u}, nil
+}
+
+// inboxPageURL is the inbox of whose with one list on its next page; ""
+// when there is none.
+func inboxPageURL(whose, param string, next *store.Keyset) string {
+	if next == nil {
+		return ""
+	}
+	q := url.Values{param: {next.At.UTC().Format(time.RFC3339Nano) + "~" + next.ID.String()}}
+	if whose != "" {
+		q.Set("assignee", whose)
+	}
+	return Prefix + "/?" + q.Encode()
 }
 
 // inboxChoices are the inboxes the person may open besides their own: for

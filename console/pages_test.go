@@ -364,8 +364,9 @@ func TestCompletingATask(t *testing.T) {
 	require.Contains(t, html, "This task is no longer open")
 }
 
-// Accounts: a csm reads; only ops and admins see and may use the run and
-// event actions, which go through the services as the API's do.
+// Accounts: a csm reads and reports the events of their ladder's accounts;
+// only ops and admins see and may use the run actions, which go through
+// the services as the API's do.
 func TestAccountActionsFollowTheRoles(t *testing.T) {
 	l := storetest.NewLadder(t)
 	srv, fake := workConsole(t, l.Store)
@@ -380,7 +381,7 @@ func TestAccountActionsFollowTheRoles(t *testing.T) {
 	require.Equal(t, 3, strings.Count(html, `<circle class="point`))
 	require.Contains(t, html, "Usage fell by a quarter or more")
 	require.NotContains(t, html, "Start a playbook", "a csm is not offered what they may not do")
-	require.NotContains(t, html, "Post an event")
+	require.Contains(t, html, "Post an event", "a csm reports the events of their own ladder's accounts")
 	resp, html = casey.post("/console/accounts/acme/runs", url.Values{"csrf": {csrfOf(t, html)}, "playbook": {"onboarding"}})
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
 	require.Contains(t, html, "Your role (csm) may not do this")
@@ -451,12 +452,14 @@ func TestListRunAndPortfolioPages(t *testing.T) {
 		query    string
 		has, not []string
 	}{
-		{"", []string{"Acme", "Globex"}, nil},
-		{"?q=GLOB", []string{"Globex"}, []string{">Acme<"}},
-		{"?segment=enterprise", []string{"Acme"}, []string{"Globex"}},
-		{"?csm=other@cs.test", []string{"Globex"}, []string{">Acme<"}},
-		{"?band=none&status=active", []string{"Acme", "Globex"}, nil},
-		{"?segment=bogus", []string{"Acme", "Globex"}, nil},
+		{"", []string{"My accounts", "Acme", `href="/console/accounts?scope=all">All accounts`}, []string{"Globex"}}, // a csm's book first
+		{"?scope=all", []string{"Acme", "Globex"}, nil},
+		{"?scope=all&q=GLOB", []string{"Globex"}, []string{">Acme<"}},
+		{"?scope=all&segment=enterprise", []string{"Acme"}, []string{"Globex"}},
+		{"?scope=all&csm=other@cs.test", []string{"Globex"}, []string{">Acme<"}},
+		{"?scope=all&band=none&status=active", []string{"Acme", "Globex"}, nil},
+		{"?scope=all&segment=bogus", []string{"Acme", "Globex"}, nil},
+		{"?csm=other@cs.test", nil, []string{">Acme<", "Globex"}}, // not in casey's book
 	} {
 		resp, html := casey.get("/console/accounts" + tt.query)
 		require.Equal(t, 200, resp.StatusCode, tt.query)
@@ -531,7 +534,8 @@ func sampleView(runID uuid.UUID) runs.View {
 				{ID: "welcome-email", Kind: "email", At: &at, Status: "skipped", Detail: "skipped: the account's segment is enterprise, not smb"},
 				{ID: "welcome-call", Kind: "task", At: &at, Status: "done", Task: &workflows.TaskRef{ID: uuid.NewString(), Status: "completed", Outcome: "met"}},
 			},
-			Current:  &workflows.StepRecord{ID: "first-login", Kind: "wait_for", Status: "awaiting", Detail: "awaiting the first_login event until tomorrow", Until: &next},
+			Current: &workflows.StepRecord{ID: "first-login", Kind: "wait_for", Status: "awaiting", Detail: "awaiting the first_login event until tomorrow",
+				Until: &next, Event: "first_login"},
 			Upcoming: []workflows.StepRecord{{ID: "qbr-invite", Kind: "approval", At: &next, Status: "waiting"}},
 		}}
 }

@@ -25,18 +25,27 @@ import (
 // theirs (a 403 page, and no menu entry).
 const designAdvice = "The playbook pages are for CS ops and admins: they design, preview and publish playbooks."
 
-// listed is how many playbooks the list shows: the catalog is small (the
-// built-ins and what ops wrote).
-const listed = 500
+// listed is how many playbooks a page of the list shows.
+const listed = 50
+
+type playbookListData struct {
+	Playbooks []app.PlaybookRuns
+	Next      string // the next page's URL ("": the last page)
+}
 
 // playbookList lists the playbooks: published version, drafts, live runs
 // and how ended runs came out.
 func (h *Handler) playbookList(c echo.Context) error {
-	rows, err := h.app.PlaybooksWithRuns(c.Request().Context(), "", listed)
+	rows, err := h.app.PlaybooksWithRuns(c.Request().Context(), c.QueryParam("after"), listed+1)
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "playbooks", page{Title: "Playbooks", Nav: "playbooks", Data: rows})
+	d := playbookListData{Playbooks: rows}
+	if len(rows) > listed {
+		d.Playbooks = rows[:listed]
+		d.Next = Prefix + "/playbooks?" + url.Values{"after": {rows[listed-1].Key}}.Encode()
+	}
+	return h.render(c, http.StatusOK, "playbooks", page{Title: "Playbooks", Nav: "playbooks", Data: d})
 }
 
 type playbookData struct {

@@ -26,17 +26,19 @@ type page struct {
 	Data   any
 }
 
-// parsePages parses each page with the layout it extends.
-func parsePages() (map[string]*template.Template, error) {
+// parsePages parses each page with the layout it extends; times for people
+// are written in loc.
+func parsePages(loc *time.Location) (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"ago":      ago,
-		"until":    until,
-		"date":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
-		"datetime": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
-		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"prefix":   func() string { return Prefix },
+		"ago":    ago,
+		"until":  until,
+		"iso":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"prefix": func() string { return Prefix },
 	}
 	for name, fn := range workFuncs {
+		funcs[name] = fn
+	}
+	for name, fn := range timeFuncs(loc) {
 		funcs[name] = fn
 	}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
@@ -61,7 +63,11 @@ func parsePages() (map[string]*template.Template, error) {
 
 // render writes a page; a template error is a 500 before anything is sent.
 func (h *Handler) render(c echo.Context, status int, name string, p page) error {
-	t, ok := h.pages[name]
+	pages, err := h.pagesIn(h.zone(c))
+	if err != nil {
+		return err
+	}
+	t, ok := pages[name]
 	if !ok {
 		return fmt.Errorf("console: no page %q", name)
 	}

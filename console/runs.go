@@ -25,6 +25,9 @@ type runData struct {
 	Upcoming    []runs.StepRecord
 	Live        bool
 	MayControl  bool
+	// Awaited are the events the run waits for now (its current wait_for
+	// step's) that the person may report: the page offers a button each.
+	Awaited []string
 }
 
 // runPage shows a run: what happened and why, what comes next and when,
@@ -50,6 +53,9 @@ func (h *Handler) runPage(c echo.Context) error {
 	}
 	if p := view.Progress; p != nil {
 		d.Done, d.Current, d.Upcoming = p.Done, p.Current, p.Upcoming
+	}
+	if d.Awaited, err = h.awaited(c, d); err != nil {
+		return err
 	}
 	title := fmt.Sprintf("%s for %s", view.PlaybookKey, d.AccountName)
 	return h.render(c, http.StatusOK, "run", page{Title: title, Nav: "accounts", Data: d})

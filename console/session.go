@@ -52,7 +52,8 @@ func (h *Handler) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 		if err == nil && cookie.Value != "" {
 			sess, err := h.app.Sessions.LookupSession(c.Request().Context(), cookie.Value)
 			switch {
-			case err == nil && (sess.KeyID != nil || subtle.ConstantTimeCompare(sess.AdminKeyHash, adminKeyHash(h.cfg.AdminKey)) == 1):
+			case err == nil && (sess.KeyID != nil || sess.MemberID != nil ||
+				subtle.ConstantTimeCompare(sess.AdminKeyHash, adminKeyHash(h.cfg.AdminKey)) == 1):
 				c.Set(sessionKey, session{Actor: team.Actor{Role: sess.Role, Email: sess.MemberEmail}, CSRF: sess.CSRFToken})
 				return next(c)
 			case err != nil && !errors.Is(err, store.ErrNoSession):
@@ -127,20 +128,42 @@ func (h *Handler) cookie(name, value string, ttl time.Duration) *http.Cookie {
 type signInData struct {
 	Next  string
 	Error string
+	// Email is the address typed, shown again with its error.
+	Email string
+	// Provider names the identity provider of single sign-on ("": none).
+	Provider string
+	// KeyOpen shows the API key's form (its error is shown).
+	KeyOpen     bool
+	LinkMinutes int
 }
 
 func (h *Handler) signInPage(c echo.Context) error {
-	return h.showSignIn(c, http.StatusOK, "")
+	return h.renderSignIn(c, http.StatusOK, signInData{})
 }
 
+// showSignIn is the sign-in page with a problem of the API key's form.
 func (h *Handler) showSignIn(c echo.Context, status int, problem string) error {
-	token, err := randomToken()
+	return h.renderSignIn(c, status, signInData{Error: problem, KeyOpen: problem != ""})
+}
+
+func (h *Handler) renderSignIn(c echo.Context, status int, d signInData) error {
+	token, err := h.signInForm(c)
 	if err != nil {
 		return err
 	}
+	d.Next, d.Provider, d.LinkMinutes = safeNext(c.FormValue("next")), h.app.SignIn.SSOName(), linkMinutes
+	return h.render(c, status, "sign-in", page{Title: "Sign in", CSRF: token, Data: d})
+}
+
+// signInForm gives the browser the CSRF token of a sign-in form (there is
+// no session yet to hold one) and returns it for the page.
+func (h *Handler) signInForm(c echo.Context) (string, error) {
+	token, err := randomToken()
+	if err != nil {
+		return "", err
+	}
 	c.SetCookie(h.cookie(signInCookie, token, 30*time.Minute))
-	return h.render(c, status, "sign-in", page{Title: "Sign in", CSRF: token,
-		Data: signInData{Next: safeNext(c.QueryParam("next")), Error: problem}})
+	return token, nil
 }
 
 // signIn trades an API key for a session. A client that has failed too

@@ -62,7 +62,7 @@ func TestOpsDesignPreviewPublishInABrowser(t *testing.T) {
 	base := c.base + "/console"
 	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(browsertest.Desktop, 900),
 		chromedp.Navigate(base+"/sign-in"), chromedp.WaitVisible(chromedp.ID("key"))))
-	require.Contains(t, b.submit(chromedp.SendKeys(chromedp.ID("key"), adminKey+"\n")), "Everyone's")
+	require.Contains(t, b.submit(chromedp.Click(chromedp.CSS("#key-sign-in summary")), chromedp.SendKeys(chromedp.ID("key"), adminKey+"\n")), "Everyone's")
 
 	// The list, then the playbook: version 1 published with one live run.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`nav a[href="/console/playbooks"]`)),

@@ -128,7 +128,7 @@ steps:
 		chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("key"))))
 	shoot("sign-in")
 	started := time.Now()
-	require.NoError(t, chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("key"), caseyKey+"\n"),
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#key-sign-in summary")), chromedp.SendKeys(chromedp.ID("key"), caseyKey+"\n"),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/console/approvals/`+approvalOf["bigco"]+`"]`)),
 		chromedp.Click(chromedp.CSS(`a[href="/console/approvals/`+approvalOf["bigco"]+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS("iframe.email"))))
@@ -212,7 +212,7 @@ steps:
 	// (its first run has ended), then once more ("already live"), pause,
 	// resume and cancel it, and post an event.
 	require.Contains(t, submit(chromedp.Click(chromedp.CSS(`form.who button`))), "Sign in")
-	require.Contains(t, submit(chromedp.SendKeys(chromedp.ID("key"), adminKey+"\n")), "Everyone's")
+	require.Contains(t, submit(chromedp.Click(chromedp.CSS("#key-sign-in summary")), chromedp.SendKeys(chromedp.ID("key"), adminKey+"\n")), "Everyone's")
 	startAgain := func() string {
 		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+"/accounts/bigco"), chromedp.WaitVisible(chromedp.ID("playbook"))))
 		return submit(setValue("#playbook", "exec-touch"), chromedp.Click(chromedp.CSS(`#start-h ~ button`)))

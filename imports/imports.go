@@ -236,6 +236,8 @@ func (s *Service) apply(ctx context.Context, ref store.ImportRowRef, r store.Imp
 		return false, nil
 	case errors.Is(err, store.ErrUnknownCSM):
 		return true, s.refuse(ctx, ref, in.ID, UnknownCSM)
+	case errors.Is(err, store.ErrInactiveMember):
+		return true, s.refuse(ctx, ref, in.ID, FieldError{Field: "csm_email", Message: "this team member is deactivated: choose an active CSM"})
 	case store.IsContentError(err):
 		s.Log.WarnContext(ctx, "import row not saved", "import_id", ref.ImportID, "row", ref.Row, "error", err)
 		return true, s.refuse(ctx, ref, in.ID, FieldError{Field: "row", Message: "not saved: " + err.Error()})

@@ -24,9 +24,13 @@ var fieldEnums = map[string][]string{
 // notBlank is what "required" means for a text: something other than spaces.
 var notBlank = regexp.MustCompile(`\S`)
 
+// oneLineTitle is a title people read: something besides spaces, and no
+// control character but tab (the text rules of one-line fields).
+var oneLineTitle = regexp.MustCompile(`^[^\x00-\x08\x0A-\x1F\x7F]*\S[^\x00-\x08\x0A-\x1F\x7F]*$`)
+
 // fieldPatterns are the patterns the validator holds strings to.
 var fieldPatterns = map[string]*regexp.Regexp{
-	"Definition.key": keyPattern, "Definition.name": notBlank, "Step.id": idPattern, "Template.name": idPattern,
+	"Definition.key": keyPattern, "Definition.name": notBlank, "Step.id": idPattern, "Step.name": oneLineTitle, "Template.name": idPattern,
 	"Template.subject": notBlank, "Template.html": notBlank, "Template.text": notBlank,
 	"ExitRule.outcome": outcomePattern, "SendWindow.start": clockPattern, "SendWindow.end": clockPattern,
 	"WaitFor.event": eventPattern, "Condition.event_received": eventPattern, "StartPlaybook.key": keyPattern,
@@ -59,6 +63,7 @@ var descriptions = map[string]string{
 	"Definition.priority": "1 to 100. While a play of higher priority is live on the account, this play's automated " +
 		"customer emails wait (red-recovery holds renewal's). Without one the play is unranked: it neither holds nor waits.",
 	"Step":          "One touchpoint, with exactly one action: " + strings.Join(StepKinds, ", ") + ".",
+	"Step.name":     "The step's title for people (run page, inbox, analytics, simulation), one line; without one they show the id.",
 	"Notify.secret": "The name of a secret an admin stored (PUT /v1/secrets/{name}): the webhook's URL, looked up when the step runs.",
 	"Notify.url": "A webhook URL with no credential in it. One that is a credential (a Slack incoming webhook's, " +
 		"a user name or password, a token in the query) is refused: an admin stores it as a named secret and the step gives secret instead.",
@@ -198,6 +203,7 @@ func refine(defs map[string]any) {
 
 	prop("Definition", "steps")["minItems"] = 1
 	prop("Repeat", "steps")["minItems"] = 1
+	prop("Step", "name")["maxLength"] = MaxStepName
 	def("Step")["oneOf"] = requires(StepKinds...)
 	// One of template and sendgrid_template_id; at least one contact role.
 	def("EmailAction")["oneOf"] = requires("template", "sendgrid_template_id")

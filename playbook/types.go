@@ -61,7 +61,11 @@ type Template struct {
 
 // Step is one touchpoint. Exactly one action field is set.
 type Step struct {
-	ID    string     `json:"id"`
+	ID string `json:"id"`
+	// Name is the step's title for people (the run page, the inbox,
+	// analytics, simulations); without one they show the id. Display only:
+	// runs never read it.
+	Name  string     `json:"name,omitempty"`
 	At    *Duration  `json:"at,omitempty"`    // top level only: offset from the anchor
 	After *Duration  `json:"after,omitempty"` // delay after the previous step
 	When  *Condition `json:"when,omitempty"`  // skip the step unless it holds

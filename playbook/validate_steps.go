@@ -28,6 +28,7 @@ func (v *validator) step(p string, s *Step, depth int) {
 			v.ids[s.ID] = p
 		}
 	}
+	v.stepName(p, s)
 	if s.At != nil && s.After != nil {
 		v.add(p+".after", "use either at or after, not both")
 	}

@@ -122,6 +122,8 @@ type Service struct {
 	// definitions caches decoded definitions by "key@version": a version
 	// that is not a draft never changes (a database trigger refuses it).
 	definitions sync.Map
+	// stepNames caches the step names of a version by "key@version".
+	stepNames sync.Map
 }
 
 // StartInput names a playbook and an account; Version 0 means the published one.
@@ -323,7 +325,48 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (View, error) {
 	if err := s.joinTasks(ctx, run.ID, v.Progress); err != nil {
 		return View{}, err
 	}
+	if err := s.joinNames(ctx, run, v.Progress); err != nil {
+		return View{}, err
+	}
 	return v, s.joinApprovals(ctx, v.Progress)
+}
+
+// joinNames gives each step its name from the run's version of the
+// definition (versions a run started from never change, so the names are
+// kept once read).
+func (s *Service) joinNames(ctx context.Context, run store.Run, p *workflows.Progress) error {
+	cacheKey := fmt.Sprintf("%s@%d", run.PlaybookKey, run.PlaybookVersion)
+	cached, ok := s.stepNames.Load(cacheKey)
+	if !ok {
+		v, err := s.Store.GetPlaybookVersion(ctx, run.PlaybookKey, run.PlaybookVersion)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // ids it is
+		}
+		if err != nil {
+			return err
+		}
+		def, err := catalog.Decode(run.PlaybookKey, v.Version, v.Definition)
+		if err != nil {
+			return err
+		}
+		cached, _ = s.stepNames.LoadOrStore(cacheKey, def.StepNames())
+	}
+	names := cached.(map[string]string)
+	name := func(r *workflows.StepRecord) {
+		if title := playbook.StepTitle(names, r.ID); title != r.ID {
+			r.Name = title
+		}
+	}
+	for i := range p.Done {
+		name(&p.Done[i])
+	}
+	if p.Current != nil {
+		name(p.Current)
+	}
+	for i := range p.Upcoming {
+		name(&p.Upcoming[i])
+	}
+	return nil
 }
 
 // steps are the records of a view that may refer to a task or an approval.

@@ -87,6 +87,8 @@ type Entry struct {
 	At     time.Time `json:"at"`
 	Offset string    `json:"offset"` // since the start, e.g. "6d" or "89d4h"
 	StepID string    `json:"step_id"`
+	// StepName is the step's title from the definition, when it has one.
+	StepName string `json:"step_name,omitempty"`
 	// Action is what happened: email | task | approval | escalation |
 	// decision | event | update_account | start_playbook | notify |
 	// check_health | end, or why something did not happen or moved: skip
@@ -121,6 +123,17 @@ type Result struct {
 	// when each step ran, including waits, branches and skipped steps,
 	// which leave no entry. The picture draws from them.
 	Steps []workflows.StepRecord `json:"-"`
+	// StepNames are the definition's step names by id (StepTitle).
+	StepNames map[string]string `json:"-"`
+}
+
+// named gives each entry its step's title, where the step has a name.
+func named(entries []Entry, names map[string]string) {
+	for i := range entries {
+		if title := playbook.StepTitle(names, entries[i].StepID); title != entries[i].StepID {
+			entries[i].StepName = title
+		}
+	}
 }
 
 type recorder struct {
@@ -222,6 +235,8 @@ func RunContext(ctx context.Context, in Input) (Result, error) {
 	if err := r.overEntries(); err != nil {
 		return Result{}, err
 	}
+	r.result.StepNames = in.Definition.StepNames()
+	named(r.entries, r.result.StepNames)
 	r.result.Timeline = r.entries
 	if v, err := env.QueryWorkflow(workflows.ProgressQuery); err == nil {
 		var p workflows.Progress
@@ -628,6 +643,7 @@ func WithWaits(start time.Time, res Result) []Entry {
 		}
 		waits = append(waits, Entry{At: *rec.At, Offset: offset(rec.At.Sub(start)), StepID: rec.ID, Action: "wait", Detail: detail})
 	}
+	named(waits, res.StepNames)
 	slices.SortStableFunc(waits, func(a, b Entry) int { return a.At.Compare(b.At) })
 	out := make([]Entry, 0, len(res.Timeline)+len(waits))
 	for _, e := range res.Timeline {

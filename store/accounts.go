@@ -104,13 +104,13 @@ type UpsertContact struct {
 func (s *Store) UpsertAccount(ctx context.Context, in UpsertAccount) (Account, bool, error) {
 	var created bool
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var csmID uuid.UUID
-		err := tx.QueryRow(ctx, `SELECT id FROM team_members WHERE email = $1`, in.CSMEmail).Scan(&csmID)
-		if errors.Is(err, pgx.ErrNoRows) {
+		// A deactivated member is given no account (ErrInactiveMember).
+		csmID, err := activeMember(ctx, tx, in.CSMEmail)
+		if errors.Is(err, ErrUnknownMember) {
 			return ErrUnknownCSM
 		}
 		if err != nil {
-			return fmt.Errorf("look up CSM: %w", err)
+			return err
 		}
 		before, _, existed, err := lockStage(ctx, tx, in.ID)
 		if err != nil {
@@ -231,8 +231,11 @@ type AccountFilter struct {
 	CSMEmail string
 	Status   string
 	Search   string
-	After    string
-	Limit    int
+	// BookOf is a member's book: the accounts whose CSM is them or someone
+	// below them in the ladder.
+	BookOf string
+	After  string
+	Limit  int
 }
 
 // ListAccounts returns accounts by id, without their contacts.
@@ -241,7 +244,14 @@ func (s *Store) ListAccounts(ctx context.Context, f AccountFilter) ([]Account, e
 		WHERE ($1 = '' OR a.segment = $1) AND ($2 = '' OR h.band = $2 OR ($2 = 'none' AND h.band IS NULL))
 		  AND ($3 = '' OR t.email = $3) AND ($4 = '' OR a.status = $4) AND a.id > $5
 		  AND ($7 = '' OR strpos(lower(a.id || ' ' || a.name), lower($7)) > 0)
-		ORDER BY a.id LIMIT $6`, f.Segment, f.Band, f.CSMEmail, f.Status, f.After, limit(f.Limit), f.Search)
+		  AND ($8 = '' OR a.csm_id IN (
+			WITH RECURSIVE book(id, depth) AS (
+				SELECT id, 0 FROM team_members WHERE email = $8
+				UNION ALL
+				SELECT m.id, b.depth + 1 FROM team_members m JOIN book b ON m.manager_id = b.id WHERE b.depth < 32
+			)
+			SELECT id FROM book))
+		ORDER BY a.id LIMIT $6`, f.Segment, f.Band, f.CSMEmail, f.Status, f.After, limit(f.Limit), f.Search, f.BookOf)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}

@@ -213,16 +213,24 @@ type ApprovalFilter struct {
 	Status        states.Approval
 	AccountID     string
 	RunID         *uuid.UUID
-	After         *Keyset
-	Limit         int
+	// ByDeadline orders by deadline, soonest first (the inbox), and the
+	// keyset's At is the deadline; otherwise by creation.
+	ByDeadline bool
+	After      *Keyset
+	Limit      int
 }
 
-// ListApprovals returns approvals, oldest first: an inbox.
+// ListApprovals returns approvals, oldest first (or soonest deadline
+// first): an inbox.
 func (s *Store) ListApprovals(ctx context.Context, f ApprovalFilter) ([]Approval, error) {
+	order := keysetOrder{at: "a.created_at", id: "a.id"}
+	if f.ByDeadline {
+		order.at = "a.expires_at"
+	}
 	out, err := page[Approval](ctx, s.pool, approvalSelect+`
 		WHERE ($1 = '' OR t.email = $1) AND ($2 = '' OR a.status = $2)
 		  AND ($3 = '' OR a.account_id = $3) AND ($4::uuid IS NULL OR a.run_id = $4)`,
-		keysetOrder{at: "a.created_at", id: "a.id"}, f.After, f.Limit, f.AssigneeEmail, f.Status, f.AccountID, f.RunID)
+		order, f.After, f.Limit, f.AssigneeEmail, f.Status, f.AccountID, f.RunID)
 	if err != nil {
 		return nil, err
 	}
@@ -274,9 +282,9 @@ func (s *Store) EscalateApproval(ctx context.Context, id uuid.UUID, level int, e
 			return ErrNotPending
 		}
 		if curLevel < level {
-			var managerID *uuid.UUID
-			if err := tx.QueryRow(ctx, `SELECT manager_id FROM team_members WHERE id = $1`, assigneeID).Scan(&managerID); err != nil {
-				return fmt.Errorf("look up manager: %w", err)
+			managerID, err := activeManager(ctx, tx, assigneeID)
+			if err != nil {
+				return err
 			}
 			if managerID == nil {
 				return ErrTopOfLadder
@@ -309,6 +317,34 @@ func (s *Store) EscalateApproval(ctx context.Context, id uuid.UUID, level int, e
 		return err
 	})
 	return out, err
+}
+
+// activeManager is the nearest active manager above a member (nil: none):
+// a deactivated one gets no new work. It is locked against a deactivation
+// at the same time, as resolveAssignee's pick is.
+func activeManager(ctx context.Context, tx pgx.Tx, memberID uuid.UUID) (*uuid.UUID, error) {
+	for range 3 {
+		var managerID *uuid.UUID
+		if err := tx.QueryRow(ctx, `
+			WITH RECURSIVE up(id, manager_id, active, depth) AS (
+				SELECT m.id, m.manager_id, m.deactivated_at IS NULL, 1
+				FROM team_members t JOIN team_members m ON m.id = t.manager_id WHERE t.id = $1
+				UNION ALL
+				SELECT m.id, m.manager_id, m.deactivated_at IS NULL, up.depth + 1
+				FROM team_members m JOIN up ON m.id = up.manager_id WHERE up.depth < 32
+			)
+			SELECT (SELECT id FROM up WHERE active ORDER BY depth LIMIT 1)`, memberID).Scan(&managerID); err != nil {
+			return nil, fmt.Errorf("look up manager: %w", err)
+		}
+		if managerID == nil {
+			return nil, nil
+		}
+		active, err := lockActive(ctx, tx, *managerID)
+		if err != nil || active {
+			return managerID, err
+		}
+	}
+	return nil, errors.New("look up manager: the ladder keeps changing")
 }
 
 // nilUUID is NULL for uuid.Nil, so a column default applies.

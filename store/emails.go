@@ -168,11 +168,14 @@ type EmailFilter struct {
 	RunID     *uuid.UUID
 	Status    states.Email
 	// Kind is EmailToCustomer or EmailToTeam; "": both.
-	Kind  string
-	After *Keyset
-	Limit int
-	// Latest lists the newest rows first, from the newest (After is not
-	// used): what an account's page shows.
+	Kind string
+	// TeamTo, when set, keeps only the team emails addressed to it (a csm
+	// reads only their own notices); customer emails are not affected.
+	TeamTo *string
+	After  *Keyset
+	Limit  int
+	// Latest lists the newest rows first, After paging back in time: what
+	// an account's page shows.
 	Latest bool
 }
 
@@ -180,13 +183,13 @@ type EmailFilter struct {
 func (s *Store) ListEmails(ctx context.Context, f EmailFilter) ([]Email, error) {
 	filter := `
 		WHERE ($1 = '' OR account_id = $1) AND ($2::uuid IS NULL OR run_id = $2) AND ($3 = '' OR status = $3)
-		  AND ($4 = '' OR kind = $4)`
+		  AND ($4 = '' OR kind = $4) AND ($5::text IS NULL OR kind = 'customer' OR recipient = $5)`
 	if f.Latest {
 		return page[Email](ctx, s.pool, emailSelect+filter, keysetOrder{at: "created_at", id: "id", newestFirst: true},
-			nil, f.Limit, f.AccountID, f.RunID, f.Status, f.Kind)
+			f.After, f.Limit, f.AccountID, f.RunID, f.Status, f.Kind, f.TeamTo)
 	}
 	return page[Email](ctx, s.pool, emailSelect+filter,
-		keysetOrder{at: "created_at", id: "id"}, f.After, f.Limit, f.AccountID, f.RunID, f.Status, f.Kind)
+		keysetOrder{at: "created_at", id: "id"}, f.After, f.Limit, f.AccountID, f.RunID, f.Status, f.Kind, f.TeamTo)
 }
 
 const emailSelect = `

@@ -114,7 +114,10 @@ func (s *Store) RecordRiskSignal(ctx context.Context, accountID, signal string, 
 		if err != nil {
 			return err
 		}
-		return addEventFirings(ctx, tx, accountID, id, firings)
+		if err := addEventFirings(ctx, tx, accountID, id, firings); err != nil {
+			return err
+		}
+		return recordRiskAlert(ctx, tx, accountID, fmt.Sprintf("#event-%d", id), nil, nil, nil, []string{signal})
 	})
 }
 

@@ -109,6 +109,10 @@ func (s *Store) AddHealthSnapshot(ctx context.Context, accountID string, measure
 				return err
 			}
 		}
+		bandFrom, bandTo, newSignals := snapshotAlert(earlier, h)
+		if err := recordRiskAlert(ctx, tx, accountID, suffix, bandFrom, bandTo, &h.Score, newSignals); err != nil {
+			return err
+		}
 		return appendEvent(ctx, tx, accountID, nil, "health_recorded",
 			map[string]any{"snapshot_id": h.ID, "score": h.Score, "band": h.Band})
 	})

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 )
 
 // APIKey describes a key; the secret itself is shown once, at creation.
@@ -22,6 +21,8 @@ type APIKey struct {
 	Prefix      string
 	CreatedAt   time.Time
 	RevokedAt   *time.Time
+	// LastUsedAt is when the key last authenticated, to the minute.
+	LastUsedAt *time.Time
 }
 
 // ErrUnknownKey is returned for a key that does not exist or was revoked.
@@ -42,9 +43,9 @@ func (s *Store) CreateAPIKey(ctx context.Context, name, role, memberEmail string
 	k := APIKey{Name: name, Role: role, Prefix: secret[:8]}
 	var memberID *uuid.UUID
 	if memberEmail != "" {
-		var id uuid.UUID
-		err := s.pool.QueryRow(ctx, `SELECT id FROM team_members WHERE email = $1`, memberEmail).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
+		// A deactivated member gets no key (ErrInactiveMember).
+		id, err := activeMember(ctx, s.pool, memberEmail)
+		if errors.Is(err, ErrUnknownMember) {
 			return APIKey{}, "", ErrUnknownCSM
 		}
 		if err != nil {
@@ -61,9 +62,16 @@ func (s *Store) CreateAPIKey(ctx context.Context, name, role, memberEmail string
 	return k, secret, nil
 }
 
-// LookupAPIKey finds the live key with this secret.
+// LookupAPIKey finds the live key with this secret, and records that it
+// was used: at most once a minute, so that a busy key costs one write a
+// minute, not one a request. The key answered is as it was before (its
+// previous use).
 func (s *Store) LookupAPIKey(ctx context.Context, secret string) (APIKey, error) {
-	k, err := rowOf[APIKey](ctx, s.pool, keySelect+` WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, hashKey(secret))
+	k, err := rowOf[APIKey](ctx, s.pool, `
+		WITH used AS (
+			UPDATE api_keys SET last_used_at = now()
+			WHERE key_hash = $1 AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+		)`+keySelect+` WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, hashKey(secret))
 	if errors.Is(err, ErrNotFound) {
 		return APIKey{}, ErrUnknownKey
 	}
@@ -79,7 +87,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, after *uuid.UUID, n int) ([]API
 }
 
 const keySelect = `
-	SELECT k.id, k.name, k.role, t.email AS member_email, k.prefix, k.created_at, k.revoked_at
+	SELECT k.id, k.name, k.role, t.email AS member_email, k.prefix, k.created_at, k.revoked_at, k.last_used_at
 	FROM api_keys k LEFT JOIN team_members t ON t.id = k.team_member_id`
 
 // RevokeAPIKey makes a key unusable from now on; revoking twice is harmless.
@@ -87,7 +95,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id uuid.UUID) (APIKey, error) 
 	return rowOf[APIKey](ctx, s.pool, `
 		UPDATE api_keys k SET revoked_at = COALESCE(k.revoked_at, now()) WHERE k.id = $1
 		RETURNING k.id, k.name, k.role, (SELECT email FROM team_members WHERE id = k.team_member_id) AS member_email,
-		          k.prefix, k.created_at, k.revoked_at`, id)
+		          k.prefix, k.created_at, k.revoked_at, k.last_used_at`, id)
 }
 
 // InLadderOf reports whether member is assignee or above them in the

@@ -13,11 +13,12 @@ import (
 	"github.com/playbookd/playbookd/states"
 )
 
-// Task is a to-do for a team member, created by a run.
+// Task is a to-do for a team member, created by a run, or by a person
+// (an ad-hoc task: no run, no step, CreatedBy set).
 type Task struct {
 	ID            uuid.UUID
-	RunID         uuid.UUID
-	StepID        string
+	RunID         *uuid.UUID // nil: an ad-hoc task
+	StepID        string     // "" for an ad-hoc task
 	AccountID     string
 	AssigneeEmail string
 	Title         string
@@ -29,9 +30,17 @@ type Task struct {
 	ClosedAt      *time.Time
 	Outcome       string
 	Note          string
-	WorkflowID    string
-	RunStatus     states.Run
+	// SnoozedUntil keeps the task out of its assignee's inbox until then.
+	SnoozedUntil *time.Time
+	// CreatedBy is who made an ad-hoc task.
+	CreatedBy *string
+	// The run's, "" for an ad-hoc task.
+	WorkflowID string
+	RunStatus  states.Run
 }
+
+// Snoozed says whether the task is out of the inbox at now.
+func (t Task) Snoozed(now time.Time) bool { return t.SnoozedUntil != nil && t.SnoozedUntil.After(now) }
 
 // NewTask is the input of CreateTask. AssigneeLevel picks the first member of
 // the account's escalation ladder (CSM, their manager, ...) at that level or
@@ -84,38 +93,84 @@ type TaskFilter struct {
 	Status        states.Task
 	AccountID     string
 	RunID         *uuid.UUID
-	After         *Keyset
-	Limit         int
+	// Snoozed: SnoozedAwake is an inbox (tasks snoozed until later are left
+	// out), SnoozedOnly the snoozed ones; "" all.
+	Snoozed string
+	// ByDue orders by due time, soonest first and tasks without one last
+	// (the inbox); the keyset's At is the due time, NoDue for none.
+	ByDue bool
+	After *Keyset
+	Limit int
 }
+
+// NoDue stands for "no due time" in a keyset of tasks ordered by due time:
+// after every real one.
+var NoDue = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// TaskFilter.Snoozed values.
+const (
+	SnoozedAwake = "exclude"
+	SnoozedOnly  = "only"
+)
 
 // ListTasks returns tasks, oldest first.
 func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 	return page[Task](ctx, s.pool, taskSelect+`
 		WHERE ($1 = '' OR t.email = $1) AND ($2 = '' OR k.status = $2)
-		  AND ($3 = '' OR k.account_id = $3) AND ($4::uuid IS NULL OR k.run_id = $4)`,
-		keysetOrder{at: "k.created_at", id: "k.id"}, f.After, f.Limit, f.AssigneeEmail, f.Status, f.AccountID, f.RunID)
+		  AND ($3 = '' OR k.account_id = $3) AND ($4::uuid IS NULL OR k.run_id = $4)
+		  AND CASE $5 WHEN 'exclude' THEN k.snoozed_until IS NULL OR k.snoozed_until <= now()
+		              WHEN 'only' THEN k.snoozed_until > now() ELSE true END`,
+		taskOrder(f.ByDue), f.After, f.Limit, f.AssigneeEmail, f.Status, f.AccountID, f.RunID, f.Snoozed)
 }
 
+func taskOrder(byDue bool) keysetOrder {
+	if byDue {
+		return keysetOrder{at: "COALESCE(k.due_at, '9999-12-31 00:00:00+00'::timestamptz)", id: "k.id"}
+	}
+	return keysetOrder{at: "k.created_at", id: "k.id"}
+}
+
+// An ad-hoc task has no run: its run's columns read as "".
 const taskSelect = `
-	SELECT k.id, k.run_id, k.step_id, k.account_id, t.email AS assignee_email, k.title, k.description, k.priority,
-	       k.status, k.due_at, k.created_at, k.closed_at, k.outcome, k.note, r.workflow_id, r.status AS run_status
-	FROM tasks k JOIN team_members t ON t.id = k.assignee_id JOIN runs r ON r.id = k.run_id`
+	SELECT k.id, k.run_id, COALESCE(k.step_id, '') AS step_id, k.account_id, t.email AS assignee_email, k.title,
+	       k.description, k.priority, k.status, k.due_at, k.created_at, k.closed_at, k.outcome, k.note,
+	       k.snoozed_until, k.created_by, COALESCE(r.workflow_id, '') AS workflow_id, COALESCE(r.status, '') AS run_status
+	FROM tasks k JOIN team_members t ON t.id = k.assignee_id LEFT JOIN runs r ON r.id = k.run_id`
 
 // resolveAssignee picks the nearest member of the account's escalation ladder
 // (CSM, their manager, ...) at the level or above; the top of the ladder when
-// nobody is high enough.
+// nobody is high enough. A deactivated member gets no new work: the ladder
+// climbs past them (deactivating moves accounts and reports off a member, so
+// this holds by construction too).
 func resolveAssignee(ctx context.Context, q querier, accountID, level string) (uuid.UUID, error) {
+	// The member picked is locked against a deactivation at the same time
+	// (FOR SHARE waits for it); one that committed meanwhile is picked
+	// again, from the ladder as the deactivation left it.
+	for range 3 {
+		id, err := pickAssignee(ctx, q, accountID, level)
+		if err != nil {
+			return uuid.Nil, err
+		}
+		active, err := lockActive(ctx, q, id)
+		if err != nil || active {
+			return id, err
+		}
+	}
+	return uuid.Nil, fmt.Errorf("resolve assignee of account %s: the ladder keeps changing", accountID)
+}
+
+func pickAssignee(ctx context.Context, q querier, accountID, level string) (uuid.UUID, error) {
 	var id uuid.UUID
 	err := q.QueryRow(ctx, `
-		WITH RECURSIVE ladder(id, manager_id, depth, senior_enough) AS (
-			SELECT t.id, t.manager_id, 0, `+levelRank("t.level")+` >= `+levelRank("$2")+`
+		WITH RECURSIVE ladder(id, manager_id, depth, senior_enough, active) AS (
+			SELECT t.id, t.manager_id, 0, `+levelRank("t.level")+` >= `+levelRank("$2")+`, t.deactivated_at IS NULL
 			FROM accounts a JOIN team_members t ON t.id = a.csm_id WHERE a.id = $1
 			UNION ALL
-			SELECT t.id, t.manager_id, l.depth + 1, `+levelRank("t.level")+` >= `+levelRank("$2")+`
+			SELECT t.id, t.manager_id, l.depth + 1, `+levelRank("t.level")+` >= `+levelRank("$2")+`, t.deactivated_at IS NULL
 			FROM team_members t JOIN ladder l ON t.id = l.manager_id
 			WHERE l.depth < 32
 		)
-		SELECT id FROM ladder
+		SELECT id FROM ladder WHERE active
 		ORDER BY senior_enough DESC, CASE WHEN senior_enough THEN depth ELSE -depth END
 		LIMIT 1`, accountID, level, accounts.Levels).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -159,7 +214,7 @@ func (s *Store) CompleteTask(ctx context.Context, id uuid.UUID, outcome, note st
 		if task, err = rowOf[Task](ctx, tx, taskSelect+` WHERE k.id = $1`, id); err != nil {
 			return err
 		}
-		return appendEvent(ctx, tx, task.AccountID, &task.RunID, "task_completed",
+		return appendEvent(ctx, tx, task.AccountID, task.RunID, "task_completed",
 			map[string]any{"task_id": id, "step_id": task.StepID, "outcome": outcome})
 	})
 	return task, err

@@ -17,9 +17,18 @@ type TeamMember struct {
 	Name         string
 	Level        string
 	ManagerEmail *string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Role is what the member may do once signed in (a key's roles);
+	// Timezone is how the console shows them times.
+	Role     string
+	Timezone string
+	// DeactivatedAt is set once the member left: they get no new work.
+	DeactivatedAt *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
+
+// Active says whether the member may still be given work.
+func (m TeamMember) Active() bool { return m.DeactivatedAt == nil }
 
 // UpsertTeamMember is the input of UpsertTeamMember; emails are lower-case.
 type UpsertTeamMember struct {
@@ -27,6 +36,9 @@ type UpsertTeamMember struct {
 	Name         string
 	Level        string
 	ManagerEmail string // empty: no manager
+	// Role and Timezone: empty keeps the member's (csm and UTC for a new one).
+	Role     string
+	Timezone string
 }
 
 // UpsertTeamMember creates or updates a team member by email.
@@ -38,13 +50,12 @@ func (s *Store) UpsertTeamMember(ctx context.Context, in UpsertTeamMember) (Team
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var managerID *uuid.UUID
 		if in.ManagerEmail != "" {
-			var id uuid.UUID
-			err := tx.QueryRow(ctx, `SELECT id FROM team_members WHERE email = $1`, in.ManagerEmail).Scan(&id)
-			if errors.Is(err, pgx.ErrNoRows) {
+			id, err := activeMember(ctx, tx, in.ManagerEmail)
+			switch {
+			case errors.Is(err, ErrUnknownMember):
 				return ErrUnknownManager
-			}
-			if err != nil {
-				return fmt.Errorf("look up manager: %w", err)
+			case err != nil: // a deactivated manager is ErrInactiveMember: they get no reports
+				return err
 			}
 			// The ladder climbs manager links; refuse a link that would make it loop.
 			var loops bool
@@ -64,13 +75,22 @@ func (s *Store) UpsertTeamMember(ctx context.Context, in UpsertTeamMember) (Team
 			}
 			managerID = &id
 		}
+		if in.Role != "" && in.Role != "admin" {
+			if err := keepAnAdmin(ctx, tx, in.Email); err != nil {
+				return err
+			}
+		}
 		err := tx.QueryRow(ctx, `
-			INSERT INTO team_members (email, name, level, manager_id) VALUES ($1, $2, $3, $4)
+			INSERT INTO team_members (email, name, level, manager_id, role, timezone)
+			VALUES ($1, $2, $3, $4, COALESCE(NULLIF($5, ''), 'csm'), COALESCE(NULLIF($6, ''), 'UTC'))
 			ON CONFLICT (email) DO UPDATE
-			SET name = EXCLUDED.name, level = EXCLUDED.level, manager_id = EXCLUDED.manager_id, updated_at = now()
-			RETURNING id, email, name, level, created_at, updated_at, (xmax = 0)`,
-			in.Email, in.Name, in.Level, managerID,
-		).Scan(&member.ID, &member.Email, &member.Name, &member.Level, &member.CreatedAt, &member.UpdatedAt, &created)
+			SET name = EXCLUDED.name, level = EXCLUDED.level, manager_id = EXCLUDED.manager_id,
+			    role = COALESCE(NULLIF($5, ''), team_members.role), timezone = COALESCE(NULLIF($6, ''), team_members.timezone),
+			    updated_at = now()
+			RETURNING id, email, name, level, role, timezone, deactivated_at, created_at, updated_at, (xmax = 0)`,
+			in.Email, in.Name, in.Level, managerID, in.Role, in.Timezone,
+		).Scan(&member.ID, &member.Email, &member.Name, &member.Level, &member.Role, &member.Timezone, &member.DeactivatedAt,
+			&member.CreatedAt, &member.UpdatedAt, &created)
 		if err != nil {
 			return fmt.Errorf("upsert team member: %w", err)
 		}
@@ -99,7 +119,8 @@ func (s *Store) MembersBelow(ctx context.Context, email string) ([]TeamMember, e
 			SELECT t.id, b.depth + 1 FROM team_members t JOIN below b ON t.manager_id = b.id
 			WHERE b.depth < 32
 		)
-		SELECT DISTINCT t.id, t.email, t.name, t.level, mgr.email AS manager_email, t.created_at, t.updated_at
+		SELECT DISTINCT t.id, t.email, t.name, t.level, mgr.email AS manager_email, t.role, t.timezone, t.deactivated_at,
+		       t.created_at, t.updated_at
 		FROM below b JOIN team_members t ON t.id = b.id LEFT JOIN team_members mgr ON mgr.id = t.manager_id
 		WHERE t.email <> $1 ORDER BY t.email LIMIT 500`, email)
 }
@@ -110,5 +131,6 @@ func (s *Store) ListTeamMembers(ctx context.Context, afterEmail string, n int) (
 }
 
 const memberSelect = `
-	SELECT t.id, t.email, t.name, t.level, mgr.email AS manager_email, t.created_at, t.updated_at
+	SELECT t.id, t.email, t.name, t.level, mgr.email AS manager_email, t.role, t.timezone, t.deactivated_at,
+	       t.created_at, t.updated_at
 	FROM team_members t LEFT JOIN team_members mgr ON mgr.id = t.manager_id`

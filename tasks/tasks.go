@@ -1,6 +1,7 @@
-// Package tasks completes the tasks runs create for the team: who may
-// complete one, that it is still open, and telling its run, which may be
-// waiting for it.
+// Package tasks keeps the team's tasks: those runs create and those people
+// make on an account (ad-hoc). Who may complete, reassign or snooze one
+// (a csm: their ladder's), that it is still open, and telling its run,
+// which may be waiting for it (an ad-hoc task has none to tell).
 package tasks
 
 import (
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -28,11 +30,15 @@ var (
 	ErrTooLong  = fmt.Errorf("outcome at most %d characters, note at most %d", MaxOutcomeBytes, MaxNoteBytes)
 )
 
-// Store is what completing tasks needs from PostgreSQL.
+// Store is what keeping tasks needs from PostgreSQL.
 type Store interface {
 	GetTask(ctx context.Context, id uuid.UUID) (store.Task, error)
 	CompleteTask(ctx context.Context, id uuid.UUID, outcome, note string) (store.Task, error)
 	ListTasks(ctx context.Context, f store.TaskFilter) ([]store.Task, error)
+	GetAccount(ctx context.Context, id string) (store.Account, error)
+	CreateAdHocTask(ctx context.Context, in store.NewAdHocTask) (store.Task, error)
+	ReassignTask(ctx context.Context, id uuid.UUID, assigneeEmail, by string) (store.Task, error)
+	SnoozeTask(ctx context.Context, id uuid.UUID, until *time.Time, by string) (store.Task, error)
 	team.Ladder
 }
 
@@ -41,14 +47,16 @@ type Runs interface {
 	TaskCompleted(ctx context.Context, t store.Task) error
 }
 
-// Service completes and lists tasks.
+// Service keeps tasks.
 type Service struct {
 	Store Store
 	Runs  Runs
+	// Now is the clock snoozes are measured from (nil: time.Now).
+	Now func() time.Time
 }
 
 // Complete closes an open task with its outcome ("" is "done") and note,
-// and tells its run. Completing it again with the same outcome answers the
+// and tells its run (an ad-hoc task has none). Completing it again with the same outcome answers the
 // task unchanged. Once the task is found it is returned, also with a
 // refusal, so the caller can name its run.
 func (s *Service) Complete(ctx context.Context, by team.Actor, id uuid.UUID, outcome, note string) (store.Task, error) {
@@ -79,6 +87,9 @@ func (s *Service) Complete(ctx context.Context, by team.Actor, id uuid.UUID, out
 		return current, ErrNotFound
 	case err != nil:
 		return current, err
+	}
+	if task.RunID == nil {
+		return task, nil
 	}
 	if err := s.Runs.TaskCompleted(ctx, task); err != nil {
 		return task, fmt.Errorf("task completed, but its run was not told: %w", err)

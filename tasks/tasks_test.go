@@ -75,7 +75,7 @@ func TestComplete(t *testing.T) {
 			default:
 				require.NoError(t, err)
 				require.Len(t, r.told, 1, "the run is told")
-				require.Equal(t, l.RunID, got.RunID)
+				require.Equal(t, &l.RunID, got.RunID)
 			}
 			stored, err := l.Store.GetTask(ctx, task.ID)
 			require.NoError(t, err)

@@ -27,12 +27,17 @@ var (
 	// Deciders decide approvals and complete tasks (a csm: their ladder's).
 	Deciders = []string{RoleAdmin, RoleOps, RoleCSM}
 	// Operators run the playbooks: start, pause, resume and cancel runs,
-	// save accounts and their health, report events, import books, keep the
-	// team.
+	// save accounts and their health, import books, keep the team (adding
+	// and editing members; an admin role only an admin gives).
 	Operators = []string{RoleAdmin, RoleOps}
+	// Reporters close their own loops on an account: report the events a
+	// run waits for, log calls, meetings and notes, make, reassign and
+	// snooze tasks (a csm: on the accounts and tasks of their ladder).
+	Reporters = []string{RoleAdmin, RoleOps, RoleCSM}
 	// Designers write, simulate, publish and duplicate playbooks.
 	Designers = []string{RoleAdmin, RoleOps}
-	// Admins manage API keys and write secrets.
+	// Admins manage API keys, write secrets, and deactivate team members
+	// (handing their work to someone named).
 	Admins = []string{RoleAdmin}
 	// SecretListers see the names of the secrets (ops write definitions that
 	// name them); nobody reads a value back.

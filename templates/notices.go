@@ -29,22 +29,27 @@ func (s *Set) RenderNotice(name string, n Notice) (Rendered, error) {
 	return s.render(name, n)
 }
 
-// Digest is what the daily digest sees: a team member's pending approvals
-// and overdue tasks.
+// Digest is what the daily digest sees: the risk on a team member's
+// accounts since their last digest, their pending approvals and overdue
+// tasks.
 type Digest struct {
 	To        Person
 	Day       string // "Tue 1 Dec 2026"
 	Inbox     string // the console inbox
+	Risks     []DigestLine
 	Approvals []DigestLine
 	Overdue   []DigestLine
 }
 
 // DigestLine is one item of a digest.
 type DigestLine struct {
-	What    string // the approval's step and level, or the task's title
+	What    string // the approval's step and level, the task's title, what changed on the account
 	Account string
-	When    string // the approval's deadline, or when the task was due
-	Link    string // an approval's console page; "" for a task (the inbox has it)
+	When    string // the approval's deadline, when the task was due, when the account changed
+	Link    string // an approval's or the account's console page; "" for a task (the inbox has it)
+	// Started is what a risk started and who holds it, in words ("" for
+	// approvals and tasks).
+	Started string
 }
 
 // RenderDigest fills the digest template in.

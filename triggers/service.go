@@ -33,6 +33,7 @@ type Store interface {
 	CountAccountEvents(ctx context.Context, accountID, typ string, since time.Time, field string, values []string) (int, error)
 	RenewalsWithin(ctx context.Context, today time.Time, days int, after string, n int) ([]store.RenewalCandidate, error)
 	ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (accounts.Snapshot, error)
+	LastContact(ctx context.Context, accountID string, at time.Time) (*time.Time, error)
 }
 
 // Runs starts runs and tells live ones about changes.
@@ -138,6 +139,27 @@ type Recorded struct {
 	Warning      string               `json:"warning,omitempty"`
 }
 
+// maxContactDays is the most days since last contact the model takes
+// (health.Inputs.Validate's bound).
+const maxContactDays = 36500
+
+// withLastContact fills in days since last contact from the latest call or
+// meeting logged on the account by the time of the measurement, when the
+// measurement does not say it (nor is a score computed upstream). The
+// stored inputs then say what the score read.
+func (s *Service) withLastContact(ctx context.Context, accountID string, in health.Inputs, measuredAt time.Time) (health.Inputs, error) {
+	if in.Score != nil || in.DaysSinceLastContact != nil {
+		return in, nil
+	}
+	last, err := s.Store.LastContact(ctx, accountID, measuredAt)
+	if err != nil || last == nil {
+		return in, err
+	}
+	days := math.Min(maxContactDays, math.Round(measuredAt.Sub(*last).Hours()/24*10)/10) // tenths of a day
+	in.DaysSinceLastContact = &days
+	return in, nil
+}
+
 // RecordHealth scores a measurement, stores it with the triggers it fires,
 // starts their runs and hands the new band to live runs (a recovery whose
 // account is green again ends as recovered). measuredAt zero means now.
@@ -147,6 +169,9 @@ func (s *Service) RecordHealth(ctx context.Context, accountID string, in health.
 	}
 	trigs, err := s.triggers(ctx)
 	if err != nil {
+		return Recorded{}, err
+	}
+	if in, err = s.withLastContact(ctx, accountID, in, measuredAt); err != nil {
 		return Recorded{}, err
 	}
 	result := s.Model.Score(in)

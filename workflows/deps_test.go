@@ -42,6 +42,7 @@ var mayImport = map[string][]string{
 	"internal/netguard":     nil,
 	"internal/historystats": nil,
 	"internal/text":         nil, // the text rules both edges apply
+	"internal/invalid":      nil, // what is wrong with a request, field by field, for every service and both edges
 	"internal/throttle":     nil, // failed authentications by client, for both edges (in memory)
 	"metrics":               nil,
 	"migrations":            nil,
@@ -65,30 +66,31 @@ var mayImport = map[string][]string{
 	"activities": {"accounts", "activities/contract", "compose", "internal/netguard", "mail", "message", "states", "store", "templates", "unsubscribe"},
 	"runs":       {"accounts", "activities/contract", "catalog", "message", "playbook", "states", "store", "workflows"},
 	"triggers":   {"accounts", "activities/contract", "health", "playbook", "runs", "store"},
-	"playbooks":  {"playbook"},                                                           // the built-in definitions; seeding does not reach into store types
-	"team":       nil,                                                                    // who may act on whose work
-	"catalog":    {"playbook", "playbooks", "store"},                                     // drafts, validation, publishing
-	"approvals":  {"compose", "message", "runs", "states", "store", "team", "templates"}, // deciding
-	"tasks":      {"store", "team"},                                                      // completing
-	"portfolio":  {"store"},                                                              // the portfolio report (bands, retention, outcomes)
-	"analytics":  {"playbook", "states", "store"},                                        // a playbook's figures per version and step
-	"imports":    {"activities/contract", "store", "triggers", "workflows"},              // bulk imports, applied by a workflow
+	"playbooks":  {"playbook"},                                                                               // the built-in definitions; seeding does not reach into store types
+	"team":       nil,                                                                                        // who may act on whose work
+	"catalog":    {"playbook", "playbooks", "store"},                                                         // drafts, validation, publishing
+	"approvals":  {"compose", "internal/invalid", "message", "runs", "states", "store", "team", "templates"}, // deciding
+	"tasks":      {"internal/invalid", "store", "team"},                                                      // completing, ad-hoc tasks, reassigning, snoozing
+	"timeline":   {"internal/invalid", "store", "team"},                                                      // an account's notes and audit events, as people read them
+	"portfolio":  {"store"},                                                                                  // the portfolio report (bands, retention, outcomes)
+	"analytics":  {"playbook", "states", "store"},                                                            // a playbook's figures per version and step
+	"imports":    {"activities/contract", "store", "triggers", "workflows"},                                  // bulk imports, applied by a workflow
+	"signin":     {"mail", "states", "store"},                                                                // members sign in: emailed links, single sign-on
 
 	// The application core: services wired once, the edges' interfaces
 	// declared once, the shared use cases. Never an edge, never workflow
 	// code or activities.
-	"internal/app": {"accounts", "analytics", "approvals", "catalog", "health", "imports", "internal/netguard", "internal/throttle", "message",
-		"playbook", "portfolio", "runs", "simulate", "store", "tasks", "team", "templates", "triggers"},
+	"internal/app": {"accounts", "analytics", "approvals", "catalog", "health", "imports", "internal/invalid", "internal/netguard", "internal/throttle", "mail", "message", "playbook", "portfolio", "runs", "signin", "simulate", "store", "tasks", "team", "templates", "timeline", "triggers"},
 
 	// The edges: they reach the services through internal/app (the other
 	// packages are there for their types and errors; mayWire says none is
 	// built here), never workflows.
-	"api":             {"accounts", "analytics", "approvals", "catalog", "health", "imports", "internal/app", "internal/text", "internal/throttle", "metrics", "playbook", "runs", "simulate", "states", "store", "tasks", "team", "templates", "triggers", "unsubscribe"},
-	"console":         {"accounts", "analytics", "approvals", "catalog", "health", "internal/app", "internal/text", "internal/throttle", "playbook", "portfolio", "runs", "simulate", "states", "store", "tasks", "team", "templates", "triggers"},
+	"api":             {"accounts", "analytics", "approvals", "catalog", "health", "imports", "internal/app", "internal/invalid", "internal/text", "internal/throttle", "metrics", "playbook", "runs", "simulate", "states", "store", "tasks", "team", "templates", "timeline", "triggers", "unsubscribe"},
+	"console":         {"accounts", "analytics", "approvals", "catalog", "health", "internal/app", "internal/invalid", "internal/text", "internal/throttle", "playbook", "portfolio", "runs", "signin", "simulate", "states", "store", "tasks", "team", "templates", "timeline", "triggers"},
 	"internal/config": {"accounts", "health", "internal/netguard", "message", "playbook"},
 	"worker":          {"activities", "workflows"},
 	"cmd/playbookd": {"activities", "api", "catalog", "console", "internal/app", "internal/config", "internal/netguard", "mail", "metrics", "migrations", "playbook",
-		"store", "templates", "unsubscribe", "worker", "workflows"},
+		"signin", "store", "templates", "unsubscribe", "worker", "workflows"},
 	"cmd/bench": {"internal/historystats", "playbook", "playbooks", "simulate", "templates", "workflows"},
 	"e2e":       nil,
 
@@ -97,6 +99,7 @@ var mayImport = map[string][]string{
 	"internal/sendgridtest": {"store/storetest"},
 	"internal/temporaltest": {"store/storetest"},
 	"internal/browsertest":  {"store/storetest"},
+	"internal/mailtest":     {"mail", "states"},
 }
 
 // pending are edges the table forbids that work under way removes (none
@@ -119,6 +122,7 @@ var mayNotReach = map[string][]string{
 	"templates":           noIO,
 	"internal/netguard":   noIO,
 	"internal/text":       noIO,
+	"internal/invalid":    noIO,
 }
 
 var noIO = []string{"net", "net/http", "os/exec", "database/sql", "github.com/jackc/pgx/v5", "go.temporal.io/sdk/client"}

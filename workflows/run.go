@@ -123,11 +123,17 @@ const (
 // StepRecord is one step as the progress query shows it. Times are UTC, in
 // whole seconds; a time that is not known is left out.
 type StepRecord struct {
-	ID     string     `json:"id"` // unique in the run: repeated steps add "#n"
+	ID string `json:"id"` // unique in the run: repeated steps add "#n"
+	// Name is the step's title from the definition, added by the run view
+	// (runs.Service.Get); the workflow leaves it empty.
+	Name   string     `json:"name,omitempty"`
 	Kind   string     `json:"kind"`
 	At     *time.Time `json:"at,omitempty"` // when it ran, or is due
 	Status string     `json:"status"`
 	Detail string     `json:"detail,omitempty"`
+	// Event is the account event a wait_for step waits (or waited) for:
+	// what the console offers to report while the step is current.
+	Event string `json:"event,omitempty"`
 	// Until is what the current step waits for: the event's or the
 	// approval's deadline, the send window's opening, the cap's release.
 	Until    *time.Time   `json:"until,omitempty"`

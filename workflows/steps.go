@@ -313,7 +313,7 @@ func (r *interpreter) createTask(ctx workflow.Context, id string, t *playbook.Ta
 
 func (r *interpreter) waitFor(ctx workflow.Context, s *playbook.Step, suffix string, rec *StepRecord) (string, error) {
 	name := s.WaitFor.Event
-	rec.Status, rec.Detail = StepAwaiting, "awaiting the "+name+" event, without a deadline"
+	rec.Status, rec.Detail, rec.Event = StepAwaiting, "awaiting the "+name+" event, without a deadline", name
 	got := func() bool { return r.received(name) }
 	if s.WaitFor.Within == nil {
 		if err := workflow.Await(ctx, got); err != nil {

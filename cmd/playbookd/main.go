@@ -38,6 +38,7 @@ import (
 	"github.com/playbookd/playbookd/mail"
 	"github.com/playbookd/playbookd/metrics"
 	"github.com/playbookd/playbookd/migrations"
+	"github.com/playbookd/playbookd/signin"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
 	"github.com/playbookd/playbookd/unsubscribe"
@@ -159,10 +160,14 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 	}
 	defer tc.Close()
 	proxies, _ := cfg.TrustedProxyRanges() // config has checked them
+	sender := newSender(cfg, log)
+	fromName, fromAddr := cfg.EmailFromAddress()
 	application, wired := app.Build(app.Deps{Store: st, Temporal: tc, TaskQueue: cfg.TemporalTaskQueue,
 		Namespace: cfg.TemporalNamespace, TemporalUIURL: cfg.TemporalUIURL, EscalationSLA: cfg.EscalationSLA(),
 		EmailCap: cfg.FrequencyCap(), SendWindow: cfg.DefaultSendWindow(), Health: cfg.Health(), Segments: cfg.Segments(),
-		Templates: set, Webhooks: cfg.Webhooks(), Log: log})
+		Templates: set, Webhooks: cfg.Webhooks(), Log: log,
+		Mailer: sender, MailFrom: mail.Address{Name: fromName, Email: fromAddr}, PublicBaseURL: cfg.PublicBaseURL,
+		OIDC: oidcConfig(cfg)})
 
 	// The first part to stop takes the process down: the others are told to
 	// stop through this context and waited for.
@@ -171,7 +176,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 	errs := make(chan error, 3)
 	started := 0
 	if cmd == "worker" || cmd == "dev" {
-		acts, err := newActivities(cfg, st, set, wired.Runs, log)
+		acts, err := newActivities(cfg, st, set, sender, wired.Runs, log)
 		if err != nil {
 			return err
 		}
@@ -211,13 +216,28 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 	return firstErr
 }
 
-func newActivities(cfg config.Config, st *store.Store, set *templates.Set, starter activities.RunStarter, log *slog.Logger) (*activities.Activities, error) {
-	var sender mail.Sender = mail.Capture{Log: log}
+// newSender is how email goes out, for the worker's activities and the
+// API's sign-in links alike: SendGrid with a key, else captured.
+func newSender(cfg config.Config, log *slog.Logger) mail.Sender {
 	if cfg.SendGridAPIKey != "" {
-		sender = mail.NewSendGrid(cfg.SendGridAPIKey, cfg.SendGridBaseURL)
-	} else {
-		log.Info("SENDGRID_API_KEY not set: emails are captured in the outbox and logged, not sent")
+		return mail.NewSendGrid(cfg.SendGridAPIKey, cfg.SendGridBaseURL)
 	}
+	log.Info("SENDGRID_API_KEY not set: emails are captured in the outbox and logged, not sent")
+	return mail.Capture{Log: log}
+}
+
+// oidcConfig is the team's identity provider for single sign-on; nil when
+// OIDC_ISSUER_URL is not set.
+func oidcConfig(cfg config.Config) *signin.OIDCConfig {
+	if !cfg.SSO() {
+		return nil
+	}
+	return &signin.OIDCConfig{Issuer: cfg.OIDCIssuerURL, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+		RedirectURL: cfg.OIDCRedirectURL(), Name: cfg.OIDCProviderName}
+}
+
+func newActivities(cfg config.Config, st *store.Store, set *templates.Set, sender mail.Sender, starter activities.RunStarter,
+	log *slog.Logger) (*activities.Activities, error) {
 	name, addr := cfg.EmailFromAddress()
 	return &activities.Activities{Store: st, Sender: sender, Templates: set, Runs: starter,
 		HTTP: activities.NewWebhookClient(activities.WebhookClientConfig{Guard: cfg.Webhooks()}), Secrets: st,

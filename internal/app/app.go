@@ -10,6 +10,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,14 +23,17 @@ import (
 	"github.com/playbookd/playbookd/imports"
 	"github.com/playbookd/playbookd/internal/netguard"
 	"github.com/playbookd/playbookd/internal/throttle"
+	"github.com/playbookd/playbookd/mail"
 	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/portfolio"
 	"github.com/playbookd/playbookd/runs"
+	"github.com/playbookd/playbookd/signin"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/tasks"
 	"github.com/playbookd/playbookd/team"
 	"github.com/playbookd/playbookd/templates"
+	"github.com/playbookd/playbookd/timeline"
 	"github.com/playbookd/playbookd/triggers"
 )
 
@@ -66,10 +70,22 @@ type Approvals interface {
 	Preview(ctx context.Context, by team.Actor, id uuid.UUID, edits *templates.Rendered) ([]approvals.Recipient, error)
 }
 
-// Tasks completes tasks and lists the inboxes (tasks.Service).
+// Tasks completes tasks and lists the inboxes; people make ad-hoc tasks,
+// reassign and snooze them (tasks.Service).
 type Tasks interface {
 	Complete(ctx context.Context, by team.Actor, id uuid.UUID, outcome, note string) (store.Task, error)
 	List(ctx context.Context, by team.Actor, f store.TaskFilter) ([]store.Task, error)
+	Create(ctx context.Context, by team.Actor, in tasks.NewTask) (store.Task, error)
+	Reassign(ctx context.Context, by team.Actor, id uuid.UUID, assignee string) (store.Task, error)
+	Snooze(ctx context.Context, by team.Actor, id uuid.UUID, until *time.Time) (store.Task, error)
+}
+
+// Timeline logs notes on accounts and reads their timelines
+// (timeline.Service).
+type Timeline interface {
+	AddNote(ctx context.Context, by team.Actor, accountID string, in timeline.NewNote) (store.Note, error)
+	List(ctx context.Context, accountID string, after *store.TimelineKey, n int) ([]timeline.Entry, error)
+	LastContact(ctx context.Context, accountID string) (*time.Time, error)
 }
 
 // Playbooks validates, stores, compares and publishes playbook versions
@@ -97,12 +113,17 @@ type Imports interface {
 // The rest are plain reads and writes of PostgreSQL (the store): the
 // request's own checks and the store's constraints are all there is.
 
-// Team keeps the team members; the store refuses unknown managers and
-// cycles.
+// Team keeps the team members; the store refuses unknown and deactivated
+// managers and cycles. Edges save, deactivate and reactivate members
+// through App's use cases (SaveMember, DeactivateMember, ...).
 type Team interface {
 	UpsertTeamMember(ctx context.Context, in store.UpsertTeamMember) (store.TeamMember, bool, error)
 	ListTeamMembers(ctx context.Context, afterEmail string, n int) ([]store.TeamMember, error)
 	MembersBelow(ctx context.Context, email string) ([]store.TeamMember, error)
+	TeamMemberByEmail(ctx context.Context, email string) (store.TeamMember, error)
+	DeactivateMember(ctx context.Context, email, successor string) (store.Deactivation, error)
+	ReactivateMember(ctx context.Context, email string) (store.TeamMember, error)
+	WorkOf(ctx context.Context, email string) (store.MemberWork, error)
 }
 
 // KeyLookup finds the API key a request carries.
@@ -182,6 +203,7 @@ type App struct {
 	Tasks     Tasks
 	Playbooks Playbooks
 	Imports   Imports
+	Timeline  Timeline
 
 	// Plain reads and writes of PostgreSQL.
 	Team         Team
@@ -194,10 +216,18 @@ type App struct {
 	Deliveries   Deliveries
 	Unsubscribes Unsubscribes
 	Secrets      Secrets
+	// Alerts are the risk alerts (RiskAlerts and MarkRiskAlertSeen hold
+	// them to whose inbox they are).
+	Alerts    Alerts
+	ladder    team.Ladder
+	inboxes   inboxStore // how full an inbox is (inbox.go)
+	stepNames sync.Map   // StepNames' cache, by "key@version"
 
 	// AuthFailures is one record of failed authentications for every edge:
 	// guesses through the API's keys and the console's sign-in count alike.
 	AuthFailures Throttle
+	// SignIn signs team members in as themselves (links, single sign-on).
+	SignIn SignIn
 
 	// What simulations apply, as the worker does: the frequency cap and the
 	// organisation's send window (nil: none).
@@ -235,8 +265,15 @@ type Deps struct {
 	Webhooks  netguard.Policy
 	// AuthFailures: nil, throttle.Default.
 	AuthFailures Throttle
-	Log          *slog.Logger
-	Now          func() time.Time
+	// Mailer sends the sign-in links (nil: captured in the log) from
+	// MailFrom; they point at PublicBaseURL ("": relative links, tests).
+	Mailer        Mailer
+	MailFrom      mail.Address
+	PublicBaseURL string
+	// OIDC is the team's identity provider for single sign-on (nil: none).
+	OIDC *signin.OIDCConfig
+	Log  *slog.Logger
+	Now  func() time.Time
 }
 
 // Build wires the application. It also returns the run and trigger
@@ -268,14 +305,16 @@ func Build(d Deps) (*App, *Wiring) {
 		Runs:      engine,
 		Triggers:  w.Triggers,
 		Approvals: &approvals.Service{Store: st, Runs: engine},
-		Tasks:     &tasks.Service{Store: st, Runs: engine},
+		Tasks:     &tasks.Service{Store: st, Runs: engine, Now: d.Now},
+		Timeline:  &timeline.Service{Store: st, Now: d.Now},
 		Playbooks: &catalog.Service{Store: st, Options: PlaybookOptions(d.Templates, d.Webhooks)},
 		Imports:   w.Imports,
 
 		Team: st, Keys: st, Sessions: st, Accounts: st, Lists: st, Portfolio: st, Analytics: st,
-		Deliveries: st, Unsubscribes: st, Secrets: st,
+		Deliveries: st, Unsubscribes: st, Secrets: st, Alerts: st, ladder: st, inboxes: st,
 
 		AuthFailures: d.AuthFailures,
+		SignIn:       newSignIn(d, d.AuthFailures),
 		EmailCap:     d.EmailCap,
 		SendWindow:   d.SendWindow,
 		Webhooks:     d.Webhooks,

@@ -99,6 +99,16 @@ type Config struct {
 	// team member the day's digest of pending approvals and overdue tasks;
 	// -1: no digest.
 	DigestHourUTC int `env:"DIGEST_HOUR_UTC" envDefault:"13"`
+	// Single sign-on to the console with the team's OpenID Connect
+	// provider: its issuer URL and this client's credentials, all three or
+	// none (none: members sign in with an emailed link). The redirect URL
+	// to register with the provider is OIDCRedirectURL.
+	OIDCIssuerURL    string `env:"OIDC_ISSUER_URL"`
+	OIDCClientID     string `env:"OIDC_CLIENT_ID"`
+	OIDCClientSecret string `env:"OIDC_CLIENT_SECRET"`
+	// OIDCProviderName is what the sign-in page calls the provider:
+	// "Sign in with {name}".
+	OIDCProviderName string `env:"OIDC_PROVIDER_NAME" envDefault:"your identity provider"`
 
 	// TLS and credentials for a Temporal cluster beyond this machine or
 	// Temporal Cloud (temporal.go). Cert, key and CA are each a PEM file's
@@ -260,6 +270,7 @@ func (c Config) validate() error {
 	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("PUBLIC_BASE_URL", "want the API's public http(s) address, got %q", c.PublicBaseURL)
 	}
+	errs = append(errs, c.validateOIDC()...)
 	if c.DigestHourUTC < -1 || c.DigestHourUTC > 23 {
 		bad("DIGEST_HOUR_UTC", "want an hour 0-23, or -1 for no digest, got %d", c.DigestHourUTC)
 	}

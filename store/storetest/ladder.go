@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/playbookd/playbookd/store"
 )
@@ -23,6 +24,8 @@ type Ladder struct {
 	Store     *store.Store
 	AccountID string
 	RunID     uuid.UUID
+	// Pool is the database's, for what a test checks or breaks in SQL.
+	Pool *pgxpool.Pool
 }
 
 // NewLadder makes a database with casey (csm) reporting to lead
@@ -51,5 +54,5 @@ func NewLadder(t testing.TB) Ladder {
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	return Ladder{Store: st, AccountID: "acme", RunID: run.ID}
+	return Ladder{Store: st, AccountID: "acme", RunID: run.ID, Pool: pool}
 }
