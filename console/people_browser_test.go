@@ -22,16 +22,7 @@ func TestAdminKeepsTheTeamAndKeysInABrowser(t *testing.T) {
 	l := storetest.NewLadder(t)
 	srv, _ := workConsole(t, l.Store)
 	ctx := browsertest.New(t)
-	check := func(name string) {
-		t.Helper()
-		for _, width := range []int64{browsertest.Phone, browsertest.Desktop} {
-			require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.WaitVisible("main h1")))
-			problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](pageChecks))
-			require.NoError(t, err)
-			require.Empty(t, problems, "%s at %d px", name, width)
-			browsertest.Screenshot(ctx, t, name, width)
-		}
-	}
+	check := func(name string) { t.Helper(); checkAtBothWidths(t, ctx, name) }
 	flash := func() string {
 		t.Helper()
 		require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(".flash")))

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,19 @@ import (
 func keySignIn(key string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(chromedp.Click("#key-sign-in summary"), chromedp.SendKeys("#key", key+"\n"),
 		chromedp.WaitNotPresent("#key"), chromedp.WaitVisible("main h1"))
+}
+
+// checkAtBothWidths checks the page in the browser at a phone's and a
+// laptop's width (pageChecks) and takes a screenshot of each.
+func checkAtBothWidths(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	for _, width := range []int64{browsertest.Phone, browsertest.Desktop} {
+		require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.WaitVisible("main h1")))
+		problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](pageChecks))
+		require.NoError(t, err)
+		require.Empty(t, problems, "%s at %d px", name, width)
+		browsertest.Screenshot(ctx, t, name, width)
+	}
 }
 
 // Single sign-on in a real browser, with the provider on another site
@@ -49,16 +63,7 @@ func TestSignInWithALinkInABrowser(t *testing.T) {
 	_, cfg := provider(t)
 	p := newPeople(t, cfg)
 	ctx := browsertest.New(t)
-	check := func(name string) {
-		t.Helper()
-		for _, width := range []int64{browsertest.Phone, browsertest.Desktop} {
-			require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.WaitVisible("main h1")))
-			problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](pageChecks))
-			require.NoError(t, err)
-			require.Empty(t, problems, "%s at %d px", name, width)
-			browsertest.Screenshot(ctx, t, name, width)
-		}
-	}
+	check := func(name string) { t.Helper(); checkAtBothWidths(t, ctx, name) }
 	heading := func() string {
 		t.Helper()
 		h, err := chromedp.Run(ctx, chromedp.Text("main h1"))
