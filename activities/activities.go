@@ -89,9 +89,10 @@ type Triggers interface {
 	ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (accounts.Snapshot, error)
 }
 
-// SweepTriggers records renewal windows reached and starts pending
-// firings' runs, and the workflows of imports recorded while Temporal was
-// unreachable, and sends the day's digests when due (the schedule's activity).
+// SweepTriggers records renewal windows reached and schedule occasions
+// due, starts pending firings' runs, and the workflows of imports recorded
+// while Temporal was unreachable, and sends the day's digests when due (the
+// schedule's activity).
 func (a *Activities) SweepTriggers(ctx context.Context) (contract.SweepResult, error) {
 	if a.Triggers == nil {
 		return contract.SweepResult{}, temporal.NewNonRetryableApplicationError("this worker has no trigger service", contract.ErrInvalidInput, nil)

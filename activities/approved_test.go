@@ -299,3 +299,53 @@ func TestOneEditedApprovalComposedThreeWays(t *testing.T) {
 	require.Contains(t, sent["ceo@acme.test"].Text, "Hi Lee,")
 	require.Contains(t, sent["dana@acme.test"].Text, "Hi Dana,")
 }
+
+// The latest snapshot's metrics read the same in an email sent, on the
+// approval page and in a simulation of the stored account.
+func TestMetricsComposedThreeWays(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	_, _, err := f.st.UpsertAccount(ctx, store.UpsertAccount{ID: "acme", Name: "Acme", ARR: 12000, Segment: "smb",
+		CSMEmail: "csm@cs.test", Timezone: "UTC", LifecycleStage: "onboarding", Status: "active",
+		Contacts: []store.UpsertContact{{Email: "dana@acme.test", Name: "Dana Diaz", Role: "champion"}}})
+	require.NoError(t, err)
+	_, err = f.st.AddHealthSnapshot(ctx, "acme", time.Date(2026, 5, 31, 12, 0, 0, 0, time.UTC), time.Hour,
+		func([]store.HealthSnapshot) (store.NewHealthSnapshot, error) {
+			return store.NewHealthSnapshot{Score: 64, Band: "yellow", Model: "default",
+				Inputs:     []byte(`{"active_users": 42, "licensed_users": 50, "critical_tickets": 0, "total_tickets": 10}`),
+				Components: []byte(`{"components": [{"name": "usage", "points": 24, "weight": 30}]}`)}, nil
+		})
+	require.NoError(t, err)
+
+	approval, _ := f.approveRun(t, "monthly-usage-update", nil, nil)
+	sent := map[string]message.Content{}
+	for _, e := range f.emails(t) {
+		sent[e.Recipient] = message.Content{Subject: e.Subject, HTML: e.HTML, Text: e.Text}
+	}
+	core, _ := app.Build(app.Deps{Store: f.st, Templates: f.acts.Templates})
+	page, err := core.Approvals.Preview(ctx, team.Actor{Role: team.RoleAdmin}, approval.ID, nil)
+	require.NoError(t, err)
+	def, err := playbook.Parse([]byte(fmt.Sprintf(approvalDefinition, "monthly-usage-update")), app.PlaybookOptions(f.acts.Templates, netguard.Policy{}))
+	require.NoError(t, err)
+	in, err := core.SimulationFor(ctx, def, "acme", time.Now())
+	require.NoError(t, err)
+	in.Decisions = []simulate.Decision{{StepID: "invite", Decision: "approve", At: playbook.Duration(time.Hour)}}
+	res, err := simulate.Run(in)
+	require.NoError(t, err)
+	simulated := map[string]message.Content{}
+	for _, entry := range res.Timeline {
+		if entry.Action == "email" && entry.StepID == "invite" {
+			for _, m := range entry.Emails {
+				simulated[m.To] = message.Content{Subject: m.Subject, HTML: m.HTML, Text: m.Text}
+			}
+		}
+	}
+
+	require.NotEmpty(t, page)
+	for _, p := range page {
+		want := sent[p.To]
+		require.Equal(t, want, message.Content(p.Email), "the approval page shows %s what is sent", p.To)
+		require.Equal(t, want, simulated[p.To], "the simulation shows %s what is sent", p.To)
+	}
+	require.Contains(t, sent["dana@acme.test"].Text, "on 2026-05-31:\n- Active users: 42\n- Licensed users: 50\n- Seats in use: 84%\n- Critical tickets: 0\n- Health score: 64 out of 100\n")
+}

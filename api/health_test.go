@@ -72,19 +72,20 @@ func TestHealthSnapshotsScoreTriggerAndKeepHistory(t *testing.T) {
 	require.Equal(t, true, r.body["renormalised"])
 	require.Contains(t, r.body["left_out"], "engagement")
 	require.Equal(t, "red", r.body["band"])
-	require.Equal(t, []string{"red-recovery:started"}, triggeredKeys(r.body))
+	// 80 active users to 20 is a usage decline too: its play starts with the recovery.
+	require.ElementsMatch(t, []string{"red-recovery:started", "usage-decline:started"}, triggeredKeys(r.body))
 
 	// A second red snapshot is no band change: nothing more starts.
 	r = h.do(t, "POST", "/v1/accounts/acme/health", `{"score": 30}`)
 	require.Equal(t, 201, r.status, r.raw)
 	require.Empty(t, triggeredKeys(r.body))
-	require.Equal(t, []string{"at-risk", "red-recovery"}, h.started("acme"))
+	require.ElementsMatch(t, []string{"at-risk", "red-recovery", "usage-decline"}, h.started("acme"))
 
 	// Green: live runs are told (their exit rules end them as recovered).
 	signalsBefore := len(h.temporal.signals)
 	r = h.do(t, "POST", "/v1/accounts/acme/health", `{"score": 85}`)
 	require.Equal(t, 201, r.status, r.raw)
-	require.EqualValues(t, 2, r.body["notified_runs"])
+	require.EqualValues(t, 3, r.body["notified_runs"])
 	require.Contains(t, h.temporal.signals[signalsBefore:], "account-changed playbook/red-recovery/account/acme")
 
 	// Back-dating before the latest snapshot is refused.

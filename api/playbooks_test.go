@@ -43,7 +43,7 @@ func TestPlaybookLifecycleAndRunsPinTheirVersion(t *testing.T) {
 
 	r := h.do(t, "GET", "/v1/playbooks", "")
 	require.Equal(t, 200, r.status)
-	require.Len(t, r.body["items"], 6, "the six built-ins are seeded")
+	require.Len(t, r.body["items"], 10, "the ten built-ins are seeded")
 
 	r = h.send(t, "POST", "/v1/playbooks/validate", "application/yaml", customPlaybook)
 	require.Equal(t, 200, r.status, r.raw)
@@ -383,6 +383,11 @@ func TestTemplateFieldsAreServed(t *testing.T) {
 	require.Contains(t, byName[".Contact.FirstName"]["description"], `"there"`)
 	require.Equal(t, "integer", byName[".Health.Score"]["type"])
 	require.Contains(t, byName, ".Account.RenewalDate")
+	for _, name := range []string{".Metrics.ActiveUsers", ".Metrics.LicensedUsers", ".Metrics.SeatUtilisation", ".Metrics.NPS"} {
+		require.Equal(t, "integer", byName[name]["type"], name)
+		require.Contains(t, byName[name]["description"], "missing when not measured", name)
+	}
+	require.Equal(t, "map", byName[".Metrics.Components"]["type"])
 	r = h.do(t, "GET", "/v1/playbooks/schema.json", "")
 	require.Contains(t, r.raw, "GET /v1/playbooks/template-fields")
 }
@@ -409,7 +414,7 @@ steps:
 		r := h.send(t, "POST", path, "application/yaml", bad)
 		require.Equal(t, 422, r.status, r.raw)
 		require.Equal(t, []any{map[string]any{"field": "templates[0].html", "line": float64(8),
-			"message": `template "note", line 2 of the html: .Nonsense is not a field of the data; fields: Account, Contact, CSM, Health`}},
+			"message": `template "note", line 2 of the html: .Nonsense is not a field of the data; fields: Account, Contact, CSM, Health, Metrics`}},
 			r.body["errors"])
 	}
 

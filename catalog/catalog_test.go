@@ -190,3 +190,25 @@ func TestDuplicateRace(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, versions, 1)
 }
+
+// Two schedules with the same cadence from the same date share a trigger,
+// whether or not one spells out the default anchor; another cadence or
+// anchor does not.
+func TestSharedScheduleTrigger(t *testing.T) {
+	s, _ := newCatalog(t)
+	ctx := context.Background()
+	create := func(key, trigger string) {
+		t.Helper()
+		v, err := s.Create(ctx, []byte("key: "+key+"\nname: "+key+"\ntrigger: "+trigger+"\nsteps: [{id: a, wait: 1d}]\n"), "yaml")
+		require.NoError(t, err)
+		_, err = s.Publish(ctx, key, v.Version)
+		require.NoError(t, err)
+	}
+	create("qbr", "{on: schedule, every: 13w}")
+	create("qbr-spelled", "{on: schedule, every: 13w, anchor: contract_start}")
+	create("qbr-created", "{on: schedule, every: 13w, anchor: created}")
+	create("monthly", "{on: schedule, every: 4w}")
+	shared, err := s.SharedTrigger(ctx, "qbr", 0)
+	require.NoError(t, err)
+	require.Equal(t, []string{"qbr-spelled"}, shared)
+}

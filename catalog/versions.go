@@ -133,7 +133,7 @@ func (s *Service) SharedTrigger(ctx context.Context, key string, version int) ([
 			if err != nil {
 				return nil, err
 			}
-			if other.Trigger != nil && *other.Trigger == *def.Trigger {
+			if other.Trigger != nil && sameTrigger(*other.Trigger, *def.Trigger) {
 				shared = append(shared, p.Key)
 			}
 		}
@@ -142,6 +142,15 @@ func (s *Service) SharedTrigger(ctx context.Context, key string, version int) ([
 		}
 		after = page[len(page)-1].Key
 	}
+}
+
+// sameTrigger says whether two triggers start the same accounts on the
+// same occasions: equal once a schedule's default anchor is filled in.
+func sameTrigger(a, b playbook.Trigger) bool {
+	if a.On == "schedule" {
+		a.Anchor, b.Anchor = a.ScheduleAnchor(), b.ScheduleAnchor()
+	}
+	return a == b
 }
 
 // Warning is something publishing a version does that its author may not

@@ -6,8 +6,11 @@
 package compose
 
 import (
+	"encoding/json"
 	"math"
+	"time"
 
+	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/templates"
 )
@@ -23,7 +26,56 @@ func Data(acct store.Account, c store.Contact) templates.Data {
 	if h := acct.Health; h != nil {
 		d.Health = templates.Health{Score: int(math.Round(h.Score)), Band: h.Band}
 	}
+	d.Metrics = Metrics(acct.Health)
 	return d
+}
+
+// Metrics are the measures of the latest snapshot as templates see them;
+// the simulation of a stored account is given the same. A measure the
+// snapshot lacks (or cannot be read) stays nil.
+func Metrics(h *store.HealthSummary) templates.Metrics {
+	if h == nil {
+		return templates.Metrics{}
+	}
+	m := templates.Metrics{MeasuredAt: h.MeasuredAt.UTC().Format(time.DateOnly)}
+	var in health.Inputs
+	if json.Unmarshal(h.Inputs, &in) == nil {
+		m.ActiveUsers, m.LicensedUsers = whole(in.ActiveUsers), whole(in.LicensedUsers)
+		m.LoginsPerWeek, m.CSAT = tenths(in.LoginsPerWeek), tenths(in.CSAT)
+		m.TicketVolume, m.TotalTickets, m.CriticalTickets = whole(in.TicketVolume), whole(in.TotalTickets), whole(in.CriticalTickets)
+		m.NPS, m.DaysSinceLastContact = whole(in.NPS), whole(in.DaysSinceLastContact)
+		// As the health model reads it (and seats_used_pct is set): capped at 100.
+		if v, ok := in.Measure("seat_utilisation"); ok {
+			pct := 100 * v
+			m.SeatUtilisation = whole(&pct)
+		}
+	}
+	var r health.Result
+	if json.Unmarshal(h.Components, &r) == nil && len(r.Components) > 0 {
+		m.Components = make(map[string]int, len(r.Components))
+		for _, c := range r.Components {
+			if c.Weight > 0 {
+				m.Components[c.Name] = int(math.Round(100 * c.Points / c.Weight))
+			}
+		}
+	}
+	return m
+}
+
+func whole(v *float64) *int {
+	if v == nil {
+		return nil
+	}
+	n := int(math.Round(*v))
+	return &n
+}
+
+func tenths(v *float64) *float64 {
+	if v == nil {
+		return nil
+	}
+	r := math.Round(*v*10) / 10
+	return &r
 }
 
 func deref(s *string) string {

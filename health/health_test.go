@@ -210,26 +210,60 @@ func TestSnapshotSignals(t *testing.T) {
 	users := func(days int, n float64) Measurement {
 		return Measurement{At: at.AddDate(0, 0, -days), Inputs: Inputs{ActiveUsers: f(n), LicensedUsers: f(100)}}
 	}
+	// Ten percent over 60 days instead of the seed's quarter over 30.
+	sensitive := SignalThresholds{UsageDeclinePercent: 10, UsageDeclineWindow: 60 * 24 * time.Hour,
+		SupportSpikeTickets: 3, SupportSpikeWindow: 14 * 24 * time.Hour}
 	tests := []struct {
-		name    string
-		in      Inputs
-		earlier []Measurement
-		want    []string
+		name       string
+		in         Inputs
+		earlier    []Measurement
+		thresholds SignalThresholds
+		want       []string
 	}{
-		{"down a quarter from the peak in 30 days", Inputs{ActiveUsers: f(60), LicensedUsers: f(100)}, []Measurement{users(20, 80), users(10, 70)}, []string{UsageDecline}},
-		{"down less than a quarter", Inputs{ActiveUsers: f(61), LicensedUsers: f(100)}, []Measurement{users(20, 80)}, nil},
-		{"the peak is older than 30 days", Inputs{ActiveUsers: f(10), LicensedUsers: f(100)}, []Measurement{users(31, 80), users(5, 11)}, nil},
+		{"down a quarter from the peak in 30 days", Inputs{ActiveUsers: f(60), LicensedUsers: f(100)}, []Measurement{users(20, 80), users(10, 70)}, SignalThresholds{}, []string{UsageDecline}},
+		{"down less than a quarter", Inputs{ActiveUsers: f(61), LicensedUsers: f(100)}, []Measurement{users(20, 80)}, SignalThresholds{}, nil},
+		{"the peak is older than 30 days", Inputs{ActiveUsers: f(10), LicensedUsers: f(100)}, []Measurement{users(31, 80), users(5, 11)}, SignalThresholds{}, nil},
 		{"logins count when users are not measured", Inputs{LoginsPerWeek: f(3), ExpectedLoginsPerWeek: f(5)},
-			[]Measurement{{At: at.AddDate(0, 0, -7), Inputs: Inputs{LoginsPerWeek: f(4), ExpectedLoginsPerWeek: f(5)}}}, []string{UsageDecline}},
-		{"overdue payment", Inputs{PaymentStatus: s("overdue")}, nil, []string{PaymentOverdue}},
-		{"no history", Inputs{ActiveUsers: f(1), LicensedUsers: f(100)}, nil, nil},
+			[]Measurement{{At: at.AddDate(0, 0, -7), Inputs: Inputs{LoginsPerWeek: f(4), ExpectedLoginsPerWeek: f(5)}}}, SignalThresholds{}, []string{UsageDecline}},
+		{"overdue payment", Inputs{PaymentStatus: s("overdue")}, nil, SignalThresholds{}, []string{PaymentOverdue}},
+		{"no history", Inputs{ActiveUsers: f(1), LicensedUsers: f(100)}, nil, SignalThresholds{}, nil},
+		{"configured: down 10 percent is a decline", Inputs{ActiveUsers: f(72), LicensedUsers: f(100)}, []Measurement{users(20, 80)}, sensitive, []string{UsageDecline}},
+		{"configured: a peak 45 days back is in the window", Inputs{ActiveUsers: f(10), LicensedUsers: f(100)}, []Measurement{users(45, 80), users(5, 11)}, sensitive, []string{UsageDecline}},
+		{"configured: down 9 percent is not", Inputs{ActiveUsers: f(73), LicensedUsers: f(100)}, []Measurement{users(20, 80)}, sensitive, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := SnapshotSignals(at, tt.in, tt.earlier); !slices.Equal(got, tt.want) {
+			if got := SnapshotSignals(at, tt.in, tt.earlier, tt.thresholds); !slices.Equal(got, tt.want) {
 				t.Errorf("signals %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestSignalThresholdsCheck(t *testing.T) {
+	day := 24 * time.Hour
+	tests := []struct {
+		name string
+		t    SignalThresholds
+		want string // "" when valid
+	}{
+		{"defaults", DefaultSignalThresholds, ""},
+		{"zero percent", SignalThresholds{0, 30 * day, 3, 14 * day}, "usage decline percent"},
+		{"a hundred percent", SignalThresholds{100, 30 * day, 3, 14 * day}, "usage decline percent"},
+		{"window under a day", SignalThresholds{25, time.Hour, 3, 14 * day}, "usage decline window"},
+		{"no tickets", SignalThresholds{25, 30 * day, 0, 14 * day}, "support spike tickets"},
+		{"spike window under a day", SignalThresholds{25, 30 * day, 3, 0}, "support spike window"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.t.Check()
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("Check() = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	if (SignalThresholds{}).OrDefault() != DefaultSignalThresholds {
+		t.Error("the zero thresholds are not the defaults")
 	}
 }
 

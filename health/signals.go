@@ -1,6 +1,8 @@
 package health
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -15,15 +17,53 @@ const (
 	CompetitorMentioned = "competitor_mentioned"
 )
 
-// Seed 000: "25% drop in usage over 30 days"; "multiple high-priority
-// tickets in short timeframe", made concrete by the product spec as three in
-// fourteen days.
-const (
-	UsageDeclineWindow   = 30 * 24 * time.Hour
-	UsageDeclineFraction = 0.25
-	SupportSpikeWindow   = 14 * 24 * time.Hour
-	SupportSpikeTickets  = 3
-)
+// SignalThresholds are when the measured signals fire; configuration
+// (SIGNAL_* variables) may change the seed's values.
+type SignalThresholds struct {
+	// UsageDeclinePercent is the fall from the peak within
+	// UsageDeclineWindow that is a usage decline.
+	UsageDeclinePercent float64
+	UsageDeclineWindow  time.Duration
+	// SupportSpikeTickets high-priority tickets within SupportSpikeWindow
+	// are a support spike.
+	SupportSpikeTickets int
+	SupportSpikeWindow  time.Duration
+}
+
+// DefaultSignalThresholds are seed 000's: "25% drop in usage over 30 days";
+// "multiple high-priority tickets in short timeframe", made concrete by the
+// product spec as three in fourteen days.
+var DefaultSignalThresholds = SignalThresholds{
+	UsageDeclinePercent: 25, UsageDeclineWindow: 30 * 24 * time.Hour,
+	SupportSpikeTickets: 3, SupportSpikeWindow: 14 * 24 * time.Hour,
+}
+
+// OrDefault is t, or DefaultSignalThresholds when t is the zero value (a
+// caller that configures nothing gets the seed's thresholds).
+func (t SignalThresholds) OrDefault() SignalThresholds {
+	if t == (SignalThresholds{}) {
+		return DefaultSignalThresholds
+	}
+	return t
+}
+
+// Check says what is wrong with thresholds, naming the field.
+func (t SignalThresholds) Check() error {
+	var errs []error
+	if !(t.UsageDeclinePercent > 0 && t.UsageDeclinePercent < 100) {
+		errs = append(errs, fmt.Errorf("usage decline percent must be above 0 and below 100, got %g", t.UsageDeclinePercent))
+	}
+	if t.UsageDeclineWindow < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("usage decline window must be at least a day, got %s", t.UsageDeclineWindow))
+	}
+	if t.SupportSpikeTickets < 1 {
+		errs = append(errs, fmt.Errorf("support spike tickets must be at least 1, got %d", t.SupportSpikeTickets))
+	}
+	if t.SupportSpikeWindow < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("support spike window must be at least a day, got %s", t.SupportSpikeWindow))
+	}
+	return errors.Join(errs...)
+}
 
 // Measurement is a past snapshot as the signals need it.
 type Measurement struct {
@@ -32,10 +72,11 @@ type Measurement struct {
 }
 
 // SnapshotSignals are the risk signals one measurement shows, given the
-// account's earlier measurements (any order).
-func SnapshotSignals(at time.Time, in Inputs, earlier []Measurement) []string {
+// account's earlier measurements (any order) and the thresholds (zero: the
+// defaults).
+func SnapshotSignals(at time.Time, in Inputs, earlier []Measurement, t SignalThresholds) []string {
 	var out []string
-	if usageDeclined(at, in, earlier) {
+	if usageDeclined(at, in, earlier, t.OrDefault()) {
 		out = append(out, UsageDecline)
 	}
 	if in.PaymentStatus != nil && *in.PaymentStatus == "overdue" {
@@ -45,8 +86,9 @@ func SnapshotSignals(at time.Time, in Inputs, earlier []Measurement) []string {
 }
 
 // usageDeclined compares active users, else weekly logins, with their peak
-// in the 30 days before: a fall of a quarter or more is a decline.
-func usageDeclined(at time.Time, in Inputs, earlier []Measurement) bool {
+// in the window before: a fall of the threshold's percent or more is a
+// decline.
+func usageDeclined(at time.Time, in Inputs, earlier []Measurement, t SignalThresholds) bool {
 	for _, get := range []func(Inputs) *float64{
 		func(in Inputs) *float64 { return in.ActiveUsers },
 		func(in Inputs) *float64 { return in.LoginsPerWeek },
@@ -57,11 +99,11 @@ func usageDeclined(at time.Time, in Inputs, earlier []Measurement) bool {
 		}
 		peak := 0.0
 		for _, m := range earlier {
-			if v := get(m.Inputs); v != nil && !m.At.Before(at.Add(-UsageDeclineWindow)) && !m.At.After(at) {
+			if v := get(m.Inputs); v != nil && !m.At.Before(at.Add(-t.UsageDeclineWindow)) && !m.At.After(at) {
 				peak = max(peak, *v)
 			}
 		}
-		if peak > 0 && *now <= peak*(1-UsageDeclineFraction) {
+		if peak > 0 && *now <= peak*(1-t.UsageDeclinePercent/100) {
 			return true
 		}
 	}

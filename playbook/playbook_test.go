@@ -77,6 +77,16 @@ func TestParseReportsPathAndExpectation(t *testing.T) {
 		{"event trigger bad name", "key: k\nname: K\ntrigger: {on: event, event: Champion Left}\nsteps: [{id: a, wait: 1d}]\n", "trigger.event", "lower-case"},
 		{"event only with event", "key: k\nname: K\ntrigger: {on: account_created, event: x}\nsteps: [{id: a, wait: 1d}]\n", "trigger.event", "only with on: event"},
 		{"to not with event", "key: k\nname: K\ntrigger: {on: event, event: x, to: adoption}\nsteps: [{id: a, wait: 1d}]\n", "trigger.to", "only with on: health_band or stage_changed"},
+		{"schedule needs every", "key: k\nname: K\ntrigger: {on: schedule}\nsteps: [{id: a, wait: 1d}]\n", "trigger.every", "required with on: schedule"},
+		{"schedule every not a duration", "key: k\nname: K\ntrigger: {on: schedule, every: quarterly}\nsteps: [{id: a, wait: 1d}]\n", "trigger.every", "not a duration"},
+		{"schedule every in hours", "key: k\nname: K\ntrigger: {on: schedule, every: 36h}\nsteps: [{id: a, wait: 1d}]\n", "trigger.every", "36h is not whole days"},
+		{"schedule every too short", "key: k\nname: K\ntrigger: {on: schedule, every: 6d}\nsteps: [{id: a, wait: 1d}]\n", "trigger.every", "6d is out of range: the cadence is whole days or weeks from 7d to 366d"},
+		{"schedule every too long", "key: k\nname: K\ntrigger: {on: schedule, every: 53w}\nsteps: [{id: a, wait: 1d}]\n", "trigger.every", "53w is out of range"},
+		{"schedule every negative", "key: k\nname: K\ntrigger: {on: schedule, every: -13w}\nsteps: [{id: a, wait: 1d}]\n", "trigger.every", "out of range"},
+		{"schedule unknown anchor", "key: k\nname: K\ntrigger: {on: schedule, every: 13w, anchor: renewal_date}\nsteps: [{id: a, wait: 1d}]\n", "trigger.anchor", `unknown value "renewal_date"; one of contract_start, created`},
+		{"every only with schedule", "key: k\nname: K\ntrigger: {on: account_created, every: 13w}\nsteps: [{id: a, wait: 1d}]\n", "trigger.every", "only with on: schedule"},
+		{"trigger anchor only with schedule", "key: k\nname: K\ntrigger: {on: expansion, anchor: created}\nsteps: [{id: a, wait: 1d}]\n", "trigger.anchor", "only with on: schedule"},
+		{"schedule runs count from their start", "key: k\nname: K\nanchor: contract_start\ntrigger: {on: schedule, every: 13w}\nsteps: [{id: a, wait: 1d}]\n", "anchor", "leave anchor out"},
 		{"renewal trigger needs anchor", "key: k\nname: K\ntrigger: {on: renewal_window, days_before: 120}\nsteps: [{id: a, wait: 1d}]\n", "anchor", "renewal_date"},
 		{"own template bad syntax", "key: k\nname: K\ntemplates: [{name: t, subject: '{{.Oops', html: x, text: y}]\nsteps: [{id: a, email: {template: t, to: champion}}]\n", "templates[0].subject", "not a valid Go template"},
 		{"notify url", base + "  - id: a\n    notify: {url: 'ftp://x', message: hi}\n", "steps[0].notify.url", "https"},
@@ -366,4 +376,33 @@ func TestStageAndEventTriggers(t *testing.T) {
 	require.Contains(t, trigger["on"].(map[string]any)["enum"], "event")
 	require.Contains(t, trigger, "from")
 	require.Contains(t, trigger, "event")
+}
+
+// A schedule trigger parses with its cadence and anchor (contract_start
+// when left out; a week and a leap year are the bounds), and the served
+// schema knows its fields.
+func TestScheduleTrigger(t *testing.T) {
+	for src, want := range map[string]Trigger{
+		"trigger: {on: schedule, every: 13w}":                        {On: "schedule", Every: Duration(13 * Week)},
+		"trigger: {on: schedule, every: 90d, anchor: created}":       {On: "schedule", Every: Duration(90 * Day), Anchor: "created"},
+		"trigger: {on: schedule, every: 1w, anchor: contract_start}": {On: "schedule", Every: Duration(Week), Anchor: "contract_start"},
+		"trigger: {on: schedule, every: 366d}":                       {On: "schedule", Every: Duration(366 * Day)},
+		"anchor: enrolled\ntrigger: {on: schedule, every: 52w}":      {On: "schedule", Every: Duration(52 * Week)},
+	} {
+		def, err := Parse([]byte("key: k\nname: K\n"+src+"\nsteps: [{id: a, wait: 1d}]\n"), opts)
+		require.NoError(t, err, src)
+		require.Equal(t, want, *def.Trigger)
+		asJSON, err := json.Marshal(def)
+		require.NoError(t, err)
+		again, err := Parse(asJSON, opts)
+		require.NoError(t, err, string(asJSON))
+		require.Equal(t, def, again, "the stored JSON reads back the same")
+	}
+	require.Equal(t, "contract_start", Trigger{On: "schedule"}.ScheduleAnchor())
+	require.Equal(t, "created", Trigger{On: "schedule", Anchor: "created"}.ScheduleAnchor())
+
+	trigger := Schema()["$defs"].(map[string]any)["Trigger"].(map[string]any)["properties"].(map[string]any)
+	require.Contains(t, trigger["on"].(map[string]any)["enum"], "schedule")
+	require.Equal(t, ScheduleAnchors, trigger["anchor"].(map[string]any)["enum"])
+	require.Equal(t, durationPattern, trigger["every"].(map[string]any)["pattern"])
 }

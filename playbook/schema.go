@@ -14,7 +14,7 @@ import (
 // a health band or a stage, email.to contact roles).
 var fieldEnums = map[string][]string{
 	"Definition.anchor": Anchors, "Definition.segments": accounts.Segments,
-	"Trigger.on": TriggerEvents, "Trigger.signal": RiskSignals,
+	"Trigger.on": TriggerEvents, "Trigger.signal": RiskSignals, "Trigger.anchor": ScheduleAnchors,
 	"Condition.segment": accounts.Segments, "Condition.health_band": HealthBands, "Condition.account_status": accounts.Statuses,
 	"EmailAction.to": accounts.Roles, "TaskAction.assignee": accounts.Levels, "TaskAction.priority": Priorities,
 	"ApprovalAction.assignee": accounts.Levels, "ApprovalAction.on_reject": OnReject, "ApprovalAction.on_expire": OnExpire,
@@ -62,6 +62,8 @@ var descriptions = map[string]string{
 		"enrolled late), with the reason in the run view; such as 14d.",
 	"Definition.priority": "1 to 100. While a play of higher priority is live on the account, this play's automated " +
 		"customer emails wait (red-recovery holds renewal's). Without one the play is unranked: it neither holds nor waits.",
+	"Trigger.anchor": "With on: schedule, the account date the occasions count from: contract_start (the default) or " +
+		"created (the day the account was created). Not the definition's anchor, which a run's at offsets count from.",
 	"Step":          "One touchpoint, with exactly one action: " + strings.Join(StepKinds, ", ") + ".",
 	"Step.name":     "The step's title for people (run page, inbox, analytics, simulation), one line; without one they show the id.",
 	"Notify.secret": "The name of a secret an admin stored (PUT /v1/secrets/{name}): the webhook's URL, looked up when the step runs.",
@@ -232,6 +234,8 @@ func refine(defs map[string]any) {
 	def("Trigger")["allOf"] = triggerRules
 	prop("Trigger", "days_before")["minimum"] = MinDaysBefore
 	prop("Trigger", "days_before")["maximum"] = MaxDaysBefore
+	prop("Trigger", "every")["description"] = fmt.Sprintf("With on: schedule, the cadence: whole days or weeks from %dd to %dd, "+
+		"such as 13w. An occasion is the anchor date plus every, twice every, ...; each starts a run once.", MinScheduleEvery/Day, MaxScheduleEvery/Day)
 
 	prop("Repeat", "times")["minimum"] = 0
 	prop("Repeat", "times")["maximum"] = maxRepeats

@@ -105,7 +105,7 @@ func TestServedSchemaAcceptsEveryValidDefinition(t *testing.T) {
 			t.Errorf("%s is valid, but the served schema refuses it:\n%v", name, err)
 		}
 	}
-	require.Equal(t, 6, builtins)
+	require.Equal(t, 10, builtins)
 	require.GreaterOrEqual(t, valid, 8, "the corpus holds few valid definitions")
 }
 
@@ -121,6 +121,11 @@ func TestServedSchemaAndValidatorRefuseTheSame(t *testing.T) {
 		"signal on another trigger":    ok + "trigger: {on: account_created, signal: usage_decline}\nsteps: [{id: a, wait: 1d}]\n",
 		"unknown signal":               ok + "trigger: {on: risk_signal, signal: churn}\nsteps: [{id: a, wait: 1d}]\n",
 		"days before out of range":     "key: k\nname: K\nanchor: renewal_date\ntrigger: {on: renewal_window, days_before: 999}\nsteps: [{id: a, wait: 1d}]\n",
+		"schedule without every":       ok + "trigger: {on: schedule}\nsteps: [{id: a, wait: 1d}]\n",
+		"every not a duration":         ok + "trigger: {on: schedule, every: quarterly}\nsteps: [{id: a, wait: 1d}]\n",
+		"unknown schedule anchor":      ok + "trigger: {on: schedule, every: 13w, anchor: renewal_date}\nsteps: [{id: a, wait: 1d}]\n",
+		"every on another trigger":     ok + "trigger: {on: expansion, every: 13w}\nsteps: [{id: a, wait: 1d}]\n",
+		"anchor on another trigger":    ok + "trigger: {on: account_created, anchor: created}\nsteps: [{id: a, wait: 1d}]\n",
 		"trigger without on":           ok + "trigger: {to: red}\nsteps: [{id: a, wait: 1d}]\n",
 		"unknown field":                ok + "colour: red\nsteps: [{id: a, wait: 1d}]\n",
 		"missing key":                  "name: K\nsteps: [{id: a, wait: 1d}]\n",

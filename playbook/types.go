@@ -29,13 +29,37 @@ const (
 )
 
 // Trigger enrols accounts automatically; a manual start always works.
+// It is comparable (==): catalog compares the triggers of playbooks.
 type Trigger struct {
-	On         string `json:"on"`                    // account_created | health_band | renewal_window | risk_signal | expansion | stage_changed | event
+	On         string `json:"on"`                    // account_created | health_band | renewal_window | risk_signal | expansion | stage_changed | event | schedule
 	To         string `json:"to,omitempty"`          // health_band: the band entered; stage_changed: the lifecycle stage entered
 	From       string `json:"from,omitempty"`        // stage_changed: only when leaving this stage
 	DaysBefore int    `json:"days_before,omitempty"` // renewal_window
 	Signal     string `json:"signal,omitempty"`      // risk_signal
 	Event      string `json:"event,omitempty"`       // event: the account event's name
+	// Every is a schedule's cadence, whole days from MinScheduleEvery to
+	// MaxScheduleEvery: the occasions are the anchor date plus k·every
+	// (k ≥ 1).
+	Every Duration `json:"every,omitempty"`
+	// Anchor is the account date a schedule's occasions count from:
+	// contract_start (default) or created. Not the definition's anchor,
+	// which is what a run's `at` offsets count from.
+	Anchor string `json:"anchor,omitempty"`
+}
+
+// The account dates a schedule trigger counts from.
+const (
+	ScheduleFromContractStart = AnchorContractStart // the default
+	ScheduleFromCreated       = "created"           // the day (UTC) the account was created in playbookd
+)
+
+// ScheduleAnchor is the account date a schedule trigger counts from, its
+// default filled in.
+func (t Trigger) ScheduleAnchor() string {
+	if t.Anchor == "" {
+		return ScheduleFromContractStart
+	}
+	return t.Anchor
 }
 
 // ExitRule ends a run early when its condition holds.

@@ -16,7 +16,7 @@ import (
 // roles, team levels, statuses) is in package accounts.
 var (
 	Anchors       = []string{AnchorEnrolled, AnchorRenewalDate, AnchorContractStart}
-	TriggerEvents = []string{"account_created", "health_band", "renewal_window", "risk_signal", "expansion", "stage_changed", "event"}
+	TriggerEvents = []string{"account_created", "health_band", "renewal_window", "risk_signal", "expansion", "stage_changed", "event", "schedule"}
 	RiskSignals   = []string{"usage_decline", "support_spike", "champion_left", "payment_overdue", "competitor_mentioned"}
 	HealthBands   = []string{"green", "yellow", "red"}
 	Priorities    = []string{"low", "normal", "high", "urgent"}
@@ -34,8 +34,19 @@ var triggerOptions = []struct {
 }{
 	{"to", []string{"health_band", "stage_changed"}, true}, {"from", []string{"stage_changed"}, false},
 	{"days_before", []string{"renewal_window"}, true}, {"signal", []string{"risk_signal"}, true},
-	{"event", []string{"event"}, true},
+	{"event", []string{"event"}, true}, {"every", []string{"schedule"}, true}, {"anchor", []string{"schedule"}, false},
 }
+
+// The cadences a schedule trigger may have: at least a week (no more than
+// one occasion falls in the sweep's grace window, which is a week too) and
+// at most a leap year.
+const (
+	MinScheduleEvery = Week
+	MaxScheduleEvery = 366 * Day
+)
+
+// ScheduleAnchors are the account dates a schedule trigger may count from.
+var ScheduleAnchors = []string{ScheduleFromContractStart, ScheduleFromCreated}
 
 // maxRepeats bounds how often a repeat runs its steps.
 const maxRepeats = 1000
@@ -147,6 +158,10 @@ func (def *Definition) validate(opts Options, pos *positions) Errors {
 	v.atOrder()
 	if def.Trigger != nil && def.Trigger.On == "renewal_window" && def.Anchor != AnchorRenewalDate {
 		v.add("anchor", "a renewal_window trigger needs anchor: renewal_date")
+	}
+	if def.Trigger != nil && def.Trigger.On == "schedule" && def.Anchor != "" && def.Anchor != AnchorEnrolled {
+		v.add("anchor", "a schedule trigger starts a new run at each occasion, whose at offsets count from its start: "+
+			"leave anchor out (trigger.anchor says what the occasions count from)")
 	}
 	return v.errs
 }

@@ -40,13 +40,32 @@ func (v *validator) trigger(t *Trigger) {
 		if !eventPattern.MatchString(t.Event) {
 			v.add("trigger.event", "required with on: event; a lower-case event name such as champion_left")
 		}
+	case "schedule":
+		v.scheduleEvery(t.Every)
+		if t.Anchor != "" {
+			v.vocabulary("trigger.anchor", t.Anchor, ScheduleAnchors, "")
+		}
 	}
 	set := map[string]bool{"to": t.To != "", "from": t.From != "", "days_before": t.DaysBefore != 0,
-		"signal": t.Signal != "", "event": t.Event != ""}
+		"signal": t.Signal != "", "event": t.Event != "", "every": t.Every != 0, "anchor": t.Anchor != ""}
 	for _, o := range triggerOptions {
 		if set[o.field] && !slices.Contains(o.on, t.On) {
 			v.add("trigger."+o.field, "only with on: %s", strings.Join(o.on, " or "))
 		}
+	}
+}
+
+// scheduleEvery checks a schedule's cadence: whole days, a week to a leap
+// year.
+func (v *validator) scheduleEvery(every Duration) {
+	span := fmt.Sprintf("whole days or weeks from %dd to %dd, such as 13w or 30d", MinScheduleEvery/Day, MaxScheduleEvery/Day)
+	switch {
+	case every == 0:
+		v.add("trigger.every", "required with on: schedule: the cadence, %s", span)
+	case every.Std()%Day != 0:
+		v.add("trigger.every", "%s is not whole days: the cadence is %s", every, span)
+	case every.Std() < MinScheduleEvery || every.Std() > MaxScheduleEvery:
+		v.add("trigger.every", "%s is out of range: the cadence is %s", every, span)
 	}
 }
 

@@ -32,7 +32,8 @@ func TestBuiltinsParseAndCiteTheirSeeds(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"onboarding", "red-recovery", "at-risk", "renewal", "expansion", "champion-change"} {
+	for _, want := range []string{"onboarding", "red-recovery", "at-risk", "renewal", "expansion", "champion-change",
+		"usage-decline", "support-spike", "payment-overdue", "competitor-mentioned"} {
 		if _, ok := keys[want]; !ok {
 			t.Errorf("built-in %s missing", want)
 		}
@@ -91,22 +92,32 @@ func TestBuiltinEmailsPromiseOnlyWhatThePlaybookDoes(t *testing.T) {
 			"nobody prepares smb options, and nobody knows who asked for seats"},
 		{"expansion", "expansion-email", []string{"several of your teams"},
 			"the trigger is seats or feature adoption, not how many teams"},
+		{"support-spike", "acknowledge-email", []string{"fixed by", "refund", "credit"},
+			"nobody promises dates or money; the play escalates, finds the cause and agrees workarounds"},
+		{"payment-overdue", "payment-reminder", []string{"discount", "late fee", "suspend"},
+			"the play offers to work it out with finance, nothing more"},
 	}
 	data := templates.Data{Account: templates.Account{ID: "acme", Name: "Acme"},
 		Contact: templates.Person{Name: "Pat Lee"}, CSM: templates.Person{Name: "Casey", Email: "casey@cs.test"}}
 	for _, tc := range tests {
 		step := findStep(defs[tc.playbook].Steps, tc.step)
-		if step == nil || step.Email == nil {
+		var email *playbook.EmailAction
+		if step != nil && step.Approval != nil {
+			email = step.Approval.Email // what the approver is shown to send
+		} else if step != nil {
+			email = step.Email
+		}
+		if email == nil {
 			t.Fatalf("%s has no email step %s", tc.playbook, tc.step)
 		}
-		got, err := set.Render(step.Email.Template, data)
+		got, err := set.Render(email.Template, data)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, phrase := range tc.never {
 			for part, body := range map[string]string{"subject": got.Subject, "text": got.Text, "html": got.HTML} {
 				if strings.Contains(strings.ToLower(body), phrase) {
-					t.Errorf("%s %s (%s) %s says %q: %s", tc.playbook, tc.step, step.Email.Template, part, phrase, tc.why)
+					t.Errorf("%s %s (%s) %s says %q: %s", tc.playbook, tc.step, email.Template, part, phrase, tc.why)
 				}
 			}
 		}

@@ -68,9 +68,12 @@ type Input struct {
 	Contacts    []Contact
 	CSM         string // the CSM's email, for task and approval assignees
 	CSMName     string
-	Start       time.Time
-	Events      []Event
-	Decisions   []Decision
+	// Metrics are the latest snapshot's measures (compose.Metrics); a
+	// made-up account may leave them unset, as before its first snapshot.
+	Metrics   templates.Metrics
+	Start     time.Time
+	Events    []Event
+	Decisions []Decision
 	// Cap applies to the emails of this simulation; emails other runs sent
 	// the same contacts are not counted.
 	Cap Cap
@@ -584,6 +587,7 @@ func (r *recorder) templateData(c Contact) templates.Data {
 	if a.HealthScore != nil {
 		d.Health = templates.Health{Score: int(math.Round(*a.HealthScore)), Band: a.HealthBand}
 	}
+	d.Metrics = r.in.Metrics
 	return d
 }
 

@@ -37,18 +37,20 @@ type HealthSummary struct {
 	Band       string
 	Signals    []string
 	MeasuredAt time.Time
+	Inputs     json.RawMessage // the measurement, as health.Inputs
+	Components json.RawMessage // the scoring, as health.Result
 }
 
 // latestHealth is a lateral join giving h.* of the latest snapshot of a.
 const latestHealth = `LEFT JOIN LATERAL (
-			SELECT score::float8 AS score, band, signals, measured_at FROM health_snapshots
+			SELECT score::float8 AS score, band, signals, measured_at, inputs, components FROM health_snapshots
 			WHERE account_id = a.id ORDER BY measured_at DESC, id DESC LIMIT 1) h ON true`
 
-func healthSummary(score *float64, band *string, signals []string, at *time.Time) *HealthSummary {
+func healthSummary(score *float64, band *string, signals []string, at *time.Time, inputs, components json.RawMessage) *HealthSummary {
 	if score == nil {
 		return nil
 	}
-	return &HealthSummary{Score: *score, Band: *band, Signals: signals, MeasuredAt: *at}
+	return &HealthSummary{Score: *score, Band: *band, Signals: signals, MeasuredAt: *at, Inputs: inputs, Components: components}
 }
 
 // Contact is a person at a customer account. Unsubscribed is also true when
@@ -203,7 +205,7 @@ func (s *Store) GetAccount(ctx context.Context, id string) (Account, error) {
 const accountSelect = `
 		SELECT a.id, a.name, a.arr::float8, a.segment, t.email, t.name, a.timezone,
 		       a.contract_start::text, a.renewal_date::text, a.lifecycle_stage, a.status, a.custom_fields,
-		       a.created_at, a.updated_at, h.score, h.band, h.signals, h.measured_at
+		       a.created_at, a.updated_at, h.score, h.band, h.signals, h.measured_at, h.inputs, h.components
 		FROM accounts a JOIN team_members t ON t.id = a.csm_id ` + latestHealth
 
 func scanAccount(row pgx.CollectableRow) (Account, error) {
@@ -213,11 +215,13 @@ func scanAccount(row pgx.CollectableRow) (Account, error) {
 		band    *string
 		signals []string
 		at      *time.Time
+		inputs  json.RawMessage
+		scoring json.RawMessage
 	)
 	err := row.Scan(&a.ID, &a.Name, &a.ARR, &a.Segment, &a.CSMEmail, &a.CSMName, &a.Timezone,
 		&a.ContractStart, &a.RenewalDate, &a.LifecycleStage, &a.Status, &a.CustomFields,
-		&a.CreatedAt, &a.UpdatedAt, &score, &band, &signals, &at)
-	a.Health = healthSummary(score, band, signals, at)
+		&a.CreatedAt, &a.UpdatedAt, &score, &band, &signals, &at, &inputs, &scoring)
+	a.Health = healthSummary(score, band, signals, at, inputs, scoring)
 	return a, err
 }
 

@@ -197,3 +197,47 @@ func (s *Store) RenewalsWithin(ctx context.Context, today time.Time, days int, a
 		WHERE status = 'active' AND renewal_date BETWEEN $1::date AND $1::date + $2::int AND id > $3
 		ORDER BY id LIMIT $4`, today, days, after, n)
 }
+
+// ScheduleCandidate is an active account and the date a schedule trigger
+// counts from.
+type ScheduleCandidate struct {
+	AccountID  string
+	AnchorDate time.Time
+}
+
+// scheduleAnchors are the account dates a schedule trigger may count from,
+// as SQL over the accounts row a: contract_start, or created (the UTC day
+// the account was created).
+var scheduleAnchors = map[string]string{
+	"contract_start": `a.contract_start`,
+	"created":        `(a.created_at AT TIME ZONE 'UTC')::date`,
+}
+
+// SchedulesDue returns the active accounts in a published playbook's
+// segments (all, when it names none) whose anchor date has an occasion of
+// the schedule due today: the anchor date plus k·everyDays (k ≥ 1) on
+// today's date (UTC) or in the graceDays-1 days before it. It pages by
+// account id, after the given one. Accounts without the date have no
+// occasions.
+func (s *Store) SchedulesDue(ctx context.Context, playbookKey, anchor string, today time.Time, everyDays, graceDays int, after string, n int) ([]ScheduleCandidate, error) {
+	expr, ok := scheduleAnchors[anchor]
+	if !ok {
+		return nil, fmt.Errorf("schedule anchor %q: not an account date", anchor)
+	}
+	if everyDays <= 0 || graceDays <= 0 {
+		return nil, fmt.Errorf("schedule every %d days with a grace of %d days: both must be positive", everyDays, graceDays)
+	}
+	t := today.UTC()
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	return rowsOf[ScheduleCandidate](ctx, s.pool, `
+		SELECT a.id AS account_id, d.anchor_date FROM accounts a
+		CROSS JOIN LATERAL (SELECT `+expr+` AS anchor_date) d
+		WHERE a.status = 'active' AND a.id > $5 AND d.anchor_date IS NOT NULL
+		  AND $1::date - d.anchor_date >= $2::int
+		  AND ($1::date - d.anchor_date) % $2::int < $3::int
+		  AND EXISTS (SELECT 1 FROM playbook_versions v WHERE v.key = $4 AND v.status = 'published'
+		              AND (jsonb_typeof(v.definition->'segments') IS DISTINCT FROM 'array'
+		                   OR jsonb_array_length(v.definition->'segments') = 0
+		                   OR v.definition->'segments' ? a.segment))
+		ORDER BY a.id LIMIT $6`, day, everyDays, graceDays, playbookKey, after, n)
+}

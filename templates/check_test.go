@@ -16,7 +16,12 @@ var full = Data{
 	Contact: Person{Name: "Pat Lee", Email: "pat@acme.test"},
 	CSM:     Person{Name: "Casey Smith", Email: "casey@cs.test"},
 	Health:  Health{Score: 42, Band: "red"},
+	Metrics: Metrics{MeasuredAt: "2026-05-31", ActiveUsers: ptr(42), LicensedUsers: ptr(50), SeatUtilisation: ptr(84),
+		LoginsPerWeek: ptr(12.5), TicketVolume: ptr(3), TotalTickets: ptr(10), CriticalTickets: ptr(0), NPS: ptr(-5),
+		CSAT: ptr(4.5), DaysSinceLastContact: ptr(6), Components: map[string]int{"usage": 80, "support": 0}},
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func check(src string, html bool) []string {
 	var out []string
@@ -51,6 +56,9 @@ func TestCheckAgreesWithRender(t *testing.T) {
 		{"order of a struct", "{{if lt .Contact .CSM}}x{{end}}", false, "lt cannot order .Contact"},
 		{"html ends in a tag", "<p>Hi <a href=\"{{.CSM.Email}}", true, "1: the html ends inside a tag"},
 		{"undefined template", "{{template \"other\" .}}", false, `1: no template "other"`},
+		{"misspelt measure", "{{with .Metrics.ActiveUser}}{{.}}{{end}}", false, "1: .Metrics.ActiveUser is not a field of .Metrics; fields: MeasuredAt, ActiveUsers,"},
+		{"measure compared", "{{if lt .Metrics.NPS 0}}x{{end}}", false, "lt cannot order .Metrics.NPS: a measure, which may be missing"},
+		{"measure compared inside with", "{{with .Metrics.NPS}}{{if lt . 0}}x{{end}}{{end}}", false, "lt cannot order .: a measure"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,6 +87,8 @@ func TestCheckAgreesWithRender(t *testing.T) {
 		{"eq of strings", "{{if eq .Account.Segment \"smb\" \"mid_market\"}}small{{end}}", false},
 		{"html attributes", "<a href=\"mailto:{{.CSM.Email}}\">{{.CSM.Name}}</a>", true},
 		{"parenthesized", "{{(.Contact).FirstName}} {{(index .Account.Name 0)}}", false},
+		{"measures", "{{with .Metrics.ActiveUsers}}{{.}} of {{$.Metrics.LicensedUsers}}{{end}} {{with .Metrics.CSAT}}{{printf \"%.1f\" .}}{{end}} {{print .Metrics.NPS}}", false},
+		{"components", "{{with index .Metrics.Components \"usage\"}}{{.}}{{end}}{{range $name, $score := .Metrics.Components}}{{$name}} {{if lt $score 50}}low{{end}}{{end}}", false},
 	}
 	for _, tt := range good {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,7 +150,7 @@ func TestFieldsDescribeData(t *testing.T) {
 	}
 	walk("", reflect.TypeOf(Data{}))
 	var documented []string
-	types := map[reflect.Kind]string{reflect.String: "string", reflect.Float64: "number", reflect.Int: "integer"}
+	types := map[reflect.Kind]string{reflect.String: "string", reflect.Float64: "number", reflect.Int: "integer", reflect.Map: "map"}
 	for _, f := range Fields() {
 		documented = append(documented, f.Name)
 		if f.Description == "" || f.Example == "" {
@@ -156,7 +166,7 @@ func TestFieldsDescribeData(t *testing.T) {
 				v = v.FieldByName(name)
 			}
 		}
-		kind = v.Kind()
+		kind = reflect.Indirect(v).Kind() // a measure is a pointer: nil when not measured
 		if types[kind] != f.Type {
 			t.Errorf("%s is documented as %s, is %s", f.Name, f.Type, kind)
 		}
@@ -220,7 +230,7 @@ func TestRenderErrorIsOneClearMessage(t *testing.T) {
 	if !errors.As(err, &rerr) {
 		t.Fatalf("err = %v, want a RenderError", err)
 	}
-	want := `template "note", line 2 of the html: .Nonsense is not a field of the data; fields: Account, Contact, CSM, Health`
+	want := `template "note", line 2 of the html: .Nonsense is not a field of the data; fields: Account, Contact, CSM, Health, Metrics`
 	if err.Error() != want {
 		t.Fatalf("err = %q\nwant  %q", err, want)
 	}

@@ -12,6 +12,7 @@ type Data struct {
 	Contact Person // the recipient; empty in a notify message
 	CSM     Person // the account's CSM
 	Health  Health // the latest health snapshot; zero before the first
+	Metrics Metrics
 }
 
 // Account is the part of an account templates may use.
@@ -50,6 +51,31 @@ type Health struct {
 	Band  string // green, yellow or red; "" before the first snapshot
 }
 
+// Metrics are the measures of the account's latest health snapshot. A
+// measure the snapshot did not have is nil, not 0, so a template says it
+// only when it is known: {{with .Metrics.ActiveUsers}}{{.}} active{{end}}
+// (with is true for a measured 0). {{.}}, print and printf print its value;
+// text/template's comparisons take no pointer, so a measure cannot be
+// compared (Check says so).
+type Metrics struct {
+	MeasuredAt           string   // YYYY-MM-DD (UTC) of the latest snapshot; "" before the first
+	ActiveUsers          *int     // active users
+	LicensedUsers        *int     // licensed seats
+	SeatUtilisation      *int     // active out of licensed users, percent, 0–100
+	LoginsPerWeek        *float64 // one decimal
+	TicketVolume         *int     // support tickets in the period measured
+	TotalTickets         *int     // tickets the critical ones are counted among
+	CriticalTickets      *int
+	NPS                  *int     // −100–100
+	CSAT                 *float64 // 0–5, one decimal
+	DaysSinceLastContact *int
+	// Components are the health score's components by name (usage,
+	// engagement...), each 0–100: its points out of its weight. A component
+	// without input is absent; nil before the first snapshot or for a score
+	// given upstream.
+	Components map[string]int
+}
+
 // Field is one value templates can use, as CS ops look it up.
 type Field struct {
 	Name        string `json:"name"` // as written in a template: .Contact.FirstName
@@ -74,7 +100,22 @@ var fields = []Field{
 	{".CSM.Email", "string", "the CSM's address", "casey@cs.example"},
 	{".Health.Score", "integer", "the latest health score, 0–100; 0 before the first snapshot", "72"},
 	{".Health.Band", "string", "green, yellow or red; empty before the first snapshot, so test {{if .Health.Band}} first", "green"},
+	{".Metrics.MeasuredAt", "string", "the date (UTC) of the latest health snapshot, YYYY-MM-DD, which the metrics below come from; empty before the first", "2026-05-31"},
+	{".Metrics.ActiveUsers", "integer", "active users, as last measured" + unmeasured, "42"},
+	{".Metrics.LicensedUsers", "integer", "licensed users (seats), as last measured" + unmeasured, "50"},
+	{".Metrics.SeatUtilisation", "integer", "active out of licensed users in percent, 0–100; measured when both are" + unmeasured, "84"},
+	{".Metrics.LoginsPerWeek", "number", "logins per week, one decimal" + unmeasured, "12.5"},
+	{".Metrics.TicketVolume", "integer", "support tickets in the period measured (ticket_volume)" + unmeasured, "3"},
+	{".Metrics.TotalTickets", "integer", "tickets the critical ones are counted among (total_tickets)" + unmeasured, "10"},
+	{".Metrics.CriticalTickets", "integer", "critical support tickets" + unmeasured, "0"},
+	{".Metrics.NPS", "integer", "net promoter score, −100–100" + unmeasured, "35"},
+	{".Metrics.CSAT", "number", "customer satisfaction, 0–5, one decimal" + unmeasured, "4.5"},
+	{".Metrics.DaysSinceLastContact", "integer", "days since the last logged contact with the account, as last measured" + unmeasured, "6"},
+	{".Metrics.Components", "map", "the health score's components by name (usage, engagement, support, satisfaction and financial in the default model), each 0–100: its points out of its weight; a component without input is absent: {{with index .Metrics.Components \"usage\"}}{{.}}{{end}} (a component at 0 prints nothing), or {{range $name, $score := .Metrics.Components}}", "{\"usage\": 80, \"support\": 95}"},
 }
+
+// unmeasured ends the description of a measure that may be missing.
+const unmeasured = "; missing when not measured, not 0: print it with {{with .Metrics.X}}{{.}}{{end}} (or printf inside), which prints a measured 0; it cannot be compared"
 
 // Fields lists what templates can use: subject, text and html parts of
 // email templates, and notify messages.

@@ -88,12 +88,32 @@ func joining(name string, f func(...any) string) func(...any) (string, error) {
 		if total > MaxCallBytes {
 			return "", tooLong(name)
 		}
-		out := f(args...)
+		out := f(values(args)...)
 		if len(out) > MaxCallBytes {
 			return "", tooLong(name)
 		}
 		return out, nil
 	}
+}
+
+// values has a measure (Metrics' *int and *float64) print as its value, as
+// {{.}} prints it, not as an address; nil stays nil.
+func values(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		out[i] = a
+		switch p := a.(type) {
+		case *int:
+			if p != nil {
+				out[i] = *p
+			}
+		case *float64:
+			if p != nil {
+				out[i] = *p
+			}
+		}
+	}
+	return out
 }
 
 func boundedPrintf(format string, args ...any) (string, error) {
@@ -111,7 +131,7 @@ func boundedPrintf(format string, args ...any) (string, error) {
 	if estimate := len(format) + verbs*(MaxFormatWidth+maxNumberBytes+5*longest) + 5*total; estimate > maxFormatScratch {
 		return "", tooLong("printf")
 	}
-	out := fmt.Sprintf(format, args...)
+	out := fmt.Sprintf(format, values(args)...)
 	if len(out) > MaxCallBytes {
 		return "", tooLong("printf")
 	}

@@ -280,6 +280,11 @@ func describe(t reflect.Type) string {
 		return "a person"
 	case reflect.TypeOf(Health{}):
 		return "a health snapshot"
+	case reflect.TypeOf(Metrics{}):
+		return "the metrics"
+	}
+	if t.Kind() == reflect.Pointer && basicKind(t.Elem()) != otherKind {
+		return "a measure, which may be missing: print it inside {{with}}"
 	}
 	switch basicKind(t) {
 	case boolKind:

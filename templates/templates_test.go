@@ -265,3 +265,41 @@ func TestDailyDigestRenders(t *testing.T) {
 		t.Errorf("html = %q", got.HTML)
 	}
 }
+
+// The monthly usage update says the measures the latest snapshot has, a
+// measured 0 included, and nothing of those it has not.
+func TestMonthlyUsageUpdateSaysWhatIsMeasured(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	partial := full
+	partial.Metrics = Metrics{MeasuredAt: "2026-05-31", ActiveUsers: ptr(0), LicensedUsers: ptr(50)}
+	for _, tt := range []struct {
+		name    string
+		data    Data
+		want    []string
+		notWant []string
+	}{
+		{"every measure", full, []string{"as we last measured it on 2026-05-31:\n- Active users: 42\n- Licensed users: 50\n- Seats in use: 84%\n- Logins per week: 12.5\n- Support tickets: 3\n- Critical tickets: 0\n- Health score: 42 out of 100\n\nDoes this"}, nil},
+		{"some measured", partial, []string{"- Active users: 0\n- Licensed users: 50\n- Health score: 42"}, []string{"Seats", "Logins", "tickets", "no usage figures"}},
+		{"no snapshot", Data{Account: full.Account, CSM: full.CSM}, []string{"Hi there,\n\nWe have no usage figures for Acme yet; once we do, this note will share them.\n\nDoes this"}, []string{"Active", "Health"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := set.Render("monthly-usage-update", tt.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got.Text, w) {
+					t.Errorf("text lacks %q:\n%s", w, got.Text)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(got.Text, w) {
+					t.Errorf("text has %q:\n%s", w, got.Text)
+				}
+			}
+		})
+	}
+}

@@ -1,7 +1,7 @@
 // Package triggers starts playbooks when the data says so (PRODUCT.md §7):
 // account created, health band entered, risk signal seen, renewal window
 // reached, expansion criteria met, lifecycle stage changed, account event
-// reported. A trigger is recorded as a firing in the
+// reported, a schedule's occasion come. A trigger is recorded as a firing in the
 // same transaction as the change that caused it and then processed, so
 // "once per occasion" is a database constraint and a crash in between only
 // delays the start until the next sweep.
@@ -84,6 +84,46 @@ func RenewalFiring(t Trigger, renewal, today time.Time) (store.NewFiring, bool) 
 	}
 	return store.NewFiring{PlaybookKey: t.PlaybookKey, Occasion: "renewal_window:" + r.Format(time.DateOnly)}, true
 }
+
+// utcDay is a moment's date in UTC, as midnight UTC.
+func utcDay(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// ScheduleGraceDays is how many days an occasion of a schedule trigger
+// stays due: the sweep records an occasion on its day or in the six days
+// after. A sweep that was down (a worker outage over a long weekend, a
+// paused schedule) still fires the occasion it missed; a cadence published
+// today does not start runs for occasions weeks or months old (at most a
+// week late, it is still that occasion's check-in); and as the shortest
+// cadence is a week (playbook.MinScheduleEvery), at most one occasion is
+// ever due.
+const ScheduleGraceDays = 7
+
+// ScheduleFiring fires a schedule trigger for the latest occasion on or
+// before today, when it is at most ScheduleGraceDays-1 days old. The
+// occasions are the anchor date plus k·every days (k ≥ 1: the anchor day
+// itself is none). Days are UTC dates and every is whole days, so month
+// ends and leap years change nothing. The occasion names its date: each
+// fires once, and a moved anchor date gives new occasions.
+func ScheduleFiring(t Trigger, anchor, today time.Time) (store.NewFiring, bool) {
+	every := int(t.Every.Std() / playbook.Day)
+	if t.On != "schedule" || every <= 0 {
+		return store.NewFiring{}, false
+	}
+	a, d := utcDay(anchor), utcDay(today)
+	elapsed := int(d.Sub(a).Hours() / 24) // UTC days are 24 hours
+	if elapsed < every || elapsed%every >= ScheduleGraceDays {
+		return store.NewFiring{}, false
+	}
+	occasion := a.AddDate(0, 0, elapsed-elapsed%every)
+	return store.NewFiring{PlaybookKey: t.PlaybookKey, Occasion: ScheduleOccasion(occasion)}, true
+}
+
+// ScheduleOccasion is the occasion of a schedule trigger's date:
+// schedule:YYYY-MM-DD.
+func ScheduleOccasion(date time.Time) string { return "schedule:" + date.Format(time.DateOnly) }
 
 // SnapshotChange is what a new health snapshot changed.
 type SnapshotChange struct {

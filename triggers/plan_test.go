@@ -122,3 +122,72 @@ func TestOnEvent(t *testing.T) {
 	require.Equal(t, []string{}, keys(OnEvent(stageAndEventTriggers, "first_login")))
 	require.Equal(t, []string{}, keys(OnEvent(builtinTriggers, "champion_left")), "a risk_signal trigger is not an event trigger")
 }
+
+// A schedule fires for the latest occasion (anchor + k·every, k ≥ 1) on its
+// day or in the grace days after, once per occasion date; before the first
+// occasion, or once the grace has passed, nothing is due.
+func TestScheduleFiring(t *testing.T) {
+	date := func(s string) time.Time {
+		d, err := time.Parse(time.DateOnly, s)
+		require.NoError(t, err)
+		return d
+	}
+	quarterly := Trigger{"qbr", playbook.Trigger{On: "schedule", Every: playbook.Duration(13 * playbook.Week)}}
+	weekly := Trigger{"pulse", playbook.Trigger{On: "schedule", Every: playbook.Duration(playbook.Week), Anchor: "created"}}
+	yearly := Trigger{"anniversary", playbook.Trigger{On: "schedule", Every: playbook.Duration(365 * playbook.Day)}}
+	tests := []struct {
+		name          string
+		trigger       Trigger
+		anchor, today string
+		want          string // "" for no firing
+	}{
+		{"anchor day is no occasion", quarterly, "2026-01-05", "2026-01-05", ""},
+		{"before the first occasion", quarterly, "2026-01-05", "2026-04-05", ""},
+		{"first occasion, on its day", quarterly, "2026-01-05", "2026-04-06", "qbr@schedule:2026-04-06"},
+		{"first occasion, six days late", quarterly, "2026-01-05", "2026-04-12", "qbr@schedule:2026-04-06"},
+		{"first occasion, a week late: past its grace", quarterly, "2026-01-05", "2026-04-13", ""},
+		{"between occasions", quarterly, "2026-01-05", "2026-06-01", ""},
+		{"second occasion", quarterly, "2026-01-05", "2026-07-06", "qbr@schedule:2026-07-06"},
+		{"years on", quarterly, "2021-03-01", "2026-02-23", "qbr@schedule:2026-02-23"}, // 2021-03-01 + 21·91 days
+		{"anchor in the future", quarterly, "2027-01-01", "2026-06-01", ""},
+		{"time of day does not matter", quarterly, "2026-01-05", "2026-04-06", "qbr@schedule:2026-04-06"},
+		{"weekly: always one due", weekly, "2026-01-01", "2026-03-17", "pulse@schedule:2026-03-12"},
+		{"weekly: due on its day", weekly, "2026-01-01", "2026-03-12", "pulse@schedule:2026-03-12"},
+		{"weekly: first week has none", weekly, "2026-01-01", "2026-01-07", ""},
+		// Fixed durations count days: a leap day is one more day, no month end moves an occasion.
+		{"across a leap day", yearly, "2027-06-01", "2028-05-31", "anniversary@schedule:2028-05-31"},
+		{"month end", Trigger{"monthly", playbook.Trigger{On: "schedule", Every: playbook.Duration(30 * playbook.Day)}}, "2026-01-31", "2026-03-02", "monthly@schedule:2026-03-02"},
+		{"not a schedule", Trigger{"r", playbook.Trigger{On: "renewal_window", DaysBefore: 90}}, "2026-01-05", "2026-04-06", ""},
+		{"no cadence", Trigger{"x", playbook.Trigger{On: "schedule"}}, "2026-01-05", "2026-04-06", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			today := date(tt.today)
+			if tt.name == "time of day does not matter" {
+				today = today.Add(23*time.Hour + 59*time.Minute)
+			}
+			f, ok := ScheduleFiring(tt.trigger, date(tt.anchor), today)
+			require.Equal(t, tt.want != "", ok)
+			if ok {
+				require.Equal(t, tt.want, f.PlaybookKey+"@"+f.Occasion)
+			}
+		})
+	}
+
+	// Day by day over two years from a leap day, a quarterly schedule fires
+	// on the occasion's day and the six after, always naming that occasion:
+	// eight occasions, each due for exactly ScheduleGraceDays days.
+	anchor := date("2024-02-29")
+	due := map[string]int{}
+	for d := anchor; d.Before(anchor.AddDate(0, 0, 8*91+ScheduleGraceDays)); d = d.AddDate(0, 0, 1) {
+		if f, ok := ScheduleFiring(quarterly, anchor, d); ok {
+			due[f.Occasion]++
+		}
+	}
+	require.Len(t, due, 8)
+	for occasion, days := range due {
+		require.Equal(t, ScheduleGraceDays, days, occasion)
+	}
+	require.Contains(t, due, "schedule:2024-05-30", "91 days after 29 February")
+	require.Contains(t, due, "schedule:2026-02-26", "8·91 days after 29 February 2024")
+}

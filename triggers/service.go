@@ -16,6 +16,7 @@ import (
 	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/activities/contract"
 	"github.com/playbookd/playbookd/health"
+	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 )
@@ -32,6 +33,7 @@ type Store interface {
 	RecordRiskSignal(ctx context.Context, accountID, signal string, data map[string]any, firings []store.NewFiring) error
 	CountAccountEvents(ctx context.Context, accountID, typ string, since time.Time, field string, values []string) (int, error)
 	RenewalsWithin(ctx context.Context, today time.Time, days int, after string, n int) ([]store.RenewalCandidate, error)
+	SchedulesDue(ctx context.Context, playbookKey, anchor string, today time.Time, everyDays, graceDays int, after string, n int) ([]store.ScheduleCandidate, error)
 	ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (accounts.Snapshot, error)
 	LastContact(ctx context.Context, accountID string, at time.Time) (*time.Time, error)
 }
@@ -48,8 +50,11 @@ type Service struct {
 	Store Store
 	Runs  Runs
 	Model health.Model
-	Now   func() time.Time
-	Log   *slog.Logger
+	// Signals are when usage decline and support spike fire (zero: seed
+	// 000's thresholds).
+	Signals health.SignalThresholds
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 func (s *Service) triggers(ctx context.Context) ([]Trigger, error) {
@@ -197,7 +202,7 @@ func (s *Service) RecordHealth(ctx context.Context, accountID string, in health.
 				change.PreviousBand, change.PreviousExpansionReady = e.Band, e.ExpansionReady
 			}
 		}
-		signals := health.SnapshotSignals(measuredAt, in, history)
+		signals := health.SnapshotSignals(measuredAt, in, history, s.Signals)
 		for _, sig := range signals {
 			if len(earlier) == 0 || !slices.Contains(earlier[0].Signals, sig) {
 				newSignals = append(newSignals, sig)
@@ -210,7 +215,7 @@ func (s *Service) RecordHealth(ctx context.Context, accountID string, in health.
 			Firings: OnSnapshot(trigs, change),
 		}, nil
 	}
-	snap, err := s.Store.AddHealthSnapshot(ctx, accountID, measuredAt, health.UsageDeclineWindow, decide)
+	snap, err := s.Store.AddHealthSnapshot(ctx, accountID, measuredAt, s.Signals.OrDefault().UsageDeclineWindow, decide)
 	if err != nil {
 		return Recorded{}, err
 	}
@@ -299,12 +304,13 @@ func (s *Service) eventSignal(ctx context.Context, accountID, name string, data 
 	if name != TicketOpened || !health.HighPriority(priority) {
 		return "", nil
 	}
-	since := s.Now().Add(-health.SupportSpikeWindow)
+	limits := s.Signals.OrDefault()
+	since := s.Now().Add(-limits.SupportSpikeWindow)
 	tickets, err := s.Store.CountAccountEvents(ctx, accountID, "event:"+TicketOpened, since, "priority", health.HighPriorities)
 	if err != nil {
 		return "", err
 	}
-	if tickets < health.SupportSpikeTickets {
+	if tickets < limits.SupportSpikeTickets {
 		return "", nil
 	}
 	// One spike per window, not one per further ticket.
@@ -349,9 +355,10 @@ func (s *Service) start(ctx context.Context, f store.Firing) error {
 	}
 }
 
-// Sweep records renewal windows reached today and processes every pending
-// firing. Running it twice, or from two places at once, starts nothing
-// twice: occasions are unique and starts are one live run per pair.
+// Sweep records renewal windows reached today and schedule occasions due,
+// and processes every pending firing. Running it twice, or from two places
+// at once, starts nothing twice: occasions are unique and starts are one
+// live run per pair.
 func (s *Service) Sweep(ctx context.Context) (contract.SweepResult, error) {
 	var res contract.SweepResult
 	trigs, err := s.triggers(ctx)
@@ -360,28 +367,86 @@ func (s *Service) Sweep(ctx context.Context) (contract.SweepResult, error) {
 	}
 	today := s.Now()
 	for _, t := range trigs {
-		if t.On != "renewal_window" {
-			continue
+		var n int
+		switch t.On {
+		case "renewal_window":
+			n, err = s.sweepRenewals(ctx, t, today)
+			res.RenewalFirings += n
+		case "schedule":
+			n, err = s.sweepSchedule(ctx, t, today)
+			res.ScheduleFirings += n
 		}
-		after := ""
-		for {
-			page, err := s.Store.RenewalsWithin(ctx, today, t.DaysBefore, after, 500)
-			if err != nil {
-				return res, err
-			}
-			for _, c := range page {
-				if f, ok := RenewalFiring(t, c.RenewalDate, today); ok {
-					if err := s.Store.AddFirings(ctx, c.AccountID, []store.NewFiring{f}); err != nil {
-						return res, err
-					}
-					res.RenewalFirings++
-				}
-				after = c.AccountID
-			}
-			if len(page) < 500 {
-				break
-			}
+		if err != nil {
+			return res, err
 		}
 	}
 	return res, s.Process(ctx, "")
+}
+
+// sweepPage is how many accounts a sweep reads at once.
+const sweepPage = 500
+
+// sweepRenewals records the renewal windows of a trigger reached today.
+func (s *Service) sweepRenewals(ctx context.Context, t Trigger, today time.Time) (int, error) {
+	return s.recordDue(ctx, func(after string) ([]dueFiring, error) {
+		page, err := s.Store.RenewalsWithin(ctx, today, t.DaysBefore, after, sweepPage)
+		out := make([]dueFiring, len(page))
+		for i, c := range page {
+			out[i].accountID = c.AccountID
+			out[i].firing, out[i].due = RenewalFiring(t, c.RenewalDate, today)
+		}
+		return out, err
+	})
+}
+
+// sweepSchedule records the occasions of a schedule trigger due today for
+// the active accounts in its playbook's segments that have its anchor
+// date.
+func (s *Service) sweepSchedule(ctx context.Context, t Trigger, today time.Time) (int, error) {
+	every := int(t.Every.Std() / playbook.Day)
+	if every <= 0 || t.Every.Std()%playbook.Day != 0 { // validation refuses both
+		s.Log.WarnContext(ctx, "schedule trigger without a cadence of whole days; not swept", "playbook", t.PlaybookKey, "every", t.Every.String())
+		return 0, nil
+	}
+	return s.recordDue(ctx, func(after string) ([]dueFiring, error) {
+		page, err := s.Store.SchedulesDue(ctx, t.PlaybookKey, t.ScheduleAnchor(), today, every, ScheduleGraceDays, after, sweepPage)
+		out := make([]dueFiring, len(page))
+		for i, c := range page {
+			out[i].accountID = c.AccountID
+			out[i].firing, out[i].due = ScheduleFiring(t, c.AnchorDate, today)
+		}
+		return out, err
+	})
+}
+
+// dueFiring is a sweep's candidate account and the firing it is due, if
+// any.
+type dueFiring struct {
+	accountID string
+	firing    store.NewFiring
+	due       bool
+}
+
+// recordDue pages through a sweep's candidates, sweepPage accounts at a
+// time after the last one read, and records the firings that are due.
+func (s *Service) recordDue(ctx context.Context, next func(after string) ([]dueFiring, error)) (int, error) {
+	n, after := 0, ""
+	for {
+		page, err := next(after)
+		if err != nil {
+			return n, err
+		}
+		for _, c := range page {
+			if c.due {
+				if err := s.Store.AddFirings(ctx, c.accountID, []store.NewFiring{c.firing}); err != nil {
+					return n, err
+				}
+				n++
+			}
+			after = c.accountID
+		}
+		if len(page) < sweepPage {
+			return n, nil
+		}
+	}
 }

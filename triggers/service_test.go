@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -226,4 +227,111 @@ func TestEventTriggerFiresOncePerEvent(t *testing.T) {
 	fired = firingsOf(t, st, "champion-change")
 	require.Len(t, fired, 2, "a second departure is a new occasion")
 	require.Equal(t, store.FiringAlreadyLive, fired[0].Status, "the first run is still live")
+}
+
+// Configured thresholds decide when the measured signals fire: two
+// high-priority tickets are a spike, and a tenth off the peak a decline,
+// where the seed's defaults need three tickets and a quarter.
+func TestConfiguredSignalThresholds(t *testing.T) {
+	day := 24 * time.Hour
+	tests := []struct {
+		name       string
+		thresholds health.SignalThresholds
+		spikeAt    int // the ticket (1-based) that is a spike
+		declined   bool
+	}{
+		{"defaults", health.SignalThresholds{}, 3, false},
+		{"configured", health.SignalThresholds{UsageDeclinePercent: 10, UsageDeclineWindow: 30 * day,
+			SupportSpikeTickets: 2, SupportSpikeWindow: 7 * day}, 2, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			svc, _, _, _ := stageFixture(t)
+			svc.Signals = tt.thresholds
+			for i := 1; i <= 3; i++ {
+				_, signal, err := svc.Event(ctx, "acme", triggers.TicketOpened, map[string]any{"priority": "high"})
+				require.NoError(t, err)
+				if i == tt.spikeAt {
+					require.Equal(t, health.SupportSpike, signal, "ticket %d", i)
+				} else {
+					require.Empty(t, signal, "ticket %d", i)
+				}
+			}
+			users := func(n float64) health.Inputs { return health.Inputs{ActiveUsers: &n, LicensedUsers: ptr(100.0)} }
+			_, err := svc.RecordHealth(ctx, "acme", users(80), time.Now().Add(-10*day))
+			require.NoError(t, err)
+			rec, err := svc.RecordHealth(ctx, "acme", users(72), time.Time{})
+			require.NoError(t, err)
+			require.Equal(t, tt.declined, slices.Contains(rec.NewSignals, health.UsageDecline), "signals %v", rec.NewSignals)
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// A schedule trigger fires once per occasion, however often the sweep runs
+// in its grace days; the next occasion fires again (already_live while the
+// last occasion's run lives); an account outside the playbook's segments,
+// or without the anchor date, gets no firing.
+func TestSweepFiresScheduleOncePerOccasion(t *testing.T) {
+	ctx := context.Background()
+	_, pool := storetest.NewDatabase(t)
+	st := store.New(pool)
+	def := `{"key":"qbr","name":"QBR","trigger":{"on":"schedule","every":"13w"},"segments":["mid_market"],` +
+		`"steps":[{"id":"s","check_health":{}}]}`
+	_, _, err := st.SeedPlaybook(ctx, store.NewPlaybookVersion{Key: "qbr", Name: "QBR", Definition: json.RawMessage(def),
+		Source: def, SourceFormat: "json"})
+	require.NoError(t, err)
+	_, _, err = st.UpsertTeamMember(ctx, store.UpsertTeamMember{Email: "casey@cs.test", Name: "Casey", Level: "csm"})
+	require.NoError(t, err)
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	for id, segment := range map[string]string{"acme": "mid_market", "tiny": "smb"} {
+		_, _, err = st.UpsertAccount(ctx, store.UpsertAccount{ID: id, Name: id, ARR: 50000, Segment: segment,
+			CSMEmail: "casey@cs.test", Timezone: "UTC", ContractStart: &start, LifecycleStage: "adoption", Status: "active"})
+		require.NoError(t, err)
+	}
+	_, _, err = st.UpsertAccount(ctx, store.UpsertAccount{ID: "no-contract", Name: "No contract", ARR: 50000, Segment: "mid_market",
+		CSMEmail: "casey@cs.test", Timezone: "UTC", LifecycleStage: "adoption", Status: "active"})
+	require.NoError(t, err)
+
+	fake := &fakeRuns{store: st, started: map[string]uuid.UUID{}}
+	clock := start.AddDate(0, 0, 90).Add(15 * time.Hour) // the day before the first occasion
+	svc := &triggers.Service{Store: st, Runs: fake, Model: health.Presets[health.DefaultModel],
+		Now: func() time.Time { return clock }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	sweep := func() int {
+		t.Helper()
+		res, err := svc.Sweep(ctx)
+		require.NoError(t, err)
+		return res.ScheduleFirings
+	}
+
+	require.Zero(t, sweep(), "the first quarter is not over")
+	clock = clock.Add(10 * time.Hour) // 2026-04-06 01:00: 91 days on
+	require.Equal(t, 1, sweep())
+	require.Equal(t, 1, sweep(), "the occasion is still due; recorded once")
+	clock = clock.AddDate(0, 0, 6)
+	require.Equal(t, 1, sweep(), "six days late: still due")
+	qbr := firingsOf(t, st, "qbr")
+	require.Len(t, qbr, 1, "one firing per occasion, however often the sweep runs")
+	require.Equal(t, "schedule:2026-04-06", qbr[0].Occasion)
+	require.Equal(t, store.FiringStarted, qbr[0].Status)
+	require.Equal(t, fake.started["qbr/acme"], *qbr[0].RunID)
+	require.Len(t, fake.started, 1, "tiny is smb; no-contract has no contract start")
+	for _, id := range []string{"tiny", "no-contract"} {
+		fired, err := st.AccountFirings(ctx, id, 10)
+		require.NoError(t, err)
+		require.Empty(t, fired, id)
+	}
+	clock = clock.AddDate(0, 0, 1)
+	require.Zero(t, sweep(), "past the grace days")
+
+	clock = time.Date(2026, 7, 6, 8, 0, 0, 0, time.UTC) // 182 days on
+	require.Equal(t, 1, sweep())
+	sweep()
+	qbr = firingsOf(t, st, "qbr")
+	require.Len(t, qbr, 2, "the next quarter is a new occasion")
+	require.Equal(t, "schedule:2026-07-06", qbr[0].Occasion)
+	require.Equal(t, store.FiringAlreadyLive, qbr[0].Status, "last quarter's run is still live")
+	require.Equal(t, fake.started["qbr/acme"], *qbr[0].RunID)
 }

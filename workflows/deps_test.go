@@ -62,7 +62,7 @@ var mayImport = map[string][]string{
 	"store": {"accounts", "message", "states"},
 
 	// Side effects and services.
-	"compose":    {"store", "templates"}, // a recipient's email from the records
+	"compose":    {"health", "store", "templates"}, // a recipient's email from the records
 	"activities": {"accounts", "activities/contract", "compose", "internal/netguard", "mail", "message", "states", "store", "templates", "unsubscribe"},
 	"runs":       {"accounts", "activities/contract", "catalog", "message", "playbook", "states", "store", "workflows"},
 	"triggers":   {"accounts", "activities/contract", "health", "playbook", "runs", "store"},
@@ -80,7 +80,7 @@ var mayImport = map[string][]string{
 	// The application core: services wired once, the edges' interfaces
 	// declared once, the shared use cases. Never an edge, never workflow
 	// code or activities.
-	"internal/app": {"accounts", "analytics", "approvals", "catalog", "health", "imports", "internal/invalid", "internal/netguard", "internal/throttle", "mail", "message", "playbook", "portfolio", "runs", "signin", "simulate", "store", "tasks", "team", "templates", "timeline", "triggers"},
+	"internal/app": {"accounts", "analytics", "approvals", "catalog", "compose", "health", "imports", "internal/invalid", "internal/netguard", "internal/throttle", "mail", "message", "playbook", "portfolio", "runs", "signin", "simulate", "store", "tasks", "team", "templates", "timeline", "triggers"},
 
 	// The edges: they reach the services through internal/app (the other
 	// packages are there for their types and errors; mayWire says none is

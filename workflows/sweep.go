@@ -10,8 +10,9 @@ import (
 )
 
 // The trigger sweep: a Temporal Schedule starts TriggerSweep, which records
-// renewal windows reached and starts the runs of pending firings. Both are
-// idempotent, so a sweep that overlaps, repeats or catches up is harmless.
+// renewal windows reached and schedule occasions due and starts the runs of
+// pending firings. Both are idempotent, so a sweep that overlaps, repeats or
+// catches up is harmless.
 const (
 	TriggerSweepName       = "TriggerSweep"
 	TriggerSweepScheduleID = "playbookd-trigger-sweep"

@@ -33,6 +33,9 @@ const (
 // SweepResult counts what a trigger sweep did.
 type SweepResult struct {
 	RenewalFirings int `json:"renewal_firings"` // renewal windows recorded (new or seen before)
+	// ScheduleFirings counts the schedule occasions recorded (new or seen
+	// before).
+	ScheduleFirings int `json:"schedule_firings,omitempty"`
 	// ImportsStarted counts bulk imports whose workflow could not be started
 	// when they were recorded, started by this sweep.
 	ImportsStarted int `json:"imports_started,omitempty"`

@@ -165,7 +165,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 	application, wired := app.Build(app.Deps{Store: st, Temporal: tc, TaskQueue: cfg.TemporalTaskQueue,
 		Namespace: cfg.TemporalNamespace, TemporalUIURL: cfg.TemporalUIURL, EscalationSLA: cfg.EscalationSLA(),
 		EmailCap: cfg.FrequencyCap(), SendWindow: cfg.DefaultSendWindow(), Health: cfg.Health(), Segments: cfg.Segments(),
-		Templates: set, Webhooks: cfg.Webhooks(), Log: log,
+		Signals: cfg.Signals(), Templates: set, Webhooks: cfg.Webhooks(), Log: log,
 		Mailer: sender, MailFrom: mail.Address{Name: fromName, Email: fromAddr}, PublicBaseURL: cfg.PublicBaseURL,
 		OIDC: oidcConfig(cfg)})
 

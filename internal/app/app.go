@@ -259,7 +259,10 @@ type Deps struct {
 	EmailCap      message.Cap
 	SendWindow    *playbook.SendWindow
 	Health        health.Model
-	Segments      accounts.SegmentThresholds
+	// Signals are when usage decline and support spike fire (zero: seed
+	// 000's thresholds).
+	Signals  health.SignalThresholds
+	Segments accounts.SegmentThresholds
 	// Templates are the built-in email templates playbooks may name.
 	Templates *templates.Set
 	Webhooks  netguard.Policy
@@ -298,7 +301,7 @@ func Build(d Deps) (*App, *Wiring) {
 			TemporalUIURL: d.TemporalUIURL, EscalationSLA: d.EscalationSLA, SendWindow: d.SendWindow}
 		engine = w.Runs
 	}
-	w.Triggers = &triggers.Service{Store: d.Store, Runs: engine, Model: d.Health, Now: d.Now, Log: d.Log}
+	w.Triggers = &triggers.Service{Store: d.Store, Runs: engine, Model: d.Health, Signals: d.Signals, Now: d.Now, Log: d.Log}
 	w.Imports = &imports.Service{Store: d.Store, Triggers: w.Triggers, Temporal: d.Temporal, TaskQueue: d.TaskQueue, Log: d.Log}
 	st := d.Store
 	a := &App{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/playbookd/playbookd/compose"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/simulate"
 )
@@ -35,5 +36,6 @@ func (a *App) SimulationFor(ctx context.Context, def *playbook.Definition, accou
 		}
 	}
 	in.AccountName, in.AccountARR, in.CSM, in.CSMName = acct.Name, acct.ARR, acct.CSMEmail, acct.CSMName
+	in.Metrics = compose.Metrics(acct.Health)
 	return in, nil
 }

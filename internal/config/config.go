@@ -76,8 +76,15 @@ type Config struct {
 	// The lowest ARR of the enterprise and mid_market segments (seeds 000, 003).
 	SegmentEnterpriseARR float64 `env:"SEGMENT_ENTERPRISE_MIN_ARR" envDefault:"100000"`
 	SegmentMidMarketARR  float64 `env:"SEGMENT_MID_MARKET_MIN_ARR" envDefault:"25000"`
+	// When the measured risk signals fire (seed 000 "Early Warning System"):
+	// usage down by this percent from its peak within the days; this many
+	// high-priority tickets within the days.
+	SignalUsageDeclinePercent float64 `env:"SIGNAL_USAGE_DECLINE_PERCENT" envDefault:"25"`
+	SignalUsageDeclineDays    int     `env:"SIGNAL_USAGE_DECLINE_DAYS" envDefault:"30"`
+	SignalSupportSpikeTickets int     `env:"SIGNAL_SUPPORT_SPIKE_TICKETS" envDefault:"3"`
+	SignalSupportSpikeDays    int     `env:"SIGNAL_SUPPORT_SPIKE_DAYS" envDefault:"14"`
 	// TriggerSweepInterval is how often the schedule records renewal windows
-	// and retries trigger starts left pending.
+	// and schedule occasions and retries trigger starts left pending.
 	TriggerSweepInterval time.Duration `env:"TRIGGER_SWEEP_INTERVAL" envDefault:"1h"`
 	// MetricsAddr is where `playbookd worker` serves /metrics (the API
 	// serves it on HTTP_ADDR); empty: not served.
@@ -137,6 +144,19 @@ func (c Config) Health() health.Model {
 func (c Config) Segments() accounts.SegmentThresholds {
 	return accounts.SegmentThresholds{Enterprise: c.SegmentEnterpriseARR, MidMarket: c.SegmentMidMarketARR}
 }
+
+// Signals returns the risk signals' thresholds; validate has checked them.
+func (c Config) Signals() health.SignalThresholds {
+	day := 24 * time.Hour
+	return health.SignalThresholds{
+		UsageDeclinePercent: c.SignalUsageDeclinePercent, UsageDeclineWindow: time.Duration(c.SignalUsageDeclineDays) * day,
+		SupportSpikeTickets: c.SignalSupportSpikeTickets, SupportSpikeWindow: time.Duration(c.SignalSupportSpikeDays) * day,
+	}
+}
+
+// MaxSignalDays bounds the signals' windows: a snapshot reads the
+// account's snapshots of the usage window before it.
+const MaxSignalDays = 365
 
 // Load reads the environment. Every problem is reported at once, each naming
 // the variable, so a misconfigured deployment is fixed in one round.
@@ -233,6 +253,17 @@ func (c Config) validate() error {
 	}
 	if !(0 < c.SegmentMidMarketARR && c.SegmentMidMarketARR < c.SegmentEnterpriseARR) {
 		bad("SEGMENT_MID_MARKET_MIN_ARR", "must be above 0 and below SEGMENT_ENTERPRISE_MIN_ARR (%g), got %g", c.SegmentEnterpriseARR, c.SegmentMidMarketARR)
+	}
+	if !(c.SignalUsageDeclinePercent > 0 && c.SignalUsageDeclinePercent < 100) {
+		bad("SIGNAL_USAGE_DECLINE_PERCENT", "want a percent above 0 and below 100, such as 25, got %g", c.SignalUsageDeclinePercent)
+	}
+	for name, days := range map[string]int{"SIGNAL_USAGE_DECLINE_DAYS": c.SignalUsageDeclineDays, "SIGNAL_SUPPORT_SPIKE_DAYS": c.SignalSupportSpikeDays} {
+		if days < 1 || days > MaxSignalDays {
+			bad(name, "want whole days from 1 to %d, got %d", MaxSignalDays, days)
+		}
+	}
+	if c.SignalSupportSpikeTickets < 1 || c.SignalSupportSpikeTickets > 1000 {
+		bad("SIGNAL_SUPPORT_SPIKE_TICKETS", "want 1 to 1000 tickets, got %d", c.SignalSupportSpikeTickets)
 	}
 	if c.TriggerSweepInterval < time.Minute {
 		bad("TRIGGER_SWEEP_INTERVAL", "must be at least 1m, got %s", c.TriggerSweepInterval)

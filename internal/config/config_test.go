@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/playbookd/playbookd/accounts"
+	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/internal/netguard"
 )
 
@@ -88,6 +89,14 @@ func TestLoadRejectsBadValuesNamingThem(t *testing.T) {
 		{"slack to metadata", map[string]string{"SLACK_WEBHOOK_URL": "https://169.254.169.254/x"}, []string{"SLACK_WEBHOOK_URL"}},
 		{"unknown health model", map[string]string{"HEALTH_MODEL": "seed-999"}, []string{"HEALTH_MODEL"}},
 		{"segments upside down", map[string]string{"SEGMENT_MID_MARKET_MIN_ARR": "200000"}, []string{"SEGMENT_MID_MARKET_MIN_ARR"}},
+		{"usage decline of nothing", map[string]string{"SIGNAL_USAGE_DECLINE_PERCENT": "0"}, []string{"SIGNAL_USAGE_DECLINE_PERCENT"}},
+		{"usage decline of everything", map[string]string{"SIGNAL_USAGE_DECLINE_PERCENT": "100"}, []string{"SIGNAL_USAGE_DECLINE_PERCENT"}},
+		{"usage decline not a number", map[string]string{"SIGNAL_USAGE_DECLINE_PERCENT": "a quarter"}, []string{"SIGNAL_USAGE_DECLINE_PERCENT"}},
+		{"usage window of no days", map[string]string{"SIGNAL_USAGE_DECLINE_DAYS": "0"}, []string{"SIGNAL_USAGE_DECLINE_DAYS"}},
+		{"usage window over a year", map[string]string{"SIGNAL_USAGE_DECLINE_DAYS": "366"}, []string{"SIGNAL_USAGE_DECLINE_DAYS"}},
+		{"spike of no tickets", map[string]string{"SIGNAL_SUPPORT_SPIKE_TICKETS": "0"}, []string{"SIGNAL_SUPPORT_SPIKE_TICKETS"}},
+		{"spike window a duration", map[string]string{"SIGNAL_SUPPORT_SPIKE_DAYS": "14d"}, []string{"SIGNAL_SUPPORT_SPIKE_DAYS"}},
+		{"spike window negative", map[string]string{"SIGNAL_SUPPORT_SPIKE_DAYS": "-1"}, []string{"SIGNAL_SUPPORT_SPIKE_DAYS"}},
 		{"sweep too often", map[string]string{"TRIGGER_SWEEP_INTERVAL": "5s"}, []string{"TRIGGER_SWEEP_INTERVAL"}},
 		{"metrics address", map[string]string{"METRICS_ADDR": "nine"}, []string{"METRICS_ADDR"}},
 		{"three SLA levels", map[string]string{"ESCALATION_SLA_SMB": "48h,8h,4h"}, []string{"ESCALATION_SLA_SMB"}},
@@ -205,5 +214,29 @@ func TestTrustedProxies(t *testing.T) {
 	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"), netip.MustParsePrefix("2001:db8::/64")}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("TrustedProxyRanges() = %v, want %v", got, want)
+	}
+}
+
+// The signals' thresholds default to seed 000's and follow their variables.
+func TestSignalThresholds(t *testing.T) {
+	day := 24 * time.Hour
+	cfg, err := LoadFrom(map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Signals() != health.DefaultSignalThresholds {
+		t.Errorf("defaults %+v, want the seed's %+v", cfg.Signals(), health.DefaultSignalThresholds)
+	}
+	cfg, err = LoadFrom(map[string]string{"SIGNAL_USAGE_DECLINE_PERCENT": "12.5", "SIGNAL_USAGE_DECLINE_DAYS": "60",
+		"SIGNAL_SUPPORT_SPIKE_TICKETS": "5", "SIGNAL_SUPPORT_SPIKE_DAYS": "7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := health.SignalThresholds{UsageDeclinePercent: 12.5, UsageDeclineWindow: 60 * day, SupportSpikeTickets: 5, SupportSpikeWindow: 7 * day}
+	if cfg.Signals() != want {
+		t.Errorf("Signals() = %+v, want %+v", cfg.Signals(), want)
+	}
+	if err := cfg.Signals().Check(); err != nil {
+		t.Errorf("a valid configuration gives thresholds health refuses: %v", err)
 	}
 }
