@@ -312,7 +312,7 @@ func TestTimelineSVG(t *testing.T) {
 	// The renewal's branches each get a lane, not only the path taken.
 	r = h.do(t, "GET", "/v1/playbooks/renewal/timeline.svg?segment=enterprise", "")
 	require.Equal(t, 200, r.status)
-	require.Equal(t, 7, strings.Count(r.raw, `class="lane"`), "steps and then/else of three ifs")
+	require.Equal(t, 13, strings.Count(r.raw, `class="lane"`), "steps, then/else of five ifs, then of the two re-checks' zone plans")
 	require.Contains(t, r.raw, ">then: health_score &lt; 60 (not taken)<")
 	require.Contains(t, r.raw, ">await-signature: wait for contract_signed ≤ 30d<")
 }

@@ -151,7 +151,7 @@ func draw(t *testing.T, in Input) drawn {
 // health, no signature) did not take are faded, not missing.
 func TestSVGDrawsBranchesWaitsAndApprovals(t *testing.T) {
 	d := draw(t, sampleInput(builtins(t)["renewal"], "enterprise"))
-	require.Len(t, d.lanes, 7, "steps, then/else of risk-zone, then/else of zone-plan, then/else of renewal-day")
+	require.Len(t, d.lanes, 13, "steps, then/else of risk-zone and of its re-checks at T-90 and T-60, then/else of zone-plan, then of the re-checks' zone plans, then/else of renewal-day")
 	require.Equal(t, stateNotTaken, d.lane(t, "then: health_score < 60 (not taken)").state)
 	require.Equal(t, "", d.lane(t, "else: not health_score < 60").state)
 	require.Equal(t, stateNotTaken, d.lane(t, "then: health_score ≥ 90 (not taken)").state)

@@ -643,10 +643,9 @@ func TestMovedRenewalDateReplansPendingSteps(t *testing.T) {
 	renewal := r.start.Add(130 * day)
 	r.account.RenewalAt = &renewal
 	r.at(20*day, func() {
-		moved := r.account
 		later := renewal.Add(30 * day)
-		moved.RenewalAt = &later
-		r.env.SignalWorkflow(workflows.AccountChangedSignal, moved)
+		r.account.RenewalAt = &later // as the store has it when a check_health loads the account
+		r.env.SignalWorkflow(workflows.AccountChangedSignal, r.account)
 	})
 	r.at(200*day, func() { r.env.SignalWorkflow(workflows.EventSignal, workflows.Event{Name: "contract_signed"}) })
 	r.run(builtin(t, "renewal"))
@@ -656,6 +655,50 @@ func TestMovedRenewalDateReplansPendingSteps(t *testing.T) {
 	require.Equal(t, 100*day, steps["task:proposal-options"], "T-60")
 	require.Equal(t, 130*day, steps["task:agreement-legal"], "T-30")
 	require.Equal(t, 160*day, steps["task:unsigned-escalation"], "no signature by T-0")
+}
+
+// Seed 003's risk zones are evaluated again at T-90 and T-60, not only at
+// T-120: a red account escalates to the VP at each, a yellow one gets the
+// CSM more engagement, a green one nothing more; without a health score
+// there is no zone to re-check.
+func TestRenewalZoneIsCheckedAgainAtT90AndT60(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		score *float64
+		want  string // the task at each re-check; "": none
+	}{
+		{"red", ptr(50.0), "red-zone-escalation"},
+		{"yellow", ptr(75.0), "yellow-zone-engagement"},
+		{"green", ptr(95.0), ""},
+		{"no health yet", nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRecorder(t, account("enterprise"))
+			renewal := r.start.Add(130 * day)
+			r.account.RenewalAt = &renewal
+			r.account.HealthScore = tt.score
+			r.at(200*day, func() { r.env.SignalWorkflow(workflows.EventSignal, workflows.Event{Name: "contract_signed"}) })
+			r.run(builtin(t, "renewal"))
+			steps := r.byStep()
+			for _, check := range []struct {
+				suffix string
+				at     time.Duration
+			}{{"-90", 40 * day}, {"-60", 70 * day}} {
+				for _, task := range []string{"red-zone-escalation", "yellow-zone-engagement"} {
+					at, ok := steps["task:"+task+check.suffix]
+					if task == tt.want {
+						require.True(t, ok, "%s at T%s", task, check.suffix)
+						// On the day; at T-90 after the EBR approval before it,
+						// which holds the steps after it, is settled.
+						require.GreaterOrEqual(t, at, check.at)
+						require.Less(t, at, check.at+day)
+					} else {
+						require.False(t, ok, "no %s at T%s", task, check.suffix)
+					}
+				}
+			}
+		})
+	}
 }
 
 func TestRenewalZonesChooseThePath(t *testing.T) {
