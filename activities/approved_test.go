@@ -277,16 +277,7 @@ func TestOneEditedApprovalComposedThreeWays(t *testing.T) {
 	in, err := core.SimulationFor(ctx, def, "acme", time.Now())
 	require.NoError(t, err)
 	in.Decisions = []simulate.Decision{{StepID: "invite", Decision: "approve", At: playbook.Duration(time.Hour), Edits: edits}}
-	res, err := simulate.Run(in)
-	require.NoError(t, err)
-	simulated := map[string]message.Content{}
-	for _, entry := range res.Timeline {
-		if entry.Action == "email" && entry.StepID == "invite" {
-			for _, m := range entry.Emails {
-				simulated[m.To] = message.Content{Subject: m.Subject, HTML: m.HTML, Text: m.Text}
-			}
-		}
-	}
+	simulated := simulatedInvites(t, in)
 
 	require.Len(t, page, 3)
 	for _, p := range page {
@@ -330,16 +321,7 @@ func TestMetricsComposedThreeWays(t *testing.T) {
 	in, err := core.SimulationFor(ctx, def, "acme", time.Now())
 	require.NoError(t, err)
 	in.Decisions = []simulate.Decision{{StepID: "invite", Decision: "approve", At: playbook.Duration(time.Hour)}}
-	res, err := simulate.Run(in)
-	require.NoError(t, err)
-	simulated := map[string]message.Content{}
-	for _, entry := range res.Timeline {
-		if entry.Action == "email" && entry.StepID == "invite" {
-			for _, m := range entry.Emails {
-				simulated[m.To] = message.Content{Subject: m.Subject, HTML: m.HTML, Text: m.Text}
-			}
-		}
-	}
+	simulated := simulatedInvites(t, in)
 
 	require.NotEmpty(t, page)
 	for _, p := range page {
@@ -348,4 +330,21 @@ func TestMetricsComposedThreeWays(t *testing.T) {
 		require.Equal(t, want, simulated[p.To], "the simulation shows %s what is sent", p.To)
 	}
 	require.Contains(t, sent["dana@acme.test"].Text, "on 2026-05-31:\n- Active users: 42\n- Licensed users: 50\n- Seats in use: 84%\n- Critical tickets: 0\n- Health score: 64 out of 100\n")
+}
+
+// simulatedInvites runs the simulation and returns each recipient's email
+// of its invite step.
+func simulatedInvites(t *testing.T, in simulate.Input) map[string]message.Content {
+	t.Helper()
+	res, err := simulate.Run(in)
+	require.NoError(t, err)
+	out := map[string]message.Content{}
+	for _, entry := range res.Timeline {
+		if entry.Action == "email" && entry.StepID == "invite" {
+			for _, m := range entry.Emails {
+				out[m.To] = message.Content{Subject: m.Subject, HTML: m.HTML, Text: m.Text}
+			}
+		}
+	}
+	return out
 }

@@ -9,57 +9,15 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/store/storetest"
 )
-
-// legacyAlerts is a definition as it could be stored before URLs with a
-// credential were refused: a Slack webhook, a token and a password, in a
-// notify step's url and message and in a template. leaks are the parts no
-// read path may show.
-const legacyAlerts = `key: alerts
-name: Alerts
-templates:
-  - name: heads-up
-    subject: Heads up
-    html: "<p>Open https://hooks.example.com/x?token=LEAKTOKEN</p>"
-    text: "Open https://hooks.example.com/x?token=LEAKTOKEN"
-steps:
-  - id: tell-slack
-    notify:
-      url: https://hooks.slack.com/services/T0LEAK/B0LEAK/LEAKSLACKPATH
-      message: "{{.Account.Name}} needs a look: https://cs:LEAKPASS@hooks.example.com/x"
-  - id: mail
-    email: {template: heads-up, to: [champion]}
-`
-
-var leaks = []string{"LEAKSLACKPATH", "LEAKTOKEN", "LEAKPASS", "T0LEAK"}
-
-// storeLegacy stores legacyAlerts past today's validation, as version 1
-// (published) and version 2 (a draft) of alerts.
-func storeLegacy(t *testing.T, st *store.Store) {
-	t.Helper()
-	ctx := context.Background()
-	for i, src := range []string{legacyAlerts, strings.Replace(legacyAlerts, "needs a look", "needs a second look", 1)} {
-		var doc any
-		require.NoError(t, yaml.Unmarshal([]byte(src), &doc))
-		def, err := json.Marshal(doc)
-		require.NoError(t, err)
-		_, err = st.CreatePlaybookVersion(ctx, store.NewPlaybookVersion{Key: "alerts", Name: "Alerts", Definition: def,
-			Source: src, SourceFormat: "yaml"})
-		require.NoError(t, err)
-		if i == 0 {
-			_, err = st.PublishPlaybookVersion(ctx, "alerts", 1)
-			require.NoError(t, err)
-		}
-	}
-}
 
 func requireNoLeak(t *testing.T, r response, what string) {
 	t.Helper()
-	for _, leak := range leaks {
+	for _, leak := range storetest.LegacyLeaks {
 		require.NotContains(t, r.raw, leak, "%s shows a credential", what)
 	}
 }
@@ -72,7 +30,7 @@ func requireNoLeak(t *testing.T, r response, what string) {
 func TestNoRouteShowsASecretURL(t *testing.T) {
 	h := newHarness(t)
 	h.seed(t)
-	storeLegacy(t, store.New(h.pool))
+	storetest.StoreLegacyAlerts(t, store.New(h.pool))
 	keys := map[string]string{
 		"admin": adminKey,
 		"ops":   h.key(t, `{"name":"cs ops","role":"ops"}`),
@@ -117,8 +75,8 @@ func TestNoRouteShowsASecretURL(t *testing.T) {
 		{"POST", "/v1/playbooks/alerts/simulate", "application/json", `{"account_id":"acme","version":2}`},
 		{"POST", "/v1/playbooks/alerts/versions/2/publish", "", ""},
 		{"POST", "/v1/playbooks/alerts/duplicate", "application/json", `{"key":"alerts-copy","name":"Copy","version":1}`},
-		{"POST", "/v1/playbooks/validate", "application/yaml", legacyAlerts},
-		{"POST", "/v1/playbooks", "application/yaml", legacyAlerts},
+		{"POST", "/v1/playbooks/validate", "application/yaml", storetest.LegacyAlerts},
+		{"POST", "/v1/playbooks", "application/yaml", storetest.LegacyAlerts},
 	}
 	before := h.counts(t)
 	for _, w := range writes {

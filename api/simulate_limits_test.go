@@ -12,31 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/store/storetest"
 )
 
-// rowsDigest is a digest of every row of every table: a refused request
-// must leave it as it was, counts and contents.
+// rowsDigest is every table's rows, as a digest per table
+// (storetest.RowsDigest).
 func rowsDigest(t *testing.T, h *harness) map[string]string {
 	t.Helper()
-	ctx := context.Background()
-	rows, err := h.pool.Query(ctx, `SELECT table_name FROM information_schema.tables
-		WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> 'goose_db_version'`)
-	require.NoError(t, err)
-	var tables []string
-	for rows.Next() {
-		var name string
-		require.NoError(t, rows.Scan(&name))
-		tables = append(tables, name)
-	}
-	require.NoError(t, rows.Err())
-	out := map[string]string{}
-	for _, table := range tables {
-		var digest string
-		require.NoError(t, h.pool.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '')
-			FROM %q t`, table)).Scan(&digest))
-		out[table] = digest
-	}
-	return out
+	return storetest.RowsDigest(t, h.pool)
 }
 
 // storeUnchecked stores a JSON definition as the next version of its key

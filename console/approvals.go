@@ -182,14 +182,9 @@ func (h *Handler) decideApproval(c echo.Context) error {
 		return h.previewEdits(c, id, sent)
 	}
 	if d.Decision == "approve" && c.Request().PostForm.Has("subject") {
-		a, err := h.app.Approvals.Get(ctx, me, id)
-		if err != nil {
-			return h.showApproval(c, http.StatusOK, nil) // the page says what is wrong
-		}
-		edits, problems := editsOf(a, sent.Subject, sent.Text)
-		if len(problems) > 0 {
-			sent.Errors = problems
-			return h.showApproval(c, http.StatusUnprocessableEntity, sent)
+		edits, page := h.formEdits(c, id, sent)
+		if page != nil {
+			return page()
 		}
 		d.Edits = edits
 	}
@@ -210,18 +205,11 @@ func (h *Handler) decideApproval(c echo.Context) error {
 // previewEdits shows the page again with every recipient's email as
 // approving with the form's edits would send it, deciding nothing.
 func (h *Handler) previewEdits(c echo.Context, id uuid.UUID, sent *approvalData) error {
-	ctx := c.Request().Context()
-	me := current(c).Actor
-	a, err := h.app.Approvals.Get(ctx, me, id)
-	if err != nil {
-		return h.showApproval(c, http.StatusOK, nil) // the page says what is wrong
+	edits, page := h.formEdits(c, id, sent)
+	if page != nil {
+		return page()
 	}
-	edits, problems := editsOf(a, sent.Subject, sent.Text)
-	if len(problems) > 0 {
-		sent.Errors = problems
-		return h.showApproval(c, http.StatusUnprocessableEntity, sent)
-	}
-	finals, err := h.app.Approvals.Preview(ctx, me, id, edits)
+	finals, err := h.app.Approvals.Preview(c.Request().Context(), current(c).Actor, id, edits)
 	if problem := h.editsRefused(c, err, sent); problem != nil {
 		return problem
 	}
@@ -229,6 +217,22 @@ func (h *Handler) previewEdits(c echo.Context, id uuid.UUID, sent *approvalData)
 		sent.Finals = append(sent.Finals, draftView{To: f.To, Name: f.Name, Subject: f.Email.Subject, Text: f.Email.Text})
 	}
 	return h.showApproval(c, http.StatusOK, sent)
+}
+
+// formEdits are the edits the form's subject and text make of the
+// approval's draft, for approving or previewing; when they cannot be made,
+// page shows the approval page again saying why.
+func (h *Handler) formEdits(c echo.Context, id uuid.UUID, sent *approvalData) (*templates.Rendered, func() error) {
+	a, err := h.app.Approvals.Get(c.Request().Context(), current(c).Actor, id)
+	if err != nil {
+		return nil, func() error { return h.showApproval(c, http.StatusOK, nil) } // the page says what is wrong
+	}
+	edits, problems := editsOf(a, sent.Subject, sent.Text)
+	if len(problems) > 0 {
+		sent.Errors = problems
+		return nil, func() error { return h.showApproval(c, http.StatusUnprocessableEntity, sent) }
+	}
+	return edits, nil
 }
 
 // editsRefused shows the page again for a decision or preview the service

@@ -68,23 +68,7 @@ func newHostile(t *testing.T) *hostile {
 // told.
 func (h *hostile) snapshot(t *testing.T) map[string]string {
 	t.Helper()
-	ctx := context.Background()
-	rows, err := h.pool.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)
-	require.NoError(t, err)
-	var tables []string
-	for rows.Next() {
-		var name string
-		require.NoError(t, rows.Scan(&name))
-		tables = append(tables, name)
-	}
-	require.NoError(t, rows.Err())
-	out := map[string]string{}
-	for _, table := range tables {
-		var digest string
-		require.NoError(t, h.pool.QueryRow(ctx, `SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '')
-			FROM `+table+` t`).Scan(&digest))
-		out[table] = digest
-	}
+	out := storetest.RowsDigest(t, h.pool)
 	h.fake.mu.Lock()
 	defer h.fake.mu.Unlock()
 	out["temporal"] = fmt.Sprint(h.fake.decisions, h.fake.completed, h.fake.starts, h.fake.controls, h.fake.events)

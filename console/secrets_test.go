@@ -2,7 +2,6 @@ package console_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,52 +9,11 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
 )
-
-// legacyAlerts is a definition as it could be stored before URLs with a
-// credential were refused; leaks are the parts no page may show.
-const legacyAlerts = `key: alerts
-name: Alerts
-templates:
-  - name: heads-up
-    subject: Heads up
-    html: "<p>Open https://hooks.example.com/x?token=LEAKTOKEN</p>"
-    text: "Open https://hooks.example.com/x?token=LEAKTOKEN"
-steps:
-  - id: tell-slack
-    notify:
-      url: https://hooks.slack.com/services/T0LEAK/B0LEAK/LEAKSLACKPATH
-      message: "{{.Account.Name}} needs a look: https://cs:LEAKPASS@hooks.example.com/x"
-  - id: mail
-    email: {template: heads-up, to: [champion]}
-`
-
-var leaks = []string{"LEAKSLACKPATH", "LEAKTOKEN", "LEAKPASS", "T0LEAK"}
-
-// storeLegacy stores legacyAlerts past today's validation, as version 1
-// (published) and version 2 (a draft) of alerts.
-func storeLegacy(t *testing.T, st *store.Store) {
-	t.Helper()
-	ctx := context.Background()
-	for i, src := range []string{legacyAlerts, strings.Replace(legacyAlerts, "needs a look", "needs a second look", 1)} {
-		var doc any
-		require.NoError(t, yaml.Unmarshal([]byte(src), &doc))
-		def, err := json.Marshal(doc)
-		require.NoError(t, err)
-		_, err = st.CreatePlaybookVersion(ctx, store.NewPlaybookVersion{Key: "alerts", Name: "Alerts", Definition: def,
-			Source: src, SourceFormat: "yaml"})
-		require.NoError(t, err)
-		if i == 0 {
-			_, err = st.PublishPlaybookVersion(ctx, "alerts", 1)
-			require.NoError(t, err)
-		}
-	}
-}
 
 // versionsOf is every stored version of alerts, with its status and text.
 func versionsOf(t *testing.T, st *store.Store) []store.PlaybookVersion {
@@ -72,7 +30,7 @@ func versionsOf(t *testing.T, st *store.Store) []store.PlaybookVersion {
 func TestNoConsolePageShowsASecretURL(t *testing.T) {
 	l := storetest.NewLadder(t)
 	seedPlaybooks(t, l)
-	storeLegacy(t, l.Store)
+	storetest.StoreLegacyAlerts(t, l.Store)
 	srv, _ := workConsole(t, l.Store)
 	_, opsKey, err := l.Store.CreateAPIKey(context.Background(), "cs ops", "ops", "")
 	require.NoError(t, err)
@@ -93,7 +51,7 @@ func TestNoConsolePageShowsASecretURL(t *testing.T) {
 			base+"/timeline.svg?account=acme")
 	}
 	noLeak := func(t *testing.T, what, html string) {
-		for _, leak := range leaks {
+		for _, leak := range storetest.LegacyLeaks {
 			require.NotContains(t, html, leak, "%s shows a credential", what)
 		}
 	}
@@ -131,8 +89,8 @@ func TestNoConsolePageShowsASecretURL(t *testing.T) {
 		advice bool // the answer says where such a URL goes
 	}{
 		{"/console/playbooks/alerts/versions/2", url.Values{"source": {source}}, false, true},
-		{"/console/playbooks/alerts/versions/2", url.Values{"source": {legacyAlerts}}, true, true},
-		{"/console/playbooks/alerts/validate", url.Values{"source": {legacyAlerts}}, false, true},
+		{"/console/playbooks/alerts/versions/2", url.Values{"source": {storetest.LegacyAlerts}}, true, true},
+		{"/console/playbooks/alerts/validate", url.Values{"source": {storetest.LegacyAlerts}}, false, true},
 		{"/console/playbooks/alerts/validate", url.Values{"source": {source}}, false, true},
 		{"/console/playbooks/alerts/duplicate", url.Values{"version": {"1"}, "new_key": {"alerts-copy"}, "new_name": {"Copy"}}, false, true},
 		{"/console/playbooks/alerts/versions/2/publish", url.Values{}, false, false},

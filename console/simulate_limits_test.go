@@ -50,27 +50,11 @@ func newDesignConsole(t *testing.T) *designConsole {
 	return d
 }
 
-// digest is every table's rows, as a digest per table.
+// digest is every table's rows, as a digest per table
+// (storetest.RowsDigest).
 func (d *designConsole) digest(t *testing.T) map[string]string {
 	t.Helper()
-	ctx := context.Background()
-	rows, err := d.pool.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)
-	require.NoError(t, err)
-	var tables []string
-	for rows.Next() {
-		var name string
-		require.NoError(t, rows.Scan(&name))
-		tables = append(tables, name)
-	}
-	require.NoError(t, rows.Err())
-	out := map[string]string{}
-	for _, table := range tables {
-		var digest string
-		require.NoError(t, d.pool.QueryRow(ctx, `SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '')
-			FROM `+table+` t`).Scan(&digest))
-		out[table] = digest
-	}
-	return out
+	return storetest.RowsDigest(t, d.pool)
 }
 
 // unchecked stores a JSON definition as the next version of its key as a

@@ -41,23 +41,7 @@ func randomToken() (string, error) {
 // adminKeyHash) until ttl from now. It returns the cookie's token, which is
 // not stored.
 func (s *Store) CreateSession(ctx context.Context, keyID *uuid.UUID, adminKeyHash []byte, role string, ttl time.Duration) (string, Session, error) {
-	token, err := randomToken()
-	if err != nil {
-		return "", Session{}, err
-	}
-	csrf, err := randomToken()
-	if err != nil {
-		return "", Session{}, err
-	}
-	sess := Session{KeyID: keyID, AdminKeyHash: adminKeyHash, Role: role, CSRFToken: csrf}
-	err = s.pool.QueryRow(ctx, `
-		INSERT INTO console_sessions (token_hash, key_id, admin_key_hash, role, csrf_token, expires_at)
-		VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6)) RETURNING expires_at`,
-		hashKey(token), keyID, adminKeyHash, role, csrf, ttl.Seconds()).Scan(&sess.ExpiresAt)
-	if err != nil {
-		return "", Session{}, fmt.Errorf("create session: %w", err)
-	}
-	return token, sess, nil
+	return insertSession(ctx, s.pool, Session{KeyID: keyID, AdminKeyHash: adminKeyHash, Role: role}, ttl)
 }
 
 // CreateMemberSession signs a team member in as themselves until ttl from
@@ -68,21 +52,26 @@ func (s *Store) CreateMemberSession(ctx context.Context, member SignInMember, tt
 }
 
 func createMemberSession(ctx context.Context, q querier, member SignInMember, ttl time.Duration) (string, Session, error) {
+	return insertSession(ctx, q, Session{MemberID: &member.ID, Role: member.Role, MemberEmail: member.Email}, ttl)
+}
+
+// insertSession stores a session of its one holder (a key, the admin key's
+// hash or a member) with a new cookie token and CSRF token, until ttl from
+// now; only the cookie token's hash is stored.
+func insertSession(ctx context.Context, q querier, sess Session, ttl time.Duration) (string, Session, error) {
 	token, err := randomToken()
 	if err != nil {
 		return "", Session{}, err
 	}
-	csrf, err := randomToken()
-	if err != nil {
+	if sess.CSRFToken, err = randomToken(); err != nil {
 		return "", Session{}, err
 	}
-	sess := Session{MemberID: &member.ID, Role: member.Role, MemberEmail: member.Email, CSRFToken: csrf}
 	err = q.QueryRow(ctx, `
-		INSERT INTO console_sessions (token_hash, member_id, role, csrf_token, expires_at)
-		VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) RETURNING expires_at`,
-		hashKey(token), member.ID, member.Role, csrf, ttl.Seconds()).Scan(&sess.ExpiresAt)
+		INSERT INTO console_sessions (token_hash, key_id, admin_key_hash, member_id, role, csrf_token, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7)) RETURNING expires_at`,
+		hashKey(token), sess.KeyID, sess.AdminKeyHash, sess.MemberID, sess.Role, sess.CSRFToken, ttl.Seconds()).Scan(&sess.ExpiresAt)
 	if err != nil {
-		return "", Session{}, fmt.Errorf("create member session: %w", err)
+		return "", Session{}, fmt.Errorf("create session: %w", err)
 	}
 	return token, sess, nil
 }
