@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
@@ -138,8 +139,11 @@ type Tasks struct {
 
 // Bands counts runs by a health band.
 type Bands struct {
-	Green    int `json:"green"`
-	Yellow   int `json:"yellow"`
+	Green  int `json:"green"`
+	Yellow int `json:"yellow"`
+	// Orange is the high-risk band of four-band models; always 0 under
+	// three, and always present so that clients see one shape.
+	Orange   int `json:"orange"`
 	Red      int `json:"red"`
 	Unscored int `json:"unscored"`
 }
@@ -365,14 +369,12 @@ func measuresHealth(def *playbook.Definition) bool {
 	return slices.Contains([]string{"health_band", "risk_signal", "renewal_window"}, def.Trigger.On)
 }
 
-var bandRank = map[string]int{"red": 0, "yellow": 1, "green": 2}
-
 func addHealth(h *Health, ret *Retention, o store.HealthOutcome) {
 	h.Runs += o.Runs
 	count(&h.Before, o.Before, o.Runs)
 	count(&h.After, o.After, o.Runs)
-	before, okB := bandRank[o.Before]
-	after, okA := bandRank[o.After]
+	before, okB := health.BandRank(o.Before)
+	after, okA := health.BandRank(o.After)
 	switch {
 	case !okB || !okA:
 		h.Unknown += o.Runs
@@ -393,11 +395,13 @@ func addHealth(h *Health, ret *Retention, o store.HealthOutcome) {
 
 func count(b *Bands, band string, n int) {
 	switch band {
-	case "green":
+	case health.Green:
 		b.Green += n
-	case "yellow":
+	case health.Yellow:
 		b.Yellow += n
-	case "red":
+	case health.Orange:
+		b.Orange += n
+	case health.Red:
 		b.Red += n
 	default:
 		b.Unscored += n

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/accounts"
+	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
 )
@@ -180,7 +182,10 @@ func (h *handlers) upsertAccount(c echo.Context) error {
 
 var unknownCSM = FieldError{Field: "csm_email", Message: "no team member has this email; add them with POST /v1/team"}
 
-var accountBands = []string{"green", "yellow", "red", "none"}
+// accountBands are the band filters: every band (orange only under a
+// four-band model, but snapshots keep theirs when the model changes), and
+// none for accounts without a snapshot.
+var accountBands = append(slices.Clone(health.BandNames), "none")
 
 func (h *handlers) listAccounts(c echo.Context) error {
 	pg, after, err := pageAfter[string](c)

@@ -249,8 +249,8 @@ func TestPlaybookAnalytics(t *testing.T) {
 
 	// Health of the ended runs' accounts: a1 red → green, a2 yellow → red
 	// (its green came after the run), a4 never scored.
-	require.Equal(t, map[string]any{"runs": 3.0, "before": map[string]any{"green": 0.0, "yellow": 1.0, "red": 1.0, "unscored": 1.0},
-		"after":    map[string]any{"green": 1.0, "yellow": 0.0, "red": 1.0, "unscored": 1.0},
+	require.Equal(t, map[string]any{"runs": 3.0, "before": map[string]any{"green": 0.0, "yellow": 1.0, "orange": 0.0, "red": 1.0, "unscored": 1.0},
+		"after":    map[string]any{"green": 1.0, "yellow": 0.0, "orange": 0.0, "red": 1.0, "unscored": 1.0},
 		"improved": 1.0, "unchanged": 0.0, "worsened": 1.0, "unknown": 1.0}, v1.Health)
 	require.Equal(t, map[string]any{"runs": 3.0, "retained": 2.0, "churned": 1.0, "retained_pct": 66.7}, v1.Retention)
 	require.Equal(t, 1.0, v2.Health["improved"])

@@ -178,6 +178,12 @@ type harness struct {
 // sets it: most tests send many requests without a key on purpose).
 func newHarness(t testing.TB, options ...func(*api.Config)) *harness {
 	t.Helper()
+	return newHarnessWithModel(t, health.Presets[health.DefaultModel], options...)
+}
+
+// newHarnessWithModel is newHarness scoring health with another model.
+func newHarnessWithModel(t testing.TB, model health.Model, options ...func(*api.Config)) *harness {
+	t.Helper()
 	_, pool := storetest.NewDatabase(t)
 	st := store.New(pool)
 	set, err := templates.Builtin()
@@ -187,7 +193,7 @@ func newHarness(t testing.TB, options ...func(*api.Config)) *harness {
 	h := &harness{pool: pool, temporal: &fakeTemporal{live: map[string]bool{}}, mismatch: t.Errorf}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, wired := app.Build(app.Deps{Store: st, Temporal: h.temporal, TaskQueue: "q", Namespace: "default",
-		TemporalUIURL: "http://ui.test", Health: health.Presets[health.DefaultModel], Templates: set, Log: log,
+		TemporalUIURL: "http://ui.test", Health: model, Templates: set, Log: log,
 		// Most tests send many requests without a key on purpose.
 		AuthFailures: throttle.New(throttle.Options{Every: time.Nanosecond, Burst: 1 << 30, Clients: 1})})
 	h.temporal.acts = &activities.Activities{Imports: wired.Imports, Log: log}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/playbookd/playbookd/health"
 )
 
 // started lists the playbooks the fake Temporal was asked to start for an account.
@@ -275,7 +277,7 @@ func TestPortfolioMetrics(t *testing.T) {
 	r := h.do(t, "GET", "/v1/metrics/portfolio", "")
 	require.Equal(t, 200, r.status, r.raw)
 	bands := r.body["bands"].(map[string]any)
-	require.EqualValues(t, map[string]any{"green": 1.0, "yellow": 0.0, "red": 1.0, "unscored": 2.0}, bands, "active accounts: acme, b, c, e")
+	require.EqualValues(t, map[string]any{"green": 1.0, "yellow": 0.0, "orange": 0.0, "red": 1.0, "unscored": 2.0}, bands, "active accounts: acme, b, c, e")
 	ret := r.body["retention"].(map[string]any)
 	// Cohort at start: acme 150k, b 100k, c 50k, d 20k = 320k, 4 logos.
 	// GRR: kept min(180,150)+min(80,100)+50+0 = 280k / 320k = 87.5 %.
@@ -376,4 +378,43 @@ func TestEventTriggerStartsTheChampionChangePlay(t *testing.T) {
 	require.Equal(t, 202, r.status, r.raw)
 	require.Equal(t, 2, h.firings(t, "acme", "champion-change"), "a second departure is its own occasion")
 	require.Equal(t, []string{"champion-change"}, h.started("acme"), "while the first play is live, no second run")
+}
+
+// Under seed 004's four bands an account entering orange (high risk,
+// 50-69) is stored, listed, counted and alerted as orange, and starts the
+// playbooks that wait for it; every answer matches openapi.yaml.
+func TestOrangeBandUnderAFourBandModel(t *testing.T) {
+	h := newHarnessWithModel(t, health.Presets["seed-004"])
+	h.seed(t)
+	r := h.send(t, "POST", "/v1/playbooks", "application/yaml",
+		"key: high-risk\nname: High risk\ntrigger: {on: health_band, to: orange}\nsteps:\n  - {id: plan, task: {title: Recovery plan, assignee: senior_csm}}\n")
+	require.Equal(t, 201, r.status, r.raw)
+	require.Equal(t, 200, h.do(t, "POST", "/v1/playbooks/high-risk/versions/1/publish", "").status)
+
+	r = h.do(t, "POST", "/v1/accounts/acme/health", `{"score": 75}`)
+	require.Equal(t, 201, r.status, r.raw)
+	require.Equal(t, "yellow", r.body["band"], "70-89 is yellow under seed 004")
+	r = h.do(t, "POST", "/v1/accounts/acme/health", `{"score": 55}`)
+	require.Equal(t, 201, r.status, r.raw)
+	require.Equal(t, "orange", r.body["band"])
+	require.Contains(t, triggeredKeys(r.body), "high-risk:started")
+
+	acct := h.do(t, "GET", "/v1/accounts/acme", "")
+	require.Equal(t, 200, acct.status, acct.raw)
+	require.Equal(t, "orange", acct.body["health"].(map[string]any)["band"])
+	listed := items(t, h.do(t, "GET", "/v1/accounts?band=orange", ""))
+	require.Len(t, listed, 1)
+	require.Equal(t, "acme", listed[0]["id"])
+	require.Empty(t, items(t, h.do(t, "GET", "/v1/accounts?band=yellow", "")))
+
+	r = h.do(t, "GET", "/v1/metrics/portfolio", "")
+	require.Equal(t, 200, r.status, r.raw)
+	require.EqualValues(t, 1, r.body["bands"].(map[string]any)["orange"])
+
+	alerts := items(t, h.do(t, "GET", "/v1/alerts", ""))
+	require.NotEmpty(t, alerts)
+	require.Equal(t, "yellow", alerts[0]["band_from"])
+	require.Equal(t, "orange", alerts[0]["band_to"])
+	require.Equal(t, true, alerts[0]["worse"])
+	require.Equal(t, "Health fell from yellow to orange (score 55)", alerts[0]["headline"])
 }

@@ -43,7 +43,7 @@ func TestPlaybookLifecycleAndRunsPinTheirVersion(t *testing.T) {
 
 	r := h.do(t, "GET", "/v1/playbooks", "")
 	require.Equal(t, 200, r.status)
-	require.Len(t, r.body["items"], 10, "the ten built-ins are seeded")
+	require.Len(t, r.body["items"], 17, "the seventeen built-ins are seeded")
 
 	r = h.send(t, "POST", "/v1/playbooks/validate", "application/yaml", customPlaybook)
 	require.Equal(t, 200, r.status, r.raw)

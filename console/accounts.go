@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/accounts"
+	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/internal/text"
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/store"
@@ -22,7 +23,22 @@ import (
 
 const accountsPage = 50
 
-var accountBands = []string{"green", "yellow", "red", "none"}
+// accountBands are the band filters the list accepts: every band, and none
+// for accounts without a snapshot.
+var accountBands = append(slices.Clone(health.BandNames), "none")
+
+// bandOptions are the band filter's choices, best first: the model's bands
+// (orange only under four), the one asked for even when the model no longer
+// gives it (snapshots keep theirs), and none.
+func bandOptions(model health.Bands, selected string) []string {
+	var out []string
+	for _, b := range health.BandNames {
+		if slices.Contains(model.Names(), b) || b == selected {
+			out = append(out, b)
+		}
+	}
+	return append(out, "none")
+}
 
 type accountListData struct {
 	Filter store.AccountFilter
@@ -65,7 +81,7 @@ func (h *Handler) accountList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d.Filter, d.Accounts, d.Segments, d.Bands, d.Statuses = f, rows, accounts.Segments, accountBands, accounts.Statuses
+	d.Filter, d.Accounts, d.Segments, d.Bands, d.Statuses = f, rows, accounts.Segments, bandOptions(h.app.Bands, f.Band), accounts.Statuses
 	if len(rows) > accountsPage {
 		d.Accounts = rows[:accountsPage]
 		next := url.Values{}

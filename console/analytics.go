@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/analytics"
+	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/playbook"
 )
 
@@ -92,14 +93,14 @@ func (h *Handler) analyticsPage(c echo.Context) error {
 	if d.Error == "" {
 		d.From, d.To = report.From, report.To
 	}
-	d.Cards, d.Steps, d.Health = versionCards(report), stepRows(report), false
+	d.Cards, d.Steps, d.Health = versionCards(report, h.app.Bands), stepRows(report), false
 	for _, v := range report.Versions {
 		d.Health = d.Health || v.Health != nil
 	}
 	return h.render(c, status, "analytics", page{Title: key + " analytics", Nav: "playbooks", Data: d})
 }
 
-func versionCards(r analytics.Report) []versionCard {
+func versionCards(r analytics.Report, model health.Bands) []versionCard {
 	cards := make([]versionCard, 0, len(r.Versions))
 	for _, v := range r.Versions {
 		card := versionCard{Version: v}
@@ -116,22 +117,18 @@ func versionCards(r analytics.Report) []versionCard {
 		}
 		card.Outcomes = barChart(fmt.Sprintf("How runs of version %d ended", v.Version), labels, values, classes, counts, 0)
 		if h := v.Health; h != nil {
-			card.Before = bandBars(fmt.Sprintf("Health band when runs of version %d started", v.Version), h.Before)
-			card.After = bandBars(fmt.Sprintf("Health band when runs of version %d ended", v.Version), h.After)
+			// Before and after show the same rows, so they read side by side.
+			orange := model.Orange > 0 || h.Before.Orange > 0 || h.After.Orange > 0
+			card.Before = bandBars(fmt.Sprintf("Health band when runs of version %d started", v.Version), h.Before, orange)
+			card.After = bandBars(fmt.Sprintf("Health band when runs of version %d ended", v.Version), h.After, orange)
 		}
 		cards = append(cards, card)
 	}
 	return cards
 }
 
-func bandBars(title string, b analytics.Bands) bars {
-	counts := []float64{float64(b.Green), float64(b.Yellow), float64(b.Red), float64(b.Unscored)}
-	total := counts[0] + counts[1] + counts[2] + counts[3]
-	values := make([]string, len(counts))
-	for i, n := range counts {
-		values[i] = fmt.Sprintf("%d (%s)", int(n), share(n, total))
-	}
-	return barChart(title, []string{"Green", "Yellow", "Red", "Not scored"}, values, []string{"green", "yellow", "red", "none"}, counts, 0)
+func bandBars(title string, b analytics.Bands, orange bool) bars {
+	return bandChart(title, bandCounts{b.Green, b.Yellow, b.Orange, b.Red, b.Unscored}, orange)
 }
 
 // stepRows lines the steps of every version up by id, in the order they

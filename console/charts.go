@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,19 +70,30 @@ func healthChart(account string, history []store.HealthSnapshot, bands health.Ba
 	y := func(score float64) float64 {
 		return round1(plotTop + (100-math.Max(0, math.Min(100, score)))/100*(plotBottom-plotTop))
 	}
-	c.Areas = []chartArea{
-		{Y: y(100), H: y(float64(bands.Green)) - y(100), Band: "green"},
-		{Y: y(float64(bands.Green)), H: y(float64(bands.Yellow)) - y(float64(bands.Green)), Band: "yellow"},
-		{Y: y(float64(bands.Yellow)), H: y(0) - y(float64(bands.Yellow)), Band: "red"},
+	// Each band from its lowest total up to the next band's; red from 0.
+	// Orange only when the model has a fourth band.
+	type edge struct {
+		band string
+		from int
 	}
-	c.Thresholds = []chartRule{
-		{Y: y(float64(bands.Green)), Label: fmt.Sprintf("green from %d", bands.Green)},
-		{Y: y(float64(bands.Yellow)), Label: fmt.Sprintf("yellow from %d", bands.Yellow)},
+	edges := []edge{{health.Green, bands.Green}, {health.Yellow, bands.Yellow}}
+	if bands.Orange > 0 {
+		edges = append(edges, edge{health.Orange, bands.Orange})
 	}
+	top := 100
+	var words []string
+	for _, e := range edges {
+		c.Areas = append(c.Areas, chartArea{Y: y(float64(top)), H: y(float64(e.from)) - y(float64(top)), Band: e.band})
+		label := fmt.Sprintf("%s from %d", e.band, e.from)
+		c.Thresholds = append(c.Thresholds, chartRule{Y: y(float64(e.from)), Label: label})
+		words = append(words, label)
+		top = e.from
+	}
+	c.Areas = append(c.Areas, chartArea{Y: y(float64(top)), H: y(0) - y(float64(top)), Band: health.Red})
 	for _, v := range []float64{0, 25, 50, 75, 100} {
 		c.YTicks = append(c.YTicks, chartTick{Pos: y(v), Label: fmt.Sprint(v)})
 	}
-	bandWords := fmt.Sprintf("green from %d, yellow from %d, red below", bands.Green, bands.Yellow)
+	bandWords := strings.Join(append(words, "red below"), ", ")
 	if c.Empty {
 		c.Desc = "No health snapshot yet. Bands: " + bandWords + "."
 		return c
@@ -123,6 +135,29 @@ func healthChart(account string, history []store.HealthSnapshot, bands health.Ba
 func score(v float64) string { return fmt.Sprintf("%g", math.Round(v*10)/10) }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
+// bandCounts are accounts or runs by health band.
+type bandCounts struct{ green, yellow, orange, red, unscored int }
+
+func (b bandCounts) total() int { return b.green + b.yellow + b.orange + b.red + b.unscored }
+
+// bandChart draws counts by band, best first, with their shares. The orange
+// row is drawn when orange says so (a four-band model, or some counted:
+// snapshots keep the band their model gave), so three-band charts stay as
+// they were.
+func bandChart(title string, b bandCounts, orange bool) bars {
+	labels := []string{"Green", "Yellow", "Orange", "Red", "Not scored"}
+	classes := []string{health.Green, health.Yellow, health.Orange, health.Red, "none"}
+	counts := []float64{float64(b.green), float64(b.yellow), float64(b.orange), float64(b.red), float64(b.unscored)}
+	if !orange {
+		labels, classes, counts = slices.Delete(labels, 2, 3), slices.Delete(classes, 2, 3), slices.Delete(counts, 2, 3)
+	}
+	values := make([]string, len(counts))
+	for i, n := range counts {
+		values[i] = fmt.Sprintf("%d (%s)", int(n), share(n, float64(b.total())))
+	}
+	return barChart(title, labels, values, classes, counts, 0)
+}
 
 // bars is a horizontal bar chart: one labelled bar per value.
 type bars struct {

@@ -45,14 +45,9 @@ func (h *Handler) portfolioPage(c echo.Context) error {
 		d.From, d.To = report.From, report.To
 	}
 	b := report.Bands
-	d.Accounts = b.Green + b.Yellow + b.Red + b.Unscored
-	counts := []float64{float64(b.Green), float64(b.Yellow), float64(b.Red), float64(b.Unscored)}
-	values := make([]string, len(counts))
-	for i, n := range counts {
-		values[i] = fmt.Sprintf("%d (%s)", int(n), share(n, float64(d.Accounts)))
-	}
-	d.Bands = barChart("Active accounts by health band", []string{"Green", "Yellow", "Red", "Not scored"}, values,
-		[]string{"green", "yellow", "red", "none"}, counts, 0)
+	counts := bandCounts{b.Green, b.Yellow, b.Orange, b.Red, b.Unscored}
+	d.Accounts = counts.total()
+	d.Bands = bandChart("Active accounts by health band", counts, h.app.Bands.Orange > 0 || b.Orange > 0)
 	r := report.Retention
 	pcts := []*float64{r.GRR, r.NRR, r.LogoRetention}
 	amounts, labels := make([]float64, 3), make([]string, 3)

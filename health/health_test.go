@@ -1,12 +1,17 @@
 package health
 
 import (
+	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 func f(v float64) *float64 { return &v }
@@ -133,6 +138,9 @@ func TestPresetBands(t *testing.T) {
 		{"seed-003", 80, Green}, {"seed-003", 79, Yellow}, {"seed-003", 50, Yellow}, {"seed-003", 49, Red},
 		{"seed-000", 71, Green}, {"seed-000", 70, Yellow}, {"seed-000", 50, Yellow}, {"seed-000", 49, Red},
 		{"seed-001", 80, Green}, {"seed-001", 60, Yellow}, {"seed-001", 59, Red},
+		{"seed-002", 80, Green}, {"seed-002", 79, Yellow}, {"seed-002", 60, Yellow}, {"seed-002", 59, Red},
+		{"seed-004", 90, Green}, {"seed-004", 89, Yellow}, {"seed-004", 70, Yellow},
+		{"seed-004", 69, Orange}, {"seed-004", 50, Orange}, {"seed-004", 49, Red}, {"seed-004", 0, Red},
 	}
 	for _, tt := range tests {
 		if got := Presets[tt.preset].Bands.Band(tt.score); got != tt.want {
@@ -143,6 +151,188 @@ func TestPresetBands(t *testing.T) {
 		if err := m.Validate(); err != nil {
 			t.Errorf("preset %s: %v", name, err)
 		}
+	}
+}
+
+func TestBandsBand(t *testing.T) {
+	three := Bands{Green: 80, Yellow: 50}
+	four := Bands{Green: 80, Yellow: 60, Orange: 40}
+	tests := []struct {
+		name  string
+		bands Bands
+		total int
+		want  string
+	}{
+		{"three: top", three, 100, Green},
+		{"three: green edge", three, 80, Green},
+		{"three: below green", three, 79, Yellow},
+		{"three: yellow edge", three, 50, Yellow},
+		{"three: below yellow is red, no orange", three, 49, Red},
+		{"three: zero", three, 0, Red},
+		{"four: green edge", four, 80, Green},
+		{"four: yellow edge", four, 60, Yellow},
+		{"four: below yellow is orange", four, 59, Orange},
+		{"four: orange edge", four, 40, Orange},
+		{"four: below orange is red", four, 39, Red},
+		{"four: zero", four, 0, Red},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.bands.Band(tt.total); got != tt.want {
+				t.Errorf("Band(%d) = %s, want %s", tt.total, got, tt.want)
+			}
+		})
+	}
+	if got := three.Names(); !slices.Equal(got, []string{Green, Yellow, Red}) {
+		t.Errorf("three bands' names %v", got)
+	}
+	if got := four.Names(); !slices.Equal(got, BandNames) {
+		t.Errorf("four bands' names %v", got)
+	}
+}
+
+func TestBandRank(t *testing.T) {
+	order := []string{Red, Orange, Yellow, Green} // worst first
+	for i, band := range order {
+		if r, ok := BandRank(band); !ok || r != i {
+			t.Errorf("BandRank(%s) = %d %v, want %d", band, r, ok, i)
+		}
+	}
+	for _, band := range []string{"", "none", "purple"} {
+		if _, ok := BandRank(band); ok {
+			t.Errorf("BandRank(%q) ranks a non-band", band)
+		}
+	}
+}
+
+// Orange is left out of JSON and YAML when zero, so three-band models read
+// and write as before; a four-band model keeps it.
+func TestBandsEncoding(t *testing.T) {
+	tests := []struct {
+		bands    Bands
+		json     string
+		yamlText string
+	}{
+		{Bands{Green: 80, Yellow: 50}, `{"green":80,"yellow":50}`, "green: 80\nyellow: 50\n"},
+		{Bands{Green: 90, Yellow: 70, Orange: 50}, `{"green":90,"yellow":70,"orange":50}`, "green: 90\nyellow: 70\norange: 50\n"},
+	}
+	for _, tt := range tests {
+		j, err := json.Marshal(tt.bands)
+		if err != nil || string(j) != tt.json {
+			t.Errorf("JSON %s %v, want %s", j, err, tt.json)
+		}
+		y, err := yaml.Marshal(tt.bands)
+		if err != nil || string(y) != tt.yamlText {
+			t.Errorf("YAML %q %v, want %q", y, err, tt.yamlText)
+		}
+	}
+}
+
+func TestValidateBands(t *testing.T) {
+	components := Presets["seed-003"].Components
+	tests := []struct {
+		name  string
+		bands Bands
+		want  []string // "" when valid
+	}{
+		{"three bands", Bands{Green: 80, Yellow: 50}, nil},
+		{"four bands", Bands{Green: 90, Yellow: 70, Orange: 50}, nil},
+		{"orange just under yellow", Bands{Green: 90, Yellow: 70, Orange: 69}, nil},
+		{"orange equal to yellow", Bands{Green: 90, Yellow: 70, Orange: 70},
+			[]string{"bands.orange: need 0 < orange < yellow (leave orange out for three bands), got orange 70, yellow 70"}},
+		{"orange above yellow", Bands{Green: 90, Yellow: 70, Orange: 80}, []string{"bands.orange", "got orange 80, yellow 70"}},
+		{"orange negative", Bands{Green: 90, Yellow: 70, Orange: -5}, []string{"bands.orange", "got orange -5"}},
+		{"orange with bad yellow", Bands{Green: 60, Yellow: 70, Orange: 50}, []string{"bands: need 0 < yellow < green <= 100"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Model{Name: "m", Components: components, Bands: tt.bands}.Validate()
+			if tt.want == nil {
+				if err != nil {
+					t.Errorf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			for _, want := range tt.want {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("Validate() = %v, want it to say %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+// Worked by hand from the presets' terms, as for seed 003 above.
+func TestSeed002And004Examples(t *testing.T) {
+	tests := []struct {
+		preset string
+		in     Inputs
+		points map[string]float64
+		score  int
+		band   string
+	}{
+		{
+			preset: "seed-002",
+			in: Inputs{
+				// usage: (4/5*.25 + 60/100*.25 + 10/20*.5) * 40 = (.2+.15+.25)*40 = 24
+				LoginsPerWeek: f(4), ExpectedLoginsPerWeek: f(5), ActiveUsers: f(60), LicensedUsers: f(100),
+				FeaturesUsed: f(10), TotalFeatures: f(20),
+				// performance: ((.1/.2)*.5 + (20+100)/200*.5) * 30 = (.25+.3)*30 = 16.5
+				ExpansionRevenueRatio: f(0.1), NPS: f(20),
+				// engagement: (4/5 + .6 + .5 + 1 + 1 (7 days)) / 5 * 20 = .78*20 = 15.6
+				SupportCSAT: f(4), MeetingAttendanceRate: f(0.6), EmailResponseRate: f(0.5), QBRParticipation: b(true), DaysSinceLastContact: f(7),
+				// risk: ((1-5/10) + (1-2/10) + 0 + 1) / 4 * 10 = 2.3/4*10 = 5.75
+				TicketVolume: f(5), TicketBaseline: f(10), CriticalTickets: f(2), TotalTickets: f(10),
+				RenewalBudgetConfirmed: b(false), PaymentStatus: s("current"),
+			},
+			// 24 + 16.5 + 15.6 + 5.75 = 61.85 → 62, yellow ("at risk", 60-79)
+			points: map[string]float64{"usage": 24, "performance": 16.5, "engagement": 15.6, "risk": 5.75},
+			score:  62,
+			band:   Yellow,
+		},
+		{
+			preset: "seed-004",
+			in: Inputs{
+				// usage: (3/5*.5 + 8/20*.5) * 30 = (.3+.2)*30 = 15
+				LoginsPerWeek: f(3), ExpectedLoginsPerWeek: f(5), FeaturesUsed: f(8), TotalFeatures: f(20),
+				// engagement: ((1-8/10)*.5 + .6*.5) * 25 = (.1+.3)*25 = 10
+				TicketVolume: f(8), TicketBaseline: f(10), MeetingAttendanceRate: f(0.6),
+				// performance: ((.1/.2)*.5 + 1*.5) * 25 = .75*25 = 18.75
+				ExpansionRevenueRatio: f(0.1), RenewalBudgetConfirmed: b(true),
+				// satisfaction: ((0+100)/200*.5 + 3.5/5*.5) * 20 = (.25+.35)*20 = 12
+				NPS: f(0), CSAT: f(3.5),
+			},
+			// 15 + 10 + 18.75 + 12 = 55.75 → 56, orange ("high risk", 50-69)
+			points: map[string]float64{"usage": 15, "engagement": 10, "performance": 18.75, "satisfaction": 12},
+			score:  56,
+			band:   Orange,
+		},
+		{
+			preset: "seed-004",
+			// usage alone: (1/5*.5 + 4/20*.5) = .2 → 20, red (0-49)
+			in:     Inputs{LoginsPerWeek: f(1), ExpectedLoginsPerWeek: f(5), FeaturesUsed: f(4), TotalFeatures: f(20)},
+			points: map[string]float64{"usage": 6},
+			score:  20,
+			band:   Red,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s %d %s", tt.preset, tt.score, tt.band), func(t *testing.T) {
+			if errs := tt.in.Validate(); len(errs) > 0 {
+				t.Fatalf("inputs invalid: %v", errs)
+			}
+			r := Presets[tt.preset].Score(tt.in)
+			if r.Score != tt.score || r.Band != tt.band {
+				t.Errorf("score %d %s, want %d %s", r.Score, r.Band, tt.score, tt.band)
+			}
+			got := map[string]float64{}
+			for _, c := range r.Components {
+				got[c.Name] = c.Points
+			}
+			if !maps.Equal(got, tt.points) {
+				t.Errorf("points %v, want %v", got, tt.points)
+			}
+		})
 	}
 }
 
@@ -189,6 +379,17 @@ func TestLoadModelFromFile(t *testing.T) {
 	}
 	if r := m.Score(Inputs{ActiveUsers: f(3), LicensedUsers: f(4)}); r.Score != 75 || r.Band != Green {
 		t.Errorf("custom model scored %d %s, want 75 green", r.Score, r.Band)
+	}
+	four := filepath.Join(dir, "four.yaml")
+	if err := os.WriteFile(four, []byte("name: four\nbands: {green: 90, yellow: 70, orange: 50}\ncomponents:\n  - {name: usage, weight: 1, terms: [{measure: seat_utilisation, weight: 1}]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err = LoadModel(four)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.Score(Inputs{ActiveUsers: f(3), LicensedUsers: f(5)}); r.Score != 60 || r.Band != Orange {
+		t.Errorf("four-band model scored %d %s, want 60 orange", r.Score, r.Band)
 	}
 	bad := filepath.Join(dir, "bad.json")
 	if err := os.WriteFile(bad, []byte(`{"bands":{"green":40,"yellow":60},"components":[{"name":"u","weight":0,"terms":[{"measure":"logins","weight":1}]}]}`), 0o600); err != nil {

@@ -58,3 +58,45 @@ func (v *validator) stepName(p string, s *Step) {
 		v.add(p+".name", "is %d characters long; at most %d", utf8.RuneCountInString(s.Name), MaxStepName)
 	}
 }
+
+// StepCites maps the id of every step to the seed it comes from: its own
+// cite, or else the nearest enclosing step's (a branch's steps share the
+// if's source).
+func (d *Definition) StepCites() map[string]string {
+	cites := map[string]string{}
+	var walk func(steps []Step, inherited string)
+	walk = func(steps []Step, inherited string) {
+		for i := range steps {
+			s := &steps[i]
+			cite := s.Cite
+			if cite == "" {
+				cite = inherited
+			}
+			if cite != "" {
+				cites[s.ID] = cite
+			}
+			walk(s.OnTimeout, cite)
+			walk(s.Then, cite)
+			walk(s.Else, cite)
+			if s.Repeat != nil {
+				walk(s.Repeat.Steps, cite)
+			}
+		}
+	}
+	if d != nil {
+		walk(d.Steps, "")
+	}
+	return cites
+}
+
+// ApprovalSteps lists the ids of the steps that ask for an approval, nested
+// ones included, in document order.
+func (d *Definition) ApprovalSteps() []string {
+	var ids []string
+	walkSteps("steps", d.Steps, func(_ string, s *Step) {
+		if s.Approval != nil {
+			ids = append(ids, s.ID)
+		}
+	})
+	return ids
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/templates"
 )
 
@@ -105,7 +106,7 @@ func TestServedSchemaAcceptsEveryValidDefinition(t *testing.T) {
 			t.Errorf("%s is valid, but the served schema refuses it:\n%v", name, err)
 		}
 	}
-	require.Equal(t, 10, builtins)
+	require.Equal(t, 17, builtins)
 	require.GreaterOrEqual(t, valid, 8, "the corpus holds few valid definitions")
 }
 
@@ -166,7 +167,7 @@ func TestServedSchemaAndValidatorRefuseTheSame(t *testing.T) {
 		"score out of range":           step("{id: a, if: {health_score: {lt: 500}}, then: [{id: b, wait: 1d}]}"),
 		"score without bound":          step("{id: a, if: {health_score: {}}, then: [{id: b, wait: 1d}]}"),
 		"empty condition":              step("{id: a, when: {}, wait: 1d}"),
-		"unknown band in condition":    step("{id: a, when: {health_band: [orange]}, wait: 1d}"),
+		"unknown band in condition":    step("{id: a, when: {health_band: [purple]}, wait: 1d}"),
 		"unknown account status":       step("{id: a, when: {account_status: paused}, wait: 1d}"),
 		"repeat without end":           step("{id: a, repeat: {every: 1d, steps: [{id: b, wait: 1h}]}}"),
 		"repeat negative times":        step("{id: a, repeat: {every: 1d, times: -1, until: 3d, steps: [{id: b, wait: 1h}]}}"),
@@ -187,4 +188,57 @@ func TestServedSchemaAndValidatorRefuseTheSame(t *testing.T) {
 			require.Error(t, sch.Validate(instance(t, []byte(src))), "the schema accepts it; the validator says %v", err)
 		})
 	}
+}
+
+// Orange, the high-risk band of four-band health models, is a band like the
+// others in triggers and conditions, for the validator and the served
+// schema alike; a name that is no band is still refused by both.
+func TestOrangeBand(t *testing.T) {
+	sch := servedSchema(t)
+	opts := builtinOptions(t)
+	ok := "key: k\nname: K\n"
+	tests := []struct {
+		name    string
+		src     string
+		path    string // "" when valid
+		message string
+	}{
+		{"trigger to orange", ok + "trigger: {on: health_band, to: orange}\nsteps: [{id: a, wait: 1d}]\n", "", ""},
+		{"condition on orange", ok + "steps:\n  - {id: a, when: {health_band: [orange, red]}, wait: 1d}\n", "", ""},
+		{"if on orange", ok + "steps:\n  - {id: a, if: {health_band: [orange]}, then: [{id: b, wait: 1d}]}\n", "", ""},
+		{"trigger to amber", ok + "trigger: {on: health_band, to: amber}\nsteps: [{id: a, wait: 1d}]\n",
+			"trigger.to", `unknown value "amber"; one of green, yellow, orange, red`},
+		{"condition on amber", ok + "steps:\n  - {id: a, when: {health_band: [orange, amber]}, wait: 1d}\n",
+			"steps[0].when.health_band[1]", "green, yellow, orange, red"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			def, err := Parse([]byte(tt.src), opts)
+			schemaErr := sch.Validate(instance(t, []byte(tt.src)))
+			if tt.path == "" {
+				require.NoError(t, err)
+				require.NoError(t, schemaErr, "the served schema refuses a valid definition")
+				if def.Trigger != nil {
+					require.Equal(t, "orange", def.Trigger.To)
+				}
+				return
+			}
+			require.Error(t, schemaErr, "the served schema accepts it")
+			var errs Errors
+			require.True(t, errors.As(err, &errs), "want Errors, got %v", err)
+			found := false
+			for _, e := range errs {
+				found = found || e.Path == tt.path && strings.Contains(e.Message, tt.message)
+			}
+			require.True(t, found, "no error at %q containing %q in %v", tt.path, tt.message, err)
+		})
+	}
+	facts := Facts{HealthBand: "orange"}
+	require.True(t, (&Condition{HealthBand: []string{"orange", "red"}}).Holds(facts))
+	require.False(t, (&Condition{HealthBand: []string{"yellow"}}).Holds(facts))
+}
+
+// The language's bands are the scoring package's, in its order.
+func TestHealthBandsAreTheModelsBands(t *testing.T) {
+	require.Equal(t, health.BandNames, HealthBands)
 }

@@ -123,7 +123,7 @@ func TestPresentButWrongIsNotRequired(t *testing.T) {
 	tests := []struct{ name, src, path, message string }{
 		{"key", "key: Big Key\nname: K\nsteps: [{id: a, wait: 1d}]\n", "key", `must be lower-case letters, digits and '-', at most 63, such as "onboarding"; "Big Key" is not`},
 		{"step id", "key: k\nname: K\nsteps: [{id: Step One, wait: 1d}]\n", "steps[0].id", `"Step One" is not`},
-		{"band", "key: k\nname: K\ntrigger: {on: health_band, to: champion}\nsteps: [{id: a, wait: 1d}]\n", "trigger.to", `unknown value "champion"; one of green, yellow, red`},
+		{"band", "key: k\nname: K\ntrigger: {on: health_band, to: champion}\nsteps: [{id: a, wait: 1d}]\n", "trigger.to", `unknown value "champion"; one of green, yellow, orange, red`},
 		{"signal", "key: k\nname: K\ntrigger: {on: risk_signal, signal: churn}\nsteps: [{id: a, wait: 1d}]\n", "trigger.signal", `unknown value "churn"`},
 		{"days before", "key: k\nname: K\nanchor: renewal_date\ntrigger: {on: renewal_window, days_before: 999}\nsteps: [{id: a, wait: 1d}]\n", "trigger.days_before", "999 is not a number of days from 1 to 730"},
 		{"clock", "key: k\nname: K\nsend_window: {start: 9am, end: '17:00'}\nsteps: [{id: a, wait: 1d}]\n", "send_window.start", `"9am" is not`},

@@ -3,6 +3,8 @@
 // conditions. It is pure: no I/O, safe to use from workflow code.
 package playbook
 
+import "time"
+
 // Definition is one version of a playbook.
 type Definition struct {
 	Key         string      `json:"key"`
@@ -60,6 +62,24 @@ func (t Trigger) ScheduleAnchor() string {
 		return ScheduleFromContractStart
 	}
 	return t.Anchor
+}
+
+// Occasions are a schedule's occasions from the anchor date until (not
+// included): anchor + k·every for k ≥ 1, by whole days, as the trigger
+// sweep fires them. None for a trigger that is not a schedule.
+func (t Trigger) Occasions(anchor, until time.Time) []time.Time {
+	every := int(t.Every.Std() / Day)
+	if t.On != "schedule" || every <= 0 {
+		return nil
+	}
+	var out []time.Time
+	for k := 1; ; k++ {
+		at := anchor.AddDate(0, 0, k*every)
+		if !at.Before(until) {
+			return out
+		}
+		out = append(out, at)
+	}
 }
 
 // ExitRule ends a run early when its condition holds.

@@ -18,11 +18,14 @@ var (
 	Anchors       = []string{AnchorEnrolled, AnchorRenewalDate, AnchorContractStart}
 	TriggerEvents = []string{"account_created", "health_band", "renewal_window", "risk_signal", "expansion", "stage_changed", "event", "schedule"}
 	RiskSignals   = []string{"usage_decline", "support_spike", "champion_left", "payment_overdue", "competitor_mentioned"}
-	HealthBands   = []string{"green", "yellow", "red"}
-	Priorities    = []string{"low", "normal", "high", "urgent"}
-	OnReject      = []string{"skip", "end_run"}
-	OnExpire      = []string{"escalate", "skip", "end_run"}
-	Weekdays      = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+	// HealthBands are health.BandNames, best first (a test holds them
+	// equal): the language stays free of the scoring package; orange is
+	// only given under a four-band model.
+	HealthBands = []string{"green", "yellow", "orange", "red"}
+	Priorities  = []string{"low", "normal", "high", "urgent"}
+	OnReject    = []string{"skip", "end_run"}
+	OnExpire    = []string{"escalate", "skip", "end_run"}
+	Weekdays    = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 )
 
 // triggerOptions are the trigger fields each kind of trigger takes, and

@@ -33,7 +33,8 @@ func TestBuiltinsParseAndCiteTheirSeeds(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"onboarding", "red-recovery", "at-risk", "renewal", "expansion", "champion-change",
-		"usage-decline", "support-spike", "payment-overdue", "competitor-mentioned"} {
+		"usage-decline", "support-spike", "payment-overdue", "competitor-mentioned",
+		"high-risk", "enterprise-cadence", "mid-market-cadence", "mid-market-review", "smb-cadence", "adoption", "value-realisation"} {
 		if _, ok := keys[want]; !ok {
 			t.Errorf("built-in %s missing", want)
 		}
@@ -96,6 +97,13 @@ func TestBuiltinEmailsPromiseOnlyWhatThePlaybookDoes(t *testing.T) {
 			"nobody promises dates or money; the play escalates, finds the cause and agrees workarounds"},
 		{"payment-overdue", "payment-reminder", []string{"discount", "late fee", "suspend"},
 			"the play offers to work it out with finance, nothing more"},
+		{"enterprise-cadence", "qbr-invitation", []string{"first quarter"},
+			"the cadence invites to every quarter's review, not the first one's"},
+		{"mid-market-review", "review-invitation", []string{"quarter"}, "the mid-market review is twice a year"},
+		{"smb-cadence", "quarterly-review", []string{"wins", "we will call", "i will call"},
+			"nothing measures wins, and nobody calls a tech-touch account unasked"},
+		{"value-realisation", "value-report-email", []string{"your roi is", "return of"},
+			"nothing computes a return: the email asks the customer for one example"},
 	}
 	data := templates.Data{Account: templates.Account{ID: "acme", Name: "Acme"},
 		Contact: templates.Person{Name: "Pat Lee"}, CSM: templates.Person{Name: "Casey", Email: "casey@cs.test"}}

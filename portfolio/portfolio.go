@@ -53,8 +53,11 @@ type Outcome struct {
 // Bands counts active accounts by their latest health band; Unscored have
 // no snapshot yet.
 type Bands struct {
-	Green    int `json:"green"`
-	Yellow   int `json:"yellow"`
+	Green  int `json:"green"`
+	Yellow int `json:"yellow"`
+	// Orange is the high-risk band of four-band models; always 0 under
+	// three, and always present so that clients see one shape.
+	Orange   int `json:"orange"`
 	Red      int `json:"red"`
 	Unscored int `json:"unscored"`
 }
@@ -88,7 +91,7 @@ func Build(ctx context.Context, st Store, from, to time.Time) (Report, error) {
 		return Report{}, err
 	}
 	r := Report{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly),
-		Bands: Bands{Green: bands.Green, Yellow: bands.Yellow, Red: bands.Red, Unscored: bands.Unscored},
+		Bands: Bands{Green: bands.Green, Yellow: bands.Yellow, Orange: bands.Orange, Red: bands.Red, Unscored: bands.Unscored},
 		Retention: Retention{AccountsAtStart: cohort.Accounts, AccountsKept: cohort.Retained,
 			ARRAtStart: cohort.ARRStart, ARRKept: cohort.ARRKept, ARRAtEnd: cohort.ARREnd,
 			GRR: percent(cohort.ARRKept, cohort.ARRStart), NRR: percent(cohort.ARREnd, cohort.ARRStart),

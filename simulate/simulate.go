@@ -169,6 +169,9 @@ var discard = tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, 
 // go away (a benchmark); a request's simulation is RunContext's.
 func Run(in Input) (Result, error) { return RunContext(context.Background(), in) }
 
+// notApplied ends the line of a decision for a step that asked for none.
+const notApplied = " not applied: the step asked for no approval"
+
 // RunContext simulates the definition for the account within in.Budget,
 // and stops when ctx is done (the client went away). A definition over
 // the limits runs are held to is refused (ErrOverLimits), a simulation
@@ -229,7 +232,7 @@ func RunContext(ctx context.Context, in Input) (Result, error) {
 	}
 	for i, d := range in.Decisions {
 		if r.applied[i] == 0 {
-			r.add(d.StepID, "decision", nil, d.Decision+" not applied: the step asked for no approval")
+			r.add(d.StepID, "decision", nil, d.Decision+notApplied)
 		}
 	}
 	r.add("", "end", nil, r.result.Outcome)

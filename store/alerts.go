@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/playbookd/playbookd/health"
 )
 
 // RiskAlert is an account turning to another health band, or showing a
@@ -41,11 +43,12 @@ func (a RiskAlert) Worse() bool {
 	if a.BandTo == nil {
 		return true
 	}
-	rank := []string{"red", "yellow", "green"}
 	if a.BandFrom == nil {
-		return *a.BandTo != "green"
+		return *a.BandTo != health.Green
 	}
-	return slices.Index(rank, *a.BandTo) < slices.Index(rank, *a.BandFrom)
+	to, _ := health.BandRank(*a.BandTo)
+	from, _ := health.BandRank(*a.BandFrom)
+	return to < from
 }
 
 // Headline says what changed, for people: the band, from what to what

@@ -193,3 +193,44 @@ func TestDigestsListRiskSinceTheLastDigest(t *testing.T) {
 		require.NotEqual(t, "csm@cs.test", d.Email, "nothing new since the last digest, and nothing else waiting")
 	}
 }
+
+// Under a four-band model an account can enter orange, between yellow and
+// red: the snapshot is stored, the alert says so (worse than yellow, better
+// than red), the portfolio counts it and the account list filters on it.
+func TestOrangeBandIsStoredAlertedAndCounted(t *testing.T) {
+	f := newFixture(t)
+	f.snapshot(t, 75, "yellow", nil)
+	h := f.snapshot(t, 55, "orange", nil)
+	require.Equal(t, "orange", h.Band)
+
+	bands, err := f.st.BandDistribution(f.ctx)
+	require.NoError(t, err)
+	require.Equal(t, store.BandCounts{Orange: 1}, bands)
+	listed, err := f.st.ListAccounts(f.ctx, store.AccountFilter{Band: "orange"})
+	require.NoError(t, err)
+	require.Len(t, listed, 1)
+	require.Equal(t, "orange", listed[0].Health.Band)
+
+	f.snapshot(t, 40, "red", nil)
+	f.snapshot(t, 60, "orange", nil)
+	alerts, err := f.st.RiskAlerts(f.ctx, store.RiskAlertFilter{})
+	require.NoError(t, err)
+	require.Len(t, alerts, 4, "first yellow, then orange, red and orange again")
+	tests := []struct {
+		from, to, headline string
+		worse              bool
+	}{
+		{"red", "orange", "Health rose from red to orange (score 60)", false},
+		{"orange", "red", "Health fell from orange to red (score 40)", true},
+		{"yellow", "orange", "Health fell from yellow to orange (score 55)", true},
+	}
+	for i, tt := range tests {
+		a := alerts[i]
+		require.Equal(t, tt.from, *a.BandFrom)
+		require.Equal(t, tt.to, *a.BandTo)
+		require.Equal(t, tt.headline, a.Headline())
+		require.Equal(t, tt.worse, a.Worse(), tt.headline)
+	}
+	first := "orange"
+	require.True(t, store.RiskAlert{BandTo: &first}.Worse(), "a first snapshot in orange is bad news")
+}

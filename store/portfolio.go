@@ -11,6 +11,7 @@ import (
 type BandCounts struct {
 	Green    int
 	Yellow   int
+	Orange   int // only under a four-band model
 	Red      int
 	Unscored int
 }
@@ -20,8 +21,9 @@ func (s *Store) BandDistribution(ctx context.Context) (BandCounts, error) {
 	var b BandCounts
 	err := s.pool.QueryRow(ctx, `
 		SELECT count(*) FILTER (WHERE h.band = 'green'), count(*) FILTER (WHERE h.band = 'yellow'),
-		       count(*) FILTER (WHERE h.band = 'red'), count(*) FILTER (WHERE h.band IS NULL)
-		FROM accounts a `+latestHealth+` WHERE a.status = 'active'`).Scan(&b.Green, &b.Yellow, &b.Red, &b.Unscored)
+		       count(*) FILTER (WHERE h.band = 'orange'), count(*) FILTER (WHERE h.band = 'red'),
+		       count(*) FILTER (WHERE h.band IS NULL)
+		FROM accounts a `+latestHealth+` WHERE a.status = 'active'`).Scan(&b.Green, &b.Yellow, &b.Orange, &b.Red, &b.Unscored)
 	if err != nil {
 		return BandCounts{}, fmt.Errorf("band distribution: %w", err)
 	}

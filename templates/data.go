@@ -48,7 +48,7 @@ func (p Person) FirstName() string {
 // whole number, so {{if lt .Health.Score 50}} compares like with like.
 type Health struct {
 	Score int    // 0–100; 0 before the first snapshot
-	Band  string // green, yellow or red; "" before the first snapshot
+	Band  string // green, yellow, orange (four-band models only) or red; "" before the first snapshot
 }
 
 // Metrics are the measures of the account's latest health snapshot. A
@@ -99,7 +99,7 @@ var fields = []Field{
 	{".CSM.FirstName", "string", "the first word of the CSM's name; \"" + NoName + "\" when unknown", "Casey"},
 	{".CSM.Email", "string", "the CSM's address", "casey@cs.example"},
 	{".Health.Score", "integer", "the latest health score, 0–100; 0 before the first snapshot", "72"},
-	{".Health.Band", "string", "green, yellow or red; empty before the first snapshot, so test {{if .Health.Band}} first", "green"},
+	{".Health.Band", "string", "green, yellow, orange (a four-band model only) or red; empty before the first snapshot, so test {{if .Health.Band}} first", "green"},
 	{".Metrics.MeasuredAt", "string", "the date (UTC) of the latest health snapshot, YYYY-MM-DD, which the metrics below come from; empty before the first", "2026-05-31"},
 	{".Metrics.ActiveUsers", "integer", "active users, as last measured" + unmeasured, "42"},
 	{".Metrics.LicensedUsers", "integer", "licensed users (seats), as last measured" + unmeasured, "50"},

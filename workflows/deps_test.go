@@ -59,7 +59,7 @@ var mayImport = map[string][]string{
 	"simulate":            {"accounts", "activities/contract", "message", "playbook", "states", "templates", "workflows"},
 
 	// The system of record: no activities, no workflows, no HTTP.
-	"store": {"accounts", "message", "states"},
+	"store": {"accounts", "health", "message", "states"},
 
 	// Side effects and services.
 	"compose":    {"health", "store", "templates"}, // a recipient's email from the records
@@ -73,7 +73,7 @@ var mayImport = map[string][]string{
 	"tasks":      {"internal/invalid", "store", "team"},                                                      // completing, ad-hoc tasks, reassigning, snoozing
 	"timeline":   {"internal/invalid", "store", "team"},                                                      // an account's notes and audit events, as people read them
 	"portfolio":  {"store"},                                                                                  // the portfolio report (bands, retention, outcomes)
-	"analytics":  {"playbook", "states", "store"},                                                            // a playbook's figures per version and step
+	"analytics":  {"health", "playbook", "states", "store"},                                                  // a playbook's figures per version and step
 	"imports":    {"activities/contract", "store", "triggers", "workflows"},                                  // bulk imports, applied by a workflow
 	"signin":     {"mail", "states", "store"},                                                                // members sign in: emailed links, single sign-on
 
@@ -89,10 +89,11 @@ var mayImport = map[string][]string{
 	"console":         {"accounts", "analytics", "approvals", "catalog", "health", "internal/app", "internal/invalid", "internal/text", "internal/throttle", "playbook", "portfolio", "runs", "signin", "simulate", "states", "store", "tasks", "team", "templates", "timeline", "triggers"},
 	"internal/config": {"accounts", "health", "internal/netguard", "message", "playbook"},
 	"worker":          {"activities", "workflows"},
-	"cmd/playbookd": {"activities", "api", "catalog", "console", "internal/app", "internal/config", "internal/netguard", "mail", "metrics", "migrations", "playbook",
-		"signin", "store", "templates", "unsubscribe", "worker", "workflows"},
-	"cmd/bench": {"internal/historystats", "playbook", "playbooks", "simulate", "templates", "workflows"},
-	"e2e":       nil,
+	"cmd/playbookd": {"accounts", "activities", "api", "catalog", "console", "internal/app", "internal/config", "internal/netguard", "mail", "metrics", "migrations", "playbook",
+		"playbooks", "signin", "simulate", "store", "templates", "unsubscribe", "worker", "workflows"},
+	"cmd/bench":        {"internal/historystats", "playbook", "playbooks", "simulate", "templates", "workflows"},
+	"cmd/seedcoverage": {"playbook", "playbooks", "templates"},
+	"e2e":              nil,
 
 	// Test helpers, imported by tests only.
 	"store/storetest":       {"migrations", "store"},

@@ -55,6 +55,8 @@ commands:
   dev       migrate, then run the API and the worker in one process
   validate FILE...
             check playbook definitions (YAML or JSON) offline; exit 1 on errors
+  year [SEGMENT...]
+            simulate a healthy account's first year under the built-ins, offline
 
 Configuration comes from environment variables; see README.md.
 `
@@ -62,6 +64,13 @@ Configuration comes from environment variables; see README.md.
 func main() {
 	if len(os.Args) >= 2 && os.Args[1] == "validate" {
 		os.Exit(validateFiles(os.Args[2:], os.Stdout))
+	}
+	if len(os.Args) >= 2 && os.Args[1] == "year" {
+		if err := yearCommand(context.Background(), os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "playbookd year: %v\n", err)
+			os.Exit(2)
+		}
+		return
 	}
 	if len(os.Args) != 2 {
 		fmt.Fprint(os.Stderr, usage)

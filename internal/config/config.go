@@ -70,7 +70,7 @@ type Config struct {
 	SigningKey    string          `env:"PLAYBOOKD_SIGNING_KEY"`
 	PublicBaseURL string          `env:"PUBLIC_BASE_URL" envDefault:"http://127.0.0.1:8080"`
 	LogLevel      string          `env:"LOG_LEVEL" envDefault:"info"`
-	// HealthModel is a preset (seed-003, seed-000, seed-001) or a YAML/JSON
+	// HealthModel is a preset (seed-003, seed-000, seed-001, seed-002, seed-004) or a YAML/JSON
 	// model file (health.Model).
 	HealthModel string `env:"HEALTH_MODEL" envDefault:"seed-003"`
 	// The lowest ARR of the enterprise and mid_market segments (seeds 000, 003).
