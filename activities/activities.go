@@ -20,6 +20,7 @@ import (
 	"github.com/playbookd/playbookd/mail"
 	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/survey"
 	"github.com/playbookd/playbookd/templates"
 	"github.com/playbookd/playbookd/unsubscribe"
 )
@@ -64,12 +65,15 @@ type Activities struct {
 	From      mail.Address
 	Runs      RunStarter
 	Links     *unsubscribe.Links // signed one-click unsubscribe links
-	Cap       store.FrequencyCap // automated emails per address; zero: no cap
-	HTTP      *http.Client       // for notify webhooks, from NewWebhookClient; nil: production's guard
-	Secrets   Secrets            // the webhook URLs notify steps name; nil: such steps fail
-	Triggers  Triggers
-	Imports   Imports
-	Log       *slog.Logger
+	// SurveyLinks sign a survey email's answer links, one per score; nil:
+	// survey steps fail.
+	SurveyLinks *survey.Links
+	Cap         store.FrequencyCap // automated emails per address; zero: no cap
+	HTTP        *http.Client       // for notify webhooks, from NewWebhookClient; nil: production's guard
+	Secrets     Secrets            // the webhook URLs notify steps name; nil: such steps fail
+	Triggers    Triggers
+	Imports     Imports
+	Log         *slog.Logger
 	// PublicBaseURL is where people open the console: approval notices link
 	// to PublicBaseURL/console/approvals/<id>.
 	PublicBaseURL string

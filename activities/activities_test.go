@@ -43,6 +43,7 @@ func (s *scriptedSender) Send(_ context.Context, msg mail.Message) (mail.Receipt
 }
 
 type fixture struct {
+	pool   *pgxpool.Pool
 	st     *store.Store
 	acts   *activities.Activities
 	sender *scriptedSender
@@ -68,7 +69,7 @@ func newFixture(t *testing.T, unsubscribed bool) *fixture {
 
 	set, err := templates.Builtin()
 	require.NoError(t, err)
-	f := &fixture{st: st, sender: &scriptedSender{}, runID: runID.String()}
+	f := &fixture{pool: pool, st: st, sender: &scriptedSender{}, runID: runID.String()}
 	acts := &activities.Activities{Store: st, Sender: f.sender, Templates: set,
 		From: mail.Address{Email: "cs@example.test"}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		PublicBaseURL: "https://cs.example/"}

@@ -58,7 +58,7 @@ func (a *Activities) CreateApproval(ctx context.Context, in contract.CreateAppro
 	}
 	drafts := make([]store.ApprovalDraft, 0, len(contacts))
 	for _, c := range contacts {
-		content, err := render(set, in.Email, acct, c)
+		content, err := render(set, in.Email, compose.Data(acct, c))
 		if err != nil {
 			return res, err
 		}

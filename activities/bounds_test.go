@@ -94,7 +94,7 @@ func TestTemplateThatDoesNotRenderIsOneClearBusinessFailure(t *testing.T) {
 	own := &contract.TemplateSource{Name: "note", Subject: "Hi {{.Account.Name}}", HTML: "<p>Hi</p>\n<p>{{.Nonsense.Thing}}</p>", Text: "Hi"}
 	in := contract.SendEmailInput{RunID: f.runID, StepID: "note", AccountID: "acme", Template: "note",
 		ToRoles: []string{"champion"}, OwnTemplate: own}
-	want := `template "note", line 2 of the html: .Nonsense is not a field of the data; fields: Account, Contact, CSM, Health, Metrics`
+	want := `template "note", line 2 of the html: .Nonsense is not a field of the data; fields: Account, Contact, CSM, Health, Metrics, Survey`
 	requireOneFailure := func(err error) {
 		t.Helper()
 		var appErr *temporal.ApplicationError

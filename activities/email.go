@@ -18,6 +18,7 @@ import (
 	"github.com/playbookd/playbookd/mail"
 	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/survey"
 	"github.com/playbookd/playbookd/templates"
 )
 
@@ -40,7 +41,12 @@ func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) 
 		return res, err
 	}
 	for _, c := range contacts {
-		content, ok, err := contentFor(acct, c)
+		// The outbox row's id is chosen before rendering: the body carries
+		// links that name it (unsubscribe; a survey's answers). A retry
+		// renders with a new id, finds the first row and keeps its body,
+		// whose links name that row.
+		id := uuid.New()
+		content, ok, err := contentFor(acct, c, id)
 		if err != nil {
 			return res, err
 		}
@@ -48,7 +54,7 @@ func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) 
 			res.Unapproved++
 			continue
 		}
-		email, err := a.claim(ctx, runID, in, c, content)
+		email, err := a.claim(ctx, runID, in, c, id, content)
 		var capped *store.CappedError
 		if errors.As(err, &capped) {
 			// Delay, never drop: the workflow calls again when the cap frees up.
@@ -81,21 +87,29 @@ func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) 
 	return res, nil
 }
 
-// contentFunc gives a contact's email, or false when the contact gets none.
-type contentFunc func(store.Account, store.Contact) (templates.Rendered, bool, error)
+// contentFunc gives a contact's email, to be stored in the outbox row with
+// the id, or false when the contact gets none.
+type contentFunc func(store.Account, store.Contact, uuid.UUID) (templates.Rendered, bool, error)
 
 // contents says how each recipient's email is made: rendered from the
 // template, or for an approval, the content stored as approved for them.
 // Contacts who were not drafted for (they got the role since) get none: only
 // what a person approved is sent.
 func (a *Activities) contents(ctx context.Context, in contract.SendEmailInput) (contentFunc, error) {
+	if err := a.checkSurvey(in); err != nil {
+		return nil, err
+	}
 	if in.ApprovalID == "" {
 		set, err := a.templateSet(in)
 		if err != nil {
 			return nil, err
 		}
-		return func(acct store.Account, c store.Contact) (templates.Rendered, bool, error) {
-			content, err := render(set, in, acct, c)
+		return func(acct store.Account, c store.Contact, id uuid.UUID) (templates.Rendered, bool, error) {
+			data := compose.Data(acct, c)
+			if in.Survey != "" {
+				data.Survey = compose.Survey(a.SurveyLinks, id, in.Survey)
+			}
+			content, err := render(set, in, data)
 			return content, true, err
 		}, nil
 	}
@@ -120,10 +134,28 @@ func (a *Activities) contents(ctx context.Context, in contract.SendEmailInput) (
 			approved[d.To] = templates.Rendered(*d.Approved)
 		}
 	}
-	return func(_ store.Account, c store.Contact) (templates.Rendered, bool, error) {
+	return func(_ store.Account, c store.Contact, _ uuid.UUID) (templates.Rendered, bool, error) {
 		content, ok := approved[c.Email]
 		return content, ok, nil
 	}, nil
+}
+
+// checkSurvey refuses a survey this activity cannot send with its links: an
+// unknown kind, content it does not render itself (an approval's, a SendGrid
+// template's), or no signing key to sign them with.
+func (a *Activities) checkSurvey(in contract.SendEmailInput) error {
+	switch {
+	case in.Survey == "":
+		return nil
+	case survey.Scores(in.Survey) == nil:
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown survey kind %q", in.Survey), contract.ErrInvalidInput, nil)
+	case in.ApprovalID != "" || in.SendGridTemplateID != "":
+		return temporal.NewNonRetryableApplicationError("a survey is rendered from a template here, to carry its links", contract.ErrInvalidInput, nil)
+	case a.SurveyLinks == nil:
+		// A deployment without links would send surveys nobody can answer.
+		return temporal.NewNonRetryableApplicationError("survey links are not configured", contract.ErrInvalidInput, nil)
+	}
+	return nil
 }
 
 // templateSet is the built-in set, plus the definition's own template.
@@ -157,13 +189,13 @@ func (a *Activities) recipients(ctx context.Context, in contract.SendEmailInput)
 // render fills the template in for one contact; an approver's edits replace
 // the parts they changed. Content over the render bounds is a business
 // failure: rendering again gives the same.
-func render(set *templates.Set, in contract.SendEmailInput, acct store.Account, c store.Contact) (templates.Rendered, error) {
+func render(set *templates.Set, in contract.SendEmailInput, data templates.Data) (templates.Rendered, error) {
 	var out templates.Rendered
 	if in.SendGridTemplateID != "" {
 		out.Subject = "(SendGrid template " + in.SendGridTemplateID + ")"
 	} else {
 		var err error
-		out, err = set.Render(in.Template, compose.Data(acct, c))
+		out, err = set.Render(in.Template, data)
 		var tooLarge *templates.TooLargeError
 		if errors.As(err, &tooLarge) {
 			return out, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrEmailTooLarge, err)
@@ -174,7 +206,7 @@ func render(set *templates.Set, in contract.SendEmailInput, acct store.Account, 
 	}
 	if e := in.Override; e != nil {
 		edits := templates.Rendered(*e)
-		composed, err := templates.Compose(out, &edits, compose.Data(acct, c))
+		composed, err := templates.Compose(out, &edits, data)
 		if err != nil {
 			return out, temporal.NewNonRetryableApplicationError("the approver's edits: "+err.Error(), contract.ErrEmailTooLarge, err)
 		}
@@ -195,10 +227,11 @@ func templateFailure(err error, other string) error {
 	return temporal.NewNonRetryableApplicationError(err.Error(), errType, nil)
 }
 
-func (a *Activities) claim(ctx context.Context, runID uuid.UUID, in contract.SendEmailInput, c store.Contact, content templates.Rendered) (store.Email, error) {
-	// The id is chosen here so the stored body carries the same unsubscribe
-	// link as the headers; a retry finds the first row and keeps its body.
-	id := uuid.New()
+// claim writes the outbox row with the id the body was rendered for, so
+// the stored body carries the same unsubscribe link as the headers (and a
+// survey's links name the row); a retry finds the first row and keeps its
+// body.
+func (a *Activities) claim(ctx context.Context, runID uuid.UUID, in contract.SendEmailInput, c store.Contact, id uuid.UUID, content templates.Rendered) (store.Email, error) {
 	if a.Links != nil && in.SendGridTemplateID == "" {
 		link := a.Links.URL(id)
 		content.Text += "\n--\nUnsubscribe: " + link + "\n"
@@ -217,7 +250,7 @@ func (a *Activities) claim(ctx context.Context, runID uuid.UUID, in contract.Sen
 		ID: id, RunID: runID, StepID: in.StepID, AccountID: in.AccountID, ContactID: &contactID,
 		Recipient: c.Email, Template: template, Subject: content.Subject,
 		HTML: content.HTML, Text: content.Text, Status: status, Detail: detail,
-		Automated: in.Automated, Cap: a.Cap,
+		Automated: in.Automated, Cap: a.Cap, Survey: in.Survey,
 	})
 	var capped *store.CappedError
 	if errors.As(err, &capped) {

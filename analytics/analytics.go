@@ -4,7 +4,8 @@
 // their median duration; per step the runs that reached, skipped or passed
 // it, its emails with SendGrid's events, its approvals and its tasks; and
 // for recovery and renewal plays the health band before and after and
-// whether the accounts stayed. The API's GET /v1/playbooks/{key}/analytics
+// whether the accounts stayed; for survey steps the surveys sent, answered
+// and their NPS or CSAT by segment. The API's GET /v1/playbooks/{key}/analytics
 // and the console's analytics page show the same report.
 package analytics
 
@@ -21,6 +22,7 @@ import (
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/survey"
 )
 
 // Store is what the report reads.
@@ -29,6 +31,7 @@ type Store interface {
 	RunOutcomes(ctx context.Context, sc store.AnalyticsScope) ([]store.RunOutcomeCount, error)
 	StepProgress(ctx context.Context, sc store.AnalyticsScope, positions []store.StepPosition) ([]store.StepReach, []store.RunProgress, error)
 	EmailCounts(ctx context.Context, sc store.AnalyticsScope) ([]store.StepEmails, error)
+	SurveyCounts(ctx context.Context, sc store.AnalyticsScope) ([]store.StepSurveys, error)
 	ApprovalCounts(ctx context.Context, sc store.AnalyticsScope) ([]store.StepApprovals, error)
 	TaskCounts(ctx context.Context, sc store.AnalyticsScope, now time.Time) ([]store.StepTasks, error)
 	HealthOutcomes(ctx context.Context, sc store.AnalyticsScope) ([]store.HealthOutcome, error)
@@ -100,6 +103,10 @@ type Step struct {
 	Emails    Emails    `json:"emails"`
 	Approvals Approvals `json:"approvals"`
 	Tasks     Tasks     `json:"tasks"`
+	// Surveys are a survey step's figures by segment (all first): its
+	// survey emails that went out, those answered, and the NPS or mean
+	// CSAT of every answer to them; nil for other steps.
+	Surveys []survey.Figures `json:"surveys"`
 }
 
 // Emails counts a step's emails by what became of them: Sent counts sent
@@ -169,7 +176,7 @@ type Retention struct {
 }
 
 // recordedKinds are the step kinds that leave a record in PostgreSQL.
-var recordedKinds = []string{playbook.KindEmail, playbook.KindTask, playbook.KindApproval, playbook.KindUpdateAccount}
+var recordedKinds = []string{playbook.KindEmail, playbook.KindTask, playbook.KindApproval, playbook.KindUpdateAccount, playbook.KindSurvey}
 
 // Build reads the report.
 func Build(ctx context.Context, st Store, q Query) (Report, error) {
@@ -289,6 +296,7 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 			s.Tasks = Tasks{Created: t.Created, Done: t.Done, Open: t.Open, Overdue: t.Overdue}
 		}
 	}
+	addSurveys(r.Versions, f.surveys, step)
 
 	if health {
 		for _, o := range f.health {
@@ -314,6 +322,7 @@ type figures struct {
 	approvals []store.StepApprovals
 	tasks     []store.StepTasks
 	health    []store.HealthOutcome
+	surveys   []store.StepSurveys
 }
 
 // read runs the report's queries at once: each reads its own tables, so
@@ -322,7 +331,7 @@ func read(ctx context.Context, st Store, sc store.AnalyticsScope, positions []st
 	var (
 		f    figures
 		wg   sync.WaitGroup
-		errs [6]error
+		errs [7]error
 	)
 	query := func(i int, fn func() error) {
 		wg.Add(1)
@@ -336,11 +345,42 @@ func read(ctx context.Context, st Store, sc store.AnalyticsScope, positions []st
 	query(2, func() (err error) { f.emails, err = st.EmailCounts(ctx, sc); return })
 	query(3, func() (err error) { f.approvals, err = st.ApprovalCounts(ctx, sc); return })
 	query(4, func() (err error) { f.tasks, err = st.TaskCounts(ctx, sc, now); return })
+	query(6, func() (err error) { f.surveys, err = st.SurveyCounts(ctx, sc); return })
 	if health {
 		query(5, func() (err error) { f.health, err = st.HealthOutcomes(ctx, sc); return })
 	}
 	wg.Wait()
 	return f, errors.Join(errs[:]...)
+}
+
+// addSurveys gives survey steps their figures by segment: every step of
+// the survey kind (nothing sent yet: zeros and nulls), and any step whose
+// emails were surveys.
+func addSurveys(versions []Version, rows []store.StepSurveys, step func(version int, id string) *Step) {
+	type key struct {
+		version int
+		step    string
+	}
+	counts := map[key]map[string]survey.Counts{}
+	for _, c := range rows {
+		k := key{c.Version, c.Step}
+		if counts[k] == nil {
+			counts[k] = map[string]survey.Counts{}
+		}
+		counts[k][c.Segment] = c.Counts
+	}
+	for _, v := range versions {
+		for i := range v.Steps {
+			if s := &v.Steps[i]; s.Kind == playbook.KindSurvey {
+				s.Surveys = survey.BySegment(nil)
+			}
+		}
+	}
+	for k, bySegment := range counts {
+		if s := step(k.version, k.step); s != nil {
+			s.Surveys = survey.BySegment(bySegment)
+		}
+	}
 }
 
 // walk visits steps depth first, in the order a run meets them.

@@ -38,6 +38,7 @@ import (
 	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/store/storetest"
+	"github.com/playbookd/playbookd/survey"
 	"github.com/playbookd/playbookd/templates"
 	"github.com/playbookd/playbookd/unsubscribe"
 	"github.com/playbookd/playbookd/workflows"
@@ -49,6 +50,8 @@ const adminKey = "test-admin-key-0123456789"
 var webhookSigner, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 
 var testLinks = unsubscribe.New("test-signing-key-of-at-least-32-chars", "http://cs.test")
+
+var testSurveyLinks = survey.NewLinks("test-signing-key-of-at-least-32-chars", "http://cs.test")
 
 // fakeTemporal behaves like the server for IDs: a second start of a live
 // workflow ID is refused. Queries fail as if no worker were polling. Import
@@ -193,7 +196,7 @@ func newHarnessWithModel(t testing.TB, model health.Model, options ...func(*api.
 	h := &harness{pool: pool, temporal: &fakeTemporal{live: map[string]bool{}}, mismatch: t.Errorf}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, wired := app.Build(app.Deps{Store: st, Temporal: h.temporal, TaskQueue: "q", Namespace: "default",
-		TemporalUIURL: "http://ui.test", Health: model, Templates: set, Log: log,
+		TemporalUIURL: "http://ui.test", Health: model, Templates: set, Log: log, SurveyLinks: testSurveyLinks,
 		// Most tests send many requests without a key on purpose.
 		AuthFailures: throttle.New(throttle.Options{Every: time.Nanosecond, Burst: 1 << 30, Clients: 1})})
 	h.temporal.acts = &activities.Activities{Imports: wired.Imports, Log: log}

@@ -43,7 +43,7 @@ func TestPlaybookLifecycleAndRunsPinTheirVersion(t *testing.T) {
 
 	r := h.do(t, "GET", "/v1/playbooks", "")
 	require.Equal(t, 200, r.status)
-	require.Len(t, r.body["items"], 17, "the seventeen built-ins are seeded")
+	require.Len(t, r.body["items"], 20, "the twenty built-ins are seeded")
 
 	r = h.send(t, "POST", "/v1/playbooks/validate", "application/yaml", customPlaybook)
 	require.Equal(t, 200, r.status, r.raw)
@@ -414,7 +414,7 @@ steps:
 		r := h.send(t, "POST", path, "application/yaml", bad)
 		require.Equal(t, 422, r.status, r.raw)
 		require.Equal(t, []any{map[string]any{"field": "templates[0].html", "line": float64(8),
-			"message": `template "note", line 2 of the html: .Nonsense is not a field of the data; fields: Account, Contact, CSM, Health, Metrics`}},
+			"message": `template "note", line 2 of the html: .Nonsense is not a field of the data; fields: Account, Contact, CSM, Health, Metrics, Survey`}},
 			r.body["errors"])
 	}
 

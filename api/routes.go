@@ -23,6 +23,10 @@ func routes(r router, h *handlers) {
 	// Recipients follow these from their inbox: the link is signed.
 	r.get("/v1/unsubscribe", h.unsubscribe.page, public)
 	r.post("/v1/unsubscribe", h.unsubscribe.unsubscribe, public)
+	// GET shows the answer a survey link picked, POST records it; the form
+	// is read under its own, smaller limit.
+	r.get("/v1/surveys/respond", h.surveys.page, public)
+	r.post("/v1/surveys/respond", h.surveys.answer, public, ownBody)
 	// SendGrid signs its batches.
 	r.post("/v1/webhooks/sendgrid", h.webhook.handle, public, ownBody)
 

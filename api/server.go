@@ -79,6 +79,7 @@ func New(cfg Config) *echo.Echo {
 	h := &handlers{app: a, accountSchema: doc.Components.Schemas["AccountInput"].Value,
 		log: cfg.Log, ready: cfg.Ready, spec: doc, metrics: cfg.Metrics,
 		unsubscribe: unsubscribeHandlers{store: a.Unsubscribes, links: cfg.Links},
+		surveys:     surveyHandlers{app: a, failures: a.AuthFailures},
 		webhook:     webhookHandler{store: a.Deliveries, key: cfg.SendGridWebhookKey, now: time.Now, log: cfg.Log},
 	}
 	routes(router{e: e, auth: authenticator{adminKey: cfg.AdminKey, keys: a.Keys, failures: a.AuthFailures}, doc: doc}, h)
@@ -103,6 +104,7 @@ type handlers struct {
 	app *app.App
 
 	unsubscribe unsubscribeHandlers
+	surveys     surveyHandlers
 	webhook     webhookHandler
 
 	log     *slog.Logger

@@ -51,17 +51,22 @@ var unsubscribePage = template.Must(template.New("page").Parse(`<!doctype html>
 // unsubscribeCSP allows the page's own style (by its hash) and its form,
 // posting back to this address, and nothing else: no script, no image, no
 // frame around it (clickjacking the button).
-var unsubscribeCSP = func() string {
-	sum := sha256.Sum256([]byte(unsubscribeCSS))
+var unsubscribeCSP = pagePolicy(unsubscribeCSS)
+
+// pagePolicy is the Content-Security-Policy of a public page whose only
+// style is css: that style by its hash, forms posting to this site.
+func pagePolicy(css string) string {
+	sum := sha256.Sum256([]byte(css))
 	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
 		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-}()
+}
 
-// pageHeaders are those of every answer of the unsubscribe routes, the
-// console's but the referrer: the address holds the link's token.
-func pageHeaders(c echo.Context) {
+// pageHeaders are those of every answer of the public pages (unsubscribe
+// and survey links) under their policy: the console's but the referrer,
+// since the address holds the link's token.
+func pageHeaders(c echo.Context, csp string) {
 	hdr := c.Response().Header()
-	hdr.Set("Content-Security-Policy", unsubscribeCSP)
+	hdr.Set("Content-Security-Policy", csp)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Referrer-Policy", "no-referrer")
 	hdr.Set("Cache-Control", "no-store")
@@ -79,7 +84,7 @@ func (u unsubscribeHandlers) render(c echo.Context, status int, v unsubscribeVie
 }
 
 func (u unsubscribeHandlers) page(c echo.Context) error {
-	pageHeaders(c)
+	pageHeaders(c, unsubscribeCSP)
 	id, err := u.links.Verify(c.QueryParam("token"))
 	if err != nil {
 		return u.render(c, http.StatusBadRequest, unsubscribeView{Error: "The unsubscribe link is incomplete or damaged."})
@@ -100,7 +105,7 @@ func (u unsubscribeHandlers) page(c echo.Context) error {
 }
 
 func (u unsubscribeHandlers) unsubscribe(c echo.Context) error {
-	pageHeaders(c)
+	pageHeaders(c, unsubscribeCSP)
 	id, err := u.links.Verify(c.QueryParam("token"))
 	if err != nil {
 		return u.render(c, http.StatusBadRequest, unsubscribeView{Error: "The unsubscribe link is incomplete or damaged."})

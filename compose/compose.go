@@ -10,8 +10,11 @@ import (
 	"math"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/survey"
 	"github.com/playbookd/playbookd/templates"
 )
 
@@ -28,6 +31,15 @@ func Data(acct store.Account, c store.Contact) templates.Data {
 	}
 	d.Metrics = Metrics(acct.Health)
 	return d
+}
+
+// Survey is what a survey email's template sees (.Survey): the kind's
+// question and, per score, the link signed for the outbox row the email is
+// stored in. The row's id is chosen before rendering for this.
+func Survey(links *survey.Links, emailID uuid.UUID, kind string) templates.Survey {
+	return templates.NewSurvey(kind, survey.Scores(kind), func(score int) string {
+		return links.URL(survey.Answer{EmailID: emailID, Kind: kind, Score: score})
+	})
 }
 
 // Metrics are the measures of the latest snapshot as templates see them;

@@ -23,7 +23,8 @@ type analyticsData struct {
 	Versions                 []int // every version of the playbook, for the form
 	Cards                    []versionCard
 	Steps                    []stepRow
-	Health                   bool // some version is a recovery or renewal play
+	Surveys                  []surveyStep // the survey steps' tables
+	Health                   bool         // some version is a recovery or renewal play
 }
 
 // versionCard is one version's runs, side by side with the others.
@@ -48,6 +49,17 @@ type stepCell struct {
 	Step    analytics.Step
 	Summary string
 	Chart   *bars
+}
+
+// surveyStep is a survey step's tables, one per version that has the step.
+type surveyStep struct {
+	ID, Name string
+	Versions []surveyVersion
+}
+
+type surveyVersion struct {
+	Version int
+	Table   surveyTable
 }
 
 // analyticsPage shows GET /v1/playbooks/{key}/analytics with every version
@@ -94,6 +106,7 @@ func (h *Handler) analyticsPage(c echo.Context) error {
 		d.From, d.To = report.From, report.To
 	}
 	d.Cards, d.Steps, d.Health = versionCards(report, h.app.Bands), stepRows(report), false
+	d.Surveys = surveySteps(d.Steps)
 	for _, v := range report.Versions {
 		d.Health = d.Health || v.Health != nil
 	}
@@ -174,7 +187,7 @@ func stepFigures(version int, s analytics.Step) (string, *bars) {
 	title := fmt.Sprintf("Step %s of version %d", cmp.Or(s.Name, s.ID), version)
 	var chart bars
 	switch s.Kind {
-	case playbook.KindEmail:
+	case playbook.KindEmail, playbook.KindSurvey: // a survey step's emails too; its answers are in Surveys
 		e := s.Emails
 		sent := float64(e.Sent)
 		rate := func(n int) string { return fmt.Sprintf("%d (%s)", n, share(float64(n), sent)) }
@@ -200,4 +213,29 @@ func stepFigures(version int, s analytics.Step) (string, *bars) {
 		return summary, nil
 	}
 	return summary, &chart
+}
+
+// surveySteps are the steps that have survey figures in some version, in
+// the steps' order; none when nothing was sent or answered at all.
+func surveySteps(rows []stepRow) []surveyStep {
+	var out []surveyStep
+	sent := false
+	for _, r := range rows {
+		st := surveyStep{ID: r.ID, Name: r.Name}
+		for _, c := range r.Cells {
+			if c.Present && c.Step.Surveys != nil {
+				caption := fmt.Sprintf("Surveys of step %s, version %d: its emails that went out, those answered, and the NPS or CSAT of the answers, with their number in brackets.", cmp.Or(r.Name, r.ID), c.Version)
+				t := surveyTableOf(caption, c.Step.Surveys)
+				sent = sent || !t.Empty
+				st.Versions = append(st.Versions, surveyVersion{Version: c.Version, Table: t})
+			}
+		}
+		if st.Versions != nil {
+			out = append(out, st)
+		}
+	}
+	if !sent {
+		return nil
+	}
+	return out
 }

@@ -74,6 +74,7 @@ func TestEveryPageAtBothWidths(t *testing.T) {
 	addHealth(t, l, 88, 74, 63, 41)
 	fake.view = sampleView(l.RunID)
 	analyticsVersions(t, l.Store)
+	addSurveys(t, l) // the portfolio's and analytics' survey tables
 
 	ctx := browsertest.New(t)
 	signIn := func(key string) {

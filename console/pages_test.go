@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -488,6 +489,8 @@ func TestListRunAndPortfolioPages(t *testing.T) {
 	require.Contains(t, html, "Health bands <small>(2 active accounts)</small>")
 	require.Contains(t, html, "Not scored: 2 (100 %)")
 	require.Contains(t, html, "onboarding <small>1 live, 0 ended in the period</small>")
+	require.Contains(t, html, `<h2 id="surveys-h">Surveys</h2>
+<p class="empty">No surveys sent in this period.</p>`)
 	resp, html = casey.get("/console/portfolio?from=2026-13-01")
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	require.Contains(t, html, "The start is a date")
@@ -586,4 +589,41 @@ func TestAnalyticsPage(t *testing.T) {
 	resp, html = casey.get("/console/portfolio")
 	require.Equal(t, 200, resp.StatusCode)
 	require.Contains(t, html, `href="/console/playbooks/onboarding/analytics"`)
+	require.Contains(t, html, "No surveys sent in this period.")
+
+	// Surveys: both pages show them by segment, all segments first.
+	_, html = casey.get("/console/playbooks/onboarding/analytics")
+	require.Contains(t, html, "No surveys sent in this period.")
+	addSurveys(t, l)
+	// Two went out to acme (enterprise), one was answered 9: NPS +100.
+	rows := []string{`<tr class="total"><th scope="row">All segments</th><td>2</td><td>1</td><td>50 %</td><td>&#43;100 (1)</td><td class="hide-narrow">1 · 0 · 0</td><td>—</td></tr>`,
+		`<tr><th scope="row">enterprise</th><td>2</td><td>1</td><td>50 %</td><td>&#43;100 (1)</td>`,
+		`<tr><th scope="row">mid market</th><td>0</td><td>0</td><td>—</td><td>—</td><td class="hide-narrow">—</td><td>—</td></tr>`}
+	for _, path := range []string{"/console/portfolio", "/console/playbooks/onboarding/analytics"} {
+		resp, html = casey.get(path)
+		require.Equal(t, 200, resp.StatusCode, path)
+		require.NotContains(t, html, "No surveys sent in this period.", path)
+		for _, row := range rows {
+			require.Contains(t, html, row, path)
+		}
+	}
+	require.Contains(t, html, "<h3>welcome</h3>\n  <h4>Version 1</h4>", "the survey step, in the version that has it")
+	require.NotContains(t, html, "<h4>Version 2</h4><div class=\"table-wrap\"><table class=\"surveys\">", "no survey figures without the step's emails")
+}
+
+// addSurveys sends two NPS surveys in the ladder's run (onboarding's
+// welcome step, acme: enterprise), one answered 9, with SQL.
+func addSurveys(t *testing.T, l storetest.Ladder) {
+	t.Helper()
+	for i, score := range []int{9, -1} {
+		id := uuid.New()
+		_, err := l.Pool.Exec(context.Background(), `INSERT INTO emails (id, run_id, step_id, account_id, recipient, template, subject, html_body, text_body, status, survey)
+			VALUES ($1, $2, 'welcome', 'acme', $3, 'welcome', 's', 'h', 't', 'sent', 'nps')`, id, l.RunID, fmt.Sprintf("c%d@acme.test", i))
+		require.NoError(t, err)
+		if score >= 0 {
+			_, err = l.Pool.Exec(context.Background(), `INSERT INTO survey_responses (email_id, run_id, step_id, recipient, account_id, kind, score, category)
+				SELECT id, run_id, step_id, recipient, account_id, 'nps', $2, 'promoter' FROM emails WHERE id = $1`, id, score)
+			require.NoError(t, err)
+		}
+	}
 }

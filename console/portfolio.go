@@ -18,6 +18,7 @@ type portfolioData struct {
 	Bands     bars
 	Retention bars
 	Playbooks []playbookRow
+	Surveys   surveyTable
 	// The period form, and what was wrong with it.
 	From, To, Error string
 }
@@ -74,6 +75,7 @@ func (h *Handler) portfolioPage(c echo.Context) error {
 		row.Chart = barChart("How runs of "+p.Playbook+" ended", outLabels, outValues, outClasses, outCounts, 0)
 		d.Playbooks = append(d.Playbooks, row)
 	}
+	d.Surveys = surveyTableOf("Survey emails written in the period that went out, and how many were answered; NPS and CSAT of the answers given in the period, with their number in brackets.", report.Surveys)
 	return h.render(c, status, "portfolio", page{Title: "Portfolio", Nav: "portfolio", Data: d})
 }
 

@@ -19,6 +19,7 @@ var fieldEnums = map[string][]string{
 	"EmailAction.to": accounts.Roles, "TaskAction.assignee": accounts.Levels, "TaskAction.priority": Priorities,
 	"ApprovalAction.assignee": accounts.Levels, "ApprovalAction.on_reject": OnReject, "ApprovalAction.on_expire": OnExpire,
 	"SendWindow.days": Weekdays, "UpdateAccount.status": accounts.Statuses,
+	"SurveyAction.kind": SurveyKinds, "SurveyAction.to": accounts.Roles, "Trigger.category": SurveyCategories,
 }
 
 // notBlank is what "required" means for a text: something other than spaces.
@@ -37,6 +38,7 @@ var fieldPatterns = map[string]*regexp.Regexp{
 	"EmailAction.sendgrid_template_id": sgTemplateID, "TaskAction.title": notBlank, "FieldCondition.name": notBlank,
 	"Notify.url": notBlank, "Notify.secret": SecretNamePattern, "Notify.message": notBlank,
 	"Trigger.to": stagePattern, "Trigger.from": stagePattern, "Trigger.event": eventPattern,
+	"SurveyAction.template": idPattern,
 }
 
 // required lists the fields each type must have, by Go type name.
@@ -45,12 +47,13 @@ var required = map[string][]string{
 	"SendWindow": {"start", "end"}, "Template": {"name", "subject", "html", "text"}, "EmailAction": {"to"},
 	"TaskAction": {"title", "assignee"}, "ApprovalAction": {"assignee", "email"}, "WaitFor": {"event"},
 	"Repeat": {"every", "steps"}, "StartPlaybook": {"key"}, "Notify": {"message"}, "FieldCondition": {"name"},
+	"SurveyAction": {"kind", "to"},
 }
 
 // templateHelp is said of every template text.
 const templateHelp = "A Go template over the fields listed at GET /v1/playbooks/template-fields, such as " +
 	"{{.Contact.FirstName}}, {{.Account.Name}}, {{.CSM.Name}} or {{.Health.Band}}; validation type-checks it. " +
-	"No {{range}}, {{define}}, {{block}} or {{template}}."
+	"No {{define}}, {{block}} or {{template}}, and no {{range}} but one over .Survey.Options (a survey's scores), not inside another."
 
 var descriptions = map[string]string{
 	"Template":         "An email template carried by the definition, versioned with it; it shadows a built-in of the same name.",
@@ -64,8 +67,13 @@ var descriptions = map[string]string{
 		"customer emails wait (red-recovery holds renewal's). Without one the play is unranked: it neither holds nor waits.",
 	"Trigger.anchor": "With on: schedule, the account date the occasions count from: contract_start (the default) or " +
 		"created (the day the account was created). Not the definition's anchor, which a run's at offsets count from.",
-	"Step":          "One touchpoint, with exactly one action: " + strings.Join(StepKinds, ", ") + ".",
-	"Step.name":     "The step's title for people (run page, inbox, analytics, simulation), one line; without one they show the id.",
+	"Step":      "One touchpoint, with exactly one action: " + strings.Join(StepKinds, ", ") + ".",
+	"Step.name": "The step's title for people (run page, inbox, analytics, simulation), one line; without one they show the id.",
+	"SurveyAction": "An NPS (0-10) or CSAT (1-5) survey emailed to the contacts with the roles, one signed link per score; " +
+		"a customer email like an email step's (send window, frequency cap, priority holds). An answer emits the survey_response event.",
+	"SurveyAction.template": "The template to send, which shows .Survey.Options; default nps-survey or csat-survey.",
+	"Trigger.category": "With on: survey_response, only answers of this category (NPS promoter 9-10, passive 7-8, " +
+		"detractor 0-6; CSAT 4-5, 3, 1-2); left out: any answer.",
 	"Notify.secret": "The name of a secret an admin stored (PUT /v1/secrets/{name}): the webhook's URL, looked up when the step runs.",
 	"Notify.url": "A webhook URL with no credential in it. One that is a credential (a Slack incoming webhook's, " +
 		"a user name or password, a token in the query) is refused: an admin stores it as a named secret and the step gives secret instead.",
@@ -210,6 +218,7 @@ func refine(defs map[string]any) {
 	// One of template and sendgrid_template_id; at least one contact role.
 	def("EmailAction")["oneOf"] = requires("template", "sendgrid_template_id")
 	prop("EmailAction", "to")["anyOf"].([]any)[1].(map[string]any)["minItems"] = 1
+	prop("SurveyAction", "to")["anyOf"].([]any)[1].(map[string]any)["minItems"] = 1
 	// A notify step posts to a URL or to a stored secret's.
 	def("Notify")["oneOf"] = requires("url", "secret")
 

@@ -33,12 +33,15 @@ const (
 // Trigger enrols accounts automatically; a manual start always works.
 // It is comparable (==): catalog compares the triggers of playbooks.
 type Trigger struct {
-	On         string `json:"on"`                    // account_created | health_band | renewal_window | risk_signal | expansion | stage_changed | event | schedule
+	On         string `json:"on"`                    // account_created | health_band | renewal_window | risk_signal | expansion | stage_changed | event | schedule | survey_response
 	To         string `json:"to,omitempty"`          // health_band: the band entered; stage_changed: the lifecycle stage entered
 	From       string `json:"from,omitempty"`        // stage_changed: only when leaving this stage
 	DaysBefore int    `json:"days_before,omitempty"` // renewal_window
 	Signal     string `json:"signal,omitempty"`      // risk_signal
 	Event      string `json:"event,omitempty"`       // event: the account event's name
+	// Category is a survey_response trigger's: promoter, passive or
+	// detractor (SurveyCategories); empty: any answer.
+	Category string `json:"category,omitempty"`
 	// Every is a schedule's cadence, whole days from MinScheduleEvery to
 	// MaxScheduleEvery: the occasions are the anchor date plus k·every
 	// (k ≥ 1).
@@ -131,6 +134,7 @@ type Step struct {
 	StartPlaybook *StartPlaybook  `json:"start_playbook,omitempty"`
 	UpdateAccount *UpdateAccount  `json:"update_account,omitempty"`
 	Notify        *Notify         `json:"notify,omitempty"`
+	Survey        *SurveyAction   `json:"survey,omitempty"`
 	Cite          string          `json:"cite,omitempty"` // where the step comes from, e.g. "seed 003 §Week 1"
 }
 
@@ -147,12 +151,13 @@ const (
 	KindStartPlaybook = "start_playbook"
 	KindUpdateAccount = "update_account"
 	KindNotify        = "notify"
+	KindSurvey        = "survey"
 )
 
 // StepKinds are the actions a step may have, one per step; each is the
 // JSON name of its field.
 var StepKinds = []string{KindEmail, KindTask, KindApproval, KindWait, KindWaitFor, KindCheckHealth, KindIf,
-	KindRepeat, KindStartPlaybook, KindUpdateAccount, KindNotify}
+	KindRepeat, KindStartPlaybook, KindUpdateAccount, KindNotify, KindSurvey}
 
 // Kind names the step's action; "" when none or several are set.
 func (s *Step) Kind() string {
@@ -181,6 +186,7 @@ func (s *Step) kinds() []string {
 	add(s.StartPlaybook != nil, KindStartPlaybook)
 	add(s.UpdateAccount != nil, KindUpdateAccount)
 	add(s.Notify != nil, KindNotify)
+	add(s.Survey != nil, KindSurvey)
 	return out
 }
 
@@ -189,6 +195,27 @@ type EmailAction struct {
 	Template           string   `json:"template,omitempty"`
 	SendGridTemplateID string   `json:"sendgrid_template_id,omitempty"` // instead of template
 	To                 []string `json:"to"`                             // contact roles
+}
+
+// SurveyAction emails an NPS or CSAT survey to the account's contacts with
+// the roles: a customer email like an email step's (send window, frequency
+// cap, priority holds), whose body carries one signed link per score.
+type SurveyAction struct {
+	Kind     string   `json:"kind"`               // nps | csat (SurveyKinds)
+	To       []string `json:"to"`                 // contact roles
+	Template string   `json:"template,omitempty"` // default: DefaultSurveyTemplate(kind)
+}
+
+// DefaultSurveyTemplate is the built-in template a survey of the kind is
+// sent with when its step names none: "nps-survey" or "csat-survey".
+func DefaultSurveyTemplate(kind string) string { return kind + "-survey" }
+
+// TemplateName is the template the survey is sent with.
+func (a *SurveyAction) TemplateName() string {
+	if a.Template != "" {
+		return a.Template
+	}
+	return DefaultSurveyTemplate(a.Kind)
 }
 
 // TaskAction creates a task for a member of the account's ladder.

@@ -16,7 +16,7 @@ import (
 // roles, team levels, statuses) is in package accounts.
 var (
 	Anchors       = []string{AnchorEnrolled, AnchorRenewalDate, AnchorContractStart}
-	TriggerEvents = []string{"account_created", "health_band", "renewal_window", "risk_signal", "expansion", "stage_changed", "event", "schedule"}
+	TriggerEvents = []string{"account_created", "health_band", "renewal_window", "risk_signal", "expansion", "stage_changed", "event", "schedule", "survey_response"}
 	RiskSignals   = []string{"usage_decline", "support_spike", "champion_left", "payment_overdue", "competitor_mentioned"}
 	// HealthBands are health.BandNames, best first (a test holds them
 	// equal): the language stays free of the scoring package; orange is
@@ -26,6 +26,12 @@ var (
 	OnReject    = []string{"skip", "end_run"}
 	OnExpire    = []string{"escalate", "skip", "end_run"}
 	Weekdays    = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+	// SurveyKinds and SurveyCategories are survey.Kinds and
+	// survey.Categories, in their order (a test holds them equal): the
+	// language stays free of package survey, whose signed links bring
+	// uuid, and with it package net.
+	SurveyKinds      = []string{"nps", "csat"}
+	SurveyCategories = []string{"promoter", "passive", "detractor"}
 )
 
 // triggerOptions are the trigger fields each kind of trigger takes, and
@@ -38,6 +44,7 @@ var triggerOptions = []struct {
 	{"to", []string{"health_band", "stage_changed"}, true}, {"from", []string{"stage_changed"}, false},
 	{"days_before", []string{"renewal_window"}, true}, {"signal", []string{"risk_signal"}, true},
 	{"event", []string{"event"}, true}, {"every", []string{"schedule"}, true}, {"anchor", []string{"schedule"}, false},
+	{"category", []string{"survey_response"}, false},
 }
 
 // The cadences a schedule trigger may have: at least a week (no more than

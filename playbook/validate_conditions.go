@@ -45,9 +45,14 @@ func (v *validator) trigger(t *Trigger) {
 		if t.Anchor != "" {
 			v.vocabulary("trigger.anchor", t.Anchor, ScheduleAnchors, "")
 		}
+	case "survey_response":
+		if t.Category != "" {
+			v.vocabulary("trigger.category", t.Category, SurveyCategories, "")
+		}
 	}
 	set := map[string]bool{"to": t.To != "", "from": t.From != "", "days_before": t.DaysBefore != 0,
-		"signal": t.Signal != "", "event": t.Event != "", "every": t.Every != 0, "anchor": t.Anchor != ""}
+		"signal": t.Signal != "", "event": t.Event != "", "every": t.Every != 0, "anchor": t.Anchor != "",
+		"category": t.Category != ""}
 	for _, o := range triggerOptions {
 		if set[o.field] && !slices.Contains(o.on, t.On) {
 			v.add("trigger."+o.field, "only with on: %s", strings.Join(o.on, " or "))

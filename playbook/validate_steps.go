@@ -133,6 +133,8 @@ func (v *validator) step(p string, s *Step, depth int) {
 		}
 	case KindNotify:
 		v.notify(p+".notify", s.Notify)
+	case KindSurvey:
+		v.survey(p+".survey", s.Survey)
 	}
 }
 
@@ -153,12 +155,30 @@ func (v *validator) email(p string, e *EmailAction) {
 	case e.SendGridTemplateID != "" && !sgTemplateID.MatchString(e.SendGridTemplateID):
 		v.add(p+".sendgrid_template_id", "must look like d-0123456789abcdef0123456789abcdef")
 	}
-	v.list(p+".to", len(e.To), e.To == nil, "contact roles, from "+strings.Join(accounts.Roles, ", "))
-	for i, r := range e.To {
+	v.roles(p+".to", e.To)
+}
+
+// roles checks the contact roles an email or a survey goes to.
+func (v *validator) roles(p string, to []string) {
+	v.list(p, len(to), to == nil, "contact roles, from "+strings.Join(accounts.Roles, ", "))
+	for i, r := range to {
 		if !slices.Contains(accounts.Roles, r) {
-			v.add(fmt.Sprintf("%s.to[%d]", p, i), "unknown role %q; one of %s", r, strings.Join(accounts.Roles, ", "))
+			v.add(fmt.Sprintf("%s[%d]", p, i), "unknown role %q; one of %s", r, strings.Join(accounts.Roles, ", "))
 		}
 	}
+}
+
+// survey checks a survey step: a kind, roles as an email's, and a template
+// that exists, the kind's built-in one when none is named.
+func (v *validator) survey(p string, s *SurveyAction) {
+	kindOK := v.vocabulary(p+".kind", s.Kind, SurveyKinds, "")
+	switch {
+	case s.Template != "" && !v.templates[s.Template]:
+		v.add(p+".template", "unknown template %q; known: %s", s.Template, v.knownTemplates())
+	case s.Template == "" && kindOK && !v.templates[s.TemplateName()]:
+		v.add(p+".template", "required here: the built-in %s is not defined; give a template that shows .Survey.Options", s.TemplateName())
+	}
+	v.roles(p+".to", s.To)
 }
 
 // maxListedTemplates bounds the names an unknown-template error lists: with

@@ -27,10 +27,12 @@ func (v *validator) ownTemplates(ts []Template) {
 
 // template checks a part of a template the definition carries, or a notify
 // message: it must parse, and it may not loop, define templates or include
-// them. Its data has no lists, so a range can only count up to a number: a
-// loop that writes nothing would burn CPU for as long as it likes, which no
-// bound on the output stops; an include can do the same by recursion. A
-// part is rendered inside a {{define}}, where another define does not parse.
+// them. Its data's one list is a survey's options (11 at most), so any other
+// range can only count up to a number: a loop that writes nothing would burn
+// CPU for as long as it likes, which no bound on the output stops; ranges
+// over the options nested in one another multiply, so one is allowed, not
+// inside another; an include can do the same by recursion. A part is
+// rendered inside a {{define}}, where another define does not parse.
 // Then opts.CheckTemplate type-checks it. Errors name the template, the part
 // and its line, and are placed at that line of the source.
 func (v *validator) template(p, name, part, src string, html bool) {
@@ -59,9 +61,13 @@ func (v *validator) template(p, name, part, src string, html bool) {
 			return
 		}
 	}
-	switch n := forbidden(t.Tree.Root); n.(type) {
+	switch n := forbidden(t.Tree.Root).(type) {
 	case *parse.RangeNode:
-		problem(lineOf(n), "must not use {{range}}: templates see no lists, and a loop over a number has no use in an email")
+		if surveyOptions(n.Pipe) {
+			problem(lineOf(n), "must not use {{range}} inside a {{range}} over .Survey.Options")
+		} else {
+			problem(lineOf(n), "must not use {{range}} but over .Survey.Options: templates see no other list, and a loop over a number has no use in an email")
+		}
 		return
 	case *parse.TemplateNode:
 		problem(lineOf(n), "must not use {{template}}: a part cannot include another")
@@ -83,7 +89,9 @@ func parseError(err error) (int, string) {
 	return 1, err.Error()
 }
 
-// forbidden is the first {{range}} or {{template}} below n, or nil.
+// forbidden is the first {{range}} or {{template}} below n, or nil; a
+// range over .Survey.Options is allowed where no range encloses it (what is
+// returned inside one is the nested range).
 func forbidden(n parse.Node) parse.Node {
 	switch n := n.(type) {
 	case *parse.ListNode:
@@ -95,12 +103,57 @@ func forbidden(n parse.Node) parse.Node {
 				return f
 			}
 		}
-	case *parse.RangeNode, *parse.TemplateNode:
+	case *parse.RangeNode:
+		if !surveyOptions(n.Pipe) {
+			return n
+		}
+		return firstOf(firstRange(n.List, n.ElseList), forbidden(n.ElseList))
+	case *parse.TemplateNode:
 		return n
 	case *parse.IfNode:
 		return firstOf(forbidden(n.List), forbidden(n.ElseList))
 	case *parse.WithNode:
 		return firstOf(forbidden(n.List), forbidden(n.ElseList))
+	}
+	return nil
+}
+
+// surveyOptions reports whether a range's pipeline is .Survey.Options (or
+// $.Survey.Options), maybe declaring variables: the one list the data has.
+func surveyOptions(p *parse.PipeNode) bool {
+	if p == nil || len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 1 {
+		return false
+	}
+	switch a := p.Cmds[0].Args[0].(type) {
+	case *parse.FieldNode:
+		return slices.Equal(a.Ident, []string{"Survey", "Options"})
+	case *parse.VariableNode:
+		return slices.Equal(a.Ident, []string{"$", "Survey", "Options"})
+	}
+	return false
+}
+
+// firstRange is the first range or template in the lists: inside a range,
+// every range is forbidden.
+func firstRange(lists ...*parse.ListNode) parse.Node {
+	for _, l := range lists {
+		if l == nil {
+			continue
+		}
+		for _, c := range l.Nodes {
+			var f parse.Node
+			switch c := c.(type) {
+			case *parse.RangeNode, *parse.TemplateNode:
+				return c
+			case *parse.IfNode:
+				f = firstRange(c.List, c.ElseList)
+			case *parse.WithNode:
+				f = firstRange(c.List, c.ElseList)
+			}
+			if f != nil {
+				return f
+			}
+		}
 	}
 	return nil
 }

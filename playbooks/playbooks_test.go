@@ -34,7 +34,8 @@ func TestBuiltinsParseAndCiteTheirSeeds(t *testing.T) {
 	}
 	for _, want := range []string{"onboarding", "red-recovery", "at-risk", "renewal", "expansion", "champion-change",
 		"usage-decline", "support-spike", "payment-overdue", "competitor-mentioned",
-		"high-risk", "enterprise-cadence", "mid-market-cadence", "mid-market-review", "smb-cadence", "adoption", "value-realisation"} {
+		"high-risk", "enterprise-cadence", "mid-market-cadence", "mid-market-review", "smb-cadence", "adoption", "value-realisation",
+		"nps-survey", "promoter-advocacy", "detractor-recovery"} {
 		if _, ok := keys[want]; !ok {
 			t.Errorf("built-in %s missing", want)
 		}
@@ -102,6 +103,8 @@ func TestBuiltinEmailsPromiseOnlyWhatThePlaybookDoes(t *testing.T) {
 		{"mid-market-review", "review-invitation", []string{"quarter"}, "the mid-market review is twice a year"},
 		{"smb-cadence", "quarterly-review", []string{"wins", "we will call", "i will call"},
 			"nothing measures wins, and nobody calls a tech-touch account unasked"},
+		{"promoter-advocacy", "advocacy-ask", []string{"reward", "gift", "discount", "credit", "bonus"},
+			"nothing rewards an advocate: the ask is a favour the customer may decline"},
 		{"value-realisation", "value-report-email", []string{"your roi is", "return of"},
 			"nothing computes a return: the email asks the customer for one example"},
 	}

@@ -1,6 +1,6 @@
 // Package portfolio reports the state of the whole book of accounts: bands
-// now, seed 003's retention metrics over a period and how playbook runs
-// ended. The API's GET /v1/metrics/portfolio and the console's portfolio
+// now, seed 003's retention metrics over a period, how playbook runs
+// ended, and surveys (response rates, NPS, CSAT) by segment. The API's GET /v1/metrics/portfolio and the console's portfolio
 // page show the same report.
 package portfolio
 
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/survey"
 )
 
 // Store is what the report reads.
@@ -20,6 +21,7 @@ type Store interface {
 	RetentionCohort(ctx context.Context, from, to time.Time) (store.Cohort, error)
 	PlaybookOutcomes(ctx context.Context, from, to time.Time) ([]store.OutcomeStats, error)
 	LiveRunCounts(ctx context.Context) (map[string]int, error)
+	PortfolioSurveys(ctx context.Context, from, to time.Time) ([]store.SegmentSurveys, error)
 }
 
 // Retention is seed 003's retention of the accounts active at the start.
@@ -69,6 +71,10 @@ type Report struct {
 	Bands     Bands      `json:"bands"`
 	Retention Retention  `json:"retention"`
 	Playbooks []Playbook `json:"playbooks"`
+	// Surveys by segment (all first): the survey emails written in the
+	// period that went out and how many of them were answered (whenever),
+	// and the NPS and mean CSAT of the answers given in the period.
+	Surveys []survey.Figures `json:"surveys"`
 }
 
 // Build reads the report of the days from..to (dates, both included).
@@ -90,13 +96,21 @@ func Build(ctx context.Context, st Store, from, to time.Time) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	surveys, err := st.PortfolioSurveys(ctx, from, end)
+	if err != nil {
+		return Report{}, err
+	}
+	bySegment := map[string]survey.Counts{}
+	for _, s := range surveys {
+		bySegment[s.Segment] = s.Counts
+	}
 	r := Report{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly),
 		Bands: Bands{Green: bands.Green, Yellow: bands.Yellow, Orange: bands.Orange, Red: bands.Red, Unscored: bands.Unscored},
 		Retention: Retention{AccountsAtStart: cohort.Accounts, AccountsKept: cohort.Retained,
 			ARRAtStart: cohort.ARRStart, ARRKept: cohort.ARRKept, ARRAtEnd: cohort.ARREnd,
 			GRR: percent(cohort.ARRKept, cohort.ARRStart), NRR: percent(cohort.ARREnd, cohort.ARRStart),
 			LogoRetention: percent(float64(cohort.Retained), float64(cohort.Accounts))},
-		Playbooks: []Playbook{}}
+		Playbooks: []Playbook{}, Surveys: survey.BySegment(bySegment)}
 	byKey := map[string]int{}
 	add := func(key string) int {
 		if i, ok := byKey[key]; ok {

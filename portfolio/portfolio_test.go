@@ -19,6 +19,9 @@ func (fakeStore) PlaybookOutcomes(context.Context, time.Time, time.Time) ([]stor
 	return nil, nil
 }
 func (fakeStore) LiveRunCounts(context.Context) (map[string]int, error) { return map[string]int{}, nil }
+func (fakeStore) PortfolioSurveys(context.Context, time.Time, time.Time) ([]store.SegmentSurveys, error) {
+	return nil, nil
+}
 
 // The report counts orange, the high-risk band of four-band models, and
 // always says how many are orange (0 under three bands).

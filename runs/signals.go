@@ -30,6 +30,13 @@ func (s *Service) DeliverEvent(ctx context.Context, accountID, name string, data
 	if err := s.Store.RecordAccountEvent(ctx, accountID, name, data, firings); err != nil {
 		return 0, err
 	}
+	return s.SignalEvent(ctx, accountID, name, data)
+}
+
+// SignalEvent hands an account event recorded already (a survey answer,
+// recorded with what it fires in its own transaction) to the account's live
+// runs. It returns how many runs got it.
+func (s *Service) SignalEvent(ctx context.Context, accountID, name string, data map[string]any) (int, error) {
 	return s.signalLive(ctx, accountID, workflows.EventSignal, workflows.Event{Name: name, Data: data})
 }
 

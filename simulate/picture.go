@@ -169,6 +169,12 @@ func (p *planner) step(li int, s *playbook.Step, suffix string, t float64, state
 		if sent := p.entry(id, "email"); len(sent) > 0 {
 			m.from, m.to = p.day(sent[0].At), p.day(sent[0].At) // after the send window
 		}
+	case playbook.KindSurvey:
+		sv := s.Survey
+		tip = append(tip, fmt.Sprintf("%s survey %s to %s", strings.ToUpper(sv.Kind), sv.TemplateName(), strings.Join(sv.To, ", ")))
+		if sent := p.entry(id, "email"); len(sent) > 0 {
+			m.from, m.to = p.day(sent[0].At), p.day(sent[0].At) // after the send window
+		}
 	case playbook.KindTask:
 		tip = append(tip, fmt.Sprintf("task for %s: %s", s.Task.Assignee, s.Task.Title))
 	case playbook.KindApproval:

@@ -27,6 +27,7 @@ import (
 	"github.com/playbookd/playbookd/message"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/states"
+	"github.com/playbookd/playbookd/survey"
 	"github.com/playbookd/playbookd/templates"
 	"github.com/playbookd/playbookd/workflows"
 )
@@ -92,7 +93,8 @@ type Entry struct {
 	StepID string    `json:"step_id"`
 	// StepName is the step's title from the definition, when it has one.
 	StepName string `json:"step_name,omitempty"`
-	// Action is what happened: email | task | approval | escalation |
+	// Action is what happened: email (a survey step's too: its detail says
+	// "NPS survey: nps-survey") | task | approval | escalation |
 	// decision | event | update_account | start_playbook | notify |
 	// check_health | end, or why something did not happen or moved: skip
 	// (a condition was false) | branch (an if chose) | shift (the send
@@ -471,7 +473,13 @@ func (r *recorder) sendEmail(_ context.Context, in contract.SendEmailInput) (con
 	}
 	now := r.env.Now().UTC()
 	to := r.recipients(in.ToRoles)
-	entry := r.entry(in.StepID, "email", nil, in.Template+in.SendGridTemplateID)
+	detail := in.Template + in.SendGridTemplateID
+	if in.Survey != "" {
+		// A survey is an email (the same action, so previews and the
+		// picture treat it as one), which the detail names.
+		detail = strings.ToUpper(in.Survey) + " survey: " + in.Template
+	}
+	entry := r.entry(in.StepID, "email", nil, detail)
 	edits := in.Override // an approved email is sent from its approval, with its edits
 	if in.ApprovalID != "" {
 		edits = r.edits[in.ApprovalID]
@@ -562,6 +570,9 @@ func (r *recorder) render(in contract.SendEmailInput, c Contact, edits *message.
 			}
 		}
 		data := r.templateData(c)
+		if in.Survey != "" {
+			data.Survey = exampleSurvey(in.Survey)
+		}
 		rendered, err := set.Render(in.Template, data)
 		if err != nil {
 			return out, err
@@ -575,6 +586,19 @@ func (r *recorder) render(in contract.SendEmailInput, c Contact, edits *message.
 		out.Subject, out.Text, out.HTML = rendered.Subject, rendered.Text, rendered.HTML
 	}
 	return out, nil
+}
+
+// exampleLinks sign a simulated survey's links: a simulation has no signing
+// key and no outbox row, so they point at an example host, for no email,
+// and record nothing.
+var exampleLinks = survey.NewLinks("simulation", "https://playbookd.example")
+
+// exampleSurvey is a survey as the real activity fills it in
+// (compose.Survey), with example links.
+func exampleSurvey(kind string) templates.Survey {
+	return templates.NewSurvey(kind, survey.Scores(kind), func(score int) string {
+		return exampleLinks.URL(survey.Answer{Kind: kind, Score: score})
+	})
 }
 
 // templateData is what the real activity renders with (compose.Data), as

@@ -250,10 +250,10 @@ func TestBuiltinsEmailSMBInsideBusinessHours(t *testing.T) {
 					emails++
 				}
 			}
-			// No automated customer email by design: champion-change and
-			// competitor-mentioned are people's work; payment-overdue emails
-			// only once approved.
-			if !slices.Contains([]string{"champion-change", "competitor-mentioned", "payment-overdue"}, key) {
+			// No automated customer email by design: champion-change,
+			// competitor-mentioned and detractor-recovery are people's work;
+			// payment-overdue and promoter-advocacy email only once approved.
+			if !slices.Contains([]string{"champion-change", "competitor-mentioned", "payment-overdue", "detractor-recovery", "promoter-advocacy"}, key) {
 				require.Positive(t, emails, "%s sends smb customers email", key)
 			}
 		})

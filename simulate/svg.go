@@ -21,7 +21,7 @@ const (
 
 // Colours by step kind; waits and branches share the quiet ones.
 var colours = map[string]string{
-	playbook.KindEmail: "#2b7bb9", playbook.KindTask: "#d9822b", playbook.KindApproval: "#8e44ad",
+	playbook.KindEmail: "#2b7bb9", playbook.KindSurvey: "#2b7bb9", playbook.KindTask: "#d9822b", playbook.KindApproval: "#8e44ad",
 	playbook.KindWait: "#5c7080", playbook.KindWaitFor: "#5c7080", playbook.KindRepeat: "#5c7080",
 	playbook.KindIf: "#0d8050",
 }
@@ -222,7 +222,7 @@ func legend() (string, float64) {
 	var b strings.Builder
 	xPos := 20.0
 	for _, k := range []struct{ name, kind string }{
-		{"email", playbook.KindEmail}, {"task", playbook.KindTask}, {"approval", playbook.KindApproval},
+		{"email, survey", playbook.KindEmail}, {"task", playbook.KindTask}, {"approval", playbook.KindApproval},
 		{"wait, repeat", playbook.KindWait}, {"if", playbook.KindIf}, {"other", ""},
 	} {
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="68" r="4.5" fill="%s"/><text x="%.1f" y="71.5" font-size="%g" fill="#5c7080">%s</text>`+"\n",

@@ -58,7 +58,7 @@ func TestAYearOfEachSegmentFollowsItsCadence(t *testing.T) {
 		wants   []want
 	}{
 		{"enterprise",
-			[]string{"onboarding", "enterprise-cadence", "adoption", "enterprise-cadence", "value-realisation", "renewal", "enterprise-cadence", "enterprise-cadence"},
+			[]string{"onboarding", "enterprise-cadence", "adoption", "enterprise-cadence", "nps-survey", "value-realisation", "renewal", "enterprise-cadence", "enterprise-cadence", "nps-survey"},
 			[]want{
 				{"onboarding", "qbr-invitation", "approval", []int{89}},
 				{"enterprise-cadence", "check-in-1", "task", []int{121, 212, 303}},
@@ -69,9 +69,11 @@ func TestAYearOfEachSegmentFollowsItsCadence(t *testing.T) {
 				{"adoption", "feature-usage-analysis", "task", []int{98}},
 				{"value-realisation", "roi-report", "task", []int{272}},
 				{"value-realisation", "advocacy-ask", "task", []int{352}},
+				{"nps-survey", "nps", "email", []int{189}}, // twice a year, a week after the occasion
+				{"nps-survey", "csat", "email", []int{189}},
 			}},
 		{"mid_market",
-			[]string{"onboarding", "mid-market-cadence", "adoption", "mid-market-cadence", "mid-market-review", "value-realisation", "renewal", "mid-market-cadence", "mid-market-cadence", "mid-market-review"},
+			[]string{"onboarding", "mid-market-cadence", "adoption", "mid-market-cadence", "mid-market-review", "nps-survey", "value-realisation", "renewal", "mid-market-cadence", "mid-market-cadence", "mid-market-review", "nps-survey"},
 			[]want{
 				{"mid-market-cadence", "check-in-1", "task", []int{121, 212, 303}},
 				{"mid-market-cadence", "check-in-2", "task", []int{151, 242, 333}},
@@ -80,7 +82,7 @@ func TestAYearOfEachSegmentFollowsItsCadence(t *testing.T) {
 				{"adoption", "use-case-expansion", "task", []int{151}},
 			}},
 		{"smb",
-			[]string{"onboarding", "smb-cadence", "adoption", "smb-cadence", "value-realisation", "renewal", "smb-cadence", "smb-cadence"},
+			[]string{"onboarding", "smb-cadence", "adoption", "nps-survey", "smb-cadence", "value-realisation", "renewal", "smb-cadence", "nps-survey", "smb-cadence"},
 			[]want{
 				{"smb-cadence", "monthly-update-1", "email", []int{121, 212, 303}},
 				{"smb-cadence", "monthly-update-2", "email", []int{151, 242, 333}},

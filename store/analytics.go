@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/playbookd/playbookd/states"
+	"github.com/playbookd/playbookd/survey"
 )
 
 // Playbook analytics: what a playbook's runs did, per version and per step,
@@ -197,6 +198,40 @@ func (s *Store) EmailCounts(ctx context.Context, sc AnalyticsScope) ([]StepEmail
 		       count(*) FILTER (WHERE e.unsubscribed) AS unsubscribed
 		FROM r JOIN emails e ON e.run_id = r.id
 		GROUP BY 1, 2`, sc.args()...)
+}
+
+// StepSurveys counts a step's surveys for the accounts of one segment
+// (their segment now).
+type StepSurveys struct {
+	Version int
+	Step    string
+	Segment string
+	survey.Counts
+}
+
+// SurveyCounts counts the survey emails of the runs in scope by version,
+// step and segment: those that went out (sent or captured, as EmailCounts
+// counts sent), those of them answered, and every answer to the step's
+// emails by kind and NPS category, with the CSAT scores added up. Like the
+// rest of the report it counts what the runs did, whenever. Survey emails
+// are read from a partial index of their own (migration 00025): only
+// survey emails, and no read of the outbox's rows.
+func (s *Store) SurveyCounts(ctx context.Context, sc AnalyticsScope) ([]StepSurveys, error) {
+	return rowsOf[StepSurveys](ctx, s.pool, `
+		WITH `+scoped+`
+		SELECT r.v AS version, `+stepOf("e.step_id")+` AS step, a.segment,
+		       count(*) FILTER (WHERE e.status IN ('sent', 'captured')) AS sent,
+		       count(sr.id) FILTER (WHERE e.status IN ('sent', 'captured')) AS answered,
+		       count(*) FILTER (WHERE sr.kind = 'nps') AS nps,
+		       count(*) FILTER (WHERE sr.kind = 'nps' AND sr.category = 'promoter') AS promoters,
+		       count(*) FILTER (WHERE sr.kind = 'nps' AND sr.category = 'passive') AS passives,
+		       count(*) FILTER (WHERE sr.kind = 'nps' AND sr.category = 'detractor') AS detractors,
+		       count(*) FILTER (WHERE sr.kind = 'csat') AS csat,
+		       COALESCE(sum(sr.score) FILTER (WHERE sr.kind = 'csat'), 0) AS csat_sum
+		FROM r JOIN emails e ON e.run_id = r.id AND e.survey IS NOT NULL
+		JOIN accounts a ON a.id = r.account_id
+		LEFT JOIN survey_responses sr ON sr.email_id = e.id
+		GROUP BY 1, 2, 3`, sc.args()...)
 }
 
 // StepApprovals counts a step's approvals by status, with the median time

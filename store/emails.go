@@ -60,6 +60,8 @@ type NewEmail struct {
 	// Cap.Window, across playbooks. A zero Cap means no cap.
 	Automated bool
 	Cap       FrequencyCap
+	// Survey is a survey email's kind (nps or csat); "": no survey.
+	Survey string
 }
 
 // FrequencyCap limits automated emails per address, across runs
@@ -93,12 +95,12 @@ func (s *Store) ClaimEmail(ctx context.Context, in NewEmail) (Email, error) {
 		}
 		tag, err := tx.Exec(ctx, `
 			INSERT INTO emails (id, run_id, step_id, account_id, contact_id, recipient, template, subject,
-			                    html_body, text_body, status, detail, automated, kind)
+			                    html_body, text_body, status, detail, automated, kind, survey)
 			VALUES (COALESCE($12, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13,
-			        COALESCE(NULLIF($14, ''), 'customer'))
+			        COALESCE(NULLIF($14, ''), 'customer'), NULLIF($15, ''))
 			ON CONFLICT (run_id, step_id, recipient) DO NOTHING`,
 			in.RunID, in.StepID, in.AccountID, in.ContactID, in.Recipient, in.Template, in.Subject,
-			in.HTML, in.Text, in.Status, in.Detail, nilIfZero(in.ID), in.Automated, in.Kind)
+			in.HTML, in.Text, in.Status, in.Detail, nilIfZero(in.ID), in.Automated, in.Kind, in.Survey)
 		if err != nil {
 			return fmt.Errorf("insert email: %w", err)
 		}

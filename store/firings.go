@@ -161,12 +161,19 @@ func recordStageChange(ctx context.Context, tx pgx.Tx, accountID string, runID *
 // on the audit timeline with the firings it causes, in one transaction.
 func (s *Store) RecordAccountEvent(ctx context.Context, accountID, name string, data map[string]any, firings []NewFiring) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		id, err := insertEvent(ctx, tx, accountID, nil, "event:"+name, data)
-		if err != nil {
-			return err
-		}
-		return addEventFirings(ctx, tx, accountID, id, firings)
+		return recordAccountEvent(ctx, tx, accountID, nil, name, data, firings)
 	})
+}
+
+// recordAccountEvent puts an account event (event:<name>) on the timeline
+// with the firings it causes: what reported events and survey answers
+// share.
+func recordAccountEvent(ctx context.Context, q querier, accountID string, runID *uuid.UUID, name string, data map[string]any, firings []NewFiring) error {
+	id, err := insertEvent(ctx, q, accountID, runID, "event:"+name, data)
+	if err != nil {
+		return err
+	}
+	return addEventFirings(ctx, q, accountID, id, firings)
 }
 
 // CountAccountEvents counts events of a type since a moment, optionally only

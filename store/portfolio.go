@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/playbookd/playbookd/survey"
 )
 
 // BandCounts counts active accounts by their latest band; Unscored have no
@@ -101,4 +103,47 @@ func (s *Store) LiveRunCounts(ctx context.Context) (map[string]int, error) {
 		out[key] = n
 	}
 	return out, rows.Err()
+}
+
+// SegmentSurveys counts surveys for the accounts of one segment (their
+// segment now).
+type SegmentSurveys struct {
+	Segment string
+	survey.Counts
+}
+
+// PortfolioSurveys counts surveys by segment over [from, to): the survey
+// emails written in the period that went out (sent or captured, as
+// playbook analytics counts sent emails) and, of those, the ones answered
+// whenever; and the answers given in the period, whatever email they
+// answer, by kind and NPS category with the CSAT scores added up.
+//
+// Both halves start from an account and read its rows of the period by
+// range (kind = ANY lets survey_responses_account_idx bound all three
+// columns): the partial emails_survey_idx holds survey emails only, so the
+// rest of the outbox is never read.
+func (s *Store) PortfolioSurveys(ctx context.Context, from, to time.Time) ([]SegmentSurveys, error) {
+	return rowsOf[SegmentSurveys](ctx, s.pool, `
+		WITH sent AS (
+			SELECT a.segment, count(*) AS sent, count(sr.id) AS answered
+			FROM accounts a
+			JOIN emails e ON e.account_id = a.id AND e.survey IS NOT NULL AND e.created_at >= $1 AND e.created_at < $2
+			LEFT JOIN survey_responses sr ON sr.email_id = e.id
+			WHERE e.status IN ('sent', 'captured')
+			GROUP BY 1
+		), answers AS (
+			SELECT a.segment, count(*) FILTER (WHERE sr.kind = 'nps') AS nps,
+			       count(*) FILTER (WHERE sr.kind = 'nps' AND sr.category = 'promoter') AS promoters,
+			       count(*) FILTER (WHERE sr.kind = 'nps' AND sr.category = 'passive') AS passives,
+			       count(*) FILTER (WHERE sr.kind = 'nps' AND sr.category = 'detractor') AS detractors,
+			       count(*) FILTER (WHERE sr.kind = 'csat') AS csat,
+			       COALESCE(sum(sr.score) FILTER (WHERE sr.kind = 'csat'), 0) AS csat_sum
+			FROM accounts a
+			JOIN survey_responses sr ON sr.account_id = a.id AND sr.kind = ANY ('{nps,csat}') AND sr.created_at >= $1 AND sr.created_at < $2
+			GROUP BY 1
+		)
+		SELECT segment, COALESCE(s.sent, 0) AS sent, COALESCE(s.answered, 0) AS answered,
+		       COALESCE(r.nps, 0) AS nps, COALESCE(r.promoters, 0) AS promoters, COALESCE(r.passives, 0) AS passives,
+		       COALESCE(r.detractors, 0) AS detractors, COALESCE(r.csat, 0) AS csat, COALESCE(r.csat_sum, 0) AS csat_sum
+		FROM sent s FULL JOIN answers r USING (segment) ORDER BY 1`, from, to)
 }

@@ -100,7 +100,8 @@ func parseError(err error) (int, string) {
 // escape has html/template escape the source, which it does before its first
 // execution: the execution then stops at once, on nil data and a writer that
 // refuses to write. A {{range}} over a number could run on without writing,
-// so a source with a range is not escaped here (definitions may not loop).
+// so a source with such a range is not escaped here (definitions loop only
+// over .Survey.Options).
 func (c *checker) escape() {
 	t, err := htmltemplate.New("part").Parse(c.src)
 	if err == nil {
@@ -171,9 +172,14 @@ func (c *checker) lists(mark int, inner, dot reflect.Type, list, elseList *parse
 }
 
 func (c *checker) rangeNode(dot reflect.Type, n *parse.RangeNode) {
-	c.ranges = true
 	mark := len(c.vars)
 	t := c.commands(dot, n.Pipe)
+	// A range over a list or a map of the data ends with it (escape runs
+	// on nil data, where it is empty); over a number, or what is known only
+	// when the template runs, it might not.
+	if t == nil || !isCollection(indirect(t).Kind()) {
+		c.ranges = true
+	}
 	var key, elem reflect.Type
 	if t != nil {
 		t = indirect(t)
@@ -200,6 +206,10 @@ func (c *checker) rangeNode(dot reflect.Type, n *parse.RangeNode) {
 		c.declare(n.Pipe, 1, elem)
 	}
 	c.lists(mark, elem, dot, n.List, n.ElseList)
+}
+
+func isCollection(k reflect.Kind) bool {
+	return k == reflect.Slice || k == reflect.Array || k == reflect.Map
 }
 
 // template follows {{template "name" pipeline}} into the named template,

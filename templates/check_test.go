@@ -19,6 +19,9 @@ var full = Data{
 	Metrics: Metrics{MeasuredAt: "2026-05-31", ActiveUsers: ptr(42), LicensedUsers: ptr(50), SeatUtilisation: ptr(84),
 		LoginsPerWeek: ptr(12.5), TicketVolume: ptr(3), TotalTickets: ptr(10), CriticalTickets: ptr(0), NPS: ptr(-5),
 		CSAT: ptr(4.5), DaysSinceLastContact: ptr(6), Components: map[string]int{"usage": 80, "support": 0}},
+	Survey: NewSurvey("nps", []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, func(score int) string {
+		return fmt.Sprintf("https://cs.test/v1/surveys/respond?token=t%d", score)
+	}),
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -150,7 +153,7 @@ func TestFieldsDescribeData(t *testing.T) {
 	}
 	walk("", reflect.TypeOf(Data{}))
 	var documented []string
-	types := map[reflect.Kind]string{reflect.String: "string", reflect.Float64: "number", reflect.Int: "integer", reflect.Map: "map"}
+	types := map[reflect.Kind]string{reflect.String: "string", reflect.Float64: "number", reflect.Int: "integer", reflect.Map: "map", reflect.Slice: "list"}
 	for _, f := range Fields() {
 		documented = append(documented, f.Name)
 		if f.Description == "" || f.Example == "" {
@@ -230,7 +233,7 @@ func TestRenderErrorIsOneClearMessage(t *testing.T) {
 	if !errors.As(err, &rerr) {
 		t.Fatalf("err = %v, want a RenderError", err)
 	}
-	want := `template "note", line 2 of the html: .Nonsense is not a field of the data; fields: Account, Contact, CSM, Health, Metrics`
+	want := `template "note", line 2 of the html: .Nonsense is not a field of the data; fields: Account, Contact, CSM, Health, Metrics, Survey`
 	if err.Error() != want {
 		t.Fatalf("err = %q\nwant  %q", err, want)
 	}

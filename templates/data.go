@@ -13,6 +13,22 @@ type Data struct {
 	CSM     Person // the account's CSM
 	Health  Health // the latest health snapshot; zero before the first
 	Metrics Metrics
+	Survey  Survey // a survey step's; zero in any other email
+}
+
+// Survey is what a survey email shows: the question and one option per
+// score, each with its signed link.
+type Survey struct {
+	Kind     string // nps or csat
+	Question string
+	Options  []SurveyOption // lowest score first: NPS 0-10, CSAT 1-5
+}
+
+// SurveyOption is one score of a survey and the link that answers it.
+type SurveyOption struct {
+	Score int
+	Label string // the score in words: every CSAT score, an NPS scale's ends only
+	URL   string // signed for this email, this kind and this score
 }
 
 // Account is the part of an account templates may use.
@@ -112,7 +128,16 @@ var fields = []Field{
 	{".Metrics.CSAT", "number", "customer satisfaction, 0–5, one decimal" + unmeasured, "4.5"},
 	{".Metrics.DaysSinceLastContact", "integer", "days since the last logged contact with the account, as last measured" + unmeasured, "6"},
 	{".Metrics.Components", "map", "the health score's components by name (usage, engagement, support, satisfaction and financial in the default model), each 0–100: its points out of its weight; a component without input is absent: {{with index .Metrics.Components \"usage\"}}{{.}}{{end}} (a component at 0 prints nothing), or {{range $name, $score := .Metrics.Components}}", "{\"usage\": 80, \"support\": 95}"},
+	{".Survey.Kind", "string", "a survey step's kind, nps or csat; empty in any other email, so a template shared with other steps tests {{if .Survey.Kind}}", "nps"},
+	{".Survey.Question", "string", "the survey's question: NPS \"" + NPSQuestion + "\", CSAT \"" + CSATQuestion + "\"", NPSQuestion},
+	{".Survey.Options", "list", "the scores, lowest first (NPS 0-10, CSAT 1-5), each with .Score, .Label (the score in words: every CSAT score, an NPS scale's two ends, otherwise empty) and .URL (the signed link that records that answer): {{range .Survey.Options}}<a href=\"{{.URL}}\">{{.Score}}</a>{{end}}; a definition's own template may range over this list (and no other), not inside another range", "[{Score: 0, Label: \"Not at all likely\", URL: \"https://…/v1/surveys/respond?token=…\"}, …]"},
 }
+
+// The questions survey emails ask.
+const (
+	NPSQuestion  = "How likely are you to recommend us to a colleague?"
+	CSATQuestion = "How satisfied are you with us?"
+)
 
 // unmeasured ends the description of a measure that may be missing.
 const unmeasured = "; missing when not measured, not 0: print it with {{with .Metrics.X}}{{.}}{{end}} (or printf inside), which prints a measured 0; it cannot be compared"
@@ -120,3 +145,33 @@ const unmeasured = "; missing when not measured, not 0: print it with {{with .Me
 // Fields lists what templates can use: subject, text and html parts of
 // email templates, and notify messages.
 func Fields() []Field { return slices.Clone(fields) }
+
+// csatLabels are the CSAT scores in words, 1 to 5.
+var csatLabels = []string{"Very dissatisfied", "Dissatisfied", "Neutral", "Satisfied", "Very satisfied"}
+
+// NewSurvey is the survey a template shows for a kind ("nps" or "csat";
+// package survey has the kinds and scales, which this package does not
+// import): its question, and an option per score with the link url gives.
+// The send and the simulation make it the same way, with their own links.
+func NewSurvey(kind string, scores []int, url func(score int) string) Survey {
+	s := Survey{Kind: kind, Options: make([]SurveyOption, len(scores))}
+	switch kind {
+	case "nps":
+		s.Question = NPSQuestion
+	case "csat":
+		s.Question = CSATQuestion
+	}
+	for i, score := range scores {
+		o := SurveyOption{Score: score, URL: url(score)}
+		switch {
+		case kind == "csat" && len(scores) == len(csatLabels):
+			o.Label = csatLabels[i]
+		case kind == "nps" && i == 0:
+			o.Label = "Not at all likely"
+		case kind == "nps" && i == len(scores)-1:
+			o.Label = "Extremely likely"
+		}
+		s.Options[i] = o
+	}
+	return s
+}

@@ -1,10 +1,10 @@
 // Package triggers starts playbooks when the data says so (PRODUCT.md §7):
 // account created, health band entered, risk signal seen, renewal window
 // reached, expansion criteria met, lifecycle stage changed, account event
-// reported, a schedule's occasion come. A trigger is recorded as a firing in the
-// same transaction as the change that caused it and then processed, so
-// "once per occasion" is a database constraint and a crash in between only
-// delays the start until the next sweep.
+// reported, a schedule's occasion come, a survey answered. A trigger is
+// recorded as a firing in the same transaction as the change that caused it
+// and then processed, so "once per occasion" is a database constraint and a
+// crash in between only delays the start until the next sweep.
 package triggers
 
 import (
@@ -16,6 +16,7 @@ import (
 
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/survey"
 )
 
 // Trigger is a published playbook's trigger block.
@@ -175,6 +176,19 @@ func OnStageChanged(triggers []Trigger, c store.StageChange) []store.NewFiring {
 // ends the occasion with the event's id: once per event.
 func OnEvent(triggers []Trigger, name string) []store.NewFiring {
 	return matching(triggers, "event:"+name, func(t Trigger) bool { return t.On == "event" && t.Event == name })
+}
+
+// OnSurveyResponse plans the firings of a recorded survey answer of a
+// category: survey_response triggers of that category or of none, and the
+// event triggers naming survey.EventName (the answer is an account event
+// too). The category comes from the signed link, so the plan is made
+// before the answer's transaction; the store ends each occasion with the id
+// of the answer's event, which only a new answer records: once per answer.
+func OnSurveyResponse(triggers []Trigger, category string) []store.NewFiring {
+	out := matching(triggers, survey.EventName+":"+category, func(t Trigger) bool {
+		return t.On == survey.EventName && (t.Category == "" || t.Category == category)
+	})
+	return append(out, OnEvent(triggers, survey.EventName)...)
 }
 
 // matching plans a firing on the occasion for each trigger that matches.

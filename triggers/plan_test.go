@@ -191,3 +191,31 @@ func TestScheduleFiring(t *testing.T) {
 	require.Contains(t, due, "schedule:2024-05-30", "91 days after 29 February")
 	require.Contains(t, due, "schedule:2026-02-26", "8·91 days after 29 February 2024")
 }
+
+// A survey_response trigger without a category fires on every answer, one
+// with a category on that category's; event triggers naming the event fire
+// too (an answer is an account event).
+func TestOnSurveyResponse(t *testing.T) {
+	trigs := []Trigger{
+		{"any-answer", playbook.Trigger{On: "survey_response"}},
+		{"champion-change", playbook.Trigger{On: "event", Event: "champion_left"}},
+		{"detractor-recovery", playbook.Trigger{On: "survey_response", Category: "detractor"}},
+		{"on-the-event", playbook.Trigger{On: "event", Event: "survey_response"}},
+		{"promoter-referral", playbook.Trigger{On: "survey_response", Category: "promoter"}},
+		{"red-recovery", playbook.Trigger{On: "health_band", To: "red"}},
+	}
+	tests := []struct {
+		category string
+		want     []string
+	}{
+		{"promoter", []string{"any-answer@survey_response:promoter", "promoter-referral@survey_response:promoter", "on-the-event@event:survey_response"}},
+		{"passive", []string{"any-answer@survey_response:passive", "on-the-event@event:survey_response"}},
+		{"detractor", []string{"any-answer@survey_response:detractor", "detractor-recovery@survey_response:detractor", "on-the-event@event:survey_response"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.category, func(t *testing.T) {
+			require.Equal(t, tt.want, keys(OnSurveyResponse(trigs, tt.category)))
+		})
+	}
+	require.Empty(t, OnSurveyResponse(builtinTriggers, "promoter"), "no survey trigger, no firing")
+}

@@ -36,6 +36,9 @@ type Store interface {
 	SchedulesDue(ctx context.Context, playbookKey, anchor string, today time.Time, everyDays, graceDays int, after string, n int) ([]store.ScheduleCandidate, error)
 	ChangeAccount(ctx context.Context, id string, runID uuid.UUID, stepID string, change store.AccountChange) (accounts.Snapshot, error)
 	LastContact(ctx context.Context, accountID string, at time.Time) (*time.Time, error)
+	RecordSurveyResponse(ctx context.Context, in store.NewSurveyResponse) (store.SurveyResponse, bool, error)
+	SurveyScores(ctx context.Context, accountID, kind string, since time.Time) ([]int, error)
+	HealthHistory(ctx context.Context, accountID string, before int64, n int) ([]store.HealthSnapshot, error)
 }
 
 // Runs starts runs and tells live ones about changes.
@@ -45,10 +48,21 @@ type Runs interface {
 	DeliverEvent(ctx context.Context, accountID, name string, data map[string]any, firings []store.NewFiring) (int, error)
 }
 
+// LiveEvents hands an account event recorded already to the account's live
+// runs (runs.Service.SignalEvent): a survey answer is recorded with what it
+// fires in its own transaction, so Runs.DeliverEvent, which records too,
+// would record it twice.
+type LiveEvents interface {
+	SignalEvent(ctx context.Context, accountID, name string, data map[string]any) (int, error)
+}
+
 // Service records the changes that fire triggers and starts their runs.
 type Service struct {
 	Store Store
 	Runs  Runs
+	// Live tells live runs about survey answers; nil: they are not told
+	// (and the answer says so in its warning).
+	Live  LiveEvents
 	Model health.Model
 	// Signals are when usage decline and support spike fire (zero: seed
 	// 000's thresholds).
@@ -177,6 +191,9 @@ func (s *Service) RecordHealth(ctx context.Context, accountID string, in health.
 		return Recorded{}, err
 	}
 	if in, err = s.withLastContact(ctx, accountID, in, measuredAt); err != nil {
+		return Recorded{}, err
+	}
+	if in, err = s.withSurveys(ctx, accountID, in, measuredAt); err != nil {
 		return Recorded{}, err
 	}
 	result := s.Model.Score(in)

@@ -47,50 +47,50 @@ var mayImport = map[string][]string{
 	"metrics":               nil,
 	"migrations":            nil,
 	"unsubscribe":           nil,
-	"mail":                  {"states"}, // senders: I/O, but over plain values
+	"survey":                {"accounts"}, // NPS and CSAT: scales, categories, signed answer links, figures by segment
+	"mail":                  {"states"},   // senders: I/O, but over plain values
 
 	// The language and the templates.
-	"playbook":  {"accounts", "internal/netguard", "internal/text"},
+	"playbook":  {"accounts", "internal/netguard", "internal/text", "survey"},
 	"templates": {"message"},
 
 	// Workflow code and what it sees of activities.
 	"activities/contract": {"message", "states"},
 	"workflows":           {"accounts", "activities/contract", "message", "playbook", "states"},
-	"simulate":            {"accounts", "activities/contract", "message", "playbook", "states", "templates", "workflows"},
+	"simulate":            {"accounts", "activities/contract", "message", "playbook", "states", "survey", "templates", "workflows"},
 
 	// The system of record: no activities, no workflows, no HTTP.
-	"store": {"accounts", "health", "message", "states"},
+	"store": {"accounts", "health", "message", "states", "survey"},
 
 	// Side effects and services.
-	"compose":    {"health", "store", "templates"}, // a recipient's email from the records
-	"activities": {"accounts", "activities/contract", "compose", "internal/netguard", "mail", "message", "states", "store", "templates", "unsubscribe"},
+	"compose":    {"health", "store", "survey", "templates"}, // a recipient's email from the records
+	"activities": {"accounts", "activities/contract", "compose", "internal/netguard", "mail", "message", "states", "store", "survey", "templates", "unsubscribe"},
 	"runs":       {"accounts", "activities/contract", "catalog", "message", "playbook", "states", "store", "workflows"},
-	"triggers":   {"accounts", "activities/contract", "health", "playbook", "runs", "store"},
+	"triggers":   {"accounts", "activities/contract", "health", "playbook", "runs", "store", "survey"},
 	"playbooks":  {"playbook"},                                                                               // the built-in definitions; seeding does not reach into store types
 	"team":       nil,                                                                                        // who may act on whose work
 	"catalog":    {"playbook", "playbooks", "store"},                                                         // drafts, validation, publishing
 	"approvals":  {"compose", "internal/invalid", "message", "runs", "states", "store", "team", "templates"}, // deciding
 	"tasks":      {"internal/invalid", "store", "team"},                                                      // completing, ad-hoc tasks, reassigning, snoozing
 	"timeline":   {"internal/invalid", "store", "team"},                                                      // an account's notes and audit events, as people read them
-	"portfolio":  {"store"},                                                                                  // the portfolio report (bands, retention, outcomes)
-	"analytics":  {"health", "playbook", "states", "store"},                                                  // a playbook's figures per version and step
+	"portfolio":  {"store", "survey"},                                                                        // the portfolio report (bands, retention, outcomes)
+	"analytics":  {"health", "playbook", "states", "store", "survey"},                                        // a playbook's figures per version and step
 	"imports":    {"activities/contract", "store", "triggers", "workflows"},                                  // bulk imports, applied by a workflow
 	"signin":     {"mail", "states", "store"},                                                                // members sign in: emailed links, single sign-on
 
 	// The application core: services wired once, the edges' interfaces
 	// declared once, the shared use cases. Never an edge, never workflow
 	// code or activities.
-	"internal/app": {"accounts", "analytics", "approvals", "catalog", "compose", "health", "imports", "internal/invalid", "internal/netguard", "internal/throttle", "mail", "message", "playbook", "portfolio", "runs", "signin", "simulate", "store", "tasks", "team", "templates", "timeline", "triggers"},
+	"internal/app": {"accounts", "analytics", "approvals", "catalog", "compose", "health", "imports", "internal/invalid", "internal/netguard", "internal/throttle", "mail", "message", "playbook", "portfolio", "runs", "signin", "simulate", "store", "survey", "tasks", "team", "templates", "timeline", "triggers"},
 
 	// The edges: they reach the services through internal/app (the other
 	// packages are there for their types and errors; mayWire says none is
 	// built here), never workflows.
-	"api":             {"accounts", "analytics", "approvals", "catalog", "health", "imports", "internal/app", "internal/invalid", "internal/text", "internal/throttle", "metrics", "playbook", "runs", "simulate", "states", "store", "tasks", "team", "templates", "timeline", "triggers", "unsubscribe"},
-	"console":         {"accounts", "analytics", "approvals", "catalog", "health", "internal/app", "internal/invalid", "internal/text", "internal/throttle", "playbook", "portfolio", "runs", "signin", "simulate", "states", "store", "tasks", "team", "templates", "timeline", "triggers"},
-	"internal/config": {"accounts", "health", "internal/netguard", "message", "playbook"},
-	"worker":          {"activities", "workflows"},
-	"cmd/playbookd": {"accounts", "activities", "api", "catalog", "console", "internal/app", "internal/config", "internal/netguard", "mail", "metrics", "migrations", "playbook",
-		"playbooks", "signin", "simulate", "store", "templates", "unsubscribe", "worker", "workflows"},
+	"api":              {"accounts", "analytics", "approvals", "catalog", "health", "imports", "internal/app", "internal/invalid", "internal/text", "internal/throttle", "metrics", "playbook", "runs", "simulate", "states", "store", "survey", "tasks", "team", "templates", "timeline", "triggers", "unsubscribe"},
+	"console":          {"accounts", "analytics", "approvals", "catalog", "health", "internal/app", "internal/invalid", "internal/text", "internal/throttle", "playbook", "portfolio", "runs", "signin", "simulate", "states", "store", "survey", "tasks", "team", "templates", "timeline", "triggers"},
+	"internal/config":  {"accounts", "health", "internal/netguard", "message", "playbook"},
+	"worker":           {"activities", "workflows"},
+	"cmd/playbookd":    {"accounts", "activities", "api", "catalog", "console", "internal/app", "internal/config", "internal/netguard", "mail", "metrics", "migrations", "playbook", "playbooks", "signin", "simulate", "store", "survey", "templates", "unsubscribe", "worker", "workflows"},
 	"cmd/bench":        {"internal/historystats", "playbook", "playbooks", "simulate", "templates", "workflows"},
 	"cmd/seedcoverage": {"playbook", "playbooks", "templates"},
 	"e2e":              nil,

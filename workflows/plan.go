@@ -186,6 +186,11 @@ func (p *planner) perform(s *playbook.Step, suffix string, rec *StepRecord) stri
 	switch s.Kind() {
 	case playbook.KindEmail:
 		return p.sendWindow(rec)
+	case playbook.KindSurvey:
+		if w := p.sendWindow(rec); w != "" {
+			return surveyName(s.Survey.Kind) + " survey; " + w
+		}
+		return surveyName(s.Survey.Kind) + " survey"
 	case playbook.KindApproval:
 		expires, ladder := r.approvalDeadlines(s.Approval)
 		p.c = p.c.upTo(ladder, "after the decision on "+s.ID+suffix)
@@ -465,7 +470,7 @@ func (p *planner) afterCurrent(s *playbook.Step, suffix string, cur *StepRecord,
 		p.c = p.c.upTo(bound.Sub(now), why)
 	}
 	switch s.Kind() {
-	case playbook.KindEmail:
+	case playbook.KindEmail, playbook.KindSurvey:
 		p.c = p.c.window(p.r.def.SendWindow, p.loc) // after the cap, the window again
 	case playbook.KindApproval:
 		p.c.hi = p.r.def.SendWindow.NextOpen(p.c.hi, p.loc)

@@ -61,8 +61,10 @@ type recorder struct {
 	// deferReason is why the email was deferred, as the activity says it.
 	deferReason string
 	deferred    map[string]bool
-	// emailQueues are the task queues SendEmail ran on.
+	// emailQueues are the task queues SendEmail ran on; emails, the
+	// inputs it was given.
 	emailQueues []string
+	emails      []contract.SendEmailInput
 	// sla, when set, is the run's configured escalation ladder.
 	sla map[string][4]time.Duration
 	// window, when set, is the organisation's default send window.
@@ -102,6 +104,7 @@ func newRecorder(t testing.TB, account accounts.Snapshot) *recorder {
 	env.OnActivity(contract.SendEmail, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, in contract.SendEmailInput) (contract.SendEmailResult, error) {
 			r.emailQueues = append(r.emailQueues, activity.GetInfo(ctx).TaskQueue)
+			r.emails = append(r.emails, in)
 			if r.emailErr != nil {
 				return contract.SendEmailResult{}, r.emailErr
 			}

@@ -144,6 +144,21 @@ func (r *interpreter) perform(ctx workflow.Context, s *playbook.Step, id, suffix
 		in := r.emailInput(id, s.Email, nil)
 		in.Automated = true
 		return r.sendEmail(ctx, in, rec)
+	case playbook.KindSurvey:
+		// A survey is an automated email (window, cap, holds) whose
+		// template gets the survey's links; no history from before survey
+		// steps has one, so their commands are unchanged.
+		if err := r.waitForSendWindow(ctx, rec); err != nil {
+			return "", err
+		}
+		sv := s.Survey
+		in := r.emailInput(id, &playbook.EmailAction{Template: sv.TemplateName(), To: sv.To}, nil)
+		in.Automated, in.Survey = true, sv.Kind
+		detail, err := r.sendEmail(ctx, in, rec)
+		if err != nil {
+			return "", err
+		}
+		return surveyName(sv.Kind) + " survey (" + in.Template + "): " + detail, nil
 	case playbook.KindTask:
 		return r.createTask(ctx, id, s.Task, rec)
 	case playbook.KindApproval:
@@ -205,6 +220,9 @@ func (r *interpreter) perform(ctx workflow.Context, s *playbook.Step, id, suffix
 	}
 	return "", temporal.NewNonRetryableApplicationError("step "+id+" has no action", contract.ErrInvalidInput, nil)
 }
+
+// surveyName is a survey kind as people write it: NPS, CSAT.
+func surveyName(kind string) string { return strings.ToUpper(kind) }
 
 func (r *interpreter) execSteps(ctx workflow.Context, steps []playbook.Step, suffix string) error {
 	f := r.enter(steps, suffix)

@@ -143,6 +143,11 @@ type SendEmailInput struct {
 	// Automated emails count towards the per-contact frequency cap;
 	// approved ones (a person decided) do not.
 	Automated bool
+	// Survey is a survey step's kind (nps or csat): the outbox row is
+	// marked with it and the template gets .Survey, one signed link per
+	// score. Left out of the JSON when empty, so the inputs of every other
+	// email encode as before.
+	Survey string `json:",omitempty"`
 }
 
 // SendEmailResult counts what happened to each recipient.

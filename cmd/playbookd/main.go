@@ -40,6 +40,7 @@ import (
 	"github.com/playbookd/playbookd/migrations"
 	"github.com/playbookd/playbookd/signin"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/survey"
 	"github.com/playbookd/playbookd/templates"
 	"github.com/playbookd/playbookd/unsubscribe"
 	"github.com/playbookd/playbookd/worker"
@@ -147,6 +148,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 		log.Warn("PLAYBOOKD_SIGNING_KEY not set: unsubscribe links of this dev process stop working when it restarts")
 	}
 	links := unsubscribe.New(cfg.SigningKey, cfg.PublicBaseURL)
+	surveyLinks := survey.NewLinks(cfg.SigningKey, cfg.PublicBaseURL)
 	if cmd == "api" || cmd == "dev" {
 		if err := seedPlaybooks(ctx, st, set, log); err != nil {
 			return err
@@ -176,7 +178,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 		EmailCap: cfg.FrequencyCap(), SendWindow: cfg.DefaultSendWindow(), Health: cfg.Health(), Segments: cfg.Segments(),
 		Signals: cfg.Signals(), Templates: set, Webhooks: cfg.Webhooks(), Log: log,
 		Mailer: sender, MailFrom: mail.Address{Name: fromName, Email: fromAddr}, PublicBaseURL: cfg.PublicBaseURL,
-		OIDC: oidcConfig(cfg)})
+		SurveyLinks: surveyLinks, OIDC: oidcConfig(cfg)})
 
 	// The first part to stop takes the process down: the others are told to
 	// stop through this context and waited for.
@@ -190,6 +192,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 			return err
 		}
 		acts.Links = links
+		acts.SurveyLinks = surveyLinks // survey emails' answer links, signed like unsubscribe links
 		acts.Cap = cfg.FrequencyCap()
 		acts.Triggers = wired.Triggers
 		acts.Imports = wired.Imports

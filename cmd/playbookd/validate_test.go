@@ -100,7 +100,7 @@ steps:
 
 func TestBuiltinPlaybookFilesValidate(t *testing.T) {
 	files, _ := filepath.Glob("../../playbooks/builtin/*.yaml")
-	if len(files) != 17 {
+	if len(files) != 20 {
 		t.Fatalf("found %d built-in files", len(files))
 	}
 	var out bytes.Buffer

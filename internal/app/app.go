@@ -30,6 +30,7 @@ import (
 	"github.com/playbookd/playbookd/runs"
 	"github.com/playbookd/playbookd/signin"
 	"github.com/playbookd/playbookd/store"
+	"github.com/playbookd/playbookd/survey"
 	"github.com/playbookd/playbookd/tasks"
 	"github.com/playbookd/playbookd/team"
 	"github.com/playbookd/playbookd/templates"
@@ -60,6 +61,7 @@ type Triggers interface {
 	SaveAccount(ctx context.Context, in store.UpsertAccount) (triggers.SavedAccount, error)
 	RecordHealth(ctx context.Context, accountID string, in health.Inputs, measuredAt time.Time) (triggers.Recorded, error)
 	Event(ctx context.Context, accountID, name string, data map[string]any) (int, string, error)
+	SurveyResponse(ctx context.Context, a survey.Answer, comment string) (triggers.SurveyAnswered, error)
 }
 
 // Approvals decides approvals and shows the inboxes (approvals.Service).
@@ -215,6 +217,7 @@ type App struct {
 	Analytics    analytics.Store
 	Deliveries   Deliveries
 	Unsubscribes Unsubscribes
+	Surveys      Surveys
 	Secrets      Secrets
 	// Alerts are the risk alerts (RiskAlerts and MarkRiskAlertSeen hold
 	// them to whose inbox they are).
@@ -222,6 +225,10 @@ type App struct {
 	ladder    team.Ladder
 	inboxes   inboxStore // how full an inbox is (inbox.go)
 	stepNames sync.Map   // StepNames' cache, by "key@version"
+	// surveyLinks check the survey links of emails; surveySender is who
+	// their pages say asks (the sender's name).
+	surveyLinks  *survey.Links
+	surveySender string
 
 	// AuthFailures is one record of failed authentications for every edge:
 	// guesses through the API's keys and the console's sign-in count alike.
@@ -273,6 +280,9 @@ type Deps struct {
 	Mailer        Mailer
 	MailFrom      mail.Address
 	PublicBaseURL string
+	// SurveyLinks check the signed survey links in emails (nil: every
+	// survey link is refused); their pages name MailFrom's name as who asks.
+	SurveyLinks *survey.Links
 	// OIDC is the team's identity provider for single sign-on (nil: none).
 	OIDC *signin.OIDCConfig
 	Log  *slog.Logger
@@ -302,6 +312,12 @@ func Build(d Deps) (*App, *Wiring) {
 		engine = w.Runs
 	}
 	w.Triggers = &triggers.Service{Store: d.Store, Runs: engine, Model: d.Health, Signals: d.Signals, Now: d.Now, Log: d.Log}
+	// Survey answers are recorded with their event; the run service hands
+	// such events to live runs. A test engine without it leaves them untold
+	// (the answer's warning says so).
+	if live, ok := engine.(triggers.LiveEvents); ok {
+		w.Triggers.Live = live
+	}
 	w.Imports = &imports.Service{Store: d.Store, Triggers: w.Triggers, Temporal: d.Temporal, TaskQueue: d.TaskQueue, Log: d.Log}
 	st := d.Store
 	a := &App{
@@ -314,7 +330,8 @@ func Build(d Deps) (*App, *Wiring) {
 		Imports:   w.Imports,
 
 		Team: st, Keys: st, Sessions: st, Accounts: st, Lists: st, Portfolio: st, Analytics: st,
-		Deliveries: st, Unsubscribes: st, Secrets: st, Alerts: st, ladder: st, inboxes: st,
+		Deliveries: st, Unsubscribes: st, Surveys: st, Secrets: st, Alerts: st, ladder: st, inboxes: st,
+		surveyLinks: d.SurveyLinks, surveySender: d.MailFrom.Name,
 
 		AuthFailures: d.AuthFailures,
 		SignIn:       newSignIn(d, d.AuthFailures),
