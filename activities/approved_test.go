@@ -117,7 +117,10 @@ func TestAnApprovedEditOfSubjectAndTextIsSentInBothParts(t *testing.T) {
 			sent := emails[0]
 			require.Equal(t, edits.Subject, sent.Subject)
 			require.Equal(t, edits.Text, sent.Text)
-			require.Equal(t, templates.Layout(edits.Subject, edits.Text), sent.HTML)
+			// Laid out from the edited text; the footer's slot is the draft's
+			// (a laid-out draft keeps its brand and footer).
+			layout := templates.Layout(edits.Subject, edits.Text)
+			require.True(t, strings.HasPrefix(sent.HTML, layout[:strings.Index(layout, "<!--playbookd:footer-->")]), sent.HTML)
 			require.Contains(t, sent.HTML, "Shall we meet &amp; talk next week?")
 			require.NotContains(t, sent.HTML, drafted, "the customer must not read the unedited email")
 			require.Equal(t, message.Content{Subject: sent.Subject, HTML: sent.HTML, Text: sent.Text},
@@ -167,19 +170,22 @@ func TestEachRecipientGetsTheDraftApprovedForThem(t *testing.T) {
 	}
 }
 
-// The approved content has no unsubscribe link: each outbox row adds its
-// own, once, matching its header.
+// The approved content has no unsubscribe link (its html's footer says the
+// send adds it): each outbox row adds its own, once, matching its header,
+// with the brand's postal address.
 func TestAnApprovedEmailCarriesItsOwnUnsubscribeLinkOnce(t *testing.T) {
 	f := newFixture(t, false)
 	f.acts.Links = unsubscribe.New("test-signing-key-of-at-least-32-chars", "https://cs.example")
 	approval, _ := f.approveRun(t, "welcome", nil, nil)
 	approved := approvedFor(t, approval, "pat@acme.test")
-	require.NotContains(t, approved.Text+approved.HTML, "nsubscribe")
+	require.NotContains(t, approved.Text, "nsubscribe")
+	require.NotContains(t, approved.HTML, "/unsubscribe")
+	require.Contains(t, approved.HTML, "The unsubscribe link is added when the email is sent.")
 
 	sent := f.emails(t)[0]
 	link := f.acts.Links.URL(sent.ID)
 	require.Equal(t, "<"+link+">", f.sender.last.Headers["List-Unsubscribe"])
-	require.Equal(t, approved.Text+"\n--\nUnsubscribe: "+link+"\n", sent.Text)
+	require.Equal(t, approved.Text+"\n--\nCustomer Success · postal address not set (MAIL_POSTAL_ADDRESS)\nUnsubscribe: "+link+"\n", sent.Text)
 	require.Equal(t, 1, strings.Count(sent.HTML, "Unsubscribe"))
 	require.Contains(t, sent.HTML, `<a href="`+html.EscapeString(link)+`">Unsubscribe</a>`)
 	require.Equal(t, approved.Subject, sent.Subject)
@@ -272,7 +278,7 @@ func TestOneEditedApprovalComposedThreeWays(t *testing.T) {
 	require.NoError(t, err)
 
 	// 3. The simulation, for the same stored account.
-	def, err := playbook.Parse([]byte(fmt.Sprintf(approvalDefinition, "qbr-invite")), app.PlaybookOptions(f.acts.Templates, netguard.Policy{}))
+	def, err := playbook.Parse([]byte(fmt.Sprintf(approvalDefinition, "qbr-invite")), app.PlaybookOptions(f.acts.Templates, netguard.Policy{}, nil))
 	require.NoError(t, err)
 	in, err := core.SimulationFor(ctx, def, "acme", time.Now())
 	require.NoError(t, err)
@@ -316,7 +322,7 @@ func TestMetricsComposedThreeWays(t *testing.T) {
 	core, _ := app.Build(app.Deps{Store: f.st, Templates: f.acts.Templates})
 	page, err := core.Approvals.Preview(ctx, team.Actor{Role: team.RoleAdmin}, approval.ID, nil)
 	require.NoError(t, err)
-	def, err := playbook.Parse([]byte(fmt.Sprintf(approvalDefinition, "monthly-usage-update")), app.PlaybookOptions(f.acts.Templates, netguard.Policy{}))
+	def, err := playbook.Parse([]byte(fmt.Sprintf(approvalDefinition, "monthly-usage-update")), app.PlaybookOptions(f.acts.Templates, netguard.Policy{}, nil))
 	require.NoError(t, err)
 	in, err := core.SimulationFor(ctx, def, "acme", time.Now())
 	require.NoError(t, err)

@@ -112,7 +112,7 @@ func TestTemplateThatDoesNotRenderIsOneClearBusinessFailure(t *testing.T) {
 	require.Empty(t, f.emails(t))
 	require.Zero(t, f.sender.calls)
 
-	want = "line 1 of the message: .Account.name is not a field of .Account; fields: ID, Name, Segment, ARR, LifecycleStage, RenewalDate, ContractStart (names are case-sensitive: .Account.Name)"
+	want = "line 1 of the message: .Account.name is not a field of .Account; fields: ID, Name, Segment, ARR, LifecycleStage, RenewalDate, ContractStart, Fields (names are case-sensitive: .Account.Name)"
 	requireOneFailure(f.acts.Notify(context.Background(), contract.NotifyInput{RunID: "r", StepID: "ping", AccountID: "acme",
 		URL: "https://hooks.example.com/x", Message: "{{.Account.name}} is at risk"}))
 }

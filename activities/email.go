@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	htmlpkg "html"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -230,12 +228,11 @@ func templateFailure(err error, other string) error {
 // claim writes the outbox row with the id the body was rendered for, so
 // the stored body carries the same unsubscribe link as the headers (and a
 // survey's links name the row); a retry finds the first row and keeps its
-// body.
+// body. The footer (templates.WithFooter) puts the link and the brand's
+// postal address in the html, laid out or hand-written, and in the text.
 func (a *Activities) claim(ctx context.Context, runID uuid.UUID, in contract.SendEmailInput, c store.Contact, id uuid.UUID, content templates.Rendered) (store.Email, error) {
 	if a.Links != nil && in.SendGridTemplateID == "" {
-		link := a.Links.URL(id)
-		content.Text += "\n--\nUnsubscribe: " + link + "\n"
-		content.HTML = withFooter(content.HTML, link)
+		content = templates.WithFooter(content, a.Templates.Brand(), a.Links.URL(id))
 	}
 	status, detail := states.EmailPending, ""
 	if c.Unsubscribed {
@@ -353,14 +350,4 @@ func (a *Activities) settle(ctx context.Context, id uuid.UUID, status states.Ema
 		return "", fmt.Errorf("record email %s: %w", id, err)
 	}
 	return status, nil
-}
-
-// withFooter adds the unsubscribe link before </body>, or at the end.
-func withFooter(html, link string) string {
-	footer := `<p style="font-size:12px;color:#8a9ba8">Don't want these emails? <a href="` +
-		htmlpkg.EscapeString(link) + `">Unsubscribe</a>.</p>`
-	if i := strings.LastIndex(html, "</body>"); i >= 0 {
-		return html[:i] + footer + "\n" + html[i:]
-	}
-	return html + footer
 }

@@ -5,7 +5,8 @@
 // it, its emails with SendGrid's events, its approvals and its tasks; and
 // for recovery and renewal plays the health band before and after and
 // whether the accounts stayed; for survey steps the surveys sent, answered
-// and their NPS or CSAT by segment. The API's GET /v1/playbooks/{key}/analytics
+// and their NPS or CSAT by segment; for onboarding plays the time to first
+// login and first value, for expansion plays the ARR gained. The API's GET /v1/playbooks/{key}/analytics
 // and the console's analytics page show the same report.
 package analytics
 
@@ -14,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -35,7 +37,18 @@ type Store interface {
 	ApprovalCounts(ctx context.Context, sc store.AnalyticsScope) ([]store.StepApprovals, error)
 	TaskCounts(ctx context.Context, sc store.AnalyticsScope, now time.Time) ([]store.StepTasks, error)
 	HealthOutcomes(ctx context.Context, sc store.AnalyticsScope) ([]store.HealthOutcome, error)
+	FirstEventTimes(ctx context.Context, sc store.AnalyticsScope, events []string) ([]store.FirstEventTime, error)
+	RunARRs(ctx context.Context, sc store.AnalyticsScope) ([]store.RunARR, error)
 }
+
+// The account events time to value is measured by: the first login, and the
+// first value event, the moment the customer first got what they bought
+// (integrators report it with POST /v1/accounts/{id}/events as {"name": "first_value"},
+// from their product: the first report built, the first invoice sent).
+const (
+	EventFirstLogin = "first_login"
+	EventFirstValue = "first_value"
+)
 
 // ErrNotFound says there is no such playbook, or no such version of it.
 var ErrNotFound = errors.New("no such playbook or version")
@@ -68,6 +81,41 @@ type Version struct {
 	// counting from the renewal date); nil for the others.
 	Health    *Health    `json:"health"`
 	Retention *Retention `json:"retention"`
+	// TimeToValue is reported for onboarding plays (triggered when an
+	// account is created), ARR for expansion plays (triggered by the
+	// expansion signals); nil for the others, where neither says whether
+	// the play worked.
+	TimeToValue *TimeToValue `json:"time_to_value"`
+	ARR         *ARR         `json:"arr"`
+}
+
+// TimeToValue is how long after their run started the accounts of a
+// version's runs first logged in and first got value.
+type TimeToValue struct {
+	Runs       int       `json:"runs"` // the runs started, of which the milestones count
+	FirstLogin Milestone `json:"first_login"`
+	FirstValue Milestone `json:"first_value"`
+}
+
+// Milestone is an account event: the runs whose account reported it after
+// the run started, and the median days from the start to its first report.
+type Milestone struct {
+	Event      string   `json:"event"`
+	Reached    int      `json:"reached"`
+	MedianDays *float64 `json:"median_days"`
+}
+
+// ARR is the ARR of the accounts of a version's ended runs (a churned
+// account pays 0): when each run started, when it ended, and now. Gained
+// is End - Start (negative when they shrank); a version is judged on the
+// run's end, so that older versions do not win by having had more time.
+type ARR struct {
+	Runs     int     `json:"runs"`
+	Start    float64 `json:"start"`
+	End      float64 `json:"end"`
+	Now      float64 `json:"now"`
+	Gained   float64 `json:"gained"`
+	Expanded int     `json:"expanded"` // runs whose account paid more at the end than at the start
 }
 
 // Runs counts a version's runs that started in the period.
@@ -196,6 +244,7 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 	var positions []store.StepPosition
 	stepIndex := map[int]map[string]int{} // version → step id → index in its Steps
 	health := false
+	var want wanted
 	for _, d := range defs {
 		var def playbook.Definition
 		if err := json.Unmarshal(d.Definition, &def); err != nil {
@@ -216,6 +265,14 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 		if measuresHealth(&def) {
 			v.Health, v.Retention, health = &Health{}, &Retention{}, true
 		}
+		switch trigger(&def) {
+		case "account_created":
+			v.TimeToValue = &TimeToValue{FirstLogin: Milestone{Event: EventFirstLogin}, FirstValue: Milestone{Event: EventFirstValue}}
+			want.value = true
+		case "expansion":
+			v.ARR = &ARR{}
+			want.arr = true
+		}
 		r.Versions = append(r.Versions, v)
 	}
 	for i := range r.Versions {
@@ -233,7 +290,8 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 		return &v.Steps[i]
 	}
 
-	f, err := read(ctx, st, sc, positions, q.Now, health)
+	want.health = health
+	f, err := read(ctx, st, sc, positions, q.Now, want)
 	if err != nil {
 		return Report{}, err
 	}
@@ -310,8 +368,46 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 			}
 		}
 	}
+	addValue(byVersion, f)
 	return r, nil
 }
+
+// addValue adds the time to value and ARR figures to the versions that
+// report them.
+func addValue(byVersion map[int]*Version, f figures) {
+	for _, v := range byVersion {
+		if v.TimeToValue != nil {
+			v.TimeToValue.Runs = v.Runs.Started
+		}
+	}
+	for _, t := range f.firsts {
+		v := byVersion[t.Version]
+		if v == nil || v.TimeToValue == nil {
+			continue
+		}
+		m := &v.TimeToValue.FirstLogin
+		if t.Event == EventFirstValue {
+			m = &v.TimeToValue.FirstValue
+		}
+		m.Reached, m.MedianDays = t.Runs, round1(t.MedianDays)
+	}
+	for _, a := range f.arr {
+		if v := byVersion[a.Version]; v != nil && v.ARR != nil {
+			*v.ARR = ARR{Runs: a.Runs, Start: a.Start, End: a.End, Now: a.Now, Gained: math.Round((a.End-a.Start)*100) / 100, Expanded: a.Expanded}
+		}
+	}
+}
+
+func round1(p *float64) *float64 {
+	if p == nil {
+		return nil
+	}
+	v := math.Round(*p*10) / 10
+	return &v
+}
+
+// wanted says which of the queries that only some plays need to run.
+type wanted struct{ health, value, arr bool }
 
 // figures is what the report's queries read.
 type figures struct {
@@ -323,15 +419,17 @@ type figures struct {
 	tasks     []store.StepTasks
 	health    []store.HealthOutcome
 	surveys   []store.StepSurveys
+	firsts    []store.FirstEventTime
+	arr       []store.RunARR
 }
 
 // read runs the report's queries at once: each reads its own tables, so
 // they overlap (PostgreSQL runs each on its own connection and core).
-func read(ctx context.Context, st Store, sc store.AnalyticsScope, positions []store.StepPosition, now time.Time, health bool) (figures, error) {
+func read(ctx context.Context, st Store, sc store.AnalyticsScope, positions []store.StepPosition, now time.Time, want wanted) (figures, error) {
 	var (
 		f    figures
 		wg   sync.WaitGroup
-		errs [7]error
+		errs [9]error
 	)
 	query := func(i int, fn func() error) {
 		wg.Add(1)
@@ -346,8 +444,17 @@ func read(ctx context.Context, st Store, sc store.AnalyticsScope, positions []st
 	query(3, func() (err error) { f.approvals, err = st.ApprovalCounts(ctx, sc); return })
 	query(4, func() (err error) { f.tasks, err = st.TaskCounts(ctx, sc, now); return })
 	query(6, func() (err error) { f.surveys, err = st.SurveyCounts(ctx, sc); return })
-	if health {
+	if want.health {
 		query(5, func() (err error) { f.health, err = st.HealthOutcomes(ctx, sc); return })
+	}
+	if want.value {
+		query(7, func() (err error) {
+			f.firsts, err = st.FirstEventTimes(ctx, sc, []string{EventFirstLogin, EventFirstValue})
+			return
+		})
+	}
+	if want.arr {
+		query(8, func() (err error) { f.arr, err = st.RunARRs(ctx, sc); return })
 	}
 	wg.Wait()
 	return f, errors.Join(errs[:]...)
@@ -395,6 +502,14 @@ func walk(steps []playbook.Step, visit func(*playbook.Step)) {
 			walk(s.Repeat.Steps, visit)
 		}
 	}
+}
+
+// trigger is what starts the play on its own; "" when only the API does.
+func trigger(def *playbook.Definition) string {
+	if def.Trigger == nil {
+		return ""
+	}
+	return def.Trigger.On
 }
 
 // measuresHealth says whether a play is about health or renewal: the ones

@@ -187,18 +187,27 @@ func newHarness(t testing.TB, options ...func(*api.Config)) *harness {
 // newHarnessWithModel is newHarness scoring health with another model.
 func newHarnessWithModel(t testing.TB, model health.Model, options ...func(*api.Config)) *harness {
 	t.Helper()
+	return newHarnessWithDeps(t, func(d *app.Deps) { d.Health = model }, options...)
+}
+
+// newHarnessWithDeps is newHarness with the application's dependencies
+// changed by deps.
+func newHarnessWithDeps(t testing.TB, deps func(*app.Deps), options ...func(*api.Config)) *harness {
+	t.Helper()
 	_, pool := storetest.NewDatabase(t)
 	st := store.New(pool)
 	set, err := templates.Builtin()
 	require.NoError(t, err)
-	_, err = catalog.Seed(context.Background(), st, app.PlaybookOptions(set, netguard.Policy{}))
+	_, err = catalog.Seed(context.Background(), st, app.PlaybookOptions(set, netguard.Policy{}, nil))
 	require.NoError(t, err)
 	h := &harness{pool: pool, temporal: &fakeTemporal{live: map[string]bool{}}, mismatch: t.Errorf}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, wired := app.Build(app.Deps{Store: st, Temporal: h.temporal, TaskQueue: "q", Namespace: "default",
-		TemporalUIURL: "http://ui.test", Health: model, Templates: set, Log: log, SurveyLinks: testSurveyLinks,
+	d := app.Deps{Store: st, Temporal: h.temporal, TaskQueue: "q", Namespace: "default",
+		TemporalUIURL: "http://ui.test", Health: health.Presets[health.DefaultModel], Templates: set, Log: log, SurveyLinks: testSurveyLinks,
 		// Most tests send many requests without a key on purpose.
-		AuthFailures: throttle.New(throttle.Options{Every: time.Nanosecond, Burst: 1 << 30, Clients: 1})})
+		AuthFailures: throttle.New(throttle.Options{Every: time.Nanosecond, Burst: 1 << 30, Clients: 1})}
+	deps(&d)
+	a, wired := app.Build(d)
 	h.temporal.acts = &activities.Activities{Imports: wired.Imports, Log: log}
 	// Before the database is dropped: imports still running finish first.
 	t.Cleanup(h.temporal.imports.Wait)

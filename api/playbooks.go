@@ -15,7 +15,6 @@ import (
 
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/states"
-	"github.com/playbookd/playbookd/templates"
 )
 
 // definitionBody reads a YAML or JSON definition and says which it is.
@@ -157,7 +156,7 @@ func (h *handlers) playbookSchema(c echo.Context) error {
 }
 
 func (h *handlers) templateFields(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]any{"items": templates.Fields()})
+	return c.JSON(http.StatusOK, map[string]any{"items": h.app.TemplateFields()})
 }
 
 // queryVersion reads ?version=, 0 when absent.
@@ -270,4 +269,30 @@ func (h *handlers) duplicatePlaybook(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderLocation, fmt.Sprintf("/v1/playbooks/%s?version=%d", v.Key, v.Version))
 	return c.JSON(http.StatusCreated, playbookVersionResponse(v))
+}
+
+// retirement is a playbook's answer to retiring and taking it back.
+type retirement struct {
+	Key       string     `json:"key"`
+	RetiredAt *time.Time `json:"retired_at"`
+}
+
+// retirePlaybook stops new enrolments in a playbook; its live runs go on.
+// Retiring a retired playbook again is a no-op that keeps its time.
+func (h *handlers) retirePlaybook(c echo.Context) error {
+	key := c.Param("key")
+	at, err := h.app.Playbooks.Retire(c.Request().Context(), key)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, retirement{Key: key, RetiredAt: &at})
+}
+
+// unretirePlaybook lets a retired playbook take new enrolments again.
+func (h *handlers) unretirePlaybook(c echo.Context) error {
+	key := c.Param("key")
+	if err := h.app.Playbooks.Unretire(c.Request().Context(), key); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, retirement{Key: key})
 }

@@ -378,7 +378,9 @@ func TestTemplateFieldsAreServed(t *testing.T) {
 	for _, f := range r.body["items"].([]any) {
 		byName[f.(map[string]any)["name"].(string)] = f.(map[string]any)
 	}
-	require.Len(t, byName, len(templates.Fields()))
+	// The data's fields and the always declared (measured) account fields.
+	require.Len(t, byName, len(templates.Fields())+2)
+	require.Equal(t, "string", byName[".Account.Fields.seats_used_pct"]["type"])
 	require.Equal(t, "string", byName[".Contact.FirstName"]["type"])
 	require.Contains(t, byName[".Contact.FirstName"]["description"], `"there"`)
 	require.Equal(t, "integer", byName[".Health.Score"]["type"])

@@ -350,11 +350,13 @@ type playbookSummaryJSON struct {
 	LatestVersion    int    `json:"latest_version"`
 	Drafts           int    `json:"drafts"`
 	Builtin          bool   `json:"builtin"`
+	// RetiredAt: since when it takes no new enrolments; null when it does.
+	RetiredAt *time.Time `json:"retired_at"`
 }
 
 func playbookSummaryResponse(p store.PlaybookSummary) playbookSummaryJSON {
 	return playbookSummaryJSON{Key: p.Key, Name: p.Name, PublishedVersion: p.PublishedVersion,
-		LatestVersion: p.LatestVersion, Drafts: p.Drafts, Builtin: p.Builtin}
+		LatestVersion: p.LatestVersion, Drafts: p.Drafts, Builtin: p.Builtin, RetiredAt: p.RetiredAt}
 }
 
 // secretJSON is a secret's name and who wrote it, never its value.

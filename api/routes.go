@@ -64,6 +64,8 @@ func routes(r router, h *handlers) {
 	r.get("/v1/playbooks/:key/versions", h.listPlaybookVersions, allow(team.Readers...))
 	r.get("/v1/playbooks/:key/diff", h.diffPlaybookVersions, allow(team.Readers...))
 	r.post("/v1/playbooks/:key/duplicate", h.duplicatePlaybook, allow(team.Designers...))
+	r.post("/v1/playbooks/:key/retire", h.retirePlaybook, allow(team.Designers...))
+	r.post("/v1/playbooks/:key/unretire", h.unretirePlaybook, allow(team.Designers...))
 	r.post("/v1/playbooks/:key/simulate", h.simulatePlaybook, allow(team.Designers...))
 	r.get("/v1/playbooks/:key/timeline.svg", h.playbookTimelineSVG, allow(team.Readers...))
 	r.get("/v1/playbooks/:key/analytics", h.getPlaybookAnalytics, allow(team.Readers...))

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/playbooks"
@@ -28,6 +29,9 @@ type Store interface {
 	ListPlaybooks(ctx context.Context, afterKey string, n int) ([]store.PlaybookSummary, error)
 	GetPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
 	CreatePlaybookVersion(ctx context.Context, in store.NewPlaybookVersion) (store.PlaybookVersion, error)
+	SaveDraft(ctx context.Context, in store.NewPlaybookVersion) (store.PlaybookVersion, bool, error)
+	SetPlaybookRetired(ctx context.Context, key string, retired bool) (*time.Time, error)
+	PlaybookRetiredAt(ctx context.Context, key string) (*time.Time, error)
 	PublishPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
 	PublishedDefinitions(ctx context.Context) (map[string]json.RawMessage, error)
 	ListPlaybookVersions(ctx context.Context, key string) ([]store.PlaybookVersion, error)

@@ -126,7 +126,7 @@ func (s *Service) SharedTrigger(ctx context.Context, key string, version int) ([
 			return nil, err
 		}
 		for _, p := range page {
-			if p.Key == key || p.PublishedVersion == nil {
+			if p.Key == key || p.PublishedVersion == nil || p.RetiredAt != nil { // a retired one fires nothing
 				continue
 			}
 			other, _, err := s.Definition(ctx, p.Key, 0)

@@ -22,7 +22,8 @@ import (
 func Data(acct store.Account, c store.Contact) templates.Data {
 	d := templates.Data{
 		Account: templates.Account{ID: acct.ID, Name: acct.Name, Segment: acct.Segment, ARR: acct.ARR,
-			LifecycleStage: acct.LifecycleStage, RenewalDate: deref(acct.RenewalDate), ContractStart: deref(acct.ContractStart)},
+			LifecycleStage: acct.LifecycleStage, RenewalDate: deref(acct.RenewalDate), ContractStart: deref(acct.ContractStart),
+			Fields: CustomFields(acct.CustomFields)},
 		Contact: templates.Person{Name: c.Name, Email: c.Email},
 		CSM:     templates.Person{Name: acct.CSMName, Email: acct.CSMEmail},
 	}
@@ -31,6 +32,18 @@ func Data(acct store.Account, c store.Contact) templates.Data {
 	}
 	d.Metrics = Metrics(acct.Health)
 	return d
+}
+
+// CustomFields are the account's custom fields as templates read them
+// (.Account.Fields), decoded as the run's account snapshot decodes them,
+// which the simulation renders with; fields that cannot be read are none,
+// so a template's default stands in.
+func CustomFields(raw json.RawMessage) templates.CustomFields {
+	var fields map[string]any
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return templates.CustomFields{} // none stored, or not an object
+	}
+	return templates.NewCustomFields(fields)
 }
 
 // Survey is what a survey email's template sees (.Survey): the kind's

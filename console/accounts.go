@@ -247,7 +247,8 @@ func (h *Handler) accountTasks(c echo.Context, acct store.Account) ([]store.Task
 // startable lists the playbooks with a published version.
 func (h *Handler) startable(c echo.Context) ([]store.PlaybookSummary, error) {
 	all, err := h.app.Playbooks.List(c.Request().Context(), "", 500)
-	return slices.DeleteFunc(all, func(p store.PlaybookSummary) bool { return p.PublishedVersion == nil }), err
+	// A retired playbook takes no new enrolments: not offered (a start is refused).
+	return slices.DeleteFunc(all, func(p store.PlaybookSummary) bool { return p.PublishedVersion == nil || p.RetiredAt != nil }), err
 }
 
 func live(r store.Run) bool { return r.Status.Live() }

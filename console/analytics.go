@@ -6,25 +6,37 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/playbookd/playbookd/analytics"
 	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/playbook"
+	"github.com/playbookd/playbookd/states"
 )
 
 type analyticsData struct {
 	Report analytics.Report
 	Key    string
-	// The form: the version chosen ("" for every one), the period, and
-	// what was wrong with them.
+	// The form: the version chosen (a number, or "all" for every one), the
+	// period, and what was wrong with them.
 	Version, From, To, Error string
-	Versions                 []int // every version of the playbook, for the form
-	Cards                    []versionCard
-	Steps                    []stepRow
-	Surveys                  []surveyStep // the survey steps' tables
-	Health                   bool         // some version is a recovery or renewal play
+	Versions                 []versionChoice // every version of the playbook, for the form
+	// Idle are the drafts left out of "every version": nobody ran them in
+	// the period, so they would only add rows of zeros.
+	Idle    []int
+	Cards   []versionCard
+	Steps   []stepRow
+	Surveys []surveyStep // the survey steps' tables
+	Health  bool         // some version is a recovery or renewal play
+	Value   bool         // some version reports time to value (an onboarding play)
+	ARR     bool         // some version reports ARR (an expansion play)
+}
+
+type versionChoice struct {
+	Version int
+	Status  states.Version
 }
 
 // versionCard is one version's runs, side by side with the others.
@@ -33,7 +45,13 @@ type versionCard struct {
 	Median        string // of the ended runs, in words
 	Outcomes      bars
 	Before, After bars
+	// The time to first login and first value, in words; the ARR facts.
+	FirstLogin, FirstValue string
+	ARRFacts               []fact
 }
+
+// fact is a term and its value, for a facts list.
+type fact struct{ Term, Value string }
 
 // stepRow is one step across the versions (a step id one version lacks has
 // an empty cell there).
@@ -62,8 +80,9 @@ type surveyVersion struct {
 	Table   surveyTable
 }
 
-// analyticsPage shows GET /v1/playbooks/{key}/analytics with every version
-// side by side (or one), with small charts.
+// analyticsPage shows GET /v1/playbooks/{key}/analytics for the published
+// version (or one chosen, or every version side by side), with small
+// charts. Without a published version it shows every version that ran.
 func (h *Handler) analyticsPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	key := c.Param("key")
@@ -75,16 +94,27 @@ func (h *Handler) analyticsPage(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no playbook with this key.")
 	}
 	d := analyticsData{Key: key, Version: c.QueryParam("version"), From: c.QueryParam("from"), To: c.QueryParam("to")}
+	published := 0
 	for _, def := range defs {
-		d.Versions = append(d.Versions, def.Version)
+		d.Versions = append(d.Versions, versionChoice{Version: def.Version, Status: def.Status})
+		if def.Status == states.VersionPublished {
+			published = def.Version
+		}
 	}
 	version := 0
-	if d.Version != "" { // "": every version, as the form's first choice says
+	switch d.Version {
+	case "": // the version new runs take; every version when none does
+		version, d.Version = published, strconv.Itoa(published)
+		if published == 0 {
+			d.Version = allVersions
+		}
+	case allVersions:
+	default:
 		n, ok := versionNumber(d.Version)
 		switch {
 		case !ok:
-			d.Error = fmt.Sprintf("The query parameter version must be a version number from 1 to %d, or empty for every version.", maxVersion)
-		case !slices.Contains(d.Versions, n):
+			d.Error = fmt.Sprintf("The query parameter version must be a version number from 1 to %d, or %s for every version.", maxVersion, allVersions)
+		case !slices.ContainsFunc(d.Versions, func(v versionChoice) bool { return v.Version == n }):
 			d.Error = "There is no such version of this playbook."
 		}
 		version = n
@@ -92,7 +122,7 @@ func (h *Handler) analyticsPage(c echo.Context) error {
 	p := h.period(&d.Error, d.From, d.To)
 	status := http.StatusOK
 	if d.Error != "" {
-		status, version = http.StatusBadRequest, 0
+		status, version, d.Version = http.StatusBadRequest, 0, allVersions
 	}
 	report, err := h.app.PlaybookAnalytics(ctx, key, version, p)
 	if errors.Is(err, analytics.ErrNotFound) {
@@ -100,6 +130,9 @@ func (h *Handler) analyticsPage(c echo.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if version == 0 {
+		report.Versions, d.Idle = withoutIdleDrafts(report.Versions)
 	}
 	d.Report = report
 	if d.Error == "" {
@@ -109,8 +142,27 @@ func (h *Handler) analyticsPage(c echo.Context) error {
 	d.Surveys = surveySteps(d.Steps)
 	for _, v := range report.Versions {
 		d.Health = d.Health || v.Health != nil
+		d.Value = d.Value || v.TimeToValue != nil
+		d.ARR = d.ARR || v.ARR != nil
 	}
 	return h.render(c, status, "analytics", page{Title: key + " analytics", Nav: "playbooks", Data: d})
+}
+
+// allVersions is the version parameter's value for every version side by
+// side.
+const allVersions = "all"
+
+// withoutIdleDrafts leaves out the drafts that no run started in the
+// period: they are someone's work in progress, not something to compare.
+func withoutIdleDrafts(versions []analytics.Version) (kept []analytics.Version, idle []int) {
+	for _, v := range versions {
+		if v.Status == states.VersionDraft && v.Runs.Started == 0 {
+			idle = append(idle, v.Version)
+			continue
+		}
+		kept = append(kept, v)
+	}
+	return kept, idle
 }
 
 func versionCards(r analytics.Report, model health.Bands) []versionCard {
@@ -135,9 +187,47 @@ func versionCards(r analytics.Report, model health.Bands) []versionCard {
 			card.Before = bandBars(fmt.Sprintf("Health band when runs of version %d started", v.Version), h.Before, orange)
 			card.After = bandBars(fmt.Sprintf("Health band when runs of version %d ended", v.Version), h.After, orange)
 		}
+		if t := v.TimeToValue; t != nil {
+			card.FirstLogin, card.FirstValue = milestone(t.FirstLogin, t.Runs), milestone(t.FirstValue, t.Runs)
+		}
+		if a := v.ARR; a != nil {
+			card.ARRFacts = []fact{
+				{"When the runs started", money(a.Start)},
+				{"When they ended", money(a.End)},
+				{"Gained", signedMoney(a.Gained)},
+				{"Now", money(a.Now)},
+				{"Accounts that grew", fmt.Sprintf("%d of %d", a.Expanded, a.Runs)},
+			}
+		}
 		cards = append(cards, card)
 	}
 	return cards
+}
+
+// milestone says how many runs' accounts reached an event, and how soon.
+func milestone(m analytics.Milestone, runs int) string {
+	if m.Reached == 0 || m.MedianDays == nil {
+		return fmt.Sprintf("none of the %d runs yet", runs)
+	}
+	return fmt.Sprintf("%d of the %d runs (%s), median %s", m.Reached, runs, share(float64(m.Reached), float64(runs)), days(*m.MedianDays))
+}
+
+func days(d float64) string {
+	if d == 1 {
+		return "1 day"
+	}
+	return fmt.Sprintf("%g days", d)
+}
+
+// signedMoney writes a gain with its sign: +$500, −$1,200, $0.
+func signedMoney(v float64) string {
+	switch {
+	case v > 0:
+		return "+" + money(v)
+	case v < 0:
+		return "−" + money(-v)
+	}
+	return money(0)
 }
 
 func bandBars(title string, b analytics.Bands, orange bool) bars {

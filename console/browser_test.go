@@ -97,6 +97,7 @@ func TestEveryPageAtBothWidths(t *testing.T) {
 	check("account", "/console/accounts/acme")
 	check("run", "/console/runs/"+l.RunID.String())
 	check("portfolio", "/console/portfolio")
+	check("reference", "/console/reference")
 	check("analytics", "/console/playbooks/onboarding/analytics")
 	check("not-found", "/console/approvals/"+uuid.NewString())
 	signIn(adminKey)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/playbookd/playbookd/health"
 	"github.com/playbookd/playbookd/store"
@@ -159,7 +160,9 @@ func bandChart(title string, b bandCounts, orange bool) bars {
 	return barChart(title, labels, values, classes, counts, 0)
 }
 
-// bars is a horizontal bar chart: one labelled bar per value.
+// bars is a horizontal bar chart: one labelled bar per value. Its labels
+// and values are measured, and long labels wrapped, so that none is cut
+// off: the chart widens instead, and its viewBox scales it to its box.
 type bars struct {
 	Title, Desc string
 	Width       int
@@ -168,36 +171,114 @@ type bars struct {
 	Rows        []bar
 	// Reference draws a rule at a value (100 % for retention).
 	Reference *chartTick
+	max, room float64 // the largest value and the bars' room, for x
 }
 
 type bar struct {
 	Label, Value, Class string
-	Y, W                float64
+	Y, W                float64 // the bar's top and width
+	Lines               []barLine
+}
+
+// barLine is a line of a bar's label, at its baseline.
+type barLine struct {
+	Text string
+	Y    float64
 }
 
 const (
-	barsWidth  = 560
-	barsLabel  = 150
-	barsValue  = 110 // room right of a bar for its value
-	barsHeight = 30
+	barsWidth      = 560
+	barsLabelMin   = 60  // the label column at its narrowest
+	barsLabelMax   = 200 // longer labels wrap
+	barsValueMin   = 110 // room right of a bar for its value
+	barsRoomMin    = 150 // the bars' own room, at the least
+	barsHeight     = 30  // a row with a one-line label
+	barsLineHeight = 14
+	barsFont       = 12 // px, as console.css draws chart text
 )
+
+// textWidth estimates how wide text is drawn at size px: no common sans
+// face (system-ui, DejaVu, Roboto, Segoe) averages wider than 0.65 em a
+// character, so a label measured this way fits its room.
+func textWidth(s string, size float64) float64 {
+	return float64(utf8.RuneCountInString(s)) * size * 0.65
+}
+
+// wrapLabel breaks a label into lines no wider than width: at spaces, and
+// inside a word only when the word alone is wider (outcomes such as
+// "exited:champion-left" have no spaces).
+func wrapLabel(label string, width float64) []string {
+	perLine := max(1, int(width/(barsFont*0.65)))
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(label) {
+		for utf8.RuneCountInString(word) > perLine {
+			if line != "" {
+				lines, line = append(lines, line), ""
+			}
+			r := []rune(word)
+			lines, word = append(lines, string(r[:perLine])), string(r[perLine:])
+		}
+		switch {
+		case line == "":
+			line = word
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) <= perLine:
+			line += " " + word
+		default:
+			lines, line = append(lines, line), word
+		}
+	}
+	if line != "" || len(lines) == 0 {
+		lines = append(lines, line)
+	}
+	return lines
+}
 
 // barChart draws values (at most max; max 0 is the largest value) as bars.
 func barChart(title string, labels, values, classes []string, amounts []float64, max float64) bars {
-	b := bars{Title: title, Width: barsWidth, LabelWidth: barsLabel, Height: len(amounts)*barsHeight + 8}
+	labelW, valueW := float64(barsLabelMin), float64(barsValueMin)
+	wrapped := make([][]string, len(labels))
+	for i, l := range labels {
+		wrapped[i] = wrapLabel(l, barsLabelMax-12)
+		for _, line := range wrapped[i] {
+			labelW = math.Max(labelW, math.Ceil(textWidth(line, barsFont))+12)
+		}
+		valueW = math.Max(valueW, math.Ceil(textWidth(values[i], barsFont))+10)
+	}
+	width := math.Max(barsWidth, labelW+barsRoomMin+valueW)
+	b := bars{Title: title, Width: int(width), LabelWidth: int(labelW), room: width - labelW - valueW}
 	for _, a := range amounts {
 		max = math.Max(max, a)
 	}
-	room := float64(barsWidth - barsLabel - barsValue)
+	b.max = max
 	var desc []string
+	y := 0.0
 	for i, a := range amounts {
 		w := 0.0
 		if max > 0 {
-			w = round1(a / max * room)
+			w = round1(a / max * b.room)
 		}
-		b.Rows = append(b.Rows, bar{Label: labels[i], Value: values[i], Class: classes[i], Y: float64(i*barsHeight + 4), W: w})
+		n := float64(len(wrapped[i]))
+		rowH := math.Max(barsHeight, n*barsLineHeight+10)
+		top := y + 4 + (rowH-barsHeight)/2 // the bar, centred on its label
+		row := bar{Label: labels[i], Value: values[i], Class: classes[i], Y: top, W: w}
+		first := top + 15 - (n-1)*barsLineHeight/2
+		for j, line := range wrapped[i] {
+			row.Lines = append(row.Lines, barLine{Text: line, Y: round1(first + float64(j)*barsLineHeight)})
+		}
+		b.Rows = append(b.Rows, row)
 		desc = append(desc, labels[i]+": "+values[i])
+		y += rowH
 	}
+	b.Height = int(math.Ceil(y)) + 8
 	b.Desc = strings.Join(desc, "; ") + "."
 	return b
+}
+
+// x is where a value falls on the chart.
+func (b bars) x(v float64) float64 {
+	if b.max <= 0 {
+		return float64(b.LabelWidth)
+	}
+	return round1(float64(b.LabelWidth) + v/b.max*b.room)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -27,6 +28,9 @@ type editorData struct {
 	ErrorLines string
 	Checked    bool // the text shown was checked and holds
 	Fields     []templates.Field
+	// Unsaved: the preview is of the text in the text area, as posted,
+	// not of the stored version (nothing was stored).
+	Unsaved bool
 	// The preview: the timeline of a segment's made-up account, and a
 	// simulation for a real account.
 	Segments  []string
@@ -35,7 +39,22 @@ type editorData struct {
 	Timeline  string // the picture's URL
 	// AccountTimeline is the chosen account's own picture, enrolled now.
 	AccountTimeline string
-	Simulation      *simulation
+	// The unsaved text's pictures, drawn into the page: there is no stored
+	// version for the picture's route to draw ("" when it cannot be drawn).
+	TimelineSVG, AccountTimelineSVG template.HTML
+	// TimelineMarks are the segment picture's steps in words, under it: its
+	// tooltips for screens that cannot hover, and for screen readers.
+	TimelineMarks []simulate.Mark
+	Simulation    *simulation
+}
+
+// editorState is the text the editor shows instead of the stored
+// version's: as sent, with its errors, and whether it is previewed.
+type editorState struct {
+	source  string
+	errs    []lineError
+	def     *playbook.Definition // the text's definition, when it holds
+	preview bool
 }
 
 type simulation struct {
@@ -55,17 +74,50 @@ type simEntry struct {
 
 type simEmail struct {
 	simulate.Email
-	Preview string // the sandboxed frame's URL; "" without html
+	Preview string // the sandboxed frame's URL; "" without html or unsaved
+	// Inline is the html of an unsaved text's email, shown in a sandboxed
+	// frame's srcdoc: there is no stored version for a route to simulate.
+	Inline string
 }
 
 // editorPage shows a version's text to edit, beside its preview.
 func (h *Handler) editorPage(c echo.Context) error {
-	return h.showEditor(c, http.StatusOK, nil, nil)
+	return h.showEditor(c, http.StatusOK, nil)
 }
 
-// showEditor renders the editor; edited is the text as sent, when it was
-// refused, with its errors.
-func (h *Handler) showEditor(c echo.Context, status int, edited *string, errs []lineError) error {
+// previewSource simulates the text in the editor as posted, without
+// storing it: its errors at their lines, or its timeline and, for an
+// account, its run with every email.
+func (h *Handler) previewSource(c echo.Context) error {
+	key := c.Param("key")
+	if _, err := pathVersion(c); err != nil {
+		return err
+	}
+	source := normaliseNewlines(c.FormValue("source"))
+	def, errs, err := h.checkedDefinition(c, key, source)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if len(errs) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	c.Response().Header().Set("Content-Security-Policy", unsavedPreviewCSP)
+	return h.showEditor(c, status, &editorState{source: source, errs: errs, def: def, preview: true})
+}
+
+// unsavedPreviewCSP is pageCSP with what the unsaved text's emails need:
+// they are shown in sandboxed frames' srcdoc (no stored version for a
+// route to serve them from, under previewCSP), and such a frame keeps its
+// page's policy; so their inline styles, and their https images as
+// previewCSP allows them, are allowed here. Scripts stay the console's
+// own, and the frames are sandboxed (no script, no same-origin).
+const unsavedPreviewCSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https: data:; " +
+	"connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// showEditor renders the editor: the stored version, or (edited) the text
+// as sent, refused with its errors or previewed.
+func (h *Handler) showEditor(c echo.Context, status int, edited *editorState) error {
 	ctx := c.Request().Context()
 	key := c.Param("key")
 	version, err := pathVersion(c)
@@ -76,15 +128,16 @@ func (h *Handler) showEditor(c echo.Context, status int, edited *string, errs []
 	if err != nil {
 		return catalogProblem(err)
 	}
-	d := editorData{Version: v, Source: v.Source, Fields: templates.Fields(), Segments: segmentsOf,
-		Segment: c.QueryParam("segment"), AccountID: c.QueryParam("account")}
+	d := editorData{Version: v, Source: v.Source, Fields: h.app.TemplateFields(), Segments: segmentsOf,
+		Segment: c.FormValue("segment"), AccountID: c.FormValue("account")}
 	if d.Source == "" {
 		d.Source = string(v.Definition)
 	}
+	var errs []lineError
 	if edited != nil {
-		d.Source = *edited
-	}
-	if errs == nil && edited == nil {
+		d.Source, errs, d.Unsaved = edited.source, edited.errs, edited.preview
+		d.Checked = edited.preview && len(errs) == 0
+	} else {
 		// The stored text is checked against today's rules too: a draft may
 		// predate a rule, or refer to a playbook since archived.
 		if errs, err = h.checkSource(c, key, d.Source); err != nil {
@@ -96,18 +149,96 @@ func (h *Handler) showEditor(c echo.Context, status int, edited *string, errs []
 	if !slices.Contains(segmentsOf, d.Segment) {
 		d.Segment = segmentsOf[0]
 	}
-	d.Timeline = fmt.Sprintf("%s/timeline.svg?segment=%s", editorURL(key, version), url.QueryEscape(d.Segment))
-	if d.Simulation, err = h.simulateFor(ctx, key, version, d.AccountID, time.Now().UTC().Truncate(time.Minute)); err != nil {
-		return err
-	}
-	if d.AccountID != "" && d.Simulation.Problem == "" {
-		d.AccountTimeline = fmt.Sprintf("%s/timeline.svg?account=%s", editorURL(key, version), url.QueryEscape(d.AccountID))
+	start := time.Now().UTC().Truncate(time.Minute)
+	switch {
+	case edited != nil && !edited.preview:
+		// A refused save: the text is not what is stored, so no preview of it.
+		d.Simulation = &simulation{Start: start}
+		if d.Simulation.Accounts, err = h.previewAccounts(ctx); err != nil {
+			return err
+		}
+	case edited != nil && edited.def == nil:
+		d.Simulation = &simulation{Start: start, Problem: "Fix the errors to preview this text."}
+		if d.Simulation.Accounts, err = h.previewAccounts(ctx); err != nil {
+			return err
+		}
+	case edited != nil:
+		if d.Simulation, err = h.simulateDef(ctx, edited.def, d.AccountID, start, nil); err != nil {
+			return err
+		}
+		if d.TimelineSVG, d.TimelineMarks, err = inlineTimeline(ctx, edited.def.Name+" (unsaved) — "+d.Segment+", day 0 = enrolment",
+			simulate.Sample(edited.def, d.Segment, timelineStart), simulate.AxisDays); err != nil {
+			return err
+		}
+		if d.AccountID != "" && d.Simulation.Problem == "" {
+			in, err := h.app.SimulationFor(ctx, edited.def, d.AccountID, start)
+			if err != nil {
+				return err
+			}
+			title := fmt.Sprintf("%s (unsaved) — %s (%s, %s) if enrolled now", edited.def.Name, in.AccountName, d.AccountID, in.Account.Segment)
+			if d.AccountTimelineSVG, _, err = inlineTimeline(ctx, title, in, simulate.AxisDates); err != nil {
+				return err
+			}
+		}
+	default:
+		d.Timeline = fmt.Sprintf("%s/timeline.svg?segment=%s", editorURL(key, version), url.QueryEscape(d.Segment))
+		if d.Simulation, err = h.simulateFor(ctx, key, version, d.AccountID, start); err != nil {
+			return err
+		}
+		if d.TimelineMarks, err = h.segmentMarks(ctx, key, version, d.Segment); err != nil {
+			return err
+		}
+		if d.AccountID != "" && d.Simulation.Problem == "" {
+			d.AccountTimeline = fmt.Sprintf("%s/timeline.svg?account=%s", editorURL(key, version), url.QueryEscape(d.AccountID))
+		}
 	}
 	if d.Simulation.Refused && status < http.StatusBadRequest {
 		status = http.StatusUnprocessableEntity
 	}
 	title := fmt.Sprintf("%s version %d", key, version)
+	if d.Unsaved {
+		title = fmt.Sprintf("%s version %d: preview of unsaved text", key, version)
+	}
 	return h.render(c, status, "editor", page{Title: title, Nav: "playbooks", Data: d})
+}
+
+// timelineStart is the made-up account's enrolment: a fixed Monday, so the
+// picture is stable.
+var timelineStart = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+
+// inlineTimeline draws an unsaved text's timeline into the page: nothing
+// is stored for the picture's route to draw. simulate.SVG escapes every
+// text it writes and styles with attributes only (the page's policy allows
+// no inline style); inline, its marks' titles show on hover. "" when the
+// simulation is refused (the page says why).
+func inlineTimeline(ctx context.Context, title string, in simulate.Input, axis simulate.Axis) (template.HTML, []simulate.Mark, error) {
+	res, err := simulate.RunContext(ctx, in)
+	if simulationRefused(err) != nil {
+		return "", nil, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	return template.HTML(simulate.SVG(title, in, res, axis)), simulate.Marks(in, res, axis), nil //nolint:gosec // generated and escaped by simulate.SVG
+}
+
+// segmentMarks are the stored version's segment picture in words: the same
+// simulation as its timeline.svg, listed (nil when it is refused; the
+// picture says why).
+func (h *Handler) segmentMarks(ctx context.Context, key string, version int, segment string) ([]simulate.Mark, error) {
+	def, _, err := h.app.Playbooks.Definition(ctx, key, version)
+	if err != nil {
+		return nil, catalogProblem(err)
+	}
+	in := simulate.Sample(def, segment, timelineStart)
+	res, err := simulate.RunContext(ctx, in)
+	if simulationRefused(err) != nil {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return simulate.Marks(in, res, simulate.AxisDays), nil
 }
 
 // saveDraft checks the text and stores it as the playbook's next draft,
@@ -127,18 +258,36 @@ func (h *Handler) saveDraft(c echo.Context) error {
 		return err
 	}
 	if len(errs) > 0 {
-		return h.showEditor(c, http.StatusUnprocessableEntity, &source, errs)
+		return h.showEditor(c, http.StatusUnprocessableEntity, &editorState{source: source, errs: errs})
 	}
-	v, err := h.app.Playbooks.Create(c.Request().Context(), []byte(source), "yaml")
+	v, replaced, err := h.app.Playbooks.SaveDraft(c.Request().Context(), []byte(source), "yaml")
 	var perrs playbook.Errors
 	if errors.As(err, &perrs) { // a rule that held a moment ago may not now
-		return h.showEditor(c, http.StatusUnprocessableEntity, &source, lineErrors(perrs))
+		return h.showEditor(c, http.StatusUnprocessableEntity, &editorState{source: source, errs: lineErrors(perrs)})
 	}
 	if err != nil {
 		return err
 	}
-	return h.redirect(c, editorURL(v.Key, v.Version),
-		fmt.Sprintf("Saved as draft version %d of %s. Preview it here; publish it from the playbook's page.", v.Version, v.Key))
+	saved := fmt.Sprintf("Saved as draft version %d of %s.", v.Version, v.Key)
+	if replaced {
+		saved = fmt.Sprintf("Saved draft version %d of %s (your saves replace the latest draft until it is published).", v.Version, v.Key)
+	}
+	to := editorURL(v.Key, v.Version)
+	if q := previewQuery(c); q != "" {
+		to += "?" + q
+	}
+	return h.redirect(c, to, saved+" Publish it from the playbook's page.")
+}
+
+// previewQuery keeps the preview's segment and account across a save.
+func previewQuery(c echo.Context) string {
+	q := url.Values{}
+	for _, name := range []string{"segment", "account"} {
+		if v := c.FormValue(name); v != "" {
+			q.Set(name, v)
+		}
+	}
+	return q.Encode()
 }
 
 // previewSamples are the accounts the simulation offers to pick from.
@@ -148,17 +297,35 @@ const previewSamples = 50
 // start, as POST /v1/playbooks/{key}/simulate does; without an account it
 // only lists some to choose from.
 func (h *Handler) simulateFor(ctx context.Context, key string, version int, accountID string, start time.Time) (*simulation, error) {
-	sim := &simulation{Start: start}
-	var err error
-	if sim.Accounts, err = h.app.Accounts.ListAccounts(ctx, store.AccountFilter{Limit: previewSamples}); err != nil {
-		return nil, err
-	}
 	if accountID == "" {
-		return sim, nil
+		return h.simulateDef(ctx, nil, "", start, nil)
 	}
 	def, _, err := h.app.Playbooks.Definition(ctx, key, version)
 	if err != nil {
 		return nil, catalogProblem(err)
+	}
+	return h.simulateDef(ctx, def, accountID, start, func(i int, to string) string {
+		return fmt.Sprintf("%s/email?account=%s&start=%s&entry=%d&to=%s", editorURL(key, version),
+			url.QueryEscape(accountID), url.QueryEscape(start.Format(time.RFC3339)), i, url.QueryEscape(to))
+	})
+}
+
+func (h *Handler) previewAccounts(ctx context.Context) ([]store.Account, error) {
+	return h.app.Accounts.ListAccounts(ctx, store.AccountFilter{Limit: previewSamples})
+}
+
+// simulateDef simulates a definition for a stored account; emailURL is
+// where the stored version's route serves an email (nil: the unsaved
+// text's emails travel in the page, for a frame's srcdoc).
+func (h *Handler) simulateDef(ctx context.Context, def *playbook.Definition, accountID string, start time.Time,
+	emailURL func(entry int, to string) string) (*simulation, error) {
+	sim := &simulation{Start: start}
+	var err error
+	if sim.Accounts, err = h.previewAccounts(ctx); err != nil {
+		return nil, err
+	}
+	if accountID == "" {
+		return sim, nil
 	}
 	in, err := h.app.SimulationFor(ctx, def, accountID, start)
 	if errors.Is(err, store.ErrNotFound) {
@@ -189,9 +356,12 @@ func (h *Handler) simulateFor(ctx context.Context, key string, version int, acco
 		entry := simEntry{Entry: e}
 		for _, m := range e.Emails {
 			mail := simEmail{Email: m}
-			if m.HTML != "" {
-				mail.Preview = fmt.Sprintf("%s/email?account=%s&start=%s&entry=%d&to=%s", editorURL(key, version),
-					url.QueryEscape(accountID), url.QueryEscape(start.Format(time.RFC3339)), i, url.QueryEscape(m.To))
+			switch {
+			case m.HTML == "":
+			case emailURL != nil:
+				mail.Preview = emailURL(i, m.To)
+			default:
+				mail.Inline = m.HTML
 			}
 			entry.Mails = append(entry.Mails, mail)
 		}
@@ -300,7 +470,7 @@ func (h *Handler) timelineSVG(c echo.Context) error {
 	if !slices.Contains(segmentsOf, segment) {
 		segment = segmentsOf[0]
 	}
-	in := simulate.Sample(def, segment, time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+	in := simulate.Sample(def, segment, timelineStart)
 	return drawTimeline(c, fmt.Sprintf("%s (v%d) — %s, day 0 = enrolment", def.Name, v, segment), in, simulate.AxisDays)
 }
 

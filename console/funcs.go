@@ -23,6 +23,8 @@ var workFuncs = map[string]any{
 	"eventData": eventDataWords,
 	"overdue":   func(t time.Time) bool { return t.Before(time.Now()) },
 	"join":      strings.Join,
+	// The language reference's entry for an error's path (reference.go).
+	"reference": errorReference,
 	"words":     func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 	// Chart geometry mixes ints and floats.
 	"add":    func(a, b any) float64 { return number(a) + number(b) },

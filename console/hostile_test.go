@@ -299,7 +299,7 @@ func TestConsoleNumbersStayInRange(t *testing.T) {
 			},
 			"The form field version must be a version number from 1 to 2147483647.", false, false},
 		{"analytics version", "GET", query("/console/playbooks/onboarding/analytics?version=%s"), nil,
-			"The query parameter version must be a version number from 1 to 2147483647, or empty for every version.", true, false},
+			"The query parameter version must be a version number from 1 to 2147483647, or all for every version.", true, false},
 		{"editor", "GET", path("/console/playbooks/hello/versions/%s"), nil, inPath, false, false},
 		{"save a draft", "POST", path("/console/playbooks/hello/versions/%s"),
 			func(string) url.Values { return url.Values{"source": {helloDraft}} }, inPath, false, false},

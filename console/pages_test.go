@@ -568,15 +568,29 @@ func TestAnalyticsPage(t *testing.T) {
 	newTask(t, l, "kickoff", time.Now().Add(-time.Hour))
 	casey := signedIn(t, srv, keyOf(t, l.Store, storetest.CSM))
 
+	// No version is published: every version that ran (version 2, a
+	// draft nobody ran, is left out but named).
 	resp, html := casey.get("/console/playbooks/onboarding/analytics")
 	require.Equal(t, 200, resp.StatusCode)
-	for _, s := range []string{"Version 1 <small>draft</small>", "Version 2 <small>draft</small>", "Started</dt><dd>1</dd>",
+	for _, s := range []string{"Version 1 <small>draft</small>", "Started</dt><dd>1</dd>",
 		"Live</dt><dd>1</dd>", "No run ended.",
 		// The run's kickoff task: it got past welcome without an email.
 		"reached by 0 of the 1 runs that got this far; skipped by 1", "reached by 1 of the 1 runs that got this far; skipped by 0",
-		"Overdue: 1", "0 runs got this far", "Not in this version.", "Health and retention"} {
+		"Overdue: 1", "0 runs got this far", "Health and retention", `<option value="all" selected>`,
+		"drafts no run started are left out (version "} {
 		require.Contains(t, html, s)
 	}
+	require.NotContains(t, html, "Version 2 <small>")
+	// Published, version 2 is what the page opens on; every version shows both.
+	_, err := l.Store.PublishPlaybookVersion(context.Background(), "onboarding", 2)
+	require.NoError(t, err)
+	html = mustGet(t, casey, "/console/playbooks/onboarding/analytics")
+	require.Contains(t, html, "Version 2 <small>published</small>")
+	require.NotContains(t, html, "Version 1 <small>")
+	html = mustGet(t, casey, "/console/playbooks/onboarding/analytics?version=all")
+	require.Contains(t, html, "Version 1 <small>draft</small>")
+	require.Contains(t, html, "Version 2 <small>published</small>")
+	require.Contains(t, html, "Not in this version.")
 	resp, html = casey.get("/console/playbooks/onboarding/analytics?version=2&from=2026-01-01&to=2026-12-31")
 	require.Equal(t, 200, resp.StatusCode)
 	require.NotContains(t, html, "Version 1 <small>")
@@ -599,7 +613,7 @@ func TestAnalyticsPage(t *testing.T) {
 	rows := []string{`<tr class="total"><th scope="row">All segments</th><td>2</td><td>1</td><td>50 %</td><td>&#43;100 (1)</td><td class="hide-narrow">1 · 0 · 0</td><td>—</td></tr>`,
 		`<tr><th scope="row">enterprise</th><td>2</td><td>1</td><td>50 %</td><td>&#43;100 (1)</td>`,
 		`<tr><th scope="row">mid market</th><td>0</td><td>0</td><td>—</td><td>—</td><td class="hide-narrow">—</td><td>—</td></tr>`}
-	for _, path := range []string{"/console/portfolio", "/console/playbooks/onboarding/analytics"} {
+	for _, path := range []string{"/console/portfolio", "/console/playbooks/onboarding/analytics?version=all"} {
 		resp, html = casey.get(path)
 		require.Equal(t, 200, resp.StatusCode, path)
 		require.NotContains(t, html, "No surveys sent in this period.", path)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -55,6 +56,7 @@ type playbookData struct {
 	From, To    int // the diff form's defaults
 	Duplicate   duplicateForm
 	AnalyticsAt string
+	RetiredAt   *time.Time // nil: it takes new enrolments
 }
 
 type duplicateForm struct {
@@ -80,6 +82,9 @@ func (h *Handler) showPlaybook(c echo.Context, status int, dup duplicateForm) er
 		if v.Status == states.VersionPublished {
 			d.Published = v.Version
 		}
+	}
+	if d.RetiredAt, err = h.app.Playbooks.RetiredAt(ctx, key); err != nil {
+		return err
 	}
 	d.To = vs[0].Version
 	d.From = d.To
@@ -303,19 +308,25 @@ func errorLines(errs []lineError) string {
 // the language at its line, and a key other than the page's (the editor
 // saves drafts of its own playbook; a new one starts as a duplicate).
 func (h *Handler) checkSource(c echo.Context, key string, source string) ([]lineError, error) {
+	_, errs, err := h.checkedDefinition(c, key, source)
+	return errs, err
+}
+
+// checkedDefinition is checkSource with the definition, when it holds.
+func (h *Handler) checkedDefinition(c echo.Context, key string, source string) (*playbook.Definition, []lineError, error) {
 	def, err := h.app.Playbooks.Validate(c.Request().Context(), []byte(source))
 	var perrs playbook.Errors
 	if errors.As(err, &perrs) {
-		return lineErrors(perrs), nil
+		return nil, lineErrors(perrs), nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if def.Key != key {
-		msg := fmt.Sprintf("this editor saves drafts of %s; to start another playbook, duplicate this one from its page", key)
-		return lineErrors(playbook.Locate([]byte(source), playbook.Errors{{Path: "key", Message: msg}})), nil
+		msg := fmt.Sprintf("this editor saves drafts of %s; to start another playbook, use New playbook or duplicate this one from its page", key)
+		return nil, lineErrors(playbook.Locate([]byte(source), playbook.Errors{{Path: "key", Message: msg}})), nil
 	}
-	return nil, nil
+	return def, nil, nil
 }
 
 // validateSource answers the editor's as-you-type check: the errors with
@@ -329,10 +340,14 @@ func (h *Handler) validateSource(c echo.Context) error {
 		Line    int    `json:"line"`
 		Path    string `json:"path"`
 		Message string `json:"message"`
+		// The language reference's entry the error is about, and its name.
+		Reference      string `json:"reference"`
+		ReferenceTitle string `json:"reference_title"`
 	}
 	out := make([]jsonError, len(errs))
 	for i, e := range errs {
-		out[i] = jsonError(e)
+		ref := errorReference(e.Path)
+		out[i] = jsonError{Line: e.Line, Path: e.Path, Message: e.Message, Reference: ref.URL, ReferenceTitle: ref.Title}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"valid": len(errs) == 0, "errors": out})
 }

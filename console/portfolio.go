@@ -60,7 +60,7 @@ func (h *Handler) portfolioPage(c echo.Context) error {
 	}
 	d.Retention = barChart("Retention of the accounts active at the start", []string{"Gross revenue (GRR)", "Net revenue (NRR)", "Logos"},
 		labels, []string{"metric", "metric", "metric"}, amounts, 100)
-	d.Retention.Reference = &chartTick{Pos: float64(barsLabel) + float64(barsWidth-barsLabel-barsValue)*100/maxOf(amounts, 100), Label: "100 %"}
+	d.Retention.Reference = &chartTick{Pos: d.Retention.x(100), Label: "100 %"}
 	for _, p := range report.Playbooks {
 		row := playbookRow{Playbook: p}
 		var outLabels, outValues, outClasses []string
@@ -114,15 +114,6 @@ func dateParam(problem *string, v, name string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t, true
-}
-
-func maxOf(values []float64, floor float64) float64 {
-	for _, v := range values {
-		if v > floor {
-			floor = v
-		}
-	}
-	return floor
 }
 
 func share(n, total float64) string {

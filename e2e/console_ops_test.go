@@ -26,11 +26,11 @@ steps:
 // CS ops in the console, in a real browser against the built binary and a
 // real Temporal dev server: an ops person edits draft version 2 of a
 // playbook whose version 1 has a live run, sees each error at its line (as
-// they type and when they save), fixes it (saved as draft version 3),
-// previews the email version 3 sends, rendered for a real account in a
-// sandboxed frame, compares the versions and publishes, told the live run
-// stays on version 1. The next enrolment runs version 3 (its email is the
-// new one), while the older run keeps version 1.
+// they type and when they save), fixes it (saved over draft version 2:
+// saves do not pile up), previews the email the text sends, rendered for a
+// real account in a sandboxed frame, compares the versions and publishes,
+// told the live run stays on version 1. The next enrolment runs version 2
+// (its email is the new one), while the older run keeps version 1.
 func TestOpsDesignPreviewPublishInABrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
@@ -98,13 +98,13 @@ func TestOpsDesignPreviewPublishInABrowser(t *testing.T) {
 	require.Equal(t, []string{"5", "7"}, marked)
 	b.shoot("ops-editor-errors")
 
-	// Fixed: version 3 sends the getting-started email and holds longer.
+	// Fixed: draft 2, saved over, sends the getting-started email and holds longer.
 	fixed := strings.NewReplacer("template: no-such-template", "template: getting-started", "wait: soon", "wait: 45d").Replace(broken)
 	require.NoError(t, chromedp.Do(ctx, typeInto("#source", fixed)))
 	b.waitVisible(`#check:not(.bad)`)
-	require.Contains(t, b.submit(chromedp.Click(chromedp.ID("save"))), "Saved as draft version 3 of greet")
+	require.Contains(t, b.submit(chromedp.Click(chromedp.ID("save"))), "Saved draft version 2 of greet")
 
-	// Preview version 3 for NewCo: the email as Robin will get it.
+	// Preview the text for NewCo: the email as Robin will get it.
 	require.Contains(t, b.submit(setValue("#account", "newco"), chromedp.Click(chromedp.ID("preview"))), "Simulated for newco")
 	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("iframe.email"))))
 	sandbox, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("iframe.email"), "sandbox"))
@@ -115,33 +115,32 @@ func TestOpsDesignPreviewPublishInABrowser(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, sim, "Getting started with your account, NewCo")
 	require.Contains(t, sim, "hold: waited 45d")
-	// The frame shows the rendered html (the preview route, same session).
-	html, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.querySelector("iframe.email").src).then(r => r.text())`,
-		chromedp.EvalAwaitPromise))
+	// The frame shows the rendered html (the preview of the editor's text: in the frame's srcdoc).
+	html, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("iframe.email").srcdoc`))
 	require.NoError(t, err)
 	require.Contains(t, html, "Robin")
 	b.shoot("ops-editor-preview")
 
 	// Compare 1 with 2.
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+"/playbooks/greet/diff?from=1&to=3"), chromedp.WaitVisible(chromedp.ID("step-changes"))))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+"/playbooks/greet/diff?from=1&to=2"), chromedp.WaitVisible(chromedp.ID("step-changes"))))
 	changes, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("step-changes")))
 	require.NoError(t, err)
 	require.Contains(t, changes, "hello, hold")
 	b.shoot("ops-diff")
 
 	// Publish, told that the live run stays on version 1.
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+"/playbooks/greet"), chromedp.WaitVisible(chromedp.ID("publish-3"))))
-	require.Contains(t, b.submit(chromedp.Click(chromedp.ID("publish-3"))), "Publish greet version 3?")
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+"/playbooks/greet"), chromedp.WaitVisible(chromedp.ID("publish-2"))))
+	require.Contains(t, b.submit(chromedp.Click(chromedp.ID("publish-2"))), "Publish greet version 2?")
 	staying, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("staying")))
 	require.NoError(t, err)
 	require.Contains(t, staying, "1 live run(s) stay on the version they started with (1 on version 1)")
 	b.shoot("ops-publish")
-	require.Contains(t, b.submit(chromedp.Click(chromedp.ID("publish"))), "Published greet version 3: new runs take it")
+	require.Contains(t, b.submit(chromedp.Click(chromedp.ID("publish"))), "Published greet version 2: new runs take it")
 
-	// The next enrolment runs version 3; the older run keeps version 1.
+	// The next enrolment runs version 2; the older run keeps version 1.
 	status, next := c.call("POST", "/v1/runs", `{"playbook":"greet","account_id":"newco"}`)
 	require.Equal(t, 201, status, next)
-	require.EqualValues(t, 3, next["version"])
+	require.EqualValues(t, 2, next["version"])
 	sent := c.eventually("/v1/emails?run_id="+next["id"].(string), func(items []any) bool { return len(items) == 1 })
 	require.Equal(t, "Getting started with your account, NewCo", sent[0].(map[string]any)["subject"])
 	status, oldView := c.call("GET", "/v1/runs/"+oldRun, "")
@@ -153,16 +152,16 @@ func TestOpsDesignPreviewPublishInABrowser(t *testing.T) {
 	due, _ := current["at"].(string)
 	until, err := time.Parse(time.RFC3339, due)
 	require.NoError(t, err)
-	require.WithinDuration(t, time.Now().Add(30*24*time.Hour), until, 10*time.Minute, "the old run waits 30d, as version 1 says (version 3: 45d)")
+	require.WithinDuration(t, time.Now().Add(30*24*time.Hour), until, 10*time.Minute, "the old run waits 30d, as version 1 says (version 2: 45d)")
 	sent = c.eventually("/v1/emails?run_id="+oldRun, func(items []any) bool { return len(items) == 1 })
 	require.Equal(t, "Welcome to your onboarding, OldCo", sent[0].(map[string]any)["subject"])
 
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+"/playbooks/greet"), chromedp.WaitVisible(chromedp.ID("version-3"))))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+"/playbooks/greet"), chromedp.WaitVisible(chromedp.ID("version-2"))))
 	row, err = chromedp.Run(ctx, chromedp.Text(chromedp.ID("version-1")))
 	require.NoError(t, err)
 	require.Regexp(t, `^1\s+archived\s+1\s`, row, "version 1 is archived, its run still live")
-	row, err = chromedp.Run(ctx, chromedp.Text(chromedp.ID("version-3")))
+	row, err = chromedp.Run(ctx, chromedp.Text(chromedp.ID("version-2")))
 	require.NoError(t, err)
-	require.Regexp(t, `^3\s+published\s+1\s`, row)
+	require.Regexp(t, `^2\s+published\s+1\s`, row)
 	b.shoot("ops-published")
 }

@@ -105,7 +105,8 @@ func TestPlaybooksThroughTheBinary(t *testing.T) {
 		t.Skip("end-to-end test")
 	}
 	sendgrid := sendgridtest.Start(t) // the official Mail Send spec as SendGrid
-	srv := startPlaybookd(t, "SENDGRID_API_KEY=SG.e2e-test-key", "SENDGRID_BASE_URL="+sendgrid)
+	srv := startPlaybookd(t, "SENDGRID_API_KEY=SG.e2e-test-key", "SENDGRID_BASE_URL="+sendgrid,
+		"MAIL_POSTAL_ADDRESS=Playbookd Inc., 1 Main St, Springfield, IL 62701, USA") // required when sending
 	temporal, cmd, logs, exited, c := srv.temporal, srv.cmd, srv.logs, srv.exited, srv.client
 
 	status, _ := c.call("POST", "/v1/team", `{"email":"casey@cs.test","name":"Casey CSM","level":"csm"}`)

@@ -44,7 +44,7 @@ var fieldPatterns = map[string]*regexp.Regexp{
 // required lists the fields each type must have, by Go type name.
 var required = map[string][]string{
 	"Definition": {"key", "name", "steps"}, "Step": {"id"}, "ExitRule": {"when", "outcome"}, "Trigger": {"on"},
-	"SendWindow": {"start", "end"}, "Template": {"name", "subject", "html", "text"}, "EmailAction": {"to"},
+	"SendWindow": {"start", "end"}, "Template": {"name", "subject", "text"}, "EmailAction": {"to"},
 	"TaskAction": {"title", "assignee"}, "ApprovalAction": {"assignee", "email"}, "WaitFor": {"event"},
 	"Repeat": {"every", "steps"}, "StartPlaybook": {"key"}, "Notify": {"message"}, "FieldCondition": {"name"},
 	"SurveyAction": {"kind", "to"},
@@ -56,11 +56,17 @@ const templateHelp = "A Go template over the fields listed at GET /v1/playbooks/
 	"No {{define}}, {{block}} or {{template}}, and no {{range}} but one over .Survey.Options (a survey's scores), not inside another."
 
 var descriptions = map[string]string{
-	"Template":         "An email template carried by the definition, versioned with it; it shadows a built-in of the same name.",
+	"Template": "An email template carried by the definition, versioned with it; it shadows a built-in of the same name. " +
+		"Give subject and text; the email's HTML is laid out from the text in the organisation's branded layout, " +
+		"with the postal address and unsubscribe link in its footer. Give html only to hand-write the HTML instead.",
 	"Template.subject": templateHelp,
-	"Template.html":    templateHelp + " Customer data is escaped for HTML.",
-	"Template.text":    templateHelp,
-	"Notify.message":   templateHelp + " .Contact is empty in a message.",
+	"Template.html": "Optional hand-written HTML, sent instead of the layout of the text (the footer with the postal address " +
+		"and unsubscribe link is added before </body>). " + templateHelp + " Customer data is escaped for HTML.",
+	"Template.text": "The plain-text email, and without html the source of its HTML, in Markdown-light: a blank line between " +
+		"paragraphs, \"- \" list items, \"# \" and \"## \" headings, **bold**, [label](https://link) (http, https or mailto). " +
+		"The plain-text part shows a link as \"label (https://link)\"; what fields print is shown as written, never as Markdown. " +
+		templateHelp,
+	"Notify.message": templateHelp + " .Contact is empty in a message.",
 	"Step.skip_if_late": "With at: skip the step when the run reaches it more than this after its time (an account " +
 		"enrolled late), with the reason in the run view; such as 14d.",
 	"Definition.priority": "1 to 100. While a play of higher priority is live on the account, this play's automated " +
@@ -89,6 +95,7 @@ func Schema() map[string]any {
 	defs := map[string]any{}
 	root := schemaOf(reflect.TypeOf(Definition{}), "", defs)
 	refine(defs)
+	describe(defs)
 	out := map[string]any{
 		"$schema": "https://json-schema.org/draft/2020-12/schema",
 		"$id":     "https://playbookd.dev/schema/playbook.json",

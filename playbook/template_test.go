@@ -160,7 +160,7 @@ func TestPresentButWrongIsNotRequired(t *testing.T) {
 		"steps[0].id":                 "key: k\nname: K\nsteps: [{wait: 1d}]\n",
 		"steps[0].task.assignee":      "key: k\nname: K\nsteps: [{id: a, task: {title: T}}]\n",
 		"steps[0].wait_for.event":     "key: k\nname: K\nsteps: [{id: a, wait_for: {within: 1d}}]\n",
-		"templates[0].html":           "key: k\nname: K\ntemplates: [{name: n, subject: s, text: t}]\nsteps: [{id: a, wait: 1d}]\n",
+		"templates[0].text":           "key: k\nname: K\ntemplates: [{name: n, subject: s}]\nsteps: [{id: a, wait: 1d}]\n",
 		"steps[0].email.to":           "key: k\nname: K\nsteps: [{id: a, email: {template: welcome}}]\n",
 		"steps[0].notify.url":         "key: k\nname: K\nsteps: [{id: a, notify: {message: hi}}]\n",
 		"steps[0].repeat.every":       "key: k\nname: K\nsteps: [{id: a, repeat: {times: 2, steps: [{id: b, wait: 1d}]}}]\n",
@@ -183,4 +183,22 @@ func requireErrorAtWith(t *testing.T, opts Options, src, path, message string) {
 		}
 	}
 	t.Fatalf("no error at %q containing %q in:\n%v", path, message, err)
+}
+
+// A definition's own template may give subject and text alone (the layout
+// makes the html); one with neither text nor html is still refused, and so
+// is one with html but no text (plain-text readers get nothing).
+func TestOwnTemplateIsTextFirst(t *testing.T) {
+	src := func(parts string) string {
+		return "key: k\nname: K\ntemplates: [{name: note, subject: 'Hi {{.Account.Name}}'" + parts + "}]\n" +
+			"steps: [{id: a, email: {template: note, to: [champion]}}]\n"
+	}
+	def, err := Parse([]byte(src(", text: 'Hello **{{.Contact.FirstName}}**, see [the guide](https://example.com/guide)'")), checked)
+	require.NoError(t, err)
+	require.Empty(t, def.Templates[0].HTML)
+	_, err = Parse([]byte(src(", text: 'Hello', html: '<p>Hello</p>'")), checked)
+	require.NoError(t, err, "hand-written html stays possible")
+	requireErrorAtWith(t, checked, src(""), "templates[0].text", "required")
+	requireErrorAtWith(t, checked, src(", html: '<p>Hello</p>'"), "templates[0].text", "required")
+	requireErrorAtWith(t, checked, src(", text: 'Hi {{.Nonsense}}'"), "templates[0].text", ".Nonsense is not a field")
 }

@@ -102,8 +102,10 @@ type SendWindow struct {
 type Template struct {
 	Name    string `json:"name"`
 	Subject string `json:"subject"`
-	HTML    string `json:"html"`
-	Text    string `json:"text"`
+	// HTML is optional: without it, the text is laid out in the brand's
+	// layout.
+	HTML string `json:"html,omitempty"`
+	Text string `json:"text"`
 }
 
 // Step is one touchpoint. Exactly one action field is set.

@@ -89,9 +89,13 @@ type Options struct {
 	// CheckTemplate type-checks one part of a template, or a notify message,
 	// against the data it renders over, calling report with each problem
 	// and its line in src (from 1); html says the part is html.
-	// templates.Check is the real one. Without it, templates are held to
-	// their syntax and the language's own rules only.
+	// templates.Checker's Check is the real one. Without it, templates are
+	// held to their syntax and the language's own rules only.
 	CheckTemplate func(src string, html bool, report func(line int, message string))
+	// AccountFields, when set, are the custom fields the organisation
+	// declares (ACCOUNT_FIELDS, with the measured ones): a field condition
+	// must name one of them. Nil: any name (nothing declared).
+	AccountFields []accounts.Field
 }
 
 // Parse reads a YAML or JSON definition and validates it. The error, when

@@ -116,7 +116,11 @@ func (v *validator) condition(p string, c *Condition, depth int) {
 	if c.Field != nil {
 		empty = false
 		f := c.Field
-		v.text(p+".field.name", f.Name, "the custom field's name")
+		if v.text(p+".field.name", f.Name, "the custom field's name") && v.opts.AccountFields != nil &&
+			!slices.ContainsFunc(v.opts.AccountFields, func(d accounts.Field) bool { return d.Name == f.Name }) {
+			v.add(p+".field.name", "%q is not a declared account field; declared: %s (ACCOUNT_FIELDS declares more)",
+				f.Name, strings.Join(accounts.FieldNames(v.opts.AccountFields), ", "))
+		}
 		if f.Eq == nil && f.Ne == nil && len(f.In) == 0 && f.Exists == nil && f.Compare.empty() {
 			v.add(p+".field", "give a test: eq, ne, in, exists, lt, lte, gt or gte")
 		}

@@ -20,7 +20,12 @@ func (v *validator) ownTemplates(ts []Template) {
 		}
 		v.templates[t.Name] = true
 		v.template(p+".subject", t.Name, "subject", t.Subject, false)
-		v.template(p+".html", t.Name, "html", t.HTML, true)
+		// The text is required (plain-text readers, and the layout's
+		// source); the html is optional: without it the text is
+		// Markdown-light, laid out in the brand's layout.
+		if t.HTML != "" {
+			v.template(p+".html", t.Name, "html", t.HTML, true)
+		}
 		v.template(p+".text", t.Name, "text", t.Text, false)
 	}
 }
@@ -46,9 +51,9 @@ func (v *validator) template(p, name, part, src string, html bool) {
 		}
 		v.errs.add(p, v.pos.textLine(p, line), where+format, args...)
 	}
-	// Render registers no functions: a part parses here as it does there.
-	// html/template parses the same syntax.
-	t, err := texttemplate.New("part").Parse(src)
+	// Render registers one function of its own (templateFuncs): a part
+	// parses here as it does there. html/template parses the same syntax.
+	t, err := texttemplate.New("part").Funcs(templateFuncs).Parse(src)
 	if err != nil {
 		line, msg := parseError(err)
 		problem(line, "not a valid Go template: %s", msg)

@@ -38,6 +38,9 @@ var (
 	ErrNotEligible     = errors.New("the account's segment is not among the playbook's segments")
 	ErrMissingAnchor   = errors.New("the account lacks the date the playbook counts from")
 	ErrNotLive         = errors.New("the run has ended")
+	// ErrRetired: the playbook takes no new enrolments (its live runs go
+	// on); the error names the playbook.
+	ErrRetired = errors.New("it takes no new enrolments")
 	// ErrOverLimits: the version was stored before the definition limits
 	// existed and is over them; its workflow input could exceed what
 	// Temporal accepts.
@@ -65,6 +68,8 @@ func Refusal(err error) (field, message string, ok bool) {
 		return "account_id", err.Error(), true
 	case errors.Is(err, ErrOverLimits):
 		return "playbook", strings.ReplaceAll(err.Error(), "\n", "; "), true
+	case errors.Is(err, ErrRetired):
+		return "playbook", err.Error() + "; un-retire it to start runs again", true
 	}
 	return "", "", false
 }
@@ -99,7 +104,7 @@ type Store interface {
 	LiveRuns(ctx context.Context, accountID string) ([]store.Run, error)
 	RunEvents(ctx context.Context, runID uuid.UUID) ([]store.Event, error)
 	GetPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
-	RunnableVersion(ctx context.Context, key string, version int) (int, states.Version, error)
+	RunnableVersion(ctx context.Context, key string, version int) (store.Runnable, error)
 	RecordAccountEvent(ctx context.Context, accountID, name string, data map[string]any, firings []store.NewFiring) error
 	ListTasks(ctx context.Context, f store.TaskFilter) ([]store.Task, error)
 	GetApproval(ctx context.Context, id uuid.UUID) (store.Approval, error)
@@ -211,6 +216,10 @@ func (s *Service) StartForAccount(ctx context.Context, playbookKey, accountID st
 		return "", false, fmt.Errorf("%w: %s", contract.ErrNoSuchPlaybook, playbookKey)
 	case errors.Is(err, ErrOverLimits):
 		return "", false, fmt.Errorf("%w: %w", contract.ErrPlaybookOverLimits, err)
+	case errors.Is(err, ErrRetired):
+		// Not this run's failure: the step goes on without enrolling
+		// (no run id), as the retired playbook's own live runs go on.
+		return "", false, nil
 	case err != nil:
 		return "", false, err
 	}
@@ -220,7 +229,8 @@ func (s *Service) StartForAccount(ctx context.Context, playbookKey, accountID st
 // definition loads a runnable version: the published one, or an explicit
 // published or archived version.
 func (s *Service) definition(ctx context.Context, key string, version int) (*playbook.Definition, int, error) {
-	number, status, err := s.Store.RunnableVersion(ctx, key, version)
+	runnable, err := s.Store.RunnableVersion(ctx, key, version)
+	number, status := runnable.Version, runnable.Status
 	if errors.Is(err, store.ErrNotFound) {
 		if version == 0 {
 			return nil, 0, ErrUnknownPlaybook
@@ -229,6 +239,9 @@ func (s *Service) definition(ctx context.Context, key string, version int) (*pla
 	}
 	if err != nil {
 		return nil, 0, err
+	}
+	if runnable.Retired { // whichever version is asked for
+		return nil, 0, fmt.Errorf("playbook %s is retired: %w", key, ErrRetired)
 	}
 	if status == states.VersionDraft {
 		if version == 0 {

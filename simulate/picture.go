@@ -32,6 +32,8 @@ type lane struct {
 type mark struct {
 	kind     string // the step kind; it picks the colour
 	label    string
+	at       string   // the offset, or the date and time
+	detail   []string // what the tip says after its first line
 	tip      string
 	from, to float64 // days since the start
 	ticks    []float64
@@ -216,6 +218,7 @@ func (p *planner) add(li int, m mark, tip []string, rec workflows.StepRecord) {
 	if rec.Detail != "" {
 		tip = append(tip, rec.Detail)
 	}
+	m.at, m.detail = at, tip
 	m.tip = strings.Join(append([]string{head}, tip...), "\n")
 	p.pic.lanes[li].marks = append(p.pic.lanes[li].marks, m)
 }

@@ -80,7 +80,8 @@ type Input struct {
 	Cap Cap
 	// SendWindow is the organisation's, for a definition without one.
 	SendWindow *playbook.SendWindow
-	// Templates renders the emails; nil: the built-in templates.
+	// Templates renders the emails, in their brand's layout; nil: the
+	// built-in templates, neutral brand.
 	Templates *templates.Set
 	// Budget bounds the simulation; a bound left at zero is DefaultBudget's.
 	Budget Budget
@@ -607,7 +608,8 @@ func (r *recorder) templateData(c Contact) templates.Data {
 	a := r.in.Account
 	d := templates.Data{
 		Account: templates.Account{ID: a.ID, Name: r.in.AccountName, Segment: a.Segment, ARR: r.in.AccountARR, LifecycleStage: a.LifecycleStage,
-			RenewalDate: dateIn(a.RenewalAt, a.Timezone), ContractStart: dateIn(a.ContractStartAt, a.Timezone)},
+			RenewalDate: dateIn(a.RenewalAt, a.Timezone), ContractStart: dateIn(a.ContractStartAt, a.Timezone),
+			Fields: templates.NewCustomFields(a.Fields)},
 		Contact: templates.Person{Name: c.Name, Email: c.Email},
 		CSM:     templates.Person{Name: r.in.CSMName, Email: r.in.CSM},
 	}

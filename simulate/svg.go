@@ -37,7 +37,7 @@ func colour(kind string) string {
 
 // Sizes of the picture, in px.
 const (
-	plotWidth   = 1000.0
+	plotWidth   = 720.0 // the picture is shown scaled to its box: kept compact
 	labelSize   = 10.0
 	laneSize    = 12.0
 	axisSize    = 11.0
@@ -45,7 +45,7 @@ const (
 	noteSize    = 12.0
 	lineHeight  = 16.0
 	headerSpace = 86.0
-	maxLabel    = 100 // runes; the tooltip has the rest
+	maxLabel    = 72 // runes; the tooltip and Marks have the rest
 	maxTitle    = 44
 )
 
@@ -64,7 +64,11 @@ func textWidth(s string, size float64, bold bool) float64 {
 // and one for each branch (then/else, on_timeout, a repeat's steps), where
 // the simulated run res put them; branches it did not take are faded,
 // skipped steps hollow. Waits, approvals (to their last escalation
-// deadline) and repeats are bars. The canvas widens so every label fits.
+// deadline) and repeats are bars. The canvas widens so every label fits;
+// its viewBox lets a page scale it to its box. Each mark has a <title>,
+// the tooltip a browser shows where the picture is a document (opened on
+// its own, inline, not in an <img>); Marks says the same in a list, for
+// screens that cannot hover.
 func SVG(title string, in Input, res Result, axis Axis) string {
 	pic := layout(in, res, axis)
 
@@ -127,7 +131,7 @@ func SVG(title string, in Input, res Result, axis Axis) string {
 		}
 		lines[li] = max(len(ends), 1)
 	}
-	subtitle := fmt.Sprintf("outcome: %s · %d entries · hover a step for its detail", res.Outcome, len(res.Timeline))
+	subtitle := fmt.Sprintf("outcome: %s · %d entries", res.Outcome, len(res.Timeline))
 	if axis == AxisDates {
 		subtitle = fmt.Sprintf("from %s (UTC) · ", in.Start.Format("Mon 2006-01-02 15:04")) + subtitle
 	}
@@ -147,7 +151,7 @@ func SVG(title string, in Input, res Result, axis Axis) string {
 	lineY := func(li, line int) float64 { return laneTop[li] + 8 + float64(line)*lineHeight + lineHeight/2 }
 
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif">`+"\n", width, height, width, height)
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" preserveAspectRatio="xMinYMin meet" font-family="sans-serif">`+"\n", width, height, width, height)
 	b.WriteString(`<rect width="100%" height="100%" fill="#ffffff"/>` + "\n")
 	fmt.Fprintf(&b, `<text x="20" y="30" font-size="%g" font-weight="bold">%s</text>`+"\n", titleSize, esc(title))
 	fmt.Fprintf(&b, `<text x="20" y="50" font-size="%g" fill="#5c7080">%s</text>`+"\n", noteSize, esc(subtitle))
@@ -257,3 +261,29 @@ func truncate(s string, n int) string {
 }
 
 func esc(s string) string { return html.EscapeString(s) }
+
+// Mark is one step of the picture in words: the list beside it, for
+// screens that cannot hover and for screen readers.
+type Mark struct {
+	Lane   string   // the lane's title: "steps", or the branch's
+	At     string   // the offset ("14d 2h") or, on a calendar, the date and time
+	Kind   string   // the step kind
+	Label  string   // the step id and what it does, untruncated
+	State  string   // "", skipped, not taken or not reached
+	Detail []string // the rest of its tooltip: condition, email, task, outcome
+}
+
+// Marks lists what SVG draws, lane by lane, each mark as its tooltip has it.
+func Marks(in Input, res Result, axis Axis) []Mark {
+	var out []Mark
+	for _, l := range layout(in, res, axis).lanes {
+		title := l.title
+		if l.state != "" {
+			title += " (" + l.state + ")"
+		}
+		for _, m := range l.marks {
+			out = append(out, Mark{Lane: title, At: m.at, Kind: m.kind, Label: m.label, State: m.state, Detail: m.detail})
+		}
+	}
+	return out
+}

@@ -236,3 +236,27 @@ steps:
 	d.mark(t, long)
 	requireInside(t, d)
 }
+
+// Every mark has a tooltip (its <title>), and Marks lists the same steps
+// in words, untruncated, for screens that cannot hover; the picture claims
+// no hovering it cannot keep where it is an image.
+func TestMarksListWhatTheTooltipsSay(t *testing.T) {
+	for _, key := range []string{"renewal", "onboarding"} {
+		in := sampleInput(builtins(t)[key], "enterprise")
+		res, err := Run(in)
+		require.NoError(t, err)
+		svg := SVG(key, in, res, AxisDays)
+		d := parseSVG(t, svg)
+		marks := Marks(in, res, AxisDays)
+		require.Len(t, marks, len(d.marks), key)
+		require.NotContains(t, svg, "hover", key)
+		for i, m := range d.marks {
+			require.NotEmpty(t, m.tip, "%s: mark %q has a title", key, m.text)
+			head, rest, _ := strings.Cut(m.tip, "\n")
+			require.True(t, strings.HasPrefix(head, marks[i].At+" · "+marks[i].Kind+" · "+marks[i].Label), "%q vs %+v", head, marks[i])
+			if rest != "" {
+				require.Equal(t, rest, strings.Join(marks[i].Detail, "\n"))
+			}
+		}
+	}
+}

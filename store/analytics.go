@@ -129,7 +129,7 @@ func (s *Store) StepProgress(ctx context.Context, sc AnalyticsScope, positions [
 				UNION ALL `+recordsIn("4", "events", "ev", "(ev.data->>'step_id')", ` AND ev.type = 'account_changed'`)+`
 			) u GROUP BY 1, 2, 3, 4),
 		per_run AS (
-			SELECT r.v, r.status = 'completed' AND r.outcome = 'completed' AS finished, COALESCE(max(p.pos), -1) AS max_pos
+			SELECT r.v, r.status = 'completed' AND r.outcome IS NOT DISTINCT FROM 'completed' AS finished, COALESCE(max(p.pos), -1) AS max_pos
 			FROM r LEFT JOIN rs ON rs.id = r.id LEFT JOIN pos p ON p.v = rs.v AND p.step = rs.step
 			GROUP BY r.id, r.v, r.status, r.outcome
 		)
@@ -305,4 +305,59 @@ func (s *Store) HealthOutcomes(ctx context.Context, sc AnalyticsScope) ([]Health
 		                   ORDER BY h.measured_at DESC, h.id DESC LIMIT 1) ha ON true
 		WHERE r.ended_at IS NOT NULL
 		GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, sc.args()...)
+}
+
+// FirstEventTime is, for one version and one account event, how many runs
+// in scope saw the account report the event at or after the run started,
+// and the median days from the start to the first such report.
+type FirstEventTime struct {
+	Version    int
+	Event      string // without the "event:" prefix
+	Runs       int    // runs whose account reported it
+	MedianDays *float64
+}
+
+// FirstEventTimes measures time to the first report of each event (stored
+// as events of type 'event:<name>') after each run in scope started, per
+// version. Reports before the run started do not count: they were not the
+// run's doing.
+func (s *Store) FirstEventTimes(ctx context.Context, sc AnalyticsScope, events []string) ([]FirstEventTime, error) {
+	return rowsOf[FirstEventTime](ctx, s.pool, `
+		WITH `+scoped+`
+		SELECT r.v AS version, n.name AS event, count(f.at) AS runs,
+		       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM f.at - r.started_at) / 86400)::float8 AS median_days
+		FROM r CROSS JOIN unnest($6::text[]) AS n(name)
+		LEFT JOIN LATERAL (SELECT min(e.created_at) AS at FROM events e
+		                   WHERE e.account_id = r.account_id AND e.type = 'event:' || n.name AND e.created_at >= r.started_at) f ON true
+		GROUP BY 1, 2 ORDER BY 1, 2`, append(sc.args(), events)...)
+}
+
+// RunARR is the ARR of the accounts of a version's ended runs in scope
+// (each run counts its account once), from the ARR history the database
+// keeps (migration 00010): when each run started, when it ended, and now.
+// A churned account's ARR is 0 at the moments it was churned. An account
+// whose history starts after the run started counts its first known ARR.
+type RunARR struct {
+	Version  int
+	Runs     int
+	Start    float64
+	End      float64
+	Now      float64
+	Expanded int // runs whose account paid more at the end than at the start
+}
+
+// RunARRs reads RunARR per version.
+func (s *Store) RunARRs(ctx context.Context, sc AnalyticsScope) ([]RunARR, error) {
+	// at(t): the last history row at or before t, else the first after it.
+	at := func(t string) string {
+		return `(SELECT CASE WHEN h.status = 'active' THEN h.arr ELSE 0 END FROM arr_history h WHERE h.account_id = r.account_id
+			ORDER BY h.valid_from > ` + t + `, CASE WHEN h.valid_from <= ` + t + ` THEN h.valid_from END DESC, h.valid_from, h.id DESC LIMIT 1)`
+	}
+	return rowsOf[RunARR](ctx, s.pool, `
+		WITH `+scoped+`, m AS (
+			SELECT r.v, COALESCE(`+at("r.started_at")+`, 0) AS s, COALESCE(`+at("r.ended_at")+`, 0) AS e, COALESCE(`+at("now()")+`, 0) AS n
+			FROM r WHERE r.ended_at IS NOT NULL)
+		SELECT v AS version, count(*) AS runs, sum(s)::float8 AS start, sum(e)::float8 AS "end", sum(n)::float8 AS now,
+		       count(*) FILTER (WHERE e > s) AS expanded
+		FROM m GROUP BY 1 ORDER BY 1`, sc.args()...)
 }

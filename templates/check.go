@@ -12,6 +12,8 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"text/template/parse"
+
+	"github.com/playbookd/playbookd/accounts"
 )
 
 // Check type-checks a template source against Data, the way Render runs it,
@@ -19,9 +21,14 @@ import (
 // number and kind of arguments they take, comparisons must compare like with
 // like, and (html) html/template must be able to escape it. report is called
 // for each problem, in line order, with its line in src (1-based).
+// Any custom field is taken (Checker holds them to those declared).
 func Check(src string, html bool, report func(line int, message string)) {
-	c := &checker{src: src}
-	t, err := texttemplate.New("part").Parse(src)
+	checkWith(src, html, nil, report)
+}
+
+func checkWith(src string, html bool, declared []accounts.Field, report func(line int, message string)) {
+	c := &checker{src: src, declared: declared}
+	t, err := texttemplate.New("part").Funcs(boundedFuncs).Parse(src)
 	if err != nil {
 		line, msg := parseError(err)
 		report(line, msg)
@@ -68,8 +75,9 @@ type checker struct {
 	trees    map[string]*parse.Tree
 	vars     []variable
 	problems []problem
-	depth    int  // of {{template}} calls being followed
-	ranges   bool // the source has a {{range}}
+	depth    int              // of {{template}} calls being followed
+	ranges   bool             // the source has a {{range}}
+	declared []accounts.Field // custom fields; nil: any
 }
 
 func (c *checker) errorf(n parse.Node, format string, args ...any) {
@@ -103,7 +111,7 @@ func parseError(err error) (int, string) {
 // so a source with such a range is not escaped here (definitions loop only
 // over .Survey.Options).
 func (c *checker) escape() {
-	t, err := htmltemplate.New("part").Parse(c.src)
+	t, err := htmltemplate.New("part").Funcs(boundedFuncs).Parse(c.src)
 	if err == nil {
 		err = t.Execute(refusingWriter{}, nil)
 	}
@@ -435,6 +443,9 @@ func (c *checker) field(n parse.Node, t reflect.Type, written, name string, args
 		if reflect.TypeOf(name).AssignableTo(s.Key()) {
 			if hasArgs {
 				c.errorf(n, "%s.%s is a value, not a function: it takes no arguments", written, name)
+			}
+			if s == customFieldsType {
+				c.customField(n, written, name)
 			}
 			return s.Elem()
 		}

@@ -47,7 +47,7 @@ func TestCheckAgreesWithRender(t *testing.T) {
 		{"inside with", "{{with .CSM}}\n{{.Phone}}{{end}}", false, "2: .Phone is not a field of a person"},
 		{"variable", "{{$c := .Contact}}{{$c.Phone}}", false, "1: $c.Phone is not a field of $c"},
 		{"root variable in with", "{{with .Contact}}{{$.Phone}}{{end}}", false, "1: $.Phone is not a field of $"},
-		{"unknown function", "{{upper .Account.Name}}", false, `1: function "upper" not defined; functions: and, call, eq`},
+		{"unknown function", "{{upper .Account.Name}}", false, `1: function "upper" not defined; functions: and, call, default, eq`},
 		{"arguments to a field", "{{.Account.Name 3}}", false, "is a value, not a function"},
 		{"arguments to a method", "{{.Contact.FirstName 3}}", false, "1: .Contact.FirstName takes 0 argument(s), not 1"},
 		{"piped into a field", "{{.Account.Name | .CSM.Name}}", false, "is a value, not a function"},
@@ -238,7 +238,7 @@ func TestRenderErrorIsOneClearMessage(t *testing.T) {
 		t.Fatalf("err = %q\nwant  %q", err, want)
 	}
 	_, err = RenderMessage("Alert\n{{.Account.name}} is red", full)
-	if err == nil || err.Error() != "line 2 of the message: .Account.name is not a field of .Account; fields: ID, Name, Segment, ARR, LifecycleStage, RenewalDate, ContractStart (names are case-sensitive: .Account.Name)" {
+	if err == nil || err.Error() != "line 2 of the message: .Account.name is not a field of .Account; fields: ID, Name, Segment, ARR, LifecycleStage, RenewalDate, ContractStart, Fields (names are case-sensitive: .Account.Name)" {
 		t.Fatalf("message: err = %v", err)
 	}
 }

@@ -65,13 +65,13 @@ func fillPart(part, src string, data Data) (string, error) {
 	out := bounded(part, partLimit[part])
 	var exec func(io.Writer) error
 	if part == "html" {
-		t, err := htmltemplate.New(part).Option("missingkey=error").Funcs(boundedFuncs).Parse(src)
+		t, err := htmltemplate.New(part).Option(missingKey).Funcs(boundedFuncs).Parse(src)
 		if err != nil {
 			return "", &EditError{Part: part, Reason: "cannot be read: " + err.Error()}
 		}
 		exec = func(w io.Writer) error { return t.Execute(w, data) }
 	} else {
-		t, err := texttemplate.New(part).Option("missingkey=error").Funcs(boundedFuncs).Parse(src)
+		t, err := texttemplate.New(part).Option(missingKey).Funcs(boundedFuncs).Parse(src)
 		if err != nil {
 			return "", &EditError{Part: part, Reason: "cannot be read: " + err.Error()}
 		}

@@ -40,6 +40,7 @@ type Account struct {
 	LifecycleStage string
 	RenewalDate    string // YYYY-MM-DD; "" when not set
 	ContractStart  string // YYYY-MM-DD; "" when not set
+	Fields         CustomFields
 }
 
 // Person is a contact or a team member.
@@ -108,6 +109,7 @@ var fields = []Field{
 	{".Account.LifecycleStage", "string", "the account's lifecycle stage, as update_account steps set it", "onboarding"},
 	{".Account.RenewalDate", "string", "the renewal date, YYYY-MM-DD; empty when not set", "2026-09-30"},
 	{".Account.ContractStart", "string", "the contract start, YYYY-MM-DD; empty when not set", "2025-10-01"},
+	{".Account.Fields", "map", "the account's custom fields the organisation declares (ACCOUNT_FIELDS), each as text: {{.Account.Fields.plan | default \"Standard\"}} (empty when the account lacks it, so default gives the stand-in); a name not declared is refused. Test numbers in a condition (field: {name: seats_used_pct, gt: 85})", "{\"plan\": \"Enterprise\", \"seats_used_pct\": \"87\"}"},
 	{".Contact.Name", "string", "the recipient's full name; empty in a notify message", "Pat Lee"},
 	{".Contact.FirstName", "string", "the first word of the recipient's name; \"" + NoName + "\" when the name is unknown (and in a notify message)", "Pat"},
 	{".Contact.Email", "string", "the recipient's address; empty in a notify message", "pat@acme.example"},

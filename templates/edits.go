@@ -35,29 +35,34 @@ func CheckEdits(e Rendered) error {
 	return nil
 }
 
-// Layout is the html a template without its own html part renders for the
-// subject and text.
-func Layout(subject, text string) string { return layoutHTML(subject, text) + "\n" }
-
 // Edited is the draft with a person's edits applied (CheckEdits first):
 // each edited part replaces the draft's. An edited text without an edited
-// html gets the shared layout of the new text, so the html never keeps the
-// old words; a draft whose html is that layout follows an edited subject too.
-// The result is held to the bounds: the layout of a text can outgrow them.
+// html is Markdown-light: the text part keeps it readable (markdownText)
+// and the html is laid out from it, so the html never keeps the old words.
+// A laid-out draft keeps its brand and footer, with the new body (and
+// title); any other html gets the neutral layout, whose footer the send
+// fills in. The result is held to the bounds: the layout of a text can
+// outgrow them.
 func (r Rendered) Edited(e Rendered) (Rendered, error) {
 	out := r
-	laidOut := r.HTML == Layout(r.Subject, r.Text)
 	if e.Subject != "" {
 		out.Subject = e.Subject
-	}
-	if e.Text != "" {
-		out.Text = e.Text
 	}
 	switch {
 	case e.HTML != "":
 		out.HTML = e.HTML
-	case e.Text != "" || laidOut && e.Subject != "":
-		out.HTML = Layout(out.Subject, out.Text)
+		if e.Text != "" {
+			out.Text = e.Text
+		}
+	case e.Text != "":
+		out.Text = markdownText(e.Text)
+		if laidOut(r.HTML) {
+			out.HTML = relayout(r.HTML, out.Subject, e.Text)
+		} else {
+			out.HTML = Layout(out.Subject, e.Text)
+		}
+	case e.Subject != "" && laidOut(r.HTML):
+		out.HTML = retitle(r.HTML, out.Subject)
 	}
 	return out, out.Check()
 }

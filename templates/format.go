@@ -50,6 +50,8 @@ var boundedFuncs = map[string]any{
 	"html":     joining("html", texttemplate.HTMLEscaper),
 	"js":       joining("js", texttemplate.JSEscaper),
 	"urlquery": joining("urlquery", texttemplate.URLQueryEscaper),
+	// Not text/template's, and builds no text: it passes an argument on.
+	"default": defaultValue,
 }
 
 // CallError says why a call in a template was refused as it ran.

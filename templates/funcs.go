@@ -45,7 +45,7 @@ var functions = map[string]function{
 	"or":       {min: 1, max: -1, result: same},
 	"not":      {min: 1, max: 1, result: always(boolType)},
 	"len":      {min: 1, max: 1, result: always(intType), check: checkLen},
-	"index":    {min: 1, max: -1, result: indexResult},
+	"index":    {min: 1, max: -1, result: indexResult, check: checkIndex},
 	"slice":    {min: 1, max: 4, result: sliceResult},
 	"call":     {min: 1, max: -1, result: always(nil), check: checkCall},
 	"print":    {min: 0, max: -1, result: always(stringType)},
@@ -60,6 +60,20 @@ var functions = map[string]function{
 	"le":       {min: 2, max: 2, result: always(boolType), check: checkCompare(true)},
 	"gt":       {min: 2, max: 2, result: always(boolType), check: checkCompare(true)},
 	"ge":       {min: 2, max: 2, result: always(boolType), check: checkCompare(true)},
+	// default "Standard" .Account.Fields.plan: the value or, when missing
+	// or empty, the default; of their type when they have one.
+	"default": {min: 2, max: 2, result: same},
+}
+
+// checkIndex holds index .Account.Fields "name" to the declared fields, as
+// .Account.Fields.name is.
+func checkIndex(c *checker, n parse.Node, name string, args []value) {
+	if len(args) < 2 || args[0].typ != customFieldsType {
+		return
+	}
+	if key, ok := constantString(args[1].node); ok {
+		c.customField(n, args[0].node.String(), key)
+	}
 }
 
 func functionNames() []string {
@@ -282,6 +296,8 @@ func describe(t reflect.Type) string {
 		return "a health snapshot"
 	case reflect.TypeOf(Metrics{}):
 		return "the metrics"
+	case customFieldsType:
+		return "the account's custom fields"
 	}
 	if t.Kind() == reflect.Pointer && basicKind(t.Elem()) != otherKind {
 		return "a measure, which may be missing: print it inside {{with}}"

@@ -26,7 +26,7 @@ func Notices() (*Set, error) { return parseDir(noticeFS, "notices") }
 
 // RenderNotice fills a notice template in, within the bounds of an email.
 func (s *Set) RenderNotice(name string, n Notice) (Rendered, error) {
-	return s.render(name, n)
+	return s.render(name, n, false)
 }
 
 // Digest is what the daily digest sees: the risk on a team member's
@@ -54,5 +54,5 @@ type DigestLine struct {
 
 // RenderDigest fills the digest template in.
 func (s *Set) RenderDigest(name string, d Digest) (Rendered, error) {
-	return s.render(name, d)
+	return s.render(name, d, false)
 }

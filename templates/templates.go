@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	texttemplate "text/template"
+	"text/template/parse"
 	"unicode"
 	"unicode/utf8"
 
@@ -105,11 +106,16 @@ type template struct {
 	src  string // the source: subject, text and html as {{define}}s
 	text *texttemplate.Template
 	html *htmltemplate.Template
+	// laidOut: the template gives no html; its text is Markdown-light
+	// (markdown.go) and the layout makes the html.
+	laidOut bool
 }
 
-// Set is a collection of parsed templates.
+// Set is a collection of parsed templates, and the brand its customer
+// emails are laid out with (WithBrand; zero: the neutral brand).
 type Set struct {
 	byName map[string]template
+	brand  Brand
 }
 
 // Builtin parses the templates shipped with the binary.
@@ -137,14 +143,14 @@ func parseDir(fsys embed.FS, dir string) (*Set, error) {
 }
 
 func (s *Set) add(name, src string) error {
-	text, err := texttemplate.New(name).Option("missingkey=error").Funcs(boundedFuncs).Parse(src)
+	text, err := texttemplate.New(name).Option(missingKey).Funcs(boundedFuncs).Parse(src)
 	if err != nil {
 		return fmt.Errorf("template %s: %w", name, err)
 	}
 	if err := checkArgs(text); err != nil {
 		return fmt.Errorf("template %s: %w", name, err)
 	}
-	html, err := htmltemplate.New(name).Option("missingkey=error").Funcs(boundedFuncs).Parse(src)
+	html, err := htmltemplate.New(name).Option(missingKey).Funcs(boundedFuncs).Parse(src)
 	if err != nil {
 		return fmt.Errorf("template %s: %w", name, err)
 	}
@@ -153,16 +159,69 @@ func (s *Set) add(name, src string) error {
 			return fmt.Errorf("template %s: missing {{define %q}}", name, part)
 		}
 	}
-	s.byName[name] = template{src: src, text: text, html: html}
+	laid := html.Lookup("html") == nil
+	if laid {
+		markTextFields(text)
+	}
+	s.byName[name] = template{src: src, text: text, html: html, laidOut: laid}
 	return nil
 }
+
+// markedText is the text part as rendered for the layout: each field's
+// output marked as literal (literalFunc), so that customer data is never
+// read as Markdown. It is a copy of the "text" tree, so the part's source
+// (Source, error lines) stays as written.
+const markedText = "text (marked)"
+
+// markTextFields adds markedText to a text-first template: "text" with
+// every action that prints piped through literalFunc. The function is
+// registered after parsing, so no template source can call it.
+func markTextFields(t *texttemplate.Template) {
+	tree := t.Lookup("text").Tree.Copy()
+	var walk func(*parse.ListNode)
+	walk = func(l *parse.ListNode) {
+		if l == nil {
+			return
+		}
+		for _, n := range l.Nodes {
+			switch n := n.(type) {
+			case *parse.ActionNode:
+				if len(n.Pipe.Decl) == 0 { // a declaration or assignment prints nothing
+					ident := parse.NewIdentifier(literalName).SetTree(tree).SetPos(n.Pos)
+					n.Pipe.Cmds = append(n.Pipe.Cmds, &parse.CommandNode{NodeType: parse.NodeCommand, Pos: n.Pos, Args: []parse.Node{ident}})
+				}
+			case *parse.IfNode:
+				walk(n.List)
+				walk(n.ElseList)
+			case *parse.WithNode:
+				walk(n.List)
+				walk(n.ElseList)
+			case *parse.RangeNode:
+				walk(n.List)
+				walk(n.ElseList)
+			}
+		}
+	}
+	walk(tree.Root)
+	t.Funcs(map[string]any{literalName: literalFunc})
+	// The tree parsed already; adding it cannot fail.
+	_, _ = t.AddParseTree(markedText, tree)
+}
+
+// literalName is literalFunc's name in templates: not a Go identifier a
+// template could write.
+const literalName = "playbookd_literal"
 
 // WithSource returns a set that also holds a template given as separate
 // parts (a playbook definition's own template); it shadows a built-in of the
 // same name.
 func (s *Set) WithSource(name, subject, html, text string) (*Set, error) {
-	src := fmt.Sprintf(`{{define "subject"}}%s{{end}}{{define "text"}}%s{{end}}{{define "html"}}%s{{end}}`, subject, text, html)
-	out := &Set{byName: make(map[string]template, len(s.byName)+1)}
+	src := fmt.Sprintf(`{{define "subject"}}%s{{end}}{{define "text"}}%s{{end}}`, subject, text)
+	// Without html the template is text-first: the brand's layout.
+	if strings.TrimSpace(html) != "" {
+		src += fmt.Sprintf(`{{define "html"}}%s{{end}}`, html)
+	}
+	out := &Set{byName: make(map[string]template, len(s.byName)+1), brand: s.brand}
 	for k, v := range s.byName {
 		out.byName[k] = v
 	}
@@ -188,12 +247,16 @@ func (s *Set) Names() []string {
 	return names
 }
 
-// Render fills a template in.
+// Render fills a customer email's template in. The html ends in the
+// footer's slot, as previewed (no unsubscribe link yet: WithFooter puts
+// the recipient's in when sending); the text has no footer yet.
 func (s *Set) Render(name string, data Data) (Rendered, error) {
-	return s.render(name, data)
+	return s.render(name, data, true)
 }
 
-func (s *Set) render(name string, data any) (Rendered, error) {
+// render fills a template in; a customer email's html gets the footer
+// (customer), a team notice's none.
+func (s *Set) render(name string, data any, customer bool) (Rendered, error) {
 	t, ok := s.byName[name]
 	if !ok {
 		return Rendered{}, fmt.Errorf("%w %q", ErrUnknown, name)
@@ -206,17 +269,31 @@ func (s *Set) render(name string, data any) (Rendered, error) {
 	if err := t.text.ExecuteTemplate(subject, "subject", data); err != nil {
 		return Rendered{}, t.failed(name, "subject", err)
 	}
-	if err := t.text.ExecuteTemplate(text, "text", data); err != nil {
+	textPart := "text"
+	if t.laidOut {
+		// The marks take 6 bytes a field; the text without them is held
+		// to MaxTextBytes below.
+		text, textPart = bounded("text", 2*MaxTextBytes), markedText
+	}
+	if err := t.text.ExecuteTemplate(text, textPart, data); err != nil {
 		return Rendered{}, t.failed(name, "text", err)
 	}
 	out := Rendered{Subject: oneLine(subject.String()), Text: strings.TrimSpace(text.String())}
-	if t.html.Lookup("html") == nil {
-		out.HTML = layoutHTML(out.Subject, out.Text)
+	footer := ""
+	if customer {
+		footer = footerHTML(s.brand, "")
+	}
+	if t.laidOut {
+		out.HTML = layoutHTML(s.brand, out.Subject, out.Text, footer)
+		out.Text = strings.TrimSpace(markdownText(out.Text))
 	} else {
 		if err := t.html.ExecuteTemplate(html, "html", data); err != nil {
 			return Rendered{}, t.failed(name, "html", err)
 		}
 		out.HTML = strings.TrimSpace(html.String())
+		if customer {
+			out.HTML = withFooterHTML(out.HTML, footer)
+		}
 	}
 	if err := out.Check(); err != nil {
 		return Rendered{}, fmt.Errorf("render %s: %w", name, err)
@@ -229,7 +306,7 @@ func (s *Set) render(name string, data any) (Rendered, error) {
 // RenderMessage fills in a one-off text template, such as a notify step's
 // message, within MaxMessageBytes.
 func RenderMessage(src string, data Data) (string, error) {
-	t, err := texttemplate.New("message").Option("missingkey=error").Funcs(boundedFuncs).Parse(src)
+	t, err := texttemplate.New("message").Option(missingKey).Funcs(boundedFuncs).Parse(src)
 	if err != nil {
 		line, msg := parseError(err)
 		return "", &RenderError{Part: "message", Line: line, Reason: msg}

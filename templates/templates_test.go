@@ -63,7 +63,8 @@ func TestWithSourceAddsAndShadows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Subject != "Hello Acme" || got.Text != "Hi Pat\n" || got.HTML != "<p>Pat &lt;b&gt;</p>\n" {
+	// The hand-written html wins over the layout; the footer's slot follows it.
+	if got.Subject != "Hello Acme" || got.Text != "Hi Pat\n" || !strings.HasPrefix(got.HTML, "<p>Pat &lt;b&gt;</p>\n"+footerStart) || laidOut(got.HTML) {
 		t.Fatalf("rendered %+v", got)
 	}
 	orig, _ := set.Render("welcome", Data{Account: Account{Name: "Acme"}})
@@ -90,7 +91,9 @@ Thanks{{end}}`); err != nil {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"<title>Hi A&amp;B</title>", "<p>Hello &lt;Pat&gt;,</p>", "<ul>\n  <li>connect data</li>\n  <li>invite users</li>\n</ul>", "<p>Thanks</p>"} {
+	for _, want := range []string{"<title>Hi A&amp;B</title>", `<p style="` + styleP + `">Hello &lt;Pat&gt;,</p>`,
+		`<ul style="` + styleUL + `">` + "\n" + `  <li style="` + styleLI + `">connect data</li>` + "\n" + `  <li style="` + styleLI + `">invite users</li>` + "\n</ul>",
+		`<p style="` + styleP + `">Thanks</p>`} {
 		if !strings.Contains(got.HTML, want) {
 			t.Errorf("html lacks %q:\n%s", want, got.HTML)
 		}
@@ -147,6 +150,8 @@ func TestRenderStopsAtTheBounds(t *testing.T) {
 func TestEditedKeepsTheHTMLInStepWithTheText(t *testing.T) {
 	own := Rendered{Subject: "Hi", HTML: "<p>Hello Pat</p>\n", Text: "Hello Pat\n"}
 	laidOut := Rendered{Subject: "Hi", HTML: Layout("Hi", "Hello Pat\n"), Text: "Hello Pat\n"}
+	branded := Brand{Name: "Acme CS", Color: "#aa0000", PostalAddress: "1 Main St"}
+	brandDraft := Rendered{Subject: "Hi", HTML: layoutHTML(branded, "Hi", "Hello Pat", footerHTML(branded, "")) + "\n", Text: "Hello Pat\n"}
 	tests := []struct {
 		name         string
 		draft, edits Rendered
@@ -158,6 +163,13 @@ func TestEditedKeepsTheHTMLInStepWithTheText(t *testing.T) {
 			Rendered{Subject: "Hey", HTML: Layout("Hey", "Hello Pat\n"), Text: "Hello Pat\n"}},
 		{"text alone", own, Rendered{Text: "Bye <all>"}, Rendered{Subject: "Hi", HTML: Layout("Hi", "Bye <all>"), Text: "Bye <all>"}},
 		{"html with text", own, Rendered{HTML: "<p>Bye</p>", Text: "Bye"}, Rendered{Subject: "Hi", HTML: "<p>Bye</p>", Text: "Bye"}},
+		{"markdown text", own, Rendered{Text: "See [docs](https://x.example)"},
+			Rendered{Subject: "Hi", HTML: Layout("Hi", "See [docs](https://x.example)"), Text: "See docs (https://x.example)"}},
+		// A branded draft keeps its brand and footer: only the body and title change.
+		{"text of a branded draft", brandDraft, Rendered{Subject: "Hey", Text: "Bye **all**"},
+			Rendered{Subject: "Hey", HTML: layoutHTML(branded, "Hey", "Bye **all**", footerHTML(branded, "")) + "\n", Text: "Bye **all**"}},
+		{"subject of a branded draft", brandDraft, Rendered{Subject: "Hey"},
+			Rendered{Subject: "Hey", HTML: layoutHTML(branded, "Hey", "Hello Pat", footerHTML(branded, "")) + "\n", Text: "Hello Pat\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,7 +179,7 @@ func TestEditedKeepsTheHTMLInStepWithTheText(t *testing.T) {
 			}
 		})
 	}
-	if !strings.Contains(Layout("Hi", "Bye <all>"), "<p>Bye &lt;all&gt;</p>") {
+	if !strings.Contains(Layout("Hi", "Bye <all>"), ">Bye &lt;all&gt;</p>") {
 		t.Errorf("the layout escapes the edited text: %q", Layout("Hi", "Bye <all>"))
 	}
 }

@@ -365,7 +365,7 @@ func (s *Service) start(ctx context.Context, f store.Firing) error {
 		return s.Store.SettleFiring(ctx, f.ID, store.FiringAlreadyLive, live.RunID, "one live run per account and playbook")
 	case errors.Is(err, runs.ErrUnknownPlaybook), errors.Is(err, runs.ErrInactiveAccount),
 		errors.Is(err, runs.ErrNotEligible), errors.Is(err, runs.ErrMissingAnchor), errors.Is(err, runs.ErrUnknownAccount),
-		errors.Is(err, runs.ErrOverLimits):
+		errors.Is(err, runs.ErrOverLimits), errors.Is(err, runs.ErrRetired):
 		return s.Store.SettleFiring(ctx, f.ID, store.FiringSkipped, nil, err.Error())
 	default:
 		return err

@@ -52,7 +52,7 @@ var mayImport = map[string][]string{
 
 	// The language and the templates.
 	"playbook":  {"accounts", "internal/netguard", "internal/text", "survey"},
-	"templates": {"message"},
+	"templates": {"accounts", "message"}, // accounts: the declared custom fields
 
 	// Workflow code and what it sees of activities.
 	"activities/contract": {"message", "states"},

@@ -199,6 +199,9 @@ func (r *interpreter) perform(ctx workflow.Context, s *playbook.Step, id, suffix
 		if res.AlreadyLive {
 			return fmt.Sprintf("%s already live (run %s)", s.StartPlaybook.Key, res.RunID), err
 		}
+		if err == nil && res.RunID == "" { // runs.StartForAccount: the playbook is retired
+			return fmt.Sprintf("%s is retired: the account was not enrolled", s.StartPlaybook.Key), nil
+		}
 		return fmt.Sprintf("started %s (run %s)", s.StartPlaybook.Key, res.RunID), err
 	case playbook.KindUpdateAccount:
 		u := s.UpdateAccount

@@ -76,6 +76,7 @@ func runChaos(ctx context.Context, opts chaosOptions) report {
 	defer sg.close()
 	s, err := startStack(ctx, stackOptions{repo: opts.repo, adminURL: opts.adminURL, topology: opts.topology, extraEnv: map[string]string{
 		"SENDGRID_API_KEY": "SG.chaos", "SENDGRID_BASE_URL": sg.url,
+		"MAIL_POSTAL_ADDRESS": "Playbookd Inc., 1 Main St, Springfield, IL 62701, USA", // required when sending
 		// The short runs send two emails per address; the cap holds the
 		// fourth email of the capped waiting playbook.
 		"EMAIL_CAP": "3",

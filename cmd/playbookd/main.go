@@ -142,6 +142,10 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 	if err != nil {
 		return err
 	}
+	// Customer emails are laid out and footed in the brand, wherever they
+	// are rendered (worker, simulations, previews).
+	set = set.WithBrand(templates.Brand{Name: cfg.BrandDisplayName(), LogoURL: cfg.BrandLogoURL,
+		Color: cfg.BrandColor, PostalAddress: cfg.MailPostalAddress})
 	st := store.New(pool)
 	if cfg.SigningKey == "" {
 		cfg.SigningKey = generateKey()
@@ -150,7 +154,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 	links := unsubscribe.New(cfg.SigningKey, cfg.PublicBaseURL)
 	surveyLinks := survey.NewLinks(cfg.SigningKey, cfg.PublicBaseURL)
 	if cmd == "api" || cmd == "dev" {
-		if err := seedPlaybooks(ctx, st, set, log); err != nil {
+		if err := seedPlaybooks(ctx, st, set, cfg.AccountFields(), log); err != nil {
 			return err
 		}
 	}
@@ -176,7 +180,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 	application, wired := app.Build(app.Deps{Store: st, Temporal: tc, TaskQueue: cfg.TemporalTaskQueue,
 		Namespace: cfg.TemporalNamespace, TemporalUIURL: cfg.TemporalUIURL, EscalationSLA: cfg.EscalationSLA(),
 		EmailCap: cfg.FrequencyCap(), SendWindow: cfg.DefaultSendWindow(), Health: cfg.Health(), Segments: cfg.Segments(),
-		Signals: cfg.Signals(), Templates: set, Webhooks: cfg.Webhooks(), Log: log,
+		Signals: cfg.Signals(), Templates: set, Webhooks: cfg.Webhooks(), AccountFields: cfg.AccountFields(), Log: log,
 		Mailer: sender, MailFrom: mail.Address{Name: fromName, Email: fromAddr}, PublicBaseURL: cfg.PublicBaseURL,
 		SurveyLinks: surveyLinks, OIDC: oidcConfig(cfg)})
 

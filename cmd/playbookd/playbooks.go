@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/playbookd/playbookd/accounts"
 	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/internal/app"
 	"github.com/playbookd/playbookd/internal/netguard"
@@ -18,8 +19,8 @@ import (
 )
 
 // seedPlaybooks publishes the built-in playbooks at start.
-func seedPlaybooks(ctx context.Context, st *store.Store, set *templates.Set, log *slog.Logger) error {
-	changed, err := catalog.Seed(ctx, st, app.PlaybookOptions(set, netguard.Policy{}))
+func seedPlaybooks(ctx context.Context, st *store.Store, set *templates.Set, fields []accounts.Field, log *slog.Logger) error {
+	changed, err := catalog.Seed(ctx, st, app.PlaybookOptions(set, netguard.Policy{}, fields))
 	if err != nil {
 		return err
 	}
@@ -34,8 +35,9 @@ const validateUsage = `usage: playbookd validate [--] FILE...
 Checks playbook definitions (YAML or JSON) offline, as CS ops' CI would, with
 the rules of POST /v1/playbooks/validate: every error with its path and line;
 templates and notify messages are type-checked against the template fields
-(GET /v1/playbooks/template-fields). Not checked offline: that start_playbook
-keys are published. Notify URLs must be https to public hosts.
+(GET /v1/playbooks/template-fields) and, like field conditions, to the account
+fields ACCOUNT_FIELDS declares, as the API does. Not checked offline: that
+start_playbook keys are published. Notify URLs must be https to public hosts.
 
 Exit status: 0 when every file is valid, 1 when one is not, 2 on a usage error.
 `
@@ -67,7 +69,12 @@ func validateFiles(args []string, out io.Writer) int {
 		fmt.Fprintln(out, err)
 		return 2
 	}
-	opts := app.PlaybookOptions(set, netguard.Policy{})
+	fields, err := accounts.ParseFields(os.Getenv("ACCOUNT_FIELDS"))
+	if err != nil {
+		fmt.Fprintf(out, "ACCOUNT_FIELDS: %v\n", err)
+		return 2
+	}
+	opts := app.PlaybookOptions(set, netguard.Policy{}, fields)
 	failed := 0
 	for _, p := range paths {
 		src, err := os.ReadFile(p)

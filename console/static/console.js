@@ -109,6 +109,17 @@ document.addEventListener("DOMContentLoaded", function () {
         li.appendChild(code);
       }
       li.appendChild(document.createTextNode(": " + e.message));
+      if (e.reference) {
+        var ref = document.createElement("a");
+        ref.className = "ref-link";
+        ref.href = e.reference;
+        ref.target = "_blank";
+        ref.rel = "noopener";
+        ref.textContent = "about " + e.reference_title;
+        li.appendChild(document.createTextNode(" ("));
+        li.appendChild(ref);
+        li.appendChild(document.createTextNode(")"));
+      }
       list.appendChild(li);
     });
     source.dataset.errorLines = lines.join(" ");

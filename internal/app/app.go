@@ -104,6 +104,12 @@ type Playbooks interface {
 	RunCounts(ctx context.Context, keys ...string) ([]store.RunCount, error)
 	Diff(ctx context.Context, key string, from, to int) (catalog.Diff, error)
 	Duplicate(ctx context.Context, fromKey string, version int, newKey, newName string) (store.PlaybookVersion, error)
+	// The console's: saves that rewrite the latest draft, new playbooks.
+	SaveDraft(ctx context.Context, source []byte, format string) (store.PlaybookVersion, bool, error)
+	New(ctx context.Context, key, name, from string) (store.PlaybookVersion, error)
+	Retire(ctx context.Context, key string) (time.Time, error)
+	Unretire(ctx context.Context, key string) error
+	RetiredAt(ctx context.Context, key string) (*time.Time, error)
 }
 
 // Imports loads books of accounts in the background (imports.Service).
@@ -240,6 +246,9 @@ type App struct {
 	// organisation's send window (nil: none).
 	EmailCap   message.Cap
 	SendWindow *playbook.SendWindow
+	// Templates render the simulated emails as the worker does, in the
+	// brand's layout (nil: the built-in set, neutral brand).
+	Templates *templates.Set
 	// Webhooks is where notify steps may post (and so secrets' URLs point).
 	Webhooks netguard.Policy
 	// Segments derive an account's segment from its ARR when none is given.
@@ -248,6 +257,8 @@ type App struct {
 	Bands health.Bands
 	// Now is the clock of the use cases (reports default to today).
 	Now func() time.Time
+	// accountFields are what ACCOUNT_FIELDS declares (nil: unset).
+	accountFields []accounts.Field
 }
 
 // Deps is what Build wires the application from.
@@ -270,9 +281,13 @@ type Deps struct {
 	// 000's thresholds).
 	Signals  health.SignalThresholds
 	Segments accounts.SegmentThresholds
-	// Templates are the built-in email templates playbooks may name.
+	// Templates are the built-in email templates playbooks may name, with
+	// the brand customer emails are laid out in (templates.Set.WithBrand).
 	Templates *templates.Set
 	Webhooks  netguard.Policy
+	// AccountFields are the custom fields ACCOUNT_FIELDS declares (nil:
+	// unset; the measured ones are declared all the same).
+	AccountFields []accounts.Field
 	// AuthFailures: nil, throttle.Default.
 	AuthFailures Throttle
 	// Mailer sends the sign-in links (nil: captured in the log) from
@@ -326,17 +341,18 @@ func Build(d Deps) (*App, *Wiring) {
 		Approvals: &approvals.Service{Store: st, Runs: engine},
 		Tasks:     &tasks.Service{Store: st, Runs: engine, Now: d.Now},
 		Timeline:  &timeline.Service{Store: st, Now: d.Now},
-		Playbooks: &catalog.Service{Store: st, Options: PlaybookOptions(d.Templates, d.Webhooks)},
+		Playbooks: &catalog.Service{Store: st, Options: PlaybookOptions(d.Templates, d.Webhooks, d.AccountFields)},
 		Imports:   w.Imports,
 
 		Team: st, Keys: st, Sessions: st, Accounts: st, Lists: st, Portfolio: st, Analytics: st,
 		Deliveries: st, Unsubscribes: st, Surveys: st, Secrets: st, Alerts: st, ladder: st, inboxes: st,
-		surveyLinks: d.SurveyLinks, surveySender: d.MailFrom.Name,
+		surveyLinks: d.SurveyLinks, surveySender: d.MailFrom.Name, accountFields: d.AccountFields,
 
 		AuthFailures: d.AuthFailures,
 		SignIn:       newSignIn(d, d.AuthFailures),
 		EmailCap:     d.EmailCap,
 		SendWindow:   d.SendWindow,
+		Templates:    d.Templates,
 		Webhooks:     d.Webhooks,
 		Segments:     d.Segments,
 		Bands:        d.Health.Bands,
@@ -355,9 +371,17 @@ type Wiring struct {
 }
 
 // PlaybookOptions are the rules a definition is held to: the built-in
-// templates it may name and where its notify steps may post.
-func PlaybookOptions(set *templates.Set, webhooks netguard.Policy) playbook.Options {
-	opts := playbook.Options{Webhooks: webhooks, CheckTemplate: templates.Check}
+// templates it may name, where its notify steps may post and the account
+// fields it may read. Templates may read the declared fields (fields, nil
+// when ACCOUNT_FIELDS is unset) and the measured ones; field conditions are
+// held to them only when some are declared, so that definitions written
+// before a declaration keep validating.
+func PlaybookOptions(set *templates.Set, webhooks netguard.Policy, fields []accounts.Field) playbook.Options {
+	declared := accounts.DeclaredFields(fields)
+	opts := playbook.Options{Webhooks: webhooks, CheckTemplate: templates.Checker{AccountFields: declared}.Check}
+	if fields != nil {
+		opts.AccountFields = declared
+	}
 	if set != nil {
 		opts.BuiltinTemplates = set.Names()
 	}

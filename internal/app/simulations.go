@@ -14,7 +14,7 @@ import (
 // send window. The caller says who is enrolled (SimulationFor, or a
 // made-up account).
 func (a *App) Simulation(def *playbook.Definition, start time.Time) simulate.Input {
-	return simulate.Input{Definition: def, Start: start, Cap: a.EmailCap, SendWindow: a.SendWindow}
+	return simulate.Input{Definition: def, Start: start, Cap: a.EmailCap, SendWindow: a.SendWindow, Templates: a.Templates}
 }
 
 // SimulationFor is a simulation of a stored account enrolled at start, its

@@ -11,9 +11,11 @@ import (
 	"net/netip"
 	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/caarlos0/env/v11"
@@ -40,6 +42,16 @@ type Config struct {
 	// DER ECDSA public key, from SendGrid's mail settings); empty: no webhook.
 	SendGridWebhookKey string `env:"SENDGRID_WEBHOOK_PUBLIC_KEY"`
 	EmailFrom          string `env:"EMAIL_FROM" envDefault:"Customer Success <success@playbookd.local>"`
+	// The brand of the customer emails' layout: the sender's name (empty:
+	// EMAIL_FROM's display name, else "Customer Success"), an https logo
+	// (empty: the name instead), the accent colour (#rrggbb), and the
+	// sender's postal address, which every commercial email must carry
+	// (CAN-SPAM): required with SENDGRID_API_KEY; while emails are only
+	// captured, the footer says it is not set.
+	BrandName         string `env:"BRAND_NAME"`
+	BrandLogoURL      string `env:"BRAND_LOGO_URL"`
+	BrandColor        string `env:"BRAND_COLOR" envDefault:"#2b6cb0"`
+	MailPostalAddress string `env:"MAIL_POSTAL_ADDRESS"`
 	// AdminKey is the operator's own key (CheckAdminKey says how strong).
 	AdminKey string `env:"PLAYBOOKD_ADMIN_KEY"`
 	// TrustedProxies are the addresses (CIDR ranges or single addresses) of
@@ -116,6 +128,11 @@ type Config struct {
 	// OIDCProviderName is what the sign-in page calls the provider:
 	// "Sign in with {name}".
 	OIDCProviderName string `env:"OIDC_PROVIDER_NAME" envDefault:"your identity provider"`
+	// AccountFieldsSpec declares the accounts' custom fields templates may
+	// read and field conditions may test, as name:type (text, number or
+	// bool) separated by commas, such as "plan:text,renewed:bool" (the
+	// measured seats_used_pct and feature_adoption_pct always are).
+	AccountFieldsSpec string `env:"ACCOUNT_FIELDS"`
 
 	// TLS and credentials for a Temporal cluster beyond this machine or
 	// Temporal Cloud (temporal.go). Cert, key and CA are each a PEM file's
@@ -138,6 +155,13 @@ func (c Config) Webhooks() netguard.Policy {
 func (c Config) Health() health.Model {
 	m, _ := health.LoadModel(c.HealthModel)
 	return m
+}
+
+// AccountFields are the custom fields ACCOUNT_FIELDS declares (nil when
+// unset); validate has checked them.
+func (c Config) AccountFields() []accounts.Field {
+	f, _ := accounts.ParseFields(c.AccountFieldsSpec)
+	return f
 }
 
 // Segments returns the ARR thresholds of the segments.
@@ -248,6 +272,7 @@ func (c Config) validate() error {
 	if _, err := mail.ParseAddress(c.EmailFrom); err != nil {
 		bad("EMAIL_FROM", "want an address such as \"Success <cs@example.com>\", got %q", c.EmailFrom)
 	}
+	errs = append(errs, c.validateBrand()...)
 	if _, err := health.LoadModel(c.HealthModel); err != nil {
 		bad("HEALTH_MODEL", "%v", err)
 	}
@@ -302,6 +327,9 @@ func (c Config) validate() error {
 		bad("PUBLIC_BASE_URL", "want the API's public http(s) address, got %q", c.PublicBaseURL)
 	}
 	errs = append(errs, c.validateOIDC()...)
+	if _, err := accounts.ParseFields(c.AccountFieldsSpec); err != nil {
+		bad("ACCOUNT_FIELDS", "%v", err)
+	}
 	if c.DigestHourUTC < -1 || c.DigestHourUTC > 23 {
 		bad("DIGEST_HOUR_UTC", "want an hour 0-23, or -1 for no digest, got %d", c.DigestHourUTC)
 	}
@@ -387,6 +415,50 @@ func hostPort(s string) bool {
 		}
 	}
 	return true
+}
+
+var brandColorPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+// validateBrand checks the brand settings (templates.Brand holds the same
+// rules; config does not import templates).
+func (c Config) validateBrand() []error {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	oneLine := func(s string) bool { return !strings.ContainsFunc(s, unicode.IsControl) }
+	if !oneLine(c.BrandName) || utf8.RuneCountInString(c.BrandName) > 100 {
+		bad("BRAND_NAME", "want one line of at most 100 characters, such as \"Acme Customer Success\"")
+	}
+	if c.BrandLogoURL != "" {
+		if u, err := url.Parse(c.BrandLogoURL); err != nil || u.Scheme != "https" || u.Host == "" || strings.ContainsAny(c.BrandLogoURL, " \"'<>") {
+			// Mail clients block images over plain http.
+			bad("BRAND_LOGO_URL", "want an https URL of an image, such as https://example.com/logo.png, got %q", c.BrandLogoURL)
+		}
+	}
+	if !brandColorPattern.MatchString(c.BrandColor) {
+		bad("BRAND_COLOR", "want a colour as #rrggbb, such as #2b6cb0, got %q", c.BrandColor)
+	}
+	switch {
+	case !oneLine(c.MailPostalAddress) || utf8.RuneCountInString(c.MailPostalAddress) > 300:
+		bad("MAIL_POSTAL_ADDRESS", "want one line of at most 300 characters, such as \"Acme Inc., 1 Main St, Springfield, IL 62701, USA\"")
+	case c.SendGridAPIKey != "" && strings.TrimSpace(c.MailPostalAddress) == "":
+		bad("MAIL_POSTAL_ADDRESS", "required with SENDGRID_API_KEY: every commercial email must carry the sender's postal address, "+
+			"such as \"Acme Inc., 1 Main St, Springfield, IL 62701, USA\"")
+	}
+	return errs
+}
+
+// BrandDisplayName is the sender's name in the emails' layout: BRAND_NAME,
+// else EMAIL_FROM's display name, else "Customer Success".
+func (c Config) BrandDisplayName() string {
+	if n := strings.TrimSpace(c.BrandName); n != "" {
+		return n
+	}
+	if n, _ := c.EmailFromAddress(); strings.TrimSpace(n) != "" {
+		return strings.TrimSpace(n)
+	}
+	return "Customer Success"
 }
 
 // EmailFromAddress splits EMAIL_FROM into name and address; validate has

@@ -240,3 +240,47 @@ func TestSignalThresholds(t *testing.T) {
 		t.Errorf("a valid configuration gives thresholds health refuses: %v", err)
 	}
 }
+
+func TestBrandSettings(t *testing.T) {
+	cfg, err := LoadFrom(map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.BrandDisplayName() != "Customer Success" || cfg.BrandColor != "#2b6cb0" || cfg.BrandLogoURL != "" || cfg.MailPostalAddress != "" {
+		t.Fatalf("brand defaults: %q %q %q %q", cfg.BrandDisplayName(), cfg.BrandColor, cfg.BrandLogoURL, cfg.MailPostalAddress)
+	}
+	cfg, err = LoadFrom(map[string]string{"EMAIL_FROM": "Acme Success <cs@acme.example>"})
+	if err != nil || cfg.BrandDisplayName() != "Acme Success" {
+		t.Fatalf("the name defaults to EMAIL_FROM's: %q, %v", cfg.BrandDisplayName(), err)
+	}
+	cfg, err = LoadFrom(map[string]string{"EMAIL_FROM": "cs@acme.example"})
+	if err != nil || cfg.BrandDisplayName() != "Customer Success" {
+		t.Fatalf("without a display name: %q, %v", cfg.BrandDisplayName(), err)
+	}
+	cfg, err = LoadFrom(map[string]string{"BRAND_NAME": "Acme", "BRAND_LOGO_URL": "https://cdn.acme.example/logo.png",
+		"BRAND_COLOR": "#AA3300", "SENDGRID_API_KEY": "SG.key", "MAIL_POSTAL_ADDRESS": "Acme Inc., 1 Main St, Springfield"})
+	if err != nil || cfg.BrandDisplayName() != "Acme" {
+		t.Fatalf("a full brand: %q, %v", cfg.BrandDisplayName(), err)
+	}
+	for _, tt := range []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"colour name", map[string]string{"BRAND_COLOR": "blue"}, "BRAND_COLOR"},
+		{"short colour", map[string]string{"BRAND_COLOR": "#abc"}, "BRAND_COLOR"},
+		{"http logo", map[string]string{"BRAND_LOGO_URL": "http://cdn.acme.example/logo.png"}, "BRAND_LOGO_URL"},
+		{"relative logo", map[string]string{"BRAND_LOGO_URL": "/logo.png"}, "BRAND_LOGO_URL"},
+		{"two-line name", map[string]string{"BRAND_NAME": "Acme\nInc"}, "BRAND_NAME"},
+		{"no address when sending", map[string]string{"SENDGRID_API_KEY": "SG.key"}, "MAIL_POSTAL_ADDRESS: required with SENDGRID_API_KEY"},
+		{"blank address when sending", map[string]string{"SENDGRID_API_KEY": "SG.key", "MAIL_POSTAL_ADDRESS": "  "}, "MAIL_POSTAL_ADDRESS: required"},
+		{"address with a line break", map[string]string{"MAIL_POSTAL_ADDRESS": "1 Main St\nSpringfield"}, "MAIL_POSTAL_ADDRESS"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadFrom(tt.vars)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("want an error naming %s, got %v", tt.want, err)
+			}
+		})
+	}
+}
