@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -146,7 +147,8 @@ steps:
 	t.Logf("console: sign-in to the approved email captured took %s", elapsed.Round(time.Millisecond))
 	email := sent[0].(map[string]any)
 	require.Equal(t, "eve@bigco.test", email["to"])
-	require.True(t, strings.HasPrefix(email["text"].(string), edited+"\n--\nUnsubscribe: "), "the edited text is what was sent: %q", email["text"])
+	// Then the footer: the sender and postal address, and the unsubscribe link.
+	require.Regexp(t, `^`+regexp.QuoteMeta(edited)+`\n+--\n[^\n]+\nUnsubscribe: \S+\n$`, email["text"], "the edited text is what was sent")
 	require.Contains(t, email["html"], "Could we look back at the quarter together next week?", "the html is laid out from the edited text")
 	// Exactly once: the run ends after its only step, and the outbox
 	// still holds one email for it.

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -235,7 +236,7 @@ steps:
 	approvedDraft := decidedList[0].(map[string]any)["drafts"].([]any)[0].(map[string]any)
 	approved := approvedDraft["approved"].(map[string]any)
 	require.Equal(t, approved["subject"], sent[1].(map[string]any)["subject"])
-	require.True(t, strings.HasPrefix(sent[1].(map[string]any)["text"].(string), approved["text"].(string)+"\n--\nUnsubscribe: "))
+	require.Regexp(t, `^`+regexp.QuoteMeta(approved["text"].(string))+`\n+--\n[^\n]+\nUnsubscribe: \S+\n$`, sent[1].(map[string]any)["text"])
 	c.eventually("/v1/runs?account_id=bigco-e2e&playbook=quick-hello&status=completed", func(items []any) bool { return len(items) == 1 })
 
 	// The run view joins the task's own state and the approval's decision.
