@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/playbookd/playbookd/health"
@@ -30,15 +29,7 @@ import (
 // Store is what the report reads.
 type Store interface {
 	PlaybookDefinitions(ctx context.Context, key string) ([]store.PlaybookDefinition, error)
-	RunOutcomes(ctx context.Context, sc store.AnalyticsScope) ([]store.RunOutcomeCount, error)
-	StepProgress(ctx context.Context, sc store.AnalyticsScope, positions []store.StepPosition) ([]store.StepReach, []store.RunProgress, error)
-	EmailCounts(ctx context.Context, sc store.AnalyticsScope) ([]store.StepEmails, error)
-	SurveyCounts(ctx context.Context, sc store.AnalyticsScope) ([]store.StepSurveys, error)
-	ApprovalCounts(ctx context.Context, sc store.AnalyticsScope) ([]store.StepApprovals, error)
-	TaskCounts(ctx context.Context, sc store.AnalyticsScope, now time.Time) ([]store.StepTasks, error)
-	HealthOutcomes(ctx context.Context, sc store.AnalyticsScope) ([]store.HealthOutcome, error)
-	FirstEventTimes(ctx context.Context, sc store.AnalyticsScope, events []string) ([]store.FirstEventTime, error)
-	RunARRs(ctx context.Context, sc store.AnalyticsScope) ([]store.RunARR, error)
+	PlaybookFigures(ctx context.Context, sc store.AnalyticsScope, now time.Time) (store.PlaybookFigures, error)
 }
 
 // The account events time to value is measured by: the first login, and the
@@ -241,10 +232,8 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 	sc := store.AnalyticsScope{Key: q.Key, Version: q.Version, From: q.From, To: q.To.AddDate(0, 0, 1)}
 	r := Report{Playbook: q.Key, From: q.From.Format(time.DateOnly), To: q.To.Format(time.DateOnly)}
 	byVersion := map[int]*Version{}
-	var positions []store.StepPosition
 	stepIndex := map[int]map[string]int{} // version → step id → index in its Steps
 	health := false
-	var want wanted
 	for _, d := range defs {
 		var def playbook.Definition
 		if err := json.Unmarshal(d.Definition, &def); err != nil {
@@ -259,7 +248,6 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 				step.Reached, step.Skipped = new(int), new(int)
 			}
 			stepIndex[d.Version][s.ID] = len(v.Steps)
-			positions = append(positions, store.StepPosition{Version: d.Version, Step: s.ID, Pos: len(v.Steps)})
 			v.Steps = append(v.Steps, step)
 		})
 		if measuresHealth(&def) {
@@ -268,10 +256,8 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 		switch trigger(&def) {
 		case "account_created":
 			v.TimeToValue = &TimeToValue{FirstLogin: Milestone{Event: EventFirstLogin}, FirstValue: Milestone{Event: EventFirstValue}}
-			want.value = true
 		case "expansion":
 			v.ARR = &ARR{}
-			want.arr = true
 		}
 		r.Versions = append(r.Versions, v)
 	}
@@ -290,12 +276,11 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 		return &v.Steps[i]
 	}
 
-	want.health = health
-	f, err := read(ctx, st, sc, positions, q.Now, want)
+	f, err := st.PlaybookFigures(ctx, sc, q.Now)
 	if err != nil {
 		return Report{}, err
 	}
-	for _, o := range f.outcomes {
+	for _, o := range f.Outcomes {
 		v := byVersion[o.Version]
 		switch {
 		case v == nil:
@@ -313,7 +298,7 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 		}
 	}
 
-	for _, p := range f.progress {
+	for _, p := range f.Progress {
 		v := byVersion[p.Version]
 		if v == nil {
 			continue
@@ -324,7 +309,7 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 			}
 		}
 	}
-	for _, rc := range f.reached { // one row per source of records: the largest counts
+	for _, rc := range f.Reached { // one row per source of records: the largest counts
 		if s := step(rc.Version, rc.Step); s != nil && s.Recorded {
 			*s.Reached = max(*s.Reached, rc.Runs)
 		}
@@ -337,27 +322,27 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 		}
 	}
 
-	for _, e := range f.emails {
+	for _, e := range f.Emails {
 		if s := step(e.Version, e.Step); s != nil {
 			s.Emails = Emails{Sent: e.Sent, Skipped: e.Skipped, Failed: e.Failed, Delivered: e.Delivered,
 				Opened: e.Opened, Clicked: e.Clicked, Bounced: e.Bounced, Unsubscribed: e.Unsubscribed}
 		}
 	}
-	for _, a := range f.approvals {
+	for _, a := range f.Approvals {
 		if s := step(a.Version, a.Step); s != nil {
 			s.Approvals = Approvals{Requested: a.Requested, Approved: a.Approved, Rejected: a.Rejected,
 				Expired: a.Expired, Pending: a.Pending, MedianDecision: a.MedianDecision}
 		}
 	}
-	for _, t := range f.tasks {
+	for _, t := range f.Tasks {
 		if s := step(t.Version, t.Step); s != nil {
 			s.Tasks = Tasks{Created: t.Created, Done: t.Done, Open: t.Open, Overdue: t.Overdue}
 		}
 	}
-	addSurveys(r.Versions, f.surveys, step)
+	addSurveys(r.Versions, f.Surveys, step)
 
 	if health {
-		for _, o := range f.health {
+		for _, o := range f.Health {
 			if v := byVersion[o.Version]; v != nil && v.Health != nil {
 				addHealth(v.Health, v.Retention, o)
 			}
@@ -374,13 +359,13 @@ func Build(ctx context.Context, st Store, q Query) (Report, error) {
 
 // addValue adds the time to value and ARR figures to the versions that
 // report them.
-func addValue(byVersion map[int]*Version, f figures) {
+func addValue(byVersion map[int]*Version, f store.PlaybookFigures) {
 	for _, v := range byVersion {
 		if v.TimeToValue != nil {
 			v.TimeToValue.Runs = v.Runs.Started
 		}
 	}
-	for _, t := range f.firsts {
+	for _, t := range f.Firsts {
 		v := byVersion[t.Version]
 		if v == nil || v.TimeToValue == nil {
 			continue
@@ -391,7 +376,7 @@ func addValue(byVersion map[int]*Version, f figures) {
 		}
 		m.Reached, m.MedianDays = t.Runs, round1(t.MedianDays)
 	}
-	for _, a := range f.arr {
+	for _, a := range f.ARR {
 		if v := byVersion[a.Version]; v != nil && v.ARR != nil {
 			*v.ARR = ARR{Runs: a.Runs, Start: a.Start, End: a.End, Now: a.Now, Gained: math.Round((a.End-a.Start)*100) / 100, Expanded: a.Expanded}
 		}
@@ -404,60 +389,6 @@ func round1(p *float64) *float64 {
 	}
 	v := math.Round(*p*10) / 10
 	return &v
-}
-
-// wanted says which of the queries that only some plays need to run.
-type wanted struct{ health, value, arr bool }
-
-// figures is what the report's queries read.
-type figures struct {
-	outcomes  []store.RunOutcomeCount
-	reached   []store.StepReach
-	progress  []store.RunProgress
-	emails    []store.StepEmails
-	approvals []store.StepApprovals
-	tasks     []store.StepTasks
-	health    []store.HealthOutcome
-	surveys   []store.StepSurveys
-	firsts    []store.FirstEventTime
-	arr       []store.RunARR
-}
-
-// read runs the report's queries at once: each reads its own tables, so
-// they overlap (PostgreSQL runs each on its own connection and core).
-func read(ctx context.Context, st Store, sc store.AnalyticsScope, positions []store.StepPosition, now time.Time, want wanted) (figures, error) {
-	var (
-		f    figures
-		wg   sync.WaitGroup
-		errs [9]error
-	)
-	query := func(i int, fn func() error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = fn()
-		}()
-	}
-	query(0, func() (err error) { f.outcomes, err = st.RunOutcomes(ctx, sc); return })
-	query(1, func() (err error) { f.reached, f.progress, err = st.StepProgress(ctx, sc, positions); return })
-	query(2, func() (err error) { f.emails, err = st.EmailCounts(ctx, sc); return })
-	query(3, func() (err error) { f.approvals, err = st.ApprovalCounts(ctx, sc); return })
-	query(4, func() (err error) { f.tasks, err = st.TaskCounts(ctx, sc, now); return })
-	query(6, func() (err error) { f.surveys, err = st.SurveyCounts(ctx, sc); return })
-	if want.health {
-		query(5, func() (err error) { f.health, err = st.HealthOutcomes(ctx, sc); return })
-	}
-	if want.value {
-		query(7, func() (err error) {
-			f.firsts, err = st.FirstEventTimes(ctx, sc, []string{EventFirstLogin, EventFirstValue})
-			return
-		})
-	}
-	if want.arr {
-		query(8, func() (err error) { f.arr, err = st.RunARRs(ctx, sc); return })
-	}
-	wg.Wait()
-	return f, errors.Join(errs[:]...)
 }
 
 // addSurveys gives survey steps their figures by segment: every step of

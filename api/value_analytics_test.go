@@ -61,9 +61,12 @@ func TestPlaybookAnalyticsValueFigures(t *testing.T) {
 	// upsell: v1's run ended 2 days ago (completed without an outcome: a
 	// run's progress counts it as not through every step, not as an error); it paid 1000 until 3 days ago, then
 	// 4000. v2's run is live.
-	run("upsell", "v1", 6, ago(2))
+	// (The history is written before the run ends: ARR at a run's start
+	// and end is fixed when it ends.)
 	exec(`UPDATE arr_history SET valid_from = now() - interval '30 days' WHERE account_id = 'v1'`)
-	exec(`INSERT INTO arr_history (account_id, arr, status, valid_from) VALUES ('v1', 4000, 'active', now() - interval '3 days')`)
+	exec(`UPDATE accounts SET arr = 4000 WHERE id = 'v1'`)
+	exec(`UPDATE arr_history SET valid_from = now() - interval '3 days' WHERE account_id = 'v1' AND arr = 4000`)
+	run("upsell", "v1", 6, ago(2))
 	run("upsell", "v2", 1, nil)
 
 	r := h.do(t, "GET", "/v1/playbooks/first-days/analytics", "")

@@ -5,19 +5,26 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/survey"
 )
 
-// Playbook analytics: what a playbook's runs did, per version and per step,
-// read from the runs, the outbox (with what SendGrid reported of each email),
-// approvals, tasks and the audit trail. Every query starts from the runs in scope (the index of
-// migration 00016) and reaches the rest by run id.
+// Playbook analytics: what a playbook's runs did, per version and per step.
+// The figures are read from summaries (migration 00028), not from history:
+// triggers on runs, the outbox, approvals, tasks, events, survey answers and
+// accounts write what each change adds to or takes from the counts of its
+// run's version, start day and step, in the transaction that makes the
+// change. A request adds up the days asked for, whatever the number of runs
+// behind them. RebuildAnalytics recomputes the summaries from history.
 
-// AnalyticsScope is the runs counted: one playbook's, started in [From, To),
-// of one version (Version > 0) or of every version.
+// AnalyticsScope is the runs counted: one playbook's, started in [From, To)
+// (whole days, UTC), of one version (Version > 0) or of every version.
 type AnalyticsScope struct {
 	Key      string
 	Version  int
@@ -31,15 +38,6 @@ func (s AnalyticsScope) args() []any {
 	}
 	return []any{s.Key, lo, hi, s.From, s.To}
 }
-
-// scoped is the CTE of the runs in scope; $1..$5 are AnalyticsScope.args.
-const scoped = `r AS MATERIALIZED (
-	SELECT id, playbook_version AS v, account_id, status, outcome, started_at, ended_at FROM runs
-	WHERE playbook_key = $1 AND playbook_version BETWEEN $2 AND $3 AND started_at >= $4 AND started_at < $5)`
-
-// stepOf names the definition step a row belongs to: repeated steps carry
-// "#n", escalation tasks "/escalated-Ln" after the step id.
-func stepOf(col string) string { return "split_part(split_part(" + col + ", '/', 1), '#', 1)" }
 
 // PlaybookDefinition is one stored version of a playbook, for analytics.
 type PlaybookDefinition struct {
@@ -55,8 +53,21 @@ func (s *Store) PlaybookDefinitions(ctx context.Context, key string) ([]Playbook
 		SELECT version, status, definition FROM playbook_versions WHERE key = $1 ORDER BY version`, key)
 }
 
-// RunOutcomeCount counts the runs of a version by status and outcome, with
-// the median duration of those that ended. Total rows (Status "") count
+// PlaybookFigures is what a playbook's runs in scope did, by version (and
+// step), each slice sorted by version, then step.
+type PlaybookFigures struct {
+	Outcomes  []RunOutcomeCount
+	Reached   []StepReach
+	Progress  []RunProgress
+	Emails    []StepEmails
+	Surveys   []StepSurveys
+	Approvals []StepApprovals
+	Tasks     []StepTasks
+	Health    []HealthOutcome
+	Firsts    []FirstEventTime
+	ARR       []RunARR
+}
+
 // every run of the version.
 type RunOutcomeCount struct {
 	Version        int
@@ -66,16 +77,6 @@ type RunOutcomeCount struct {
 	MedianDuration *float64
 }
 
-// RunOutcomes counts the runs in scope by version, status and outcome.
-func (s *Store) RunOutcomes(ctx context.Context, sc AnalyticsScope) ([]RunOutcomeCount, error) {
-	return rowsOf[RunOutcomeCount](ctx, s.pool, `
-		WITH `+scoped+`
-		SELECT v AS version, COALESCE(status, '') AS status, COALESCE(outcome, '') AS outcome, count(*) AS count,
-		       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at))::float8 AS median_duration
-		FROM r GROUP BY GROUPING SETS ((v, status, outcome), (v)) ORDER BY 1, 2, 3`, sc.args()...)
-}
-
-// StepPosition is where a step comes in its version's definition (depth
 // first, branches in order).
 type StepPosition struct {
 	Version int
@@ -83,7 +84,6 @@ type StepPosition struct {
 	Pos     int
 }
 
-// StepReach counts the runs that left records of a step in one source:
 // emails, tasks, approvals or account changes.
 type StepReach struct {
 	Version int
@@ -91,8 +91,6 @@ type StepReach struct {
 	Runs    int
 }
 
-// RunProgress counts runs by how far they got: the position of the last
-// step they left a record of (-1: none), and whether they went through
 // every step (completed, not ended early by an exit rule or a decision).
 type RunProgress struct {
 	Version  int
@@ -101,74 +99,6 @@ type RunProgress struct {
 	Runs     int
 }
 
-// StepProgress counts, for the runs in scope, the runs that left records
-// of each step (per source), and how far each run got along positions.
-func (s *Store) StepProgress(ctx context.Context, sc AnalyticsScope, positions []StepPosition) ([]StepReach, []RunProgress, error) {
-	versions, steps, pos := make([]int32, len(positions)), make([]string, len(positions)), make([]int32, len(positions))
-	for i, p := range positions {
-		versions[i], steps[i], pos[i] = int32(p.Version), p.Step, int32(p.Pos)
-	}
-	// One pass over the records of the runs in scope: each run's steps per
-	// source, once (rs); a step's runs are counted in each source it leaves
-	// records in, and the caller keeps the largest (an approval step's
-	// approvals include the runs of its emails and escalation tasks). How
-	// far a run got is the furthest of its steps, by a hash join of the
-	// runs with rs, not by index lookups per run and source.
-	recordsIn := func(src, table, alias, step, extra string) string {
-		return `SELECT ` + src + ` AS src, r.id, r.v, ` + stepOf(step) + ` AS step FROM r JOIN ` + table + ` ` + alias +
-			` ON ` + alias + `.run_id = r.id` + extra
-	}
-	rows, err := s.pool.Query(ctx, `
-		WITH `+scoped+`,
-		pos AS MATERIALIZED (SELECT * FROM unnest($6::int[], $7::text[], $8::int[]) AS p (v, step, pos)),
-		rs AS MATERIALIZED (
-			SELECT src, id, v, step FROM (
-				`+recordsIn("1", "emails", "e", "e.step_id", "")+`
-				UNION ALL `+recordsIn("2", "tasks", "t", "t.step_id", "")+`
-				UNION ALL `+recordsIn("3", "approvals", "a", "a.step_id", "")+`
-				UNION ALL `+recordsIn("4", "events", "ev", "(ev.data->>'step_id')", ` AND ev.type = 'account_changed'`)+`
-			) u GROUP BY 1, 2, 3, 4),
-		per_run AS (
-			SELECT r.v, r.status = 'completed' AND r.outcome IS NOT DISTINCT FROM 'completed' AS finished, COALESCE(max(p.pos), -1) AS max_pos
-			FROM r LEFT JOIN rs ON rs.id = r.id LEFT JOIN pos p ON p.v = rs.v AND p.step = rs.step
-			GROUP BY r.id, r.v, r.status, r.outcome
-		)
-		SELECT false AS reach, v, '' AS step, max_pos, finished, count(*)::int AS runs FROM per_run GROUP BY 2, 4, 5
-		UNION ALL
-		SELECT true, v, step, 0, false, count(*)::int FROM rs GROUP BY src, v, step`,
-		append(sc.args(), versions, steps, pos)...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("step progress: %w", err)
-	}
-	defer rows.Close()
-	var (
-		reached  []StepReach
-		progress []RunProgress
-	)
-	for rows.Next() {
-		var (
-			reach, finished bool
-			v, maxPos, n    int
-			step            string
-		)
-		if err := rows.Scan(&reach, &v, &step, &maxPos, &finished, &n); err != nil {
-			return nil, nil, fmt.Errorf("step progress: %w", err)
-		}
-		if reach {
-			reached = append(reached, StepReach{Version: v, Step: step, Runs: n})
-		} else {
-			progress = append(progress, RunProgress{Version: v, MaxPos: maxPos, Finished: finished, Runs: n})
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("step progress: %w", err)
-	}
-	return reached, progress, nil
-}
-
-// StepEmails counts a step's outbox rows by what became of them. Sent
-// counts sent and captured emails; the provider's figures count emails with
-// at least one such SendGrid event (a click counts as an open too: images
 // may be blocked).
 type StepEmails struct {
 	Version      int
@@ -183,24 +113,6 @@ type StepEmails struct {
 	Unsubscribed int
 }
 
-// EmailCounts counts the emails of the runs in scope by version and step,
-// from the outbox's analytics index alone: SendGrid's events are flags on
-// the outbox row (migration 00017), not read here.
-func (s *Store) EmailCounts(ctx context.Context, sc AnalyticsScope) ([]StepEmails, error) {
-	return rowsOf[StepEmails](ctx, s.pool, `
-		WITH `+scoped+`
-		SELECT r.v AS version, `+stepOf("e.step_id")+` AS step,
-		       count(*) FILTER (WHERE e.status IN ('sent', 'captured')) AS sent,
-		       count(*) FILTER (WHERE e.status = 'skipped') AS skipped,
-		       count(*) FILTER (WHERE e.status = 'failed') AS failed,
-		       count(*) FILTER (WHERE e.delivered) AS delivered, count(*) FILTER (WHERE e.opened) AS opened,
-		       count(*) FILTER (WHERE e.clicked) AS clicked, count(*) FILTER (WHERE e.bounced) AS bounced,
-		       count(*) FILTER (WHERE e.unsubscribed) AS unsubscribed
-		FROM r JOIN emails e ON e.run_id = r.id
-		GROUP BY 1, 2`, sc.args()...)
-}
-
-// StepSurveys counts a step's surveys for the accounts of one segment
 // (their segment now).
 type StepSurveys struct {
 	Version int
@@ -209,32 +121,6 @@ type StepSurveys struct {
 	survey.Counts
 }
 
-// SurveyCounts counts the survey emails of the runs in scope by version,
-// step and segment: those that went out (sent or captured, as EmailCounts
-// counts sent), those of them answered, and every answer to the step's
-// emails by kind and NPS category, with the CSAT scores added up. Like the
-// rest of the report it counts what the runs did, whenever. Survey emails
-// are read from a partial index of their own (migration 00025): only
-// survey emails, and no read of the outbox's rows.
-func (s *Store) SurveyCounts(ctx context.Context, sc AnalyticsScope) ([]StepSurveys, error) {
-	return rowsOf[StepSurveys](ctx, s.pool, `
-		WITH `+scoped+`
-		SELECT r.v AS version, `+stepOf("e.step_id")+` AS step, a.segment,
-		       count(*) FILTER (WHERE e.status IN ('sent', 'captured')) AS sent,
-		       count(sr.id) FILTER (WHERE e.status IN ('sent', 'captured')) AS answered,
-		       count(*) FILTER (WHERE sr.kind = 'nps') AS nps,
-		       count(*) FILTER (WHERE sr.kind = 'nps' AND sr.category = 'promoter') AS promoters,
-		       count(*) FILTER (WHERE sr.kind = 'nps' AND sr.category = 'passive') AS passives,
-		       count(*) FILTER (WHERE sr.kind = 'nps' AND sr.category = 'detractor') AS detractors,
-		       count(*) FILTER (WHERE sr.kind = 'csat') AS csat,
-		       COALESCE(sum(sr.score) FILTER (WHERE sr.kind = 'csat'), 0) AS csat_sum
-		FROM r JOIN emails e ON e.run_id = r.id AND e.survey IS NOT NULL
-		JOIN accounts a ON a.id = r.account_id
-		LEFT JOIN survey_responses sr ON sr.email_id = e.id
-		GROUP BY 1, 2, 3`, sc.args()...)
-}
-
-// StepApprovals counts a step's approvals by status, with the median time
 // from request to decision of those approved or rejected.
 type StepApprovals struct {
 	Version        int
@@ -247,19 +133,6 @@ type StepApprovals struct {
 	MedianDecision *float64
 }
 
-// ApprovalCounts counts the approvals of the runs in scope by version and step.
-func (s *Store) ApprovalCounts(ctx context.Context, sc AnalyticsScope) ([]StepApprovals, error) {
-	return rowsOf[StepApprovals](ctx, s.pool, `
-		WITH `+scoped+`
-		SELECT r.v AS version, `+stepOf("a.step_id")+` AS step, count(*) AS requested,
-		       count(*) FILTER (WHERE a.status = 'approved') AS approved, count(*) FILTER (WHERE a.status = 'rejected') AS rejected,
-		       count(*) FILTER (WHERE a.status = 'expired') AS expired, count(*) FILTER (WHERE a.status = 'pending') AS pending,
-		       (percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.decided_at - a.created_at))
-		            FILTER (WHERE a.status IN ('approved', 'rejected')))::float8 AS median_decision
-		FROM r JOIN approvals a ON a.run_id = r.id GROUP BY 1, 2`, sc.args()...)
-}
-
-// StepTasks counts a step's tasks (an approval step's are its escalation
 // tasks): done, open, and open past their due time at now.
 type StepTasks struct {
 	Version int
@@ -270,18 +143,6 @@ type StepTasks struct {
 	Overdue int
 }
 
-// TaskCounts counts the tasks of the runs in scope by version and step.
-func (s *Store) TaskCounts(ctx context.Context, sc AnalyticsScope, now time.Time) ([]StepTasks, error) {
-	return rowsOf[StepTasks](ctx, s.pool, `
-		WITH `+scoped+`
-		SELECT r.v AS version, `+stepOf("t.step_id")+` AS step, count(*) AS created,
-		       count(*) FILTER (WHERE t.status = 'completed') AS done, count(*) FILTER (WHERE t.status = 'open') AS open,
-		       count(*) FILTER (WHERE t.status = 'open' AND t.due_at < $6) AS overdue
-		FROM r JOIN tasks t ON t.run_id = r.id GROUP BY 1, 2`, append(sc.args(), now)...)
-}
-
-// HealthOutcome counts the ended runs of a version by the account's health
-// band when the run started and when it ended (the latest snapshot measured
 // by then; "unscored" without one), and the account's status now.
 type HealthOutcome struct {
 	Version       int
@@ -291,24 +152,6 @@ type HealthOutcome struct {
 	Runs          int
 }
 
-// HealthOutcomes counts the ended runs in scope by health band before and
-// after, and whether their account is still a customer.
-func (s *Store) HealthOutcomes(ctx context.Context, sc AnalyticsScope) ([]HealthOutcome, error) {
-	return rowsOf[HealthOutcome](ctx, s.pool, `
-		WITH `+scoped+`
-		SELECT r.v AS version, COALESCE(hb.band, 'unscored') AS before, COALESCE(ha.band, 'unscored') AS after,
-		       a.status AS account_status, count(*) AS runs
-		FROM r JOIN accounts a ON a.id = r.account_id
-		LEFT JOIN LATERAL (SELECT band FROM health_snapshots h WHERE h.account_id = r.account_id AND h.measured_at <= r.started_at
-		                   ORDER BY h.measured_at DESC, h.id DESC LIMIT 1) hb ON true
-		LEFT JOIN LATERAL (SELECT band FROM health_snapshots h WHERE h.account_id = r.account_id AND h.measured_at <= r.ended_at
-		                   ORDER BY h.measured_at DESC, h.id DESC LIMIT 1) ha ON true
-		WHERE r.ended_at IS NOT NULL
-		GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, sc.args()...)
-}
-
-// FirstEventTime is, for one version and one account event, how many runs
-// in scope saw the account report the event at or after the run started,
 // and the median days from the start to the first such report.
 type FirstEventTime struct {
 	Version    int
@@ -317,25 +160,6 @@ type FirstEventTime struct {
 	MedianDays *float64
 }
 
-// FirstEventTimes measures time to the first report of each event (stored
-// as events of type 'event:<name>') after each run in scope started, per
-// version. Reports before the run started do not count: they were not the
-// run's doing.
-func (s *Store) FirstEventTimes(ctx context.Context, sc AnalyticsScope, events []string) ([]FirstEventTime, error) {
-	return rowsOf[FirstEventTime](ctx, s.pool, `
-		WITH `+scoped+`
-		SELECT r.v AS version, n.name AS event, count(f.at) AS runs,
-		       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM f.at - r.started_at) / 86400)::float8 AS median_days
-		FROM r CROSS JOIN unnest($6::text[]) AS n(name)
-		LEFT JOIN LATERAL (SELECT min(e.created_at) AS at FROM events e
-		                   WHERE e.account_id = r.account_id AND e.type = 'event:' || n.name AND e.created_at >= r.started_at) f ON true
-		GROUP BY 1, 2 ORDER BY 1, 2`, append(sc.args(), events)...)
-}
-
-// RunARR is the ARR of the accounts of a version's ended runs in scope
-// (each run counts its account once), from the ARR history the database
-// keeps (migration 00010): when each run started, when it ended, and now.
-// A churned account's ARR is 0 at the moments it was churned. An account
 // whose history starts after the run started counts its first known ARR.
 type RunARR struct {
 	Version  int
@@ -346,18 +170,405 @@ type RunARR struct {
 	Expanded int // runs whose account paid more at the end than at the start
 }
 
-// RunARRs reads RunARR per version.
-func (s *Store) RunARRs(ctx context.Context, sc AnalyticsScope) ([]RunARR, error) {
-	// at(t): the last history row at or before t, else the first after it.
-	at := func(t string) string {
-		return `(SELECT CASE WHEN h.status = 'active' THEN h.arr ELSE 0 END FROM arr_history h WHERE h.account_id = r.account_id
-			ORDER BY h.valid_from > ` + t + `, CASE WHEN h.valid_from <= ` + t + ` THEN h.valid_from END DESC, h.valid_from, h.id DESC LIMIT 1)`
+// PlaybookFigures reads the figures of the runs in scope from the
+// summaries: one index range per version over the days asked for, plus the
+// summaries' deltas not folded in yet, plus today's open tasks that fell due
+// before now. Medians come from histograms with buckets 2 % wide: within 1 %
+// of the exact median.
+func (s *Store) PlaybookFigures(ctx context.Context, sc AnalyticsScope, now time.Time) (PlaybookFigures, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT playbook_version, step, metric, bucket, sum(n)::bigint FROM (
+			SELECT playbook_version, step, metric, bucket, n FROM analytics_counts
+			WHERE playbook_key = $1 AND playbook_version BETWEEN $2 AND $3 AND day >= analytics_day($4) AND day < analytics_day($5)
+			UNION ALL
+			SELECT playbook_version, step, metric, bucket, n FROM analytics_deltas
+			WHERE playbook_key = $1 AND playbook_version BETWEEN $2 AND $3 AND day >= analytics_day($4) AND day < analytics_day($5)
+		) c GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0`, sc.args()...)
+	if err != nil {
+		return PlaybookFigures{}, fmt.Errorf("playbook figures: %w", err)
 	}
-	return rowsOf[RunARR](ctx, s.pool, `
-		WITH `+scoped+`, m AS (
-			SELECT r.v, COALESCE(`+at("r.started_at")+`, 0) AS s, COALESCE(`+at("r.ended_at")+`, 0) AS e, COALESCE(`+at("now()")+`, 0) AS n
-			FROM r WHERE r.ended_at IS NOT NULL)
-		SELECT v AS version, count(*) AS runs, sum(s)::float8 AS start, sum(e)::float8 AS "end", sum(n)::float8 AS now,
-		       count(*) FILTER (WHERE e > s) AS expanded
-		FROM m GROUP BY 1 ORDER BY 1`, sc.args()...)
+	var sum figureSum
+	sum.init(dueDay(now))
+	var c count
+	if _, err := pgx.ForEachRow(rows, []any{&c.version, &c.step, &c.metric, &c.bucket, &c.n}, func() error {
+		sum.add(c)
+		return nil
+	}); err != nil {
+		return PlaybookFigures{}, fmt.Errorf("playbook figures: %w", err)
+	}
+	// Open tasks due today, before now: the counts know due days, not times.
+	today := now.UTC().Truncate(24 * time.Hour)
+	rows, err = s.pool.Query(ctx, `
+		SELECT r.playbook_version, analytics_step(t.step_id), count(*) FROM tasks t JOIN runs r ON r.id = t.run_id
+		WHERE t.status = 'open' AND t.run_id IS NOT NULL AND t.due_at >= $6 AND t.due_at < $7
+		  AND r.playbook_key = $1 AND r.playbook_version BETWEEN $2 AND $3
+		  AND analytics_day(r.started_at) >= analytics_day($4) AND analytics_day(r.started_at) < analytics_day($5)
+		GROUP BY 1, 2`, append(sc.args(), today, now)...)
+	if err != nil {
+		return PlaybookFigures{}, fmt.Errorf("playbook figures, tasks due today: %w", err)
+	}
+	if _, err := pgx.ForEachRow(rows, []any{&c.version, &c.step, &c.n}, func() error {
+		sum.task(c.version, c.step).Overdue += int(c.n)
+		return nil
+	}); err != nil {
+		return PlaybookFigures{}, fmt.Errorf("playbook figures, tasks due today: %w", err)
+	}
+	return sum.figures(), nil
+}
+
+// RebuildAnalytics recomputes every run's analytics state and every count
+// from history (analytics_rebuild, migration 00028). Writers to those tables
+// wait while it runs.
+func (s *Store) RebuildAnalytics(ctx context.Context) error {
+	if _, err := s.pool.Exec(ctx, `SELECT analytics_rebuild()`); err != nil {
+		return fmt.Errorf("rebuild analytics: %w", err)
+	}
+	return nil
+}
+
+// CompactAnalytics folds the deltas the triggers appended into the counts;
+// it returns how many counts changed (0 too when another fold is running).
+func (s *Store) CompactAnalytics(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT analytics_compact()`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("compact analytics: %w", err)
+	}
+	return n, nil
+}
+
+// count is one summed row of the summaries.
+type count struct {
+	version      int
+	step, metric string
+	bucket       int
+	n            int64
+}
+
+// dueDay is the open tasks' due-day bucket of now's day: days since
+// 2000-01-01 (analytics_task_counts).
+func dueDay(now time.Time) int {
+	return int(now.UTC().Sub(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)) / (24 * time.Hour))
+}
+
+type versionStep struct {
+	version int
+	step    string
+}
+
+type outcomeKey struct {
+	version         int
+	status, outcome string
+}
+
+// histogram counts values by bucket (analytics_bucket).
+type histogram map[int]int64
+
+// median is the median of the counted values, read from the midpoints of
+// their buckets (as percentile_cont would interpolate); nil when empty.
+func (h histogram) median() *float64 {
+	var total int64
+	buckets := make([]int, 0, len(h))
+	for b, n := range h {
+		total += n
+		buckets = append(buckets, b)
+	}
+	if total <= 0 {
+		return nil
+	}
+	slices.Sort(buckets)
+	at := func(i int64) float64 { // the value of the i-th smallest, from 0
+		for _, b := range buckets {
+			if i < h[b] {
+				return bucketValue(b)
+			}
+			i -= h[b]
+		}
+		return bucketValue(buckets[len(buckets)-1])
+	}
+	pos := 0.5 * float64(total-1)
+	lo := math.Floor(pos)
+	v := at(int64(lo))
+	if pos > lo {
+		v += (at(int64(lo)+1) - v) * (pos - lo)
+	}
+	return &v
+}
+
+// bucketValue is the geometric midpoint of a bucket 2 % wide; bucket -1
+// holds durations under a second.
+func bucketValue(b int) float64 {
+	if b < 0 {
+		return 0
+	}
+	return math.Pow(1.02, float64(b)+0.5)
+}
+
+// figureSum turns the summed rows into the figures.
+type figureSum struct {
+	today     int
+	outcomes  map[outcomeKey]int
+	durations map[outcomeKey]histogram // status "" is every ended run of the version
+	progress  map[RunProgress]int      // Runs 0 in the key
+	reached   map[StepReach]int        // the source in Step's key as "src:step"
+	emails    map[versionStep]*StepEmails
+	surveys   map[StepSurveys]*survey.Counts // Counts zero in the key
+	approvals map[versionStep]*StepApprovals
+	decisions map[versionStep]histogram
+	tasks     map[versionStep]*StepTasks
+	health    map[HealthOutcome]int
+	firsts    map[versionStep]histogram // step holds the event
+	arr       map[int]*RunARR
+}
+
+func (f *figureSum) init(today int) {
+	*f = figureSum{today: today, outcomes: map[outcomeKey]int{}, durations: map[outcomeKey]histogram{},
+		progress: map[RunProgress]int{}, reached: map[StepReach]int{}, emails: map[versionStep]*StepEmails{},
+		surveys: map[StepSurveys]*survey.Counts{}, approvals: map[versionStep]*StepApprovals{}, decisions: map[versionStep]histogram{},
+		tasks: map[versionStep]*StepTasks{}, health: map[HealthOutcome]int{}, firsts: map[versionStep]histogram{}, arr: map[int]*RunARR{}}
+}
+
+func (f *figureSum) task(version int, step string) *StepTasks {
+	k := versionStep{version, step}
+	if f.tasks[k] == nil {
+		f.tasks[k] = &StepTasks{Version: version, Step: step}
+	}
+	return f.tasks[k]
+}
+
+func (f *figureSum) histogram(m map[versionStep]histogram, k versionStep) histogram {
+	if m[k] == nil {
+		m[k] = histogram{}
+	}
+	return m[k]
+}
+
+func (f *figureSum) add(c count) {
+	kind, rest, _ := strings.Cut(c.metric, ":")
+	n := int(c.n)
+	vs := versionStep{c.version, c.step}
+	switch kind {
+	case "run": // run:<status>:<outcome>, bucket = how far it got
+		status, outcome, _ := strings.Cut(rest, ":")
+		f.outcomes[outcomeKey{c.version, status, outcome}] += n
+		f.progress[RunProgress{Version: c.version, MaxPos: c.bucket, Finished: status == string(states.RunCompleted) && outcome == "completed"}] += n
+	case "duration":
+		status, outcome, _ := strings.Cut(rest, ":")
+		for _, k := range []outcomeKey{{c.version, status, outcome}, {c.version, "", ""}} {
+			if f.durations[k] == nil {
+				f.durations[k] = histogram{}
+			}
+			f.durations[k][c.bucket] += c.n
+		}
+	case "reach":
+		f.reached[StepReach{Version: c.version, Step: rest + ":" + c.step}] += n
+	case "email":
+		e := f.emails[vs]
+		if e == nil {
+			e = &StepEmails{Version: c.version, Step: c.step}
+			f.emails[vs] = e
+		}
+		switch rest {
+		case "sent":
+			e.Sent += n
+		case "skipped":
+			e.Skipped += n
+		case "failed":
+			e.Failed += n
+		case "delivered":
+			e.Delivered += n
+		case "opened":
+			e.Opened += n
+		case "clicked":
+			e.Clicked += n
+		case "bounced":
+			e.Bounced += n
+		case "unsubscribed":
+			e.Unsubscribed += n
+		}
+	case "survey": // survey:<segment>:<figure>
+		segment, figure, _ := strings.Cut(rest, ":")
+		k := StepSurveys{Version: c.version, Step: c.step, Segment: segment}
+		s := f.surveys[k]
+		if s == nil {
+			s = &survey.Counts{}
+			f.surveys[k] = s
+		}
+		switch figure {
+		case "sent":
+			s.Sent += n
+		case "answered":
+			s.Answered += n
+		case "nps":
+			s.NPS += n
+		case "promoters":
+			s.Promoters += n
+		case "passives":
+			s.Passives += n
+		case "detractors":
+			s.Detractors += n
+		case "csat":
+			s.CSAT += n
+		case "csat_sum":
+			s.CSATSum += n
+		}
+	case "approval":
+		a := f.approvals[vs]
+		if a == nil {
+			a = &StepApprovals{Version: c.version, Step: c.step}
+			f.approvals[vs] = a
+		}
+		switch rest {
+		case "requested":
+			a.Requested += n
+		case "approved":
+			a.Approved += n
+		case "rejected":
+			a.Rejected += n
+		case "expired":
+			a.Expired += n
+		case "pending":
+			a.Pending += n
+		}
+	case "decision":
+		f.histogram(f.decisions, vs)[c.bucket] += c.n
+	case "task":
+		t := f.task(c.version, c.step)
+		switch rest {
+		case "created":
+			t.Created += n
+		case "done":
+			t.Done += n
+		case "open":
+			t.Open += n
+		case "due":
+			if c.bucket < f.today {
+				t.Overdue += n
+			}
+		}
+	case "health": // health:<before>:<after>:<account status>
+		parts := strings.SplitN(rest, ":", 3)
+		if len(parts) == 3 {
+			f.health[HealthOutcome{Version: c.version, Before: parts[0], After: parts[1], AccountStatus: parts[2]}] += n
+		}
+	case "arr":
+		a := f.arr[c.version]
+		if a == nil {
+			a = &RunARR{Version: c.version}
+			f.arr[c.version] = a
+		}
+		switch rest {
+		case "runs":
+			a.Runs += n
+		case "start":
+			a.Start += float64(c.n) / 100
+		case "end":
+			a.End += float64(c.n) / 100
+		case "now":
+			a.Now += float64(c.n) / 100
+		case "expanded":
+			a.Expanded += n
+		}
+	case "milestone":
+		f.histogram(f.firsts, versionStep{c.version, rest})[c.bucket] += c.n
+	}
+}
+
+func (f *figureSum) figures() PlaybookFigures {
+	var p PlaybookFigures
+	started := map[int]int{}
+	for k, n := range f.outcomes {
+		started[k.version] += n
+		if n != 0 {
+			p.Outcomes = append(p.Outcomes, RunOutcomeCount{Version: k.version, Status: states.Run(k.status), Outcome: k.outcome,
+				Count: n, MedianDuration: f.durations[k].median()})
+		}
+	}
+	for v, n := range started {
+		p.Outcomes = append(p.Outcomes, RunOutcomeCount{Version: v, Count: n, MedianDuration: f.durations[outcomeKey{v, "", ""}].median()})
+	}
+	slices.SortFunc(p.Outcomes, func(a, b RunOutcomeCount) int {
+		return cmpAll(a.Version-b.Version, strings.Compare(string(a.Status), string(b.Status)), strings.Compare(a.Outcome, b.Outcome))
+	})
+	for k, n := range f.progress {
+		if n != 0 {
+			k.Runs = n
+			p.Progress = append(p.Progress, k)
+		}
+	}
+	for k, n := range f.reached {
+		_, step, _ := strings.Cut(k.Step, ":")
+		p.Reached = append(p.Reached, StepReach{Version: k.Version, Step: step, Runs: n})
+	}
+	for _, e := range f.emails {
+		p.Emails = append(p.Emails, *e)
+	}
+	for k, c := range f.surveys {
+		k.Counts = *c
+		p.Surveys = append(p.Surveys, k)
+	}
+	for k, a := range f.approvals {
+		a.MedianDecision = f.decisions[k].median()
+		p.Approvals = append(p.Approvals, *a)
+	}
+	for _, t := range f.tasks {
+		p.Tasks = append(p.Tasks, *t)
+	}
+	for k, n := range f.health {
+		k.Runs = n
+		p.Health = append(p.Health, k)
+	}
+	for k, h := range f.firsts {
+		var runs int64
+		for _, n := range h {
+			runs += n
+		}
+		days := h.median()
+		if days != nil {
+			*days /= 86400
+		}
+		p.Firsts = append(p.Firsts, FirstEventTime{Version: k.version, Event: k.step, Runs: int(runs), MedianDays: days})
+	}
+	for _, a := range f.arr {
+		p.ARR = append(p.ARR, *a)
+	}
+	byVersionStep := func(av int, as string, bv int, bs string) int { return cmpAll(av-bv, strings.Compare(as, bs)) }
+	slices.SortFunc(p.Progress, func(a, b RunProgress) int {
+		return cmpAll(a.Version-b.Version, a.MaxPos-b.MaxPos, boolCmp(a.Finished, b.Finished))
+	})
+	slices.SortFunc(p.Reached, func(a, b StepReach) int {
+		return cmpAll(byVersionStep(a.Version, a.Step, b.Version, b.Step), a.Runs-b.Runs)
+	})
+	slices.SortFunc(p.Emails, func(a, b StepEmails) int { return byVersionStep(a.Version, a.Step, b.Version, b.Step) })
+	slices.SortFunc(p.Surveys, func(a, b StepSurveys) int {
+		return cmpAll(byVersionStep(a.Version, a.Step, b.Version, b.Step), strings.Compare(a.Segment, b.Segment))
+	})
+	slices.SortFunc(p.Approvals, func(a, b StepApprovals) int { return byVersionStep(a.Version, a.Step, b.Version, b.Step) })
+	slices.SortFunc(p.Tasks, func(a, b StepTasks) int { return byVersionStep(a.Version, a.Step, b.Version, b.Step) })
+	slices.SortFunc(p.Health, func(a, b HealthOutcome) int {
+		return cmpAll(a.Version-b.Version, strings.Compare(a.Before, b.Before), strings.Compare(a.After, b.After),
+			strings.Compare(a.AccountStatus, b.AccountStatus))
+	})
+	slices.SortFunc(p.Firsts, func(a, b FirstEventTime) int { return byVersionStep(a.Version, a.Event, b.Version, b.Event) })
+	slices.SortFunc(p.ARR, func(a, b RunARR) int { return a.Version - b.Version })
+	return p
+}
+
+func boolCmp(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// cmpAll is the first of comparisons that is not 0.
+func cmpAll(cs ...int) int {
+	for _, c := range cs {
+		if c != 0 {
+			return c
+		}
+	}
+	return 0
 }

@@ -146,11 +146,12 @@ func TestRecordDeliveriesSetsEmailFlagsOnce(t *testing.T) {
 		t.Errorf("outbox flags %v, want %v", got, want)
 	}
 
-	counts, err := f.st.EmailCounts(f.ctx, store.AnalyticsScope{Key: "onboarding", Version: 1,
-		From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour)})
+	figures, err := f.st.PlaybookFigures(f.ctx, store.AnalyticsScope{Key: "onboarding", Version: 1,
+		From: time.Now().Add(-24 * time.Hour), To: time.Now().Add(24 * time.Hour)}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
+	counts := figures.Emails
 	wantCounts := []store.StepEmails{{Version: 1, Step: "welcome-email", Delivered: 2, Opened: 1, Clicked: 1, Bounced: 1, Unsubscribed: 1}}
 	if len(counts) != 1 || counts[0] != wantCounts[0] {
 		t.Errorf("email counts %+v, want %+v", counts, wantCounts)

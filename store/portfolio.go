@@ -46,6 +46,9 @@ type Cohort struct {
 // RetentionCohort follows the accounts active at from to the moment to,
 // through the ARR history the database keeps (migration 00010). Accounts
 // that joined during the period are not in it, as seed 003's formulas have it.
+// An account's history starts on its contract_start when that came before
+// playbookd saw it, and one seen churned first stopped at its renewal_date
+// when that lies in between (migration 00027): an imported book has its past.
 func (s *Store) RetentionCohort(ctx context.Context, from, to time.Time) (Cohort, error) {
 	var c Cohort
 	err := s.pool.QueryRow(ctx, `

@@ -54,6 +54,8 @@ commands:
   api       serve the HTTP API
   worker    run the Temporal worker
   dev       migrate, then run the API and the worker in one process
+  rebuild-analytics
+            recompute playbook analytics' summaries from history and exit
   validate FILE...
             check playbook definitions (YAML or JSON) offline; exit 1 on errors
   year [SEGMENT...]
@@ -79,7 +81,7 @@ func main() {
 	}
 	cmd := os.Args[1]
 	switch cmd {
-	case "migrate", "api", "worker", "dev":
+	case "migrate", "api", "worker", "dev", "rebuild-analytics":
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return
@@ -136,6 +138,9 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 		if cmd == "migrate" {
 			return nil
 		}
+	}
+	if cmd == "rebuild-analytics" {
+		return rebuildAnalytics(ctx, store.New(pool), log)
 	}
 
 	set, err := templates.Builtin()
@@ -205,6 +210,7 @@ func run(ctx context.Context, cmd string, cfg config.Config, log *slog.Logger) e
 		}
 		started++
 		go func() { errs <- runWorker(ctx, tc, cfg, acts, log) }()
+		go foldAnalytics(ctx, st, cfg.AnalyticsFoldInterval, log)
 	}
 	if cmd == "worker" && cfg.MetricsAddr != "" {
 		// A worker has no API to serve /metrics from.

@@ -98,6 +98,10 @@ type Config struct {
 	// TriggerSweepInterval is how often the schedule records renewal windows
 	// and schedule occasions and retries trigger starts left pending.
 	TriggerSweepInterval time.Duration `env:"TRIGGER_SWEEP_INTERVAL" envDefault:"1h"`
+	// AnalyticsFoldInterval is how often a worker folds the analytics
+	// deltas the database's triggers append into the summaries; reads add
+	// unfolded deltas too, so it bounds their work, not their accuracy.
+	AnalyticsFoldInterval time.Duration `env:"ANALYTICS_FOLD_INTERVAL" envDefault:"5s"`
 	// MetricsAddr is where `playbookd worker` serves /metrics (the API
 	// serves it on HTTP_ADDR); empty: not served.
 	MetricsAddr string `env:"METRICS_ADDR" envDefault:"127.0.0.1:9090"`
