@@ -29,6 +29,7 @@ import (
 type Store interface {
 	RecordRunStarted(ctx context.Context, in store.NewRun) (store.Run, error)
 	SetRunStatus(ctx context.Context, id uuid.UUID, status states.Run) error
+	RecordRunMoved(ctx context.Context, m store.RunMove) error
 	RecordRunFinished(ctx context.Context, id uuid.UUID, status states.Run, outcome string, closeTasks bool) error
 	GetAccount(ctx context.Context, id string) (store.Account, error)
 	AccountSnapshot(ctx context.Context, id string) (accounts.Snapshot, error)
@@ -155,6 +156,16 @@ func (a *Activities) RecordRunStatus(ctx context.Context, in contract.RecordRunS
 		return err
 	}
 	return a.Store.SetRunStatus(ctx, runID, in.Status)
+}
+
+// RecordRunMoved records a run's move to another version of its playbook.
+func (a *Activities) RecordRunMoved(ctx context.Context, in contract.RecordRunMovedInput) error {
+	runID, err := parseRunID(in.RunID)
+	if err != nil {
+		return err
+	}
+	return a.Store.RecordRunMoved(ctx, store.RunMove{RunID: runID, FromVersion: in.FromVersion, ToVersion: in.ToVersion,
+		By: in.By, At: in.At, ResumesAt: in.ResumesAt})
 }
 
 // RecordRunFinished closes the run's index row and its open tasks and approvals.

@@ -19,6 +19,7 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 		contract.BeginRun:               a.BeginRun,
 		contract.LoadAccount:            a.LoadAccount,
 		contract.RecordRunStatus:        a.RecordRunStatus,
+		contract.RecordRunMoved:         a.RecordRunMoved,
 		contract.RecordRunFinished:      a.RecordRunFinished,
 		contract.SendEmail:              a.SendEmail,
 		contract.CreateTask:             a.CreateTask,

@@ -255,6 +255,23 @@ LANGUAGE sql STABLE AS $$
 $$;
 -- +goose StatementEnd
 
+-- Everything a run's records count: what moves with the run when it moves
+-- to another version (or its playbook or start changes).
+-- +goose StatementBegin
+CREATE FUNCTION analytics_record_counts(r runs) RETURNS TABLE (step text, metric text, bucket integer, n bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT c.step, c.metric, c.bucket, c.n FROM emails e, analytics_email_counts(e) c WHERE e.run_id = r.id
+    UNION ALL
+    SELECT c.step, c.metric, c.bucket, c.n FROM survey_responses sr, analytics_response_counts(sr) c WHERE sr.run_id = r.id
+    UNION ALL
+    SELECT c.step, c.metric, c.bucket, c.n FROM approvals a, analytics_approval_counts(a) c WHERE a.run_id = r.id
+    UNION ALL
+    SELECT c.step, c.metric, c.bucket, c.n FROM tasks t, analytics_task_counts(t) c WHERE t.run_id = r.id
+    UNION ALL
+    SELECT substr(m, strpos(m, ':') + 1), 'reach:' || split_part(m, ':', 1), 0, 1 FROM unnest(r.reached) AS m
+$$;
+-- +goose StatementEnd
+
 -- A run's first record of a step in one source (email, task, approval,
 -- change) counts it as reached there, and moves how far the run got. The
 -- update's condition is checked again against a row another transaction
@@ -327,6 +344,19 @@ BEGIN
         SELECT OLD.playbook_key, OLD.playbook_version, analytics_day(OLD.started_at), c.step, c.metric, c.bucket, -c.n
         FROM analytics_run_counts(OLD) c WHERE TG_OP <> 'INSERT'
     ) x GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(n) <> 0;
+    -- A run that moved to another version (or playbook, or start day)
+    -- takes its records' figures with it.
+    IF TG_OP = 'UPDATE' AND (OLD.playbook_key, OLD.playbook_version, analytics_day(OLD.started_at))
+                             IS DISTINCT FROM (NEW.playbook_key, NEW.playbook_version, analytics_day(NEW.started_at)) THEN
+        INSERT INTO analytics_deltas (playbook_key, playbook_version, day, step, metric, bucket, n)
+        SELECT k, v, d, step, metric, bucket, sum(n) FROM (
+            SELECT NEW.playbook_key AS k, NEW.playbook_version AS v, analytics_day(NEW.started_at) AS d, c.step, c.metric, c.bucket, c.n
+            FROM analytics_record_counts(NEW) c
+            UNION ALL
+            SELECT OLD.playbook_key, OLD.playbook_version, analytics_day(OLD.started_at), c.step, c.metric, c.bucket, -c.n
+            FROM analytics_record_counts(OLD) c
+        ) x GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(n) <> 0;
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -664,6 +694,7 @@ DROP FUNCTION emails_analytics_before();
 DROP FUNCTION runs_analytics();
 DROP FUNCTION runs_analytics_before();
 DROP FUNCTION analytics_reach(uuid, text, text);
+DROP FUNCTION analytics_record_counts(runs);
 DROP FUNCTION analytics_task_counts(tasks);
 DROP FUNCTION analytics_approval_counts(approvals);
 DROP FUNCTION analytics_response_counts(survey_responses);

@@ -428,6 +428,7 @@ func (r *recorder) registerActivities() {
 		return nil
 	})
 	reg(contract.RecordRunStatus, func(context.Context, contract.RecordRunStatusInput) error { return nil })
+	reg(contract.RecordRunMoved, func(context.Context, contract.RecordRunMovedInput) error { return nil })
 	reg(contract.RecordRunFinished, func(_ context.Context, in contract.RecordRunFinishedInput) error {
 		r.result.Status, r.result.Outcome = in.Status, in.Outcome
 		return nil

@@ -141,6 +141,42 @@ func (s *Store) SetRunStatus(ctx context.Context, id uuid.UUID, status states.Ru
 	})
 }
 
+// RunMove is a run's move to another version of its playbook, as its
+// workflow records it.
+type RunMove struct {
+	RunID       uuid.UUID
+	FromVersion int
+	ToVersion   int
+	By          string
+	At          time.Time
+	ResumesAt   string
+}
+
+// RecordRunMoved gives the run its new version and appends the audit
+// event, once: a retry after the first finds the run on the new version and
+// does nothing. How far the run got is re-read along the new version's
+// steps (the analytics triggers then move its figures).
+func (s *Store) RecordRunMoved(ctx context.Context, m RunMove) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var accountID string
+		err := tx.QueryRow(ctx, `
+			UPDATE runs SET playbook_version = $3, furthest_pos = COALESCE((
+				SELECT max(p.pos) FROM playbook_step_positions p, unnest(runs.reached) AS m
+				WHERE p.playbook_key = runs.playbook_key AND p.playbook_version = $3 AND p.step_id = substr(m, strpos(m, ':') + 1)), -1)
+			WHERE id = $1 AND playbook_version = $2
+			RETURNING account_id`, m.RunID, m.FromVersion, m.ToVersion).Scan(&accountID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("record run moved: %w", err)
+		}
+		return appendEvent(ctx, tx, accountID, &m.RunID, "run_moved", map[string]any{
+			"from_version": m.FromVersion, "to_version": m.ToVersion, "by": m.By,
+			"at": m.At.UTC().Format(time.RFC3339), "resumes_at": m.ResumesAt})
+	})
+}
+
 // LiveRuns returns an account's running and paused runs.
 func (s *Store) LiveRuns(ctx context.Context, accountID string) ([]Run, error) {
 	return rowsOf[Run](ctx, s.pool, runSelect+`

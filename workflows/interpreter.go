@@ -61,6 +61,14 @@ type interpreter struct {
 	cancelSteps workflow.CancelFunc
 
 	approvals map[string]*pendingApproval
+
+	// moving is a move to another version the run accepted; stepBegan is
+	// when the current top-level step began (a moved wait counts from it);
+	// sinceUsed is set once a moved run's resumed step has taken it.
+	moving       *moving
+	stepBegan    time.Time
+	sinceUsed    bool
+	resumedSince time.Time // the current step's, when it is the one a moved run resumed at
 }
 
 type pendingApproval struct {
@@ -95,6 +103,13 @@ func newInterpreter(ctx workflow.Context, in RunInput) (*interpreter, error) {
 		workflow.UpdateHandlerOptions{Validator: r.validateDecision}); err != nil {
 		return nil, err
 	}
+	if err := workflow.SetQueryHandler(ctx, MoveStateQuery, r.moveState); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, MoveUpdate, r.move,
+		workflow.UpdateHandlerOptions{Validator: r.validateMove}); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -118,6 +133,9 @@ func (r *interpreter) run(ctx workflow.Context) (RunResult, error) {
 	r.cancelSteps = cancel
 	r.checkExit()
 	err := r.runTopLevel(stepsCtx)
+	if errors.Is(err, errMoved) {
+		return r.moveOn(ctx)
+	}
 	if errors.Is(err, errContinueAsNew) {
 		return RunResult{}, workflow.NewContinueAsNewError(ctx, PlaybookRunName, r.carry())
 	}
@@ -275,6 +293,13 @@ func (r *interpreter) carry() RunInput {
 	}
 	in.Carried = &CarriedState{EnrolledAt: r.enrolledAt, Next: r.next, Account: r.account, Events: r.events,
 		Done: done, Paused: r.paused}
+	if prev := r.in.Carried; prev != nil && prev.Moved != nil {
+		moved := *prev.Moved
+		if r.sinceUsed {
+			moved.Since = time.Time{}
+		}
+		in.Carried.Moved = &moved
+	}
 	return in
 }
 
@@ -295,11 +320,14 @@ func (r *interpreter) waitUntil(ctx workflow.Context, due func() time.Time) erro
 		timerCtx, cancelTimer := workflow.WithCancel(ctx)
 		timer := workflow.NewTimer(timerCtx, wait)
 		moves := r.anchorMoves
-		err := workflow.Await(ctx, func() bool { return timer.IsReady() || r.anchorMoves != moves })
+		err := workflow.Await(ctx, func() bool { return timer.IsReady() || r.anchorMoves != moves || r.isMoving() })
 		if !timer.IsReady() {
 			cancelTimer()
 		}
 		if err != nil {
+			return err
+		}
+		if err := r.errIfMoving(); err != nil {
 			return err
 		}
 	}
@@ -311,7 +339,10 @@ func (r *interpreter) whenRunning(ctx workflow.Context) error {
 		return nil
 	}
 	r.setCurrentAt(workflow.Now(ctx), StepPaused)
-	return workflow.Await(ctx, func() bool { return !r.paused })
+	if err := workflow.Await(ctx, func() bool { return !r.paused || r.isMoving() }); err != nil {
+		return err
+	}
+	return r.errIfMoving()
 }
 
 func (r *interpreter) setCurrentAt(at time.Time, status string) {

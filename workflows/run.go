@@ -31,6 +31,8 @@ const (
 	PauseSignal          = "pause"
 	ResumeSignal         = "resume"
 	DecideUpdate         = "decide" // Decision → DecisionResult
+	MoveUpdate           = "move"   // MoveRequest → MoveResult
+	MoveStateQuery       = "move-state"
 )
 
 // EmailTaskQueue is where a run's emails are sent from: a queue of its own,
@@ -79,6 +81,50 @@ type CarriedState struct {
 	Events     []Event
 	Done       []StepRecord
 	Paused     bool
+	// Moved is set once the run moved to another version of its playbook.
+	Moved *Moved `json:",omitempty"`
+}
+
+// Moved is what a run that moved to another version keeps of the move.
+type Moved struct {
+	FromVersion int
+	By          string
+	At          time.Time
+	// Done are the steps the run had done before it moved (ids, with
+	// repeats' suffixes): the new version does not do them again.
+	Done []string
+	// Since is when the step the run resumes at began, when the new
+	// version has that step too: its after or wait counts from then, not
+	// from the move. Zero once that step has begun in the new version.
+	Since time.Time `json:",omitzero"`
+}
+
+// MoveRequest asks a run to move to another version of its playbook at
+// once; it is refused, with the reason, unless the run is at a safe point.
+type MoveRequest struct {
+	ToVersion  int                 `json:"to_version"`
+	Definition playbook.Definition `json:"definition"`
+	By         string              `json:"by"`
+}
+
+// MoveResult is the move's answer: the run has recorded it and is
+// continuing on the new version from ResumesAt ("" when no step is left).
+type MoveResult struct {
+	FromVersion int    `json:"from_version"`
+	ToVersion   int    `json:"to_version"`
+	ResumesAt   string `json:"resumes_at"`
+}
+
+// MoveState is the answer of MoveStateQuery: whether the run could move now
+// (and why not), and the state it would carry into the new version.
+type MoveState struct {
+	Version int          `json:"version"`
+	Safe    bool         `json:"safe"`
+	Reason  string       `json:"reason,omitempty"`
+	Next    int          `json:"next"` // the top-level step it is at
+	Current *StepRecord  `json:"current,omitempty"`
+	Since   time.Time    `json:"since"` // when the current top-level step began
+	Carried CarriedState `json:"carried"`
 }
 
 // RunResult is how a run ended.

@@ -66,6 +66,19 @@ func (r *interpreter) execStep(ctx workflow.Context, s *playbook.Step, suffix st
 	rec := &StepRecord{ID: id, Kind: s.Kind(), At: Stamp(workflow.Now(ctx)), Status: StepRunning}
 	r.current, r.checked, r.bound = rec, false, time.Time{}
 	defer func() { r.current = nil }()
+	r.resumedSince = time.Time{}
+	if len(r.frames) == 1 {
+		r.stepBegan = workflow.Now(ctx)
+		// A moved run's resumed step began before the move: its after or
+		// wait counts from then.
+		if since := r.movedSince(); !since.IsZero() {
+			r.stepBegan, r.resumedSince = since, since
+		}
+	}
+	if r.movedDone(id) {
+		r.record(rec, StepSkipped, fmt.Sprintf("skipped: done before the run moved to version %d", r.in.PlaybookVersion))
+		return nil
+	}
 
 	switch {
 	case s.At != nil:
@@ -81,6 +94,9 @@ func (r *interpreter) execStep(ctx workflow.Context, s *playbook.Step, suffix st
 		}
 	case s.After != nil:
 		due := workflow.Now(ctx).Add(s.After.Std())
+		if !r.resumedSince.IsZero() {
+			due = r.resumedSince.Add(s.After.Std())
+		}
 		if err := r.waitUntil(ctx, func() time.Time { return due }); err != nil {
 			return err
 		}
@@ -99,6 +115,8 @@ func (r *interpreter) execStep(ctx workflow.Context, s *playbook.Step, suffix st
 	case rec.recorded:
 		// An if records itself before its branch; the branch's own steps
 		// record their failures.
+	case errors.Is(err, errMoved):
+		// Not done here: the new version resumes at it, or after it.
 	case err != nil && !temporal.IsCanceledError(err):
 		r.record(rec, StepFailed, failure(err))
 	case err == nil:
@@ -165,6 +183,9 @@ func (r *interpreter) perform(ctx workflow.Context, s *playbook.Step, id, suffix
 		return r.approval(ctx, id, s.Approval, rec)
 	case playbook.KindWait:
 		due := workflow.Now(ctx).Add(s.Wait.Std())
+		if !r.resumedSince.IsZero() && s.At == nil && s.After == nil {
+			due = r.resumedSince.Add(s.Wait.Std()) // a moved run's wait counts from when it began
+		}
 		return "waited " + s.Wait.String(), r.waitUntil(ctx, func() time.Time { return due })
 	case playbook.KindWaitFor:
 		return r.waitFor(ctx, s, suffix, rec)

@@ -15,6 +15,7 @@ import (
 const (
 	BeginRun               = "BeginRun"
 	RecordRunStatus        = "RecordRunStatus"
+	RecordRunMoved         = "RecordRunMoved"
 	RecordRunFinished      = "RecordRunFinished"
 	LoadAccount            = "LoadAccount"
 	SendEmail              = "SendEmail"
@@ -106,6 +107,18 @@ type BeginRunInput struct {
 type RecordRunStatusInput struct {
 	RunID  string
 	Status states.Run // running | paused
+}
+
+// RecordRunMovedInput records that a run moved to another version of its
+// playbook: the run's row takes the new version, and the audit trail says
+// when, by whom, from which version and at which step it resumes.
+type RecordRunMovedInput struct {
+	RunID       string
+	FromVersion int
+	ToVersion   int
+	By          string
+	At          time.Time
+	ResumesAt   string // the step id it resumes at; "" when it has none left
 }
 
 // RecordRunFinishedInput closes a run's index row and its pending approvals;
