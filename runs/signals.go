@@ -172,3 +172,48 @@ func (s *Service) TaskCompleted(ctx context.Context, t store.Task) error {
 	}
 	return err
 }
+
+// ErrMoveRefused is a run that did not move to another version: it was not
+// at a safe point, or the versions do not fit; the message says why.
+var ErrMoveRefused = errors.New("the run stays on its version")
+
+// MoveState asks a live run whether it could move now and what it would
+// carry.
+func (s *Service) MoveState(ctx context.Context, workflowID string) (workflows.MoveState, error) {
+	encoded, err := s.Temporal.QueryWorkflow(ctx, workflowID, "", workflows.MoveStateQuery)
+	if err != nil {
+		return workflows.MoveState{}, err
+	}
+	var st workflows.MoveState
+	if err := encoded.Get(&st); err != nil {
+		return workflows.MoveState{}, err
+	}
+	return st, nil
+}
+
+// Move asks a live run to move to another version now, through the
+// Update, answered once the run has recorded the move; ErrMoveRefused, with
+// the run's reason, when it stays.
+func (s *Service) Move(ctx context.Context, workflowID string, req workflows.MoveRequest) (workflows.MoveResult, error) {
+	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflowID,
+		UpdateName:   workflows.MoveUpdate,
+		Args:         []any{req},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		var res workflows.MoveResult
+		if err = handle.Get(ctx, &res); err == nil {
+			return res, nil
+		}
+	}
+	var gone *serviceerror.NotFound
+	var appErr *temporal.ApplicationError
+	switch {
+	case errors.As(err, &gone):
+		return workflows.MoveResult{}, fmt.Errorf("%w: the run has ended", ErrMoveRefused)
+	case errors.As(err, &appErr):
+		return workflows.MoveResult{}, fmt.Errorf("%w: %s", ErrMoveRefused, appErr.Message())
+	}
+	return workflows.MoveResult{}, err
+}

@@ -85,6 +85,10 @@ type Input struct {
 	Templates *templates.Set
 	// Budget bounds the simulation; a bound left at zero is DefaultBudget's.
 	Budget Budget
+	// Carried, when set, is a live run's state: the simulation goes on from
+	// where that run is (as version Version) instead of starting it.
+	Carried *workflows.CarriedState
+	Version int
 }
 
 // Entry is one line of the timeline.
@@ -218,7 +222,7 @@ func RunContext(ctx context.Context, in Input) (Result, error) {
 	stopWatching := r.watch(ctx)
 	env.ExecuteWorkflow(workflows.PlaybookRunName, workflows.RunInput{
 		RunID: "00000000-0000-0000-0000-000000000000", AccountID: in.Account.ID, PlaybookKey: in.Definition.Key,
-		PlaybookVersion: 1, Definition: *in.Definition, DefaultSendWindow: in.SendWindow,
+		PlaybookVersion: max(in.Version, 1), Definition: *in.Definition, DefaultSendWindow: in.SendWindow, Carried: in.Carried,
 	})
 	stopWatching()
 	if err := r.stopErr(); err != nil {

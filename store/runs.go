@@ -177,6 +177,27 @@ func (s *Store) RecordRunMoved(ctx context.Context, m RunMove) error {
 	})
 }
 
+// LiveVersionRun is a live run of a playbook version, with its account's
+// name and segment.
+type LiveVersionRun struct {
+	Run
+	AccountName string
+	Segment     string
+}
+
+// LiveRunsOfVersion returns the running and paused runs of a playbook
+// version, oldest first: of one segment ("": every one), of the accounts
+// named (none: every account).
+func (s *Store) LiveRunsOfVersion(ctx context.Context, key string, version int, segment string, accountIDs []string) ([]LiveVersionRun, error) {
+	return rowsOf[LiveVersionRun](ctx, s.pool, `
+		SELECT r.id, r.account_id, r.playbook_key, r.playbook_version, r.workflow_id, r.temporal_run_id, r.status, r.outcome,
+		       r.started_at, r.ended_at, a.name AS account_name, a.segment
+		FROM runs r JOIN accounts a ON a.id = r.account_id
+		WHERE r.playbook_key = $1 AND r.playbook_version = $2 AND r.status IN ('running', 'paused')
+		  AND ($3 = '' OR a.segment = $3) AND (cardinality($4::text[]) = 0 OR r.account_id = ANY ($4))
+		ORDER BY r.started_at, r.id`, key, version, segment, accountIDs)
+}
+
 // LiveRuns returns an account's running and paused runs.
 func (s *Store) LiveRuns(ctx context.Context, accountID string) ([]Run, error) {
 	return rowsOf[Run](ctx, s.pool, runSelect+`

@@ -227,7 +227,11 @@ type App struct {
 	Secrets      Secrets
 	// Alerts are the risk alerts (RiskAlerts and MarkRiskAlertSeen hold
 	// them to whose inbox they are).
-	Alerts    Alerts
+	Alerts Alerts
+	// Moves asks live runs about moving to another version and moves them;
+	// nil when the engine is a test's stand-in that cannot.
+	Moves     Moves
+	moveRuns  MoveRuns
 	ladder    team.Ladder
 	inboxes   inboxStore // how full an inbox is (inbox.go)
 	stepNames sync.Map   // StepNames' cache, by "key@version"
@@ -346,7 +350,7 @@ func Build(d Deps) (*App, *Wiring) {
 
 		Team: st, Keys: st, Sessions: st, Accounts: st, Lists: st, Portfolio: st, Analytics: st,
 		Deliveries: st, Unsubscribes: st, Surveys: st, Secrets: st, Alerts: st, ladder: st, inboxes: st,
-		surveyLinks: d.SurveyLinks, surveySender: d.MailFrom.Name, accountFields: d.AccountFields,
+		surveyLinks: d.SurveyLinks, surveySender: d.MailFrom.Name, accountFields: d.AccountFields, moveRuns: st,
 
 		AuthFailures: d.AuthFailures,
 		SignIn:       newSignIn(d, d.AuthFailures),
@@ -357,6 +361,9 @@ func Build(d Deps) (*App, *Wiring) {
 		Segments:     d.Segments,
 		Bands:        d.Health.Bands,
 		Now:          d.Now,
+	}
+	if m, ok := engine.(Moves); ok {
+		a.Moves = m
 	}
 	return a, w
 }
