@@ -75,10 +75,12 @@ func TestAnalyticsValueFigures(t *testing.T) {
 		($1, 'event:first_value', now() - interval '4 days')`, l.AccountID)
 	// grow: started 20 days ago, ended 10 days ago; acme paid 100,000, then
 	// 130,000 from 15 days ago and 150,000 from 5 days ago.
-	ladderRun(t, l, "grow", 1, "completed", 20, 10)
+	// (The history is written before the run ends: ARR at a run's start and
+	// end is fixed when it ends.)
 	exec(`DELETE FROM arr_history WHERE account_id = $1`, l.AccountID)
 	exec(`INSERT INTO arr_history (account_id, arr, status, valid_from) VALUES ($1, 100000, 'active', now() - interval '30 days'),
 		($1, 130000, 'active', now() - interval '15 days'), ($1, 150000, 'active', now() - interval '5 days')`, l.AccountID)
+	ladderRun(t, l, "grow", 1, "completed", 20, 10)
 
 	ops := signedIn(t, srv, adminKey)
 	html := mustGet(t, ops, "/console/playbooks/welcome-flow/analytics")

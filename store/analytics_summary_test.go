@@ -22,8 +22,8 @@ import (
 // answers; tasks opened, done and due at every kind of moment; approvals
 // pending, decided and expired; account changes; first logins before and
 // after runs started; runs ending; accounts churning and changing ARR after
-// their runs ended; several records of one step written at once; and folds
-// of the deltas in between.
+// their runs ended; runs moving to another version; several records of one
+// step written at once; and folds of the deltas in between.
 func TestAnalyticsSummariesAgreeWithHistory(t *testing.T) {
 	f := newFixture(t)
 	b := newSummaryBook(t, f)
@@ -281,6 +281,19 @@ func (b *summaryBook) write(rng *rand.Rand) {
 		case 3:
 			b.exec(`UPDATE accounts SET status = 'churned' WHERE id = $1`, a)
 			b.exec(`UPDATE accounts SET status = 'active', arr = 500 WHERE id = $1`, a)
+		}
+	}
+
+	// Runs move to the other version of their playbook: their figures
+	// move with them.
+	for _, r := range runs[3:6] {
+		var version int
+		if err := b.f.pool.QueryRow(b.f.ctx, `SELECT playbook_version FROM runs WHERE id = $1`, r.id).Scan(&version); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.f.st.RecordRunMoved(b.f.ctx, store.RunMove{RunID: r.id, FromVersion: version, ToVersion: 3 - version,
+			By: "ops@cs.test", At: b.now}); err != nil {
+			t.Fatal(err)
 		}
 	}
 
