@@ -194,7 +194,7 @@ func (s *Store) LiveRunsOfVersion(ctx context.Context, key string, version int, 
 		       r.started_at, r.ended_at, a.name AS account_name, a.segment
 		FROM runs r JOIN accounts a ON a.id = r.account_id
 		WHERE r.playbook_key = $1 AND r.playbook_version = $2 AND r.status IN ('running', 'paused')
-		  AND ($3 = '' OR a.segment = $3) AND (cardinality($4::text[]) = 0 OR r.account_id = ANY ($4))
+		  AND ($3 = '' OR a.segment = $3) AND (COALESCE(cardinality($4::text[]), 0) = 0 OR r.account_id = ANY ($4))
 		ORDER BY r.started_at, r.id`, key, version, segment, accountIDs)
 }
 
