@@ -62,6 +62,8 @@ func routes(r router, h *handlers) {
 	r.get("/v1/playbooks/:key", h.getPlaybook, allow(team.Readers...))
 	r.post("/v1/playbooks/:key/versions/:version/publish", h.publishPlaybook, allow(team.Designers...))
 	r.get("/v1/playbooks/:key/versions", h.listPlaybookVersions, allow(team.Readers...))
+	// Moving live runs to another version is running the playbooks: ops.
+	r.post("/v1/playbooks/:key/versions/:version/moves", h.moveRuns, allow(team.Operators...))
 	r.get("/v1/playbooks/:key/diff", h.diffPlaybookVersions, allow(team.Readers...))
 	r.post("/v1/playbooks/:key/duplicate", h.duplicatePlaybook, allow(team.Designers...))
 	r.post("/v1/playbooks/:key/retire", h.retirePlaybook, allow(team.Designers...))

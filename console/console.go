@@ -119,6 +119,7 @@ func Register(e *echo.Echo, cfg Config) (*Handler, error) {
 	design.GET("/:key/versions/:version/email", h.simulatedEmail)
 	design.GET("/:key/versions/:version/publish", h.publishPage)
 	design.POST("/:key/versions/:version/publish", h.publishVersion)
+	h.moveRoutes(design)
 	signed.GET("/playbooks/:key/analytics", h.analyticsPage)
 	return h, nil
 }

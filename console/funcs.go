@@ -33,6 +33,8 @@ var workFuncs = map[string]any{
 	"backTo": func(back string, rc runControls) runControls { rc.Back = back; return rc },
 	// A task's reassign and snooze forms (loops.go).
 	"taskLoops": taskLoopsOf,
+	// A run_moved audit event's parts (moves.go).
+	"movedEvent": moveEventOf,
 	"runRow": func(r store.Run, controls bool, csrf string) runControls {
 		return runControls{Run: r, Controls: controls && live(r), CSRF: csrf, Back: Prefix + "/accounts/" + url.PathEscape(r.AccountID)}
 	},

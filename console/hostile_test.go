@@ -97,6 +97,7 @@ func (h *hostile) forms() []consoleForm {
 		{"check as you type", "/console/playbooks/hello/validate", url.Values{"source": {source}}},
 		{"save a draft", "/console/playbooks/hello/versions/1", url.Values{"source": {source}}},
 		{"publish", "/console/playbooks/hello/versions/1/publish", url.Values{}},
+		{"move live runs", "/console/playbooks/onboarding/versions/1/move", url.Values{"from": {"1"}, "segment": {"enterprise"}, "accounts": {"acme, globex"}}},
 	}
 	for _, action := range []string{"pause", "resume", "cancel"} {
 		forms = append(forms, consoleForm{action + " a run", "/console/runs/" + h.runID.String() + "/" + action, url.Values{"back": {"/console/accounts/acme"}}})
@@ -179,6 +180,7 @@ func TestConsoleInputFollowsTheAPITextRules(t *testing.T) {
 			"/console/sign-in":  {"next"},
 			"/console/accounts": {"q", "segment", "band", "csm", "status", "after"},
 			"/console/approvals/" + h.approval.ID.String() + "/preview": {"to"},
+			"/console/playbooks/onboarding/versions/1/move":             {"from", "segment", "accounts"},
 			"/console/portfolio":                      {"from", "to"},
 			"/console/playbooks/onboarding/diff":      {"from", "to"},
 			"/console/playbooks/onboarding/analytics": {"version", "from", "to"},
@@ -313,6 +315,12 @@ func TestConsoleNumbersStayInRange(t *testing.T) {
 		}, nil, "", false, true},
 		{"publish page", "GET", path("/console/playbooks/hello/versions/%s/publish"), nil, inPath, false, false},
 		{"publish", "POST", path("/console/playbooks/hello/versions/%s/publish"), func(string) url.Values { return url.Values{} }, inPath, false, false},
+		{"move page", "GET", path("/console/playbooks/onboarding/versions/%s/move"), nil, inPath, false, false},
+		{"move page's from", "GET", query("/console/playbooks/onboarding/versions/1/move?from=%s"), nil,
+			"The query parameter from must be a version number from 1 to 2147483647.", true, false},
+		{"move", "POST", path("/console/playbooks/onboarding/versions/%s/move"), func(string) url.Values { return url.Values{"from": {"1"}} }, inPath, false, false},
+		{"move's from", "POST", fixed("/console/playbooks/onboarding/versions/1/move"), func(v string) url.Values { return url.Values{"from": {v}} },
+			"The form field from must be a version number from 1 to 2147483647.", false, false},
 		{"portfolio from", "GET", query("/console/portfolio?from=%s"), nil, "The start is a date from 1900 to 2200", true, false},
 		{"portfolio to", "GET", query("/console/portfolio?to=%s"), nil, "The end is a date from 1900 to 2200", true, false},
 		{"analytics from", "GET", query("/console/playbooks/onboarding/analytics?from=%s"), nil, "The start is a date from 1900 to 2200", true, false},

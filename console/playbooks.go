@@ -57,6 +57,9 @@ type playbookData struct {
 	Duplicate   duplicateForm
 	AnalyticsAt string
 	RetiredAt   *time.Time // nil: it takes new enrolments
+	// MoveHere is the move page of the published version, when other
+	// versions have live runs ("": none has).
+	MoveHere string
 }
 
 type duplicateForm struct {
@@ -78,10 +81,16 @@ func (h *Handler) showPlaybook(c echo.Context, status int, dup duplicateForm) er
 	}
 	d := playbookData{Key: key, Name: vs[0].Name, Duplicate: dup, Versions: vs,
 		AnalyticsAt: Prefix + "/playbooks/" + url.PathEscape(key) + "/analytics"}
+	live := false
 	for _, v := range vs {
 		if v.Status == states.VersionPublished {
 			d.Published = v.Version
+		} else if v.Live > 0 {
+			live = true
 		}
+	}
+	if live && d.Published != 0 {
+		d.MoveHere = moveURL(key, d.Published, 0)
 	}
 	if d.RetiredAt, err = h.app.Playbooks.RetiredAt(ctx, key); err != nil {
 		return err

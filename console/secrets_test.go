@@ -48,7 +48,7 @@ func TestNoConsolePageShowsASecretURL(t *testing.T) {
 	for _, v := range []string{"1", "2"} {
 		base := "/console/playbooks/alerts/versions/" + v
 		pages = append(pages, base, base+"?account=acme", base+"/publish", base+"/timeline.svg?segment=enterprise",
-			base+"/timeline.svg?account=acme")
+			base+"/timeline.svg?account=acme", base+"/move")
 	}
 	noLeak := func(t *testing.T, what, html string) {
 		for _, leak := range storetest.LegacyLeaks {

@@ -81,7 +81,7 @@ var mayImport = map[string][]string{
 	// The application core: services wired once, the edges' interfaces
 	// declared once, the shared use cases. Never an edge, never workflow
 	// code or activities.
-	"internal/app": {"accounts", "analytics", "approvals", "catalog", "compose", "health", "imports", "internal/invalid", "internal/netguard", "internal/throttle", "mail", "message", "playbook", "portfolio", "runs", "signin", "simulate", "store", "survey", "tasks", "team", "templates", "timeline", "triggers", "workflows"},
+	"internal/app": {"accounts", "analytics", "approvals", "catalog", "compose", "health", "imports", "internal/invalid", "internal/netguard", "internal/throttle", "mail", "message", "playbook", "portfolio", "runs", "signin", "simulate", "states", "store", "survey", "tasks", "team", "templates", "timeline", "triggers", "workflows"},
 
 	// The edges: they reach the services through internal/app (the other
 	// packages are there for their types and errors; mayWire says none is

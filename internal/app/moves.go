@@ -11,8 +11,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/playbookd/playbookd/catalog"
 	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/simulate"
+	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/workflows"
 )
@@ -28,13 +30,20 @@ type Moves interface {
 	Move(ctx context.Context, workflowID string, req workflows.MoveRequest) (workflows.MoveResult, error)
 }
 
-// MoveRuns lists the live runs of a playbook version.
+// MoveRuns lists the live runs of a playbook version and reads the version
+// they move to as stored (the catalog's views redact credentials in URLs,
+// which the moved runs' notify steps need).
 type MoveRuns interface {
 	LiveRunsOfVersion(ctx context.Context, key string, version int, segment string, accountIDs []string) ([]store.LiveVersionRun, error)
+	GetPlaybookVersion(ctx context.Context, key string, version int) (store.PlaybookVersion, error)
 }
 
 // ErrSameVersion: a move from a version to itself.
 var ErrSameVersion = errors.New("the runs are on that version already")
+
+// ErrDraftTarget: runs move to published or archived versions only; a
+// draft can still be rewritten under them.
+var ErrDraftTarget = errors.New("the version is a draft: publish it before moving runs to it")
 
 // ErrMovesUnavailable: the engine cannot move runs (a test's stand-in).
 var ErrMovesUnavailable = errors.New("moving runs is not available here")
@@ -135,7 +144,17 @@ func (a *App) planMove(ctx context.Context, sc MoveScope, by string) (MovePlan, 
 	if err != nil {
 		return MovePlan{}, err
 	}
-	to, _, err := a.Playbooks.Definition(ctx, sc.Key, sc.To)
+	if _, _, err := a.Playbooks.Definition(ctx, sc.Key, sc.To); err != nil {
+		return MovePlan{}, err
+	}
+	stored, err := a.moveRuns.GetPlaybookVersion(ctx, sc.Key, sc.To)
+	if err != nil {
+		return MovePlan{}, err
+	}
+	if stored.Status == states.VersionDraft {
+		return MovePlan{}, ErrDraftTarget
+	}
+	to, err := catalog.Decode(sc.Key, stored.Version, stored.Definition)
 	if err != nil {
 		return MovePlan{}, err
 	}
@@ -320,6 +339,9 @@ func (a *App) remainder(ctx context.Context, run store.LiveVersionRun, def *play
 		return nil, err
 	}
 	c := *carried
+	// A paused run is shown as if resumed now: paused, the simulation would
+	// wait for a resume that never comes, until its deadline.
+	c.Paused = false
 	in.Carried, in.Version = &c, version
 	res, err := simulate.RunContext(ctx, in)
 	if err != nil {
