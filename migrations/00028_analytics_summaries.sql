@@ -56,6 +56,19 @@ CREATE TABLE analytics_counts (
     PRIMARY KEY (playbook_key, playbook_version, day, step, metric, bucket)
 );
 
+-- The same counts by month (the first day of the month): a year of days
+-- reads as the whole months in it plus the days at its ends.
+CREATE TABLE analytics_counts_monthly (
+    playbook_key     text    NOT NULL,
+    playbook_version integer NOT NULL,
+    month            date    NOT NULL CHECK (extract(day FROM month) = 1),
+    step             text    NOT NULL,
+    metric           text    NOT NULL,
+    bucket           integer NOT NULL,
+    n                bigint  NOT NULL,
+    PRIMARY KEY (playbook_key, playbook_version, month, step, metric, bucket)
+);
+
 CREATE TABLE analytics_deltas (
     id               bigserial PRIMARY KEY,
     playbook_key     text    NOT NULL,
@@ -568,15 +581,31 @@ BEGIN
         RETURN 0;
     END IF;
     FOR c IN
-        WITH d AS (DELETE FROM analytics_deltas RETURNING *)
-        INSERT INTO analytics_counts AS t (playbook_key, playbook_version, day, step, metric, bucket, n)
-        SELECT playbook_key, playbook_version, day, step, metric, bucket, sum(n) FROM d
-        GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(n) <> 0
-        ON CONFLICT (playbook_key, playbook_version, day, step, metric, bucket) DO UPDATE SET n = t.n + excluded.n
-        RETURNING t.playbook_key, t.playbook_version, t.day, t.step, t.metric, t.bucket, t.n
+        WITH d AS (DELETE FROM analytics_deltas RETURNING *),
+        g AS (SELECT playbook_key, playbook_version, day, step, metric, bucket, sum(n) AS n FROM d
+              GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(n) <> 0),
+        daily AS (
+            INSERT INTO analytics_counts AS t (playbook_key, playbook_version, day, step, metric, bucket, n)
+            SELECT * FROM g
+            ON CONFLICT (playbook_key, playbook_version, day, step, metric, bucket) DO UPDATE SET n = t.n + excluded.n
+            RETURNING false AS monthly, t.playbook_key, t.playbook_version, t.day, t.step, t.metric, t.bucket, t.n),
+        monthly AS (
+            INSERT INTO analytics_counts_monthly AS t (playbook_key, playbook_version, month, step, metric, bucket, n)
+            SELECT playbook_key, playbook_version, date_trunc('month', day)::date, step, metric, bucket, sum(n) FROM g
+            GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(n) <> 0
+            ON CONFLICT (playbook_key, playbook_version, month, step, metric, bucket) DO UPDATE SET n = t.n + excluded.n
+            RETURNING true AS monthly, t.playbook_key, t.playbook_version, t.month, t.step, t.metric, t.bucket, t.n)
+        SELECT * FROM daily UNION ALL SELECT * FROM monthly
     LOOP
         folded := folded + 1;
-        IF c.n = 0 THEN -- nothing left to count: the row would only slow readers down
+        IF c.n <> 0 THEN
+            CONTINUE;
+        END IF;
+        -- nothing left to count: the row would only slow readers down
+        IF c.monthly THEN
+            DELETE FROM analytics_counts_monthly t WHERE (t.playbook_key, t.playbook_version, t.month, t.step, t.metric, t.bucket)
+                                                      = (c.playbook_key, c.playbook_version, c.day, c.step, c.metric, c.bucket);
+        ELSE
             DELETE FROM analytics_counts t WHERE (t.playbook_key, t.playbook_version, t.day, t.step, t.metric, t.bucket)
                                               = (c.playbook_key, c.playbook_version, c.day, c.step, c.metric, c.bucket);
         END IF;
@@ -592,7 +621,7 @@ $$;
 -- +goose StatementBegin
 CREATE FUNCTION analytics_rebuild() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    LOCK TABLE analytics_deltas, analytics_counts, runs, emails, tasks, approvals, events, survey_responses, accounts,
+    LOCK TABLE analytics_deltas, analytics_counts, analytics_counts_monthly, runs, emails, tasks, approvals, events, survey_responses, accounts,
                playbook_versions IN SHARE ROW EXCLUSIVE MODE;
     PERFORM set_config('playbookd.analytics_paused', 'on', true);
 
@@ -660,6 +689,10 @@ BEGIN
         SELECT r.playbook_key, r.playbook_version, analytics_day(r.started_at), c.step, c.metric, c.bucket, c.n
         FROM tasks t JOIN runs r ON r.id = t.run_id, analytics_task_counts(t) c
     ) x GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(n) <> 0;
+    DELETE FROM analytics_counts_monthly;
+    INSERT INTO analytics_counts_monthly (playbook_key, playbook_version, month, step, metric, bucket, n)
+    SELECT playbook_key, playbook_version, date_trunc('month', day)::date, step, metric, bucket, sum(n)
+    FROM analytics_counts GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(n) <> 0;
     PERFORM set_config('playbookd.analytics_paused', 'off', true);
 END
 $$;
@@ -711,6 +744,7 @@ DROP FUNCTION analytics_step(text);
 DROP FUNCTION analytics_paused();
 DROP INDEX tasks_open_due_idx;
 DROP TABLE analytics_deltas;
+DROP TABLE analytics_counts_monthly;
 DROP TABLE analytics_counts;
 DROP TABLE playbook_step_positions;
 ALTER TABLE emails DROP COLUMN segment;

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/survey"
@@ -171,19 +172,25 @@ type RunARR struct {
 }
 
 // PlaybookFigures reads the figures of the runs in scope from the
-// summaries: one index range per version over the days asked for, plus the
-// summaries' deltas not folded in yet, plus today's open tasks that fell due
-// before now. Medians come from histograms with buckets 2 % wide: within 1 %
-// of the exact median.
+// summaries: the whole months of the period from the monthly counts, the
+// days at its ends from the daily ones, plus the deltas not folded in yet,
+// plus today's open tasks that fell due before now. Medians come from
+// histograms with buckets 2 % wide: within 1 % of the exact median.
 func (s *Store) PlaybookFigures(ctx context.Context, sc AnalyticsScope, now time.Time) (PlaybookFigures, error) {
+	p := periodOf(sc.From, sc.To)
+	lo, hi := sc.args()[1], sc.args()[2]
 	rows, err := s.pool.Query(ctx, `
 		SELECT playbook_version, step, metric, bucket, sum(n)::bigint FROM (
+			SELECT playbook_version, step, metric, bucket, n FROM analytics_counts_monthly
+			WHERE playbook_key = $1 AND playbook_version BETWEEN $2 AND $3 AND month >= $6 AND month < $7
+			UNION ALL
 			SELECT playbook_version, step, metric, bucket, n FROM analytics_counts
-			WHERE playbook_key = $1 AND playbook_version BETWEEN $2 AND $3 AND day >= analytics_day($4) AND day < analytics_day($5)
+			WHERE playbook_key = $1 AND playbook_version BETWEEN $2 AND $3
+			  AND ((day >= $4 AND day < $6) OR (day >= $7 AND day < $5))
 			UNION ALL
 			SELECT playbook_version, step, metric, bucket, n FROM analytics_deltas
-			WHERE playbook_key = $1 AND playbook_version BETWEEN $2 AND $3 AND day >= analytics_day($4) AND day < analytics_day($5)
-		) c GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0`, sc.args()...)
+			WHERE playbook_key = $1 AND playbook_version BETWEEN $2 AND $3 AND day >= $4 AND day < $5
+		) c GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0`, sc.Key, lo, hi, p.from, p.to, p.monthsFrom, p.monthsTo)
 	if err != nil {
 		return PlaybookFigures{}, fmt.Errorf("playbook figures: %w", err)
 	}
@@ -202,8 +209,8 @@ func (s *Store) PlaybookFigures(ctx context.Context, sc AnalyticsScope, now time
 		SELECT r.playbook_version, analytics_step(t.step_id), count(*) FROM tasks t JOIN runs r ON r.id = t.run_id
 		WHERE t.status = 'open' AND t.run_id IS NOT NULL AND t.due_at >= $6 AND t.due_at < $7
 		  AND r.playbook_key = $1 AND r.playbook_version BETWEEN $2 AND $3
-		  AND analytics_day(r.started_at) >= analytics_day($4) AND analytics_day(r.started_at) < analytics_day($5)
-		GROUP BY 1, 2`, append(sc.args(), today, now)...)
+		  AND analytics_day(r.started_at) >= $4 AND analytics_day(r.started_at) < $5
+		GROUP BY 1, 2`, sc.Key, lo, hi, p.from, p.to, today, now)
 	if err != nil {
 		return PlaybookFigures{}, fmt.Errorf("playbook figures, tasks due today: %w", err)
 	}
@@ -234,6 +241,32 @@ func (s *Store) CompactAnalytics(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("compact analytics: %w", err)
 	}
 	return n, nil
+}
+
+// monthsInReads lets a test read a period from the daily counts alone.
+var monthsInReads = true
+
+// period is a report's days [from, to) as the summaries read them: the
+// whole months in it [monthsFrom, monthsTo) from the monthly counts, the
+// days before and after them from the daily ones.
+type period struct{ from, to, monthsFrom, monthsTo pgtype.Date }
+
+func periodOf(fromT, toT time.Time) period {
+	day := func(t time.Time) time.Time { t = t.UTC(); return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+	from, to := day(fromT), day(toT)
+	if !toT.UTC().Equal(to) {
+		to = to.AddDate(0, 0, 1) // a period ending within a day includes it, as analytics_day does
+	}
+	first := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if !first.Equal(from) {
+		first = first.AddDate(0, 1, 0)
+	}
+	last := time.Date(to.Year(), to.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if !monthsInReads || !first.Before(last) {
+		first, last = to, to // no whole month: every day from the daily counts
+	}
+	date := func(t time.Time) pgtype.Date { return pgtype.Date{Time: t, Valid: true} }
+	return period{from: date(from), to: date(to), monthsFrom: date(first), monthsTo: date(last)}
 }
 
 // count is one summed row of the summaries.

@@ -47,13 +47,34 @@ func TestAnalyticsSummariesAgreeWithHistory(t *testing.T) {
 	if n := b.count(`SELECT count(*) FROM analytics_deltas`); n != 0 {
 		t.Errorf("%d deltas left after a fold with nothing else running", n)
 	}
-	if n := b.count(`SELECT count(*) FROM analytics_counts WHERE n = 0`); n != 0 {
+	if n := b.count(`SELECT count(*) FROM analytics_counts WHERE n = 0`) + b.count(`SELECT count(*) FROM analytics_counts_monthly WHERE n = 0`); n != 0 {
 		t.Errorf("%d counts of 0 kept after a fold", n)
+	}
+	b.monthsAddUp("after the folds")
+	// A period read as whole months and days reads as its days alone.
+	for _, sc := range []store.AnalyticsScope{scope,
+		{Key: "agree", From: b.base.AddDate(0, 0, 3), To: b.base.AddDate(0, 1, 0)},                // March 5 to April 1: days only
+		{Key: "agree", Version: 2, From: b.base.AddDate(0, 0, -1), To: b.base.AddDate(0, 2, -1)}, // March 1 to April 30
+	} {
+		withMonths, err := f.st.PlaybookFigures(f.ctx, sc, b.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		undo := store.ReadDaysOnly()
+		daysOnly, err := f.st.PlaybookFigures(f.ctx, sc, b.now)
+		undo()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(withMonths, daysOnly) {
+			t.Errorf("%s..%s v%d: read by months and days %+v, by days %+v", sc.From, sc.To, sc.Version, withMonths, daysOnly)
+		}
 	}
 
 	if err := f.st.RebuildAnalytics(f.ctx); err != nil {
 		t.Fatal(err)
 	}
+	b.monthsAddUp("after the rebuild")
 	rebuilt := b.snapshot()
 	if !reflect.DeepEqual(rebuilt, before) {
 		t.Errorf("the summaries kept change by change differ from those rebuilt from history:\n%s", diffSnapshots(before, rebuilt))
@@ -110,6 +131,25 @@ func (b *summaryBook) exec(sql string, args ...any) {
 	b.t.Helper()
 	if _, err := b.f.pool.Exec(b.f.ctx, sql, args...); err != nil {
 		b.t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// monthsAddUp holds the monthly counts equal to the daily ones added up.
+func (b *summaryBook) monthsAddUp(when string) {
+	b.t.Helper()
+	if n := b.count(`
+		SELECT count(*) FROM (
+			(SELECT playbook_key, playbook_version, date_trunc('month', day)::date, step, metric, bucket, sum(n)
+			 FROM analytics_counts GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(n) <> 0
+			 EXCEPT ALL SELECT playbook_key, playbook_version, month, step, metric, bucket, n FROM analytics_counts_monthly)
+			UNION ALL
+			(SELECT playbook_key, playbook_version, month, step, metric, bucket, n FROM analytics_counts_monthly
+			 EXCEPT ALL SELECT playbook_key, playbook_version, date_trunc('month', day)::date, step, metric, bucket, sum(n)
+			 FROM analytics_counts GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(n) <> 0)) d`); n != 0 {
+		b.t.Errorf("%s: %d monthly counts differ from the daily ones added up", when, n)
+	}
+	if b.count(`SELECT count(*) FROM analytics_counts_monthly`) == 0 {
+		b.t.Errorf("%s: no monthly counts", when)
 	}
 }
 
