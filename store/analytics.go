@@ -252,7 +252,10 @@ var monthsInReads = true
 type period struct{ from, to, monthsFrom, monthsTo pgtype.Date }
 
 func periodOf(fromT, toT time.Time) period {
-	day := func(t time.Time) time.Time { t = t.UTC(); return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+	day := func(t time.Time) time.Time {
+		t = t.UTC()
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	}
 	from, to := day(fromT), day(toT)
 	if !toT.UTC().Equal(to) {
 		to = to.AddDate(0, 0, 1) // a period ending within a day includes it, as analytics_day does

@@ -53,7 +53,7 @@ func TestAnalyticsSummariesAgreeWithHistory(t *testing.T) {
 	b.monthsAddUp("after the folds")
 	// A period read as whole months and days reads as its days alone.
 	for _, sc := range []store.AnalyticsScope{scope,
-		{Key: "agree", From: b.base.AddDate(0, 0, 3), To: b.base.AddDate(0, 1, 0)},                // March 5 to April 1: days only
+		{Key: "agree", From: b.base.AddDate(0, 0, 3), To: b.base.AddDate(0, 1, 0)},               // March 5 to April 1: days only
 		{Key: "agree", Version: 2, From: b.base.AddDate(0, 0, -1), To: b.base.AddDate(0, 2, -1)}, // March 1 to April 30
 	} {
 		withMonths, err := f.st.PlaybookFigures(f.ctx, sc, b.now)
