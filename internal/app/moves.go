@@ -216,11 +216,17 @@ func (a *App) moveOne(ctx context.Context, run store.LiveVersionRun, from, to *p
 	if err != nil {
 		m.CanMove, m.Reason = false, err.Error()
 	}
+	if !m.CanMove {
+		// Where it would resume and what would change depend on where it
+		// is when it can move: only what it did is known now.
+		m.Changes = doneSteps(st, to, v)
+		return m
+	}
 	if resume < len(to.Steps) {
 		m.ResumesAt = to.Steps[resume].ID
 	}
 	m.Changes = a.changes(ctx, run, st, from, to, v, resume, now)
-	if by == "" || !m.CanMove {
+	if by == "" {
 		return m
 	}
 	res, err := a.Moves.Move(ctx, run.WorkflowID, workflows.MoveRequest{ToVersion: v.to, Definition: *to, By: by})
@@ -245,18 +251,10 @@ func orDash(s, alt string) string {
 func (a *App) changes(ctx context.Context, run store.LiveVersionRun, st workflows.MoveState, from, to *playbook.Definition,
 	v movedVersions, resume int, now time.Time) []StepChange {
 	names := to.StepNames()
-	var out []StepChange
+	out := doneSteps(st, to, v)
 	done := map[string]bool{}
-	for _, d := range st.Carried.Done {
-		if d.Status != workflows.StepDone {
-			continue
-		}
-		done[d.ID] = true
-		c := StepChange{Step: d.ID, Name: playbook.StepTitle(names, d.ID), Change: ChangeDone, Was: d.At, Detail: "done: not done again"}
-		if !hasStep(to.Steps, baseStep(d.ID)) {
-			c.Detail = fmt.Sprintf("done: not in version %d", v.to)
-		}
-		out = append(out, c)
+	for _, c := range out {
+		done[c.Step] = true
 	}
 	for _, s := range to.Steps[:min(resume, len(to.Steps))] {
 		if !done[s.ID] && !hasStep(from.Steps[:min(st.Next, len(from.Steps))], s.ID) {
@@ -307,6 +305,23 @@ func (a *App) changes(ctx context.Context, run store.LiveVersionRun, st workflow
 			default:
 				c.Change = ChangeUnchanged
 			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// doneSteps are the steps a run did: kept, and not done again.
+func doneSteps(st workflows.MoveState, to *playbook.Definition, v movedVersions) []StepChange {
+	names := to.StepNames()
+	out := []StepChange{}
+	for _, d := range st.Carried.Done {
+		if d.Status != workflows.StepDone {
+			continue
+		}
+		c := StepChange{Step: d.ID, Name: playbook.StepTitle(names, d.ID), Change: ChangeDone, Was: d.At, Detail: "done: not done again"}
+		if !hasStep(to.Steps, baseStep(d.ID)) {
+			c.Detail = fmt.Sprintf("done: not in version %d", v.to)
 		}
 		out = append(out, c)
 	}
