@@ -28,11 +28,8 @@ func (d *Definition) StepNames() map[string]string {
 // made (an approval's notice, its escalation task). The step's name stands
 // for its id when it has one; the rest stays.
 func StepTitle(names map[string]string, id string) string {
-	cut := strings.IndexAny(id, "#/")
-	base, rest := id, ""
-	if cut >= 0 {
-		base, rest = id[:cut], id[cut:]
-	}
+	base := BaseStepID(id)
+	rest := id[len(base):]
 	name, ok := names[base]
 	if !ok {
 		return id
@@ -99,4 +96,21 @@ func (d *Definition) ApprovalSteps() []string {
 		}
 	})
 	return ids
+}
+
+// BaseStepID is the definition's step id of a step id as runs write it:
+// without "#n" (a repeat's iteration) or "/..." (what the step made).
+func BaseStepID(id string) string {
+	if cut := strings.IndexAny(id, "#/"); cut >= 0 {
+		return id[:cut]
+	}
+	return id
+}
+
+// HasStep says whether steps hold a step with id, at any depth (branches,
+// timeouts, repeats).
+func HasStep(steps []Step, id string) bool {
+	found := false
+	walkSteps("steps", steps, func(_ string, s *Step) { found = found || s.ID == id })
+	return found
 }

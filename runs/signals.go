@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/playbookd/playbookd/message"
+	"github.com/playbookd/playbookd/playbook"
 	"github.com/playbookd/playbookd/states"
 	"github.com/playbookd/playbookd/store"
 	"github.com/playbookd/playbookd/workflows"
@@ -154,8 +155,7 @@ func (s *Service) Decide(ctx context.Context, workflowID string, d Decision) (De
 // with '-' as '_' and "_completed", e.g. welcome_call_completed, so a
 // definition can wait_for a CSM's work.
 func TaskCompletedEvent(stepID string) string {
-	base, _, _ := strings.Cut(stepID, "#") // repeated steps share one event name
-	base, _, _ = strings.Cut(base, "/")
+	base := playbook.BaseStepID(stepID) // repeated steps share one event name
 	return strings.ReplaceAll(base, "-", "_") + "_completed"
 }
 

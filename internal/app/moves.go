@@ -257,7 +257,7 @@ func (a *App) changes(ctx context.Context, run store.LiveVersionRun, st workflow
 		done[c.Step] = true
 	}
 	for _, s := range to.Steps[:min(resume, len(to.Steps))] {
-		if !done[s.ID] && !hasStep(from.Steps[:min(st.Next, len(from.Steps))], s.ID) {
+		if !done[s.ID] && !playbook.HasStep(from.Steps[:min(st.Next, len(from.Steps))], s.ID) {
 			out = append(out, StepChange{Step: s.ID, Name: playbook.StepTitle(names, s.ID), Change: ChangeNotRun,
 				Detail: "not run: it comes before where the run is"})
 		}
@@ -320,7 +320,7 @@ func doneSteps(st workflows.MoveState, to *playbook.Definition, v movedVersions)
 			continue
 		}
 		c := StepChange{Step: d.ID, Name: playbook.StepTitle(names, d.ID), Change: ChangeDone, Was: d.At, Detail: "done: not done again"}
-		if !hasStep(to.Steps, baseStep(d.ID)) {
+		if !playbook.HasStep(to.Steps, playbook.BaseStepID(d.ID)) {
 			c.Detail = fmt.Sprintf("done: not in version %d", v.to)
 		}
 		out = append(out, c)
@@ -419,22 +419,4 @@ func stepOrder(before, after map[string]planned) []string {
 		return strings.Compare(x, y)
 	})
 	return ids
-}
-
-func baseStep(id string) string {
-	id, _, _ = strings.Cut(id, "#")
-	id, _, _ = strings.Cut(id, "/")
-	return id
-}
-
-// hasStep says whether steps hold a step with id, at any depth.
-func hasStep(steps []playbook.Step, id string) bool {
-	for i := range steps {
-		s := &steps[i]
-		if s.ID == id || hasStep(s.Then, id) || hasStep(s.Else, id) || hasStep(s.OnTimeout, id) ||
-			(s.Repeat != nil && hasStep(s.Repeat.Steps, id)) {
-			return true
-		}
-	}
-	return false
 }
