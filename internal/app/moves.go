@@ -275,8 +275,13 @@ func (a *App) changes(ctx context.Context, run store.LiveVersionRun, st workflow
 	if resume < len(to.Steps) && st.Next < len(from.Steps) && to.Steps[resume].ID == from.Steps[st.Next].ID {
 		moved.Moved.Since = st.Since
 	}
-	before, errB := a.remainder(ctx, run, from, v.from, &stay, now)
-	after, errA := a.remainder(ctx, run, to, v.to, &moved, now)
+	// The account is read once; each simulation takes its own definition.
+	in, err := a.SimulationFor(ctx, from, run.AccountID, now)
+	if err != nil {
+		return append(out, StepChange{Change: ChangeUnchanged, Detail: "the rest of the run could not be simulated: " + err.Error()})
+	}
+	before, errB := remainder(ctx, in, from, v.from, &stay, now)
+	after, errA := remainder(ctx, in, to, v.to, &moved, now)
 	if err := errors.Join(errB, errA); err != nil {
 		return append(out, StepChange{Change: ChangeUnchanged, Detail: "the rest of the run could not be simulated: " + err.Error()})
 	}
@@ -345,14 +350,12 @@ func (p planned) describe() string {
 	return p.action + ": " + p.shown
 }
 
-// remainder simulates the rest of a run on def from now, carrying its
-// state: what each step would do, by step, first occurrence.
-func (a *App) remainder(ctx context.Context, run store.LiveVersionRun, def *playbook.Definition, version int,
+// remainder simulates the rest of a run on def from now (in: its account
+// as SimulationFor reads it), carrying its state: what each step would do,
+// by step, first occurrence.
+func remainder(ctx context.Context, in simulate.Input, def *playbook.Definition, version int,
 	carried *workflows.CarriedState, now time.Time) (map[string]planned, error) {
-	in, err := a.SimulationFor(ctx, def, run.AccountID, now)
-	if err != nil {
-		return nil, err
-	}
+	in.Definition = def
 	c := *carried
 	// A paused run is shown as if resumed now: paused, the simulation would
 	// wait for a resume that never comes, until its deadline.
