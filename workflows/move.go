@@ -90,20 +90,14 @@ func orStatus(rec *StepRecord) string {
 // moveState answers MoveStateQuery.
 func (r *interpreter) moveState() (MoveState, error) {
 	safe, reason := r.moveSafety()
-	st := MoveState{Version: r.in.PlaybookVersion, Safe: safe, Reason: reason, Next: r.next, Since: r.stepBegan,
-		Carried: r.carry().Carried.withoutLimit(r.done)}
+	carried := *r.carry().Carried
+	carried.Done = r.done // every record: a preview shows them all
+	st := MoveState{Version: r.in.PlaybookVersion, Safe: safe, Reason: reason, Next: r.next, Since: r.stepBegan, Carried: carried}
 	if r.current != nil {
 		cur := *r.current
 		st.Current = &cur
 	}
 	return st, nil
-}
-
-// withoutLimit keeps every done record: a preview shows them all.
-func (c *CarriedState) withoutLimit(done []StepRecord) CarriedState {
-	out := *c
-	out.Done = done
-	return out
 }
 
 func (r *interpreter) validateMove(req MoveRequest) error {
