@@ -69,6 +69,8 @@ type PlaybookFigures struct {
 	ARR       []RunARR
 }
 
+// RunOutcomeCount counts the runs of a version by status and outcome, with
+// the median duration of those that ended. Total rows (Status "") count
 // every run of the version.
 type RunOutcomeCount struct {
 	Version        int
@@ -78,13 +80,7 @@ type RunOutcomeCount struct {
 	MedianDuration *float64
 }
 
-// first, branches in order).
-type StepPosition struct {
-	Version int
-	Step    string
-	Pos     int
-}
-
+// StepReach counts the runs that left records of a step in one source:
 // emails, tasks, approvals or account changes.
 type StepReach struct {
 	Version int
@@ -92,6 +88,8 @@ type StepReach struct {
 	Runs    int
 }
 
+// RunProgress counts runs by how far they got: the position of the last
+// step they left a record of (-1: none), and whether they went through
 // every step (completed, not ended early by an exit rule or a decision).
 type RunProgress struct {
 	Version  int
@@ -100,6 +98,9 @@ type RunProgress struct {
 	Runs     int
 }
 
+// StepEmails counts a step's outbox rows by what became of them. Sent
+// counts sent and captured emails; the provider's figures count emails with
+// at least one such SendGrid event (a click counts as an open too: images
 // may be blocked).
 type StepEmails struct {
 	Version      int
@@ -114,7 +115,8 @@ type StepEmails struct {
 	Unsubscribed int
 }
 
-// (their segment now).
+// StepSurveys counts a step's surveys for the accounts of one segment
+// (their segment when the survey email was written).
 type StepSurveys struct {
 	Version int
 	Step    string
@@ -122,6 +124,7 @@ type StepSurveys struct {
 	survey.Counts
 }
 
+// StepApprovals counts a step's approvals by status, with the median time
 // from request to decision of those approved or rejected.
 type StepApprovals struct {
 	Version        int
@@ -134,6 +137,7 @@ type StepApprovals struct {
 	MedianDecision *float64
 }
 
+// StepTasks counts a step's tasks (an approval step's are its escalation
 // tasks): done, open, and open past their due time at now.
 type StepTasks struct {
 	Version int
@@ -144,7 +148,10 @@ type StepTasks struct {
 	Overdue int
 }
 
-// by then; "unscored" without one), and the account's status now.
+// HealthOutcome counts the ended runs of a version by the account's health
+// band when the run started and when it ended (the latest snapshot measured
+// by then, as known when the run ended; "unscored" without one), and the
+// account's status now.
 type HealthOutcome struct {
 	Version       int
 	Before        string
@@ -153,6 +160,8 @@ type HealthOutcome struct {
 	Runs          int
 }
 
+// FirstEventTime is, for one version and one account event, how many runs
+// in scope saw the account report the event at or after the run started,
 // and the median days from the start to the first such report.
 type FirstEventTime struct {
 	Version    int
@@ -161,6 +170,11 @@ type FirstEventTime struct {
 	MedianDays *float64
 }
 
+// RunARR is the ARR of the accounts of a version's ended runs in scope
+// (each run counts its account once), from the ARR history the database
+// keeps (migration 00010): when each run started and when it ended (as
+// known when it ended), and the account's ARR now.
+// A churned account's ARR is 0 at the moments it was churned. An account
 // whose history starts after the run started counts its first known ARR.
 type RunARR struct {
 	Version  int
