@@ -268,6 +268,21 @@ LANGUAGE sql STABLE AS $$
 $$;
 -- +goose StatementEnd
 
+-- A run's reached markers are "source:step".
+-- +goose StatementBegin
+CREATE FUNCTION analytics_marker_step(marker text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT substr(marker, strpos(marker, ':') + 1)
+$$;
+-- +goose StatementEnd
+
+-- What a run's reached markers count: each step reached, once per source.
+-- +goose StatementBegin
+CREATE FUNCTION analytics_reach_counts(reached text[]) RETURNS TABLE (step text, metric text, bucket integer, n bigint)
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT analytics_marker_step(m), 'reach:' || split_part(m, ':', 1), 0, 1::bigint FROM unnest(reached) AS m
+$$;
+-- +goose StatementEnd
+
 -- Everything a run's records count: what moves with the run when it moves
 -- to another version (or its playbook or start changes).
 -- +goose StatementBegin
@@ -281,7 +296,7 @@ LANGUAGE sql STABLE AS $$
     UNION ALL
     SELECT c.step, c.metric, c.bucket, c.n FROM tasks t, analytics_task_counts(t) c WHERE t.run_id = r.id
     UNION ALL
-    SELECT substr(m, strpos(m, ':') + 1), 'reach:' || split_part(m, ':', 1), 0, 1 FROM unnest(r.reached) AS m
+    SELECT c.step, c.metric, c.bucket, c.n FROM analytics_reach_counts(r.reached) c
 $$;
 -- +goose StatementEnd
 
@@ -674,8 +689,8 @@ BEGIN
         SELECT r.playbook_key AS k, r.playbook_version AS v, analytics_day(r.started_at) AS d, c.step, c.metric, c.bucket, c.n
         FROM runs r, analytics_run_counts(r) c
         UNION ALL
-        SELECT r.playbook_key, r.playbook_version, analytics_day(r.started_at), u.step, 'reach:' || u.src, 0, 1
-        FROM runs r, LATERAL (SELECT split_part(m, ':', 1) AS src, substr(m, strpos(m, ':') + 1) AS step FROM unnest(r.reached) AS m) u
+        SELECT r.playbook_key, r.playbook_version, analytics_day(r.started_at), c.step, c.metric, c.bucket, c.n
+        FROM runs r, analytics_reach_counts(r.reached) c
         UNION ALL
         SELECT r.playbook_key, r.playbook_version, analytics_day(r.started_at), c.step, c.metric, c.bucket, c.n
         FROM emails e JOIN runs r ON r.id = e.run_id, analytics_email_counts(e) c
@@ -728,6 +743,8 @@ DROP FUNCTION runs_analytics();
 DROP FUNCTION runs_analytics_before();
 DROP FUNCTION analytics_reach(uuid, text, text);
 DROP FUNCTION analytics_record_counts(runs);
+DROP FUNCTION analytics_reach_counts(text[]);
+DROP FUNCTION analytics_marker_step(text);
 DROP FUNCTION analytics_task_counts(tasks);
 DROP FUNCTION analytics_approval_counts(approvals);
 DROP FUNCTION analytics_response_counts(survey_responses);

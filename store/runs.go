@@ -162,7 +162,7 @@ func (s *Store) RecordRunMoved(ctx context.Context, m RunMove) error {
 		err := tx.QueryRow(ctx, `
 			UPDATE runs SET playbook_version = $3, furthest_pos = COALESCE((
 				SELECT max(p.pos) FROM playbook_step_positions p, unnest(runs.reached) AS m
-				WHERE p.playbook_key = runs.playbook_key AND p.playbook_version = $3 AND p.step_id = substr(m, strpos(m, ':') + 1)), -1)
+				WHERE p.playbook_key = runs.playbook_key AND p.playbook_version = $3 AND p.step_id = analytics_marker_step(m)), -1)
 			WHERE id = $1 AND playbook_version = $2
 			RETURNING account_id`, m.RunID, m.FromVersion, m.ToVersion).Scan(&accountID)
 		if errors.Is(err, pgx.ErrNoRows) {
