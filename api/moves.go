@@ -16,10 +16,6 @@ import (
 	"github.com/playbookd/playbookd/states"
 )
 
-// maxMoveAccounts bounds the accounts one move names: more is a segment's
-// or the whole book's move, which needs no list.
-const maxMoveAccounts = 1000
-
 // moveRunsRequest chooses the live runs of from_version to move to the
 // version in the path: of one segment, of the accounts named.
 type moveRunsRequest struct {
@@ -57,11 +53,6 @@ func (h *handlers) moveRuns(c echo.Context) error {
 			FieldError{Field: "version", Message: "a draft: publish it first"})
 	}
 	sc := app.MoveScope{Key: key, From: req.FromVersion, To: to, Segment: req.Segment, AccountIDs: req.AccountIDs}
-	if sc.AccountIDs == nil {
-		// Every account: an empty list, as store.LiveRunsOfVersion reads a
-		// nil one (SQL NULL) as no account at all.
-		sc.AccountIDs = []string{}
-	}
 	var plan app.MovePlan
 	if req.DryRun == nil || *req.DryRun {
 		plan, err = h.app.PreviewMove(ctx, sc)
@@ -94,8 +85,8 @@ func (r moveRunsRequest) check() error {
 	if r.Segment != "" && !accounts.Valid(accounts.Segments, r.Segment) {
 		fe.add("segment", "must be one of %s, or left out for every segment", strings.Join(accounts.Segments, ", "))
 	}
-	if len(r.AccountIDs) > maxMoveAccounts {
-		fe.add("account_ids", "at most %d accounts; leave it out for every account", maxMoveAccounts)
+	if len(r.AccountIDs) > app.MaxMoveAccounts {
+		fe.add("account_ids", "at most %d accounts; leave it out for every account", app.MaxMoveAccounts)
 	} else {
 		for i, id := range r.AccountIDs {
 			if !accountIDPattern.MatchString(id) {

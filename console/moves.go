@@ -24,10 +24,6 @@ import (
 // its form moves the runs at a safe point (app.MoveRunsTo); the others are
 // named with the reason and stay. For team.Designers, under /playbooks.
 
-// maxMoveAccounts bounds the accounts a move names: past it, choosing by
-// segment says it better, and the preview stays a page.
-const maxMoveAccounts = 1000 // as the API's POST /v1/playbooks/{key}/versions/{version}/moves
-
 func (h *Handler) moveRoutes(design *echo.Group) {
 	design.GET("/:key/versions/:version/move", h.movePage)
 	design.POST("/:key/versions/:version/move", h.moveRuns)
@@ -130,18 +126,16 @@ func defaultMoveSource(sources []app.VersionRuns, to int) int {
 // accountIDs reads the accounts field: ids separated by commas (or
 // spaces), each once.
 func accountIDs(where, raw string) ([]string, error) {
-	// Not nil: store.LiveRunsOfVersion sends a nil slice as NULL, which
-	// matches no run where an empty list means every account.
-	ids := []string{}
+	var ids []string
 	for _, id := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' }) {
 		if !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
 	}
-	if len(ids) > maxMoveAccounts {
+	if len(ids) > app.MaxMoveAccounts {
 		return nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf(
 			"The %s accounts names %d accounts; a move takes at most %d: choose by segment instead, or move them in parts.",
-			where, len(ids), maxMoveAccounts))
+			where, len(ids), app.MaxMoveAccounts))
 	}
 	return ids, nil
 }

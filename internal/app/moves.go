@@ -48,6 +48,11 @@ var ErrDraftTarget = errors.New("the version is a draft: publish it before movin
 // ErrMovesUnavailable: the engine cannot move runs (a test's stand-in).
 var ErrMovesUnavailable = errors.New("moving runs is not available here")
 
+// MaxMoveAccounts bounds the accounts one move names: past it, choosing by
+// segment (or the whole version) says it better, and the preview stays a
+// page. The API and the console refuse more.
+const MaxMoveAccounts = 1000
+
 // MoveScope chooses the live runs of one version to move to another: of one
 // segment ("": every one), of the accounts named (none: every account).
 type MoveScope struct {
