@@ -336,10 +336,11 @@ CREATE FUNCTION runs_analytics_before() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         -- account events recorded before the run row was: only those at or after its start count
-        NEW.first_login_at := (SELECT min(e.created_at) FROM events e WHERE e.account_id = NEW.account_id
-                               AND e.type = 'event:first_login' AND e.created_at >= NEW.started_at);
-        NEW.first_value_at := (SELECT min(e.created_at) FROM events e WHERE e.account_id = NEW.account_id
-                               AND e.type = 'event:first_value' AND e.created_at >= NEW.started_at);
+        SELECT min(e.created_at) FILTER (WHERE e.type = 'event:first_login'),
+               min(e.created_at) FILTER (WHERE e.type = 'event:first_value')
+        INTO NEW.first_login_at, NEW.first_value_at
+        FROM events e WHERE e.account_id = NEW.account_id AND e.created_at >= NEW.started_at
+                        AND e.type IN ('event:first_login', 'event:first_value');
     END IF;
     IF NEW.ended_at IS NOT NULL AND (TG_OP = 'INSERT' OR OLD.ended_at IS DISTINCT FROM NEW.ended_at) THEN
         PERFORM 1 FROM accounts WHERE id = NEW.account_id FOR SHARE;
